@@ -1,0 +1,1 @@
+//! airgapd daemon library.

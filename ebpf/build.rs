@@ -1,0 +1,3 @@
+fn main() {
+    airgapd_bpf_builder::build()
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * airgapd_abi.h: the one definition of everything the BPF programs and the daemon share.
+ *
+ * The daemon's Rust mirror (ebpf/src/abi.rs) is generated from this file by bindgen at build
+ * time, so a constant or field exists exactly once. Sizes are pinned by the *_SIZE constants
+ * below: the C side checks them with _Static_assert for the BPF target, the Rust side with
+ * const assertions for the host, so a layout that differs between the two fails the build.
+ *
+ * Only fixed-width types, natural alignment and explicit padding: the BPF target and x86_64
+ * then agree on every offset.
+ */
+#ifndef AIRGAPD_ABI_H
+#define AIRGAPD_ABI_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+#endif
+
+/* Bumped whenever a struct or a meaning below changes; pinned state of another version is
+ * never adopted. */
+#define AIRGAP_ABI_VERSION 1
+
+/* What a refusal was about. Also the index into the per-kind counters. */
+enum airgap_kind {
+	AIRGAP_KIND_NET_CREATE = 0,       /* socket(2) of a refused family/type/protocol */
+	AIRGAP_KIND_NET_CONNECT = 1,      /* connect(2), TCP Fast Open */
+	AIRGAP_KIND_NET_BIND = 2,         /* bind(2) */
+	AIRGAP_KIND_NET_SEND = 3,         /* sendto/sendmsg with an address */
+	AIRGAP_KIND_NET_SKB_EGRESS = 4,   /* a packet of a scoped socket leaving on a real interface */
+	AIRGAP_KIND_NET_SKB_INGRESS = 5,  /* a packet for a scoped socket arriving on one */
+	AIRGAP_KIND_NET_WIRE_EGRESS = 6,  /* interface program: frame leaving (AF_PACKET, ...) */
+	AIRGAP_KIND_NET_WIRE_INGRESS = 7, /* interface program: frame arriving */
+	AIRGAP_KIND_DEV_BLOCK = 8,        /* block device open/mount/mknod */
+	AIRGAP_KIND_DEV_CHAR = 9,         /* character device (raw paths: sg, bsg, usb) */
+	AIRGAP_KIND_COUNT = 10,
+};
+
+/* [network] mode. Zero is the strictest so a config never written denies everything. */
+enum airgap_net_mode {
+	AIRGAP_NET_NONE = 0,     /* no AF_INET/AF_INET6 socket may be created */
+	AIRGAP_NET_LOOPBACK = 1, /* TCP/UDP on 127.0.0.0/8 and ::1 only */
+};
+
+/* Device access bits as the cgroup/dev hook reports them (ctx->access_type >> 16). */
+enum airgap_dev_access {
+	AIRGAP_ACC_MKNOD = 1,
+	AIRGAP_ACC_READ = 2,
+	AIRGAP_ACC_WRITE = 4,
+};
+
+enum airgap_dev_type {
+	AIRGAP_DEV_BLOCK = 1,
+	AIRGAP_DEV_CHAR = 2,
+};
+
+/* Single entry of the config array map (key 0). Written by the daemon before any attach. */
+struct airgap_config {
+	__u64 scope_cgroup_id; /* the cgroup v2 id of the enforcement scope; 1 = whole machine */
+	__u32 scope_level;     /* its depth below the root: 0 = whole machine */
+	__u32 net_mode;        /* enum airgap_net_mode */
+	__u32 abi_version;     /* AIRGAP_ABI_VERSION of the daemon that wrote it */
+	__u32 _pad;
+};
+#define AIRGAP_CONFIG_SIZE 24
+
+/* Per-CPU, indexed by enum airgap_kind. `denied` counts every refusal, `lost` the ones whose
+ * event did not fit in the ring buffer: detail may be lost, the count never is. */
+struct airgap_counter {
+	__u64 denied;
+	__u64 lost;
+};
+#define AIRGAP_COUNTER_SIZE 16
+
+/* One refusal, as sent through the ring buffer. Fields that do not apply to a kind are 0. */
+struct airgap_event {
+	__u64 boot_ns;   /* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME */
+	__u64 cgroup_id; /* cgroup v2 id of the process (or socket) */
+	__u32 pid;       /* thread id */
+	__u32 tgid;      /* process id */
+	__u32 uid;
+	__u32 gid;
+	__u16 kind;      /* enum airgap_kind */
+	__u16 family;    /* AF_* */
+	__u16 sock_type; /* SOCK_* */
+	__u16 protocol;  /* IPPROTO_* or ETH_P_* (host order) for wire events */
+	__u16 port;      /* host byte order */
+	__u16 access;    /* enum airgap_dev_access bits */
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u32 ifindex;
+	__u8 addr[16]; /* IPv4 in the first 4 bytes, network order */
+	char comm[16];
+};
+#define AIRGAP_EVENT_SIZE 88
+
+/* Key of the device allow map; the value is a __u32 mask of enum airgap_dev_access. */
+struct airgap_dev_key {
+	__u32 type; /* enum airgap_dev_type */
+	__u32 major;
+	__u32 minor;
+};
+#define AIRGAP_DEV_KEY_SIZE 12
+
+/* Map names, as the daemon looks them up in the object. */
+#define AIRGAP_MAP_CONFIG "airgap_config"
+#define AIRGAP_MAP_COUNTERS "airgap_counters"
+#define AIRGAP_MAP_EVENTS "airgap_events"
+#define AIRGAP_MAP_DEV_ALLOW "airgap_dev_allow"
+
+#define AIRGAP_EVENTS_BYTES (256 * 1024)
+#define AIRGAP_DEV_ALLOW_ENTRIES 4096
+
+#endif /* AIRGAPD_ABI_H */

@@ -1,0 +1,1 @@
+//! airgapd policy model.

@@ -1,1 +1,9 @@
-//! airgapd daemon library.
+//! airgapd: the daemon's logic as a library; the `airgapd` and `airgapctl` mains are thin.
+//!
+//! Policy (crate `airgapd-policy`) knows nothing of the kernel; this crate translates a validated
+//! policy into map entries, attaches the programs of `airgapd-ebpf` to the enforcement scope, and
+//! reports what the kernel refused.
+
+pub mod devices;
+pub mod journal;
+pub mod storm;

@@ -1,0 +1,1 @@
+//! The systemd journal native protocol sink.

@@ -1,0 +1,1 @@
+//! Storm aggregation: at most one record per second per (process, kind).

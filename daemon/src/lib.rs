@@ -4,6 +4,16 @@
 //! policy into map entries, attaches the programs of `airgapd-ebpf` to the enforcement scope, and
 //! reports what the kernel refused.
 
+pub mod bpf;
+pub mod cli;
 pub mod devices;
+pub mod events;
 pub mod journal;
+pub mod logging;
+pub mod maps;
+pub mod network;
+pub mod paths;
+pub mod scope;
+pub mod spawn;
 pub mod storm;
+pub mod violation;

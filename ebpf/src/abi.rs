@@ -22,3 +22,23 @@ const _: () = {
     assert!(core::mem::offset_of!(airgap_event, addr) == 56);
     assert!(core::mem::offset_of!(airgap_event, comm) == 72);
 };
+
+/// A NUL-terminated C string constant from the header, as a `&str` (checked at compile time).
+const fn c_name(bytes: &'static [u8]) -> &'static str {
+    match bytes.split_last() {
+        Some((0, rest)) => match core::str::from_utf8(rest) {
+            Ok(s) => s,
+            Err(_) => panic!("map name is not UTF-8"),
+        },
+        _ => panic!("map name is not NUL-terminated"),
+    }
+}
+
+/// Map names as the object (and bpffs pins) know them.
+pub const MAP_CONFIG: &str = c_name(AIRGAP_MAP_CONFIG);
+/// See [`MAP_CONFIG`].
+pub const MAP_COUNTERS: &str = c_name(AIRGAP_MAP_COUNTERS);
+/// See [`MAP_CONFIG`].
+pub const MAP_EVENTS: &str = c_name(AIRGAP_MAP_EVENTS);
+/// See [`MAP_CONFIG`].
+pub const MAP_DEV_ALLOW: &str = c_name(AIRGAP_MAP_DEV_ALLOW);

@@ -83,47 +83,45 @@ int airgap_sock_create(struct bpf_sock *sk)
 	return CG_DENY;
 }
 
-static __always_inline int addr_allowed(struct bpf_sock_addr *ctx)
+/* user_ip6 may only be read by the "6" hooks and user_ip4 only by the "4" hooks, so the family
+ * is a compile-time constant of each hook, never a runtime branch on ctx->user_family. */
+static __always_inline void read_ip6(struct bpf_sock_addr *ctx, __u32 a6[4])
 {
-	__u32 a6[4];
-
-	if (!loopback_mode())
-		return 0;
-	if (ctx->user_family == AF_INET)
-		return ipv4_is_loopback(ctx->user_ip4);
-	if (ctx->user_family == AF_INET6) {
-		/* user_ip6 must be read one aligned word at a time. */
-		a6[0] = ctx->user_ip6[0];
-		a6[1] = ctx->user_ip6[1];
-		a6[2] = ctx->user_ip6[2];
-		a6[3] = ctx->user_ip6[3];
-		return ipv6_is_loopback(a6);
-	}
-	return 0;
+	/* One aligned word at a time, as the verifier requires. */
+	a6[0] = ctx->user_ip6[0];
+	a6[1] = ctx->user_ip6[1];
+	a6[2] = ctx->user_ip6[2];
+	a6[3] = ctx->user_ip6[3];
 }
 
-static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind)
+static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, const int v6)
 {
 	struct airgap_event *e;
+	__u32 a6[4] = {};
+	__u32 a4 = 0;
+	int ok;
 
-	if (addr_allowed(ctx))
+	if (v6) {
+		read_ip6(ctx, a6);
+		ok = ipv6_is_loopback(a6);
+	} else {
+		a4 = ctx->user_ip4;
+		ok = ipv4_is_loopback(a4);
+	}
+	if (ok && loopback_mode())
 		return CG_ALLOW;
 
 	e = deny_event(kind);
 	if (e) {
 		fill_task(e);
-		e->family = ctx->user_family;
+		e->family = v6 ? AF_INET6 : AF_INET;
 		e->sock_type = ctx->type;
 		e->protocol = ctx->protocol;
 		e->port = bpf_ntohs((__u16)ctx->user_port);
-		if (ctx->user_family == AF_INET) {
-			__u32 a4 = ctx->user_ip4;
-			__builtin_memcpy(e->addr, &a4, 4);
-		} else {
-			__u32 a6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
-					ctx->user_ip6[3] };
+		if (v6)
 			__builtin_memcpy(e->addr, a6, 16);
-		}
+		else
+			__builtin_memcpy(e->addr, &a4, 4);
 		bpf_ringbuf_submit(e, 0);
 	}
 	return CG_DENY;
@@ -133,39 +131,39 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind)
 SEC("cgroup/connect4")
 int airgap_connect4(struct bpf_sock_addr *ctx)
 {
-	return check_addr(ctx, AIRGAP_KIND_NET_CONNECT);
+	return check_addr(ctx, AIRGAP_KIND_NET_CONNECT, 0);
 }
 
 SEC("cgroup/connect6")
 int airgap_connect6(struct bpf_sock_addr *ctx)
 {
-	return check_addr(ctx, AIRGAP_KIND_NET_CONNECT);
+	return check_addr(ctx, AIRGAP_KIND_NET_CONNECT, 1);
 }
 
 /* bind(2): a wildcard bind would accept traffic from every interface. */
 SEC("cgroup/bind4")
 int airgap_bind4(struct bpf_sock_addr *ctx)
 {
-	return check_addr(ctx, AIRGAP_KIND_NET_BIND);
+	return check_addr(ctx, AIRGAP_KIND_NET_BIND, 0);
 }
 
 SEC("cgroup/bind6")
 int airgap_bind6(struct bpf_sock_addr *ctx)
 {
-	return check_addr(ctx, AIRGAP_KIND_NET_BIND);
+	return check_addr(ctx, AIRGAP_KIND_NET_BIND, 1);
 }
 
 /* sendto/sendmsg with a destination on an unconnected UDP socket. */
 SEC("cgroup/sendmsg4")
 int airgap_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return check_addr(ctx, AIRGAP_KIND_NET_SEND);
+	return check_addr(ctx, AIRGAP_KIND_NET_SEND, 0);
 }
 
 SEC("cgroup/sendmsg6")
 int airgap_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return check_addr(ctx, AIRGAP_KIND_NET_SEND);
+	return check_addr(ctx, AIRGAP_KIND_NET_SEND, 1);
 }
 
 /* Copy the peer address of an IP packet into the event: destination when leaving, source when

@@ -1,1 +1,34 @@
-fn main() {}
+//! `airgapd`: the air-gap enforcement daemon and its `run` command.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "airgapd",
+    version,
+    about = "Air-gap enforcement in the kernel with eBPF"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one command with network enforcement in a cgroup of its own.
+    Run(airgapd::cli::run::RunArgs),
+}
+
+fn main() {
+    airgapd::logging::init();
+    let code = match Cli::parse().command {
+        Command::Run(args) => airgapd::cli::run::run(args),
+    };
+    match code {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("airgapd: error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

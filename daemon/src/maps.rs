@@ -1,0 +1,137 @@
+//! Typed owners of the kernel maps. Each knows its map's name and encoding; policy reaches the
+//! kernel only through these, and every failure names the map and key.
+
+use aya::maps::{Array, MapData, MapError, PerCpuArray, PerCpuValues};
+use aya::Ebpf;
+
+use airgapd_ebpf::abi;
+
+use crate::violation::Kind;
+
+/// Errors from a kernel map.
+#[derive(Debug, thiserror::Error)]
+pub enum MapsError {
+    /// The object has no map of that name (a build mismatch).
+    #[error("the BPF object has no map {name}")]
+    Missing {
+        /// Map name.
+        name: &'static str,
+    },
+    /// The map exists but could not be used as expected.
+    #[error("map {name}: {action}: {source}")]
+    Map {
+        /// Map name.
+        name: &'static str,
+        /// What was done, with the key.
+        action: String,
+        /// The aya error.
+        source: MapError,
+    },
+}
+
+fn take(ebpf: &mut Ebpf, name: &'static str) -> Result<aya::maps::Map, MapsError> {
+    ebpf.take_map(name).ok_or(MapsError::Missing { name })
+}
+
+/// Network behaviour the config map encodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetMode {
+    /// No AF_INET/AF_INET6 socket at all.
+    None,
+    /// TCP/UDP on loopback addresses only.
+    Loopback,
+}
+
+/// What the programs read from `airgap_config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// cgroup id of the scope.
+    pub scope_cgroup_id: u64,
+    /// Depth of the scope below the cgroup root.
+    pub scope_level: u32,
+    /// Network mode.
+    pub net_mode: NetMode,
+}
+
+/// The single-entry config array.
+pub struct ConfigMap(Array<MapData, abi::airgap_config>);
+
+impl ConfigMap {
+    /// Take the config map out of a freshly loaded object.
+    pub fn take(ebpf: &mut Ebpf) -> Result<ConfigMap, MapsError> {
+        let name = abi::MAP_CONFIG;
+        Array::try_from(take(ebpf, name)?)
+            .map(ConfigMap)
+            .map_err(|source| MapsError::Map {
+                name,
+                action: "opening".into(),
+                source,
+            })
+    }
+
+    /// Replace the config in one update, so no program ever sees half of it.
+    pub fn write(&mut self, c: &Config) -> Result<(), MapsError> {
+        let value = abi::airgap_config {
+            scope_cgroup_id: c.scope_cgroup_id,
+            scope_level: c.scope_level,
+            net_mode: match c.net_mode {
+                NetMode::None => abi::AIRGAP_NET_NONE,
+                NetMode::Loopback => abi::AIRGAP_NET_LOOPBACK,
+            },
+            abi_version: abi::AIRGAP_ABI_VERSION,
+            _pad: 0,
+        };
+        self.0.set(0, value, 0).map_err(|source| MapsError::Map {
+            name: abi::MAP_CONFIG,
+            action: "writing key 0".into(),
+            source,
+        })
+    }
+}
+
+/// Denied and lost totals of one kind, summed over CPUs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Count {
+    /// Every refusal the kernel made.
+    pub denied: u64,
+    /// Refusals whose event did not fit into the ring buffer.
+    pub lost: u64,
+}
+
+/// The per-CPU, per-kind counters: the count of refusals that is never lost.
+pub struct Counters(PerCpuArray<MapData, abi::airgap_counter>);
+
+impl Counters {
+    /// Take the counters map out of a freshly loaded object.
+    pub fn take(ebpf: &mut Ebpf) -> Result<Counters, MapsError> {
+        let name = abi::MAP_COUNTERS;
+        PerCpuArray::try_from(take(ebpf, name)?)
+            .map(Counters)
+            .map_err(|source| MapsError::Map {
+                name,
+                action: "opening".into(),
+                source,
+            })
+    }
+
+    /// The totals of one kind.
+    pub fn get(&self, kind: Kind) -> Result<Count, MapsError> {
+        let values: PerCpuValues<abi::airgap_counter> =
+            self.0
+                .get(&kind.abi(), 0)
+                .map_err(|source| MapsError::Map {
+                    name: abi::MAP_COUNTERS,
+                    action: format!("reading key {} ({})", kind.abi(), kind.name()),
+                    source,
+                })?;
+        Ok(values.iter().fold(Count::default(), |acc, v| Count {
+            denied: acc.denied + v.denied,
+            lost: acc.lost + v.lost,
+        }))
+    }
+
+    /// The totals of every kind.
+    pub fn all(&self) -> Result<Vec<(Kind, Count)>, MapsError> {
+        Kind::ALL.iter().map(|&k| Ok((k, self.get(k)?))).collect()
+    }
+}

@@ -1,0 +1,21 @@
+//! Every filesystem path the product uses, in one place.
+
+use std::path::PathBuf;
+
+/// The policy in force on a production machine.
+pub const POLICY_FILE: &str = "/etc/airgapd/policy.toml";
+/// Where bpffs is (or gets) mounted.
+pub const BPFFS: &str = "/sys/fs/bpf";
+/// Pinned programs, links and maps of the production service, so enforcement outlives it.
+pub const PIN_DIR: &str = "/sys/fs/bpf/airgapd";
+/// The cgroup v2 hierarchy, when it is not found in /proc/self/mountinfo.
+pub const CGROUP2_DEFAULT: &str = "/sys/fs/cgroup";
+/// Mount table used to find the cgroup v2 hierarchy.
+pub const MOUNTINFO: &str = "/proc/self/mountinfo";
+/// journald's native protocol socket.
+pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
+
+/// Pin directory for a scoped (test or `airgapd run`) instance: unique per process.
+pub fn scoped_pin_dir(tag: &str) -> PathBuf {
+    PathBuf::from(BPFFS).join(format!("airgapd-{tag}-{}", std::process::id()))
+}

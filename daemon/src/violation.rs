@@ -1,0 +1,378 @@
+//! A refusal the kernel reported, decoded from the ring buffer into plain Rust.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, SystemTime};
+
+use airgapd_ebpf::abi;
+
+/// What was refused. One per `enum airgap_kind` in the ABI header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// socket(2) of a refused family, type or protocol.
+    NetCreate,
+    /// connect(2) or TCP Fast Open to a refused address.
+    NetConnect,
+    /// bind(2) to a refused address.
+    NetBind,
+    /// sendto/sendmsg to a refused address.
+    NetSend,
+    /// A scoped socket's packet leaving on a non-loopback interface.
+    NetSkbEgress,
+    /// A packet for a scoped socket arriving on a non-loopback interface.
+    NetSkbIngress,
+    /// A frame leaving through an interface program (AF_PACKET and other non-socket paths).
+    NetWireEgress,
+    /// A frame arriving through an interface program.
+    NetWireIngress,
+    /// A block device access.
+    DevBlock,
+    /// A character device access (raw device paths).
+    DevChar,
+}
+
+impl Kind {
+    /// Every kind, in counter-index order.
+    pub const ALL: [Kind; abi::AIRGAP_KIND_COUNT as usize] = [
+        Kind::NetCreate,
+        Kind::NetConnect,
+        Kind::NetBind,
+        Kind::NetSend,
+        Kind::NetSkbEgress,
+        Kind::NetSkbIngress,
+        Kind::NetWireEgress,
+        Kind::NetWireIngress,
+        Kind::DevBlock,
+        Kind::DevChar,
+    ];
+
+    /// The ABI value (counter index, event kind).
+    pub fn abi(self) -> u32 {
+        match self {
+            Kind::NetCreate => abi::AIRGAP_KIND_NET_CREATE,
+            Kind::NetConnect => abi::AIRGAP_KIND_NET_CONNECT,
+            Kind::NetBind => abi::AIRGAP_KIND_NET_BIND,
+            Kind::NetSend => abi::AIRGAP_KIND_NET_SEND,
+            Kind::NetSkbEgress => abi::AIRGAP_KIND_NET_SKB_EGRESS,
+            Kind::NetSkbIngress => abi::AIRGAP_KIND_NET_SKB_INGRESS,
+            Kind::NetWireEgress => abi::AIRGAP_KIND_NET_WIRE_EGRESS,
+            Kind::NetWireIngress => abi::AIRGAP_KIND_NET_WIRE_INGRESS,
+            Kind::DevBlock => abi::AIRGAP_KIND_DEV_BLOCK,
+            Kind::DevChar => abi::AIRGAP_KIND_DEV_CHAR,
+        }
+    }
+
+    /// The kind for an ABI value, if this daemon knows it.
+    pub fn from_abi(v: u32) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.abi() == v)
+    }
+
+    /// Stable name used in the journal (`AIRGAP_KIND`), JSON and `--kind` filters.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::NetCreate => "net.create",
+            Kind::NetConnect => "net.connect",
+            Kind::NetBind => "net.bind",
+            Kind::NetSend => "net.send",
+            Kind::NetSkbEgress => "net.egress",
+            Kind::NetSkbIngress => "net.ingress",
+            Kind::NetWireEgress => "net.wire-egress",
+            Kind::NetWireIngress => "net.wire-ingress",
+            Kind::DevBlock => "dev.block",
+            Kind::DevChar => "dev.char",
+        }
+    }
+
+    /// What the process tried, in words.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Kind::NetCreate => "socket",
+            Kind::NetConnect => "connect",
+            Kind::NetBind => "bind",
+            Kind::NetSend => "send",
+            Kind::NetSkbEgress => "packet out",
+            Kind::NetSkbIngress => "packet in",
+            Kind::NetWireEgress => "frame out",
+            Kind::NetWireIngress => "frame in",
+            Kind::DevBlock => "block device",
+            Kind::DevChar => "char device",
+        }
+    }
+
+    /// Whether this kind is about the network (as opposed to devices).
+    pub fn is_network(self) -> bool {
+        !matches!(self, Kind::DevBlock | Kind::DevChar)
+    }
+}
+
+/// One refusal with everything the kernel told about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Wall-clock time of the refusal.
+    pub time: SystemTime,
+    /// What was refused.
+    pub kind: Kind,
+    /// Thread id (0 where the hook runs outside the task, e.g. for packets).
+    pub tid: u32,
+    /// Process id.
+    pub pid: u32,
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Command name (`comm`), empty when unknown.
+    pub comm: String,
+    /// cgroup v2 id of the task or socket.
+    pub cgroup_id: u64,
+    /// Address family (AF_*).
+    pub family: u16,
+    /// Socket type (SOCK_*).
+    pub sock_type: u16,
+    /// Protocol (IPPROTO_*, or ETH_P_* for wire events).
+    pub protocol: u16,
+    /// The address the process used, when there is one.
+    pub addr: Option<IpAddr>,
+    /// Port, host order (0 when none).
+    pub port: u16,
+    /// Interface index for packet events.
+    pub ifindex: u32,
+    /// Device (major, minor) for device events.
+    pub device: Option<(u32, u32)>,
+    /// Access wanted, `enum airgap_dev_access` bits.
+    pub access: u16,
+}
+
+const AF_INET: u16 = libc::AF_INET as u16;
+const AF_INET6: u16 = libc::AF_INET6 as u16;
+
+impl Violation {
+    /// Decode a ring buffer record; `None` for a record of unknown size or kind (a newer
+    /// kernel side than this daemon, which the ABI version check should have prevented).
+    pub fn decode(bytes: &[u8], clock: &BootClock) -> Option<Violation> {
+        if bytes.len() != std::mem::size_of::<abi::airgap_event>() {
+            return None;
+        }
+        // SAFETY: the length matches and airgap_event is plain old data; read_unaligned copes
+        // with the ring buffer's 8-byte (not necessarily struct) alignment.
+        let e: abi::airgap_event = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+        let kind = Kind::from_abi(u32::from(e.kind))?;
+        let addr = match e.family {
+            AF_INET if kind.is_network() => Some(IpAddr::V4(Ipv4Addr::new(
+                e.addr[0], e.addr[1], e.addr[2], e.addr[3],
+            ))),
+            AF_INET6 if kind.is_network() => Some(IpAddr::V6(Ipv6Addr::from(e.addr))),
+            _ => None,
+        };
+        let comm_len = e.comm.iter().position(|&c| c == 0).unwrap_or(e.comm.len());
+        let comm: Vec<u8> = e.comm[..comm_len].iter().map(|&c| c as u8).collect();
+        Some(Violation {
+            time: clock.wall(e.boot_ns),
+            kind,
+            tid: e.pid,
+            pid: e.tgid,
+            uid: e.uid,
+            gid: e.gid,
+            comm: String::from_utf8_lossy(&comm).into_owned(),
+            cgroup_id: e.cgroup_id,
+            family: e.family,
+            sock_type: e.sock_type,
+            protocol: e.protocol,
+            addr: addr.filter(|_| kind != Kind::NetCreate),
+            port: e.port,
+            ifindex: e.ifindex,
+            device: (!kind.is_network()).then_some((e.dev_major, e.dev_minor)),
+            access: e.access,
+        })
+    }
+
+    /// The address and port as a person writes them (`93.184.216.34:443`, `[::1]:80`).
+    pub fn endpoint(&self) -> Option<String> {
+        let addr = self.addr?;
+        Some(match (addr, self.port) {
+            (IpAddr::V6(a), 0) => a.to_string(),
+            (IpAddr::V6(a), p) => format!("[{a}]:{p}"),
+            (a, 0) => a.to_string(),
+            (a, p) => format!("{a}:{p}"),
+        })
+    }
+}
+
+/// `airgapd: denied connect 93.184.216.34:443 by curl[4242] uid=1000`
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "denied {}", self.kind.verb())?;
+        match self.kind {
+            Kind::NetCreate => write!(
+                f,
+                " {} type={} protocol={}",
+                family_name(self.family),
+                sock_type_name(self.sock_type),
+                self.protocol
+            )?,
+            Kind::DevBlock | Kind::DevChar => {
+                let (maj, min) = self.device.unwrap_or_default();
+                write!(f, " {maj}:{min} ({})", access_words(self.access))?
+            }
+            _ => {
+                if let Some(ep) = self.endpoint() {
+                    write!(f, " {ep}")?;
+                }
+                if self.ifindex != 0 {
+                    write!(f, " on ifindex {}", self.ifindex)?;
+                }
+            }
+        }
+        if self.pid != 0 {
+            write!(f, " by {}[{}] uid={}", self.comm, self.pid, self.uid)?;
+        } else if self.kind.is_network() && self.cgroup_id != 0 {
+            write!(f, " (cgroup {}, uid={})", self.cgroup_id, self.uid)?;
+        }
+        Ok(())
+    }
+}
+
+/// AF_* name for the families airgapd reports.
+pub fn family_name(family: u16) -> String {
+    match i32::from(family) {
+        libc::AF_UNIX => "AF_UNIX".into(),
+        libc::AF_INET => "AF_INET".into(),
+        libc::AF_INET6 => "AF_INET6".into(),
+        libc::AF_NETLINK => "AF_NETLINK".into(),
+        libc::AF_PACKET => "AF_PACKET".into(),
+        libc::AF_VSOCK => "AF_VSOCK".into(),
+        libc::AF_BLUETOOTH => "AF_BLUETOOTH".into(),
+        libc::AF_CAN => "AF_CAN".into(),
+        libc::AF_XDP => "AF_XDP".into(),
+        libc::AF_TIPC => "AF_TIPC".into(),
+        libc::AF_RDS => "AF_RDS".into(),
+        other => format!("family {other}"),
+    }
+}
+
+fn sock_type_name(t: u16) -> String {
+    match i32::from(t) {
+        libc::SOCK_STREAM => "stream".into(),
+        libc::SOCK_DGRAM => "dgram".into(),
+        libc::SOCK_RAW => "raw".into(),
+        libc::SOCK_SEQPACKET => "seqpacket".into(),
+        other => other.to_string(),
+    }
+}
+
+/// "read", "read+write", "mknod" for a device access mask.
+pub fn access_words(access: u16) -> String {
+    let names = [
+        (abi::AIRGAP_ACC_READ, "read"),
+        (abi::AIRGAP_ACC_WRITE, "write"),
+        (abi::AIRGAP_ACC_MKNOD, "mknod"),
+    ];
+    let words: Vec<&str> = names
+        .iter()
+        .filter(|(bit, _)| u32::from(access) & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if words.is_empty() {
+        "exists".into()
+    } else {
+        words.join("+")
+    }
+}
+
+/// Turns CLOCK_BOOTTIME stamps from the kernel into wall-clock time.
+#[derive(Debug, Clone, Copy)]
+pub struct BootClock {
+    wall_at_boot: SystemTime,
+}
+
+impl BootClock {
+    /// Measure the offset between the two clocks now.
+    pub fn now() -> BootClock {
+        let boot = nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME)
+            .map(|t| Duration::new(t.tv_sec() as u64, t.tv_nsec() as u32))
+            .unwrap_or_default();
+        BootClock {
+            wall_at_boot: SystemTime::now() - boot,
+        }
+    }
+
+    /// The wall-clock time of a boot-time stamp in nanoseconds.
+    pub fn wall(&self, boot_ns: u64) -> SystemTime {
+        self.wall_at_boot + Duration::from_nanos(boot_ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: u32) -> abi::airgap_event {
+        let mut e = abi::airgap_event {
+            kind: kind as u16,
+            tgid: 4242,
+            pid: 4243,
+            uid: 1000,
+            ..Default::default()
+        };
+        e.comm[..4].copy_from_slice(&[b'c' as _, b'u' as _, b'r' as _, b'l' as _]);
+        e
+    }
+
+    fn bytes(e: &abi::airgap_event) -> Vec<u8> {
+        // SAFETY: plain old data, read as bytes.
+        unsafe {
+            std::slice::from_raw_parts(
+                (e as *const abi::airgap_event).cast::<u8>(),
+                std::mem::size_of_val(e),
+            )
+        }
+        .to_vec()
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_abi(k.abi()), Some(k));
+        }
+        assert_eq!(Kind::from_abi(abi::AIRGAP_KIND_COUNT), None);
+    }
+
+    #[test]
+    fn decodes_connect_v4_like_the_issue_says() {
+        let mut e = event(abi::AIRGAP_KIND_NET_CONNECT);
+        e.family = AF_INET;
+        e.addr[..4].copy_from_slice(&[93, 184, 216, 34]);
+        e.port = 443;
+        let v = Violation::decode(&bytes(&e), &BootClock::now()).unwrap();
+        assert_eq!(
+            v.to_string(),
+            "denied connect 93.184.216.34:443 by curl[4242] uid=1000"
+        );
+    }
+
+    #[test]
+    fn decodes_v6_and_socket_create() {
+        let mut e = event(abi::AIRGAP_KIND_NET_SEND);
+        e.family = AF_INET6;
+        e.addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1).octets();
+        e.port = 53;
+        let v = Violation::decode(&bytes(&e), &BootClock::now()).unwrap();
+        assert_eq!(v.endpoint().as_deref(), Some("[2001:db8::1]:53"));
+
+        let mut e = event(abi::AIRGAP_KIND_NET_CREATE);
+        e.family = AF_INET;
+        e.sock_type = libc::SOCK_RAW as u16;
+        e.protocol = 1;
+        let v = Violation::decode(&bytes(&e), &BootClock::now()).unwrap();
+        assert_eq!(
+            v.to_string(),
+            "denied socket AF_INET type=raw protocol=1 by curl[4242] uid=1000"
+        );
+    }
+
+    #[test]
+    fn rejects_wrong_size_and_unknown_kind() {
+        let e = event(99);
+        assert!(Violation::decode(&bytes(&e), &BootClock::now()).is_none());
+        assert!(Violation::decode(&[0u8; 10], &BootClock::now()).is_none());
+    }
+}

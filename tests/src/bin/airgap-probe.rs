@@ -1,0 +1,314 @@
+//! `airgap-probe OP ARGS...`: perform one network syscall sequence and print `ok` or the errno
+//! name (`EPERM`, `ENETUNREACH`, ...). The integration tests run it inside and outside the
+//! enforcement scope and compare. It must never need the network to say `ok` for a refused case.
+//!
+//! OPs:
+//!   socket FAMILY TYPE PROTO        create a socket (numbers, e.g. `socket 2 3 1` = raw ICMP)
+//!   connect tcp|udp ADDR PORT       connect (non-blocking TCP: EINPROGRESS counts as ok)
+//!   bind tcp|udp ADDR PORT          bind
+//!   sendto ADDR PORT                UDP sendto from an unbound socket
+//!   fastopen ADDR PORT              TCP sendto(MSG_FASTOPEN)
+//!   tcp-echo ADDR                   listen on ADDR:0, connect, send, accept, receive
+//!   udp-echo ADDR                   bind ADDR:0, sendto itself, receive
+//!   unix                            socketpair(AF_UNIX) round trip
+//!   netlink                         AF_NETLINK route socket, bind, dump links
+//!   ping-socket                     allow ping sockets in this netns, then open one
+//!   connect-loop N ADDR PORT        N UDP connects in a row (a denial storm)
+//!   packet IFNAME COUNT             send COUNT raw Ethernet frames with AF_PACKET on IFNAME
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::ExitCode;
+
+fn errno_name(e: &io::Error) -> String {
+    let Some(code) = e.raw_os_error() else {
+        return format!("error: {e}");
+    };
+    let name = match code {
+        libc::EPERM => "EPERM",
+        libc::EACCES => "EACCES",
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::EINVAL => "EINVAL",
+        libc::ENOBUFS => "ENOBUFS",
+        libc::ENODEV => "ENODEV",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
+        _ => return format!("errno {code}"),
+    };
+    name.to_string()
+}
+
+fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn socket(family: i32, ty: i32, proto: i32) -> io::Result<OwnedFd> {
+    // SAFETY: socket(2) returns a new fd we own.
+    let fd = cvt(unsafe { libc::socket(family, ty | libc::SOCK_CLOEXEC, proto) })?;
+    // SAFETY: fd was just created and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A sockaddr for an IP address and port, with its length.
+fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: zeroed sockaddr_storage is a valid (empty) address.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as _,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from(*a.ip()).to_be(),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than sockaddr_in and suitably aligned.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as _,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: 0,
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: 0,
+            };
+            // SAFETY: as above, for sockaddr_in6.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (ss, len as libc::socklen_t)
+}
+
+fn family(ip: IpAddr) -> i32 {
+    if ip.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    }
+}
+
+fn proto_type(p: &str) -> i32 {
+    if p == "udp" {
+        libc::SOCK_DGRAM
+    } else {
+        libc::SOCK_STREAM
+    }
+}
+
+fn addr(args: &[String], i: usize) -> SocketAddr {
+    let ip: IpAddr = args[i].parse().expect("address");
+    let port: u16 = args
+        .get(i + 1)
+        .map(|p| p.parse().expect("port"))
+        .unwrap_or(0);
+    SocketAddr::new(ip, port)
+}
+
+fn op(args: &[String]) -> io::Result<()> {
+    match args[0].as_str() {
+        "socket" => {
+            let n: Vec<i32> = args[1..4]
+                .iter()
+                .map(|a| a.parse().expect("number"))
+                .collect();
+            socket(n[0], n[1], n[2]).map(drop)
+        }
+        "connect" => {
+            let a = addr(args, 2);
+            let s = socket(
+                family(a.ip()),
+                proto_type(&args[1]) | libc::SOCK_NONBLOCK,
+                0,
+            )?;
+            let (ss, len) = sockaddr(a);
+            // SAFETY: valid fd and sockaddr of the given length.
+            let rc = unsafe {
+                libc::connect(
+                    s.as_raw_fd(),
+                    (&ss as *const libc::sockaddr_storage).cast(),
+                    len,
+                )
+            };
+            match cvt(rc) {
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(()),
+                r => r.map(drop),
+            }
+        }
+        "bind" => {
+            let a = addr(args, 2);
+            let s = socket(family(a.ip()), proto_type(&args[1]), 0)?;
+            let (ss, len) = sockaddr(a);
+            // SAFETY: valid fd and sockaddr.
+            cvt(unsafe {
+                libc::bind(
+                    s.as_raw_fd(),
+                    (&ss as *const libc::sockaddr_storage).cast(),
+                    len,
+                )
+            })
+            .map(drop)
+        }
+        "sendto" | "fastopen" => {
+            let a = addr(args, 1);
+            let (ty, flags) = if args[0] == "sendto" {
+                (libc::SOCK_DGRAM, 0)
+            } else {
+                (libc::SOCK_STREAM | libc::SOCK_NONBLOCK, libc::MSG_FASTOPEN)
+            };
+            let s = socket(family(a.ip()), ty, 0)?;
+            let (ss, len) = sockaddr(a);
+            let msg = b"airgap-probe";
+            // SAFETY: valid fd, buffer and sockaddr.
+            let rc = unsafe {
+                libc::sendto(
+                    s.as_raw_fd(),
+                    msg.as_ptr().cast(),
+                    msg.len(),
+                    flags,
+                    (&ss as *const libc::sockaddr_storage).cast(),
+                    len,
+                )
+            };
+            match cvt(rc as libc::c_int) {
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(()),
+                r => r.map(drop),
+            }
+        }
+        "tcp-echo" => {
+            let l = TcpListener::bind(addr(args, 1))?;
+            let mut c = TcpStream::connect(l.local_addr()?)?;
+            c.write_all(b"ping")?;
+            let (mut s, _) = l.accept()?;
+            let mut buf = [0u8; 4];
+            s.read_exact(&mut buf)?;
+            (&buf == b"ping")
+                .then_some(())
+                .ok_or_else(|| io::Error::other("echo mismatch"))
+        }
+        "udp-echo" => {
+            let s = UdpSocket::bind(addr(args, 1))?;
+            s.send_to(b"ping", s.local_addr()?)?;
+            let mut buf = [0u8; 4];
+            s.recv(&mut buf)?;
+            (&buf == b"ping")
+                .then_some(())
+                .ok_or_else(|| io::Error::other("echo mismatch"))
+        }
+        "unix" => {
+            let (mut a, mut b) = std::os::unix::net::UnixStream::pair()?;
+            a.write_all(b"ping")?;
+            let mut buf = [0u8; 4];
+            b.read_exact(&mut buf)?;
+            Ok(())
+        }
+        "netlink" => {
+            let s = socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE)?;
+            // SAFETY: zeroed sockaddr_nl is "kernel assigns the port".
+            let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+            sa.nl_family = libc::AF_NETLINK as _;
+            // SAFETY: valid fd and sockaddr_nl.
+            cvt(unsafe {
+                libc::bind(
+                    s.as_raw_fd(),
+                    (&sa as *const libc::sockaddr_nl).cast(),
+                    std::mem::size_of::<libc::sockaddr_nl>() as _,
+                )
+            })
+            .map(drop)
+        }
+        "ping-socket" => {
+            std::fs::write("/proc/sys/net/ipv4/ping_group_range", "0 2147483647")?;
+            socket(libc::AF_INET, libc::SOCK_DGRAM, libc::IPPROTO_ICMP).map(drop)
+        }
+        "connect-loop" => {
+            // A denial storm: N refused connects in a row, for the lost-event accounting.
+            let n: u32 = args[1].parse().expect("count");
+            let a = addr(args, 2);
+            let (ss, len) = sockaddr(a);
+            let s = socket(family(a.ip()), libc::SOCK_DGRAM, 0)?;
+            let mut last = Ok(());
+            for _ in 0..n {
+                // SAFETY: valid fd and sockaddr.
+                let rc = unsafe {
+                    libc::connect(
+                        s.as_raw_fd(),
+                        (&ss as *const libc::sockaddr_storage).cast(),
+                        len,
+                    )
+                };
+                last = cvt(rc).map(drop);
+            }
+            last
+        }
+        "packet" => packet(&args[1], args[2].parse().expect("count")),
+        other => panic!("unknown op {other}"),
+    }
+}
+
+/// Raw Ethernet frames out of IFNAME: the path no socket hook sees.
+fn packet(ifname: &str, count: u32) -> io::Result<()> {
+    let s = socket(
+        libc::AF_PACKET,
+        libc::SOCK_RAW,
+        (libc::ETH_P_ALL as u16).to_be() as i32,
+    )?;
+    let name = std::ffi::CString::new(ifname).expect("ifname");
+    // SAFETY: valid NUL-terminated name.
+    let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    if ifindex == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: zeroed sockaddr_ll, then filled.
+    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as _;
+    sll.sll_ifindex = ifindex as i32;
+    sll.sll_halen = 6;
+    sll.sll_addr[..6].copy_from_slice(&[0xff; 6]);
+    // Broadcast, a local-experimental ethertype (0x88b5): nothing on the far end parses it.
+    let mut frame = [0u8; 60];
+    frame[..6].copy_from_slice(&[0xff; 6]);
+    frame[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
+    frame[12..14].copy_from_slice(&0x88b5u16.to_be_bytes());
+    for _ in 0..count {
+        // SAFETY: valid fd, buffer and sockaddr_ll.
+        let rc = unsafe {
+            libc::sendto(
+                s.as_raw_fd(),
+                frame.as_ptr().cast(),
+                frame.len(),
+                0,
+                (&sll as *const libc::sockaddr_ll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as _,
+            )
+        };
+        cvt(rc as libc::c_int)?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        eprintln!("usage: airgap-probe OP ARGS... (see the source)");
+        return ExitCode::from(2);
+    }
+    match op(&args) {
+        Ok(()) => println!("ok"),
+        Err(e) => println!("{}", errno_name(&e)),
+    }
+    ExitCode::SUCCESS
+}

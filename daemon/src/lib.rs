@@ -8,6 +8,7 @@ pub mod bpf;
 pub mod cli;
 pub mod devices;
 pub mod events;
+pub mod interfaces;
 pub mod journal;
 pub mod logging;
 pub mod maps;

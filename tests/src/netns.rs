@@ -30,7 +30,22 @@ impl NetNs {
         ip(&["netns", "add", &name]);
         let ns = NetNs { name };
         ns.exec(&["ip", "link", "set", "lo", "up"]);
+        // No IPv6 autoconfiguration chatter: interface counters then move only for the
+        // frames a test sends.
+        ns.exec(&["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"]);
+        ns.exec(&["sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1"]);
         ns
+    }
+
+    /// Run a command inside the namespace; true when it exited 0.
+    pub fn try_exec(&self, cmd: &[&str]) -> bool {
+        let mut args = vec!["netns", "exec", &self.name];
+        args.extend_from_slice(cmd);
+        Command::new("ip")
+            .args(&args)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
     }
 
     /// Run a command inside the namespace.
@@ -55,15 +70,22 @@ impl NetNs {
     }
 
     /// A counter of an interface in this namespace (`rx_packets`, `tx_packets`, ...).
+    /// Read through `ip netns exec`, which mounts the namespace's own /sys.
     pub fn stat(&self, ifname: &str, counter: &str) -> u64 {
-        self.enter(|| {
-            let p = format!("/sys/class/net/{ifname}/statistics/{counter}");
-            std::fs::read_to_string(&p)
-                .unwrap_or_else(|e| panic!("{p}: {e}"))
-                .trim()
-                .parse()
-                .unwrap()
-        })
+        let path = format!("/sys/class/net/{ifname}/statistics/{counter}");
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.name, "cat", &path])
+            .output()
+            .expect("running ip netns exec cat");
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("counter")
     }
 }
 

@@ -14,6 +14,7 @@
 //!   netlink                         AF_NETLINK route socket, bind, dump links
 //!   ping-socket                     allow ping sockets in this netns, then open one
 //!   connect-loop N ADDR PORT        N UDP connects in a row (a denial storm)
+//!   icmp-echo ADDR MS               one ICMP echo to ADDR (a ping socket), reply within MS or `timeout`
 //!   packet IFNAME COUNT             send COUNT raw Ethernet frames with AF_PACKET on IFNAME
 
 use std::io::{self, Read, Write};
@@ -37,6 +38,7 @@ fn errno_name(e: &io::Error) -> String {
         libc::ENODEV => "ENODEV",
         libc::EHOSTUNREACH => "EHOSTUNREACH",
         libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
+        libc::ETIMEDOUT => "ETIMEDOUT",
         _ => return format!("errno {code}"),
     };
     name.to_string()
@@ -254,9 +256,44 @@ fn op(args: &[String]) -> io::Result<()> {
             }
             last
         }
+        "icmp-echo" => icmp_echo(
+            args[1].parse().expect("IPv4 address"),
+            args[2].parse().expect("ms"),
+        ),
         "packet" => packet(&args[1], args[2].parse().expect("count")),
         other => panic!("unknown op {other}"),
     }
+}
+
+/// An ICMP echo round trip through a ping socket (the kernel builds the header and answers
+/// echo requests itself, so no peer process is needed).
+fn icmp_echo(to: std::net::Ipv4Addr, ms: i32) -> io::Result<()> {
+    std::fs::write("/proc/sys/net/ipv4/ping_group_range", "0 2147483647")?;
+    let s = socket(libc::AF_INET, libc::SOCK_DGRAM, libc::IPPROTO_ICMP)?;
+    let (ss, len) = sockaddr(SocketAddr::new(IpAddr::V4(to), 0));
+    let echo = [8u8, 0, 0, 0, 0, 0, 0, 1]; // type 8 (echo request), checksum filled by the kernel
+                                           // SAFETY: valid fd, buffer and sockaddr.
+    let rc = unsafe {
+        libc::sendto(
+            s.as_raw_fd(),
+            echo.as_ptr().cast(),
+            echo.len(),
+            0,
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len,
+        )
+    };
+    cvt(rc as libc::c_int)?;
+    let mut pfd = libc::pollfd {
+        fd: s.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    if cvt(unsafe { libc::poll(&mut pfd, 1, ms) })? == 0 {
+        return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+    }
+    Ok(())
 }
 
 /// Raw Ethernet frames out of IFNAME: the path no socket hook sees.
@@ -283,6 +320,7 @@ fn packet(ifname: &str, count: u32) -> io::Result<()> {
     frame[..6].copy_from_slice(&[0xff; 6]);
     frame[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
     frame[12..14].copy_from_slice(&0x88b5u16.to_be_bytes());
+    let mut first = Ok(());
     for _ in 0..count {
         // SAFETY: valid fd, buffer and sockaddr_ll.
         let rc = unsafe {
@@ -295,9 +333,12 @@ fn packet(ifname: &str, count: u32) -> io::Result<()> {
                 std::mem::size_of::<libc::sockaddr_ll>() as _,
             )
         };
-        cvt(rc as libc::c_int)?;
+        // Try every frame; report the first error.
+        if let (Ok(()), Err(e)) = (&first, cvt(rc as libc::c_int)) {
+            first = Err(e);
+        }
     }
-    Ok(())
+    first
 }
 
 fn main() -> ExitCode {

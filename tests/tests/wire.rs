@@ -1,0 +1,199 @@
+//! Issue 3: the interface (TCX) layer, for frames no socket hook sees. Only ever on veth
+//! interfaces inside network namespaces this test creates.
+
+use std::path::Path;
+
+use airgapd::bpf::Enforcer;
+use airgapd::maps::NetMode;
+use airgapd::scope::Scope;
+use airgapd::violation::Kind;
+use airgapd_tests::netns::Link;
+use airgapd_tests::{run_at, Armed, Place};
+
+fn probe() -> &'static str {
+    env!("CARGO_BIN_EXE_airgap-probe")
+}
+
+/// AF_PACKET frames from a scoped process never reach the peer; the same frames from outside
+/// the scope do. (The cgroup programs cannot see AF_PACKET; this is the layer that does.)
+#[tokio::test]
+async fn raw_frames_from_the_scope_are_dropped_on_the_wire() {
+    let mut armed = Armed::network(NetMode::Loopback);
+    let link = Link::new("wire1");
+    link.a
+        .enter(|| armed.enforcer.enforce_interface("veth-a"))
+        .expect("attaching TCX");
+
+    let send = |scope: Option<&Scope>| {
+        let before = link.b.stat("veth-b", "rx_packets");
+        let place = Place {
+            scope,
+            fresh_netns: false,
+        };
+        let args = [
+            "netns",
+            "exec",
+            &link.a.name,
+            probe(),
+            "packet",
+            "veth-a",
+            "5",
+        ];
+        let out = run_at(Path::new("ip"), place, &args);
+        (out, link.b.stat("veth-b", "rx_packets") - before)
+    };
+
+    let (control, arrived) = send(None);
+    assert_eq!(control.result, "ok");
+    assert!(
+        arrived >= 5,
+        "control: the peer must receive the 5 frames, got {arrived}"
+    );
+
+    let (inside, arrived) = send(Some(&armed.scope));
+    assert_eq!(arrived, 0, "frames from the scope reached the peer");
+    // A TC drop reads NET_XMIT_DROP, which AF_PACKET reports as ENOBUFS.
+    assert_eq!(
+        inside.result, "ENOBUFS",
+        "the sender must see its frames refused"
+    );
+    let ev = armed
+        .expect_event("wire egress", |v| v.kind == Kind::NetWireEgress)
+        .await;
+    assert_eq!(ev.cgroup_id, armed.scope.id());
+    assert_eq!(
+        armed
+            .enforcer
+            .counters()
+            .get(Kind::NetWireEgress)
+            .unwrap()
+            .denied,
+        5
+    );
+}
+
+/// With a whole-machine scope, nothing arrives on an enforced interface. The machine scope is
+/// only ever combined here with an interface inside the test's own namespace: no cgroup or
+/// LSM program is attached by this test.
+#[tokio::test]
+async fn machine_scope_drops_every_arriving_frame() {
+    airgapd_tests::require_root();
+    let link = Link::new("wire2");
+    let ping = || {
+        let args = [
+            "netns",
+            "exec",
+            &link.b.name,
+            probe(),
+            "icmp-echo",
+            "10.231.0.1",
+            "1000",
+        ];
+        run_at(
+            Path::new("ip"),
+            Place {
+                scope: None,
+                fresh_netns: false,
+            },
+            &args,
+        )
+        .result
+    };
+    assert_eq!(
+        ping(),
+        "ok",
+        "control: the peer must reach veth-a before enforcement"
+    );
+
+    let machine = Scope::machine().expect("cgroup v2 root");
+    let mut enforcer = Enforcer::load().expect("loading BPF object");
+    enforcer
+        .configure(&machine, NetMode::Loopback)
+        .expect("config");
+    link.a
+        .enter(|| enforcer.enforce_interface("veth-a"))
+        .expect("attaching TCX");
+
+    assert_eq!(
+        ping(),
+        "ETIMEDOUT",
+        "a frame arrived on an enforced interface"
+    );
+    let count = enforcer.counters().get(Kind::NetWireIngress).unwrap();
+    assert!(count.denied >= 1, "the drop must be counted: {count:?}");
+}
+
+/// An interface that appears after enforcement started (a phone's USB tethering, here a veth
+/// created later) is found through rtnetlink and gets the interface programs too.
+#[tokio::test]
+async fn interfaces_that_appear_later_are_covered() {
+    let mut armed = Armed::network(NetMode::Loopback);
+    let link = Link::new("wire4");
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let enforcer = &mut armed.enforcer;
+        let watcher = s.spawn(|| {
+            link.a.enter(|| {
+                let mut w = airgapd::interfaces::LinkWatcher::open().expect("rtnetlink");
+                let now = w.list().expect("listing links");
+                assert!(now.iter().any(|i| i.loopback && i.name == "lo"));
+                ready_tx.send(()).unwrap();
+                loop {
+                    for i in w.wait().expect("link events") {
+                        if i.name == "veth-late" && !i.loopback {
+                            enforcer.enforce_interface(&i.name).expect("attaching TCX");
+                            return;
+                        }
+                    }
+                }
+            })
+        });
+        ready_rx.recv().unwrap();
+        link.a.exec(&[
+            "ip",
+            "link",
+            "add",
+            "veth-late",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "veth-late-b",
+            "netns",
+            &link.b.name,
+        ]);
+        link.a.exec(&["ip", "link", "set", "veth-late", "up"]);
+        link.b.exec(&["ip", "link", "set", "veth-late-b", "up"]);
+        watcher.join().expect("watcher");
+    });
+
+    let before = link.b.stat("veth-late-b", "rx_packets");
+    let place = Place {
+        scope: Some(&armed.scope),
+        fresh_netns: false,
+    };
+    let args = [
+        "netns",
+        "exec",
+        &link.a.name,
+        probe(),
+        "packet",
+        "veth-late",
+        "3",
+    ];
+    assert_eq!(run_at(Path::new("ip"), place, &args).result, "ENOBUFS");
+    assert_eq!(
+        link.b.stat("veth-late-b", "rx_packets"),
+        before,
+        "frames left on a late interface"
+    );
+    assert_eq!(
+        armed
+            .enforcer
+            .counters()
+            .get(Kind::NetWireEgress)
+            .unwrap()
+            .denied,
+        3
+    );
+}

@@ -42,6 +42,17 @@ pub enum NetMode {
     Loopback,
 }
 
+impl NetMode {
+    /// The translation of the policy's `[network]` section.
+    pub fn from_policy(network: &airgapd_policy::Network) -> NetMode {
+        if network.loopback {
+            NetMode::Loopback
+        } else {
+            NetMode::None
+        }
+    }
+}
+
 /// What the programs read from `airgap_config`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {

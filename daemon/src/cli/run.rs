@@ -34,15 +34,23 @@ pub struct RunArgs {
 
 /// Network mode of a policy file, or of the default policy.
 fn net_mode(policy: Option<&PathBuf>) -> Result<NetMode> {
-    let loopback = match policy {
-        Some(path) => std::fs::read_to_string(path)?.contains("loopback = true"), // POLICY-SHIM
-        None => true,
+    let policy = match policy {
+        Some(path) => {
+            let checked = airgapd_policy::load(path)?;
+            for w in &checked.warnings {
+                eprintln!("airgapd: warning: {w}");
+            }
+            checked.policy
+        }
+        None => airgapd_policy::Policy::default_policy(),
     };
-    Ok(if loopback {
-        NetMode::Loopback
-    } else {
-        NetMode::None
-    })
+    if policy.network.profile == airgapd_policy::Profile::IsolatedLan {
+        eprintln!(
+            "airgapd: the isolated-lan profile is not enforced yet: enforcing the stricter \
+             standalone profile (no LAN)"
+        );
+    }
+    Ok(NetMode::from_policy(&policy.network))
 }
 
 /// Run the command; returns the exit code airgapd should exit with.

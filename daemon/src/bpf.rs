@@ -9,7 +9,7 @@ use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
 
 use airgapd_ebpf::abi;
 
-use crate::maps::{Config, ConfigMap, Counters, MapsError, NetMode};
+use crate::maps::{Config, ConfigMap, Counters, DevRules, MapsError, NetMode};
 use crate::network;
 use crate::scope::{Scope, ScopeError};
 
@@ -130,6 +130,7 @@ pub struct Enforcer {
     ebpf: Ebpf,
     config: ConfigMap,
     counters: Counters,
+    dev_rules: DevRules,
     events: Option<RingBuf<MapData>>,
     layers: Vec<(Layer, LayerState)>,
 }
@@ -146,6 +147,7 @@ impl Enforcer {
             })?;
         let config = ConfigMap::take(&mut ebpf)?;
         let counters = Counters::take(&mut ebpf)?;
+        let dev_rules = DevRules::take(&mut ebpf)?;
         let events = ebpf.take_map(abi::MAP_EVENTS).ok_or(MapsError::Missing {
             name: abi::MAP_EVENTS,
         })?;
@@ -158,6 +160,7 @@ impl Enforcer {
             ebpf,
             config,
             counters,
+            dev_rules,
             events: Some(events),
             layers: Vec::new(),
         })
@@ -197,6 +200,20 @@ impl Enforcer {
         }
         self.set_layer(Layer::Lsm, lsm);
         Ok(())
+    }
+
+    /// Attach the device program to the scope. Write the rules first: from the moment it is
+    /// attached, every block device without a rule is refused.
+    pub fn enforce_devices(&mut self, scope: &Scope) -> Result<(), EnforceError> {
+        let dir = scope.dir()?;
+        crate::devices::enforce::attach(&mut self.ebpf, &dir)?;
+        self.set_layer(Layer::Devices, LayerState::Active);
+        Ok(())
+    }
+
+    /// The device rules, to grant or withdraw access as devices come and go.
+    pub fn dev_rules(&mut self) -> &mut DevRules {
+        &mut self.dev_rules
     }
 
     /// Attach the interface programs to one interface of the calling thread's netns.

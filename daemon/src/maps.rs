@@ -1,7 +1,7 @@
 //! Typed owners of the kernel maps. Each knows its map's name and encoding; policy reaches the
 //! kernel only through these, and every failure names the map and key.
 
-use aya::maps::{Array, MapData, MapError, PerCpuArray, PerCpuValues};
+use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray, PerCpuValues};
 use aya::Ebpf;
 
 use airgapd_ebpf::abi;
@@ -90,7 +90,7 @@ impl ConfigMap {
                 NetMode::Loopback => abi::AIRGAP_NET_LOOPBACK,
             },
             abi_version: abi::AIRGAP_ABI_VERSION,
-            _pad: 0,
+            trusted_tgid: std::process::id(),
         };
         self.0.set(0, value, 0).map_err(|source| MapsError::Map {
             name: abi::MAP_CONFIG,
@@ -144,5 +144,124 @@ impl Counters {
     /// The totals of every kind.
     pub fn all(&self) -> Result<Vec<(Kind, Count)>, MapsError> {
         Kind::ALL.iter().map(|&k| Ok((k, self.get(k)?))).collect()
+    }
+}
+
+/// Device access bits (`enum airgap_dev_access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DevAccess(pub u32);
+
+impl DevAccess {
+    /// Nothing.
+    pub const NONE: DevAccess = DevAccess(0);
+    /// Read (open O_RDONLY, mount -o ro).
+    pub const READ: DevAccess = DevAccess(abi::AIRGAP_ACC_READ);
+    /// Read and write.
+    pub const READ_WRITE: DevAccess = DevAccess(abi::AIRGAP_ACC_READ | abi::AIRGAP_ACC_WRITE);
+    /// Everything, mknod included (internal disks).
+    pub const ALL: DevAccess =
+        DevAccess(abi::AIRGAP_ACC_READ | abi::AIRGAP_ACC_WRITE | abi::AIRGAP_ACC_MKNOD);
+}
+
+/// Block or character device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DevType {
+    /// Block device.
+    Block,
+    /// Character device.
+    Char,
+}
+
+/// What a device rule applies to: one device, every minor of a major, or a whole type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DevMatch {
+    /// Block or char.
+    pub dev_type: DevType,
+    /// None: every major.
+    pub major: Option<u32>,
+    /// None: every minor.
+    pub minor: Option<u32>,
+}
+
+impl DevMatch {
+    /// Exactly one device.
+    pub fn device(dev_type: DevType, major: u32, minor: u32) -> DevMatch {
+        DevMatch {
+            dev_type,
+            major: Some(major),
+            minor: Some(minor),
+        }
+    }
+
+    /// Every minor of a major (a driver: loop, sg, usb_device).
+    pub fn major(dev_type: DevType, major: u32) -> DevMatch {
+        DevMatch {
+            dev_type,
+            major: Some(major),
+            minor: None,
+        }
+    }
+
+    fn key(&self) -> abi::airgap_dev_key {
+        abi::airgap_dev_key {
+            type_: match self.dev_type {
+                DevType::Block => abi::AIRGAP_DEV_BLOCK,
+                DevType::Char => abi::AIRGAP_DEV_CHAR,
+            },
+            major: self.major.unwrap_or(abi::AIRGAP_DEV_ANY),
+            minor: self.minor.unwrap_or(abi::AIRGAP_DEV_ANY),
+        }
+    }
+}
+
+impl std::fmt::Display for DevMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = if self.dev_type == DevType::Block {
+            'b'
+        } else {
+            'c'
+        };
+        let n = |v: Option<u32>| v.map_or("*".to_string(), |v| v.to_string());
+        write!(f, "{t} {}:{}", n(self.major), n(self.minor))
+    }
+}
+
+/// The device rule map: which access each device (or major, or type) may be granted.
+pub struct DevRules(HashMap<MapData, abi::airgap_dev_key, u32>);
+
+impl DevRules {
+    /// Take the rule map out of a freshly loaded object.
+    pub fn take(ebpf: &mut Ebpf) -> Result<DevRules, MapsError> {
+        let name = abi::MAP_DEV_RULES;
+        HashMap::try_from(take(ebpf, name)?)
+            .map(DevRules)
+            .map_err(|source| MapsError::Map {
+                name,
+                action: "opening".into(),
+                source,
+            })
+    }
+
+    /// Grant `access` to what `m` matches (replacing an earlier rule for the same match).
+    pub fn set(&mut self, m: DevMatch, access: DevAccess) -> Result<(), MapsError> {
+        self.0
+            .insert(m.key(), access.0, 0)
+            .map_err(|source| MapsError::Map {
+                name: abi::MAP_DEV_RULES,
+                action: format!("setting {m} to access {:#x}", access.0),
+                source,
+            })
+    }
+
+    /// Drop the rule for `m`; what it matched falls back to the next less specific rule.
+    pub fn remove(&mut self, m: DevMatch) -> Result<(), MapsError> {
+        match self.0.remove(&m.key()) {
+            Ok(()) | Err(MapError::KeyNotFound) => Ok(()),
+            Err(source) => Err(MapsError::Map {
+                name: abi::MAP_DEV_RULES,
+                action: format!("removing {m}"),
+                source,
+            }),
+        }
     }
 }

@@ -66,7 +66,7 @@ struct airgap_config {
 	__u32 scope_level;     /* its depth below the root: 0 = whole machine */
 	__u32 net_mode;        /* enum airgap_net_mode */
 	__u32 abi_version;     /* AIRGAP_ABI_VERSION of the daemon that wrote it */
-	__u32 _pad;
+	__u32 trusted_tgid;    /* the daemon itself: may read any block device, to identify it */
 };
 #define AIRGAP_CONFIG_SIZE 24
 
@@ -100,21 +100,25 @@ struct airgap_event {
 };
 #define AIRGAP_EVENT_SIZE 88
 
-/* Key of the device allow map; the value is a __u32 mask of enum airgap_dev_access. */
+/* Key of the device rule map; the value is a __u32 mask of enum airgap_dev_access that may be
+ * granted. A rule names one device, or with AIRGAP_DEV_ANY every minor of a major, or every
+ * device of a type. The most specific rule wins. With no rule at all, block devices are refused
+ * and character devices allowed (raw paths are refused by per-major rules). */
 struct airgap_dev_key {
 	__u32 type; /* enum airgap_dev_type */
 	__u32 major;
 	__u32 minor;
 };
+#define AIRGAP_DEV_ANY 0xffffffffu
 #define AIRGAP_DEV_KEY_SIZE 12
 
 /* Map names, as the daemon looks them up in the object. */
 #define AIRGAP_MAP_CONFIG "airgap_config"
 #define AIRGAP_MAP_COUNTERS "airgap_counters"
 #define AIRGAP_MAP_EVENTS "airgap_events"
-#define AIRGAP_MAP_DEV_ALLOW "airgap_dev_allow"
+#define AIRGAP_MAP_DEV_RULES "airgap_dev_rules"
 
 #define AIRGAP_EVENTS_BYTES (256 * 1024)
-#define AIRGAP_DEV_ALLOW_ENTRIES 4096
+#define AIRGAP_DEV_RULES_ENTRIES 4096
 
 #endif /* AIRGAPD_ABI_H */

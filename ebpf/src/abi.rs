@@ -41,4 +41,4 @@ pub const MAP_COUNTERS: &str = c_name(AIRGAP_MAP_COUNTERS);
 /// See [`MAP_CONFIG`].
 pub const MAP_EVENTS: &str = c_name(AIRGAP_MAP_EVENTS);
 /// See [`MAP_CONFIG`].
-pub const MAP_DEV_ALLOW: &str = c_name(AIRGAP_MAP_DEV_ALLOW);
+pub const MAP_DEV_RULES: &str = c_name(AIRGAP_MAP_DEV_RULES);

@@ -6,5 +6,6 @@
  */
 #include "common.h"
 #include "network.bpf.c"
+#include "devices.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

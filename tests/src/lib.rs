@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use airgapd::bpf::Enforcer;
 use airgapd::events::EventStream;
-use airgapd::maps::NetMode;
+use airgapd::maps::{DevAccess, DevMatch, NetMode};
 use airgapd::scope::Scope;
 use airgapd::spawn::{self, SpawnOptions};
 use airgapd::violation::Violation;
 
+pub mod loopdev;
 pub mod netns;
 
 /// These tests load BPF programs and create cgroups: they need root, and say so.
@@ -45,6 +46,32 @@ impl Armed {
         enforcer
             .enforce_network(&scope)
             .expect("attaching network programs");
+        let events = EventStream::new(enforcer.take_events().unwrap()).expect("event stream");
+        Armed {
+            enforcer,
+            events,
+            scope,
+        }
+    }
+
+    /// Load the programs, bind them to a new test cgroup, write the device rules and attach the
+    /// devices area (and nothing else).
+    pub fn devices(rules: &[(DevMatch, DevAccess)]) -> Armed {
+        require_root();
+        let scope = Scope::create("test").expect("creating test cgroup");
+        let mut enforcer = Enforcer::load().expect("loading BPF object");
+        enforcer
+            .configure(&scope, NetMode::Loopback)
+            .expect("writing config");
+        for (m, access) in rules {
+            enforcer
+                .dev_rules()
+                .set(*m, *access)
+                .expect("writing device rule");
+        }
+        enforcer
+            .enforce_devices(&scope)
+            .expect("attaching device program");
         let events = EventStream::new(enforcer.take_events().unwrap()).expect("event stream");
         Armed {
             enforcer,

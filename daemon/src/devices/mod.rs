@@ -16,6 +16,7 @@
 //!   device's data without its block device; [`raw_majors`]: the character majors denied by default.
 
 pub mod block;
+pub mod enforce;
 pub mod identity;
 pub mod internal;
 pub mod raw;

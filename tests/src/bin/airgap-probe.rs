@@ -15,6 +15,10 @@
 //!   ping-socket                     allow ping sockets in this netns, then open one
 //!   connect-loop N ADDR PORT        N UDP connects in a row (a denial storm)
 //!   icmp-echo ADDR MS               one ICMP echo to ADDR (a ping socket), reply within MS or `timeout`
+//!   open PATH ro|rw                 open(2) a device node
+//!   mount DEV ro|rw                 mount(2) DEV (ext4) in a private mount namespace
+//!   fsmount DEV ro|rw               the same through fsopen/fsconfig (the new mount API)
+//!   mknod-open MAJ MIN ro|rw        mknod a block node for MAJ:MIN in a temp dir and open it
 //!   packet IFNAME COUNT             send COUNT raw Ethernet frames with AF_PACKET on IFNAME
 
 use std::io::{self, Read, Write};
@@ -260,9 +264,149 @@ fn op(args: &[String]) -> io::Result<()> {
             args[1].parse().expect("IPv4 address"),
             args[2].parse().expect("ms"),
         ),
+        "open" => open_dev(&args[1], &args[2]),
+        "mount" => mount_dev(&args[1], &args[2], false),
+        "fsmount" => mount_dev(&args[1], &args[2], true),
+        "mknod-open" => mknod_open(&args[1], &args[2], &args[3]),
         "packet" => packet(&args[1], args[2].parse().expect("count")),
         other => panic!("unknown op {other}"),
     }
+}
+
+fn cstr(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s).expect("no NUL in argument")
+}
+
+fn open_dev(path: &str, mode: &str) -> io::Result<()> {
+    let flags = if mode == "rw" {
+        libc::O_RDWR
+    } else {
+        libc::O_RDONLY
+    };
+    let p = cstr(path);
+    // SAFETY: valid path; the fd is closed right away.
+    let fd = cvt(unsafe { libc::open(p.as_ptr(), flags | libc::O_CLOEXEC) })?;
+    // SAFETY: fd was just opened by us.
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+
+/// A private mount namespace and an empty directory to mount on: nothing this probe mounts is
+/// visible outside it, and everything goes with the process.
+fn private_mount_point() -> io::Result<std::ffi::CString> {
+    // SAFETY: plain syscalls.
+    unsafe {
+        cvt(libc::unshare(libc::CLONE_NEWNS))?;
+        let root = cstr("/");
+        cvt(libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ))?;
+    }
+    let dir = std::env::temp_dir().join(format!("airgap-probe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(cstr(dir.to_str().expect("utf-8 temp dir")))
+}
+
+fn mount_dev(dev: &str, mode: &str, new_api: bool) -> io::Result<()> {
+    let target = private_mount_point()?;
+    let result = if new_api {
+        fsmount(dev, mode)
+    } else {
+        mount_syscall(dev, mode, &target)
+    };
+    let _ = std::fs::remove_dir(target.to_str().expect("utf-8"));
+    result
+}
+
+fn mount_syscall(dev: &str, mode: &str, target: &std::ffi::CString) -> io::Result<()> {
+    let (src, fstype) = (cstr(dev), cstr("ext4"));
+    let flags = if mode == "ro" { libc::MS_RDONLY } else { 0 };
+    // SAFETY: valid strings; the mount lives in our private namespace.
+    cvt(unsafe {
+        libc::mount(
+            src.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            flags,
+            std::ptr::null(),
+        )
+    })?;
+    // SAFETY: unmount what we just mounted.
+    unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+    Ok(())
+}
+
+/// fsopen + fsconfig(source) + fsconfig(FSCONFIG_CMD_CREATE): the device is opened at CREATE.
+fn fsmount(dev: &str, mode: &str) -> io::Result<()> {
+    const FSCONFIG_SET_FLAG: libc::c_long = 0;
+    const FSCONFIG_SET_STRING: libc::c_long = 1;
+    const FSCONFIG_CMD_CREATE: libc::c_long = 6;
+    let (fstype, source, ro, dev) = (cstr("ext4"), cstr("source"), cstr("ro"), cstr(dev));
+    // SAFETY: raw syscalls with valid strings; the fs context fd is closed at the end.
+    unsafe {
+        let fd = libc::syscall(
+            libc::SYS_fsopen,
+            fstype.as_ptr(),
+            1, /* FSOPEN_CLOEXEC */
+        );
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = fd as libc::c_int;
+        let mut rc = libc::syscall(
+            libc::SYS_fsconfig,
+            fd,
+            FSCONFIG_SET_STRING,
+            source.as_ptr(),
+            dev.as_ptr(),
+            0,
+        );
+        if rc == 0 && mode == "ro" {
+            rc = libc::syscall(
+                libc::SYS_fsconfig,
+                fd,
+                FSCONFIG_SET_FLAG,
+                ro.as_ptr(),
+                std::ptr::null::<u8>(),
+                0,
+            );
+        }
+        if rc == 0 {
+            rc = libc::syscall(
+                libc::SYS_fsconfig,
+                fd,
+                FSCONFIG_CMD_CREATE,
+                std::ptr::null::<u8>(),
+                std::ptr::null::<u8>(),
+                0,
+            );
+        }
+        let err = io::Error::last_os_error();
+        libc::close(fd);
+        if rc != 0 {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// A block node for MAJ:MIN made somewhere else than /dev, then opened.
+fn mknod_open(major: &str, minor: &str, mode: &str) -> io::Result<()> {
+    let dir = std::env::temp_dir().join(format!("airgap-probe-node-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let node = dir.join("disk");
+    let path = cstr(node.to_str().expect("utf-8"));
+    let dev = libc::makedev(major.parse().expect("major"), minor.parse().expect("minor"));
+    // SAFETY: valid path.
+    let made = cvt(unsafe { libc::mknod(path.as_ptr(), libc::S_IFBLK | 0o600, dev) });
+    let result = made.and_then(|_| open_dev(node.to_str().expect("utf-8"), mode));
+    let _ = std::fs::remove_file(&node);
+    let _ = std::fs::remove_dir(&dir);
+    result
 }
 
 /// An ICMP echo round trip through a ping socket (the kernel builds the header and answers

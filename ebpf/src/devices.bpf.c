@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Device control: cgroup/dev runs on every open(2) of a device node, on mount(2) and the new
+ * mount API (fsconfig FSCONFIG_CMD_CREATE opens the source device), and on mknod(2), for every
+ * task of the scope. So a removable disk cannot be read, written, mounted or reached through a
+ * node re-created elsewhere unless a rule grants it, and raw paths around the block layer (SCSI
+ * generic, bsg, /dev/bus/usb, ...) are refused by per-major rules the daemon writes.
+ *
+ * Attached to the scope cgroup only: being called means being in scope.
+ */
+
+#define BPF_DEVCG_DEV_BLOCK 1
+#define BPF_DEVCG_DEV_CHAR 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AIRGAP_DEV_RULES_ENTRIES);
+	__type(key, struct airgap_dev_key);
+	__type(value, __u32);
+} airgap_dev_rules SEC(".maps");
+
+/* The access the most specific rule grants for (type, major, minor). */
+static __always_inline __u32 granted(__u32 type, __u32 major, __u32 minor)
+{
+	struct airgap_dev_key key = { .type = type, .major = major, .minor = minor };
+	__u32 *mask;
+
+	mask = bpf_map_lookup_elem(&airgap_dev_rules, &key);
+	if (mask)
+		return *mask;
+	key.minor = AIRGAP_DEV_ANY;
+	mask = bpf_map_lookup_elem(&airgap_dev_rules, &key);
+	if (mask)
+		return *mask;
+	key.major = AIRGAP_DEV_ANY;
+	mask = bpf_map_lookup_elem(&airgap_dev_rules, &key);
+	if (mask)
+		return *mask;
+	/* No rule: default-deny for block devices; character devices are governed by their
+	 * per-major rules (a terminal or /dev/null must never depend on a map being filled). */
+	if (type == AIRGAP_DEV_BLOCK)
+		return 0;
+	return AIRGAP_ACC_MKNOD | AIRGAP_ACC_READ | AIRGAP_ACC_WRITE;
+}
+
+SEC("cgroup/dev")
+int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
+{
+	__u32 type = ctx->access_type & 0xffff;
+	__u32 want = ctx->access_type >> 16;
+	__u32 dtype = type == BPF_DEVCG_DEV_BLOCK ? AIRGAP_DEV_BLOCK : AIRGAP_DEV_CHAR;
+	const struct airgap_config *cfg;
+	struct airgap_event *e;
+
+	/* access(path, F_OK) asks for nothing: existence is not access. */
+	if (want == 0)
+		return CG_ALLOW;
+	if ((want & ~granted(dtype, ctx->major, ctx->minor)) == 0)
+		return CG_ALLOW;
+	/* The daemon identifies a refused disk by reading it (filesystem UUID and label): reading
+	 * is all it may do, and only the daemon's own process. */
+	cfg = config();
+	if (cfg && cfg->trusted_tgid && want == AIRGAP_ACC_READ &&
+	    (bpf_get_current_pid_tgid() >> 32) == cfg->trusted_tgid)
+		return CG_ALLOW;
+
+	e = deny_event(dtype == AIRGAP_DEV_BLOCK ? AIRGAP_KIND_DEV_BLOCK : AIRGAP_KIND_DEV_CHAR);
+	if (e) {
+		fill_task(e);
+		e->dev_major = ctx->major;
+		e->dev_minor = ctx->minor;
+		e->access = want;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return CG_DENY;
+}

@@ -1,0 +1,56 @@
+//! A loop device over a small ext4 image: this machine's stand-in for a USB stick. Detached and
+//! deleted on drop.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A loop device backed by a fresh 8 MiB ext4 image.
+pub struct LoopDev {
+    /// `/dev/loopN`.
+    pub path: String,
+    /// Block major (7).
+    pub major: u32,
+    /// Block minor (N).
+    pub minor: u32,
+    image: PathBuf,
+}
+
+fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl LoopDev {
+    /// Make the image, put ext4 on it (label `AIRGAPTEST`), attach it.
+    pub fn new(tag: &str) -> LoopDev {
+        let image = std::env::temp_dir().join(format!("airgapd-{tag}-{}.img", std::process::id()));
+        let file = std::fs::File::create(&image).expect("creating image");
+        file.set_len(8 << 20).expect("sizing image");
+        let img = image.to_str().expect("utf-8 path");
+        run("mkfs.ext4", &["-q", "-F", "-L", "AIRGAPTEST", img]);
+        let path = run("losetup", &["--find", "--show", img]);
+        let rdev = std::fs::metadata(&path).expect("stat loop device").rdev();
+        LoopDev {
+            major: libc::major(rdev),
+            minor: libc::minor(rdev),
+            path,
+            image,
+        }
+    }
+}
+
+impl Drop for LoopDev {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.path]).status();
+        let _ = std::fs::remove_file(&self.image);
+    }
+}

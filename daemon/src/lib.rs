@@ -16,5 +16,6 @@ pub mod network;
 pub mod paths;
 pub mod scope;
 pub mod spawn;
+pub mod state;
 pub mod storm;
 pub mod violation;

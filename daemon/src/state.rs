@@ -1,0 +1,184 @@
+//! What the running daemon knows, shared between its enforcement loop (writer) and the D-Bus
+//! interface (readers). Plain data: the interface turns it into D-Bus values.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use crate::bpf::{Layer, LayerState};
+use crate::maps::Count;
+use crate::violation::{Kind, Violation};
+
+/// The policy in force, as the officer identifies it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyInfo {
+    /// `[meta] id`, empty when the policy has none.
+    pub id: String,
+    /// `[meta] serial`.
+    pub serial: u64,
+    /// SHA-256 of the policy file's bytes (lowercase hex).
+    pub sha256: String,
+    /// The file it came from; empty for a built-in policy.
+    pub path: String,
+    /// True when the built-in strict policy is in force (file missing or invalid at boot).
+    pub builtin: bool,
+    /// Why the built-in policy is in force, when it is.
+    pub fallback_reason: String,
+}
+
+/// One device the daemon has judged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceRecord {
+    /// `/dev/sdb`, `/dev/bus/usb/001/004`, or the sysfs name when there is no node.
+    pub node: String,
+    /// `major:minor`, empty for USB devices without a node.
+    pub devnum: String,
+    /// `block`, `usb`, `char`.
+    pub kind: String,
+    /// USB vendor id (4 hex digits) or empty.
+    pub vendor_id: String,
+    /// USB product id or empty.
+    pub product_id: String,
+    /// Serial number or empty.
+    pub serial: String,
+    /// Model or product string.
+    pub model: String,
+    /// `internal`, `read-only`, `read-write`, `refused`, `authorized`.
+    pub decision: String,
+    /// The policy entry that decided, or `default`.
+    pub rule: String,
+    /// Plain words for the person at the keyboard.
+    pub reason: String,
+}
+
+/// A violation as kept for `airgapctl violations`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViolationRecord {
+    /// Increasing sequence number, for paging.
+    pub seq: u64,
+    /// The refusal.
+    pub violation: Violation,
+    /// Identical refusals folded into this record by storm aggregation.
+    pub repeats: u64,
+}
+
+/// Everything the daemon reports.
+#[derive(Debug)]
+pub struct State {
+    /// When the daemon started.
+    pub started_at: SystemTime,
+    /// `enforcing` (whole machine) or `scoped:<cgroup path>`.
+    pub mode: String,
+    /// Each enforcement layer and its state.
+    pub layers: Vec<(Layer, LayerState)>,
+    /// The policy in force.
+    pub policy: PolicyInfo,
+    /// Devices judged, newest last.
+    pub devices: Vec<DeviceRecord>,
+    /// Kernel counters, refreshed by the daemon.
+    pub counts: Vec<(Kind, Count)>,
+    violations: VecDeque<ViolationRecord>,
+    capacity: usize,
+    next_seq: u64,
+}
+
+/// The handle both sides hold.
+pub type Shared = Arc<RwLock<State>>;
+
+impl State {
+    /// A fresh state keeping at most `capacity` recent violations.
+    pub fn new(mode: String, capacity: usize) -> State {
+        State {
+            started_at: SystemTime::now(),
+            mode,
+            layers: Vec::new(),
+            policy: PolicyInfo::default(),
+            devices: Vec::new(),
+            counts: Vec::new(),
+            violations: VecDeque::new(),
+            capacity: capacity.max(1),
+            next_seq: 1,
+        }
+    }
+
+    /// Wrap for sharing.
+    pub fn shared(self) -> Shared {
+        Arc::new(RwLock::new(self))
+    }
+
+    /// Keep a violation; returns its sequence number. The oldest goes when full.
+    pub fn push_violation(&mut self, violation: Violation, repeats: u64) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.violations.len() == self.capacity {
+            self.violations.pop_front();
+        }
+        self.violations.push_back(ViolationRecord {
+            seq,
+            violation,
+            repeats,
+        });
+        seq
+    }
+
+    /// Up to `limit` violations with a sequence number above `after`, oldest first.
+    pub fn violations_after(&self, after: u64, limit: usize) -> Vec<ViolationRecord> {
+        self.violations
+            .iter()
+            .filter(|r| r.seq > after)
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Whether every layer that matters is active: the network cgroup layer and devices.
+    pub fn air_gapped(&self) -> bool {
+        [Layer::CgroupNetwork, Layer::Devices].iter().all(|l| {
+            self.layers
+                .iter()
+                .any(|(have, state)| have == l && *state == LayerState::Active)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::violation::BootClock;
+
+    fn v(pid: u32) -> Violation {
+        let mut e = airgapd_ebpf::abi::airgap_event {
+            kind: airgapd_ebpf::abi::AIRGAP_KIND_NET_CONNECT as u16,
+            tgid: pid,
+            ..Default::default()
+        };
+        e.family = libc::AF_INET as u16;
+        // SAFETY: plain old data viewed as bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts((&e as *const _ as *const u8), std::mem::size_of_val(&e))
+        };
+        Violation::decode(bytes, &BootClock::now()).unwrap()
+    }
+
+    #[test]
+    fn keeps_the_newest_and_pages_by_sequence() {
+        let mut s = State::new("scoped:/x".into(), 3);
+        for pid in 1..=5 {
+            s.push_violation(v(pid), 0);
+        }
+        let all = s.violations_after(0, 10);
+        assert_eq!(all.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!(s.violations_after(3, 1)[0].violation.pid, 4);
+    }
+
+    #[test]
+    fn air_gapped_needs_network_and_devices_active() {
+        let mut s = State::new("enforcing".into(), 10);
+        s.layers.push((Layer::CgroupNetwork, LayerState::Active));
+        assert!(!s.air_gapped());
+        s.layers.push((Layer::Devices, LayerState::Active));
+        s.layers
+            .push((Layer::Lsm, LayerState::Unavailable("no".into())));
+        assert!(s.air_gapped());
+    }
+}

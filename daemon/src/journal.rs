@@ -1,1 +1,0 @@
-//! The systemd journal native protocol sink.

@@ -1,1 +1,0 @@
-//! Storm aggregation: at most one record per second per (process, kind).

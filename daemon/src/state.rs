@@ -147,17 +147,13 @@ mod tests {
     use crate::violation::BootClock;
 
     fn v(pid: u32) -> Violation {
-        let mut e = airgapd_ebpf::abi::airgap_event {
+        let e = airgapd_ebpf::abi::airgap_event {
             kind: airgapd_ebpf::abi::AIRGAP_KIND_NET_CONNECT as u16,
+            family: libc::AF_INET as u16,
             tgid: pid,
             ..Default::default()
         };
-        e.family = libc::AF_INET as u16;
-        // SAFETY: plain old data viewed as bytes.
-        let bytes = unsafe {
-            std::slice::from_raw_parts((&e as *const _ as *const u8), std::mem::size_of_val(&e))
-        };
-        Violation::decode(bytes, &BootClock::now()).unwrap()
+        Violation::from_event(&e, &BootClock::now()).unwrap()
     }
 
     #[test]

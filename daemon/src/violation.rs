@@ -155,6 +155,11 @@ impl Violation {
         // SAFETY: the length matches and airgap_event is plain old data; read_unaligned copes
         // with the ring buffer's 8-byte (not necessarily struct) alignment.
         let e: abi::airgap_event = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast()) };
+        Violation::from_event(&e, clock)
+    }
+
+    /// Decode a kernel event struct; `None` for a kind this daemon does not know.
+    pub fn from_event(e: &abi::airgap_event, clock: &BootClock) -> Option<Violation> {
         let kind = Kind::from_abi(u32::from(e.kind))?;
         let addr = match e.family {
             AF_INET if kind.is_network() => Some(IpAddr::V4(Ipv4Addr::new(

@@ -1,7 +1,10 @@
-//! Loading the one BPF object and holding it while it enforces: the programs (whose links
-//! detach when this is dropped, unless pinned), the typed maps, and what each layer achieved.
+//! Loading the one BPF object and holding it while it enforces: the programs and their links
+//! (which detach when this is dropped, unless pinned), the typed maps, and what each layer
+//! achieved.
 
 use std::fmt;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
 use aya::maps::{MapData, RingBuf};
 use aya::programs::ProgramError;
@@ -9,6 +12,7 @@ use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
 
 use airgapd_ebpf::abi;
 
+use crate::links::{self, AttachType, Origin, Target};
 use crate::maps::{Config, ConfigMap, Counters, DevRules, MapsError, NetMode};
 use crate::network;
 use crate::scope::{Scope, ScopeError};
@@ -37,13 +41,26 @@ pub enum EnforceError {
         /// The aya error (with the verifier log, if any).
         source: Box<ProgramError>,
     },
-    /// The kernel refused to attach a program.
-    #[error("attaching BPF program {name}: {source}")]
-    Attach {
+    /// A link could not be created, pinned or adopted.
+    #[error("linking BPF program {name}: {source}")]
+    Link {
         /// Program name.
         name: &'static str,
-        /// The aya error.
-        source: Box<ProgramError>,
+        /// The bpf(2) error.
+        source: std::io::Error,
+    },
+    /// The pin directory holds enforcement of another ABI version.
+    #[error(
+        "{dir} holds enforcement of ABI version {found}, this daemon speaks {expected}; \
+         lift it first (airgapd lift)"
+    )]
+    AbiMismatch {
+        /// The pin directory.
+        dir: String,
+        /// Version found in the pinned config.
+        found: u32,
+        /// Our version.
+        expected: u32,
     },
     /// A map operation failed.
     #[error(transparent)]
@@ -56,13 +73,6 @@ pub enum EnforceError {
 impl EnforceError {
     pub(crate) fn load(name: &'static str) -> impl FnOnce(ProgramError) -> EnforceError {
         move |source| EnforceError::Load {
-            name,
-            source: Box::new(source),
-        }
-    }
-
-    pub(crate) fn attach(name: &'static str) -> impl FnOnce(ProgramError) -> EnforceError {
-        move |source| EnforceError::Attach {
             name,
             source: Box::new(source),
         }
@@ -93,6 +103,8 @@ pub enum Layer {
     Lsm,
     /// cgroup/dev program.
     Devices,
+    /// USB authorization (`authorized_default`, per-device `authorized`).
+    UsbAuthorization,
 }
 
 impl Layer {
@@ -103,6 +115,7 @@ impl Layer {
             Layer::Wire => "interface",
             Layer::Lsm => "bpf-lsm",
             Layer::Devices => "cgroup-device",
+            Layer::UsbAuthorization => "usb-authorization",
         }
     }
 }
@@ -125,7 +138,8 @@ impl fmt::Display for LayerState {
     }
 }
 
-/// The loaded object while it enforces. Dropping it detaches every link it owns.
+/// The loaded object while it enforces. Dropping it closes every link it holds: unpinned links
+/// detach, pinned ones stay with the kernel.
 pub struct Enforcer {
     ebpf: Ebpf,
     config: ConfigMap,
@@ -133,14 +147,55 @@ pub struct Enforcer {
     dev_rules: DevRules,
     events: Option<RingBuf<MapData>>,
     layers: Vec<(Layer, LayerState)>,
+    /// Where links and maps are pinned; None: they live only as long as this value.
+    pin_dir: Option<PathBuf>,
+    links: Vec<(String, OwnedFd)>,
+    adopted: usize,
 }
 
 impl Enforcer {
-    /// Parse the embedded object and create its maps. Nothing is attached yet.
+    /// Parse the embedded object and create its maps. Nothing is attached yet; links made by
+    /// this enforcer detach when it is dropped.
     pub fn load() -> Result<Enforcer, EnforceError> {
+        Self::load_with(None)
+    }
+
+    /// Like [`Enforcer::load`], but maps and links are pinned in `dir` (reused when an earlier
+    /// daemon left them there), so enforcement outlives this process.
+    pub fn load_pinned(dir: &Path) -> Result<Enforcer, EnforceError> {
+        let enforcer = Self::load_with(Some(dir))?;
+        let found = enforcer.config.abi_version()?;
+        if found != 0 && found != abi::AIRGAP_ABI_VERSION {
+            return Err(EnforceError::AbiMismatch {
+                dir: dir.display().to_string(),
+                found,
+                expected: abi::AIRGAP_ABI_VERSION,
+            });
+        }
+        Ok(enforcer)
+    }
+
+    fn load_with(pin_dir: Option<&Path>) -> Result<Enforcer, EnforceError> {
         let btf = Btf::from_sys_fs().ok();
-        let mut ebpf = EbpfLoader::new()
-            .btf(btf.as_ref())
+        let pins: Vec<(&str, PathBuf)> = pin_dir
+            .map(|dir| {
+                [
+                    abi::MAP_CONFIG,
+                    abi::MAP_COUNTERS,
+                    abi::MAP_EVENTS,
+                    abi::MAP_DEV_RULES,
+                ]
+                .into_iter()
+                .map(|name| (name, dir.join(format!("map_{name}"))))
+                .collect()
+            })
+            .unwrap_or_default();
+        let mut loader = EbpfLoader::new();
+        loader.btf(btf.as_ref());
+        for (name, path) in &pins {
+            loader.map_pin_path(name, path.as_path());
+        }
+        let mut ebpf = loader
             .load(airgapd_ebpf::OBJECT)
             .map_err(|e| EnforceError::Object {
                 source: Box::new(e),
@@ -163,6 +218,9 @@ impl Enforcer {
             dev_rules,
             events: Some(events),
             layers: Vec::new(),
+            pin_dir: pin_dir.map(Path::to_path_buf),
+            links: Vec::new(),
+            adopted: 0,
         })
     }
 
@@ -176,37 +234,84 @@ impl Enforcer {
         Ok(())
     }
 
+    /// Link a loaded program to `target`, pinned as `pin_name` when this enforcer pins.
+    fn link(
+        &mut self,
+        name: &'static str,
+        target: Target<'_>,
+        attach: AttachType,
+        pin_name: &str,
+    ) -> Result<Origin, EnforceError> {
+        let prog = self
+            .ebpf
+            .program(name)
+            .ok_or(EnforceError::MissingProgram { name })?;
+        let fd = prog.fd().map_err(EnforceError::load(name))?;
+        let pin = self.pin_dir.as_ref().map(|d| d.join(pin_name));
+        let (link, origin) = links::attach(fd.as_fd(), target, attach, pin.as_deref())
+            .map_err(|source| EnforceError::Link { name, source })?;
+        if origin == Origin::Adopted {
+            self.adopted += 1;
+        }
+        self.links.push((pin_name.to_string(), link));
+        Ok(origin)
+    }
+
+    /// How many pinned links of an earlier daemon this one adopted.
+    pub fn adopted(&self) -> usize {
+        self.adopted
+    }
+
     /// Attach the network area to the scope: the cgroup programs (required), then the BPF LSM
     /// layer where the kernel allows it (reported either way).
     pub fn enforce_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
-        network::attach_cgroup(&mut self.ebpf, &dir)?;
-        self.set_layer(Layer::CgroupNetwork, LayerState::Active);
-        let lsm = match Btf::from_sys_fs() {
-            Ok(btf) => match network::attach_lsm(&mut self.ebpf, &btf) {
-                Ok(()) => LayerState::Active,
-                Err(e) => LayerState::Unavailable(format!(
-                    "this kernel refused the BPF LSM program ({e}); AF_PACKET, AF_VSOCK, \
-                     Bluetooth and other non-inet sockets are not refused at creation"
-                )),
-            },
-            Err(e) => LayerState::Unavailable(format!("no kernel BTF ({e})")),
-        };
-        match &lsm {
-            LayerState::Active => tracing::info!(layer = "bpf-lsm", "BPF LSM layer active"),
-            LayerState::Unavailable(why) => {
-                tracing::info!(layer = "bpf-lsm", "BPF LSM layer unavailable: {why}")
-            }
+        network::load_cgroup(&mut self.ebpf)?;
+        for (name, attach) in network::CGROUP_LINKS {
+            self.link(
+                name,
+                Target::Cgroup(dir.as_fd()),
+                attach,
+                &format!("link_{name}"),
+            )?;
         }
+        self.set_layer(Layer::CgroupNetwork, LayerState::Active);
+        let lsm = match self.enforce_lsm() {
+            Ok(()) => LayerState::Active,
+            Err(why) => LayerState::Unavailable(why),
+        };
+        tracing::info!(layer = "bpf-lsm", "BPF LSM layer {lsm}");
         self.set_layer(Layer::Lsm, lsm);
         Ok(())
+    }
+
+    fn enforce_lsm(&mut self) -> Result<(), String> {
+        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        network::load_lsm(&mut self.ebpf, &btf).map_err(|e| {
+            format!(
+                "this kernel refused the BPF LSM program ({e}); AF_PACKET, AF_VSOCK, Bluetooth \
+                 and other non-inet sockets are not refused at creation"
+            )
+        })?;
+        let (name, _) = network::LSM_SOCKET_CREATE;
+        let pin = format!("link_{name}");
+        self.link(name, Target::Global, AttachType::BPF_LSM_MAC, &pin)
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 
     /// Attach the device program to the scope. Write the rules first: from the moment it is
     /// attached, every block device without a rule is refused.
     pub fn enforce_devices(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
-        crate::devices::enforce::attach(&mut self.ebpf, &dir)?;
+        crate::devices::enforce::load(&mut self.ebpf)?;
+        let (name, attach) = crate::devices::enforce::LINK;
+        self.link(
+            name,
+            Target::Cgroup(dir.as_fd()),
+            attach,
+            &format!("link_{name}"),
+        )?;
         self.set_layer(Layer::Devices, LayerState::Active);
         Ok(())
     }
@@ -216,9 +321,18 @@ impl Enforcer {
         &mut self.dev_rules
     }
 
-    /// Attach the interface programs to one interface of the calling thread's netns.
+    /// Attach the interface programs (TCX egress and ingress) to one interface of the calling
+    /// thread's network namespace. Never for `lo`.
     pub fn enforce_interface(&mut self, interface: &str) -> Result<(), EnforceError> {
-        network::attach_wire(&mut self.ebpf, interface)?;
+        network::load_wire(&mut self.ebpf)?;
+        let ifindex = nix::net::if_::if_nametoindex(interface).map_err(|e| EnforceError::Link {
+            name: network::WIRE_LINKS[0].0,
+            source: std::io::Error::other(format!("no interface {interface}: {e}")),
+        })?;
+        for (name, attach) in network::WIRE_LINKS {
+            let pin = format!("link_{name}_{interface}");
+            self.link(name, Target::Interface(ifindex), attach, &pin)?;
+        }
         self.set_layer(Layer::Wire, LayerState::Active);
         Ok(())
     }
@@ -242,10 +356,5 @@ impl Enforcer {
     /// The event ring buffer, for the one reader (None once taken).
     pub fn take_events(&mut self) -> Option<RingBuf<MapData>> {
         self.events.take()
-    }
-
-    /// The object, for areas that attach their own programs.
-    pub fn ebpf_mut(&mut self) -> &mut Ebpf {
-        &mut self.ebpf
     }
 }

@@ -10,6 +10,7 @@ pub mod devices;
 pub mod events;
 pub mod interfaces;
 pub mod journal;
+pub mod links;
 pub mod logging;
 pub mod maps;
 pub mod network;

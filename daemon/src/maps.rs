@@ -80,6 +80,18 @@ impl ConfigMap {
             })
     }
 
+    /// The ABI version recorded by whoever wrote the config (0 when never written).
+    pub fn abi_version(&self) -> Result<u32, MapsError> {
+        self.0
+            .get(&0, 0)
+            .map(|c| c.abi_version)
+            .map_err(|source| MapsError::Map {
+                name: abi::MAP_CONFIG,
+                action: "reading key 0".into(),
+                source,
+            })
+    }
+
     /// Replace the config in one update, so no program ever sees half of it.
     pub fn write(&mut self, c: &Config) -> Result<(), MapsError> {
         let value = abi::airgap_config {

@@ -1,19 +1,17 @@
-//! The devices area's kernel side: the `cgroup/dev` program of `devices.bpf.c` on the scope.
+//! The devices area's kernel side: the `cgroup/dev` program of `devices.bpf.c`.
 
-use std::os::fd::AsFd;
-
-use aya::programs::{CgroupAttachMode, CgroupDevice};
+use aya::programs::CgroupDevice;
 use aya::Ebpf;
 
 use crate::bpf::{program_mut, EnforceError};
+use crate::links::AttachType;
 
-const DEV: &str = "airgap_dev";
+/// The device program and its attach type.
+pub const LINK: (&str, AttachType) = ("airgap_dev", AttachType::BPF_CGROUP_DEVICE);
 
-/// Load and attach the device program to the scope cgroup.
-pub fn attach(ebpf: &mut Ebpf, cgroup: impl AsFd) -> Result<(), EnforceError> {
-    let prog: &mut CgroupDevice = program_mut(ebpf, DEV)?;
-    prog.load().map_err(EnforceError::load(DEV))?;
-    prog.attach(cgroup, CgroupAttachMode::Single)
-        .map_err(EnforceError::attach(DEV))?;
-    Ok(())
+/// Load (verify) the device program.
+pub fn load(ebpf: &mut Ebpf) -> Result<(), EnforceError> {
+    let (name, _) = LINK;
+    let prog: &mut CgroupDevice = program_mut(ebpf, name)?;
+    prog.load().map_err(EnforceError::load(name))
 }

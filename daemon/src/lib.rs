@@ -15,6 +15,7 @@ pub mod logging;
 pub mod maps;
 pub mod network;
 pub mod paths;
+pub mod plan;
 pub mod scope;
 pub mod spawn;
 pub mod state;

@@ -13,6 +13,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::bpf::{Enforcer, LayerState};
 use crate::events::EventStream;
 use crate::maps::NetMode;
+use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
 use crate::spawn::{self, SpawnOptions};
 use crate::violation::Kind;
@@ -32,8 +33,8 @@ pub struct RunArgs {
     pub command: Vec<OsString>,
 }
 
-/// Network mode of a policy file, or of the default policy.
-fn net_mode(policy: Option<&PathBuf>) -> Result<NetMode> {
+/// The policy file, or the default policy.
+fn policy(policy: Option<&PathBuf>) -> Result<airgapd_policy::Policy> {
     let policy = match policy {
         Some(path) => {
             let checked = airgapd_policy::load(path)?;
@@ -50,7 +51,7 @@ fn net_mode(policy: Option<&PathBuf>) -> Result<NetMode> {
              standalone profile (no LAN)"
         );
     }
-    Ok(NetMode::from_policy(&policy.network))
+    Ok(policy)
 }
 
 /// Run the command; returns the exit code airgapd should exit with.
@@ -58,20 +59,28 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if !nix::unistd::geteuid().is_root() {
         bail!("airgapd run must run as root: it loads BPF programs and creates a cgroup");
     }
-    let mode = net_mode(args.policy.as_ref())?;
+    let policy = policy(args.policy.as_ref())?;
+    let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
+    let plan = Plan::new(&policy, &facts).context("working out the internal disks")?;
     // One thread: the child's parent-death signal follows the thread that forked it.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(run_async(args, mode))
+    rt.block_on(run_async(args, plan))
 }
 
-async fn run_async(args: RunArgs, mode: NetMode) -> Result<i32> {
+async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
     let scope = Scope::create("run").context("creating the enforcement scope")?;
     let mut enforcer = Enforcer::load()?;
-    enforcer.configure(&scope, mode)?;
+    enforcer.configure(&scope, plan.net_mode)?;
+    for rule in plan.rules.values() {
+        tracing::debug!(rule = %rule.matches, access = rule.access.0, why = %rule.why, "device rule");
+        enforcer.dev_rules().set(rule.matches, rule.access)?;
+    }
     enforcer.enforce_network(&scope)?;
+    enforcer.enforce_devices(&scope)?;
+    let mode = plan.net_mode;
     let mut events = EventStream::new(enforcer.take_events().context("event ring buffer")?)
         .context("watching the event ring buffer")?;
 
@@ -80,7 +89,7 @@ async fn run_async(args: RunArgs, mode: NetMode) -> Result<i32> {
         NetMode::Loopback => "loopback only",
     };
     eprintln!(
-        "airgapd: enforcing {what} in cgroup {}",
+        "airgapd: enforcing {what} and no removable storage in cgroup {}",
         scope.path().display()
     );
     for (layer, state) in enforcer.layers() {

@@ -5,6 +5,7 @@
 //! reports what the kernel refused.
 
 pub mod bpf;
+pub mod bpffs;
 pub mod cli;
 pub mod devices;
 pub mod events;
@@ -17,6 +18,7 @@ pub mod network;
 pub mod paths;
 pub mod plan;
 pub mod scope;
+pub mod service;
 pub mod spawn;
 pub mod state;
 pub mod storm;

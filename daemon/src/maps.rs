@@ -214,6 +214,20 @@ impl DevMatch {
         }
     }
 
+    fn from_key(k: &abi::airgap_dev_key) -> DevMatch {
+        let any = |v: u32| (v != abi::AIRGAP_DEV_ANY).then_some(v);
+        let dev_type = if k.type_ == abi::AIRGAP_DEV_BLOCK {
+            DevType::Block
+        } else {
+            DevType::Char
+        };
+        DevMatch {
+            dev_type,
+            major: any(k.major),
+            minor: any(k.minor),
+        }
+    }
+
     fn key(&self) -> abi::airgap_dev_key {
         abi::airgap_dev_key {
             type_: match self.dev_type {
@@ -263,6 +277,15 @@ impl DevRules {
                 action: format!("setting {m} to access {:#x}", access.0),
                 source,
             })
+    }
+
+    /// Every rule in the map now (an adopted map holds the previous daemon's rules).
+    pub fn matches(&self) -> Vec<DevMatch> {
+        self.0
+            .keys()
+            .filter_map(Result::ok)
+            .map(|k| DevMatch::from_key(&k))
+            .collect()
     }
 
     /// Drop the rule for `m`; what it matched falls back to the next less specific rule.

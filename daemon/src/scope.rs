@@ -85,6 +85,12 @@ impl Scope {
         Self::open(cgroup2_root()?, false)
     }
 
+    /// An existing cgroup the caller owns (a test's, or one set up for a demonstration): bound
+    /// to, never removed.
+    pub fn at(path: PathBuf) -> Result<Scope, ScopeError> {
+        Self::open(path, false)
+    }
+
     /// A fresh, empty cgroup directly below the cgroup v2 root, named `airgapd-<tag>-<pid>-<n>`.
     pub fn create(tag: &str) -> Result<Scope, ScopeError> {
         let root = cgroup2_root()?;

@@ -1,0 +1,46 @@
+//! `airgapd service`: the daemon, as systemd runs it.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::paths;
+use crate::service::{self, Options};
+
+/// Arguments of `airgapd service`.
+#[derive(Debug, clap::Args)]
+pub struct ServiceArgs {
+    /// The policy file.
+    #[arg(long, value_name = "FILE", default_value = paths::POLICY_FILE)]
+    pub policy: PathBuf,
+    /// Enforce in this cgroup only (tests, demonstrations). Without it the whole machine is
+    /// enforced: never do that on a machine you reach over the network.
+    #[arg(long, value_name = "DIR")]
+    pub scope_cgroup: Option<PathBuf>,
+    /// Where programs, links and maps are pinned (inside bpffs).
+    #[arg(long, value_name = "DIR", default_value = paths::PIN_DIR)]
+    pub pin_dir: PathBuf,
+    /// journald's native socket (tests use a private journald).
+    #[arg(long, value_name = "PATH")]
+    pub journal_socket: Option<PathBuf>,
+}
+
+/// Run the daemon until SIGTERM.
+pub fn run(args: ServiceArgs) -> Result<i32> {
+    if !nix::unistd::geteuid().is_root() {
+        bail!("airgapd service must run as root");
+    }
+    let opts = Options {
+        policy: args.policy,
+        scope_cgroup: args.scope_cgroup,
+        pin_dir: args.pin_dir,
+        journal_socket: args.journal_socket,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(service::run(opts))?;
+    Ok(0)
+}

@@ -1,0 +1,337 @@
+//! `airgapd service`: the daemon. Loads the policy (never leaving the machine open), pins and
+//! attaches enforcement to the scope (adopting what an earlier daemon pinned), then reports
+//! every refusal to the journal, the state and D-Bus until it is told to stop. Stopping does not
+//! lift enforcement; `airgapd lift` does.
+
+mod notify;
+mod policy_source;
+mod records;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::bpf::{Enforcer, Layer, LayerState};
+use crate::events::EventStream;
+use crate::interfaces::{Interface, LinkWatcher};
+use crate::journal::{MessageId, Record, Sink};
+use crate::plan::{Facts, Plan};
+use crate::scope::Scope;
+use crate::state::{Shared, State};
+use crate::storm::{Aggregator, Emit};
+use crate::violation::{Kind, Violation};
+
+pub use policy_source::{info as policy_info, load_or_strict, Loaded};
+
+/// How the service is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The policy file.
+    pub policy: PathBuf,
+    /// The scope cgroup; None is the whole machine (production).
+    pub scope_cgroup: Option<PathBuf>,
+    /// Where links and maps are pinned.
+    pub pin_dir: PathBuf,
+    /// journald's socket; None: the default, or stderr when there is no journald.
+    pub journal_socket: Option<PathBuf>,
+}
+
+/// Run the service until SIGTERM or SIGINT.
+pub async fn run(opts: Options) -> Result<()> {
+    let sink = match &opts.journal_socket {
+        Some(path) => Sink::detect_at(path),
+        None => Sink::detect(),
+    };
+    let mut service = Service::start(&opts, sink)?;
+    service.serve().await
+}
+
+struct Service {
+    opts: Options,
+    sink: Sink,
+    scope: Scope,
+    enforcer: Enforcer,
+    events: EventStream,
+    plan: Plan,
+    state: Shared,
+    storm: Aggregator<(u32, Kind), Violation>,
+    lost_seen: Vec<(Kind, u64)>,
+}
+
+fn send(sink: &Sink, record: Record) {
+    if let Err(e) = sink.send(&record) {
+        tracing::error!(error = %e, "could not write a journal record");
+    }
+}
+
+impl Service {
+    fn start(opts: &Options, sink: Sink) -> Result<Service> {
+        let loaded = load_or_strict(&opts.policy);
+        if let Some(why) = &loaded.fallback {
+            send(
+                &sink,
+                records::policy_rejected(why, "enforcing the built-in strict policy"),
+            );
+        }
+        for w in &loaded.warnings {
+            tracing::warn!("policy: {w}");
+        }
+        let policy = loaded.policy;
+
+        let scope = match &opts.scope_cgroup {
+            Some(path) => Scope::at(path.clone()),
+            None => Scope::machine(),
+        }
+        .context("opening the enforcement scope")?;
+        crate::bpffs::ensure_mounted().context("mounting bpffs")?;
+        std::fs::create_dir_all(&opts.pin_dir)
+            .with_context(|| format!("creating {}", opts.pin_dir.display()))?;
+
+        let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
+        let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
+        let plan = Plan::new(&policy, &facts).context("planning device rules")?;
+        enforcer.configure(&scope, plan.net_mode)?;
+        apply_rules(&mut enforcer, None, &plan)?;
+        enforcer.enforce_network(&scope)?;
+        enforcer.enforce_devices(&scope)?;
+        if !scope.is_machine() {
+            enforcer.set_layer(
+                Layer::Wire,
+                LayerState::Unavailable(
+                    "interface programs are only used with a whole-machine scope".into(),
+                ),
+            );
+        }
+        let events = EventStream::new(enforcer.take_events().context("event ring buffer")?)?;
+
+        let mode = if scope.is_machine() {
+            "enforcing".to_string()
+        } else {
+            format!("scoped:{}", scope.path().display())
+        };
+        let mut state = State::new(mode, policy.logging.recent_violations);
+        state.policy = policy_info(&policy, loaded.fallback.as_deref());
+        let interval = policy.logging.storm_interval;
+        let service = Service {
+            opts: opts.clone(),
+            sink,
+            scope,
+            enforcer,
+            events,
+            plan,
+            state: state.shared(),
+            storm: Aggregator::new(interval),
+            lost_seen: Vec::new(),
+        };
+        send(&service.sink, records::policy_loaded(&policy));
+        service.publish_layers(true);
+        Ok(service)
+    }
+
+    fn publish_layers(&self, log: bool) {
+        let layers = self.enforcer.layers().to_vec();
+        if log {
+            for (layer, st) in &layers {
+                let required = matches!(layer, Layer::CgroupNetwork | Layer::Devices);
+                send(&self.sink, records::layer(*layer, st, required));
+            }
+        }
+        self.state.write().expect("state lock").layers = layers;
+    }
+
+    async fn serve(&mut self) -> Result<()> {
+        let (if_tx, mut if_rx) = mpsc::channel::<Interface>(64);
+        if self.scope.is_machine() {
+            watch_interfaces(if_tx)?;
+        }
+        let adopted = self.enforcer.adopted();
+        send(
+            &self.sink,
+            Record::new(
+                MessageId::DaemonStarted,
+                format!(
+                    "started, {} (adopted {adopted} pinned links)",
+                    self.state_mode()
+                ),
+            ),
+        );
+        notify::notify(&format!(
+            "READY=1\nSTATUS=enforcing ({})",
+            self.state_mode()
+        ))?;
+
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        // Without WATCHDOG_USEC nobody listens: tick rarely and send nothing.
+        let watchdog = notify::watchdog_interval();
+        let period = watchdog.unwrap_or(Duration::from_secs(3600));
+        let mut watchdog_tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                batch = self.events.next_batch() => {
+                    for v in batch.context("reading events")? {
+                        self.offer(v);
+                    }
+                }
+                _ = tick.tick() => self.housekeeping(),
+                _ = watchdog_tick.tick() => {
+                    if watchdog.is_some() {
+                        let _ = notify::notify("WATCHDOG=1");
+                    }
+                }
+                Some(i) = if_rx.recv() => self.cover_interface(&i),
+                _ = sighup.recv() => self.reload(),
+                _ = sigterm.recv() => break,
+                _ = sigint.recv() => break,
+            }
+        }
+        for emit in self.storm.drain() {
+            self.record(emit);
+        }
+        let _ = notify::notify("STOPPING=1");
+        send(
+            &self.sink,
+            Record::new(
+                MessageId::DaemonStopped,
+                "stopped; the pinned programs keep enforcing, nothing is recorded \
+                 until it starts again",
+            ),
+        );
+        Ok(())
+    }
+
+    fn state_mode(&self) -> String {
+        self.state.read().expect("state lock").mode.clone()
+    }
+
+    fn offer(&mut self, v: Violation) {
+        for emit in self.storm.offer((v.pid, v.kind), Instant::now(), v) {
+            self.record(emit);
+        }
+    }
+
+    fn record(&mut self, emit: Emit<(u32, Kind), Violation>) {
+        let (v, repeats) = match emit {
+            Emit::First { event, .. } => (event, 0),
+            Emit::Summary {
+                suppressed, last, ..
+            } => (last, suppressed),
+        };
+        let sha = self.state.read().expect("state lock").policy.sha256.clone();
+        send(&self.sink, records::violation(&v, repeats, &sha));
+        self.state
+            .write()
+            .expect("state lock")
+            .push_violation(v, repeats);
+    }
+
+    fn housekeeping(&mut self) {
+        for emit in self.storm.flush_due(Instant::now()) {
+            self.record(emit);
+        }
+        let Ok(counts) = self.enforcer.counters().all() else {
+            return;
+        };
+        for (kind, count) in &counts {
+            let seen = self
+                .lost_seen
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n);
+            if count.lost > seen {
+                send(
+                    &self.sink,
+                    records::events_lost(*kind, *count, count.lost - seen),
+                );
+                self.lost_seen.retain(|(k, _)| k != kind);
+                self.lost_seen.push((*kind, count.lost));
+            }
+        }
+        self.state.write().expect("state lock").counts = counts;
+    }
+
+    fn cover_interface(&mut self, i: &Interface) {
+        if i.loopback {
+            return;
+        }
+        match self.enforcer.enforce_interface(&i.name) {
+            Ok(()) => tracing::info!(interface = %i.name, "interface programs attached"),
+            Err(e) => {
+                // Never silent: an interface without its programs is a gap.
+                let state = LayerState::Unavailable(format!("{}: {e}", i.name));
+                send(&self.sink, records::layer(Layer::Wire, &state, false));
+            }
+        }
+        self.publish_layers(false);
+    }
+
+    /// SIGHUP: a valid new policy replaces the old; an invalid one is refused, the old stays.
+    fn reload(&mut self) {
+        match self.try_reload() {
+            Ok(policy) => send(&self.sink, records::policy_loaded(&policy)),
+            Err(e) => send(
+                &self.sink,
+                records::policy_rejected(&format!("{e:#}"), "the previous policy stays in force"),
+            ),
+        }
+    }
+
+    fn try_reload(&mut self) -> Result<airgapd_policy::Policy> {
+        let checked = airgapd_policy::load(&self.opts.policy)?;
+        let facts = Facts::read()?;
+        let plan = Plan::new(&checked.policy, &facts)?;
+        apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
+        self.enforcer.configure(&self.scope, plan.net_mode)?;
+        self.plan = plan;
+        self.state.write().expect("state lock").policy = policy_info(&checked.policy, None);
+        Ok(checked.policy)
+    }
+}
+
+/// Bring the rule map to `new`: first withdraw what `old` (or, when adopting, whatever the map
+/// holds) grants beyond it, then add; never more open than either.
+fn apply_rules(enforcer: &mut Enforcer, old: Option<&Plan>, new: &Plan) -> Result<()> {
+    let stale: Vec<_> = match old {
+        Some(old) => new.stale_in(old).map(|r| r.matches).collect(),
+        None => enforcer
+            .dev_rules()
+            .matches()
+            .into_iter()
+            .filter(|m| !new.rules.contains_key(m))
+            .collect(),
+    };
+    for m in stale {
+        enforcer.dev_rules().remove(m)?;
+    }
+    for rule in new.rules.values() {
+        enforcer.dev_rules().set(rule.matches, rule.access)?;
+    }
+    Ok(())
+}
+
+/// Every non-loopback interface now and later, from a thread of its own (rtnetlink blocks).
+fn watch_interfaces(tx: mpsc::Sender<Interface>) -> Result<()> {
+    let mut watcher = LinkWatcher::open().context("opening rtnetlink")?;
+    let now = watcher.list().context("listing interfaces")?;
+    std::thread::Builder::new()
+        .name("airgapd-links".into())
+        .spawn(move || {
+            for i in now {
+                let _ = tx.blocking_send(i);
+            }
+            while let Ok(links) = watcher.wait() {
+                for i in links {
+                    if tx.blocking_send(i).is_err() {
+                        return;
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}

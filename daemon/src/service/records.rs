@@ -1,0 +1,147 @@
+//! Journal records for what the service sees: violations, layers, policy, lifecycle.
+
+use airgapd_policy::Policy;
+
+use crate::bpf::{Layer, LayerState};
+use crate::journal::field;
+use crate::journal::{MessageId, Priority, Record};
+use crate::maps::Count;
+use crate::violation::{access_words, family_name, Kind, Violation};
+
+/// A violation record; `repeats` counts identical refusals folded into it (storms).
+pub fn violation(v: &Violation, repeats: u64, policy_sha256: &str) -> Record {
+    let id = if v.kind.is_network() {
+        MessageId::NetworkViolation
+    } else {
+        MessageId::DeviceViolation
+    };
+    let comm = if v.comm.is_empty() {
+        "-".to_string()
+    } else {
+        v.comm.clone()
+    };
+    let mut text = format!("{v}");
+    if repeats > 0 {
+        text.push_str(&format!(" ({repeats} more like this suppressed)"));
+    }
+    let mut r = Record::new(id, text)
+        .field(field::KIND, v.kind.name())
+        .field(field::ACTION, field::action::DENY)
+        .field(field::PID, v.pid)
+        .field(field::TID, v.tid)
+        .field(field::UID, v.uid)
+        .field(field::COMM, comm)
+        .field(field::CGROUP_ID, v.cgroup_id)
+        .field(field::RULE, "default")
+        .field(field::POLICY_SHA256, policy_sha256)
+        .field(field::REPEATS, repeats);
+    if let Some(exe) = exe_of(v.pid) {
+        r = r.field(field::EXE, exe);
+    }
+    if v.kind.is_network() {
+        if v.family != 0 {
+            r = r.field(field::FAMILY, family_name(v.family));
+        }
+        if v.kind == Kind::NetCreate {
+            r = r
+                .field(field::SOCK_TYPE, v.sock_type)
+                .field(field::PROTOCOL, v.protocol);
+        }
+        if let Some(addr) = v.addr {
+            r = r.field(field::ADDRESS, addr).field(field::PORT, v.port);
+        }
+        if v.ifindex != 0 {
+            r = r.field(field::IFINDEX, v.ifindex);
+        }
+    } else {
+        let (major, minor) = v.device.unwrap_or_default();
+        r = r
+            .field(field::DEVICE, format!("{major}:{minor}"))
+            .field(field::ACCESS, access_words(v.access));
+        let kind = if v.kind == Kind::DevBlock {
+            "block"
+        } else {
+            "char"
+        };
+        if let Ok(node) = std::fs::read_link(format!("/dev/{kind}/{major}:{minor}")) {
+            let name = node
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            r = r.field(field::DEV_NODE, format!("/dev/{name}"));
+        }
+    }
+    r
+}
+
+/// The executable of a still-running process (best effort: it may have exited).
+fn exe_of(pid: u32) -> Option<String> {
+    (pid != 0)
+        .then(|| std::fs::read_link(format!("/proc/{pid}/exe")).ok())
+        .flatten()
+        .map(|p| p.display().to_string())
+}
+
+/// A layer's state. A required layer that is not active is critical.
+pub fn layer(layer: Layer, state: &LayerState, required: bool) -> Record {
+    let (word, priority) = match state {
+        LayerState::Active => (field::state::ACTIVE, Priority::Info),
+        LayerState::Unavailable(_) if required => (field::state::UNAVAILABLE, Priority::Critical),
+        LayerState::Unavailable(_) => (field::state::UNAVAILABLE, Priority::Warning),
+    };
+    Record::new(
+        MessageId::EnforcementState,
+        format!("layer {} {state}", layer.name()),
+    )
+    .priority(priority)
+    .field(field::LAYER, layer.name())
+    .field(field::STATE, word)
+}
+
+/// A policy now in force.
+pub fn policy_loaded(p: &Policy) -> Record {
+    let what = if p.source.builtin {
+        "built-in strict policy"
+    } else {
+        "policy"
+    };
+    let from = p
+        .source
+        .path
+        .as_ref()
+        .map(|p| format!(" from {}", p.display()))
+        .unwrap_or_default();
+    Record::new(
+        MessageId::PolicyLoaded,
+        format!(
+            "{what}{from} in force (id {}, serial {})",
+            p.meta.id.as_deref().unwrap_or("-"),
+            p.meta.serial
+        ),
+    )
+    .field(field::POLICY_SERIAL, p.meta.serial)
+    .field(field::POLICY_SHA256, p.sha256())
+}
+
+/// A policy file refused; `fallback` says what is enforced instead.
+pub fn policy_rejected(error: &str, fallback: &str) -> Record {
+    Record::new(
+        MessageId::PolicyRejected,
+        format!("policy refused: {error}; {fallback}"),
+    )
+}
+
+/// Refusals the kernel counted but whose detail the ring buffer could not hold.
+pub fn events_lost(kind: Kind, count: Count, new_lost: u64) -> Record {
+    Record::new(
+        MessageId::EventsLost,
+        format!(
+            "{new_lost} {} refusals were not recorded one by one (event buffer full); \
+             {} refused in all",
+            kind.name(),
+            count.denied
+        ),
+    )
+    .field(field::KIND, kind.name())
+    .field(field::LOST, new_lost)
+}

@@ -1,0 +1,3 @@
+//! Helpers shared by the daemon's integration tests.
+
+pub mod journald;

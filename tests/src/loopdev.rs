@@ -32,11 +32,16 @@ fn run(cmd: &str, args: &[&str]) -> String {
 impl LoopDev {
     /// Make the image, put ext4 on it (label `AIRGAPTEST`), attach it.
     pub fn new(tag: &str) -> LoopDev {
+        Self::with_label(tag, "AIRGAPTEST")
+    }
+
+    /// The same with another filesystem label.
+    pub fn with_label(tag: &str, label: &str) -> LoopDev {
         let image = std::env::temp_dir().join(format!("airgapd-{tag}-{}.img", std::process::id()));
         let file = std::fs::File::create(&image).expect("creating image");
         file.set_len(8 << 20).expect("sizing image");
         let img = image.to_str().expect("utf-8 path");
-        run("mkfs.ext4", &["-q", "-F", "-L", "AIRGAPTEST", img]);
+        run("mkfs.ext4", &["-q", "-F", "-L", label, img]);
         let path = run("losetup", &["--find", "--show", img]);
         let rdev = std::fs::metadata(&path).expect("stat loop device").rdev();
         LoopDev {
@@ -45,6 +50,13 @@ impl LoopDev {
             path,
             image,
         }
+    }
+}
+
+impl LoopDev {
+    /// Detach the loop device now (it stays, without a backing file: a "change" uevent).
+    pub fn detach(&self) {
+        run("losetup", &["-d", &self.path]);
     }
 }
 

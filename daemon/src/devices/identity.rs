@@ -43,22 +43,9 @@ pub struct DeviceIdentity {
     pub fs_label: Option<String>,
 }
 
-/// The fields a `[[media]]` entry matches; every field the entry gives must be equal. `fs_uuid`
-/// is lowercased (blkid prints FAT and NTFS serials in upper case, ext4 UUIDs in lower case), so
-/// the policy side compares it lowercased too.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct MediaIdentity {
-    /// USB vendor id.
-    pub vendor_id: Option<u16>,
-    /// USB product id.
-    pub product_id: Option<u16>,
-    /// Serial number.
-    pub serial: Option<String>,
-    /// Filesystem UUID, lowercased.
-    pub fs_uuid: Option<String>,
-    /// Filesystem label, as is.
-    pub fs_label: Option<String>,
-}
+/// The fields a `[[media]]` entry matches: the policy's own type, filled from a device.
+/// `fs_uuid` is lowercased (blkid prints FAT and NTFS serials in upper case).
+pub use airgapd_policy::MediaIdentity;
 
 impl DeviceIdentity {
     /// Identity of a USB device on its own (arrival, USB-level refusal).

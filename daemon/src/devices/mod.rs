@@ -15,13 +15,16 @@
 //! - [`raw`]: SCSI generic, bsg, USB device nodes and other character devices that reach a
 //!   device's data without its block device; [`raw_majors`]: the character majors denied by default.
 
+pub mod arrival;
 pub mod block;
 pub mod enforce;
+pub mod fsprobe;
 pub mod identity;
 pub mod internal;
 pub mod raw;
 pub mod raw_majors;
 mod sysfs;
+pub mod uevent;
 pub mod usb;
 pub mod usb_class;
 pub mod usb_decide;

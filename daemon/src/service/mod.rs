@@ -3,6 +3,7 @@
 //! every refusal to the journal, the state and D-Bus until it is told to stop. Stopping does not
 //! lift enforcement; `airgapd lift` does.
 
+mod media;
 mod notify;
 mod policy_source;
 mod records;
@@ -15,6 +16,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 use crate::bpf::{Enforcer, Layer, LayerState};
+use crate::devices::uevent::{Uevent, UeventSocket};
 use crate::events::EventStream;
 use crate::interfaces::{Interface, LinkWatcher};
 use crate::journal::{MessageId, Record, Sink};
@@ -59,6 +61,10 @@ struct Service {
     state: Shared,
     storm: Aggregator<(u32, Kind), Violation>,
     lost_seen: Vec<(Kind, u64)>,
+    policy: airgapd_policy::Policy,
+    media: media::Media,
+    /// Opened before the first media scan so no arrival falls between the two.
+    uevents: Option<UeventSocket>,
 }
 
 fn send(sink: &Sink, record: Record) {
@@ -115,7 +121,7 @@ impl Service {
         let mut state = State::new(mode, policy.logging.recent_violations);
         state.policy = policy_info(&policy, loaded.fallback.as_deref());
         let interval = policy.logging.storm_interval;
-        let service = Service {
+        let mut service = Service {
             opts: opts.clone(),
             sink,
             scope,
@@ -125,10 +131,27 @@ impl Service {
             state: state.shared(),
             storm: Aggregator::new(interval),
             lost_seen: Vec::new(),
+            policy,
+            media: media::Media::default(),
+            uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
         };
-        send(&service.sink, records::policy_loaded(&policy));
+        send(&service.sink, records::policy_loaded(&service.policy));
         service.publish_layers(true);
+        service.rescan_media();
         Ok(service)
+    }
+
+    /// Judge every block device present (media plugged in before start, or after a reload).
+    fn rescan_media(&mut self) {
+        self.media
+            .rescan(&mut self.enforcer, &self.sink, &self.policy, &self.plan);
+        self.state.write().expect("state lock").devices = self.media.records();
+    }
+
+    fn on_uevent(&mut self, ev: &Uevent) {
+        self.media
+            .on_uevent(&mut self.enforcer, &self.sink, &self.policy, &self.plan, ev);
+        self.state.write().expect("state lock").devices = self.media.records();
     }
 
     fn publish_layers(&self, log: bool) {
@@ -147,6 +170,8 @@ impl Service {
         if self.scope.is_machine() {
             watch_interfaces(if_tx)?;
         }
+        let (ue_tx, mut ue_rx) = mpsc::channel::<Uevent>(1024);
+        watch_uevents(self.uevents.take().context("uevent socket")?, ue_tx)?;
         let adopted = self.enforcer.adopted();
         send(
             &self.sink,
@@ -186,6 +211,7 @@ impl Service {
                     }
                 }
                 Some(i) = if_rx.recv() => self.cover_interface(&i),
+                Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
                 _ = sighup.recv() => self.reload(),
                 _ = sigterm.recv() => break,
                 _ = sigint.recv() => break,
@@ -290,6 +316,8 @@ impl Service {
         self.enforcer.configure(&self.scope, plan.net_mode)?;
         self.plan = plan;
         self.state.write().expect("state lock").policy = policy_info(&checked.policy, None);
+        self.policy = checked.policy.clone();
+        self.rescan_media();
         Ok(checked.policy)
     }
 }
@@ -312,6 +340,36 @@ fn apply_rules(enforcer: &mut Enforcer, old: Option<&Plan>, new: &Plan) -> Resul
     for rule in new.rules.values() {
         enforcer.dev_rules().set(rule.matches, rule.access)?;
     }
+    Ok(())
+}
+
+/// Kernel uevents, from a thread of its own. The socket was subscribed before the first scan,
+/// so no arrival is missed (a device seen twice is judged twice, harmlessly).
+fn watch_uevents(socket: UeventSocket, tx: mpsc::Sender<Uevent>) -> Result<()> {
+    std::thread::Builder::new()
+        .name("airgapd-uevents".into())
+        .spawn(move || loop {
+            match socket.recv() {
+                Ok(ev) => {
+                    if tx.blocking_send(ev).is_err() {
+                        return;
+                    }
+                }
+                // Overrun: nothing is granted by a lost event (default deny holds), but a lost
+                // removal would leave a grant behind: rescan everything.
+                Err(e) if e.raw_os_error() != Some(libc::ENOBUFS) => {
+                    tracing::error!(error = %e, "reading kernel uevents");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "kernel uevents lost: rescanning block devices");
+                    let vars = [("ACTION".to_string(), media::RESCAN.to_string())].into();
+                    if tx.blocking_send(Uevent { vars }).is_err() {
+                        return;
+                    }
+                }
+            }
+        })?;
     Ok(())
 }
 

@@ -1,0 +1,168 @@
+//! An `airgapd service` under test: its scope, pins and readiness socket, cleaned up on drop
+//! (killed by pid, enforcement lifted, cgroup removed), and journal query helpers.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use airgapd::journal::MessageId;
+use airgapd::scope::Scope;
+use airgapd::spawn::{self, SpawnOptions};
+use serde_json::Value;
+
+use super::journald::PrivateJournald;
+
+pub const AIRGAPD: &str = env!("CARGO_BIN_EXE_airgapd");
+
+/// A daemon under test, its scope, pins and readiness socket; all cleaned up on drop.
+pub struct Daemon {
+    child: Option<Child>,
+    pub policy: PathBuf,
+    pub pin_dir: PathBuf,
+    pub journal: PathBuf,
+    notify: UnixDatagram,
+    notify_path: PathBuf,
+    scope: Option<Scope>,
+}
+
+impl Daemon {
+    pub fn new(tag: &str, journal: PathBuf, policy_text: Option<&str>) -> Daemon {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("svc-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let policy = dir.join("policy.toml");
+        if let Some(text) = policy_text {
+            write_policy(&policy, text);
+        }
+        let notify_path = dir.join("notify");
+        let notify = UnixDatagram::bind(&notify_path).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        Daemon {
+            child: None,
+            policy,
+            pin_dir: PathBuf::from(format!(
+                "/sys/fs/bpf/airgapd-test-{tag}-{}",
+                std::process::id()
+            )),
+            journal,
+            notify,
+            notify_path,
+            scope: Some(Scope::create(tag).unwrap()),
+        }
+    }
+
+    pub fn scope(&self) -> &Scope {
+        self.scope.as_ref().unwrap()
+    }
+
+    /// Start the daemon and wait for READY=1 (bounded).
+    pub fn start(&mut self) {
+        let child = Command::new(AIRGAPD)
+            .arg("service")
+            .arg("--policy")
+            .arg(&self.policy)
+            .arg("--scope-cgroup")
+            .arg(self.scope().path())
+            .arg("--pin-dir")
+            .arg(&self.pin_dir)
+            .arg("--journal-socket")
+            .arg(&self.journal)
+            .env("NOTIFY_SOCKET", &self.notify_path)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let mut buf = [0u8; 512];
+        loop {
+            let n = self.notify.recv(&mut buf).expect("READY=1 within 20 s");
+            if String::from_utf8_lossy(&buf[..n])
+                .lines()
+                .any(|l| l == "READY=1")
+            {
+                return;
+            }
+        }
+    }
+
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let pid = self.child.as_ref().unwrap().id() as i32;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).unwrap();
+    }
+
+    pub fn wait(&mut self) {
+        self.child.take().unwrap().wait().unwrap();
+    }
+
+    /// `bash -c SCRIPT` inside the scope (optionally in an empty netns); its pid and stderr.
+    pub fn victim(&self, script: &str, new_netns: bool) -> (u32, String) {
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        spawn::prepare(
+            &mut cmd,
+            self.scope(),
+            SpawnOptions {
+                new_netns,
+                die_with_parent: false,
+            },
+        )
+        .unwrap();
+        let child = cmd.spawn().unwrap();
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        (pid, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if self.pin_dir.exists() {
+            let _ = Command::new(AIRGAPD)
+                .args(["lift", "--yes", "--pin-dir"])
+                .arg(&self.pin_dir)
+                .arg("--journal-socket")
+                .arg(&self.journal)
+                .status();
+        }
+        drop(self.scope.take());
+        let _ = std::fs::remove_dir_all(self.notify_path.parent().unwrap());
+    }
+}
+
+pub fn write_policy(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+pub fn m(field: &str, value: impl std::fmt::Display) -> String {
+    format!("{field}={value}")
+}
+
+pub fn id(m_id: MessageId) -> String {
+    format!("MESSAGE_ID={m_id}")
+}
+
+pub fn entry(j: &mut PrivateJournald, matches: &[String]) -> BTreeMap<String, Value> {
+    let what = matches.join(" ");
+    j.wait_until(&what, |j| j.query(matches).into_iter().next_back())
+}
+
+pub fn text(e: &BTreeMap<String, Value>, f: &str) -> String {
+    e.get(f)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}

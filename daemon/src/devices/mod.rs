@@ -26,6 +26,7 @@ pub mod raw_majors;
 mod sysfs;
 pub mod uevent;
 pub mod usb;
+pub mod usb_authorize;
 pub mod usb_class;
 pub mod usb_decide;
 mod usb_descriptors;

@@ -7,6 +7,7 @@ mod media;
 mod notify;
 mod policy_source;
 mod records;
+mod usb;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -65,6 +66,8 @@ struct Service {
     media: media::Media,
     /// Opened before the first media scan so no arrival falls between the two.
     uevents: Option<UeventSocket>,
+    /// USB devices judged (whole-machine scope only).
+    usb_devices: Vec<crate::state::DeviceRecord>,
 }
 
 fn send(sink: &Sink, record: Record) {
@@ -134,8 +137,21 @@ impl Service {
             policy,
             media: media::Media::default(),
             uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
+            usb_devices: Vec::new(),
         };
         send(&service.sink, records::policy_loaded(&service.policy));
+        let usb_state = if service.scope.is_machine() {
+            let (state, devices) = usb::startup(&service.sink, &service.policy);
+            service.usb_devices = devices;
+            state
+        } else {
+            LayerState::Unavailable(
+                "USB authorization is machine-wide: only with a whole-machine scope".into(),
+            )
+        };
+        service
+            .enforcer
+            .set_layer(Layer::UsbAuthorization, usb_state);
         service.publish_layers(true);
         service.rescan_media();
         Ok(service)
@@ -145,13 +161,25 @@ impl Service {
     fn rescan_media(&mut self) {
         self.media
             .rescan(&mut self.enforcer, &self.sink, &self.policy, &self.plan);
-        self.state.write().expect("state lock").devices = self.media.records();
+        self.publish_devices();
     }
 
     fn on_uevent(&mut self, ev: &Uevent) {
+        if self.scope.is_machine() {
+            if let Some(record) = usb::on_uevent(&self.sink, &self.policy, ev) {
+                self.usb_devices.retain(|d| d.node != record.node);
+                self.usb_devices.push(record);
+            }
+        }
         self.media
             .on_uevent(&mut self.enforcer, &self.sink, &self.policy, &self.plan, ev);
-        self.state.write().expect("state lock").devices = self.media.records();
+        self.publish_devices();
+    }
+
+    fn publish_devices(&self) {
+        let mut devices = self.usb_devices.clone();
+        devices.extend(self.media.records());
+        self.state.write().expect("state lock").devices = devices;
     }
 
     fn publish_layers(&self, log: bool) {

@@ -1,0 +1,128 @@
+//! USB devices under a whole-machine scope: new devices wait unauthorized (`authorized_default`
+//! 0) until judged; each decision is written to `authorized` and recorded with its reason.
+
+use std::path::Path;
+
+use airgapd_policy::Policy;
+
+use crate::bpf::LayerState;
+use crate::devices::uevent::Uevent;
+use crate::devices::usb::UsbDevice;
+use crate::devices::usb_authorize;
+use crate::devices::usb_decide::{UsbDecision, Verdict};
+use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
+use crate::state::DeviceRecord;
+
+/// Close the root hubs and judge the present devices. The layer state says what happened.
+pub fn startup(sink: &Sink, policy: &Policy) -> (LayerState, Vec<DeviceRecord>) {
+    let sysfs = Path::new("/sys");
+    if !sysfs.join("bus/usb/devices").exists() {
+        return (
+            LayerState::Unavailable("this machine has no USB bus".into()),
+            Vec::new(),
+        );
+    }
+    match usb_authorize::startup(sysfs, policy) {
+        Ok(decisions) => {
+            let records = decisions
+                .iter()
+                .map(|(dev, d)| record(sink, policy, dev, d, true))
+                .collect();
+            (LayerState::Active, records)
+        }
+        Err(e) => (
+            LayerState::Unavailable(format!("writing USB authorization: {e}")),
+            Vec::new(),
+        ),
+    }
+}
+
+/// A kernel uevent: judge a newly added USB device.
+pub fn on_uevent(sink: &Sink, policy: &Policy, ev: &Uevent) -> Option<DeviceRecord> {
+    if ev.get("SUBSYSTEM") != Some("usb")
+        || ev.get("DEVTYPE") != Some("usb_device")
+        || ev.action() != "add"
+    {
+        return None;
+    }
+    let path = Path::new("/sys").join(ev.get("DEVPATH")?.trim_start_matches('/'));
+    let dev = match UsbDevice::from_sysfs(&path) {
+        Ok(dev) => dev,
+        Err(e) => {
+            // Unreadable: it stays unauthorized (authorized_default is 0). Say so.
+            let r = Record::new(
+                MessageId::DeviceArrival,
+                format!("USB device {} refused: {e}", path.display()),
+            )
+            .field(field::ACTION, field::action::REFUSE)
+            .field(field::RESULT, field::result::SUCCESS);
+            let _ = sink.send(&r);
+            return None;
+        }
+    };
+    if dev.is_root_hub() {
+        return None;
+    }
+    let decision = usb_authorize::judge(policy, &dev);
+    Some(record(sink, policy, &dev, &decision, false))
+}
+
+fn record(
+    sink: &Sink,
+    policy: &Policy,
+    dev: &UsbDevice,
+    d: &UsbDecision,
+    startup: bool,
+) -> DeviceRecord {
+    let action = if d.verdict == Verdict::Authorize {
+        field::action::AUTHORIZE
+    } else {
+        field::action::REFUSE
+    };
+    let name = dev
+        .product
+        .clone()
+        .unwrap_or_else(|| format!("{:04x}:{:04x}", dev.vendor_id, dev.product_id));
+    let mut r = Record::new(
+        MessageId::DeviceArrival,
+        format!("USB {name} ({}): {}", dev.node(), d.reason),
+    )
+    .field(field::ACTION, action)
+    .field(field::DEV_NODE, dev.node())
+    .field(field::VENDOR_ID, format!("{:04x}", dev.vendor_id))
+    .field(field::PRODUCT_ID, format!("{:04x}", dev.product_id))
+    .field(field::BUS_PATH, dev.sys_path.display())
+    .field(field::RULE, &d.rule)
+    .field(field::POLICY_SHA256, policy.sha256());
+    if let Some(serial) = &dev.serial {
+        r = r.field(field::SERIAL, serial);
+    }
+    let audit = AuditRecord::begin(sink, r);
+    // At start-up the decision was already written by usb_authorize::startup.
+    let written = if startup {
+        Ok(())
+    } else {
+        usb_authorize::apply(dev, d)
+    };
+    match written {
+        Ok(()) => drop(audit.success()),
+        Err(_) => drop(audit.failure()),
+    }
+    DeviceRecord {
+        node: dev.node(),
+        devnum: String::new(),
+        kind: "usb".into(),
+        vendor_id: format!("{:04x}", dev.vendor_id),
+        product_id: format!("{:04x}", dev.product_id),
+        serial: dev.serial.clone().unwrap_or_default(),
+        model: dev.product.clone().unwrap_or_default(),
+        decision: if d.verdict == Verdict::Authorize {
+            "authorized"
+        } else {
+            "refused"
+        }
+        .into(),
+        rule: d.rule.clone(),
+        reason: d.reason.clone(),
+    }
+}

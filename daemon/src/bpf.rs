@@ -337,6 +337,14 @@ impl Enforcer {
         Ok(())
     }
 
+    /// Whether this kernel loads the BPF LSM program: loaded into a throwaway object, never
+    /// attached (for `airgapctl doctor`).
+    pub fn probe_lsm() -> Result<(), String> {
+        let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
+        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        network::load_lsm(&mut enforcer.ebpf, &btf).map_err(|e| e.to_string())
+    }
+
     /// Record a layer's state (replacing an earlier one).
     pub fn set_layer(&mut self, layer: Layer, state: LayerState) {
         self.layers.retain(|(l, _)| *l != layer);

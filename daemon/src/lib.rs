@@ -8,6 +8,7 @@ pub mod bpf;
 pub mod bpffs;
 pub mod cli;
 pub mod devices;
+pub mod doctor;
 pub mod events;
 pub mod interfaces;
 pub mod journal;

@@ -1,0 +1,274 @@
+//! `airgapctl doctor`: what this kernel and boot configuration support, and what to change for
+//! full coverage. Pure over the facts it is given, so each verdict is unit-tested.
+
+use serde::Serialize;
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Present and working.
+    Ok,
+    /// Missing, with a layer still covering the gap.
+    Warn,
+    /// Missing: airgapd cannot enforce without it.
+    Fail,
+}
+
+/// One check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// The verdict.
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// The exact change that fixes it, when there is one.
+    pub fix: Option<String>,
+}
+
+/// What doctor reads from the machine.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// `/sys/kernel/security/lsm` (None when securityfs is not mounted).
+    pub lsm_list: Option<String>,
+    /// `/proc/cmdline`.
+    pub cmdline: String,
+    /// `/proc/self/mountinfo`.
+    pub mountinfo: String,
+    /// `/sys/kernel/btf/vmlinux` exists.
+    pub btf: bool,
+    /// Number of USB root hubs with `authorized_default`.
+    pub usb_hubs: usize,
+    /// Whether a BPF LSM program could actually be loaded (None: not tried).
+    pub lsm_loads: Option<Result<(), String>>,
+}
+
+impl Facts {
+    /// Read the running machine (`lsm_loads` is left to the caller, which needs root).
+    pub fn read() -> Facts {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        let usb_hubs = std::fs::read_dir("/sys/bus/usb/devices")
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().join("authorized_default").exists())
+                    .count()
+            })
+            .unwrap_or(0);
+        Facts {
+            lsm_list: read("/sys/kernel/security/lsm"),
+            cmdline: read("/proc/cmdline").unwrap_or_default(),
+            mountinfo: read("/proc/self/mountinfo").unwrap_or_default(),
+            btf: std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
+            usb_hubs,
+            lsm_loads: None,
+        }
+    }
+}
+
+fn fstype_mounted(mountinfo: &str, fstype: &str) -> bool {
+    mountinfo.lines().any(|l| {
+        l.split(" - ")
+            .nth(1)
+            .and_then(|p| p.split_whitespace().next())
+            == Some(fstype)
+    })
+}
+
+/// The kernel's active LSM list: securityfs when mounted, else the `lsm=` boot parameter.
+fn active_lsms(f: &Facts) -> Option<Vec<String>> {
+    let list = f.lsm_list.clone().or_else(|| {
+        f.cmdline
+            .split_whitespace()
+            .find_map(|a| a.strip_prefix("lsm=").map(str::to_string))
+    })?;
+    Some(
+        list.trim()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Every check, in the order an administrator fixes them.
+pub fn diagnose(f: &Facts) -> Vec<Check> {
+    let mut out = Vec::new();
+    let cg2 = fstype_mounted(&f.mountinfo, "cgroup2");
+    out.push(Check {
+        name: "cgroup v2",
+        status: if cg2 { Status::Ok } else { Status::Fail },
+        detail: if cg2 { "mounted".into() } else { "not mounted: the network and device programs need it".into() },
+        fix: (!cg2).then(|| "boot with systemd.unified_cgroup_hierarchy=1 (or mount -t cgroup2 none /sys/fs/cgroup)".into()),
+    });
+    let bpffs = fstype_mounted(&f.mountinfo, "bpf");
+    out.push(Check {
+        name: "bpffs",
+        status: if bpffs { Status::Ok } else { Status::Warn },
+        detail: if bpffs {
+            "mounted".into()
+        } else {
+            "not mounted: airgapd mounts it at /sys/fs/bpf on start".into()
+        },
+        fix: None,
+    });
+    out.push(Check {
+        name: "BTF",
+        status: if f.btf { Status::Ok } else { Status::Warn },
+        detail: if f.btf {
+            "/sys/kernel/btf/vmlinux present".into()
+        } else {
+            "no kernel BTF: the BPF LSM layer cannot load".into()
+        },
+        fix: (!f.btf)
+            .then(|| "use a distribution kernel built with CONFIG_DEBUG_INFO_BTF=y".into()),
+    });
+    out.push(lsm_check(f));
+    out.push(Check {
+        name: "USB authorization",
+        status: if f.usb_hubs > 0 {
+            Status::Ok
+        } else {
+            Status::Warn
+        },
+        detail: if f.usb_hubs > 0 {
+            format!("{} root hub(s) with authorized_default", f.usb_hubs)
+        } else {
+            "no USB root hubs: nothing to authorize (or USB is absent on this machine)".into()
+        },
+        fix: None,
+    });
+    let early = f
+        .cmdline
+        .split_whitespace()
+        .any(|a| a.starts_with("usbcore.authorized_default="));
+    out.push(Check {
+        name: "USB before airgapd starts",
+        status: if early { Status::Ok } else { Status::Warn },
+        detail: if early {
+            "the kernel holds new USB devices back from boot on".into()
+        } else {
+            "devices plugged in during boot, before airgapd starts, are authorized by the kernel"
+                .into()
+        },
+        fix: (!early).then(|| {
+            "add usbcore.authorized_default=2 to GRUB_CMDLINE_LINUX in /etc/default/grub (internal \
+             devices only until airgapd decides), then run update-grub and reboot"
+                .into()
+        }),
+    });
+    out
+}
+
+fn lsm_check(f: &Facts) -> Check {
+    let active = active_lsms(f);
+    let has_bpf = active
+        .as_ref()
+        .is_some_and(|l| l.iter().any(|s| s == "bpf"));
+    let fix = |list: &Option<Vec<String>>| {
+        let mut l = list.clone().unwrap_or_else(|| {
+            ["landlock", "lockdown", "yama", "integrity", "apparmor"]
+                .map(String::from)
+                .to_vec()
+        });
+        l.retain(|s| s != "bpf");
+        l.push("bpf".into());
+        format!(
+            "add lsm={} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub and reboot",
+            l.join(",")
+        )
+    };
+    match (&f.lsm_loads, has_bpf) {
+        (Some(Ok(())), _) => Check {
+            name: "BPF LSM",
+            status: Status::Ok,
+            detail: "active: AF_PACKET, AF_VSOCK, Bluetooth and every other family are refused at socket creation".into(),
+            fix: None,
+        },
+        (Some(Err(why)), true) => Check {
+            name: "BPF LSM",
+            status: Status::Warn,
+            detail: format!("bpf is in the LSM list but this kernel refuses the program: {why}"),
+            fix: Some("this kernel (lockdown, or no BPF trampolines) cannot run BPF LSM; use a distribution kernel".into()),
+        },
+        (_, false) => Check {
+            name: "BPF LSM",
+            status: Status::Warn,
+            detail: format!(
+                "not active (LSMs: {}): non-inet sockets are not refused at creation; the interface layer still drops their traffic",
+                active.as_ref().map(|l| l.join(",")).unwrap_or_else(|| "unknown".into())
+            ),
+            fix: Some(fix(&active)),
+        },
+        (None, true) => Check {
+            name: "BPF LSM",
+            status: Status::Ok,
+            detail: "bpf is in the active LSM list (not test-loaded: run as root to try)".into(),
+            fix: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        Facts {
+            lsm_list: Some("lockdown,capability,landlock,yama,apparmor".into()),
+            cmdline: "root=/dev/sda1 quiet".into(),
+            mountinfo: "36 35 0:31 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n".into(),
+            btf: true,
+            usb_hubs: 2,
+            lsm_loads: None,
+        }
+    }
+
+    fn check<'a>(c: &'a [Check], name: &str) -> &'a Check {
+        c.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn missing_bpf_lsm_gets_the_exact_boot_parameter() {
+        let c = diagnose(&facts());
+        let lsm = check(&c, "BPF LSM");
+        assert_eq!(lsm.status, Status::Warn);
+        assert_eq!(
+            lsm.fix.as_deref(),
+            Some(
+                "add lsm=lockdown,capability,landlock,yama,apparmor,bpf to GRUB_CMDLINE_LINUX in \
+                  /etc/default/grub, then run update-grub and reboot"
+            )
+        );
+        assert_eq!(check(&c, "cgroup v2").status, Status::Ok);
+        assert_eq!(check(&c, "bpffs").status, Status::Warn);
+    }
+
+    #[test]
+    fn a_kernel_that_refuses_the_program_is_not_told_to_add_bpf_again() {
+        let mut f = facts();
+        f.lsm_list = Some("lockdown,capability,bpf".into());
+        f.lsm_loads = Some(Err("EPERM".into()));
+        let lsm = diagnose(&f)
+            .into_iter()
+            .find(|c| c.name == "BPF LSM")
+            .unwrap();
+        assert_eq!(lsm.status, Status::Warn);
+        assert!(lsm.detail.contains("refuses"));
+        assert!(!lsm.fix.unwrap().contains("lsm="));
+    }
+
+    #[test]
+    fn no_cgroup2_fails_and_boot_usb_gap_is_explained() {
+        let mut f = facts();
+        f.mountinfo.clear();
+        let c = diagnose(&f);
+        assert_eq!(check(&c, "cgroup v2").status, Status::Fail);
+        assert!(check(&c, "USB before airgapd starts")
+            .fix
+            .as_ref()
+            .unwrap()
+            .contains("usbcore.authorized_default=2"));
+    }
+}

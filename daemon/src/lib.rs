@@ -7,6 +7,8 @@
 pub mod bpf;
 pub mod bpffs;
 pub mod cli;
+pub mod ctl;
+pub mod dbus;
 pub mod devices;
 pub mod doctor;
 pub mod events;

@@ -1,1 +1,5 @@
-fn main() {}
+//! `airgapctl`: ask the running airgapd, over D-Bus, whether this machine is air-gapped.
+
+fn main() {
+    std::process::exit(airgapd::ctl::main());
+}

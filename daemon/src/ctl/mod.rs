@@ -1,0 +1,104 @@
+//! `airgapctl`: ask the running airgapd what it enforces, over D-Bus. One subcommand per file;
+//! each takes the [`Ctx`] (connecting only if it needs the daemon) and returns the exit status.
+//!
+//! Exit status: 0 success; 1 failure (daemon not running, bus error); 2 bad usage; 3 `status`
+//! found the machine NOT air-gapped; 4 access denied.
+
+use clap::{Parser, Subcommand};
+
+use crate::dbus::Bus;
+
+pub mod client;
+pub mod devices;
+pub mod output;
+pub mod policy;
+pub mod status;
+pub mod violations;
+
+use client::{Client, CtlError};
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "airgapctl",
+    version,
+    about = "Ask airgapd whether this machine is air-gapped, what it refused and which policy is in force"
+)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Talk to the D-Bus bus at ADDRESS (e.g. unix:path=/run/x/bus) instead of the system bus;
+    /// for tests and debugging.
+    #[arg(long, global = true, value_name = "ADDRESS")]
+    pub bus_address: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Whether this machine is air-gapped: layers, policy, refusals (exit 3 when it is NOT).
+    Status(status::StatusArgs),
+    /// Devices airgapd has judged, with its decision and the reason.
+    Devices(devices::DevicesArgs),
+    /// Refusals airgapd has recorded.
+    Violations(violations::ViolationsArgs),
+    /// The policy in force.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+}
+
+/// What every subcommand gets.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Print JSON.
+    pub json: bool,
+    /// Where airgapd is.
+    pub bus: Bus,
+}
+
+impl Ctx {
+    /// Connect to airgapd, or say clearly why not.
+    pub async fn connect(&self) -> Result<Client, CtlError> {
+        Client::connect(self.bus.clone()).await
+    }
+}
+
+/// Run one subcommand; returns the exit status.
+pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
+    let ctx = Ctx {
+        json: cli.json,
+        bus: Bus::from_address(cli.bus_address),
+    };
+    match cli.command {
+        Command::Status(args) => status::run(&ctx, args).await,
+        Command::Devices(args) => devices::run(&ctx, args).await,
+        Command::Violations(args) => violations::run(&ctx, args).await,
+        Command::Policy(command) => policy::run(&ctx, command).await,
+    }
+}
+
+/// `airgapctl`'s main: parse, run, print any error on stderr; returns the exit status.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("airgapctl: error: starting the async runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("airgapctl: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! `airgapctl policy show|reload`: the policy in force, its file, and putting an edited file in
+//! force. (`policy check`, which needs no daemon, belongs here too.)
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::client::CtlError;
+use super::output::print_json;
+use super::status::PolicyStatus;
+use super::Ctx;
+use crate::paths;
+
+/// `airgapctl policy ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Show the policy in force (id, serial, sha256) and print its file.
+    Show(ShowArgs),
+    /// Re-read the policy file and put it in force (root only).
+    Reload(ReloadArgs),
+}
+
+/// Arguments of `airgapctl policy show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {}
+
+/// Arguments of `airgapctl policy reload`.
+#[derive(Debug, clap::Args)]
+pub struct ReloadArgs {}
+
+/// Run `airgapctl policy ...`.
+pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<i32, CtlError> {
+    match command {
+        PolicyCommand::Show(args) => show(ctx, args).await,
+        PolicyCommand::Reload(args) => reload(ctx, args).await,
+    }
+}
+
+/// The policy file as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyFile {
+    /// Where it was read.
+    pub path: PathBuf,
+    /// SHA-256 of its bytes, when it could be read.
+    pub sha256: Option<String>,
+    /// Whether those bytes are the policy in force.
+    pub in_force: bool,
+    /// Its text, when it could be read.
+    pub text: Option<String>,
+    /// Why it could not be read.
+    pub error: Option<String>,
+}
+
+impl PolicyFile {
+    /// Read `path` and compare it with the digest in force.
+    pub fn read(path: &Path, sha256_in_force: &str) -> PolicyFile {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let sha256: String = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                PolicyFile {
+                    path: path.to_path_buf(),
+                    in_force: sha256 == sha256_in_force,
+                    sha256: Some(sha256),
+                    text: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    error: None,
+                }
+            }
+            Err(e) => PolicyFile {
+                path: path.to_path_buf(),
+                sha256: None,
+                in_force: false,
+                text: None,
+                error: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+/// What `airgapctl policy show --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyShow {
+    /// The policy airgapd enforces.
+    pub in_force: PolicyStatus,
+    /// The file on disk.
+    pub file: PolicyFile,
+}
+
+async fn show(ctx: &Ctx, _args: ShowArgs) -> Result<i32, CtlError> {
+    let client = ctx.connect().await?;
+    let in_force = PolicyStatus::fetch(&client).await?;
+    let path = if in_force.path.is_empty() {
+        PathBuf::from(paths::POLICY_FILE)
+    } else {
+        PathBuf::from(&in_force.path)
+    };
+    let file = PolicyFile::read(&path, &in_force.sha256);
+    let shown = PolicyShow { in_force, file };
+    if ctx.json {
+        print_json(&shown);
+    } else {
+        print!("{}", render(&shown));
+    }
+    Ok(0)
+}
+
+/// The text of `policy show`.
+pub fn render(s: &PolicyShow) -> String {
+    let p = &s.in_force;
+    let mut out = format!("Policy in force: {}\n  sha256: {}\n", p.name(), p.sha256);
+    if p.builtin {
+        out.push_str("  BUILT-IN STRICT FALLBACK: the policy file could not be used");
+        if !p.fallback_reason.is_empty() {
+            out.push_str(&format!(" because {}", p.fallback_reason));
+        }
+        out.push('\n');
+    } else {
+        out.push_str(&format!("  from:   {}\n", p.path));
+    }
+    let f = &s.file;
+    match (&f.text, &f.error) {
+        (Some(text), _) => {
+            let verdict = if f.in_force {
+                "this is the policy in force".to_string()
+            } else {
+                "DIFFERS from the policy in force: `airgapctl policy reload` puts it in force"
+                    .to_string()
+            };
+            out.push_str(&format!(
+                "\nFile {} (sha256 {}): {verdict}\n",
+                f.path.display(),
+                f.sha256.as_deref().unwrap_or_default()
+            ));
+            out.push_str(text);
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        (None, error) => out.push_str(&format!(
+            "\nFile {} cannot be read: {}\n",
+            f.path.display(),
+            error.as_deref().unwrap_or("unknown error")
+        )),
+    }
+    out
+}
+
+/// What `airgapctl policy reload --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reloaded {
+    /// SHA-256 of the policy now in force.
+    pub sha256: String,
+    /// Its serial.
+    pub serial: u64,
+}
+
+async fn reload(ctx: &Ctx, _args: ReloadArgs) -> Result<i32, CtlError> {
+    let client = ctx.connect().await?;
+    let (sha256, serial) =
+        client.change("reload the policy", client.proxy.reload_policy().await)?;
+    let reloaded = Reloaded { sha256, serial };
+    if ctx.json {
+        print_json(&reloaded);
+    } else {
+        println!(
+            "Policy reloaded: serial {} (sha256 {}) is in force.",
+            reloaded.serial, reloaded.sha256
+        );
+    }
+    Ok(0)
+}

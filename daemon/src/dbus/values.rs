@@ -1,0 +1,193 @@
+//! The values `org.airgapd.Guard1` carries: plain structs with named fields, one D-Bus struct
+//! each, built from [`crate::state`] and read back by `airgapctl`. Their serde names are also the
+//! field names of `airgapctl --json`, so the two never drift apart.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use zbus::zvariant::{OwnedValue, Type, Value};
+
+use crate::bpf::{Layer, LayerState};
+use crate::maps::Count;
+use crate::state::{DeviceRecord, ViolationRecord};
+use crate::violation::{family_name, Kind};
+
+/// One enforcement layer: `(sss)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
+pub struct LayerEntry {
+    /// Stable layer name (`cgroup-network`, `interface`, `bpf-lsm`, `cgroup-device`).
+    pub name: String,
+    /// `active` or `unavailable`.
+    pub state: String,
+    /// Why it is unavailable; empty when active.
+    pub detail: String,
+}
+
+impl LayerEntry {
+    /// The wire form of one layer of [`crate::state::State::layers`].
+    pub fn new(layer: Layer, state: &LayerState) -> LayerEntry {
+        let (state, detail) = match state {
+            LayerState::Active => ("active", String::new()),
+            LayerState::Unavailable(why) => ("unavailable", why.clone()),
+        };
+        LayerEntry {
+            name: layer.name().to_string(),
+            state: state.to_string(),
+            detail,
+        }
+    }
+
+    /// Whether the layer enforces.
+    pub fn is_active(&self) -> bool {
+        self.state == "active"
+    }
+}
+
+/// Refusals of one kind since the programs were loaded: `(stt)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
+pub struct KindCount {
+    /// Kind name (`net.connect`, `dev.block`, ...).
+    pub kind: String,
+    /// Every refusal the kernel made.
+    pub denied: u64,
+    /// Refusals whose details were lost (ring buffer full); they are still in `denied`.
+    pub lost: u64,
+}
+
+impl KindCount {
+    /// The wire form of one kernel counter.
+    pub fn new(kind: Kind, count: Count) -> KindCount {
+        KindCount {
+            kind: kind.name().to_string(),
+            denied: count.denied,
+            lost: count.lost,
+        }
+    }
+}
+
+/// One judged device: `(ssssssssss)`. Empty strings stand for "not applicable".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
+pub struct DeviceEntry {
+    /// `/dev/sdb`, `/dev/bus/usb/001/004`, or the sysfs name.
+    pub node: String,
+    /// `major:minor`.
+    pub devnum: String,
+    /// `block`, `usb`, `char`.
+    pub kind: String,
+    /// USB vendor id (4 hex digits).
+    pub vendor_id: String,
+    /// USB product id.
+    pub product_id: String,
+    /// Serial number.
+    pub serial: String,
+    /// Model or product string.
+    pub model: String,
+    /// `internal`, `read-only`, `read-write`, `refused`, `authorized`.
+    pub decision: String,
+    /// The policy entry that decided, or `default`.
+    pub rule: String,
+    /// Plain words for the person at the keyboard.
+    pub reason: String,
+}
+
+impl From<&DeviceRecord> for DeviceEntry {
+    fn from(d: &DeviceRecord) -> DeviceEntry {
+        DeviceEntry {
+            node: d.node.clone(),
+            devnum: d.devnum.clone(),
+            kind: d.kind.clone(),
+            vendor_id: d.vendor_id.clone(),
+            product_id: d.product_id.clone(),
+            serial: d.serial.clone(),
+            model: d.model.clone(),
+            decision: d.decision.clone(),
+            rule: d.rule.clone(),
+            reason: d.reason.clone(),
+        }
+    }
+}
+
+/// One refusal: `(ttsuuussst)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
+pub struct ViolationEntry {
+    /// Sequence number, increasing by one per refusal kept (page with `Violations(seq, n)`).
+    pub seq: u64,
+    /// Wall-clock time, microseconds since the Unix epoch.
+    pub time_us: u64,
+    /// Kind name (`net.connect`, `dev.block`, ...).
+    pub kind: String,
+    /// Process id (0 for packets seen outside any task).
+    pub pid: u32,
+    /// Thread id.
+    pub tid: u32,
+    /// User id.
+    pub uid: u32,
+    /// Command name, empty when unknown.
+    pub comm: String,
+    /// What was aimed at: `address:port`, `major:minor`, or the socket family.
+    pub target: String,
+    /// The whole refusal in words, as the journal says it.
+    pub text: String,
+    /// Identical refusals folded into this one.
+    pub repeats: u64,
+}
+
+impl From<&ViolationRecord> for ViolationEntry {
+    fn from(r: &ViolationRecord) -> ViolationEntry {
+        let v = &r.violation;
+        let target = if let Some(ep) = v.endpoint() {
+            ep
+        } else if let Some((major, minor)) = v.device {
+            format!("{major}:{minor}")
+        } else if v.kind == Kind::NetCreate {
+            family_name(v.family)
+        } else {
+            String::new()
+        };
+        ViolationEntry {
+            seq: r.seq,
+            time_us: micros(v.time),
+            kind: v.kind.name().to_string(),
+            pid: v.pid,
+            tid: v.tid,
+            uid: v.uid,
+            comm: v.comm.clone(),
+            target,
+            text: v.to_string(),
+            repeats: r.repeats,
+        }
+    }
+}
+
+/// Microseconds since the Unix epoch (0 for times before it).
+pub fn micros(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_are_the_documented_ones() {
+        assert_eq!(LayerEntry::SIGNATURE.to_string(), "(sss)");
+        assert_eq!(KindCount::SIGNATURE.to_string(), "(stt)");
+        assert_eq!(DeviceEntry::SIGNATURE.to_string(), "(ssssssssss)");
+        assert_eq!(ViolationEntry::SIGNATURE.to_string(), "(ttsuuussst)");
+    }
+
+    #[test]
+    fn unavailable_layer_keeps_its_reason() {
+        let e = LayerEntry::new(
+            Layer::Lsm,
+            &LayerState::Unavailable("no bpf in lsm=".into()),
+        );
+        assert_eq!(
+            (e.name.as_str(), e.state.as_str(), e.detail.as_str()),
+            ("bpf-lsm", "unavailable", "no bpf in lsm=")
+        );
+        assert!(!e.is_active());
+    }
+}

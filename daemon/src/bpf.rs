@@ -288,9 +288,17 @@ impl Enforcer {
     fn enforce_lsm(&mut self) -> Result<(), String> {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         network::load_lsm(&mut self.ebpf, &btf).map_err(|e| {
+            // The kernel's answer, without the (empty) verifier log aya appends.
+            let answer = match &e {
+                EnforceError::Load { source, .. } => match source.as_ref() {
+                    ProgramError::LoadError { io_error, .. } => io_error.to_string(),
+                    other => other.to_string(),
+                },
+                other => other.to_string(),
+            };
             format!(
-                "this kernel refused the BPF LSM program ({e}); AF_PACKET, AF_VSOCK, Bluetooth \
-                 and other non-inet sockets are not refused at creation"
+                "this kernel refused to load the BPF LSM program ({answer}); AF_PACKET, \
+                 AF_VSOCK, Bluetooth and other non-inet sockets are not refused at creation"
             )
         })?;
         let (name, _) = network::LSM_SOCKET_CREATE;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
+use crate::dbus::Bus;
 use crate::paths;
 use crate::service::{self, Options};
 
@@ -23,6 +24,9 @@ pub struct ServiceArgs {
     /// journald's native socket (tests use a private journald).
     #[arg(long, value_name = "PATH")]
     pub journal_socket: Option<PathBuf>,
+    /// Where to serve org.airgapd.Guard1: `system`, `none`, or a D-Bus address.
+    #[arg(long, value_name = "BUS", default_value = "system")]
+    pub bus: String,
 }
 
 /// Run the daemon until SIGTERM.
@@ -35,6 +39,11 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         scope_cgroup: args.scope_cgroup,
         pin_dir: args.pin_dir,
         journal_socket: args.journal_socket,
+        bus: match args.bus.as_str() {
+            "none" => None,
+            "system" => Some(Bus::System),
+            address => Some(Bus::Address(address.to_string())),
+        },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

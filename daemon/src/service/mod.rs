@@ -14,16 +14,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::bpf::{Enforcer, Layer, LayerState};
+use crate::dbus::{self, Bus, Server};
 use crate::devices::uevent::{Uevent, UeventSocket};
 use crate::events::EventStream;
 use crate::interfaces::{Interface, LinkWatcher};
 use crate::journal::{MessageId, Record, Sink};
 use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
-use crate::state::{Shared, State};
+use crate::state::{DeviceRecord, PolicyInfo, Shared, State, ViolationRecord};
 use crate::storm::{Aggregator, Emit};
 use crate::violation::{Kind, Violation};
 
@@ -40,7 +41,12 @@ pub struct Options {
     pub pin_dir: PathBuf,
     /// journald's socket; None: the default, or stderr when there is no journald.
     pub journal_socket: Option<PathBuf>,
+    /// The bus to serve `org.airgapd.Guard1` on; None: no D-Bus.
+    pub bus: Option<Bus>,
 }
+
+/// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.
+type ReloadRequest = oneshot::Sender<Result<PolicyInfo, String>>;
 
 /// Run the service until SIGTERM or SIGINT.
 pub async fn run(opts: Options) -> Result<()> {
@@ -67,7 +73,9 @@ struct Service {
     /// Opened before the first media scan so no arrival falls between the two.
     uevents: Option<UeventSocket>,
     /// USB devices judged (whole-machine scope only).
-    usb_devices: Vec<crate::state::DeviceRecord>,
+    usb_devices: Vec<DeviceRecord>,
+    /// The D-Bus interface, once served.
+    dbus: Option<Server>,
 }
 
 fn send(sink: &Sink, record: Record) {
@@ -138,6 +146,7 @@ impl Service {
             media: media::Media::default(),
             uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
             usb_devices: Vec::new(),
+            dbus: None,
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -179,7 +188,13 @@ impl Service {
     fn publish_devices(&self) {
         let mut devices = self.usb_devices.clone();
         devices.extend(self.media.records());
-        self.state.write().expect("state lock").devices = devices;
+        let old = std::mem::replace(
+            &mut self.state.write().expect("state lock").devices,
+            devices.clone(),
+        );
+        for d in devices.into_iter().filter(|d| !old.contains(d)) {
+            self.signal(move |s| async move { s.device_decision(&d).await });
+        }
     }
 
     fn publish_layers(&self, log: bool) {
@@ -197,6 +212,10 @@ impl Service {
         let (if_tx, mut if_rx) = mpsc::channel::<Interface>(64);
         if self.scope.is_machine() {
             watch_interfaces(if_tx)?;
+        }
+        let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);
+        if let Some(bus) = self.opts.bus.clone() {
+            self.dbus = self.serve_dbus(&bus, reload_tx).await;
         }
         let (ue_tx, mut ue_rx) = mpsc::channel::<Uevent>(1024);
         watch_uevents(self.uevents.take().context("uevent socket")?, ue_tx)?;
@@ -240,7 +259,14 @@ impl Service {
                 }
                 Some(i) = if_rx.recv() => self.cover_interface(&i),
                 Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
-                _ = sighup.recv() => self.reload(),
+                _ = sighup.recv() => {
+                    if let Ok(info) = self.reload() {
+                        self.signal(move |s| async move { s.policy_changed(&info).await });
+                    }
+                }
+                Some(reply) = reload_rx.recv() => {
+                    let _ = reply.send(self.reload());
+                }
                 _ = sigterm.recv() => break,
                 _ = sigint.recv() => break,
             }
@@ -279,10 +305,17 @@ impl Service {
         };
         let sha = self.state.read().expect("state lock").policy.sha256.clone();
         send(&self.sink, records::violation(&v, repeats, &sha));
-        self.state
+        let seq = self
+            .state
             .write()
             .expect("state lock")
-            .push_violation(v, repeats);
+            .push_violation(v.clone(), repeats);
+        let record = ViolationRecord {
+            seq,
+            violation: v,
+            repeats,
+        };
+        self.signal(move |s| async move { s.violation(&record).await });
     }
 
     fn housekeeping(&mut self) {
@@ -325,14 +358,67 @@ impl Service {
         self.publish_layers(false);
     }
 
-    /// SIGHUP: a valid new policy replaces the old; an invalid one is refused, the old stays.
-    fn reload(&mut self) {
+    /// SIGHUP or ReloadPolicy: a valid new policy replaces the old; an invalid one is refused
+    /// and the old one stays.
+    fn reload(&mut self) -> Result<PolicyInfo, String> {
         match self.try_reload() {
-            Ok(policy) => send(&self.sink, records::policy_loaded(&policy)),
-            Err(e) => send(
-                &self.sink,
-                records::policy_rejected(&format!("{e:#}"), "the previous policy stays in force"),
-            ),
+            Ok(policy) => {
+                send(&self.sink, records::policy_loaded(&policy));
+                Ok(self.state.read().expect("state lock").policy.clone())
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                send(
+                    &self.sink,
+                    records::policy_rejected(&why, "the previous policy stays in force"),
+                );
+                Err(why)
+            }
+        }
+    }
+
+    /// Serve the D-Bus interface. Enforcement never depends on it: a bus that is not there
+    /// is reported and the daemon goes on.
+    async fn serve_dbus(
+        &self,
+        bus: &Bus,
+        reload_tx: mpsc::Sender<ReloadRequest>,
+    ) -> Option<Server> {
+        let reloader = move || {
+            let tx = reload_tx.clone();
+            async move {
+                let (reply, answer) = oneshot::channel();
+                tx.send(reply)
+                    .await
+                    .map_err(|_| "the daemon is stopping".to_string())?;
+                answer
+                    .await
+                    .map_err(|_| "the daemon is stopping".to_string())?
+                    .map_err(Into::into)
+            }
+        };
+        match dbus::serve(bus, self.state.clone(), reloader).await {
+            Ok(server) => Some(server),
+            Err(e) => {
+                tracing::error!(error = %e, "D-Bus interface not available; enforcement continues");
+                None
+            }
+        }
+    }
+
+    /// Emit a D-Bus signal without holding up the loop.
+    fn signal<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Server) -> Fut,
+        Fut: std::future::Future<Output = zbus::Result<()>> + Send + 'static,
+    {
+        if let Some(server) = self.dbus.clone() {
+            let fut = f(server);
+            tokio::spawn(async move {
+                if let Err(e) = fut.await {
+                    tracing::warn!(error = %e, "emitting a D-Bus signal");
+                }
+            });
         }
     }
 

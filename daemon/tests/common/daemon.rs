@@ -25,6 +25,8 @@ pub struct Daemon {
     pub policy: PathBuf,
     pub pin_dir: PathBuf,
     pub journal: PathBuf,
+    /// Extra arguments for `airgapd service` (e.g. `--bus ADDRESS`).
+    pub extra_args: Vec<String>,
     notify: UnixDatagram,
     notify_path: PathBuf,
     scope: Option<Scope>,
@@ -53,6 +55,7 @@ impl Daemon {
                 std::process::id()
             )),
             journal,
+            extra_args: Vec::new(),
             notify,
             notify_path,
             scope: Some(Scope::create(tag).unwrap()),
@@ -75,6 +78,7 @@ impl Daemon {
             .arg(&self.pin_dir)
             .arg("--journal-socket")
             .arg(&self.journal)
+            .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)
             .stdin(Stdio::null())
             .spawn()

@@ -1,6 +1,9 @@
 //! Helpers shared by the daemon's integration tests.
 
 pub mod daemon;
+#[allow(dead_code)]
+#[path = "../../../tests/src/dbus_harness.rs"]
+pub mod dbus_harness;
 pub mod journald;
 #[allow(dead_code)]
 #[path = "../../../tests/src/loopdev.rs"]

@@ -79,6 +79,17 @@ impl EnforceError {
     }
 }
 
+/// The kernel's answer to a failed load, without the (often empty) verifier log aya appends.
+fn kernel_answer(e: &EnforceError) -> String {
+    match e {
+        EnforceError::Load { source, .. } => match source.as_ref() {
+            ProgramError::LoadError { io_error, .. } => io_error.to_string(),
+            other => other.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
 /// Look up a program of the object by name and type.
 pub(crate) fn program_mut<'a, T>(
     ebpf: &'a mut Ebpf,
@@ -288,17 +299,10 @@ impl Enforcer {
     fn enforce_lsm(&mut self) -> Result<(), String> {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         network::load_lsm(&mut self.ebpf, &btf).map_err(|e| {
-            // The kernel's answer, without the (empty) verifier log aya appends.
-            let answer = match &e {
-                EnforceError::Load { source, .. } => match source.as_ref() {
-                    ProgramError::LoadError { io_error, .. } => io_error.to_string(),
-                    other => other.to_string(),
-                },
-                other => other.to_string(),
-            };
             format!(
-                "this kernel refused to load the BPF LSM program ({answer}); AF_PACKET, \
-                 AF_VSOCK, Bluetooth and other non-inet sockets are not refused at creation"
+                "this kernel refused to load the BPF LSM program ({}); AF_PACKET, AF_VSOCK, \
+                 Bluetooth and other non-inet sockets are not refused at creation",
+                kernel_answer(&e)
             )
         })?;
         let (name, _) = network::LSM_SOCKET_CREATE;
@@ -350,7 +354,7 @@ impl Enforcer {
     pub fn probe_lsm() -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-        network::load_lsm(&mut enforcer.ebpf, &btf).map_err(|e| e.to_string())
+        network::load_lsm(&mut enforcer.ebpf, &btf).map_err(|e| kernel_answer(&e))
     }
 
     /// Record a layer's state (replacing an earlier one).

@@ -180,6 +180,19 @@ fn lsm_check(f: &Facts) -> Check {
         )
     };
     match (&f.lsm_loads, has_bpf) {
+        (Some(Err(why)), false) if active.is_none() => Check {
+            name: "BPF LSM",
+            status: Status::Warn,
+            detail: format!(
+                "this kernel refuses BPF LSM programs ({why}); its LSM list is unknown \
+                 (securityfs is not mounted): non-inet sockets are not refused at creation"
+            ),
+            fix: Some(format!(
+                "mount -t securityfs securityfs /sys/kernel/security and run doctor again; if bpf \
+                 is missing from /sys/kernel/security/lsm: {}",
+                fix(&active)
+            )),
+        },
         (Some(Ok(())), _) => Check {
             name: "BPF LSM",
             status: Status::Ok,
@@ -257,6 +270,21 @@ mod tests {
         assert_eq!(lsm.status, Status::Warn);
         assert!(lsm.detail.contains("refuses"));
         assert!(!lsm.fix.unwrap().contains("lsm="));
+    }
+
+    #[test]
+    fn a_refused_probe_with_an_unknown_list_says_both() {
+        let mut f = facts();
+        f.lsm_list = None;
+        f.lsm_loads = Some(Err("Operation not permitted".into()));
+        let lsm = diagnose(&f)
+            .into_iter()
+            .find(|c| c.name == "BPF LSM")
+            .unwrap();
+        assert!(lsm
+            .detail
+            .contains("refuses BPF LSM programs (Operation not permitted)"));
+        assert!(lsm.fix.unwrap().starts_with("mount -t securityfs"));
     }
 
     #[test]

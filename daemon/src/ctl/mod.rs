@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand};
 
 use crate::dbus::Bus;
 
+pub mod check;
 pub mod client;
 pub mod devices;
+pub mod doctor;
 pub mod output;
 pub mod policy;
 pub mod status;
@@ -49,6 +51,8 @@ pub enum Command {
     /// The policy in force.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// What this kernel and boot configuration support, and what to change for full coverage.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// What every subcommand gets.
@@ -78,6 +82,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Devices(args) => devices::run(&ctx, args).await,
         Command::Violations(args) => violations::run(&ctx, args).await,
         Command::Policy(command) => policy::run(&ctx, command).await,
+        Command::Doctor(args) => doctor::run(&ctx, args),
     }
 }
 

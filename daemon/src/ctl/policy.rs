@@ -15,6 +15,8 @@ use crate::paths;
 /// `airgapctl policy ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum PolicyCommand {
+    /// Validate a policy file without touching the running system (exit 0 valid, 1 invalid).
+    Check(super::check::CheckArgs),
     /// Show the policy in force (id, serial, sha256) and print its file.
     Show(ShowArgs),
     /// Re-read the policy file and put it in force (root only).
@@ -32,6 +34,7 @@ pub struct ReloadArgs {}
 /// Run `airgapctl policy ...`.
 pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<i32, CtlError> {
     match command {
+        PolicyCommand::Check(args) => super::check::run(ctx, args),
         PolicyCommand::Show(args) => show(ctx, args).await,
         PolicyCommand::Reload(args) => reload(ctx, args).await,
     }

@@ -1,0 +1,40 @@
+//! `airgapctl doctor`: what this kernel and boot configuration support, and what to change.
+//! Needs no daemon; as root it also test-loads the BPF LSM program (never attaching it).
+
+use super::client::CtlError;
+use super::output::print_json;
+use super::Ctx;
+use crate::doctor::{diagnose, Facts, Status};
+
+/// Arguments of `airgapctl doctor`.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {}
+
+/// Print every check; exit 0 when nothing fails, 1 when airgapd cannot enforce here.
+pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
+    let mut facts = Facts::read();
+    if nix::unistd::geteuid().is_root() {
+        facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
+    }
+    let checks = diagnose(&facts);
+    if ctx.json {
+        print_json(&checks);
+    } else {
+        for c in &checks {
+            let mark = match c.status {
+                Status::Ok => "ok  ",
+                Status::Warn => "WARN",
+                Status::Fail => "FAIL",
+            };
+            println!("{mark} {:<26} {}", c.name, c.detail);
+            if let Some(fix) = &c.fix {
+                println!("     {:<26} fix: {fix}", "");
+            }
+        }
+    }
+    Ok(if checks.iter().any(|c| c.status == Status::Fail) {
+        1
+    } else {
+        0
+    })
+}

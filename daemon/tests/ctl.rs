@@ -1,0 +1,81 @@
+//! airgapctl commands that need no daemon: `policy check` and `doctor`.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+const CTL: &str = env!("CARGO_BIN_EXE_airgapctl");
+
+fn policy_file(name: &str, text: &str, mode: u32) -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ctl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+fn ctl(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(CTL).args(args).output().unwrap();
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        s(&out.stdout),
+        s(&out.stderr),
+    )
+}
+
+#[test]
+fn policy_check_names_file_line_column_and_field() {
+    let bad = policy_file(
+        "bad.toml",
+        "[network]\nloopback = true\n\n[[media]]\nname = \"x\"\nvendor_id = \"09X1\"\naccess = \"read-only\"\n",
+        0o644,
+    );
+    let (code, _, err) = ctl(&["policy", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let want = format!(
+        "{}:6:13: media[0].vendor_id: \"09X1\" is not a USB id",
+        bad.display()
+    );
+    assert!(err.contains(&want), "{err}");
+
+    let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/policy.toml");
+    let (code, out, err) = ctl(&["policy", "check", reference]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("valid (serial"), "{out}");
+}
+
+#[test]
+fn policy_check_refuses_a_file_others_may_write() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: the ownership check wants a root-owned file");
+        return;
+    }
+    let open = policy_file("open.toml", "[network]\nloopback = true\n", 0o666);
+    let (code, out, _) = ctl(&["--json", "policy", "check", open.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["valid"], false);
+    assert!(
+        report["errors"][0].as_str().unwrap().contains("chmod"),
+        "{report}"
+    );
+}
+
+#[test]
+fn doctor_reports_every_check_as_json() {
+    let (code, out, err) = ctl(&["--json", "doctor"]);
+    assert!(code == 0 || code == 1, "{err}");
+    let checks: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for want in ["cgroup v2", "bpffs", "BTF", "BPF LSM", "USB authorization"] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+}

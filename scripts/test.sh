@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Build airgapd and pass every test: unit tests, and the privileged integration tests that load
-# the real programs into this kernel (each in a cgroup and namespaces of its own).
+# Build airgapd and pass every test: unit tests, and the privileged tests that load the real
+# programs into this kernel (each in a cgroup and namespaces of its own), a private journald and
+# a private dbus-daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: the integration tests load BPF programs" >&2; exit 1; }
 scripts/deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run: every test binary's counts added up.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

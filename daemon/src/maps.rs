@@ -168,6 +168,8 @@ impl DevAccess {
     pub const NONE: DevAccess = DevAccess(0);
     /// Read (open O_RDONLY, mount -o ro).
     pub const READ: DevAccess = DevAccess(abi::AIRGAP_ACC_READ);
+    /// Read, and make nodes to read through (no write).
+    pub const READ_MKNOD: DevAccess = DevAccess(abi::AIRGAP_ACC_READ | abi::AIRGAP_ACC_MKNOD);
     /// Read and write.
     pub const READ_WRITE: DevAccess = DevAccess(abi::AIRGAP_ACC_READ | abi::AIRGAP_ACC_WRITE);
     /// Everything, mknod included (internal disks).

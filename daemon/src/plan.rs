@@ -6,13 +6,20 @@ use std::path::PathBuf;
 
 use airgapd_policy::{BlockDevice, LoopDevices, Policy};
 
+use crate::devices::capture::{capture_nodes, usb_owner, CaptureKind};
 use crate::devices::internal::internal_devices;
-use crate::devices::raw_majors::denied_char_majors;
+use crate::devices::raw_majors::{denied_char_majors, parse_proc_devices};
 use crate::devices::DeviceError;
 use crate::maps::{DevAccess, DevMatch, DevType, NetMode};
 
 /// Block major of loop devices.
 const LOOP_MAJOR: u32 = 7;
+/// Character major of V4L2 (video4linux) nodes.
+const V4L2_MAJOR: u32 = 81;
+/// /dev/rfkill: misc major 10, minor 242. Reading it shows radio state; writing unblocks.
+const RFKILL: (u32, u32) = (10, 242);
+/// Why cameras, microphones and radios are refused, for logs and `airgapctl`.
+const LAW_CAPTURE: &str = "refused where secrets are handled (Law 29/2018/QH14 art. 5 cl. 8)";
 
 /// What the planner reads from the machine.
 #[derive(Debug, Clone)]
@@ -105,6 +112,7 @@ impl Plan {
                 format!("raw device path ({}): {}", denied.name, denied.why),
             );
         }
+        capture_rules(policy, facts, &mut add)?;
         Ok(Plan {
             net_mode: NetMode::from_policy(&policy.network),
             rules,
@@ -118,6 +126,66 @@ impl Plan {
             .values()
             .filter(|r| self.rules.get(&r.matches) != Some(*r))
     }
+}
+
+/// Cameras, microphones and radios: refused by class unless the policy allows the class, with
+/// device rules (more specific than the class rule) for devices `[[capture.allow]]` names.
+fn capture_rules(
+    policy: &Policy,
+    facts: &Facts,
+    add: &mut impl FnMut(DevMatch, DevAccess, String),
+) -> Result<(), DeviceError> {
+    let capture = &policy.capture;
+    if !capture.camera.is_allow() {
+        add(
+            DevMatch::major(DevType::Char, V4L2_MAJOR),
+            DevAccess::NONE,
+            format!("cameras (V4L2) {LAW_CAPTURE}"),
+        );
+        // Media controller nodes configure camera pipelines.
+        let proc = parse_proc_devices(&facts.proc_devices)?;
+        if let Some((major, _)) = proc.char.iter().find(|(_, name)| name == "media") {
+            add(
+                DevMatch::major(DevType::Char, *major),
+                DevAccess::NONE,
+                format!("media controllers {LAW_CAPTURE}"),
+            );
+        }
+    }
+    for node in capture_nodes(&facts.sysfs) {
+        let class_allowed = match node.kind {
+            CaptureKind::Camera => capture.camera.is_allow(),
+            CaptureKind::Microphone => capture.microphone.is_allow(),
+        };
+        let allowed = usb_owner(&node).and_then(|usb| {
+            capture
+                .allow
+                .iter()
+                .find(|a| a.matches(usb.vendor_id, usb.product_id, usb.serial.as_deref()))
+        });
+        let m = DevMatch::device(DevType::Char, node.dev.0, node.dev.1);
+        match (allowed, class_allowed, node.kind) {
+            (Some(entry), false, _) => add(
+                m,
+                DevAccess::ALL,
+                format!("{} allowed by \"{}\"", node.name, entry.name),
+            ),
+            (None, false, CaptureKind::Microphone) => add(
+                m,
+                DevAccess::NONE,
+                format!("microphone {} {LAW_CAPTURE}", node.name),
+            ),
+            _ => {}
+        }
+    }
+    if !capture.radio.is_allow() {
+        add(
+            DevMatch::device(DevType::Char, RFKILL.0, RFKILL.1),
+            DevAccess::READ_MKNOD,
+            format!("/dev/rfkill read-only: radios stay blocked, {LAW_CAPTURE}"),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -157,6 +225,60 @@ mod tests {
             assert_eq!(rule.access, DevAccess::NONE, "{}", rule.why);
         }
         assert!(plan.rules.values().any(|r| r.why == "internal disk"));
+    }
+
+    #[test]
+    fn cameras_microphones_and_radios_are_refused_by_default() {
+        let plan = Plan::new(&policy(""), &fixtures()).unwrap();
+        let access = |m: DevMatch| plan.rules.get(&m).map(|r| r.access);
+        assert_eq!(
+            access(DevMatch::major(DevType::Char, V4L2_MAJOR)),
+            Some(DevAccess::NONE)
+        );
+        assert_eq!(
+            access(DevMatch::device(DevType::Char, 116, 24)),
+            Some(DevAccess::NONE),
+            "laptop mic"
+        );
+        assert_eq!(
+            access(DevMatch::device(DevType::Char, 116, 56)),
+            Some(DevAccess::NONE),
+            "webcam mic"
+        );
+        assert_eq!(
+            access(DevMatch::device(DevType::Char, 116, 16)),
+            None,
+            "playback stays"
+        );
+        assert_eq!(
+            access(DevMatch::device(DevType::Char, 10, 242)),
+            Some(DevAccess::READ_MKNOD)
+        );
+    }
+
+    #[test]
+    fn a_named_device_is_allowed_above_its_class_rule() {
+        let text = "[[capture.allow]]\nname = \"Dictation webcam\"\nvendor_id = \"046d\"\nproduct_id = \"0825\"\n";
+        let plan = Plan::new(&policy(text), &fixtures()).unwrap();
+        let access = |m: DevMatch| plan.rules.get(&m).map(|r| r.access);
+        assert_eq!(
+            access(DevMatch::device(DevType::Char, 116, 56)),
+            Some(DevAccess::ALL)
+        );
+        assert_eq!(
+            access(DevMatch::device(DevType::Char, 81, 0)),
+            Some(DevAccess::ALL)
+        );
+        assert_eq!(
+            access(DevMatch::device(DevType::Char, 116, 24)),
+            Some(DevAccess::NONE),
+            "laptop mic stays refused"
+        );
+        let allowed =
+            Plan::new(&policy("[capture]\nmicrophone = \"allow\"\n"), &fixtures()).unwrap();
+        assert!(!allowed
+            .rules
+            .contains_key(&DevMatch::device(DevType::Char, 116, 24)));
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn all_paths(dev: &LoopDev) -> Vec<Vec<String>> {
         vec!["mount", &dev.path, "rw"],
         vec!["mount", &dev.path, "ro"],
         vec!["fsmount", &dev.path, "ro"],
-        vec!["mknod-open", &maj, &min, "ro"],
+        vec!["mknod-open", "b", &maj, &min, "ro"],
     ]
     .iter()
     .map(|v| v.iter().map(|s| s.to_string()).collect())

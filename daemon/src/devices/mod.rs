@@ -17,6 +17,7 @@
 
 pub mod arrival;
 pub mod block;
+pub mod capture;
 pub mod enforce;
 pub mod fsprobe;
 pub mod identity;

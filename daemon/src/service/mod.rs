@@ -3,6 +3,7 @@
 //! every refusal to the journal, the state and D-Bus until it is told to stop. Stopping does not
 //! lift enforcement; `airgapd lift` does.
 
+mod capture;
 mod media;
 mod notify;
 mod policy_source;
@@ -161,6 +162,9 @@ impl Service {
         service
             .enforcer
             .set_layer(Layer::UsbAuthorization, usb_state);
+        if service.scope.is_machine() {
+            capture::block_radios(&service.sink, &service.policy);
+        }
         service.publish_layers(true);
         service.rescan_media();
         Ok(service)
@@ -180,14 +184,39 @@ impl Service {
                 self.usb_devices.push(record);
             }
         }
+        if capture::concerns(ev) {
+            if self.scope.is_machine() && ev.get("SUBSYSTEM") == Some("rfkill") {
+                capture::block_radios(&self.sink, &self.policy);
+            }
+            self.replan();
+        }
         self.media
             .on_uevent(&mut self.enforcer, &self.sink, &self.policy, &self.plan, ev);
         self.publish_devices();
     }
 
+    /// The machine changed (a capture device appeared or left): plan again for the same policy.
+    fn replan(&mut self) {
+        let result = Facts::read()
+            .map_err(anyhow::Error::from)
+            .and_then(|facts| Ok(Plan::new(&self.policy, &facts)?))
+            .and_then(|plan| {
+                apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
+                self.plan = plan;
+                Ok(())
+            });
+        if let Err(e) = result {
+            // The previous rules stay in force. Say so loudly: a device that just appeared may
+            // not have its rule.
+            let state = LayerState::Unavailable(format!("re-planning device rules failed: {e:#}"));
+            send(&self.sink, records::layer(Layer::Devices, &state, true));
+        }
+    }
+
     fn publish_devices(&self) {
         let mut devices = self.usb_devices.clone();
         devices.extend(self.media.records());
+        devices.extend(capture::records(&self.plan));
         let old = std::mem::replace(
             &mut self.state.write().expect("state lock").devices,
             devices.clone(),

@@ -18,7 +18,7 @@
 //!   open PATH ro|rw                 open(2) a device node
 //!   mount DEV ro|rw                 mount(2) DEV (ext4) in a private mount namespace
 //!   fsmount DEV ro|rw               the same through fsopen/fsconfig (the new mount API)
-//!   mknod-open MAJ MIN ro|rw        mknod a block node for MAJ:MIN in a temp dir and open it
+//!   mknod-open b|c MAJ MIN ro|rw    mknod a block or char node for MAJ:MIN in a temp dir, open it
 //!   packet IFNAME COUNT             send COUNT raw Ethernet frames with AF_PACKET on IFNAME
 
 use std::io::{self, Read, Write};
@@ -267,7 +267,7 @@ fn op(args: &[String]) -> io::Result<()> {
         "open" => open_dev(&args[1], &args[2]),
         "mount" => mount_dev(&args[1], &args[2], false),
         "fsmount" => mount_dev(&args[1], &args[2], true),
-        "mknod-open" => mknod_open(&args[1], &args[2], &args[3]),
+        "mknod-open" => mknod_open(&args[1], &args[2], &args[3], &args[4]),
         "packet" => packet(&args[1], args[2].parse().expect("count")),
         other => panic!("unknown op {other}"),
     }
@@ -394,15 +394,20 @@ fn fsmount(dev: &str, mode: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// A block node for MAJ:MIN made somewhere else than /dev, then opened.
-fn mknod_open(major: &str, minor: &str, mode: &str) -> io::Result<()> {
+/// A device node for MAJ:MIN made somewhere else than /dev, then opened.
+fn mknod_open(kind: &str, major: &str, minor: &str, mode: &str) -> io::Result<()> {
+    let kind = if kind == "c" {
+        libc::S_IFCHR
+    } else {
+        libc::S_IFBLK
+    };
     let dir = std::env::temp_dir().join(format!("airgap-probe-node-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let node = dir.join("disk");
     let path = cstr(node.to_str().expect("utf-8"));
     let dev = libc::makedev(major.parse().expect("major"), minor.parse().expect("minor"));
     // SAFETY: valid path.
-    let made = cvt(unsafe { libc::mknod(path.as_ptr(), libc::S_IFBLK | 0o600, dev) });
+    let made = cvt(unsafe { libc::mknod(path.as_ptr(), kind | 0o600, dev) });
     let result = made.and_then(|_| open_dev(node.to_str().expect("utf-8"), mode));
     let _ = std::fs::remove_file(&node);
     let _ = std::fs::remove_dir(&dir);

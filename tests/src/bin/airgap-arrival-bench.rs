@@ -1,0 +1,182 @@
+//! `airgap-arrival-bench [--runs N] [--airgapd PATH]`: how long an approved medium waits for
+//! its grant. Starts `airgapd service` in a cgroup of its own, then attaches an approved ext4
+//! image to a loop device N times (LOOP_SET_FD, whose "change" uevent the daemon judges) and
+//! measures from just before the ioctl to the moment the grant is in the kernel map (polled in
+//! the pinned map). Prints p50, p99 and max. Target (issue 4): p99 under 5 ms.
+
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use aya::maps::{HashMap, Map, MapData};
+
+use airgapd::scope::Scope;
+use airgapd_ebpf::abi;
+
+const LOOP_SET_FD: libc::c_ulong = 0x4C00;
+const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
+const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
+
+struct Service {
+    child: Child,
+    pin_dir: PathBuf,
+    airgapd: PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = Command::new(&self.airgapd)
+            .args(["lift", "--yes", "--pin-dir"])
+            .arg(&self.pin_dir)
+            .status();
+    }
+}
+
+fn run(cmd: &str, args: &[&str]) {
+    let ok = Command::new(cmd)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success());
+    assert_eq!(ok.ok(), Some(true), "{cmd} {args:?}");
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .map(|i| args[i + 1].clone())
+    };
+    let runs: usize = opt("--runs").map_or(200, |r| r.parse().expect("--runs N"));
+    let airgapd = opt("--airgapd").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("airgapd")
+    });
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "airgap-arrival-bench: run as root (it starts airgapd and attaches loop devices)"
+        );
+        return ExitCode::from(2);
+    }
+
+    let dir = std::env::temp_dir().join(format!("airgap-arrival-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("stick.img");
+    File::create(&image).unwrap().set_len(8 << 20).unwrap();
+    run(
+        "mkfs.ext4",
+        &["-q", "-F", "-L", "AIRGAPBENCH", image.to_str().unwrap()],
+    );
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[devices]\nloop = \"removable\"\n[[media]]\nname = \"bench stick\"\nfs_label = \"AIRGAPBENCH\"\naccess = \"read-only\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let scope = Scope::create("arrival").unwrap();
+    let pin_dir = PathBuf::from(format!(
+        "/sys/fs/bpf/airgapd-arrival-{}",
+        std::process::id()
+    ));
+    let child = Command::new(&airgapd)
+        .arg("service")
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--scope-cgroup")
+        .arg(scope.path())
+        .arg("--pin-dir")
+        .arg(&pin_dir)
+        .args(["--bus", "none", "--journal-socket", "/nonexistent"])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting airgapd");
+    let service = Service {
+        child,
+        pin_dir: pin_dir.clone(),
+        airgapd,
+    };
+
+    // The grant map, as the daemon pinned it.
+    let map_path = pin_dir.join(format!("map_{}", abi::MAP_DEV_RULES));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !map_path.exists() {
+        assert!(Instant::now() < deadline, "airgapd did not pin its maps");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300)); // let it finish its start-up scan
+    let rules: HashMap<MapData, abi::airgap_dev_key, u32> =
+        HashMap::try_from(Map::HashMap(MapData::from_pin(&map_path).unwrap())).unwrap();
+
+    let control = File::open("/dev/loop-control").unwrap();
+    // SAFETY: ioctl on our fd; returns a free loop index.
+    let n = unsafe { libc::ioctl(control.as_raw_fd(), LOOP_CTL_GET_FREE) };
+    assert!(n >= 0, "no free loop device");
+    let node = format!("/dev/loop{n}");
+    // Opened per ioctl: LOOP_CLR_FD on a device still open is deferred to its last close.
+    let open = || OpenOptions::new().read(true).open(&node).unwrap();
+    let backing = File::open(&image).unwrap();
+    let key = abi::airgap_dev_key {
+        type_: abi::AIRGAP_DEV_BLOCK,
+        major: 7,
+        minor: n as u32,
+    };
+
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let lo = open();
+        let t0 = Instant::now();
+        // SAFETY: attach our image to our loop device.
+        assert_eq!(
+            unsafe { libc::ioctl(lo.as_raw_fd(), LOOP_SET_FD, backing.as_raw_fd()) },
+            0
+        );
+        drop(lo);
+        let limit = t0 + Duration::from_secs(2);
+        while rules.get(&key, 0).is_err() {
+            assert!(Instant::now() < limit, "no grant within 2 s");
+            std::hint::spin_loop();
+        }
+        samples.push(t0.elapsed());
+        let lo = open();
+        // SAFETY: detach it again (done at this close), then wait for the grant to go.
+        assert_eq!(unsafe { libc::ioctl(lo.as_raw_fd(), LOOP_CLR_FD, 0) }, 0);
+        drop(lo);
+        let limit = Instant::now() + Duration::from_secs(2);
+        while rules.get(&key, 0).is_ok() {
+            assert!(Instant::now() < limit, "grant not withdrawn within 2 s");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    drop(service);
+    drop(scope);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "arrival → grant in the kernel map, {runs} runs: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms (target: p99 < 5 ms)",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.99)),
+        ms(*samples.last().unwrap())
+    );
+    if percentile(&samples, 0.99) < Duration::from_millis(5) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

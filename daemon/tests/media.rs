@@ -78,7 +78,24 @@ fn approved_media_are_granted_on_arrival_and_lose_access_when_they_leave() {
         text(&refused, "MESSAGE").contains("not an approved medium"),
         "{refused:?}"
     );
-    assert!(read(&d, &other.path).contains("Operation not permitted"));
+    let (pid, err) = d.victim(
+        &format!("exec head -c 512 {} > /dev/null", other.path),
+        false,
+    );
+    assert!(err.contains("Operation not permitted"), "{err}");
+    // The refusal names the process and the medium, down to its filesystem label.
+    let refusal = entry(
+        &mut j,
+        &[id(MessageId::DeviceViolation), m("AIRGAP_PID", pid)],
+    );
+    assert_eq!(
+        text(&refusal, "AIRGAP_DEVICE"),
+        format!("{}:{}", other.major, other.minor)
+    );
+    assert_eq!(text(&refusal, "AIRGAP_DEV_NODE"), other.path);
+    assert_eq!(text(&refusal, "AIRGAP_FS_LABEL"), "OTHERSTICK");
+    assert_eq!(text(&refusal, "AIRGAP_ACCESS"), "read");
+    assert_eq!(text(&refusal, "AIRGAP_COMM"), "head");
 
     // The medium leaves (the loop device loses its backing file): access ends.
     stick.detach();

@@ -124,6 +124,37 @@ impl DeviceIdentity {
         id
     }
 
+    /// Who a device node is, from sysfs alone (for refusal records): a block device with its
+    /// USB parent, or a character device with the USB device it hangs from, if any.
+    pub fn of_device(
+        sysfs: &std::path::Path,
+        block: bool,
+        major: u32,
+        minor: u32,
+    ) -> Option<DeviceIdentity> {
+        if block {
+            let dev = BlockDevice::from_dev(sysfs, major, minor).ok()??;
+            let usb = dev.usb_parent().ok().flatten();
+            return Some(DeviceIdentity::from_block(&dev, usb.as_ref(), None));
+        }
+        let dir = std::fs::canonicalize(sysfs.join(format!("dev/char/{major}:{minor}"))).ok()?;
+        let name = dir.file_name()?.to_string_lossy().into_owned();
+        let usb = dir
+            .ancestors()
+            .filter(|p| p.join("idVendor").exists())
+            .find_map(|p| UsbDevice::from_sysfs(p).ok());
+        let mut id = match &usb {
+            Some(usb) => DeviceIdentity::from_usb(usb),
+            None => DeviceIdentity {
+                bus_path: Some(dir.display().to_string()),
+                ..DeviceIdentity::default()
+            },
+        };
+        id.dev = Some((major, minor));
+        id.node = Some(format!("/dev/{name}"));
+        Some(id)
+    }
+
     /// Set the filesystem fields from the daemon's own probe of the superblock.
     pub fn with_filesystem(
         mut self,

@@ -94,6 +94,10 @@ pub const LOST: &str = "AIRGAP_LOST";
 pub const LAYER: &str = "AIRGAP_LAYER";
 /// State of an enforcement layer: one of [`state`].
 pub const STATE: &str = "AIRGAP_STATE";
+/// USB interface classes of the device, "cc/ss/pp" each, space-separated.
+pub const INTERFACES: &str = "AIRGAP_INTERFACES";
+/// Filesystem label of a medium.
+pub const FS_LABEL: &str = "AIRGAP_FS_LABEL";
 /// Copy register: the document copied.
 pub const DOCUMENT: &str = "AIRGAP_DOCUMENT";
 /// Copy register: secrecy level (Tuyệt mật, Tối mật, Mật).
@@ -128,6 +132,8 @@ pub const ALL: &[&str] = &[
     MODEL,
     BUS_PATH,
     FS_UUID,
+    FS_LABEL,
+    INTERFACES,
     ACCESS,
     RULE,
     POLICY_SHA256,

@@ -9,11 +9,14 @@ use airgapd_policy::Policy;
 use crate::bpf::Enforcer;
 use crate::devices::arrival::{self, Judgement, Verdict};
 use crate::devices::block::block_device_names;
+use crate::devices::identity::DeviceIdentity;
 use crate::devices::uevent::Uevent;
 use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
 use crate::maps::{DevAccess, DevMatch, DevType};
 use crate::plan::Plan;
 use crate::state::DeviceRecord;
+
+use super::records::identity_fields;
 
 /// The pseudo-action asking for a full rescan (after the uevent queue overflowed).
 pub const RESCAN: &str = "airgapd-rescan";
@@ -24,6 +27,8 @@ pub struct Media {
     granted: BTreeMap<(u32, u32), DeviceRecord>,
     /// Every decision, for `airgapctl devices` (newest wins per device).
     pub seen: BTreeMap<(u32, u32), DeviceRecord>,
+    /// Who each judged device is, filesystem included (for refusal records).
+    identities: BTreeMap<(u32, u32), DeviceIdentity>,
 }
 
 fn covered(plan: &Plan, (major, minor): (u32, u32)) -> bool {
@@ -59,6 +64,7 @@ impl Media {
             present.push((major, minor));
         }
         self.seen.retain(|d, _| present.contains(d));
+        self.identities.retain(|d, _| present.contains(d));
         for &d in &present {
             self.judge(enforcer, sink, policy, plan, d);
         }
@@ -94,6 +100,7 @@ impl Media {
             "add" | "change" => self.judge(enforcer, sink, policy, plan, devnum),
             "remove" => {
                 self.seen.remove(&devnum);
+                self.identities.remove(&devnum);
                 self.revoke(enforcer, sink, devnum, "removed");
             }
             _ => {}
@@ -134,6 +141,9 @@ impl Media {
             }
         };
         let record = device_record(&judged, devnum);
+        // The latest look at the device wins (a first uevent may come before its filesystem
+        // is readable), whether or not the decision changed.
+        self.identities.insert(devnum, judged.identity.clone());
         if self.seen.get(&devnum) == Some(&record) {
             return; // the same medium announced again: nothing new to say
         }
@@ -186,6 +196,11 @@ impl Media {
             }
         }
         self.seen.insert(devnum, record);
+    }
+
+    /// The identity of a judged device, filesystem included.
+    pub fn identity(&self, devnum: (u32, u32)) -> Option<&DeviceIdentity> {
+        self.identities.get(&devnum)
     }
 
     fn revoke(&mut self, enforcer: &mut Enforcer, sink: &Sink, devnum: (u32, u32), why: &str) {
@@ -253,30 +268,10 @@ fn arrival_record(j: &Judgement, d: &DeviceRecord, action: &str, rule: &str, sha
         }
         _ => format!("{} {}", d.node, d.reason),
     };
-    let mut r = Record::new(MessageId::DeviceArrival, text)
+    let r = Record::new(MessageId::DeviceArrival, text)
         .field(field::ACTION, action)
         .field(field::DEVICE, &d.devnum)
-        .field(field::DEV_NODE, &d.node)
         .field(field::RULE, rule)
         .field(field::POLICY_SHA256, sha);
-    let id = &j.identity;
-    for (name, value) in [
-        (
-            field::VENDOR_ID,
-            (!d.vendor_id.is_empty()).then(|| d.vendor_id.clone()),
-        ),
-        (
-            field::PRODUCT_ID,
-            (!d.product_id.is_empty()).then(|| d.product_id.clone()),
-        ),
-        (field::SERIAL, id.serial.clone()),
-        (field::MODEL, id.model.clone()),
-        (field::BUS_PATH, id.bus_path.clone()),
-        (field::FS_UUID, id.fs_uuid.clone()),
-    ] {
-        if let Some(v) = value {
-            r = r.field(name, v);
-        }
-    }
-    r
+    identity_fields(r, &j.identity)
 }

@@ -333,7 +333,11 @@ impl Service {
             } => (last, suppressed),
         };
         let sha = self.state.read().expect("state lock").policy.sha256.clone();
-        send(&self.sink, records::violation(&v, repeats, &sha));
+        let known = v
+            .device
+            .filter(|_| v.kind == Kind::DevBlock)
+            .and_then(|d| self.media.identity(d));
+        send(&self.sink, records::violation(&v, repeats, &sha, known));
         let seq = self
             .state
             .write()

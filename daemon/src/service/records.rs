@@ -3,13 +3,20 @@
 use airgapd_policy::Policy;
 
 use crate::bpf::{Layer, LayerState};
+use crate::devices::identity::DeviceIdentity;
 use crate::journal::field;
 use crate::journal::{MessageId, Priority, Record};
 use crate::maps::Count;
 use crate::violation::{access_words, family_name, Kind, Violation};
 
-/// A violation record; `repeats` counts identical refusals folded into it (storms).
-pub fn violation(v: &Violation, repeats: u64, policy_sha256: &str) -> Record {
+/// A violation record; `repeats` counts identical refusals folded into it (storms). `known` is
+/// the device's identity as last judged (with its filesystem), when the daemon has it.
+pub fn violation(
+    v: &Violation,
+    repeats: u64,
+    policy_sha256: &str,
+    known: Option<&DeviceIdentity>,
+) -> Record {
     let id = if v.kind.is_network() {
         MessageId::NetworkViolation
     } else {
@@ -58,17 +65,37 @@ pub fn violation(v: &Violation, repeats: u64, policy_sha256: &str) -> Record {
         r = r
             .field(field::DEVICE, format!("{major}:{minor}"))
             .field(field::ACCESS, access_words(v.access));
-        let kind = if v.kind == Kind::DevBlock {
-            "block"
-        } else {
-            "char"
-        };
-        if let Ok(node) = std::fs::read_link(format!("/dev/{kind}/{major}:{minor}")) {
-            let name = node
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            r = r.field(field::DEV_NODE, format!("/dev/{name}"));
+        let sysfs = std::path::Path::new("/sys");
+        if let Some(id) = known
+            .cloned()
+            .or_else(|| DeviceIdentity::of_device(sysfs, v.kind == Kind::DevBlock, major, minor))
+        {
+            r = identity_fields(r, &id);
+        }
+    }
+    r
+}
+
+/// The identity fields of a device, those that are known.
+pub fn identity_fields(mut r: Record, id: &DeviceIdentity) -> Record {
+    let hex = |v: u16| format!("{v:04x}");
+    let fields = [
+        (field::DEV_NODE, id.node.clone()),
+        (field::VENDOR_ID, id.vendor_id.map(hex)),
+        (field::PRODUCT_ID, id.product_id.map(hex)),
+        (field::SERIAL, id.serial.clone()),
+        (field::MODEL, id.model.clone()),
+        (field::BUS_PATH, id.bus_path.clone()),
+        (field::FS_UUID, id.fs_uuid.clone()),
+        (field::FS_LABEL, id.fs_label.clone()),
+        (
+            field::INTERFACES,
+            (!id.interface_classes.is_empty()).then(|| id.interface_classes.join(" ")),
+        ),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            r = r.field(name, value);
         }
     }
     r

@@ -1,0 +1,100 @@
+//! Issue 3: `airgapd run` as a person uses it: the refusal line, the command's exit status, and
+//! cleanup (cgroup gone) after the command is killed and after Ctrl-C.
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const AIRGAPD: &str = env!("CARGO_BIN_EXE_airgapd");
+
+fn root() -> bool {
+    let ok = nix::unistd::geteuid().is_root();
+    if !ok {
+        eprintln!("skipped: airgapd run needs root");
+    }
+    ok
+}
+
+/// The cgroup an `airgapd run` with this pid makes.
+fn scope_of(pid: u32) -> PathBuf {
+    airgapd::scope::cgroup2_root()
+        .unwrap()
+        .join(format!("airgapd-run-{pid}-0"))
+}
+
+#[test]
+fn prints_each_refusal_and_exits_with_the_commands_status() {
+    if !root() {
+        return;
+    }
+    let out = Command::new(AIRGAPD)
+        .args(["run", "--new-netns", "--", "bash", "-c"])
+        .arg("(exec 3<>/dev/tcp/93.184.216.34/443); exit 7")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(
+        err.contains("airgapd: denied connect 93.184.216.34:443 by bash["),
+        "{err}"
+    );
+    assert!(err.contains("uid=0"), "{err}");
+}
+
+#[test]
+fn cleans_up_when_the_command_is_killed() {
+    if !root() {
+        return;
+    }
+    let child = Command::new(AIRGAPD)
+        .args(["run", "--", "sh", "-c", "kill -9 $$"])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(128 + 9));
+    assert!(!scope_of(pid).exists(), "cgroup left behind");
+}
+
+#[test]
+fn cleans_up_after_ctrl_c() {
+    if !root() {
+        return;
+    }
+    let mut cmd = Command::new(AIRGAPD);
+    cmd.args(["run", "--", "sleep", "30"]).stderr(Stdio::null());
+    // Its own process group, like a job in a terminal, so "Ctrl-C" reaches airgapd and sleep.
+    // SAFETY: setpgid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id();
+    let procs = scope_of(pid).join("cgroup.procs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&procs)
+        .map(|p| p.trim().is_empty())
+        .unwrap_or(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the command never started in its cgroup"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: SIGINT to the process group of the child we started.
+    unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(128 + 2),
+        "exit status of a command ended by SIGINT"
+    );
+    assert!(!scope_of(pid).exists(), "cgroup left behind");
+}

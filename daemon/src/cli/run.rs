@@ -98,6 +98,11 @@ async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
         }
     }
 
+    // Ctrl-C reaches the command through the terminal; airgapd stays to clean up after it.
+    // The handlers exist before the command does, so no signal can find airgapd without them.
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
     let mut cmd = std::process::Command::new(&args.command[0]);
     cmd.args(&args.command[1..]);
     let opts = SpawnOptions {
@@ -110,10 +115,6 @@ async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
         .with_context(|| format!("starting {:?}", args.command[0]))?;
     let pid = child.id().context("child pid")?;
 
-    // Ctrl-C reaches the command through the terminal; airgapd stays to clean up after it.
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
     let status: ExitStatus = loop {
         tokio::select! {
             status = child.wait() => break status.context("waiting for the command")?,

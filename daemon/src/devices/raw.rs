@@ -52,24 +52,8 @@ pub const ACCESS_WRITE: u32 = abi::AIRGAP_ACC_WRITE;
 /// See [`ACCESS_READ`].
 pub const ACCESS_MKNOD: u32 = abi::AIRGAP_ACC_MKNOD;
 
-/// Block or character device, as the allow map key encodes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DevType {
-    /// Block device.
-    Block,
-    /// Character device.
-    Char,
-}
-
-impl DevType {
-    /// The `airgap_dev_type` value of the shared ABI header.
-    pub fn abi(self) -> u32 {
-        match self {
-            DevType::Block => abi::AIRGAP_DEV_BLOCK,
-            DevType::Char => abi::AIRGAP_DEV_CHAR,
-        }
-    }
-}
+/// Block or character device: the one the kernel maps are written with.
+pub use crate::maps::DevType;
 
 /// An allow map entry: device and access mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -82,6 +66,14 @@ pub struct AllowEntry {
     pub minor: u32,
     /// [`ACCESS_READ`] | [`ACCESS_WRITE`] | [`ACCESS_MKNOD`].
     pub access: u32,
+}
+
+impl AllowEntry {
+    /// The rule this entry becomes in the kernel's device map.
+    pub fn rule(&self) -> (crate::maps::DevMatch, crate::maps::DevAccess) {
+        let m = crate::maps::DevMatch::device(self.kind, self.major, self.minor);
+        (m, crate::maps::DevAccess(self.access))
+    }
 }
 
 /// What kind of raw character node.

@@ -75,6 +75,8 @@ struct Service {
     uevents: Option<UeventSocket>,
     /// USB devices judged (whole-machine scope only).
     usb_devices: Vec<DeviceRecord>,
+    /// Raw-node rules of authorized USB devices, by sysfs path (withdrawn when they leave).
+    usb_grants: std::collections::BTreeMap<PathBuf, Vec<crate::maps::DevMatch>>,
     /// The D-Bus interface, once served.
     dbus: Option<Server>,
 }
@@ -147,12 +149,16 @@ impl Service {
             media: media::Media::default(),
             uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
             usb_devices: Vec::new(),
+            usb_grants: Default::default(),
             dbus: None,
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
-            let (state, devices) = usb::startup(&service.sink, &service.policy);
+            let (state, devices, grants) = usb::startup(&service.sink, &service.policy);
             service.usb_devices = devices;
+            for g in grants {
+                service.apply_usb_grants(g);
+            }
             state
         } else {
             LayerState::Unavailable(
@@ -179,9 +185,13 @@ impl Service {
 
     fn on_uevent(&mut self, ev: &Uevent) {
         if self.scope.is_machine() {
-            if let Some(record) = usb::on_uevent(&self.sink, &self.policy, ev) {
+            if let Some((record, grants)) = usb::on_uevent(&self.sink, &self.policy, ev) {
                 self.usb_devices.retain(|d| d.node != record.node);
                 self.usb_devices.push(record);
+                self.apply_usb_grants(grants);
+            }
+            if let Some(grants) = usb::regrant(&self.policy, ev) {
+                self.apply_usb_grants(grants);
             }
         }
         if capture::concerns(ev) {
@@ -210,6 +220,25 @@ impl Service {
             // not have its rule.
             let state = LayerState::Unavailable(format!("re-planning device rules failed: {e:#}"));
             send(&self.sink, records::layer(Layer::Devices, &state, true));
+        }
+    }
+
+    /// Replace the raw-node rules of one USB device (none: it left or is refused).
+    fn apply_usb_grants(&mut self, (path, rules): usb::Grants) {
+        for m in self.usb_grants.remove(&path).unwrap_or_default() {
+            if let Err(e) = self.enforcer.dev_rules().remove(m) {
+                tracing::error!(error = %e, "withdrawing a USB device's raw-node rule");
+            }
+        }
+        let mut granted = Vec::new();
+        for (m, access) in rules {
+            match self.enforcer.dev_rules().set(m, access) {
+                Ok(()) => granted.push(m),
+                Err(e) => tracing::error!(error = %e, "granting a USB device's raw node"),
+            }
+        }
+        if !granted.is_empty() {
+            self.usb_grants.insert(path, granted);
         }
     }
 

@@ -1,24 +1,60 @@
 //! USB devices under a whole-machine scope: new devices wait unauthorized (`authorized_default`
 //! 0) until judged; each decision is written to `authorized` and recorded with its reason.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use airgapd_policy::Policy;
 
 use crate::bpf::LayerState;
+use crate::devices::raw::{raw_paths_for_usb, usb_raw_grants};
 use crate::devices::uevent::Uevent;
 use crate::devices::usb::UsbDevice;
 use crate::devices::usb_authorize;
 use crate::devices::usb_decide::{UsbDecision, Verdict};
 use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
+use crate::maps::{DevAccess, DevMatch};
 use crate::state::DeviceRecord;
 
+/// Raw device rules an authorized device needs to work: a printer its `/dev/bus/usb` and `lp`
+/// nodes (CUPS uses libusb), a smart card reader its `/dev/bus/usb` node (pcscd), an explicitly
+/// allowed device its USB and hidraw nodes. Keyed by the device's sysfs path.
+pub type Grants = (PathBuf, Vec<(DevMatch, DevAccess)>);
+
+fn grants(dev: &UsbDevice, d: &UsbDecision) -> Grants {
+    let rules = match (d.verdict, raw_paths_for_usb(dev)) {
+        (Verdict::Authorize, Ok(nodes)) => usb_raw_grants(&nodes, d.basis, &d.categories)
+            .iter()
+            .map(|e| e.rule())
+            .collect(),
+        _ => Vec::new(),
+    };
+    (dev.sys_path.clone(), rules)
+}
+
+/// A raw node (`lp`, hidraw) appeared after its device's driver bound: the device's grants,
+/// computed again. A device that went away: its path, with no grants.
+pub fn regrant(policy: &Policy, ev: &Uevent) -> Option<Grants> {
+    let path = Path::new("/sys").join(ev.get("DEVPATH")?.trim_start_matches('/'));
+    match (ev.get("SUBSYSTEM")?, ev.action()) {
+        ("usbmisc" | "hidraw", "add") => {
+            let dev = path
+                .ancestors()
+                .filter(|p| p.join("idVendor").exists())
+                .find_map(|p| UsbDevice::from_sysfs(p).ok())?;
+            Some(grants(&dev, &usb_authorize::judge(policy, &dev)))
+        }
+        ("usb", "remove") if ev.get("DEVTYPE") == Some("usb_device") => Some((path, Vec::new())),
+        _ => None,
+    }
+}
+
 /// Close the root hubs and judge the present devices. The layer state says what happened.
-pub fn startup(sink: &Sink, policy: &Policy) -> (LayerState, Vec<DeviceRecord>) {
+pub fn startup(sink: &Sink, policy: &Policy) -> (LayerState, Vec<DeviceRecord>, Vec<Grants>) {
     let sysfs = Path::new("/sys");
     if !sysfs.join("bus/usb/devices").exists() {
         return (
             LayerState::Unavailable("this machine has no USB bus".into()),
+            Vec::new(),
             Vec::new(),
         );
     }
@@ -28,17 +64,19 @@ pub fn startup(sink: &Sink, policy: &Policy) -> (LayerState, Vec<DeviceRecord>) 
                 .iter()
                 .map(|(dev, d)| record(sink, policy, dev, d, true))
                 .collect();
-            (LayerState::Active, records)
+            let grants = decisions.iter().map(|(dev, d)| grants(dev, d)).collect();
+            (LayerState::Active, records, grants)
         }
         Err(e) => (
             LayerState::Unavailable(format!("writing USB authorization: {e}")),
+            Vec::new(),
             Vec::new(),
         ),
     }
 }
 
 /// A kernel uevent: judge a newly added USB device.
-pub fn on_uevent(sink: &Sink, policy: &Policy, ev: &Uevent) -> Option<DeviceRecord> {
+pub fn on_uevent(sink: &Sink, policy: &Policy, ev: &Uevent) -> Option<(DeviceRecord, Grants)> {
     if ev.get("SUBSYSTEM") != Some("usb")
         || ev.get("DEVTYPE") != Some("usb_device")
         || ev.action() != "add"
@@ -64,7 +102,10 @@ pub fn on_uevent(sink: &Sink, policy: &Policy, ev: &Uevent) -> Option<DeviceReco
         return None;
     }
     let decision = usb_authorize::judge(policy, &dev);
-    Some(record(sink, policy, &dev, &decision, false))
+    Some((
+        record(sink, policy, &dev, &decision, false),
+        grants(&dev, &decision),
+    ))
 }
 
 fn record(

@@ -25,4 +25,5 @@ pub mod service;
 pub mod spawn;
 pub mod state;
 pub mod storm;
+pub mod update;
 pub mod violation;

@@ -4,6 +4,12 @@ use std::path::PathBuf;
 
 /// The policy in force on a production machine.
 pub const POLICY_FILE: &str = "/etc/airgapd/policy.toml";
+/// Public keys whose signatures `airgapctl policy apply` accepts (`NAME.pub`, root's only).
+pub const TRUSTED_KEYS_DIR: &str = "/etc/airgapd/trusted-keys";
+/// Anti-rollback state: the highest policy serial ever applied on this machine.
+pub const POLICY_SERIAL_FILE: &str = "/var/lib/airgapd/policy-serial";
+/// OpenSSH's ssh-keygen, which signs and verifies policy updates.
+pub const SSH_KEYGEN: &str = "/usr/bin/ssh-keygen";
 /// Where bpffs is (or gets) mounted.
 pub const BPFFS: &str = "/sys/fs/bpf";
 /// Pinned programs, links and maps of the production service, so enforcement outlives it.

@@ -150,3 +150,28 @@ fn missing_policy_at_boot_enforces_the_builtin_strict_policy() {
     let (_, err) = d.victim(TCP_LOCAL, true);
     assert!(err.contains("Operation not permitted"), "{err}");
 }
+
+/// Issue 6: a policy file older than the highest serial ever applied (a replayed file) is not
+/// enforced at boot either: the built-in strict policy is, and the refusal says why.
+#[test]
+fn a_replayed_policy_at_boot_falls_back_to_the_strict_policy() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut j = PrivateJournald::start("svc-replay");
+    let mut d = Daemon::new("svcreplay", j.socket(), Some(LOOPBACK));
+    // The anti-rollback counter next to a non-production policy file: serial 9 was applied.
+    let counter = d.policy.with_extension("toml.serial");
+    write_policy(&counter, &format!("serial=9\nsha256={}\n", "0".repeat(64)));
+    d.start();
+    let rejected = entry(&mut j, &[id(MessageId::PolicyRejected)]);
+    assert!(
+        text(&rejected, "MESSAGE").contains("older than"),
+        "{rejected:?}"
+    );
+    let (_, err) = d.victim(TCP_LOCAL, true);
+    assert!(
+        err.contains("Operation not permitted"),
+        "the strict policy refuses even loopback: {err}"
+    );
+}

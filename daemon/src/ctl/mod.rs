@@ -8,12 +8,14 @@ use clap::{Parser, Subcommand};
 
 use crate::dbus::Bus;
 
+pub mod apply;
 pub mod check;
 pub mod client;
 pub mod devices;
 pub mod doctor;
 pub mod output;
 pub mod policy;
+pub mod sign;
 pub mod status;
 pub mod violations;
 

@@ -21,6 +21,10 @@ pub enum PolicyCommand {
     Show(ShowArgs),
     /// Re-read the policy file and put it in force (root only).
     Reload(ReloadArgs),
+    /// Install a signed policy from an approved medium and put it in force (root only).
+    Apply(super::apply::ApplyArgs),
+    /// Sign a policy for the machines (security office): runs `ssh-keygen -Y sign`.
+    Sign(super::sign::SignArgs),
 }
 
 /// Arguments of `airgapctl policy show`.
@@ -37,6 +41,8 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<i32, CtlError> {
         PolicyCommand::Check(args) => super::check::run(ctx, args),
         PolicyCommand::Show(args) => show(ctx, args).await,
         PolicyCommand::Reload(args) => reload(ctx, args).await,
+        PolicyCommand::Apply(args) => super::apply::run(ctx, args).await,
+        PolicyCommand::Sign(args) => super::sign::run(ctx, args),
     }
 }
 

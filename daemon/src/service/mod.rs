@@ -486,6 +486,7 @@ impl Service {
 
     fn try_reload(&mut self) -> Result<airgapd_policy::Policy> {
         let checked = airgapd_policy::load(&self.opts.policy)?;
+        crate::update::check_reload(&checked.policy, &self.opts.policy)?;
         let facts = Facts::read()?;
         let plan = Plan::new(&checked.policy, &facts)?;
         apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;

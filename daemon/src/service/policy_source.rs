@@ -18,17 +18,24 @@ pub struct Loaded {
 }
 
 /// The file's policy, or the built-in strict one with the reason.
+/// A file older than the highest serial ever applied (a replayed policy) counts as invalid.
 pub fn load_or_strict(path: &Path) -> Loaded {
-    match airgapd_policy::load(path) {
+    let checked = airgapd_policy::load(path)
+        .map_err(|e| e.to_string())
+        .and_then(|c| {
+            crate::update::check_reload(&c.policy, path).map_err(|e| e.to_string())?;
+            Ok(c)
+        });
+    match checked {
         Ok(Checked { policy, warnings }) => Loaded {
             policy,
             warnings: warnings.iter().map(ToString::to_string).collect(),
             fallback: None,
         },
-        Err(e) => Loaded {
+        Err(why) => Loaded {
             policy: Policy::builtin_strict(),
             warnings: Vec::new(),
-            fallback: Some(e.to_string()),
+            fallback: Some(why),
         },
     }
 }

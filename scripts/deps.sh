@@ -9,6 +9,7 @@ packages=(
   iproute2 procps util-linux e2fsprogs                            # namespaces, veths, loop media
   systemd locales                                                 # private journald, catalog, vi_VN
   dbus-daemon                                                     # private system bus for D-Bus tests
+  openssh-client groff-base python3                              # signed updates, man pages, packaging
 )
 missing=()
 for p in "${packages[@]}"; do

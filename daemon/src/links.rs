@@ -159,8 +159,23 @@ pub fn attach(
                     )));
                 }
             }
-            update(link.as_fd(), prog)?;
-            Ok((link, Origin::Adopted))
+            match update(link.as_fd(), prog) {
+                Ok(()) => Ok((link, Origin::Adopted)),
+                // LSM (tracing) links cannot swap their program (EINVAL, seen on 6.1): attach
+                // the new program beside the old one, then move the pin to it. The old link
+                // enforces until the new one is attached; only then is it dropped.
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EINVAL)
+                        && matches!(target, Target::Global) =>
+                {
+                    let new = create(prog, target, attach)?;
+                    std::fs::remove_file(path)?;
+                    pin(new.as_fd(), path)?;
+                    drop(link);
+                    Ok((new, Origin::Created))
+                }
+                Err(e) => Err(e),
+            }
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let link = create(prog, target, attach)?;

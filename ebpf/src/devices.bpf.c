@@ -9,8 +9,11 @@
  * Attached to the scope cgroup only: being called means being in scope.
  */
 
+#include "kernel_types.h"
+
 #define BPF_DEVCG_DEV_BLOCK 1
 #define BPF_DEVCG_DEV_CHAR 2
+#define PF_KTHREAD 0x00200000
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -54,6 +57,12 @@ int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
 
 	/* access(path, F_OK) asks for nothing: existence is not access. */
 	if (want == 0)
+		return CG_ALLOW;
+	/* With a whole-machine scope kernel threads are in scope too: kdevtmpfs creating the /dev
+	 * node of a new disk, a kworker reading its partition table. That is the kernel's own
+	 * work (without it no node or partition of an approved stick would ever exist), and no
+	 * task can become a kernel thread; every task's open of those nodes is still judged. */
+	if (bpf_get_current_task_btf()->flags & PF_KTHREAD)
 		return CG_ALLOW;
 	if ((want & ~granted(dtype, ctx->major, ctx->minor)) == 0)
 		return CG_ALLOW;

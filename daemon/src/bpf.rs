@@ -13,7 +13,7 @@ use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
 use airgapd_ebpf::abi;
 
 use crate::links::{self, AttachType, Origin, Target};
-use crate::maps::{Config, ConfigMap, Counters, DevRules, MapsError, NetMode};
+use crate::maps::{Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, MapsError, NetMode};
 use crate::network;
 use crate::scope::{Scope, ScopeError};
 
@@ -61,6 +61,13 @@ pub enum EnforceError {
         found: u32,
         /// Our version.
         expected: u32,
+    },
+    /// The network interfaces could not be read (rtnetlink), so a LAN interface could not be
+    /// found by its MAC address.
+    #[error("reading the network interfaces (rtnetlink): {source}")]
+    Interfaces {
+        /// The netlink error.
+        source: std::io::Error,
     },
     /// A map operation failed.
     #[error(transparent)]
@@ -156,6 +163,8 @@ pub struct Enforcer {
     config: ConfigMap,
     counters: Counters,
     dev_rules: DevRules,
+    lan_local: LanTrie,
+    lan_peers: LanTrie,
     events: Option<RingBuf<MapData>>,
     layers: Vec<(Layer, LayerState)>,
     /// Where links and maps are pinned; None: they live only as long as this value.
@@ -195,6 +204,8 @@ impl Enforcer {
                     abi::MAP_COUNTERS,
                     abi::MAP_EVENTS,
                     abi::MAP_DEV_RULES,
+                    abi::MAP_LAN_LOCAL,
+                    abi::MAP_LAN_PEERS,
                 ]
                 .into_iter()
                 .map(|name| (name, dir.join(format!("map_{name}"))))
@@ -214,6 +225,8 @@ impl Enforcer {
         let config = ConfigMap::take(&mut ebpf)?;
         let counters = Counters::take(&mut ebpf)?;
         let dev_rules = DevRules::take(&mut ebpf)?;
+        let lan_local = LanTrie::take(&mut ebpf, abi::MAP_LAN_LOCAL)?;
+        let lan_peers = LanTrie::take(&mut ebpf, abi::MAP_LAN_PEERS)?;
         let events = ebpf.take_map(abi::MAP_EVENTS).ok_or(MapsError::Missing {
             name: abi::MAP_EVENTS,
         })?;
@@ -227,6 +240,8 @@ impl Enforcer {
             config,
             counters,
             dev_rules,
+            lan_local,
+            lan_peers,
             events: Some(events),
             layers: Vec::new(),
             pin_dir: pin_dir.map(Path::to_path_buf),
@@ -243,6 +258,24 @@ impl Enforcer {
             net_mode,
         })?;
         Ok(())
+    }
+
+    /// Bring the LAN tries to `entries` (withdrawing first, so never more open than either the
+    /// old or the new contents). They count only in [`NetMode::Lan`]. Write them before
+    /// [`Enforcer::configure`]: entries written before the mode exist for nothing, and LAN mode
+    /// with fewer entries is only stricter; again whenever interfaces come and go.
+    pub fn set_lan(&mut self, entries: &LanEntries) -> Result<(), EnforceError> {
+        self.lan_peers.sync(&entries.peers)?;
+        self.lan_local.sync(&entries.local)?;
+        Ok(())
+    }
+
+    /// What the LAN tries hold now.
+    pub fn lan(&self) -> LanEntries {
+        LanEntries {
+            local: self.lan_local.entries(),
+            peers: self.lan_peers.entries(),
+        }
     }
 
     /// Link a loaded program to `target`, pinned as `pin_name` when this enforcer pins.
@@ -334,16 +367,26 @@ impl Enforcer {
     }
 
     /// Attach the interface programs (TCX egress and ingress) to one interface of the calling
-    /// thread's network namespace. Never for `lo`.
+    /// thread's network namespace. Never for `lo`. Kernels before 6.6 have no TCX: there the
+    /// same programs become classic tc filters ([`network::attach_wire_legacy`]).
     pub fn enforce_interface(&mut self, interface: &str) -> Result<(), EnforceError> {
         network::load_wire(&mut self.ebpf)?;
         let ifindex = nix::net::if_::if_nametoindex(interface).map_err(|e| EnforceError::Link {
             name: network::WIRE_LINKS[0].0,
             source: std::io::Error::other(format!("no interface {interface}: {e}")),
         })?;
-        for (name, attach) in network::WIRE_LINKS {
+        for (i, (name, attach)) in network::WIRE_LINKS.into_iter().enumerate() {
             let pin = format!("link_{name}_{interface}");
-            self.link(name, Target::Interface(ifindex), attach, &pin)?;
+            match self.link(name, Target::Interface(ifindex), attach, &pin) {
+                Ok(_) => {}
+                Err(EnforceError::Link { source, .. })
+                    if i == 0 && network::tcx_missing(&source) =>
+                {
+                    network::attach_wire_legacy(&mut self.ebpf, interface)?;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
         self.set_layer(Layer::Wire, LayerState::Active);
         Ok(())

@@ -13,6 +13,7 @@ pub mod devices;
 pub mod doctor;
 pub mod events;
 pub mod interfaces;
+pub mod isolation;
 pub mod journal;
 pub mod links;
 pub mod logging;

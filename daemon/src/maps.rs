@@ -1,6 +1,11 @@
 //! Typed owners of the kernel maps. Each knows its map's name and encoding; policy reaches the
 //! kernel only through these, and every failure names the map and key.
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use airgapd_policy::Cidr;
+use aya::maps::lpm_trie::{Key, LpmTrie};
 use aya::maps::{Array, HashMap, MapData, MapError, PerCpuArray, PerCpuValues};
 use aya::Ebpf;
 
@@ -40,15 +45,41 @@ pub enum NetMode {
     None,
     /// TCP/UDP on loopback addresses only.
     Loopback,
+    /// The isolated-lan profile: TCP/UDP with the peers in the LAN tries ([`LanTrie`]), over
+    /// their LAN's interface; and loopback when `loopback` is true.
+    Lan {
+        /// Whether 127.0.0.0/8 and ::1 may be used too.
+        loopback: bool,
+    },
 }
 
 impl NetMode {
     /// The translation of the policy's `[network]` section.
     pub fn from_policy(network: &airgapd_policy::Network) -> NetMode {
-        if network.loopback {
-            NetMode::Loopback
-        } else {
-            NetMode::None
+        match (network.profile, network.loopback) {
+            (airgapd_policy::Profile::IsolatedLan, loopback) => NetMode::Lan { loopback },
+            (airgapd_policy::Profile::Standalone, true) => NetMode::Loopback,
+            (airgapd_policy::Profile::Standalone, false) => NetMode::None,
+        }
+    }
+
+    /// The `enum airgap_net_mode` bits.
+    fn bits(self) -> u32 {
+        match self {
+            NetMode::None => abi::AIRGAP_NET_NONE,
+            NetMode::Loopback => abi::AIRGAP_NET_LOOPBACK,
+            NetMode::Lan { loopback: false } => abi::AIRGAP_NET_LAN,
+            NetMode::Lan { loopback: true } => abi::AIRGAP_NET_LAN | abi::AIRGAP_NET_LOOPBACK,
+        }
+    }
+
+    /// In words, for `airgapd run` and logs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NetMode::None => "no network",
+            NetMode::Loopback => "loopback only",
+            NetMode::Lan { loopback: true } => "the isolated LAN and loopback only",
+            NetMode::Lan { loopback: false } => "the isolated LAN only",
         }
     }
 }
@@ -97,10 +128,7 @@ impl ConfigMap {
         let value = abi::airgap_config {
             scope_cgroup_id: c.scope_cgroup_id,
             scope_level: c.scope_level,
-            net_mode: match c.net_mode {
-                NetMode::None => abi::AIRGAP_NET_NONE,
-                NetMode::Loopback => abi::AIRGAP_NET_LOOPBACK,
-            },
+            net_mode: c.net_mode.bits(),
             abi_version: abi::AIRGAP_ABI_VERSION,
             trusted_tgid: std::process::id(),
         };
@@ -300,5 +328,133 @@ impl DevRules {
                 source,
             }),
         }
+    }
+}
+
+/// What the two LAN tries must hold: network → ifindex of its LAN's interface (0 when that
+/// interface is absent: the entry then lets nothing through).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LanEntries {
+    /// `airgap_lan_local`: the LAN subnets (addresses this machine may bind to).
+    pub local: BTreeMap<Cidr, u32>,
+    /// `airgap_lan_peers`: the hosts this machine may talk to.
+    pub peers: BTreeMap<Cidr, u32>,
+}
+
+/// One LAN trie (`airgap_lan_local` or `airgap_lan_peers`). Keys are IPv6; IPv4 networks are
+/// stored IPv4-mapped (`::ffff:a.b.c.d`, prefix 96 + n) so one lookup serves both families.
+pub struct LanTrie {
+    name: &'static str,
+    map: LpmTrie<MapData, [u8; 16], u32>,
+}
+
+/// The trie key of a network.
+fn lan_key(net: &Cidr) -> Key<[u8; 16]> {
+    match net.addr() {
+        IpAddr::V4(a) => Key::new(96 + u32::from(net.prefix()), a.to_ipv6_mapped().octets()),
+        IpAddr::V6(a) => Key::new(u32::from(net.prefix()), a.octets()),
+    }
+}
+
+/// The network of a trie key (None for a key no daemon writes).
+fn lan_net(key: &Key<[u8; 16]>) -> Option<Cidr> {
+    let addr = std::net::Ipv6Addr::from(key.data());
+    let prefix = u8::try_from(key.prefix_len()).ok()?;
+    match addr.to_ipv4_mapped() {
+        Some(v4) if prefix >= 96 => Cidr::new(IpAddr::V4(v4), prefix - 96).ok(),
+        _ => Cidr::new(IpAddr::V6(addr), prefix).ok(),
+    }
+}
+
+impl LanTrie {
+    /// Take the trie `name` ([`abi::MAP_LAN_LOCAL`] or [`abi::MAP_LAN_PEERS`]) out of a freshly
+    /// loaded object.
+    pub fn take(ebpf: &mut Ebpf, name: &'static str) -> Result<LanTrie, MapsError> {
+        LpmTrie::try_from(take(ebpf, name)?)
+            .map(|map| LanTrie { name, map })
+            .map_err(|source| MapsError::Map {
+                name,
+                action: "opening".into(),
+                source,
+            })
+    }
+
+    /// Every entry now (an adopted map holds the previous daemon's).
+    pub fn entries(&self) -> BTreeMap<Cidr, u32> {
+        self.map
+            .iter()
+            .filter_map(Result::ok)
+            .filter_map(|(k, v)| Some((lan_net(&k)?, v)))
+            .collect()
+    }
+
+    /// Let `net` be used over interface `ifindex` (replacing an earlier entry for `net`).
+    pub fn set(&mut self, net: Cidr, ifindex: u32) -> Result<(), MapsError> {
+        self.map
+            .insert(&lan_key(&net), ifindex, 0)
+            .map_err(|source| MapsError::Map {
+                name: self.name,
+                action: format!("setting {net} to ifindex {ifindex}"),
+                source,
+            })
+    }
+
+    /// Withdraw `net`.
+    pub fn remove(&mut self, net: Cidr) -> Result<(), MapsError> {
+        match self.map.remove(&lan_key(&net)) {
+            Ok(()) | Err(MapError::KeyNotFound) => Ok(()),
+            Err(source) => Err(MapsError::Map {
+                name: self.name,
+                action: format!("removing {net}"),
+                source,
+            }),
+        }
+    }
+
+    /// Bring the trie to `want`: first withdraw what it holds beyond `want`, then write `want`
+    /// (each write replaces one entry atomically), so it never holds more than either.
+    pub fn sync(&mut self, want: &BTreeMap<Cidr, u32>) -> Result<(), MapsError> {
+        for net in self.entries().into_keys() {
+            if !want.contains_key(&net) {
+                self.remove(net)?;
+            }
+        }
+        for (net, ifindex) in want {
+            self.set(*net, *ifindex)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lan_keys_map_ipv4_into_ipv6_and_back() {
+        for text in [
+            "192.168.50.0/24",
+            "10.1.2.3/32",
+            "fd00:50::/64",
+            "fd00::1/128",
+        ] {
+            let net: Cidr = text.parse().unwrap();
+            assert_eq!(lan_net(&lan_key(&net)), Some(net), "{text}");
+        }
+        let key = lan_key(&"192.168.50.0/24".parse().unwrap());
+        assert_eq!(key.prefix_len(), 120);
+        assert_eq!(
+            &key.data()[..12],
+            &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]
+        );
+        assert_eq!(&key.data()[12..], &[192, 168, 50, 0]);
+    }
+
+    #[test]
+    fn net_mode_bits() {
+        assert_eq!(NetMode::None.bits(), 0);
+        assert_eq!(NetMode::Loopback.bits(), abi::AIRGAP_NET_LOOPBACK);
+        assert_eq!(NetMode::Lan { loopback: false }.bits(), abi::AIRGAP_NET_LAN);
+        assert_eq!(NetMode::Lan { loopback: true }.bits(), 3);
     }
 }

@@ -3,8 +3,20 @@
 //! cgroup programs attach to the scope cgroup; interface programs to one interface each (the
 //! daemon puts them on every non-loopback interface of a whole-machine scope, tests on interfaces
 //! of a namespace they created); the LSM program attaches globally and checks the scope itself.
+//!
+//! Interface programs are TCX links (Linux 6.6 and later), pinned like every other link. Older
+//! kernels (Debian 12's 6.1) have no TCX: there the same programs go in as classic tc filters
+//! (`clsact` qdisc, `cls_bpf` in direct-action mode) at a fixed priority and handle. Such a
+//! filter is not a link and cannot be pinned, but it stays with the interface when the daemon
+//! exits, and the next daemon replaces it in place (same priority and handle), so there is no
+//! moment without it. `airgapd lift` removes them with [`detach_wire_legacy`].
 
-use aya::programs::{CgroupSkb, CgroupSock, CgroupSockAddr, Lsm, SchedClassifier};
+use std::io;
+
+use aya::programs::tc::{self, NlOptions, SchedClassifierLink, TcAttachOptions, TcError, TcHandle};
+use aya::programs::{
+    CgroupSkb, CgroupSock, CgroupSockAddr, Lsm, ProgramError, SchedClassifier, TcAttachType,
+};
 use aya::{Btf, Ebpf};
 
 use crate::bpf::{program_mut, EnforceError};
@@ -31,6 +43,19 @@ pub const WIRE_LINKS: [(&str, AttachType); 2] = [
     ("airgap_wire_egress", AttachType::BPF_TCX_EGRESS),
     ("airgap_wire_ingress", AttachType::BPF_TCX_INGRESS),
 ];
+
+/// The interface programs as classic tc filters, on kernels without TCX.
+pub const WIRE_LEGACY: [(&str, TcAttachType); 2] = [
+    ("airgap_wire_egress", TcAttachType::Egress),
+    ("airgap_wire_ingress", TcAttachType::Ingress),
+];
+
+/// Priority of the classic tc filters: first, before any other filter of the interface.
+pub const WIRE_LEGACY_PRIORITY: u16 = 1;
+
+/// Handle of the classic tc filters: fixed, so that a restarted daemon replaces its
+/// predecessor's filter instead of adding a second one.
+pub const WIRE_LEGACY_HANDLE: TcHandle = TcHandle::new(0, 1);
 
 /// The BPF LSM program and the kernel hook it attaches to.
 pub const LSM_SOCKET_CREATE: (&str, &str) = ("airgap_lsm_socket_create", "socket_create");
@@ -68,4 +93,93 @@ pub fn load_lsm(ebpf: &mut Ebpf, btf: &Btf) -> Result<(), EnforceError> {
     let (name, hook) = LSM_SOCKET_CREATE;
     let prog: &mut Lsm = program_mut(ebpf, name)?;
     prog.load(hook, btf).map_err(EnforceError::load(name))
+}
+
+/// Whether a failed TCX `BPF_LINK_CREATE` means that this kernel has no TCX: before Linux 6.6
+/// the TCX attach types are unknown and the kernel answers EINVAL.
+pub fn tcx_missing(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::EINVAL)
+}
+
+fn legacy_error(name: &'static str, what: &str, e: impl std::fmt::Display) -> EnforceError {
+    EnforceError::Link {
+        name,
+        source: io::Error::other(format!("{what} (tc, no TCX on this kernel): {e}")),
+    }
+}
+
+/// Whether a netlink error is "already exists" (the clsact qdisc of an earlier daemon).
+fn exists(e: &TcError) -> bool {
+    match e {
+        TcError::NetlinkError(e) => e.raw_os_error() == Some(libc::EEXIST),
+        TcError::IoError(e) => e.raw_os_error() == Some(libc::EEXIST),
+        _ => false,
+    }
+}
+
+/// Attach the (loaded) interface programs to `interface` as classic tc filters: the kernels
+/// without TCX. A filter an earlier daemon left at the same priority and handle is replaced in
+/// place; otherwise one is created. Returns how many were replaced.
+pub fn attach_wire_legacy(ebpf: &mut Ebpf, interface: &str) -> Result<usize, EnforceError> {
+    let (first, _) = WIRE_LEGACY[0];
+    match tc::qdisc_add_clsact(interface) {
+        Ok(()) => {}
+        Err(e) if exists(&e) => {}
+        Err(e) => return Err(legacy_error(first, "adding the clsact qdisc", e)),
+    }
+    let mut replaced = 0;
+    for (name, attach) in WIRE_LEGACY {
+        let prog: &mut SchedClassifier = program_mut(ebpf, name)?;
+        let earlier = SchedClassifierLink::attached(
+            interface,
+            attach,
+            WIRE_LEGACY_PRIORITY,
+            WIRE_LEGACY_HANDLE,
+            None,
+        )
+        .map_err(|e| legacy_error(name, "finding the interface", e))?;
+        // Replace first (no gap); a failed replace leaves whatever is there untouched.
+        let id = match prog.attach_to_link(earlier) {
+            Ok(id) => {
+                replaced += 1;
+                id
+            }
+            Err(_) => prog
+                .attach_with_options(
+                    interface,
+                    attach,
+                    TcAttachOptions::Netlink(NlOptions {
+                        priority: WIRE_LEGACY_PRIORITY,
+                        handle: WIRE_LEGACY_HANDLE,
+                        classid: None,
+                    }),
+                )
+                .map_err(|e| legacy_error(name, "adding the filter", e))?,
+        };
+        let link = prog
+            .take_link(id)
+            .map_err(|e: ProgramError| legacy_error(name, "keeping the filter", e))?;
+        // Never detached by this process: like a pinned link, the filter keeps enforcing after
+        // the daemon exits, until the next daemon replaces it or `airgapd lift` removes it.
+        std::mem::forget(link);
+    }
+    tracing::info!(
+        interface,
+        replaced,
+        "no TCX on this kernel: interface programs attached as tc filters (clsact)"
+    );
+    Ok(replaced)
+}
+
+/// Remove the classic tc filters of the interface programs from `interface` (for `airgapd
+/// lift` on kernels without TCX). Missing filters are not an error.
+pub fn detach_wire_legacy(interface: &str) -> Result<(), TcError> {
+    for (name, attach) in WIRE_LEGACY {
+        match tc::qdisc_detach_program(interface, attach, name) {
+            Ok(()) => {}
+            Err(TcError::IoError(e)) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use airgapd_policy::{BlockDevice, LoopDevices, Policy};
+use std::net::IpAddr;
+
+use airgapd_policy::{BlockDevice, Cidr, LoopDevices, MacAddr, Policy, Profile};
 
 use crate::devices::capture::{capture_nodes, usb_owner, CaptureKind};
 use crate::devices::internal::internal_devices;
 use crate::devices::raw_majors::{denied_char_majors, parse_proc_devices};
 use crate::devices::DeviceError;
-use crate::maps::{DevAccess, DevMatch, DevType, NetMode};
+use crate::maps::{DevAccess, DevMatch, DevType, LanEntries, NetMode};
 
 /// Block major of loop devices.
 const LOOP_MAJOR: u32 = 7;
@@ -54,11 +56,72 @@ pub struct Rule {
     pub why: String,
 }
 
+/// One LAN of the isolated-lan profile, as the LAN tries encode it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanPlan {
+    /// The policy's name for it.
+    pub name: String,
+    /// Its interface, found by MAC address in the enforcing network namespace.
+    pub interface_mac: MacAddr,
+    /// Addresses this machine may have on it (and bind to).
+    pub subnets: Vec<Cidr>,
+    /// Hosts this machine may talk to: each listed peer as a /32 or /128, or the subnets when
+    /// the policy lists no peers.
+    pub peers: Vec<Cidr>,
+}
+
+impl LanPlan {
+    /// The LANs of a `[network]` section; none outside the isolated-lan profile.
+    pub fn from_policy(network: &airgapd_policy::Network) -> Vec<LanPlan> {
+        if network.profile != Profile::IsolatedLan {
+            return Vec::new();
+        }
+        network
+            .lan
+            .iter()
+            .map(|lan| LanPlan {
+                name: lan.name.clone(),
+                interface_mac: lan.interface_mac,
+                subnets: lan.subnets.clone(),
+                peers: if lan.peers.is_empty() {
+                    lan.subnets.clone()
+                } else {
+                    lan.peers.iter().map(|&ip| host(ip)).collect()
+                },
+            })
+            .collect()
+    }
+}
+
+/// A single host as a network.
+fn host(ip: IpAddr) -> Cidr {
+    let bits = if ip.is_ipv4() { 32 } else { 128 };
+    Cidr::new(ip, bits).expect("a full-length prefix has no host bits")
+}
+
+/// The LAN tries' contents for `lans`, with each LAN's interface as `ifindex_of` resolves its
+/// MAC now (an absent interface gives 0: its LAN's entries then let nothing through).
+pub fn lan_entries(lans: &[LanPlan], ifindex_of: impl Fn(&MacAddr) -> Option<u32>) -> LanEntries {
+    let mut entries = LanEntries::default();
+    for lan in lans {
+        let ifindex = ifindex_of(&lan.interface_mac).unwrap_or(0);
+        entries
+            .local
+            .extend(lan.subnets.iter().map(|&n| (n, ifindex)));
+        entries
+            .peers
+            .extend(lan.peers.iter().map(|&n| (n, ifindex)));
+    }
+    entries
+}
+
 /// Everything the kernel maps must hold for a policy on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// The network mode.
     pub net_mode: NetMode,
+    /// The LANs of the isolated-lan profile (empty otherwise).
+    pub lans: Vec<LanPlan>,
     /// Device rules, one per match (the most specific wins in the kernel).
     pub rules: BTreeMap<DevMatch, Rule>,
 }
@@ -115,6 +178,7 @@ impl Plan {
         capture_rules(policy, facts, &mut add)?;
         Ok(Plan {
             net_mode: NetMode::from_policy(&policy.network),
+            lans: LanPlan::from_policy(&policy.network),
             rules,
         })
     }
@@ -225,6 +289,32 @@ mod tests {
             assert_eq!(rule.access, DevAccess::NONE, "{}", rule.why);
         }
         assert!(plan.rules.values().any(|r| r.why == "internal disk"));
+    }
+
+    #[test]
+    fn an_isolated_lan_names_its_peers_or_else_its_subnets() {
+        let text = "[network]\nprofile = \"isolated-lan\"\nloopback = false\n\
+                    [[network.lan]]\nname = \"office\"\ninterface_mac = \"02:00:00:00:50:01\"\n\
+                    subnets = [\"192.168.50.0/24\"]\npeers = [\"192.168.50.2\"]\n\
+                    [[network.lan]]\nname = \"lab\"\ninterface_mac = \"02:00:00:00:60:01\"\n\
+                    subnets = [\"fd00:60::/64\"]\n";
+        let plan = Plan::new(&policy(text), &fixtures()).unwrap();
+        assert_eq!(plan.net_mode, NetMode::Lan { loopback: false });
+        let net = |t: &str| t.parse::<Cidr>().unwrap();
+        assert_eq!(plan.lans[0].peers, [net("192.168.50.2/32")]);
+        assert_eq!(plan.lans[1].peers, [net("fd00:60::/64")]);
+        let office: MacAddr = "02:00:00:00:50:01".parse().unwrap();
+        let entries = lan_entries(&plan.lans, |mac| (*mac == office).then_some(7));
+        assert_eq!(entries.local[&net("192.168.50.0/24")], 7);
+        assert_eq!(entries.peers[&net("192.168.50.2/32")], 7);
+        assert_eq!(
+            entries.peers[&net("fd00:60::/64")],
+            0,
+            "lab interface absent"
+        );
+        let standalone = Plan::new(&policy(""), &fixtures()).unwrap();
+        assert!(standalone.lans.is_empty());
+        assert_eq!(standalone.net_mode, NetMode::Loopback);
     }
 
     #[test]

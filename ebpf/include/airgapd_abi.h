@@ -42,10 +42,14 @@ enum airgap_kind {
 	AIRGAP_KIND_COUNT = 10,
 };
 
-/* [network] mode. Zero is the strictest so a config never written denies everything. */
+/* [network] mode: a set of the bits below, each adding one thing TCP/UDP may reach. Zero is the
+ * strictest so a config never written denies everything; a value an older program does not
+ * know is treated by it as "not loopback", which is stricter still. */
 enum airgap_net_mode {
 	AIRGAP_NET_NONE = 0,     /* no AF_INET/AF_INET6 socket may be created */
-	AIRGAP_NET_LOOPBACK = 1, /* TCP/UDP on 127.0.0.0/8 and ::1 only */
+	AIRGAP_NET_LOOPBACK = 1, /* TCP/UDP on 127.0.0.0/8 and ::1 */
+	AIRGAP_NET_LAN = 2,      /* TCP/UDP with the peers of airgap_lan_peers, over their interface
+				  * (the isolated-lan profile, law 117/2025) */
 };
 
 /* Device access bits as the cgroup/dev hook reports them (ctx->access_type >> 16). */
@@ -112,13 +116,36 @@ struct airgap_dev_key {
 #define AIRGAP_DEV_ANY 0xffffffffu
 #define AIRGAP_DEV_KEY_SIZE 12
 
+/*
+ * Isolated LAN (AIRGAP_NET_LAN). Two longest-prefix-match tries with one key layout: an IPv6
+ * address, IPv4 stored IPv4-mapped (::ffff:a.b.c.d, prefix 96 + n), so one lookup serves both
+ * families and the IPv4-mapped forms of IPv6 sockets alike.
+ *
+ *   airgap_lan_local  the LAN subnets: addresses this machine may bind to.
+ *   airgap_lan_peers  the hosts this machine may talk to: the listed peers (/32, /128) or,
+ *                     when a LAN lists none, its subnets.
+ *
+ * The value is the ifindex of the LAN's interface in the enforcing network namespace (the
+ * daemon resolves the policy's interface_mac and rewrites it when links change). A packet or
+ * frame passes only on that interface; 0 means the interface is absent and nothing passes.
+ */
+struct airgap_lan_key {
+	__u32 prefixlen; /* bits of addr that count, 0..128 */
+	__u8 addr[16];   /* network order */
+};
+#define AIRGAP_LAN_KEY_SIZE 20
+#define AIRGAP_LAN_ENTRIES 1024
+
 /* Map names, as the daemon looks them up in the object. */
 #define AIRGAP_MAP_CONFIG "airgap_config"
 #define AIRGAP_MAP_COUNTERS "airgap_counters"
 #define AIRGAP_MAP_EVENTS "airgap_events"
 #define AIRGAP_MAP_DEV_RULES "airgap_dev_rules"
+#define AIRGAP_MAP_LAN_LOCAL "airgap_lan_local"
+#define AIRGAP_MAP_LAN_PEERS "airgap_lan_peers"
 
 #define AIRGAP_EVENTS_BYTES (256 * 1024)
 #define AIRGAP_DEV_RULES_ENTRIES 4096
+
 
 #endif /* AIRGAPD_ABI_H */

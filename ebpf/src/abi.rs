@@ -12,6 +12,7 @@ unsafe impl aya::Pod for airgap_config {}
 unsafe impl aya::Pod for airgap_counter {}
 unsafe impl aya::Pod for airgap_event {}
 unsafe impl aya::Pod for airgap_dev_key {}
+unsafe impl aya::Pod for airgap_lan_key {}
 
 const _: () = {
     use core::mem::size_of;
@@ -21,6 +22,11 @@ const _: () = {
     assert!(size_of::<airgap_dev_key>() == AIRGAP_DEV_KEY_SIZE as usize);
     assert!(core::mem::offset_of!(airgap_event, addr) == 56);
     assert!(core::mem::offset_of!(airgap_event, comm) == 72);
+    assert!(size_of::<airgap_lan_key>() == AIRGAP_LAN_KEY_SIZE as usize);
+    // The daemon writes the LAN tries through aya's `lpm_trie::Key<[u8; 16]>`, which must have
+    // the same layout: prefix length, then the 16 address bytes.
+    assert!(size_of::<aya::maps::lpm_trie::Key<[u8; 16]>>() == AIRGAP_LAN_KEY_SIZE as usize);
+    assert!(core::mem::offset_of!(airgap_lan_key, addr) == 4);
 };
 
 /// A NUL-terminated C string constant from the header, as a `&str` (checked at compile time).
@@ -42,3 +48,7 @@ pub const MAP_COUNTERS: &str = c_name(AIRGAP_MAP_COUNTERS);
 pub const MAP_EVENTS: &str = c_name(AIRGAP_MAP_EVENTS);
 /// See [`MAP_CONFIG`].
 pub const MAP_DEV_RULES: &str = c_name(AIRGAP_MAP_DEV_RULES);
+/// See [`MAP_CONFIG`].
+pub const MAP_LAN_LOCAL: &str = c_name(AIRGAP_MAP_LAN_LOCAL);
+/// See [`MAP_CONFIG`].
+pub const MAP_LAN_PEERS: &str = c_name(AIRGAP_MAP_LAN_PEERS);

@@ -15,6 +15,13 @@
  *     socket's cgroup; ingress cannot be attributed to a task, so it is dropped only when the
  *     scope is the whole machine.
  *
+ * In LAN mode (the isolated-lan profile) layers 2 to 4 also let through exactly the traffic of
+ * the declared LAN: its peers (airgap_lan_peers), over the LAN's own interface, both ways, with
+ * one longest-prefix lookup per decision. Layer 4 lets ARP and IPv6 neighbour discovery for
+ * those peers through on that interface, and nothing else: no DHCP (addresses are static, so the
+ * LAN's shape is the policy's, not a server's), no router advertisements, no multicast. See
+ * docs/isolated-lan.md.
+ *
  * With BPF LSM, network_lsm.bpf.c adds socket creation for every other family.
  * The cgroup programs are attached to the scope cgroup only, so being called means being in
  * scope: they need no scope check of their own.
@@ -28,9 +35,33 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
 #define ETH_P_IPV6 0x86DD
+#define ETH_HLEN 14
+#define IPPROTO_ICMPV6 58
+#define ND_NEIGHBOR_SOLICIT 135
 #define TC_ACT_UNSPEC (-1) /* TCX_NEXT: let the next program (or the stack) decide */
 #define TC_ACT_SHOT 2
+
+_Static_assert(sizeof(struct airgap_lan_key) == AIRGAP_LAN_KEY_SIZE, "airgap_lan_key layout");
+
+/* Addresses this machine may bind to in LAN mode: the LAN subnets. Value: the LAN's ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, AIRGAP_LAN_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct airgap_lan_key);
+	__type(value, __u32);
+} airgap_lan_local SEC(".maps");
+
+/* Hosts this machine may talk to in LAN mode. Value: the ifindex they must be reached over. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, AIRGAP_LAN_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct airgap_lan_key);
+	__type(value, __u32);
+} airgap_lan_peers SEC(".maps");
 
 static __always_inline int ipv4_is_loopback(__u32 addr_be)
 {
@@ -47,10 +78,42 @@ static __always_inline int ipv6_is_loopback(const __u32 a[4])
 	return a[2] == bpf_htonl(0xffff) && ipv4_is_loopback(a[3]);
 }
 
-static __always_inline int loopback_mode(void)
+/* The net mode bits; 0 (nothing) without a config. */
+static __always_inline __u32 net_mode(void)
 {
 	const struct airgap_config *cfg = config();
-	return cfg && cfg->net_mode == AIRGAP_NET_LOOPBACK;
+	return cfg ? cfg->net_mode : AIRGAP_NET_NONE;
+}
+
+/* An IPv4 address as the LAN tries key it: IPv4-mapped, all 128 bits significant. */
+static __always_inline void lan_key4(struct airgap_lan_key *k, __u32 addr_be)
+{
+	__u32 *w = (__u32 *)k->addr;
+
+	k->prefixlen = 128;
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0xffff);
+	w[3] = addr_be;
+}
+
+static __always_inline void lan_key6(struct airgap_lan_key *k, const __u32 a[4])
+{
+	__u32 *w = (__u32 *)k->addr;
+
+	k->prefixlen = 128;
+	w[0] = a[0];
+	w[1] = a[1];
+	w[2] = a[2];
+	w[3] = a[3];
+}
+
+/* The ifindex a LAN address must be used over, or 0 when it is no LAN's. The one lookup of the
+ * hot path. */
+static __always_inline __u32 lan_ifindex(void *trie, const struct airgap_lan_key *k)
+{
+	__u32 *ifindex = bpf_map_lookup_elem(trie, k);
+	return ifindex ? *ifindex : 0;
 }
 
 /* Only plain TCP and UDP: their every address passes through the sockaddr hooks. */
@@ -68,8 +131,10 @@ int airgap_sock_create(struct bpf_sock *sk)
 {
 	struct airgap_event *e;
 
-	/* Reached only for AF_INET/AF_INET6; other families are network_lsm.bpf.c's. */
-	if (loopback_mode() && loopback_allows_socket(sk->type, sk->protocol))
+	/* Reached only for AF_INET/AF_INET6; other families are network_lsm.bpf.c's. The LAN,
+	 * like loopback, is reached with TCP and UDP only: ping and raw sockets pass no sockaddr
+	 * hook, so their peers could not be checked before anything is sent. */
+	if (net_mode() != AIRGAP_NET_NONE && loopback_allows_socket(sk->type, sk->protocol))
 		return CG_ALLOW;
 
 	e = deny_event(AIRGAP_KIND_NET_CREATE);
@@ -94,21 +159,44 @@ static __always_inline void read_ip6(struct bpf_sock_addr *ctx, __u32 a6[4])
 	a6[3] = ctx->user_ip6[3];
 }
 
+/*
+ * Whether the LAN allows this address for this operation. connect/send: a peer whose interface
+ * is present. bind: an address of a LAN subnet, or the wildcard. A wildcard bind lets a LAN
+ * service listen before its address is configured and on every address it has, and opens
+ * nothing: what arrives for it is judged per packet by the skb hooks (peer and interface), and
+ * what it sends by the same hooks. Connect and send to the wildcard mean "this host", which is
+ * not the LAN.
+ */
+static __always_inline int lan_allows(__u16 kind, const struct airgap_lan_key *k, int wildcard)
+{
+	if (kind == AIRGAP_KIND_NET_BIND)
+		return wildcard || bpf_map_lookup_elem(&airgap_lan_local, k) != NULL;
+	return lan_ifindex(&airgap_lan_peers, k) != 0;
+}
+
 static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, const int v6)
 {
+	struct airgap_lan_key k;
 	struct airgap_event *e;
+	__u32 mode = net_mode();
 	__u32 a6[4] = {};
 	__u32 a4 = 0;
-	int ok;
+	int loopback, wildcard;
 
 	if (v6) {
 		read_ip6(ctx, a6);
-		ok = ipv6_is_loopback(a6);
+		loopback = ipv6_is_loopback(a6);
+		wildcard = (a6[0] | a6[1] | a6[2] | a6[3]) == 0;
+		lan_key6(&k, a6);
 	} else {
 		a4 = ctx->user_ip4;
-		ok = ipv4_is_loopback(a4);
+		loopback = ipv4_is_loopback(a4);
+		wildcard = a4 == 0;
+		lan_key4(&k, a4);
 	}
-	if (ok && loopback_mode())
+	if (loopback && (mode & AIRGAP_NET_LOOPBACK))
+		return CG_ALLOW;
+	if (!loopback && (mode & AIRGAP_NET_LAN) && lan_allows(kind, &k, wildcard))
 		return CG_ALLOW;
 
 	e = deny_event(kind);
@@ -179,11 +267,37 @@ static __always_inline void skb_peer(struct __sk_buff *skb, struct airgap_event 
 	}
 }
 
+/* LAN mode: the packet's peer (destination leaving, source arriving) is a LAN peer reached
+ * over its LAN's interface. A peer's packet on any other interface (a second NIC, a route
+ * someone added) is refused like every other packet. */
+static __always_inline int skb_lan_allows(struct __sk_buff *skb, int egress)
+{
+	struct airgap_lan_key k;
+	__u32 a[4];
+
+	if (!(net_mode() & AIRGAP_NET_LAN))
+		return 0;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, egress ? 16 : 12, &a[3], 4))
+			return 0;
+		lan_key4(&k, a[3]);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, egress ? 24 : 8, a, 16))
+			return 0;
+		lan_key6(&k, a);
+	} else {
+		return 0;
+	}
+	return lan_ifindex(&airgap_lan_peers, &k) == skb->ifindex;
+}
+
 static __always_inline int check_skb(struct __sk_buff *skb, __u16 kind, int egress)
 {
 	struct airgap_event *e;
 
 	if (skb->ifindex == LOOPBACK_IFINDEX)
+		return CG_ALLOW;
+	if (skb_lan_allows(skb, egress))
 		return CG_ALLOW;
 
 	e = deny_event(kind);
@@ -209,8 +323,70 @@ int airgap_skb_ingress(struct __sk_buff *skb)
 	return check_skb(skb, AIRGAP_KIND_NET_SKB_INGRESS, 0);
 }
 
+/* Is this (IPv6) destination a solicited-node multicast group, ff02::1:ffXX:XXXX? */
+static __always_inline int ipv6_solicited_node(const __u32 a[4])
+{
+	return a[0] == bpf_htonl(0xff020000) && a[1] == 0 && a[2] == bpf_htonl(1) &&
+	       (a[3] & bpf_htonl(0xff000000)) == bpf_htonl(0xff000000);
+}
+
+/*
+ * The LAN peer a frame is exchanged with, as a trie key; -1 for a frame that has none (every
+ * protocol but IPv4, IPv6 and ARP, VLAN-tagged frames). Interface program data starts at the
+ * Ethernet header.
+ *  - IPv4, IPv6: the destination when leaving, the source when arriving.
+ *  - ARP (Ethernet/IPv4 only): the target address when leaving (whom we ask, or answer), the
+ *    sender's when arriving. So we resolve and answer exactly the peers.
+ *  - IPv6 neighbour solicitation we send to a solicited-node group: its target address (the
+ *    peer being resolved). Every other IPv6 multicast (router solicitations, MLD) has no peer.
+ */
+static __always_inline int wire_peer(struct __sk_buff *skb, int egress, struct airgap_lan_key *k)
+{
+	__u32 a[4];
+	__u8 b;
+
+	if (skb->vlan_present)
+		return -1;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + (egress ? 16 : 12), &a[3], 4))
+			return -1;
+		lan_key4(k, a[3]);
+		return 0;
+	}
+	if (skb->protocol == bpf_htons(ETH_P_ARP)) {
+		/* htype 1 (Ethernet), ptype IPv4, hlen 6, plen 4: sender IP at 14, target IP at 24. */
+		__u8 h[8];
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, h, sizeof(h)))
+			return -1;
+		if (h[0] != 0 || h[1] != 1 || h[2] != 0x08 || h[3] != 0 || h[4] != 6 || h[5] != 4)
+			return -1;
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + (egress ? 24 : 14), &a[3], 4))
+			return -1;
+		lan_key4(k, a[3]);
+		return 0;
+	}
+	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + (egress ? 24 : 8), a, 16))
+			return -1;
+		if (egress && ipv6_solicited_node(a)) {
+			/* next header 58 directly (no extension header), ICMPv6 type 135. */
+			if (bpf_skb_load_bytes(skb, ETH_HLEN + 6, &b, 1) || b != IPPROTO_ICMPV6)
+				return -1;
+			if (bpf_skb_load_bytes(skb, ETH_HLEN + 40, &b, 1) || b != ND_NEIGHBOR_SOLICIT)
+				return -1;
+			if (bpf_skb_load_bytes(skb, ETH_HLEN + 48, a, 16))
+				return -1;
+		}
+		lan_key6(k, a);
+		return 0;
+	}
+	return -1;
+}
+
 /* Interface programs are attached to non-loopback interfaces only, by the daemon. */
-static __always_inline int wire_drop(struct __sk_buff *skb, __u16 kind)
+static __always_inline int wire_drop(struct __sk_buff *skb, __u16 kind,
+				     const struct airgap_lan_key *peer)
 {
 	struct airgap_event *e = deny_event(kind);
 
@@ -218,9 +394,33 @@ static __always_inline int wire_drop(struct __sk_buff *skb, __u16 kind)
 		e->cgroup_id = bpf_skb_cgroup_id(skb);
 		e->ifindex = skb->ifindex;
 		e->protocol = bpf_ntohs(skb->protocol);
+		if (peer) {
+			const __u32 *w = (const __u32 *)peer->addr;
+
+			if (w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff)) {
+				e->family = AF_INET;
+				__builtin_memcpy(e->addr, &w[3], 4);
+			} else {
+				e->family = AF_INET6;
+				__builtin_memcpy(e->addr, peer->addr, 16);
+			}
+		}
 		bpf_ringbuf_submit(e, 0);
 	}
 	return TC_ACT_SHOT;
+}
+
+/* In LAN mode a frame with a LAN peer on that peer's interface passes; every other frame, and
+ * every frame on every other interface, is dropped. */
+static __always_inline int wire_judge(struct __sk_buff *skb, __u32 mode, __u16 kind, int egress)
+{
+	struct airgap_lan_key k;
+
+	if (!(mode & AIRGAP_NET_LAN) || wire_peer(skb, egress, &k) != 0)
+		return wire_drop(skb, kind, NULL);
+	if (lan_ifindex(&airgap_lan_peers, &k) == skb->ifindex)
+		return TC_ACT_UNSPEC;
+	return wire_drop(skb, kind, &k);
 }
 
 SEC("classifier/egress")
@@ -234,7 +434,7 @@ int airgap_wire_egress(struct __sk_buff *skb)
 	if (cfg->scope_level != 0 &&
 	    bpf_skb_ancestor_cgroup_id(skb, cfg->scope_level) != cfg->scope_cgroup_id)
 		return TC_ACT_UNSPEC;
-	return wire_drop(skb, AIRGAP_KIND_NET_WIRE_EGRESS);
+	return wire_judge(skb, cfg->net_mode, AIRGAP_KIND_NET_WIRE_EGRESS, 1);
 }
 
 SEC("classifier/ingress")
@@ -245,7 +445,7 @@ int airgap_wire_ingress(struct __sk_buff *skb)
 	/* An arriving frame belongs to no task yet: only a whole-machine scope can drop it. */
 	if (!cfg || cfg->scope_cgroup_id == 0 || cfg->scope_level != 0)
 		return TC_ACT_UNSPEC;
-	return wire_drop(skb, AIRGAP_KIND_NET_WIRE_INGRESS);
+	return wire_judge(skb, cfg->net_mode, AIRGAP_KIND_NET_WIRE_INGRESS, 0);
 }
 
 /*

@@ -180,6 +180,22 @@ fn peers_must_be_addresses_inside_the_subnets() {
     assert_error(&text, "network.lan[0].subnets[0]", "host bits");
 }
 
+/// Issue 9: a broadcast address in `peers` would reach every host of the subnet.
+#[test]
+fn peers_must_not_be_broadcast_addresses() {
+    let text = lan(r#"["192.168.50.0/24"]"#, r#"["192.168.50.255"]"#);
+    let error = assert_error(&text, "network.lan[0].peers[0]", "is a broadcast address");
+    assert!(error.expected.contains("every host"), "{}", error.expected);
+    let text = lan(r#"["192.168.50.0/24"]"#, r#"["192.168.50.0"]"#);
+    assert_error(&text, "network.lan[0].peers[0]", "is a broadcast address");
+    // A /31 has no broadcast address (RFC 3021): both ends are hosts.
+    let text = lan(
+        r#"["192.168.50.0/31"]"#,
+        r#"["192.168.50.0", "192.168.50.1"]"#,
+    );
+    airgapd_policy::parse(&text, None).unwrap();
+}
+
 #[test]
 fn lans_must_not_share_interfaces_or_overlap() {
     let second = "\n[[network.lan]]\nname = \"two\"\ninterface_mac = \"52:54:00:aa:bb:01\"\n\

@@ -12,7 +12,8 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::bpf::{Enforcer, LayerState};
 use crate::events::EventStream;
-use crate::maps::NetMode;
+use crate::isolation::LanGuard;
+use crate::journal::Record;
 use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
 use crate::spawn::{self, SpawnOptions};
@@ -45,12 +46,6 @@ fn policy(policy: Option<&PathBuf>) -> Result<airgapd_policy::Policy> {
         }
         None => airgapd_policy::Policy::default_policy(),
     };
-    if policy.network.profile == airgapd_policy::Profile::IsolatedLan {
-        eprintln!(
-            "airgapd: the isolated-lan profile is not enforced yet: enforcing the stricter \
-             standalone profile (no LAN)"
-        );
-    }
     Ok(policy)
 }
 
@@ -73,6 +68,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
 async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
     let scope = Scope::create("run").context("creating the enforcement scope")?;
     let mut enforcer = Enforcer::load()?;
+    // The isolated-lan profile: the LAN's interface as airgapd's own network namespace has it,
+    // kept resolved while the command runs (a --new-netns command has no such interface in its
+    // namespace: it can use only loopback).
+    let mut lan = LanGuard::default();
+    let lan_records = lan.apply(&mut enforcer, &plan)?;
     enforcer.configure(&scope, plan.net_mode)?;
     for rule in plan.rules.values() {
         tracing::debug!(rule = %rule.matches, access = rule.access.0, why = %rule.why, "device rule");
@@ -80,18 +80,24 @@ async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
     }
     enforcer.enforce_network(&scope)?;
     enforcer.enforce_devices(&scope)?;
-    let mode = plan.net_mode;
     let mut events = EventStream::new(enforcer.take_events().context("event ring buffer")?)
         .context("watching the event ring buffer")?;
 
-    let what = match mode {
-        NetMode::None => "no network",
-        NetMode::Loopback => "loopback only",
-    };
     eprintln!(
-        "airgapd: enforcing {what} and no removable storage in cgroup {}",
+        "airgapd: enforcing {} and no removable storage in cgroup {}",
+        plan.net_mode.describe(),
         scope.path().display()
     );
+    for l in &plan.lans {
+        let peers: Vec<String> = l.peers.iter().map(|p| p.to_string()).collect();
+        eprintln!(
+            "airgapd: LAN \"{}\" on the interface with MAC {}: peers {}",
+            l.name,
+            l.interface_mac,
+            peers.join(", ")
+        );
+    }
+    lan_records.iter().for_each(print_record);
     for (layer, state) in enforcer.layers() {
         if let LayerState::Unavailable(why) = state {
             eprintln!("airgapd: layer {} unavailable: {why}", layer.name());
@@ -123,6 +129,7 @@ async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
                     eprintln!("airgapd: {v}");
                 }
             }
+            found = lan.next() => lan.handle(&mut enforcer, found).iter().for_each(print_record),
             _ = sigint.recv() => {}
             _ = sigterm.recv() => forward(pid, libc::SIGTERM),
             _ = sighup.recv() => forward(pid, libc::SIGHUP),
@@ -138,6 +145,11 @@ async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// A record of the isolated-LAN part (a loss of isolation, a LAN interface absent), as a line.
+fn print_record(r: &Record) {
+    eprintln!("airgapd: {}", r.message);
 }
 
 fn forward(pid: u32, sig: libc::c_int) {

@@ -16,6 +16,8 @@
 //! | `AIRGAP_FAMILY`, `AIRGAP_SOCK_TYPE`, `AIRGAP_PROTOCOL` | socket address family, type, protocol |
 //! | `AIRGAP_ADDRESS`, `AIRGAP_PORT` | the peer or local address the process used |
 //! | `AIRGAP_IFINDEX` | network interface index |
+//! | `AIRGAP_INTERFACE` | network interface name, e.g. `enp3s0` |
+//! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::isolation::Change::name`]) |
 //! | `AIRGAP_DEVICE` | device number `major:minor` |
 //! | `AIRGAP_DEV_NODE` | device node path, e.g. `/dev/sdb` |
 //! | `AIRGAP_VENDOR_ID`, `AIRGAP_PRODUCT_ID`, `AIRGAP_SERIAL`, `AIRGAP_MODEL` | device identity |
@@ -62,6 +64,10 @@ pub const ADDRESS: &str = "AIRGAP_ADDRESS";
 pub const PORT: &str = "AIRGAP_PORT";
 /// Network interface index.
 pub const IFINDEX: &str = "AIRGAP_IFINDEX";
+/// Network interface name.
+pub const INTERFACE: &str = "AIRGAP_INTERFACE";
+/// What changed when an isolated LAN stopped being isolated.
+pub const CHANGE: &str = "AIRGAP_CHANGE";
 /// Device number, `major:minor`.
 pub const DEVICE: &str = "AIRGAP_DEVICE";
 /// Device node path.
@@ -124,6 +130,8 @@ pub const ALL: &[&str] = &[
     ADDRESS,
     PORT,
     IFINDEX,
+    INTERFACE,
+    CHANGE,
     DEVICE,
     DEV_NODE,
     VENDOR_ID,

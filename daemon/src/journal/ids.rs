@@ -138,7 +138,7 @@ message_ids! {
     /// The independent LAN the policy allows is no longer isolated (e.g. a route or gateway to
     /// another network appeared). Critical: the Law 117/2025/QH15 exception no longer holds and
     /// the machine may count as connected.
-    NetworkIsolationLost = 0x13a922cbd9c94fd18bdae4a55cdffdfa, Critical, [];
+    NetworkIsolationLost = 0x13a922cbd9c94fd18bdae4a55cdffdfa, Critical, [CHANGE];
 }
 
 impl MessageId {

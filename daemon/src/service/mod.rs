@@ -7,7 +7,7 @@ mod capture;
 mod media;
 mod notify;
 mod policy_source;
-mod records;
+pub(crate) mod records;
 mod usb;
 
 use std::path::PathBuf;
@@ -79,6 +79,8 @@ struct Service {
     usb_grants: std::collections::BTreeMap<PathBuf, Vec<crate::maps::DevMatch>>,
     /// The D-Bus interface, once served.
     dbus: Option<Server>,
+    // --- isolated LAN (issue 9): the LAN tries kept resolved, and the isolation watcher ---
+    lan: crate::isolation::LanGuard,
 }
 
 fn send(sink: &Sink, record: Record) {
@@ -113,6 +115,11 @@ impl Service {
         let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
         let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
         let plan = Plan::new(&policy, &facts).context("planning device rules")?;
+        // --- isolated LAN (issue 9): the LAN tries before the mode that uses them ---
+        let mut lan = crate::isolation::LanGuard::default();
+        for r in lan.apply(&mut enforcer, &plan)? {
+            send(&sink, r);
+        }
         enforcer.configure(&scope, plan.net_mode)?;
         apply_rules(&mut enforcer, None, &plan)?;
         enforcer.enforce_network(&scope)?;
@@ -151,6 +158,7 @@ impl Service {
             usb_devices: Vec::new(),
             usb_grants: Default::default(),
             dbus: None,
+            lan,
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -192,6 +200,15 @@ impl Service {
             }
             if let Some(grants) = usb::regrant(&self.policy, ev) {
                 self.apply_usb_grants(grants);
+            }
+            // A USB bus that appears later (a docked or late-loaded controller) starts with
+            // authorized_default 1: close it and judge what is already on it, as at start-up.
+            if usb::is_new_bus(ev) {
+                let (_, devices, grants) = usb::startup(&self.sink, &self.policy);
+                self.usb_devices = devices;
+                for g in grants {
+                    self.apply_usb_grants(g);
+                }
             }
         }
         if capture::concerns(ev) {
@@ -273,8 +290,11 @@ impl Service {
         }
         let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);
         if let Some(bus) = self.opts.bus.clone() {
-            self.dbus = self.serve_dbus(&bus, reload_tx).await;
+            self.dbus = self.serve_dbus(&bus, reload_tx.clone(), false).await;
         }
+        // The service starts before dbus.service (it must run before any network): until the
+        // bus is there, try again every two seconds.
+        let mut dbus_retry = tokio::time::interval(Duration::from_secs(2));
         let (ue_tx, mut ue_rx) = mpsc::channel::<Uevent>(1024);
         watch_uevents(self.uevents.take().context("uevent socket")?, ue_tx)?;
         let adopted = self.enforcer.adopted();
@@ -310,6 +330,10 @@ impl Service {
                     }
                 }
                 _ = tick.tick() => self.housekeeping(),
+                _ = dbus_retry.tick(), if self.dbus.is_none() && self.opts.bus.is_some() => {
+                    let bus = self.opts.bus.clone().expect("checked above");
+                    self.dbus = self.serve_dbus(&bus, reload_tx.clone(), true).await;
+                }
                 _ = watchdog_tick.tick() => {
                     if watchdog.is_some() {
                         let _ = notify::notify("WATCHDOG=1");
@@ -317,6 +341,12 @@ impl Service {
                 }
                 Some(i) = if_rx.recv() => self.cover_interface(&i),
                 Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
+                // --- isolated LAN (issue 9): losses of isolation, LAN interfaces changing ---
+                found = self.lan.next() => {
+                    for r in self.lan.handle(&mut self.enforcer, found) {
+                        send(&self.sink, r);
+                    }
+                }
                 _ = sighup.recv() => {
                     if let Ok(info) = self.reload() {
                         self.signal(move |s| async move { s.policy_changed(&info).await });
@@ -445,6 +475,7 @@ impl Service {
         &self,
         bus: &Bus,
         reload_tx: mpsc::Sender<ReloadRequest>,
+        retry: bool,
     ) -> Option<Server> {
         let reloader = move || {
             let tx = reload_tx.clone();
@@ -460,9 +491,18 @@ impl Service {
             }
         };
         match dbus::serve(bus, self.state.clone(), reloader).await {
-            Ok(server) => Some(server),
+            Ok(server) => {
+                if retry {
+                    tracing::info!("D-Bus interface available now");
+                }
+                Some(server)
+            }
+            Err(e) if retry => {
+                tracing::debug!(error = %e, "D-Bus still not available");
+                None
+            }
             Err(e) => {
-                tracing::error!(error = %e, "D-Bus interface not available; enforcement continues");
+                tracing::error!(error = %e, "D-Bus interface not available yet; enforcement continues, retrying");
                 None
             }
         }
@@ -490,6 +530,10 @@ impl Service {
         let facts = Facts::read()?;
         let plan = Plan::new(&checked.policy, &facts)?;
         apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
+        // --- isolated LAN (issue 9) ---
+        for r in self.lan.apply(&mut self.enforcer, &plan)? {
+            send(&self.sink, r);
+        }
         self.enforcer.configure(&self.scope, plan.net_mode)?;
         self.plan = plan;
         self.state.write().expect("state lock").policy = policy_info(&checked.policy, None);

@@ -75,6 +75,17 @@ pub fn startup(sink: &Sink, policy: &Policy) -> (LayerState, Vec<DeviceRecord>, 
     }
 }
 
+/// A root hub appeared: a new USB bus.
+pub fn is_new_bus(ev: &Uevent) -> bool {
+    ev.get("SUBSYSTEM") == Some("usb")
+        && ev.get("DEVTYPE") == Some("usb_device")
+        && ev.action() == "add"
+        && ev
+            .get("DEVPATH")
+            .and_then(|p| p.rsplit('/').next())
+            .is_some_and(|name| name.starts_with("usb"))
+}
+
 /// A kernel uevent: judge a newly added USB device.
 pub fn on_uevent(sink: &Sink, policy: &Policy, ev: &Uevent) -> Option<(DeviceRecord, Grants)> {
     if ev.get("SUBSYSTEM") != Some("usb")

@@ -85,8 +85,23 @@ impl Daemon {
             .unwrap();
         self.child = Some(child);
         let mut buf = [0u8; 512];
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let n = self.notify.recv(&mut buf).expect("READY=1 within 20 s");
+            let n = match self.notify.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let exited = self
+                        .child
+                        .as_mut()
+                        .and_then(|c| c.try_wait().ok().flatten());
+                    panic!("no READY=1 from airgapd ({e}); exited: {exited:?}")
+                }
+            };
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no READY=1 within 20 s"
+            );
             if String::from_utf8_lossy(&buf[..n])
                 .lines()
                 .any(|l| l == "READY=1")

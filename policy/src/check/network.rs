@@ -132,6 +132,14 @@ fn check_lan(c: &mut Checker<'_>, i: usize, raw: &Spanned<RawLan>) -> Option<Lan
                 format!("{ip} is outside the LAN's subnets"),
                 format!("an address in {}", join_cidrs(&subnets)),
             );
+        } else if let Some(net) = subnets.iter().find(|net| is_broadcast(net, ip)) {
+            c.error(
+                peer.span(),
+                &field,
+                format!("{ip} is a broadcast address of {net}"),
+                "the address of one host: a datagram sent to a broadcast address reaches every \
+                 host of the subnet, not one peer (leave out peers to allow the whole subnet)",
+            );
         }
         peers.push(ip);
     }
@@ -227,6 +235,19 @@ fn distinct_lans(c: &mut Checker<'_>, raw: &RawNetwork) {
             }
             nets.push((net, field));
         }
+    }
+}
+
+/// Whether `ip` is the all-ones (broadcast) or all-zeros (old BSD broadcast) address of an
+/// IPv4 network with more than two addresses.
+fn is_broadcast(net: &Cidr, ip: IpAddr) -> bool {
+    match (net.addr(), ip) {
+        (IpAddr::V4(_), IpAddr::V4(ip)) if net.prefix() < 31 && net.contains(ip.into()) => {
+            let host_bits = u32::MAX >> net.prefix();
+            let host = u32::from(ip) & host_bits;
+            host == 0 || host == host_bits
+        }
+        _ => false,
     }
 }
 

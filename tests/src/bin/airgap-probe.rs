@@ -14,7 +14,13 @@
 //!   netlink                         AF_NETLINK route socket, bind, dump links
 //!   ping-socket                     allow ping sockets in this netns, then open one
 //!   connect-loop N ADDR PORT        N UDP connects in a row (a denial storm)
-//!   icmp-echo ADDR MS               one ICMP echo to ADDR (a ping socket), reply within MS or `timeout`
+//!   icmp-echo ADDR MS [SRC]         one ICMP echo to ADDR (a ping socket, bound to SRC if given),
+//!                                   reply within MS or ETIMEDOUT
+//!   tcp-to ADDR PORT MS [SRC]       connect (from SRC if given), send, read the echo, all within MS
+//!   udp-to ADDR PORT MS             sendto from an unbound socket, read the echo within MS
+//!   tcp-accept ADDR PORT MS         listen on ADDR:PORT, print `ready`, serve one echo within MS
+//!   echo-server ADDR PORT SECS      TCP and UDP echo on ADDR:PORT for SECS seconds (`ready` first;
+//!                                   one line `served tcp|udp FROM` per request on stdout)
 //!   open PATH ro|rw                 open(2) a device node
 //!   mount DEV ro|rw                 mount(2) DEV (ext4) in a private mount namespace
 //!   fsmount DEV ro|rw               the same through fsopen/fsconfig (the new mount API)
@@ -42,7 +48,8 @@ fn errno_name(e: &io::Error) -> String {
         libc::ENODEV => "ENODEV",
         libc::EHOSTUNREACH => "EHOSTUNREACH",
         libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::ETIMEDOUT | libc::EAGAIN => "ETIMEDOUT",
+        libc::ECONNRESET => "ECONNRESET",
         _ => return format!("errno {code}"),
     };
     name.to_string()
@@ -263,7 +270,16 @@ fn op(args: &[String]) -> io::Result<()> {
         "icmp-echo" => icmp_echo(
             args[1].parse().expect("IPv4 address"),
             args[2].parse().expect("ms"),
+            args.get(3).map(|a| a.parse().expect("IPv4 source address")),
         ),
+        "tcp-to" => tcp_to(
+            addr(args, 1),
+            args[3].parse().expect("ms"),
+            args.get(4).map(|a| a.parse().expect("source address")),
+        ),
+        "udp-to" => udp_to(addr(args, 1), args[3].parse().expect("ms")),
+        "tcp-accept" => tcp_accept(addr(args, 1), args[3].parse().expect("ms")),
+        "echo-server" => echo_server(addr(args, 1), args[3].parse().expect("seconds")),
         "open" => open_dev(&args[1], &args[2]),
         "mount" => mount_dev(&args[1], &args[2], false),
         "fsmount" => mount_dev(&args[1], &args[2], true),
@@ -416,9 +432,12 @@ fn mknod_open(kind: &str, major: &str, minor: &str, mode: &str) -> io::Result<()
 
 /// An ICMP echo round trip through a ping socket (the kernel builds the header and answers
 /// echo requests itself, so no peer process is needed).
-fn icmp_echo(to: std::net::Ipv4Addr, ms: i32) -> io::Result<()> {
+fn icmp_echo(to: std::net::Ipv4Addr, ms: i32, from: Option<std::net::Ipv4Addr>) -> io::Result<()> {
     std::fs::write("/proc/sys/net/ipv4/ping_group_range", "0 2147483647")?;
     let s = socket(libc::AF_INET, libc::SOCK_DGRAM, libc::IPPROTO_ICMP)?;
+    if let Some(from) = from {
+        bind_fd(&s, SocketAddr::new(IpAddr::V4(from), 0))?;
+    }
     let (ss, len) = sockaddr(SocketAddr::new(IpAddr::V4(to), 0));
     let echo = [8u8, 0, 0, 0, 0, 0, 0, 1]; // type 8 (echo request), checksum filled by the kernel
                                            // SAFETY: valid fd, buffer and sockaddr.
@@ -441,6 +460,184 @@ fn icmp_echo(to: std::net::Ipv4Addr, ms: i32) -> io::Result<()> {
     // SAFETY: one valid pollfd.
     if cvt(unsafe { libc::poll(&mut pfd, 1, ms) })? == 0 {
         return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+    }
+    Ok(())
+}
+
+fn bind_fd(s: &OwnedFd, a: SocketAddr) -> io::Result<()> {
+    let (ss, len) = sockaddr(a);
+    // SAFETY: valid fd and sockaddr.
+    cvt(unsafe {
+        libc::bind(
+            s.as_raw_fd(),
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len,
+        )
+    })
+    .map(drop)
+}
+
+/// Wait until `fd` is ready for `events`, at most until `deadline`; ETIMEDOUT otherwise.
+fn wait_fd(
+    fd: &impl AsRawFd,
+    events: libc::c_short,
+    deadline: std::time::Instant,
+) -> io::Result<()> {
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    if cvt(unsafe { libc::poll(&mut pfd, 1, left.as_millis() as i32) })? == 0 {
+        return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+    }
+    Ok(())
+}
+
+/// Send `ping` on a connected or addressed socket and read the echo back before `deadline`.
+fn echo_round(s: &OwnedFd, to: Option<SocketAddr>, deadline: std::time::Instant) -> io::Result<()> {
+    let msg = b"ping";
+    let rc = match to {
+        Some(a) => {
+            let (ss, len) = sockaddr(a);
+            // SAFETY: valid fd, buffer and sockaddr.
+            unsafe {
+                libc::sendto(
+                    s.as_raw_fd(),
+                    msg.as_ptr().cast(),
+                    msg.len(),
+                    0,
+                    (&ss as *const libc::sockaddr_storage).cast(),
+                    len,
+                )
+            }
+        }
+        // SAFETY: valid fd and buffer.
+        None => unsafe { libc::send(s.as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0) },
+    };
+    cvt(rc as libc::c_int)?;
+    wait_fd(s, libc::POLLIN, deadline)?;
+    let mut buf = [0u8; 16];
+    // SAFETY: valid fd and buffer.
+    let n =
+        cvt(unsafe { libc::recv(s.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) } as i32)?;
+    (&buf[..n as usize] == msg)
+        .then_some(())
+        .ok_or_else(|| io::Error::other("echo mismatch"))
+}
+
+/// A TCP round trip to an echo server, bounded by MS: connect (EPERM from the hook, or the
+/// SYN dropped: ETIMEDOUT), send, read the echo.
+fn tcp_to(to: SocketAddr, ms: u64, from: Option<IpAddr>) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    let s = socket(family(to.ip()), libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0)?;
+    if let Some(from) = from {
+        bind_fd(&s, SocketAddr::new(from, 0))?;
+    }
+    let (ss, len) = sockaddr(to);
+    // SAFETY: valid fd and sockaddr.
+    let rc = unsafe {
+        libc::connect(
+            s.as_raw_fd(),
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len,
+        )
+    };
+    match cvt(rc) {
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+            wait_fd(&s, libc::POLLOUT, deadline)?;
+            let mut err: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: valid fd and option buffer of the given length.
+            cvt(unsafe {
+                libc::getsockopt(
+                    s.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_ERROR,
+                    (&mut err as *mut libc::c_int).cast(),
+                    &mut len,
+                )
+            })?;
+            if err != 0 {
+                return Err(io::Error::from_raw_os_error(err));
+            }
+        }
+        r => r.map(drop)?,
+    }
+    echo_round(&s, None, deadline)
+}
+
+/// A UDP round trip from an unbound socket (sendto: the sendmsg hook), bounded by MS.
+fn udp_to(to: SocketAddr, ms: u64) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    let s = socket(family(to.ip()), libc::SOCK_DGRAM, 0)?;
+    echo_round(&s, Some(to), deadline)
+}
+
+/// The victim as a server: listen, say `ready`, serve one echo within MS.
+fn tcp_accept(at: SocketAddr, ms: u64) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    let l = TcpListener::bind(at)?;
+    println!("ready");
+    io::stdout().flush()?;
+    l.set_nonblocking(true)?;
+    loop {
+        match l.accept() {
+            Ok((mut c, _)) => {
+                c.set_nonblocking(false)?;
+                c.set_read_timeout(Some(std::time::Duration::from_millis(ms)))?;
+                let mut buf = [0u8; 4];
+                c.read_exact(&mut buf)?;
+                return c.write_all(&buf);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait_fd(&l, libc::POLLIN, deadline)?,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The test's peer host: TCP and UDP echo on one address and port for SECS seconds. Prints
+/// `ready`, then `served tcp|udp FROM` per request; ends with `ok`.
+fn echo_server(at: SocketAddr, secs: u64) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let tcp = TcpListener::bind(at)?;
+    let udp = UdpSocket::bind(at)?;
+    tcp.set_nonblocking(true)?;
+    udp.set_nonblocking(true)?;
+    println!("ready");
+    io::stdout().flush()?;
+    while std::time::Instant::now() < deadline {
+        let mut pfds = [
+            libc::pollfd {
+                fd: tcp.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: udp.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfds.
+        cvt(unsafe { libc::poll(pfds.as_mut_ptr(), 2, 200) })?;
+        if let Ok((mut c, from)) = tcp.accept() {
+            c.set_nonblocking(false)?;
+            c.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
+            let mut buf = [0u8; 4];
+            if c.read_exact(&mut buf).is_ok() && c.write_all(&buf).is_ok() {
+                println!("served tcp {}", from.ip());
+            }
+        }
+        let mut buf = [0u8; 64];
+        if let Ok((n, from)) = udp.recv_from(&mut buf) {
+            if udp.send_to(&buf[..n], from).is_ok() {
+                println!("served udp {}", from.ip());
+            }
+        }
+        io::stdout().flush()?;
     }
     Ok(())
 }

@@ -123,6 +123,14 @@ pub enum Layer {
     Devices,
     /// USB authorization (`authorized_default`, per-device `authorized`).
     UsbAuthorization,
+    /// The copy register of removable media (fanotify; `crate::register`).
+    CopyRegister,
+    /// BPF LSM programs refusing execution from removable media (`crate::noexec`).
+    ExecLsm,
+    /// fanotify exec permission on removable media (`crate::noexec`).
+    ExecFanotify,
+    /// noexec remount of removable media (`crate::noexec`).
+    ExecNoexec,
 }
 
 impl Layer {
@@ -134,6 +142,10 @@ impl Layer {
             Layer::Lsm => "bpf-lsm",
             Layer::Devices => "cgroup-device",
             Layer::UsbAuthorization => "usb-authorization",
+            Layer::CopyRegister => "copy-register",
+            Layer::ExecLsm => "exec-bpf-lsm",
+            Layer::ExecFanotify => "exec-fanotify",
+            Layer::ExecNoexec => "exec-noexec",
         }
     }
 }
@@ -409,6 +421,12 @@ impl Enforcer {
     /// Every layer tried so far and its state.
     pub fn layers(&self) -> &[(Layer, LayerState)] {
         &self.layers
+    }
+
+    /// The loaded object, for an area that takes its own maps and programs from it
+    /// (`crate::noexec`, `crate::register`).
+    pub(crate) fn object_mut(&mut self) -> &mut Ebpf {
+        &mut self.ebpf
     }
 
     /// The per-kind counters.

@@ -8,6 +8,9 @@ pub const POLICY_FILE: &str = "/etc/airgapd/policy.toml";
 pub const TRUSTED_KEYS_DIR: &str = "/etc/airgapd/trusted-keys";
 /// Anti-rollback state: the highest policy serial ever applied on this machine.
 pub const POLICY_SERIAL_FILE: &str = "/var/lib/airgapd/policy-serial";
+/// The copy register of removable media: hash-chained JSON lines, append-only (`airgapd service
+/// --register`, `airgapctl register --file`).
+pub const COPY_REGISTER: &str = "/var/lib/airgapd/register.jsonl";
 /// OpenSSH's ssh-keygen, which signs and verifies policy updates.
 pub const SSH_KEYGEN: &str = "/usr/bin/ssh-keygen";
 /// Where bpffs is (or gets) mounted.

@@ -147,5 +147,60 @@ struct airgap_lan_key {
 #define AIRGAP_EVENTS_BYTES (256 * 1024)
 #define AIRGAP_DEV_RULES_ENTRIES 4096
 
+/*
+ * Removable media: no execution from them (exec.bpf.c), and who wrote or read a file on them
+ * (register.bpf.c). Devices are kernel dev_t values as super_block.s_dev holds them:
+ * major << 20 | minor (AIRGAP_KDEV below).
+ *
+ *   airgap_exec_dev   every removable medium the daemon has judged, approved or not, except
+ *                     media whose [[media]] entry sets allow_exec; value 1. The LSM programs
+ *                     refuse execution and executable mappings of files on these devices.
+ *   airgap_exec_evt   one struct airgap_exec_event per refusal (ring buffer);
+ *   airgap_exec_cnt   per-CPU struct airgap_counter: refusals, and those whose event was lost.
+ *   airgap_exits      the identity of each process of the scope when it ended, by tgid (LRU):
+ *                     fanotify names the pid of a copy, which has often exited (and been
+ *                     reaped) by the time the daemon reads the event.
+ */
+#define AIRGAP_KDEV(major, minor) (((major) << 20) | (minor))
+#define AIRGAP_EXEC_DEV_ENTRIES 1024
+#define AIRGAP_EXEC_EVENTS_BYTES (64 * 1024)
+#define AIRGAP_EXITS_ENTRIES 4096
+
+/* Which LSM hook refused. */
+enum airgap_exec_hook {
+	AIRGAP_EXEC_HOOK_BPRM = 1,     /* execve of a program, a script, or a script's interpreter */
+	AIRGAP_EXEC_HOOK_MMAP = 2,     /* mmap(PROT_EXEC) of a file: shared libraries, ld.so */
+	AIRGAP_EXEC_HOOK_MPROTECT = 3, /* mprotect(PROT_EXEC) of a file mapping */
+};
+
+/* One refused execution or executable mapping. */
+struct airgap_exec_event {
+	__u64 boot_ns;   /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;
+	__u64 ino;       /* the file's inode number */
+	__u32 pid;       /* thread id */
+	__u32 tgid;      /* process id */
+	__u32 uid;
+	__u32 gid;
+	__u32 dev;       /* the file's super_block.s_dev */
+	__u32 hook;      /* enum airgap_exec_hook */
+	char comm[16];
+	char name[64];   /* execve: the path as the process gave it; mappings: the file's name */
+};
+#define AIRGAP_EXEC_EVENT_SIZE 128
+
+/* Value of airgap_exits. */
+struct airgap_task_exit {
+	__u64 boot_ns; /* when it ended */
+	__u32 uid;
+	__u32 gid;
+	char comm[16];
+};
+#define AIRGAP_TASK_EXIT_SIZE 32
+
+#define AIRGAP_MAP_EXEC_DEV "airgap_exec_dev"
+#define AIRGAP_MAP_EXEC_EVENTS "airgap_exec_evt"
+#define AIRGAP_MAP_EXEC_COUNT "airgap_exec_cnt"
+#define AIRGAP_MAP_EXITS "airgap_exits"
 
 #endif /* AIRGAPD_ABI_H */

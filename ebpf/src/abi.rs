@@ -12,6 +12,8 @@ unsafe impl aya::Pod for airgap_config {}
 unsafe impl aya::Pod for airgap_counter {}
 unsafe impl aya::Pod for airgap_event {}
 unsafe impl aya::Pod for airgap_dev_key {}
+unsafe impl aya::Pod for airgap_exec_event {}
+unsafe impl aya::Pod for airgap_task_exit {}
 unsafe impl aya::Pod for airgap_lan_key {}
 
 const _: () = {
@@ -20,6 +22,8 @@ const _: () = {
     assert!(size_of::<airgap_counter>() == AIRGAP_COUNTER_SIZE as usize);
     assert!(size_of::<airgap_event>() == AIRGAP_EVENT_SIZE as usize);
     assert!(size_of::<airgap_dev_key>() == AIRGAP_DEV_KEY_SIZE as usize);
+    assert!(size_of::<airgap_exec_event>() == AIRGAP_EXEC_EVENT_SIZE as usize);
+    assert!(size_of::<airgap_task_exit>() == AIRGAP_TASK_EXIT_SIZE as usize);
     assert!(core::mem::offset_of!(airgap_event, addr) == 56);
     assert!(core::mem::offset_of!(airgap_event, comm) == 72);
     assert!(size_of::<airgap_lan_key>() == AIRGAP_LAN_KEY_SIZE as usize);
@@ -52,3 +56,11 @@ pub const MAP_DEV_RULES: &str = c_name(AIRGAP_MAP_DEV_RULES);
 pub const MAP_LAN_LOCAL: &str = c_name(AIRGAP_MAP_LAN_LOCAL);
 /// See [`MAP_CONFIG`].
 pub const MAP_LAN_PEERS: &str = c_name(AIRGAP_MAP_LAN_PEERS);
+/// See [`MAP_CONFIG`].
+pub const MAP_EXEC_DEV: &str = c_name(AIRGAP_MAP_EXEC_DEV);
+/// See [`MAP_CONFIG`].
+pub const MAP_EXEC_EVENTS: &str = c_name(AIRGAP_MAP_EXEC_EVENTS);
+/// See [`MAP_CONFIG`].
+pub const MAP_EXEC_COUNT: &str = c_name(AIRGAP_MAP_EXEC_COUNT);
+/// See [`MAP_CONFIG`].
+pub const MAP_EXITS: &str = c_name(AIRGAP_MAP_EXITS);

@@ -7,5 +7,7 @@
 #include "common.h"
 #include "network.bpf.c"
 #include "devices.bpf.c"
+#include "exec.bpf.c"
+#include "register.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

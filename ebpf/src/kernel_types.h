@@ -1,16 +1,54 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The few kernel types the programs read, written by hand rather than taken from a
- * 135,000-line vmlinux.h. Each lists only the members read, under their kernel names: with
- * preserve_access_index clang records every access as a CO-RE relocation by name, and the
- * loader rewrites the offset to this kernel's layout from its BTF (/sys/kernel/btf/vmlinux).
- * A member that does not exist on a kernel makes the load fail, so a layout change can never
- * make a program read the wrong bytes.
+ * 135,000-line vmlinux.h (see ebpf/README.md). Each lists only the members read, under their
+ * kernel names: with preserve_access_index clang records every access as a CO-RE relocation
+ * by name, and the loader rewrites the offset to this kernel's layout from its BTF
+ * (/sys/kernel/btf/vmlinux). A member that does not exist on a kernel makes the load fail, so a
+ * layout change can never make a program read the wrong bytes.
+ *
+ * Checked against 6.18 (bpftool btf dump file /sys/kernel/btf/vmlinux format c).
  */
 #ifndef AIRGAPD_KERNEL_TYPES_H
 #define AIRGAPD_KERNEL_TYPES_H
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+/* exec.bpf.c: the file an exec or an executable mapping is of, and its filesystem's device. */
+struct super_block {
+	__u32 s_dev; /* dev_t: major << 20 | minor */
+};
+
+struct inode {
+	struct super_block *i_sb;
+	unsigned long i_ino;
+};
+
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
+};
+
+struct file {
+	struct inode *f_inode;
+	struct path f_path;
+};
+
+struct vm_area_struct {
+	struct file *vm_file;
+};
+
+struct linux_binprm {
+	struct file *file;  /* what this round of exec loads: the program, or a script's interpreter */
+	const char *interp; /* the name bprm->file was opened by */
+};
 
 /* devices.bpf.c: kernel threads (kdevtmpfs making /dev nodes, kworkers reading partition
  * tables) are the kernel's own work, not a task's choice. */

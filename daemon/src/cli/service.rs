@@ -27,6 +27,9 @@ pub struct ServiceArgs {
     /// Where to serve org.airgapd.Guard1: `system`, `none`, or a D-Bus address.
     #[arg(long, value_name = "BUS", default_value = "system")]
     pub bus: String,
+    /// The copy register file of removable media.
+    #[arg(long, value_name = "FILE", default_value = paths::COPY_REGISTER)]
+    pub register: PathBuf,
 }
 
 /// Run the daemon until SIGTERM.
@@ -44,6 +47,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
             "system" => Some(Bus::System),
             address => Some(Bus::Address(address.to_string())),
         },
+        register: args.register,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -15,6 +15,7 @@ pub mod devices;
 pub mod doctor;
 pub mod output;
 pub mod policy;
+pub mod register;
 pub mod sign;
 pub mod status;
 pub mod violations;
@@ -55,6 +56,8 @@ pub enum Command {
     Policy(policy::PolicyCommand),
     /// What this kernel and boot configuration support, and what to change for full coverage.
     Doctor(doctor::DoctorArgs),
+    /// The copy register of removable media (read from its file), and `verify` of its chain.
+    Register(register::RegisterArgs),
 }
 
 /// What every subcommand gets.
@@ -85,6 +88,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Violations(args) => violations::run(&ctx, args).await,
         Command::Policy(command) => policy::run(&ctx, command).await,
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Register(args) => register::run(&ctx, args),
     }
 }
 

@@ -253,7 +253,7 @@ pub(crate) fn resolve(
 }
 
 /// Undo the octal escapes (`\040` for space, ...) the kernel writes in mountinfo and swaps.
-fn unescape(field: &str) -> String {
+pub(crate) fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -30,6 +30,9 @@
 //! | `AIRGAP_LOST` | how many events lost their details in a ring buffer overflow |
 //! | `AIRGAP_LAYER`, `AIRGAP_STATE` | an enforcement layer and its state: [`state`] |
 //! | `AIRGAP_DOCUMENT`, `AIRGAP_SECRECY`, `AIRGAP_COPIES`, `AIRGAP_APPROVED_BY` | copy register columns (form 12, Circular 24/2020/TT-BCA) |
+//! | `AIRGAP_DIRECTION` | copy register: `to-medium` or `from-medium` |
+//! | `AIRGAP_SHA256`, `AIRGAP_SIZE` | SHA-256 and size of a file's content (copied, or refused execution) |
+//! | `AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN` | a copy's line in the register file and its chain hash |
 //!
 //! The catalog (`packaging/catalog/`) substitutes `@FIELD@` only for names made of `A`–`Z` and
 //! `_`, so `AIRGAP_POLICY_SHA256` cannot appear in catalog text.
@@ -112,6 +115,16 @@ pub const SECRECY: &str = "AIRGAP_SECRECY";
 pub const COPIES: &str = "AIRGAP_COPIES";
 /// Copy register: who approved the copy.
 pub const APPROVED_BY: &str = "AIRGAP_APPROVED_BY";
+/// Copy register: `to-medium` or `from-medium`.
+pub const DIRECTION: &str = "AIRGAP_DIRECTION";
+/// SHA-256 of a file's content (lowercase hex): a copy, or a program refused execution.
+pub const SHA256: &str = "AIRGAP_SHA256";
+/// Size of that file in bytes.
+pub const SIZE: &str = "AIRGAP_SIZE";
+/// Copy register: the record's sequence number in the register file.
+pub const REGISTER_SEQ: &str = "AIRGAP_REGISTER_SEQ";
+/// Copy register: the record's chain hash in the register file.
+pub const REGISTER_CHAIN: &str = "AIRGAP_REGISTER_CHAIN";
 
 /// Every field name above; tests use it to check the catalog's `@FIELD@` references.
 pub const ALL: &[&str] = &[
@@ -154,6 +167,11 @@ pub const ALL: &[&str] = &[
     SECRECY,
     COPIES,
     APPROVED_BY,
+    DIRECTION,
+    SHA256,
+    SIZE,
+    REGISTER_SEQ,
+    REGISTER_CHAIN,
 ];
 
 /// Fields the sink writes itself; a record may not carry them.

@@ -44,6 +44,8 @@ pub struct Options {
     pub journal_socket: Option<PathBuf>,
     /// The bus to serve `org.airgapd.Guard1` on; None: no D-Bus.
     pub bus: Option<Bus>,
+    /// The copy register file (issue 8).
+    pub register: PathBuf,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.
@@ -81,6 +83,8 @@ struct Service {
     dbus: Option<Server>,
     // --- isolated LAN (issue 9): the LAN tries kept resolved, and the isolation watcher ---
     lan: crate::isolation::LanGuard,
+    // --- copy register and exec refusal on removable media (issue 8) ---
+    media_files: crate::register::MediaFiles,
 }
 
 fn send(sink: &Sink, record: Record) {
@@ -132,6 +136,17 @@ impl Service {
                 ),
             );
         }
+        // --- copy register and exec refusal on removable media (issue 8) ---
+        let media_files = crate::register::MediaFiles::new(
+            &mut enforcer,
+            crate::register::Setup {
+                register: opts.register.clone(),
+                journal_socket: opts.journal_socket.clone(),
+                pin_dir: opts.pin_dir.clone(),
+                machine: scope.is_machine(),
+                mountinfo: crate::paths::MOUNTINFO.into(),
+            },
+        );
         let events = EventStream::new(enforcer.take_events().context("event ring buffer")?)?;
 
         let mode = if scope.is_machine() {
@@ -159,6 +174,7 @@ impl Service {
             usb_grants: Default::default(),
             dbus: None,
             lan,
+            media_files,
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -181,6 +197,12 @@ impl Service {
         }
         service.publish_layers(true);
         service.rescan_media();
+        // --- copy register and exec refusal (issue 8): the LSM layer once its device map is
+        // filled by the rescan, then the media mounts ---
+        for (layer, state) in service.media_files.attach(&mut service.enforcer) {
+            send(&service.sink, records::layer(layer, &state, false));
+        }
+        service.publish_layers(false);
         Ok(service)
     }
 
@@ -188,6 +210,7 @@ impl Service {
     fn rescan_media(&mut self) {
         self.media
             .rescan(&mut self.enforcer, &self.sink, &self.policy, &self.plan);
+        self.sync_media_files(); // issue 8
         self.publish_devices();
     }
 
@@ -219,7 +242,22 @@ impl Service {
         }
         self.media
             .on_uevent(&mut self.enforcer, &self.sink, &self.policy, &self.plan, ev);
+        self.sync_media_files(); // issue 8
         self.publish_devices();
+    }
+
+    // --- copy register and exec refusal (issue 8): media judged, handed to crate::register ---
+    fn sync_media_files(&mut self) {
+        let judged = self
+            .media
+            .seen
+            .iter()
+            .map(|(&dev, record)| crate::register::Judged {
+                dev,
+                record,
+                identity: self.media.identity(dev),
+            });
+        self.media_files.sync(judged, &self.policy);
     }
 
     /// The machine changed (a capture device appeared or left): plan again for the same policy.
@@ -313,6 +351,7 @@ impl Service {
             self.state_mode()
         ))?;
 
+        let mut mount_rx = self.media_files.mount_changes(); // issue 8
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sighup = signal(SignalKind::hangup())?;
@@ -341,6 +380,8 @@ impl Service {
                 }
                 Some(i) = if_rx.recv() => self.cover_interface(&i),
                 Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
+                // --- copy register and exec refusal (issue 8): media mounted or unmounted ---
+                Some(()) = mount_rx.recv() => self.media_files.on_mounts(),
                 // --- isolated LAN (issue 9): losses of isolation, LAN interfaces changing ---
                 found = self.lan.next() => {
                     for r in self.lan.handle(&mut self.enforcer, found) {

@@ -1,0 +1,270 @@
+//! `airgapctl register [--since DATE] [--medium NAME] [--csv] [--file FILE]`: the copy
+//! register, read from its file (no daemon needed; root or the file's group).
+//! `airgapctl register verify [--file FILE]`: check its chain; exit 0 when whole, 1 naming the
+//! first line that was removed or altered.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::client::CtlError;
+use super::output::{local_time, print_json};
+use super::Ctx;
+use crate::paths;
+use crate::register::entry::{self, Entry};
+use crate::register::file::{self, RegisterError};
+
+/// Arguments of `airgapctl register`.
+#[derive(Debug, clap::Args)]
+pub struct RegisterArgs {
+    /// Check the register instead of listing it.
+    #[command(subcommand)]
+    pub command: Option<RegisterCommand>,
+    /// Only records from this local date or time on (`2026-11-24` or `2026-11-24 14:30`).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only records of this medium (its `[[media]]` name).
+    #[arg(long, value_name = "NAME")]
+    pub medium: Option<String>,
+    /// Print CSV with the paper register's columns, to print or attach.
+    #[arg(long)]
+    pub csv: bool,
+    /// The register file.
+    #[arg(long, value_name = "FILE", default_value = paths::COPY_REGISTER, global = true)]
+    pub file: PathBuf,
+    /// (Set from the global --json.)
+    #[arg(skip)]
+    pub json: bool,
+}
+
+/// `airgapctl register ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum RegisterCommand {
+    /// Check that no line was removed or altered (exit 0 whole, 1 broken).
+    Verify,
+}
+
+/// What `register verify --json` prints.
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    /// The file checked.
+    pub file: PathBuf,
+    /// Whether the chain is whole.
+    pub valid: bool,
+    /// Records checked (all of them when valid).
+    pub records: u64,
+    /// The last record's number and chain hash: compare with the journal's last
+    /// `AIRGAP_REGISTER_SEQ`, which shows lines cut from the end.
+    pub last_seq: u64,
+    /// See `last_seq`.
+    pub last_chain: String,
+    /// The first problem, naming its line.
+    pub error: Option<String>,
+}
+
+/// Seconds since the epoch of a local `YYYY-MM-DD[ HH:MM[:SS]]`.
+pub fn parse_local(text: &str) -> Option<u64> {
+    let (date, time) = match text.trim().split_once([' ', 'T']) {
+        Some((d, t)) => (d, t),
+        None => (text.trim(), "00:00:00"),
+    };
+    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<i32>().ok());
+    let (h, mi) = (t.next()??, t.next().unwrap_or(Some(0))?);
+    let s = t.next().unwrap_or(Some(0))?;
+    if d.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
+        return None;
+    }
+    // SAFETY: `tm` is plain data mktime reads and normalises.
+    let secs = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = da;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_sec = s;
+        tm.tm_isdst = -1;
+        libc::mktime(&raw mut tm)
+    };
+    u64::try_from(secs).ok()
+}
+
+/// Whether the register file does not exist (yet).
+fn missing(e: &RegisterError) -> bool {
+    matches!(e, RegisterError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+}
+
+fn unreadable(e: &RegisterError) -> i32 {
+    eprintln!("airgapctl: {e}");
+    if missing(e) {
+        eprintln!(
+            "airgapctl: there is no register file: nothing has been recorded on this machine \
+             yet, or the register was removed (the journal's copy records tell which: \
+             journalctl MESSAGE_ID=3f8377aa4e12412aa3169a5caeb6913f)"
+        );
+    }
+    if let RegisterError::Io { source, .. } = e {
+        if source.kind() == std::io::ErrorKind::PermissionDenied {
+            eprintln!("airgapctl: the register is readable by root and by the file's group only");
+        }
+    }
+    1
+}
+
+/// Run `airgapctl register ...`.
+pub fn run(ctx: &Ctx, mut args: RegisterArgs) -> Result<i32, CtlError> {
+    args.json = ctx.json;
+    match args.command {
+        Some(RegisterCommand::Verify) => Ok(verify(&args)),
+        None => list(&args),
+    }
+}
+
+fn verify(args: &RegisterArgs) -> i32 {
+    let result = file::verify(&args.file);
+    let report = match &result {
+        Ok(v) => VerifyReport {
+            file: args.file.clone(),
+            valid: true,
+            records: v.records,
+            last_seq: v.last_seq,
+            last_chain: v.last_chain.clone(),
+            error: None,
+        },
+        Err(RegisterError::Io { .. }) if !args.json => {
+            return unreadable(result.as_ref().unwrap_err());
+        }
+        Err(e) => VerifyReport {
+            file: args.file.clone(),
+            valid: false,
+            records: 0,
+            last_seq: 0,
+            last_chain: String::new(),
+            error: Some(e.to_string()),
+        },
+    };
+    if args.json {
+        print_json(&report);
+    } else if let Some(e) = &report.error {
+        eprintln!("{e}");
+        eprintln!(
+            "airgapctl: the register is NOT intact; keep the file as it is and report it to \
+             the security officer"
+        );
+    } else {
+        println!(
+            "{}: intact, {} records; last #{} chain {}",
+            report.file.display(),
+            report.records,
+            report.last_seq,
+            report.last_chain
+        );
+    }
+    i32::from(!report.valid)
+}
+
+fn list(args: &RegisterArgs) -> Result<i32, CtlError> {
+    let since = match &args.since {
+        None => None,
+        Some(text) => Some(
+            parse_local(text)
+                .ok_or_else(|| {
+                    CtlError::Usage(format!(
+                        "--since {text:?}: use a local date or time, e.g. \"2026-11-24\" or \
+                         \"2026-11-24 14:30\""
+                    ))
+                })?
+                .saturating_mul(1_000_000),
+        ),
+    };
+    let entries = match file::read(&args.file) {
+        Ok(e) => e,
+        Err(e) if missing(&e) && !args.json => {
+            println!(
+                "No copies recorded: there is no register file at {} yet.",
+                args.file.display()
+            );
+            return Ok(0);
+        }
+        Err(e) if missing(&e) => Vec::new(),
+        Err(e) => return Ok(unreadable(&e)),
+    };
+    let shown: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.matches(since, args.medium.as_deref()))
+        .collect();
+    if args.json {
+        print_json(&shown);
+    } else if args.csv {
+        println!("{}", entry::CSV_HEADER.join(","));
+        for e in &shown {
+            println!("{}", entry::csv_row(e, &local_time(e.time_us)));
+        }
+    } else if shown.is_empty() {
+        println!(
+            "No copies recorded{}.",
+            if entries.is_empty() {
+                ""
+            } else {
+                " that match"
+            }
+        );
+    } else {
+        for e in &shown {
+            println!("{}", line(e));
+        }
+    }
+    Ok(0)
+}
+
+/// `#12  2026-11-24 23:29:01 +0700  to medium "Stick 3"  /docs/a.odt  12345 B  sha256 ab12…  clerk (uid 1000), cp`
+fn line(e: &Entry) -> String {
+    let when = local_time(e.time_us);
+    match e.event.as_str() {
+        entry::event::LOST | entry::event::NOTE => {
+            format!(
+                "#{:<5} {when}  {}: {}",
+                e.seq,
+                e.event.to_uppercase(),
+                e.note
+            )
+        }
+        ev => {
+            let dir = if e.direction == entry::direction::TO_MEDIUM {
+                "to"
+            } else {
+                "from"
+            };
+            let sha = if e.sha256.is_empty() {
+                format!("NOT HASHED: {}", e.note)
+            } else {
+                format!("sha256 {}", e.sha256)
+            };
+            format!(
+                "#{:<5} {when}  {ev:7} {dir} \"{}\"  {}  {} B  {sha}  {}",
+                e.seq,
+                e.medium,
+                e.document,
+                e.size.unwrap_or(0),
+                e.who()
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_local_and_checked() {
+        let day = parse_local("2026-11-24").unwrap();
+        let later = parse_local("2026-11-24 14:30").unwrap();
+        assert_eq!(later - day, 14 * 3600 + 30 * 60);
+        assert_eq!(parse_local("2026-11-24T14:30:05").unwrap() - later, 5);
+        assert!(parse_local("2026-13-01").is_none());
+        assert!(parse_local("yesterday").is_none());
+    }
+}

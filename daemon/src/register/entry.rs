@@ -1,0 +1,244 @@
+//! One line of the copy register, and how the officer's printable form (CSV) lays it out.
+//!
+//! The columns follow the paper copy register (form 12, Circular 24/2020/TT-BCA): date,
+//! document, secrecy level, copies, who approved, who copied, where it went; plus what only a
+//! machine can add: direction, size and SHA-256 of the content. The daemon cannot know a
+//! document's secrecy level nor who approved the copy: those columns are left empty for the
+//! officer, never guessed.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened to a file.
+pub mod event {
+    /// A new file was written to the medium.
+    pub const CREATED: &str = "created";
+    /// An existing file on the medium was overwritten or appended to.
+    pub const WRITTEN: &str = "written";
+    /// A file was renamed onto a name on the medium (editors, rsync: write, then rename).
+    pub const MOVED: &str = "moved";
+    /// A file on the medium was read onto the machine.
+    pub const READ: &str = "read";
+    /// Events were lost before they could be recorded (see `lost`).
+    pub const LOST: &str = "lost";
+    /// A note from the daemon about the register itself (e.g. a torn line found after a crash).
+    pub const NOTE: &str = "note";
+}
+
+/// Where a copy went.
+pub mod direction {
+    /// From the machine onto the medium.
+    pub const TO_MEDIUM: &str = "to-medium";
+    /// From the medium onto the machine.
+    pub const FROM_MEDIUM: &str = "from-medium";
+}
+
+/// One record. Field order is the order in the file; the chain hash is appended by
+/// [`super::file`], not kept here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// 1, 2, 3, ... without gaps: a missing number is a removed line.
+    pub seq: u64,
+    /// When the daemon learned of it, RFC 3339 UTC (`2026-11-24T16:29:01.123456Z`).
+    pub time: String,
+    /// The same, in microseconds since the Unix epoch.
+    pub time_us: u64,
+    /// One of [`event`].
+    pub event: String,
+    /// One of [`direction`]; empty for `lost` and `note`.
+    pub direction: String,
+    /// The path on the medium (from the medium's root), the "document" of the paper register.
+    pub document: String,
+    /// Secrecy level: left for the officer.
+    pub secrecy: String,
+    /// Number of copies: 1 per record.
+    pub copies: u32,
+    /// Who approved the copy: left for the officer.
+    pub approved_by: String,
+    /// Size in bytes of the content hashed.
+    pub size: Option<u64>,
+    /// SHA-256 of the content as the daemon read it after the file was closed; empty when it
+    /// could not be read (see `note`).
+    pub sha256: String,
+    /// The process that wrote or read it.
+    pub pid: u32,
+    /// Its command name.
+    pub comm: String,
+    /// Its executable, when it was still running.
+    pub exe: String,
+    /// Its user id; None when the process could not be identified.
+    pub uid: Option<u32>,
+    /// The user's name.
+    pub user: String,
+    /// The medium's `[[media]]` entry.
+    pub medium: String,
+    /// The medium's device, `major:minor`.
+    pub device: String,
+    /// Its USB serial number, when known.
+    pub serial: String,
+    /// Its filesystem UUID.
+    pub fs_uuid: String,
+    /// Its filesystem label.
+    pub fs_label: String,
+    /// `success`, or `failure` when the content could not be hashed.
+    pub result: String,
+    /// Why it failed, or what else the officer should know.
+    pub note: String,
+    /// For `lost`: how many events were not recorded.
+    pub lost: u64,
+}
+
+impl Entry {
+    /// Whether the record passes `filter`.
+    pub fn matches(&self, since_us: Option<u64>, medium: Option<&str>) -> bool {
+        since_us.is_none_or(|t| self.time_us >= t) && medium.is_none_or(|m| self.medium == m)
+    }
+
+    /// "root (uid 0), cp"
+    pub fn who(&self) -> String {
+        let user = match (self.user.is_empty(), self.uid) {
+            (false, Some(uid)) => format!("{} (uid {uid})", self.user),
+            (true, Some(uid)) => format!("uid {uid}"),
+            _ => "unknown user".to_string(),
+        };
+        if self.comm.is_empty() {
+            user
+        } else {
+            format!("{user}, {}", self.comm)
+        }
+    }
+}
+
+/// RFC 3339 UTC with microseconds, from microseconds since the epoch.
+pub fn rfc3339(us: u64) -> String {
+    let secs = us / 1_000_000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil, inverted).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        us % 1_000_000
+    )
+}
+
+/// The CSV header: the paper register's columns first.
+pub const CSV_HEADER: &[&str] = &[
+    "No.",
+    "Date",
+    "Document",
+    "Secrecy level",
+    "Copies",
+    "Approved by",
+    "Copied by",
+    "Medium",
+    "Direction",
+    "Size (bytes)",
+    "SHA-256",
+    "Result",
+    "Notes",
+];
+
+/// One CSV row (RFC 4180); `date` is the time as the officer reads it (local).
+pub fn csv_row(e: &Entry, date: &str) -> String {
+    let medium = match (e.medium.is_empty(), e.serial.is_empty()) {
+        (false, false) => format!("{} (serial {})", e.medium, e.serial),
+        (false, true) => e.medium.clone(),
+        _ => e.device.clone(),
+    };
+    let direction = match e.direction.as_str() {
+        direction::TO_MEDIUM => "to medium",
+        direction::FROM_MEDIUM => "from medium",
+        _ => "",
+    };
+    let mut notes = e.note.clone();
+    if e.event == event::LOST {
+        notes = format!("{} events not recorded. {notes}", e.lost);
+    } else if e.event == event::MOVED {
+        notes = format!("renamed onto the medium. {notes}");
+    }
+    let fields = [
+        e.seq.to_string(),
+        date.to_string(),
+        e.document.clone(),
+        e.secrecy.clone(),
+        if e.event == event::LOST || e.event == event::NOTE {
+            String::new()
+        } else {
+            e.copies.to_string()
+        },
+        e.approved_by.clone(),
+        e.who(),
+        medium,
+        direction.to_string(),
+        e.size.map(|s| s.to_string()).unwrap_or_default(),
+        e.sha256.clone(),
+        e.result.clone(),
+        notes.trim().to_string(),
+    ];
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Quote a CSV field when it needs it.
+pub fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        // 2026-11-24 16:29:01.5 UTC
+        assert_eq!(
+            rfc3339(1_795_537_741_500_000),
+            "2026-11-24T16:29:01.500000Z"
+        );
+        assert_eq!(rfc3339(951_782_400_000_000), "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_leaves_the_officers_columns_empty() {
+        let e = Entry {
+            seq: 3,
+            event: event::CREATED.into(),
+            direction: direction::TO_MEDIUM.into(),
+            document: "/Báo cáo, \"mật\".odt".into(),
+            copies: 1,
+            uid: Some(1000),
+            user: "clerk".into(),
+            comm: "cp".into(),
+            medium: "Stick 3".into(),
+            serial: "S3".into(),
+            size: Some(12),
+            sha256: "ab".into(),
+            result: "success".into(),
+            ..Entry::default()
+        };
+        let row = csv_row(&e, "2026-11-24 23:29:01 +0700");
+        assert_eq!(
+            row,
+            "3,2026-11-24 23:29:01 +0700,\"/Báo cáo, \"\"mật\"\".odt\",,1,,\"clerk (uid 1000), cp\",\
+             Stick 3 (serial S3),to medium,12,ab,success,"
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Following media mounts: when a judged medium is mounted (or remounted, or unmounted), bring
+//! the fanotify marks on its filesystem and the noexec attribute of its mounts in line with the
+//! policy, and say once per mount what now holds on it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::bpf::Layer;
+use crate::noexec::remount;
+
+use super::mounts::{self, MountEntry};
+use super::{records, watch, MediaFiles, Medium, Watched};
+
+impl MediaFiles {
+    /// Bring marks and mount attributes in line with the media and their mounts now.
+    pub(super) fn reconcile(&mut self) {
+        let all = mounts::read(&self.setup.mountinfo).unwrap_or_default();
+        let snapshot: Vec<(Medium, Vec<MountEntry>)> = {
+            let mut table = self.table.write().expect("media table lock");
+            for (dev, t) in table.iter_mut() {
+                t.mounts = all.iter().filter(|m| m.is_of(*dev)).cloned().collect();
+            }
+            table
+                .values()
+                .map(|t| (t.medium.clone(), t.mounts.clone()))
+                .collect()
+        };
+        let present: BTreeSet<_> = snapshot
+            .iter()
+            .filter(|(_, m)| !m.is_empty())
+            .map(|(medium, _)| medium.dev)
+            .collect();
+        self.watched.retain(|dev, _| present.contains(dev));
+        for (medium, mounts) in snapshot.iter().filter(|(_, m)| !m.is_empty()) {
+            self.follow(medium, mounts);
+        }
+        if !self.lsm_active && matches!(self.host_ns, Some(Ok(()))) {
+            self.host_noexec(&snapshot);
+        }
+    }
+
+    fn report(&mut self, dev: (u32, u32), key: &'static str, record: crate::journal::Record) {
+        let w = self.watched.entry(dev).or_default();
+        if w.reported.insert(key) {
+            let _ = self.sink.send(&record);
+        }
+    }
+
+    /// One mounted medium: marks on its filesystem, noexec on its mounts, a record per new
+    /// mount once everything holds.
+    fn follow(&mut self, medium: &Medium, mounts: &[MountEntry]) {
+        let dev = medium.dev;
+        let point = mounts[0].point.clone();
+        let refuse = !medium.allow_exec;
+        let mut w = self.watched.remove(&dev).unwrap_or_default();
+        if medium.approved && !w.register {
+            if let Some(watcher) = self.watcher.as_mut() {
+                match watcher.watch(dev, &point) {
+                    Ok(mode) => {
+                        w.register = true;
+                        if mode == watch::Mode::OpenFiles {
+                            tracing::info!(point = %point.display(),
+                                "this filesystem's handles cannot be decoded: the register \
+                                 follows closes only (no renames)");
+                        }
+                    }
+                    Err(e) if w.reported.insert("register") => {
+                        let what = format!(
+                            "copies to and from {} cannot be recorded: fanotify: {e}",
+                            point.display()
+                        );
+                        let _ = self
+                            .sink
+                            .send(&records::failed(medium, Layer::CopyRegister, what));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        if let Some(perm) = &self.perm {
+            if refuse && !w.exec_marked {
+                match perm.mark(&point) {
+                    Ok(()) => w.exec_marked = true,
+                    Err(e) if w.reported.insert("exec") => {
+                        let what = format!(
+                            "programs on {} are not refused by fanotify: {e}",
+                            point.display()
+                        );
+                        let _ = self
+                            .sink
+                            .send(&records::failed(medium, Layer::ExecFanotify, what));
+                    }
+                    Err(_) => {}
+                }
+            } else if !refuse && w.exec_marked && perm.unmark(&point).is_ok() {
+                w.exec_marked = false;
+            }
+        }
+        for m in mounts {
+            let new = !w.mounts.contains(&m.id);
+            if refuse && !self.lsm_active && !m.noexec() {
+                match remount::set_noexec(&m.point) {
+                    Ok(()) => {
+                        w.noexec_by_us.insert(m.id);
+                        if !new {
+                            let what = format!(
+                                "noexec was taken off the mount at {}; the daemon set it again",
+                                m.point.display()
+                            );
+                            let r = records::failed(medium, Layer::ExecNoexec, what);
+                            let _ = self.sink.send(&r);
+                        }
+                    }
+                    Err(e) => {
+                        let what = format!(
+                            "the mount at {} could not be made noexec: {e}",
+                            m.point.display()
+                        );
+                        let _ = self
+                            .sink
+                            .send(&records::failed(medium, Layer::ExecNoexec, what));
+                    }
+                }
+            }
+            if !refuse && w.noexec_by_us.remove(&m.id) {
+                if let Err(e) = remount::clear_noexec(&m.point) {
+                    tracing::warn!(error = %e, point = %m.point.display(), "clearing noexec");
+                }
+            }
+            if new {
+                let r = self.mounted_record(medium, &m.point, &w);
+                let _ = self.sink.send(&r);
+            }
+        }
+        w.mounts = mounts.iter().map(|m| m.id).collect();
+        self.watched.insert(dev, w);
+    }
+
+    fn mounted_record(&self, medium: &Medium, point: &Path, w: &Watched) -> crate::journal::Record {
+        let mut what = Vec::new();
+        if w.register {
+            what.push("copies to and from it are recorded in the copy register".to_string());
+        }
+        if medium.allow_exec {
+            what.push("programs on it may run (allow_exec)".to_string());
+        } else {
+            let mut by = Vec::new();
+            if self.lsm_active {
+                by.push(Layer::ExecLsm.name());
+            }
+            if w.exec_marked {
+                by.push(Layer::ExecFanotify.name());
+            }
+            if !w.noexec_by_us.is_empty() || (!self.lsm_active && by.is_empty()) {
+                by.push(Layer::ExecNoexec.name());
+            }
+            what.push(format!("programs on it are refused ({})", by.join(", ")));
+        }
+        let layer = if w.register {
+            Layer::CopyRegister
+        } else {
+            Layer::ExecFanotify
+        };
+        records::mounted(medium, point, layer, &what.join("; "))
+    }
+
+    /// Media mounted in PID 1's namespace (the daemon runs in one of its own): noexec there.
+    fn host_noexec(&mut self, snapshot: &[(Medium, Vec<MountEntry>)]) {
+        let Ok(host) = mounts::read(Path::new("/proc/1/mountinfo")) else {
+            return;
+        };
+        for (medium, _) in snapshot.iter().filter(|(m, _)| !m.allow_exec) {
+            for m in host.iter().filter(|m| m.is_of(medium.dev) && !m.noexec()) {
+                let done = self
+                    .watched
+                    .get(&medium.dev)
+                    .is_some_and(|w| w.host_noexec.contains(&m.id));
+                if done {
+                    continue;
+                }
+                let point = m.point.clone();
+                match remount::in_host_namespace(move || remount::set_noexec(&point)) {
+                    Ok(()) => {
+                        self.watched
+                            .entry(medium.dev)
+                            .or_default()
+                            .host_noexec
+                            .insert(m.id);
+                    }
+                    Err(e) => {
+                        let what = format!(
+                            "the host's mount at {} could not be made noexec: {e}",
+                            m.point.display()
+                        );
+                        self.report(
+                            medium.dev,
+                            "host-noexec",
+                            records::failed(medium, Layer::ExecNoexec, what),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! The register's fanotify groups and their readers: each event on a watched medium becomes a
+//! job for the worker, with the process that caused it identified at once.
+//!
+//! The main group reports file identifiers with the directory and name
+//! (`FAN_REPORT_DFID_NAME_TARGET`), so renames onto the medium are seen and the path is the
+//! entry's: `FAN_CREATE` (remembered, so the close that follows says "created"),
+//! `FAN_CLOSE_WRITE` (created, overwritten, appended), `FAN_MOVED_TO`, and
+//! `FAN_CLOSE_NOWRITE` (read onto the machine). A filesystem whose file handles the kernel
+//! cannot decode (exFAT) cannot be watched that way; it gets a group without identifiers,
+//! which sees closes only, each with the file open.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::entry::event;
+use super::fanotify::{self, Group, Handle};
+use super::jobs::{now_us, Copy, Job, Queue, Target};
+use super::who::{self, Exits};
+
+/// Events of the identifier group.
+const MASK_FID: u64 =
+    libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE | libc::FAN_MOVED_TO | libc::FAN_CREATE;
+/// Events of the fallback group.
+const MASK_FD: u64 = libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE;
+/// Files created and not yet closed, remembered at most.
+const CREATED_ENTRIES: usize = 4096;
+/// Size of one read of events.
+const READ_BUF: usize = 64 * 1024;
+/// After a read that did not fill the buffer, wait this long before the next: events of a
+/// burst (`cp -r`) are then read in batches, with one wake-up of this thread per batch rather
+/// than per file. The kernel queues 16384 events meanwhile.
+const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+/// How long a process's identity is reused for its next events (`cp -r` of a thousand files
+/// is one process: /proc is read once, not a thousand times).
+const WHO_TTL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Identities of recent actors.
+#[derive(Default)]
+struct Recent(HashMap<i32, (super::who::Who, std::time::Instant)>);
+
+impl Recent {
+    fn get(&mut self, pid: i32, exits: Option<&Exits>) -> super::who::Who {
+        let now = std::time::Instant::now();
+        if let Some((who, at)) = self.0.get(&pid) {
+            if now.duration_since(*at) < WHO_TTL {
+                return who.clone();
+            }
+        }
+        if self.0.len() > 1024 {
+            self.0
+                .retain(|_, (_, at)| now.duration_since(*at) < WHO_TTL);
+        }
+        let who = who::identify(pid as u32, exits);
+        // Only a full identity is reused: one read after the process ended may still learn it.
+        if who.uid.is_some() {
+            self.0.insert(pid, (who.clone(), now));
+        }
+        who
+    }
+}
+
+/// How a medium is watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// By file identifiers: creates, writes, renames and reads, with directory and name.
+    Identifiers,
+    /// By open files (handles not decodable on this filesystem): writes and reads.
+    OpenFiles,
+}
+
+/// The register's groups.
+pub struct Watcher {
+    fid: Arc<Group>,
+    fd: Option<Arc<Group>>,
+    /// Filesystem ids of the watched media, to tell which medium an identifier event is on.
+    fsids: Arc<std::sync::RwLock<HashMap<u64, (u32, u32)>>>,
+    queue: Queue,
+    exits: Option<Arc<Exits>>,
+}
+
+/// The `f_fsid` of the filesystem at `path`, as fanotify reports it (8 bytes, native order).
+pub fn fsid(path: &Path) -> io::Result<u64> {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `c` is a valid path and `st` valid for writes of a struct statfs.
+    if unsafe { libc::statfs(c.as_ptr(), st.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: statfs succeeded. f_fsid is two ints, read as the 8 bytes fanotify reports.
+    let st = unsafe { st.assume_init() };
+    let mut bytes = [0u8; 8];
+    // SAFETY: fsid_t is exactly 8 bytes of plain data.
+    unsafe {
+        std::ptr::copy_nonoverlapping((&raw const st.f_fsid).cast::<u8>(), bytes.as_mut_ptr(), 8);
+    }
+    Ok(u64::from_ne_bytes(bytes))
+}
+
+impl Watcher {
+    /// Create the identifier group and its reader.
+    pub fn new(queue: Queue, exits: Option<Exits>) -> io::Result<Watcher> {
+        let fid = Arc::new(Group::init(
+            libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME_TARGET,
+            (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
+        )?);
+        let w = Watcher {
+            fid: fid.clone(),
+            fd: None,
+            fsids: Default::default(),
+            queue,
+            exits: exits.map(Arc::new),
+        };
+        let (fsids, queue, exits) = (w.fsids.clone(), w.queue.clone(), w.exits.clone());
+        std::thread::Builder::new()
+            .name("airgapd-copies".into())
+            .spawn(move || read_identifiers(&fid, &fsids, &queue, exits.as_deref()))?;
+        Ok(w)
+    }
+
+    /// Watch the filesystem mounted at `point` (the block device `dev`).
+    pub fn watch(&mut self, dev: (u32, u32), point: &Path) -> io::Result<Mode> {
+        let id = fsid(point)?;
+        self.fsids.write().expect("fsid lock").insert(id, dev);
+        match self.fid.mark_filesystem(MASK_FID, point) {
+            Ok(()) => return Ok(Mode::Identifiers),
+            // No decodable handles (EOPNOTSUPP), no fsid (ENODEV), or an fsid shared with
+            // another filesystem (EXDEV): watch with open files instead.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EOPNOTSUPP | libc::ENODEV | libc::EXDEV)
+                ) => {}
+            Err(e) => return Err(e),
+        }
+        self.fd_group()?.mark_filesystem(MASK_FD, point)?;
+        Ok(Mode::OpenFiles)
+    }
+
+    fn fd_group(&mut self) -> io::Result<&Group> {
+        if self.fd.is_none() {
+            let group = Arc::new(Group::init(
+                libc::FAN_CLASS_NOTIF,
+                (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
+            )?);
+            let (g, queue, exits) = (group.clone(), self.queue.clone(), self.exits.clone());
+            std::thread::Builder::new()
+                .name("airgapd-copies-fd".into())
+                .spawn(move || read_open_files(&g, &queue, exits.as_deref()))?;
+            self.fd = Some(group);
+        }
+        Ok(self.fd.as_deref().expect("just set"))
+    }
+}
+
+/// Files created and not closed yet, oldest forgotten first.
+#[derive(Default)]
+struct Created {
+    set: HashSet<Handle>,
+    order: VecDeque<Handle>,
+}
+
+impl Created {
+    fn insert(&mut self, h: Handle) {
+        if self.set.insert(h.clone()) {
+            self.order.push_back(h);
+            if self.order.len() > CREATED_ENTRIES {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn take(&mut self, h: &Handle) -> bool {
+        self.set.remove(h)
+    }
+}
+
+fn read_identifiers(
+    group: &Group,
+    fsids: &std::sync::RwLock<HashMap<u64, (u32, u32)>>,
+    queue: &Queue,
+    exits: Option<&Exits>,
+) {
+    let me = std::process::id() as i32;
+    let mut buf = vec![0u8; READ_BUF];
+    let mut created = Created::default();
+    let mut recent = Recent::default();
+    loop {
+        let n = match group.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "reading copy events");
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                continue;
+            }
+        };
+        if n < READ_BUF / 2 {
+            std::thread::sleep(BATCH_PAUSE);
+        }
+        for ev in fanotify::parse(&buf[..n]) {
+            if ev.mask & libc::FAN_Q_OVERFLOW != 0 {
+                let _ = queue.offer(Job::Overflow);
+                continue;
+            }
+            // The worker's own reads of what it hashes.
+            if ev.pid == me {
+                continue;
+            }
+            let Some(dir) = ev.infos.iter().find_map(|i| match i {
+                fanotify::Info::DirName(h, _) | fanotify::Info::Dir(h) => Some(h),
+                fanotify::Info::Fid(_) => None,
+            }) else {
+                continue;
+            };
+            let Some(&dev) = fsids.read().expect("fsid lock").get(&dir.fsid) else {
+                continue;
+            };
+            let file = ev.fid().cloned();
+            if ev.mask & libc::FAN_CREATE != 0 {
+                if let Some(f) = &file {
+                    created.insert(f.clone());
+                }
+            }
+            let mut kinds = Vec::new();
+            if ev.mask & libc::FAN_CLOSE_WRITE != 0 {
+                let new = file.as_ref().is_some_and(|f| created.take(f));
+                kinds.push(if new { event::CREATED } else { event::WRITTEN });
+            }
+            if ev.mask & libc::FAN_MOVED_TO != 0 {
+                kinds.push(event::MOVED);
+            }
+            if ev.mask & libc::FAN_CLOSE_NOWRITE != 0 {
+                kinds.push(event::READ);
+            }
+            if kinds.is_empty() {
+                continue;
+            }
+            let who = recent.get(ev.pid, exits);
+            let at_us = now_us();
+            for kind in kinds {
+                queue.copy(Copy {
+                    dev,
+                    event: kind,
+                    target: Target::Handles {
+                        file: file.clone(),
+                        dir: ev.dir_name().map(|(h, n)| (h.clone(), n.to_vec())),
+                    },
+                    who: who.clone(),
+                    at_us,
+                });
+            }
+        }
+    }
+}
+
+fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>) {
+    let me = std::process::id() as i32;
+    let mut buf = vec![0u8; READ_BUF];
+    let mut recent = Recent::default();
+    loop {
+        let n = match group.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "reading copy events");
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                continue;
+            }
+        };
+        for ev in fanotify::parse(&buf[..n]) {
+            if ev.mask & libc::FAN_Q_OVERFLOW != 0 {
+                let _ = queue.offer(Job::Overflow);
+                continue;
+            }
+            let Some(fd) = ev.fd else { continue };
+            if ev.pid == me {
+                continue;
+            }
+            let Ok(meta) = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd())) else {
+                continue;
+            };
+            let dev = (libc::major(meta.dev()), libc::minor(meta.dev()));
+            let kind = if ev.mask & libc::FAN_CLOSE_WRITE != 0 {
+                event::WRITTEN
+            } else {
+                event::READ
+            };
+            queue.copy(Copy {
+                dev,
+                event: kind,
+                target: Target::Open(fd),
+                who: recent.get(ev.pid, exits),
+                at_us: now_us(),
+            });
+        }
+    }
+}

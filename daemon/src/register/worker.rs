@@ -1,0 +1,390 @@
+//! The one thread that hashes and records. Event readers hand it jobs through a bounded queue
+//! and never wait: a copy never waits for the register (fanotify notifications are
+//! asynchronous), and the daemon's loop never waits for a hash. When the queue is full a copy
+//! is not recorded, but it is counted, and the count is recorded as soon as there is room: a
+//! register with a hole says so.
+//!
+//! For each job it opens the file (by handle, or through the descriptor the kernel gave),
+//! hashes it, appends the line to the register file (flushed to disk whenever the queue runs
+//! dry, at most every 256 lines) and sends the journal record.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::journal::Sink;
+
+use super::entry::{self, direction, event, Entry};
+use super::fanotify::fd_path;
+use super::file::RegisterFile;
+use super::hash::Cache;
+use super::jobs::{now_us, Copy, Exec, Job, Queue, Target, QUEUE_CAPACITY};
+use super::records;
+use super::Table;
+/// Idle this long, the worker flushes the register to disk and closes the media it held open.
+const TICK: Duration = Duration::from_millis(100);
+/// While busy, the register is flushed every this many lines...
+const SYNC_EVERY: usize = 256;
+/// ... or this often, whichever comes first.
+const SYNC_INTERVAL: Duration = Duration::from_millis(500);
+/// The worker's nice value.
+const WORKER_NICE: libc::c_int = 19;
+
+/// The worker thread, stopped (after it drains its queue) when this is dropped.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    stop: Arc<AtomicBool>,
+    done: Receiver<()>,
+}
+
+/// How long a stopping daemon waits for the worker to record what is queued.
+const DRAIN: Duration = Duration::from_secs(5);
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if self.done.recv_timeout(DRAIN).is_err() {
+            tracing::error!("the copy register's worker did not finish recording in time");
+        }
+    }
+}
+
+/// Start the worker: the queue to feed it, and its handle.
+pub fn start(
+    table: Table,
+    sink: Sink,
+    register: Result<(RegisterFile, Option<String>), String>,
+) -> io::Result<(Queue, WorkerHandle)> {
+    let (queue, rx, dropped) = Queue::new(QUEUE_CAPACITY);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (done_tx, done) = mpsc::channel();
+    let (register, note) = match register {
+        Ok((file, note)) => (Ok(file), note),
+        Err(why) => (Err(why), None),
+    };
+    let mut worker = Worker {
+        mounts: HashMap::new(),
+        rx,
+        table,
+        sink,
+        register,
+        cache: Cache::default(),
+        dropped,
+        dropped_seen: 0,
+        stop: stop.clone(),
+    };
+    std::thread::Builder::new()
+        .name("airgapd-register".into())
+        .spawn(move || {
+            if let Some(note) = note {
+                worker.note(note);
+            }
+            worker.run();
+            let _ = done_tx.send(());
+        })?;
+    Ok((queue, WorkerHandle { stop, done }))
+}
+
+struct Worker {
+    /// Media held open while the queue is busy (by device and mount point).
+    mounts: HashMap<((u32, u32), PathBuf), OwnedFd>,
+    rx: Receiver<Job>,
+    table: Table,
+    sink: Sink,
+    register: Result<RegisterFile, String>,
+    cache: Cache,
+    dropped: Arc<AtomicU64>,
+    dropped_seen: u64,
+    stop: Arc<AtomicBool>,
+}
+
+impl Worker {
+    fn run(&mut self) {
+        // Hashing yields to everything else: a copy never waits for the CPU because of the
+        // register, the register waits instead (the readers keep normal priority, so the
+        // kernel's queue is still drained into this one).
+        // SAFETY: plain syscalls about this thread.
+        unsafe {
+            libc::setpriority(
+                libc::PRIO_PROCESS,
+                libc::gettid() as libc::id_t,
+                WORKER_NICE,
+            );
+        }
+        let mut last_sync = Instant::now();
+        loop {
+            match self.rx.recv_timeout(TICK) {
+                Ok(job) => self.handle(job),
+                Err(RecvTimeoutError::Timeout) => {
+                    // Idle: everything to disk, and let go of the media.
+                    self.sync();
+                    self.mounts.clear();
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.account_drops();
+            let unsynced = self.register.as_ref().map_or(0, RegisterFile::unsynced);
+            if unsynced >= SYNC_EVERY || (unsynced > 0 && last_sync.elapsed() >= SYNC_INTERVAL) {
+                self.sync();
+                last_sync = Instant::now();
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                while let Ok(job) = self.rx.try_recv() {
+                    self.handle(job);
+                }
+                self.account_drops();
+                self.sync();
+                break;
+            }
+        }
+    }
+
+    fn sync(&mut self) {
+        if let Ok(r) = self.register.as_mut() {
+            if let Err(e) = r.sync() {
+                tracing::error!(error = %e, "flushing the copy register");
+            }
+        }
+    }
+
+    fn account_drops(&mut self) {
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        if dropped > self.dropped_seen {
+            let n = dropped - self.dropped_seen;
+            self.dropped_seen = dropped;
+            self.lost(
+                n,
+                format!(
+                    "{n} copies were not recorded: the register's queue ({QUEUE_CAPACITY} \
+                     files) was full"
+                ),
+            );
+        }
+    }
+
+    /// Something the officer should know about the register itself.
+    fn note(&mut self, note: String) {
+        let mut e = Entry {
+            time: entry::rfc3339(now_us()),
+            time_us: now_us(),
+            event: event::NOTE.into(),
+            result: crate::journal::field::result::FAILURE.into(),
+            note,
+            ..Entry::default()
+        };
+        self.commit(&mut e, None);
+    }
+
+    fn lost(&mut self, n: u64, note: String) {
+        let mut e = Entry {
+            time: entry::rfc3339(now_us()),
+            time_us: now_us(),
+            event: event::LOST.into(),
+            result: crate::journal::field::result::FAILURE.into(),
+            note,
+            lost: n,
+            ..Entry::default()
+        };
+        self.commit(&mut e, None);
+    }
+
+    fn handle(&mut self, job: Job) {
+        match job {
+            Job::Copy(c) => self.copy(*c),
+            Job::Exec(x) => self.exec(*x),
+            Job::ExecLost(n) => {
+                let _ = self.sink.send(&records::exec_lost(n));
+            }
+            Job::Overflow => self.lost(
+                1,
+                "the kernel's event queue for removable media overflowed: at least one copy \
+                 was not recorded"
+                    .into(),
+            ),
+        }
+    }
+
+    /// Append to the file, then send the journal record that names the line. The first line
+    /// of a new register file says it is one: were an existing register deleted, its
+    /// successor would begin with this note (and at #1, while the journal has later numbers).
+    fn commit(&mut self, e: &mut Entry, medium: Option<&super::Medium>) {
+        if let Some(path) = self
+            .register
+            .as_ref()
+            .ok()
+            .filter(|r| r.is_new())
+            .map(|r| r.path().display().to_string())
+        {
+            let mut started = Entry {
+                time: entry::rfc3339(now_us()),
+                time_us: now_us(),
+                event: event::NOTE.into(),
+                result: crate::journal::field::result::SUCCESS.into(),
+                note: format!(
+                    "register started: there was no register file at {path}; if this machine \
+                     recorded copies before, that register was removed"
+                ),
+                ..Entry::default()
+            };
+            self.append_and_record(&mut started, None);
+        }
+        self.append_and_record(e, medium);
+    }
+
+    fn append_and_record(&mut self, e: &mut Entry, medium: Option<&super::Medium>) {
+        let appended = match self.register.as_mut() {
+            Ok(r) => r.append(e).map_err(|err| err.to_string()),
+            Err(why) => Err(why.clone()),
+        };
+        let record = records::copy(e, medium, &appended);
+        let ok = appended.is_ok() && e.result == crate::journal::field::result::SUCCESS;
+        let audit = crate::journal::AuditRecord::begin(&self.sink, record);
+        let sent = if ok { audit.success() } else { audit.failure() };
+        if let Err(err) = sent {
+            tracing::error!(error = %err, "could not write a copy register record");
+        }
+    }
+
+    fn copy(&mut self, c: Copy) {
+        let medium = self.table.read().ok().and_then(|t| t.get(&c.dev).cloned());
+        let to_medium = c.event != event::READ;
+        let mut e = Entry {
+            time: entry::rfc3339(c.at_us),
+            time_us: c.at_us,
+            event: c.event.into(),
+            direction: if to_medium {
+                direction::TO_MEDIUM
+            } else {
+                direction::FROM_MEDIUM
+            }
+            .into(),
+            copies: 1,
+            pid: c.who.pid,
+            comm: c.who.comm.clone(),
+            exe: c.who.exe.clone(),
+            uid: c.who.uid,
+            user: c.who.user(),
+            device: format!("{}:{}", c.dev.0, c.dev.1),
+            ..Entry::default()
+        };
+        if let Some(m) = &medium {
+            e.medium.clone_from(&m.medium.rule);
+            e.serial = m.medium.identity.serial.clone().unwrap_or_default();
+            e.fs_uuid = m.medium.identity.fs_uuid.clone().unwrap_or_default();
+            e.fs_label = m.medium.identity.fs_label.clone().unwrap_or_default();
+        }
+        let read_only = c.event == event::READ;
+        let opened = self.open(&c.target, medium.as_ref(), &mut e);
+        match opened.and_then(|f| self.cache.hash(&f, read_only)) {
+            Ok(content) => {
+                e.size = Some(content.size);
+                e.sha256 = content.sha256;
+                e.result = crate::journal::field::result::SUCCESS.into();
+                if content.changed {
+                    e.note = "the file changed while it was hashed: the hash is of the content \
+                              read then"
+                        .into();
+                }
+            }
+            Err(why) => {
+                e.result = crate::journal::field::result::FAILURE.into();
+                e.note = format!("the content could not be read to hash it: {why}");
+            }
+        }
+        if e.document.is_empty() {
+            e.document = "(unknown path)".into();
+        }
+        self.commit(&mut e, medium.as_ref().map(|m| &m.medium));
+    }
+
+    /// Open the file of a job and fill in its path on the medium.
+    fn open(
+        &mut self,
+        target: &Target,
+        medium: Option<&super::Tracked>,
+        e: &mut Entry,
+    ) -> Result<File, String> {
+        match target {
+            Target::Open(fd) => {
+                let path = fd_path(fd).unwrap_or_default();
+                e.document = medium
+                    .and_then(|m| m.mounts.iter().find_map(|mnt| mnt.medium_path(&path)))
+                    .unwrap_or_else(|| path.display().to_string());
+                let dup = fd.try_clone().map_err(|err| err.to_string())?;
+                Ok(File::from(dup))
+            }
+            Target::Handles { file, dir } => {
+                let mount = medium
+                    .and_then(|m| m.mounts.first())
+                    .ok_or("the medium is no longer mounted")?;
+                let key = (
+                    medium.map(|m| m.medium.dev).unwrap_or_default(),
+                    mount.point.clone(),
+                );
+                if !self.mounts.contains_key(&key) {
+                    let fd: OwnedFd = File::open(&mount.point)
+                        .map_err(|err| format!("{}: {err}", mount.point.display()))?
+                        .into();
+                    self.mounts.insert(key.clone(), fd);
+                }
+                let mount_fd = &self.mounts[&key];
+                if let Some((dir, name)) = dir {
+                    let name = String::from_utf8_lossy(name);
+                    e.document = match dir.open(mount_fd, libc::O_PATH) {
+                        Ok(dfd) => {
+                            let dpath = fd_path(&dfd).unwrap_or_default();
+                            let on_medium = mount.medium_path(&dpath).unwrap_or_else(|| {
+                                // The directory is reached through another mount of the
+                                // filesystem than the one opened: keep what the kernel said.
+                                dpath.display().to_string()
+                            });
+                            let mut p = PathBuf::from(on_medium);
+                            p.push(name.as_ref());
+                            p.display().to_string()
+                        }
+                        Err(_) => format!("(a removed directory)/{name}"),
+                    };
+                }
+                let file = file.as_ref().ok_or("the event named no file")?;
+                let fd = file
+                    .open(mount_fd, libc::O_RDONLY | libc::O_LARGEFILE)
+                    .map_err(|err| match err.raw_os_error() {
+                        Some(libc::ESTALE) => {
+                            "the file was deleted before it could be read".to_string()
+                        }
+                        _ => err.to_string(),
+                    })?;
+                Ok(File::from(fd))
+            }
+        }
+    }
+
+    fn exec(&mut self, x: Exec) {
+        let medium = self
+            .table
+            .read()
+            .ok()
+            .and_then(|t| t.get(&x.dev).map(|m| m.medium.clone()));
+        let content = x.file.map(|fd| {
+            let f = File::from(fd);
+            self.cache.hash(&f, true)
+        });
+        let record = records::exec(
+            &x.path,
+            &x.who,
+            x.layer,
+            x.dev,
+            medium.as_ref(),
+            content.as_ref(),
+        );
+        if let Err(err) = self.sink.send(&record) {
+            tracing::error!(error = %err, "could not write an exec refusal record");
+        }
+    }
+}

@@ -22,7 +22,7 @@ use crate::dbus::{self, Bus, Server};
 use crate::devices::uevent::{Uevent, UeventSocket};
 use crate::events::EventStream;
 use crate::interfaces::{Interface, LinkWatcher};
-use crate::journal::{MessageId, Record, Sink};
+use crate::journal::{field, MessageId, Record, Sink};
 use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
 use crate::state::{DeviceRecord, PolicyInfo, Shared, State, ViolationRecord};
@@ -75,6 +75,8 @@ struct Service {
     media: media::Media,
     /// Opened before the first media scan so no arrival falls between the two.
     uevents: Option<UeventSocket>,
+    /// Interfaces (by ifindex) that carry the interface programs.
+    covered: std::collections::BTreeSet<u32>,
     /// USB devices judged (whole-machine scope only).
     usb_devices: Vec<DeviceRecord>,
     /// Raw-node rules of authorized USB devices, by sysfs path (withdrawn when they leave).
@@ -171,6 +173,7 @@ impl Service {
             media: media::Media::default(),
             uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
             usb_devices: Vec::new(),
+            covered: Default::default(),
             usb_grants: Default::default(),
             dbus: None,
             lan,
@@ -477,11 +480,30 @@ impl Service {
     }
 
     fn cover_interface(&mut self, i: &Interface) {
-        if i.loopback {
+        if i.loopback || self.covered.contains(&i.index) {
             return;
         }
         match self.enforcer.enforce_interface(&i.name) {
-            Ok(()) => tracing::info!(interface = %i.name, "interface programs attached"),
+            Ok(()) => {
+                self.covered.insert(i.index);
+                let r = Record::new(
+                    MessageId::EnforcementState,
+                    format!(
+                        "interface {} (ifindex {}): interface programs attached",
+                        i.name, i.index
+                    ),
+                )
+                .field(field::LAYER, Layer::Wire.name())
+                .field(field::STATE, field::state::ACTIVE)
+                .field(field::INTERFACE, &i.name)
+                .field(field::IFINDEX, i.index);
+                send(&self.sink, r);
+            }
+            // Renamed (eth0 becoming enp1s0) or gone while we attached: its next link message
+            // carries the name to use.
+            Err(_) if nix::net::if_::if_nametoindex(i.name.as_str()).ok() != Some(i.index) => {
+                tracing::debug!(interface = %i.name, "interface renamed or gone before attaching");
+            }
             Err(e) => {
                 // Never silent: an interface without its programs is a gap.
                 let state = LayerState::Unavailable(format!("{}: {e}", i.name));

@@ -76,7 +76,7 @@ struct Service {
     /// Opened before the first media scan so no arrival falls between the two.
     uevents: Option<UeventSocket>,
     /// Interfaces (by ifindex) that carry the interface programs.
-    covered: std::collections::BTreeSet<u32>,
+    covered: std::collections::BTreeMap<u32, String>,
     /// USB devices judged (whole-machine scope only).
     usb_devices: Vec<DeviceRecord>,
     /// Raw-node rules of authorized USB devices, by sysfs path (withdrawn when they leave).
@@ -480,18 +480,27 @@ impl Service {
     }
 
     fn cover_interface(&mut self, i: &Interface) {
-        if i.loopback || self.covered.contains(&i.index) {
+        if i.loopback {
             return;
         }
-        match self.enforcer.enforce_interface(&i.name) {
-            Ok(()) => {
-                self.covered.insert(i.index);
+        let attached = match self.covered.get(&i.index) {
+            // Renamed after the attach (eth0 becoming enp1s0): the programs stay; say so under
+            // the name the officer will see.
+            Some(old) if *old != i.name => {
+                Ok(format!("renamed from {old}, programs still attached"))
+            }
+            Some(_) => return,
+            None => self
+                .enforcer
+                .enforce_interface(&i.name)
+                .map(|()| "programs attached".to_string()),
+        };
+        match attached {
+            Ok(what) => {
+                self.covered.insert(i.index, i.name.clone());
                 let r = Record::new(
                     MessageId::EnforcementState,
-                    format!(
-                        "interface {} (ifindex {}): interface programs attached",
-                        i.name, i.index
-                    ),
+                    format!("interface {} (ifindex {}): {what}", i.name, i.index),
                 )
                 .field(field::LAYER, Layer::Wire.name())
                 .field(field::STATE, field::state::ACTIVE)

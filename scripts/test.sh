@@ -14,8 +14,12 @@ status=0
 cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
 # The Debian package: built from this checkout, its contents checked.
 tests/package/check.sh 2>&1 | tee -a "$log" || status=$?
+# The guest test: that package installed offline in a Debian guest under QEMU (USB hot-plug,
+# systemd as PID 1, BPF LSM), every scenario in one boot. After the cargo tests, never beside
+# them: TCG uses both cores.
+tests/vm/run.sh 2>&1 | tee -a "$log" || status=$?
 # One closing line for the whole run: every test binary's counts added up.
-awk '/^test result:|^package: [0-9]+ passed/ {
+awk '/^test result:|^package: [0-9]+ passed|^[0-9]+ passed, [0-9]+ failed$/ {
        for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed[;,]?$/) p += $i; if ($(i+1) ~ /^failed[;,]?$/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 exit "$status"

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Boot the guest once, install the package, run every scenario, print `N passed, N failed`.
+
+Called by run.sh, which builds the image, fetches QEMU and builds the package first.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from scenarios import ALL  # noqa: E402
+from vmtest.guest import Guest  # noqa: E402
+from vmtest.machine import Machine  # noqa: E402
+from vmtest.report import Report  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def on_term(signum, _frame):
+    # `timeout` (run.sh) sends SIGTERM: unwind so that QEMU and the temp folder go away.
+    raise SystemExit(128 + signum)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--qemu", required=True, help="prefix of the unpacked QEMU")
+    ap.add_argument("--image", required=True, help="folder with vmlinuz, initrd.img, rootfs.img")
+    ap.add_argument("--deb", required=True, help="the airgapd package to install")
+    ap.add_argument("--probe", required=True, help="the airgap-probe binary")
+    ap.add_argument("--only", default="", help="comma-separated scenario titles (default: all)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (console log)")
+    ap.add_argument("--qemu-timeout", type=int, default=900, help="hard limit for QEMU, seconds")
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+
+    work = tempfile.mkdtemp(prefix="airgapd-vm-")
+    share = os.path.join(work, "share")
+    os.makedirs(share)
+    report = Report()
+    machine = None
+    try:
+        shutil.copy(args.deb, os.path.join(share, "airgapd.deb"))
+        shutil.copy(os.path.join(HERE, "guest", "helpers.sh"), share)
+        shutil.copy(args.probe, os.path.join(share, "airgap-probe"))
+        # The airgapctl of this very package, for signing on the host side.
+        subprocess.run(["dpkg-deb", "-x", args.deb, os.path.join(work, "deb")], check=True)
+        host = {"work": work, "airgapctl": os.path.join(work, "deb/usr/bin/airgapctl")}
+
+        report.begin("vm")
+        machine = Machine(args.qemu, args.image, work, share, args.qemu_timeout)
+        try:
+            secs, state = machine.boot()
+            report.check(f"guest booted to multi-user ({state}) in {secs:.1f} s", True)
+        except Exception as e:
+            report.check("guest booted", False, f"{type(e).__name__}: {e}")
+            console_tail(work)
+            return False
+        guest = Guest(machine, report, share, host)
+        code, out, err = guest.sh(
+            "mountpoint -q /mnt/host && install -m 0755 /mnt/host/airgap-probe /usr/local/bin/"
+        )
+        report.check("9p share mounted, airgap-probe installed", code == 0, out + err)
+        report.end()
+        only = {s for s in args.only.split(",") if s}
+        for scenario in ALL:
+            if only and scenario.TITLE not in only:
+                continue
+            report.begin(scenario.TITLE)
+            try:
+                scenario.run(guest)
+            except Exception as e:  # one scenario's trouble must not hide the others
+                report.check("scenario ran to its end", False, f"{type(e).__name__}: {e}")
+            report.end()
+            if not machine.alive():
+                report.check("QEMU still running", False, "QEMU exited")
+                console_tail(work)
+                break
+    finally:
+        if machine is not None:
+            if args.keep and machine.alive() and machine.agent is not None:
+                try:  # for the post-mortem: the guest's journal, in the kept work folder
+                    machine.sh("journalctl --no-pager -o short-monotonic > /mnt/host/journal.txt")
+                except Exception:
+                    pass
+            machine.shutdown()
+        if args.keep:
+            print(f"work folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        report.summary()
+    return report.failed == 0
+
+
+def console_tail(work, lines=40):
+    try:
+        with open(os.path.join(work, "console.log"), errors="replace") as f:
+            tail = f.readlines()[-lines:]
+        print("guest console (last lines):", file=sys.stderr)
+        sys.stderr.writelines(tail)
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    t0 = time.monotonic()
+    ok = False
+    try:
+        ok = main()
+    finally:
+        print(f"time: guest test {time.monotonic() - t0:.1f} s", file=sys.stderr)
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,16 @@
+"""The scenarios, in the order they run in the one boot (later ones use what earlier ones set
+up: the installed package, the approved-media policy). Each module has TITLE and run(guest)."""
+
+from . import (
+    s1_boot,
+    s2_network,
+    s3_storage,
+    s4_usb_devices,
+    s5_journal,
+    s6_resilience,
+    s7_policy_update,
+    s8_reboot,
+)
+
+ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
+       s7_policy_update, s8_reboot]

@@ -1,0 +1,54 @@
+"""1. Boot: the package installs offline, the service is READY before network-pre.target, every
+layer is active (BPF LSM included: the guest kernel can load it), the start is recorded."""
+
+from . import ids
+
+TITLE = "boot"
+LAYERS = ("cgroup-network", "bpf-lsm", "cgroup-device", "usb-authorization")
+
+
+def run(g):
+    r = g.report
+    code, out, err = g.sh("dpkg -i /mnt/host/airgapd.deb", timeout=240)
+    r.check("dpkg -i installs the package with no network", code == 0, (out + err)[-400:])
+    g.sh("wait_until 60 systemctl is-active -q airgapd")
+    props = {}
+    for line in g.out(
+        "systemctl show -p ActiveState -p Type -p UnitFileState -p Before airgapd"
+    ).splitlines():
+        k, _, v = line.partition("=")
+        props[k] = v
+    r.check(
+        "airgapd.service active, Type=notify (READY=1 sent after every attach)",
+        props.get("ActiveState") == "active" and props.get("Type") == "notify",
+        props,
+    )
+    r.check("airgapd.service enabled by the package", props.get("UnitFileState") == "enabled", props)
+    r.check(
+        "airgapd.service ordered before network-pre.target",
+        "network-pre.target" in props.get("Before", "").split(),
+        props.get("Before"),
+    )
+    st = g.status()
+    g.facts["status_after_install"] = st
+    r.check("airgapctl status --json: air_gapped true", st.get("air_gapped") is True, st)
+    r.check("mode enforcing (whole machine)", st.get("mode") == "enforcing", st.get("mode"))
+    for name in LAYERS:
+        state, detail = g.layer(st, name)
+        r.check(f"layer {name} active", state == "active", f"{state}: {detail}")
+    state, detail = g.layer(st, "interface")
+    r.note(f"layer interface before any NIC: {state} {detail}".strip())
+    bus = g.out(
+        "busctl get-property org.airgapd.Guard1 /org/airgapd/Guard1 org.airgapd.Guard1 AirGapped"
+    )
+    r.check("busctl: org.airgapd.Guard1 AirGapped is true", bus == "b true", bus)
+    started = g.journal(ids.DAEMON_STARTED)
+    r.check(
+        "journal has the DaemonStarted record (MESSAGE_ID=43e94a8e...)",
+        len(started) >= 1,
+        f"{len(started)} records",
+    )
+    code, out, err = g.sh("airgapctl doctor --json", timeout=30)
+    r.note(f"airgapctl doctor exit {code}")
+    lsm = g.out("cat /sys/kernel/security/lsm")
+    r.note(f"guest kernel {g.out('uname -r')}, LSMs: {lsm}")

@@ -1,0 +1,129 @@
+"""3. Storage: an unapproved stick is never authorized (no block device; its /dev/bus/usb node
+refused); an approved stick mounts read-only or read-write exactly as its [[media]] entry says;
+a stick copying the approved serial but not its filesystem label is refused at the block level."""
+
+from . import ids
+from .media import (
+    RO_LABEL,
+    RO_SERIAL,
+    RW_SERIAL,
+    UNAPPROVED_SERIAL,
+    install_policy,
+    make_stick,
+    plug_and_find_disk,
+    policy,
+)
+
+TITLE = "storage"
+
+
+def wait_record(g, cursor, *matches, tries=20):
+    for _ in range(tries):
+        rec = g.journal(ids.DEVICE_ARRIVAL, *matches, since=cursor)
+        if rec:
+            return rec
+        g.sh("sleep 0.5")
+    return []
+
+
+def node_exists(g, disk):
+    """The /dev node of an approved disk must appear (devtmpfs makes it as the disk arrives)."""
+    ok = g.ok(f"wait_until 5 test -b {disk}")
+    g.report.check(f"{disk} exists in /dev", ok, g.out(f"ls -l /dev/sd* 2>&1; journalctl --no-pager -u airgapd -o cat -n 3"))
+    return ok
+
+
+def run(g):
+    r = g.report
+    work = g.host["work"]
+    files = {"hello.txt": "approved content\n"}
+
+    # --- unapproved ----------------------------------------------------------------------
+    img = make_stick(work, "unapproved", "PLAIN", files)
+    cursor = g.cursor()
+    g.plug_stick("stick0", img, UNAPPROVED_SERIAL)
+    usb = g.out(f"wait_until 20 usb_by_serial {UNAPPROVED_SERIAL} && usb_by_serial {UNAPPROVED_SERIAL}")
+    r.check("unapproved stick enumerates on the xHCI bus", usb.startswith("/sys/"), usb)
+    rec = wait_record(g, cursor, f"AIRGAP_SERIAL={UNAPPROVED_SERIAL}")
+    r.check(
+        "unapproved stick: DeviceArrival record, action refuse",
+        rec and rec[-1].get("AIRGAP_ACTION") == "refuse",
+        rec[-1] if rec else "no record",
+    )
+    auth = g.out(f"cat {usb}/authorized")
+    r.check("unapproved stick stays unauthorized (authorized 0)", auth == "0", auth)
+    disk = g.out(f"udevadm settle -t 5; disk_below {usb} || true")
+    r.check("unapproved stick: no block device, no SCSI generic node", disk == "", disk)
+    # Its raw USB node (usb_device major 189), through a node made by us wherever /dev has one.
+    minor = g.out(f"echo $(( ($(cat {usb}/busnum) - 1) * 128 + $(cat {usb}/devnum) - 1 ))")
+    for mode in ("ro", "rw"):
+        got = g.probe("mknod-open", "c", 189, minor, mode)
+        r.check(f"unapproved stick: its USB node 189:{minor} {mode} refused: EPERM", got == "EPERM", got)
+    g.unplug("stick0", block=True)
+
+    # --- the approved-media policy --------------------------------------------------------
+    code, out = install_policy(g, policy(2))
+    r.check("policy with two [[media]] entries reloaded (airgapctl policy reload)", code == 0, out)
+    st = g.status()
+    pol = st.get("policy", {})
+    r.check(
+        "status shows the new policy (id vm-test-media, serial 2)",
+        pol.get("id") == "vm-test-media" and pol.get("serial") == 2,
+        pol,
+    )
+
+    # --- approved read-only ---------------------------------------------------------------
+    img = make_stick(work, "approved-ro", RO_LABEL, files)
+    cursor = g.cursor()
+    usb, disk = plug_and_find_disk(g, "stick1", img, RO_SERIAL)
+    r.check("approved read-only stick: authorized, block device appears", disk != "", usb)
+    if disk and node_exists(g, disk):
+        got = g.out(f"probe_until 15 ok open {disk} ro")
+        r.check(f"approved read-only stick: open {disk} ro: ok", got == "ok", got)
+        for op, mode, want in (("mount", "ro", "ok"), ("mount", "rw", "EPERM"), ("open", "rw", "EPERM"),
+                               ("fsmount", "rw", "EPERM")):
+            got = g.probe(op, disk, mode)
+            r.check(f"approved read-only stick: {op} {mode}: {want}", got == want, got)
+        got = g.out(f"mkdir -p /mnt/ro && mount -o ro {disk} /mnt/ro && cat /mnt/ro/hello.txt; umount /mnt/ro")
+        r.check("approved read-only stick: mount -o ro and read a file", got == "approved content", got)
+        g.facts["ro_disk"] = disk
+        rec = g.journal(ids.DEVICE_ARRIVAL, "AIRGAP_ACTION=authorize", f"AIRGAP_SERIAL={RO_SERIAL}", since=cursor)
+        r.check("approved read-only stick: DeviceArrival authorize records", len(rec) >= 1, rec)
+    g.unplug("stick1", block=True)
+
+    # --- approved read-write --------------------------------------------------------------
+    # Partitioned, like a real stick: the filesystem is on sdX1.
+    img = make_stick(work, "approved-rw", "TRANSFER", files, partitioned=True)
+    usb, disk = plug_and_find_disk(g, "stick2", img, RW_SERIAL)
+    r.check("approved read-write stick: authorized, block device appears", disk != "", usb)
+    part = f"{disk}1"
+    found = disk and g.ok(f"wait_until 5 test -e /sys/class/block/{part[5:]}")
+    r.check(
+        f"approved read-write stick: partition {part} appears (the kernel read the partition table)",
+        found,
+        g.out("journalctl --no-pager -u airgapd -o cat -n 4"),
+    )
+    if found and node_exists(g, part):
+        got = g.out(f"probe_until 15 ok open {part} rw")
+        r.check(f"approved read-write stick: open {part} rw: ok", got == "ok", got)
+        got = g.out(
+            f"mkdir -p /mnt/rw && mount {part} /mnt/rw && echo written > /mnt/rw/new.txt && "
+            "sync && cat /mnt/rw/new.txt; umount /mnt/rw"
+        )
+        r.check("approved read-write stick: mount read-write and write a file", got == "written", got)
+    g.unplug("stick2", block=True)
+
+    # --- a copy of the approved serial with another filesystem label -----------------------
+    img = make_stick(work, "forged", "FORGED", files)
+    cursor = g.cursor()
+    usb, disk = plug_and_find_disk(g, "stick3", img, RO_SERIAL)
+    r.check("forged stick (approved serial, label FORGED): block device appears", disk != "", usb)
+    if disk:
+        rec = wait_record(g, cursor, "AIRGAP_ACTION=refuse", f"AIRGAP_SERIAL={RO_SERIAL}")
+        r.check("forged stick: DeviceArrival refuse record at the block level", bool(rec), "no record")
+        # By device number, so that the answer does not depend on /dev having a node.
+        majmin = g.out(f"cat /sys/block/{disk[5:]}/dev").split(":")
+        for mode in ("ro", "rw"):
+            got = g.probe("mknod-open", "b", *majmin, mode)
+            r.check(f"forged stick: open {':'.join(majmin)} {mode} refused: EPERM", got == "EPERM", got)
+    g.unplug("stick3", block=True)

@@ -8,7 +8,6 @@
 //! hashes it, appends the line to the register file (flushed to disk whenever the queue runs
 //! dry, at most every 256 lines) and sends the journal record.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -69,7 +68,6 @@ pub fn start(
         Err(why) => (Err(why), None),
     };
     let mut worker = Worker {
-        mounts: HashMap::new(),
         rx,
         table,
         sink,
@@ -92,8 +90,6 @@ pub fn start(
 }
 
 struct Worker {
-    /// Media held open while the queue is busy (by device and mount point).
-    mounts: HashMap<((u32, u32), PathBuf), OwnedFd>,
     rx: Receiver<Job>,
     table: Table,
     sink: Sink,
@@ -122,9 +118,8 @@ impl Worker {
             match self.rx.recv_timeout(TICK) {
                 Ok(job) => self.handle(job),
                 Err(RecvTimeoutError::Timeout) => {
-                    // Idle: everything to disk, and let go of the media.
+                    // Idle: everything to disk.
                     self.sync();
-                    self.mounts.clear();
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             }
@@ -323,17 +318,12 @@ impl Worker {
                 let mount = medium
                     .and_then(|m| m.mounts.first())
                     .ok_or("the medium is no longer mounted")?;
-                let key = (
-                    medium.map(|m| m.medium.dev).unwrap_or_default(),
-                    mount.point.clone(),
-                );
-                if !self.mounts.contains_key(&key) {
-                    let fd: OwnedFd = File::open(&mount.point)
-                        .map_err(|err| format!("{}: {err}", mount.point.display()))?
-                        .into();
-                    self.mounts.insert(key.clone(), fd);
-                }
-                let mount_fd = &self.mounts[&key];
+                // Opened for this job only: a mount the daemon keeps open could not be unmounted
+                // (the officer's "eject" would say the stick is busy).
+                let mount_fd: OwnedFd = File::open(&mount.point)
+                    .map_err(|err| format!("{}: {err}", mount.point.display()))?
+                    .into();
+                let mount_fd = &mount_fd;
                 if let Some((dir, name)) = dir {
                     let name = String::from_utf8_lossy(name);
                     e.document = match dir.open(mount_fd, libc::O_PATH) {

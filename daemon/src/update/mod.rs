@@ -259,17 +259,25 @@ fn lock(dir: &Path) -> Result<std::fs::File, UpdateError> {
         source,
     };
     let handle = std::fs::File::open(dir).map_err(locking)?;
-    // SAFETY: flock on a descriptor we own; the lock goes with it when it is closed.
-    if unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    // A lock can outlive its update by a moment: a process forked elsewhere in this program
+    // shares the descriptor until it execs. Wait up to two seconds before calling it busy.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        // SAFETY: flock on a descriptor we own; the lock goes with it when it is closed.
+        if unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(handle);
+        }
         let e = std::io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(locking(e));
+        }
+        if std::time::Instant::now() >= deadline {
             return Err(UpdateError::Busy {
                 dir: dir.to_path_buf(),
             });
         }
-        return Err(locking(e));
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    Ok(handle)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ def run(g):
     r = g.report
     before = g.out("cat /proc/sys/kernel/random/boot_id")
     g.sh("setsid sh -c 'sleep 1; systemctl reboot' </dev/null >/dev/null 2>&1 &")
-    secs = g.m.reboot_wait(before, timeout=180)
+    secs = g.m.reboot_wait(before, timeout=300)
     r.note(f"rebooted in {secs:.1f} s")
     airgapd, netpre = mono(g, "airgapd"), mono(g, "network-pre.target")
     r.check("airgapd active after the reboot", g.ok("systemctl is-active -q airgapd"))

@@ -267,7 +267,9 @@ class Machine:
                     left = max(10, deadline - time.monotonic())
                     self.agent.run("systemctl is-system-running --wait", timeout=left)
                     return time.monotonic() - t0
-            except GuestError:
+            # The agent's socket times out (TimeoutError, an OSError) while the guest is down or
+            # slow to come back under load: keep trying until the deadline.
+            except (GuestError, OSError):
                 pass
             time.sleep(1)
         raise GuestError(f"the guest did not come back from a reboot in {timeout} s")

@@ -26,7 +26,7 @@ mod warning;
 use std::path::Path;
 
 pub use error::{FieldError, Location, PolicyError, ValueError};
-pub use load::{load, load_with_owner, MAX_POLICY_BYTES};
+pub use load::{file_kind, load, load_with_owner, MAX_POLICY_BYTES};
 pub use model::{
     Access, Capture, Checked, Decision, Devices, Lan, Logging, LoopDevices, Media, MediaIdentity,
     Meta, Network, Policy, Profile, Usb, UsbDevice, BUILTIN_STRICT_TOML,

@@ -61,6 +61,29 @@ fn read_checked(path: &Path, expected_uid: u32) -> Result<String, PolicyError> {
     read_limited(path, file)
 }
 
+/// What a file type is called in messages ("directory", "fifo", "regular file", ...). Shared with
+/// every other reader of root-owned files (signed updates, trusted keys).
+pub fn file_kind(meta: &Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        "symbolic link"
+    } else if kind.is_dir() {
+        "directory"
+    } else if kind.is_fifo() {
+        "fifo"
+    } else if kind.is_socket() {
+        "socket"
+    } else if kind.is_block_device() {
+        "block device"
+    } else if kind.is_char_device() {
+        "character device"
+    } else if kind.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
+
 fn check_metadata(path: &Path, meta: &Metadata, expected_uid: u32) -> Result<(), PolicyError> {
     let file = path.to_path_buf();
     let kind = meta.file_type();
@@ -68,19 +91,7 @@ fn check_metadata(path: &Path, meta: &Metadata, expected_uid: u32) -> Result<(),
         return Err(PolicyError::Symlink { file });
     }
     if !kind.is_file() {
-        let kind = if kind.is_dir() {
-            "directory"
-        } else if kind.is_fifo() {
-            "fifo"
-        } else if kind.is_socket() {
-            "socket"
-        } else if kind.is_block_device() {
-            "block device"
-        } else if kind.is_char_device() {
-            "character device"
-        } else {
-            "special file"
-        };
+        let kind = file_kind(meta);
         return Err(PolicyError::NotRegular { file, kind });
     }
     if meta.uid() != expected_uid {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Who must own a file that is read.
@@ -47,27 +47,8 @@ impl fmt::Display for FileProblem {
     }
 }
 
-/// What a file type is called in messages.
-pub(crate) fn kind_name(meta: &Metadata) -> &'static str {
-    let kind = meta.file_type();
-    if kind.is_symlink() {
-        "symbolic link"
-    } else if kind.is_dir() {
-        "directory"
-    } else if kind.is_fifo() {
-        "fifo"
-    } else if kind.is_socket() {
-        "socket"
-    } else if kind.is_block_device() {
-        "block device"
-    } else if kind.is_char_device() {
-        "character device"
-    } else if kind.is_file() {
-        "regular file"
-    } else {
-        "special file"
-    }
-}
+/// What a file type is called in messages (the policy crate's wording, one definition).
+pub(crate) use airgapd_policy::file_kind as kind_name;
 
 /// Checks ownership and permission bits for [`Owner::Root`].
 pub(crate) fn check_owner(meta: &Metadata, owner: Owner) -> Result<(), FileProblem> {

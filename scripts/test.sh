@@ -9,7 +9,19 @@ scripts/deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The service tests mount bpffs when it is missing (as the daemon does in production). Leave the
+# machine as found: unmount it again at the end when nothing of ours is pinned there (the
+# kernel's own maps.debug/progs.debug appear with every bpffs mount).
+bpffs_was_mounted=0
+mountpoint -q /sys/fs/bpf && bpffs_was_mounted=1
+cleanup() {
+  rm -f "$log"
+  if [ "$bpffs_was_mounted" = 0 ] && mountpoint -q /sys/fs/bpf \
+    && [ -z "$(find /sys/fs/bpf -mindepth 1 ! -name '*.debug' -print -quit)" ]; then
+    umount /sys/fs/bpf || true
+  fi
+}
+trap cleanup EXIT
 status=0
 cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
 # The Debian package: built from this checkout, its contents checked.

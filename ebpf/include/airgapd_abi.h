@@ -185,9 +185,11 @@ struct airgap_exec_event {
 	__u32 dev;       /* the file's super_block.s_dev */
 	__u32 hook;      /* enum airgap_exec_hook */
 	char comm[16];
-	char name[64];   /* execve: the path as the process gave it; mappings: the file's name */
+	/* The file's path as the process sees it (bpf_d_path) for execve and mmap; the name the
+	 * process gave (execve) or the file's own name (mprotect) where the kernel cannot say. */
+	char name[256];
 };
-#define AIRGAP_EXEC_EVENT_SIZE 128
+#define AIRGAP_EXEC_EVENT_SIZE 320
 
 /* Value of airgap_exits. */
 struct airgap_task_exit {

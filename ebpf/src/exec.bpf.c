@@ -52,9 +52,11 @@ static __always_inline int on_refused_medium(struct file *file, __u32 *dev)
 	return bpf_map_lookup_elem(&airgap_exec_dev, dev) != NULL;
 }
 
-/* Count the refusal and report it; `name` is a kernel string. A full ring buffer loses the
+/* Count the refusal and report it: the file's path when `path` is given (only hooks the
+ * kernel lets call bpf_d_path may), else `name`, a kernel string. A full ring buffer loses the
  * detail, never the count. */
-static __always_inline void report(__u32 hook, __u32 dev, struct file *file, const void *name)
+static __always_inline void report(__u32 hook, __u32 dev, struct file *file, struct path *path,
+				   const void *name)
 {
 	__u32 zero = 0;
 	struct airgap_counter *c = bpf_map_lookup_elem(&airgap_exec_cnt, &zero);
@@ -81,7 +83,7 @@ static __always_inline void report(__u32 hook, __u32 dev, struct file *file, con
 	e->dev = dev;
 	e->hook = hook;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (name)
+	if ((!path || bpf_d_path(path, e->name, sizeof(e->name)) <= 0) && name)
 		bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
 	bpf_ringbuf_submit(e, 0);
 }
@@ -100,7 +102,7 @@ int BPF_PROG(airgap_lsm_bprm_check, struct linux_binprm *bprm, int ret)
 	file = BPF_CORE_READ(bprm, file);
 	if (!on_refused_medium(file, &dev))
 		return 0;
-	report(AIRGAP_EXEC_HOOK_BPRM, dev, file, BPF_CORE_READ(bprm, interp));
+	report(AIRGAP_EXEC_HOOK_BPRM, dev, file, &bprm->file->f_path, BPF_CORE_READ(bprm, interp));
 	return -EPERM;
 }
 
@@ -117,7 +119,8 @@ int BPF_PROG(airgap_lsm_mmap_file, struct file *file, unsigned long reqprot, uns
 		return 0;
 	if (!(prot & PROT_EXEC) || !on_refused_medium(file, &dev))
 		return 0;
-	report(AIRGAP_EXEC_HOOK_MMAP, dev, file, BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	report(AIRGAP_EXEC_HOOK_MMAP, dev, file, &file->f_path,
+	       BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	return -EPERM;
 }
 
@@ -138,6 +141,8 @@ int BPF_PROG(airgap_lsm_file_mprotect, struct vm_area_struct *vma, unsigned long
 	file = BPF_CORE_READ(vma, vm_file);
 	if (!on_refused_medium(file, &dev))
 		return 0;
-	report(AIRGAP_EXEC_HOOK_MPROTECT, dev, file, BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	/* Not bpf_d_path: file_mprotect is not among the hooks allowed to call it before 6.8. */
+	report(AIRGAP_EXEC_HOOK_MPROTECT, dev, file, NULL,
+	       BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	return -EPERM;
 }

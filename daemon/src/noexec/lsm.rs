@@ -173,32 +173,42 @@ pub fn read_events(maps: &mut LsmMaps, queue: Queue) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A refusal as the worker records it. The process got EPERM and usually still runs: its
-/// root and working directory name the file the kernel was given (an executable mapping
-/// names only the file's own name).
+/// A refusal as the worker records it. The kernel names the file by its path as the process
+/// sees it (the file's own name for mprotect); the daemon opens it for hashing through the
+/// process's root and working directory while it lives, else by that path in its own mount
+/// namespace, and keeps only a file that is the very inode refused: never a namesake.
 fn exec_job(e: &abi::airgap_exec_event) -> Exec {
     let name = comm_of(&e.name);
     let pid = e.tgid;
     let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let full = if name.starts_with('/') {
+    let dev = from_kdev(e.dev);
+    let mut candidates = vec![if name.starts_with('/') {
         format!("/proc/{pid}/root{name}")
     } else {
         format!("/proc/{pid}/cwd/{name}")
+    }];
+    if name.starts_with('/') {
+        candidates.push(name.clone());
+    }
+    let file = candidates
+        .iter()
+        .find_map(|p| open_inode(Path::new(p), dev, e.ino));
+    // A relative name is made absolute from the file found.
+    let path = match &file {
+        Some(f) if !name.starts_with('/') => {
+            crate::register::fanotify::fd_path(f).map_or(name, |p| p.display().to_string())
+        }
+        _ => name,
     };
-    let file = std::fs::File::open(&full).ok().map(OwnedFd::from);
-    let path = file
-        .as_ref()
-        .and_then(|f| crate::register::fanotify::fd_path(f).ok())
-        .map_or(name, |p| p.display().to_string());
     let hook = match e.hook {
         abi::AIRGAP_EXEC_HOOK_MMAP => " (executable mapping)",
         abi::AIRGAP_EXEC_HOOK_MPROTECT => " (mprotect to executable)",
         _ => "",
     };
     Exec {
-        dev: from_kdev(e.dev),
+        dev,
         path: format!("{path}{hook}"),
         file,
         who: Who {
@@ -210,6 +220,15 @@ fn exec_job(e: &abi::airgap_exec_event) -> Exec {
         layer: Layer::ExecLsm,
         at_us: now_us(),
     }
+}
+
+/// `path` opened read-only, if it is inode `ino` on device `dev`.
+fn open_inode(path: &Path, (major, minor): (u32, u32), ino: u64) -> Option<OwnedFd> {
+    use std::os::unix::fs::MetadataExt;
+    let f = std::fs::File::open(path).ok()?;
+    let m = f.metadata().ok()?;
+    let same = m.ino() == ino && libc::major(m.dev()) == major && libc::minor(m.dev()) == minor;
+    same.then(|| OwnedFd::from(f))
 }
 
 #[cfg(test)]

@@ -26,6 +26,10 @@
 //!   fsmount DEV ro|rw               the same through fsopen/fsconfig (the new mount API)
 //!   mknod-open b|c MAJ MIN ro|rw    mknod a block or char node for MAJ:MIN in a temp dir, open it
 //!   packet IFNAME COUNT             send COUNT raw Ethernet frames with AF_PACKET on IFNAME
+//!   exec PATH [ARG...]              run PATH: ok when it exits 0, else how it failed
+//!   mmap-exec PATH                  map PATH's first page PROT_READ|PROT_EXEC
+//!   mprotect-exec PATH              map it PROT_READ, then mprotect it to PROT_READ|PROT_EXEC
+//!   dlopen PATH                     dlopen(RTLD_NOW) a shared library (failures: dlerror's text)
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -285,6 +289,10 @@ fn op(args: &[String]) -> io::Result<()> {
         "fsmount" => mount_dev(&args[1], &args[2], true),
         "mknod-open" => mknod_open(&args[1], &args[2], &args[3], &args[4]),
         "packet" => packet(&args[1], args[2].parse().expect("count")),
+        "exec" => exec(&args[1], &args[2..]),
+        "mmap-exec" => map_exec(&args[1], false),
+        "mprotect-exec" => map_exec(&args[1], true),
+        "dlopen" => dlopen(&args[1]),
         other => panic!("unknown op {other}"),
     }
 }
@@ -305,6 +313,75 @@ fn open_dev(path: &str, mode: &str) -> io::Result<()> {
     // SAFETY: fd was just opened by us.
     unsafe { libc::close(fd) };
     Ok(())
+}
+
+/// Run a program: `ok` when it exits 0, else its exit status and what it printed.
+fn exec(path: &str, args: &[String]) -> io::Result<()> {
+    let out = std::process::Command::new(path)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    Err(io::Error::other(format!("{}: {}", out.status, text.trim())))
+}
+
+/// Map the first page of `path` executable: directly, or (`mprotect`) readable first and then
+/// made executable, as a JIT or a loader patching a mapping would.
+fn map_exec(path: &str, mprotect: bool) -> io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    let first = if mprotect {
+        libc::PROT_READ
+    } else {
+        libc::PROT_READ | libc::PROT_EXEC
+    };
+    // SAFETY: a fresh private mapping of an open file; unmapped before returning.
+    unsafe {
+        let addr = libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            first,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            0,
+        );
+        if addr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let rc = if mprotect {
+            libc::mprotect(addr, 4096, libc::PROT_READ | libc::PROT_EXEC)
+        } else {
+            0
+        };
+        let err = io::Error::last_os_error();
+        libc::munmap(addr, 4096);
+        if rc != 0 {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// dlopen a library. The loader keeps no errno (a refused mapping reads "failed to map
+/// segment"), so its message is printed.
+fn dlopen(path: &str) -> io::Result<()> {
+    let p = cstr(path);
+    // SAFETY: valid path; the handle is left open (the process ends right after).
+    if !unsafe { libc::dlopen(p.as_ptr(), libc::RTLD_NOW) }.is_null() {
+        return Ok(());
+    }
+    // SAFETY: dlerror returns a NUL-terminated string owned by the loader, or null.
+    let text = unsafe {
+        let e = libc::dlerror();
+        if e.is_null() {
+            String::new()
+        } else {
+            std::ffi::CStr::from_ptr(e).to_string_lossy().into_owned()
+        }
+    };
+    Err(io::Error::other(format!("dlerror: {text}")))
 }
 
 /// A private mount namespace and an empty directory to mount on: nothing this probe mounts is

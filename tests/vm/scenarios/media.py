@@ -74,6 +74,13 @@ def make_stick(workdir, name, label, files, partitioned=False):
     return img
 
 
+def next_serial(g):
+    """A policy serial above the one in force: a reload refuses anything older than the highest
+    serial ever applied (signed updates count too)."""
+    serial = g.status().get("policy", {}).get("serial")
+    return (serial if isinstance(serial, int) else 0) + 1
+
+
 def install_policy(g, text):
     """Write /etc/airgapd/policy.toml (root:root 0644) and reload: (exit code, output)."""
     code, out, err = g.sh(

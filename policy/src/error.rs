@@ -19,6 +19,13 @@ pub struct Location {
     pub column: u32,
 }
 
+impl Location {
+    /// Where byte `offset` of `text` (the contents of `file`) is, as the parser reports it.
+    pub fn at(file: impl Into<String>, text: &[u8], offset: usize) -> Location {
+        crate::source::Locator::new(file.into(), text).locate(offset)
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)

@@ -63,7 +63,11 @@ pub fn read(file: &Path) -> Result<Offered, UpdateError> {
     })?;
     let sha256 = sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| UpdateError::NotUtf8 {
-        location: locate(file, e.as_bytes(), e.utf8_error().valid_up_to()),
+        location: Location::at(
+            file.display().to_string(),
+            e.as_bytes(),
+            e.utf8_error().valid_up_to(),
+        ),
     })?;
     Ok(Offered {
         file: file.to_path_buf(),
@@ -91,27 +95,6 @@ fn refusal(path: &Path, limit: u64, problem: FileProblem) -> UpdateError {
     }
 }
 
-/// 1-based line and character column of byte `offset`, as the policy crate reports them.
-fn locate(file: &Path, bytes: &[u8], offset: usize) -> Location {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |newline| newline + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    // Count the bytes that start a UTF-8 sequence, not continuation bytes (0b10xx_xxxx).
-    let column = before[line_start..]
-        .iter()
-        .filter(|&&b| b & 0xC0 != 0x80)
-        .count()
-        + 1;
-    Location {
-        file: file.display().to_string(),
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,7 +103,7 @@ mod tests {
     fn locates_the_first_bad_byte_in_characters() {
         let bytes = b"a = 1\nid = \"\xc3\xa9\xff\"\n";
         // The bad byte follows `é`: byte 14, the 8th character of line 2.
-        let l = locate(Path::new("p.toml"), bytes, 14);
+        let l = Location::at("p.toml", bytes, 14);
         assert_eq!((l.line, l.column), (2, 8));
         assert_eq!(l.to_string(), "p.toml:2:8");
     }

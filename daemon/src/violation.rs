@@ -29,6 +29,9 @@ pub enum Kind {
     DevBlock,
     /// A character device access (raw device paths).
     DevChar,
+    /// A program, script or executable mapping of a file on a removable medium. Not a kind of
+    /// the kernel's violation events: the exec layers report through their own channels.
+    Exec,
 }
 
 impl Kind {
@@ -46,7 +49,19 @@ impl Kind {
         Kind::DevChar,
     ];
 
-    /// The ABI value (counter index, event kind).
+    /// Every kind `airgapctl violations` can show: the kernel's, then exec refusals.
+    pub const REPORTED: [Kind; abi::AIRGAP_KIND_COUNT as usize + 1] = {
+        let mut out = [Kind::Exec; abi::AIRGAP_KIND_COUNT as usize + 1];
+        let mut i = 0;
+        while i < Kind::ALL.len() {
+            out[i] = Kind::ALL[i];
+            i += 1;
+        }
+        out
+    };
+
+    /// The ABI value (counter index, event kind). [`Kind::Exec`] has none: it gets the value
+    /// one past the last, which no counter or event carries.
     pub fn abi(self) -> u32 {
         match self {
             Kind::NetCreate => abi::AIRGAP_KIND_NET_CREATE,
@@ -59,6 +74,7 @@ impl Kind {
             Kind::NetWireIngress => abi::AIRGAP_KIND_NET_WIRE_INGRESS,
             Kind::DevBlock => abi::AIRGAP_KIND_DEV_BLOCK,
             Kind::DevChar => abi::AIRGAP_KIND_DEV_CHAR,
+            Kind::Exec => abi::AIRGAP_KIND_COUNT,
         }
     }
 
@@ -80,6 +96,7 @@ impl Kind {
             Kind::NetWireIngress => "net.wire-ingress",
             Kind::DevBlock => "dev.block",
             Kind::DevChar => "dev.char",
+            Kind::Exec => "exec",
         }
     }
 
@@ -96,12 +113,13 @@ impl Kind {
             Kind::NetWireIngress => "frame in",
             Kind::DevBlock => "block device",
             Kind::DevChar => "char device",
+            Kind::Exec => "running",
         }
     }
 
     /// Whether this kind is about the network (as opposed to devices).
     pub fn is_network(self) -> bool {
-        !matches!(self, Kind::DevBlock | Kind::DevChar)
+        !matches!(self, Kind::DevBlock | Kind::DevChar | Kind::Exec)
     }
 }
 
@@ -140,6 +158,8 @@ pub struct Violation {
     pub device: Option<(u32, u32)>,
     /// Access wanted, `enum airgap_dev_access` bits.
     pub access: u16,
+    /// Exec refusals: the file refused, as the daemon could name it.
+    pub file: Option<String>,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -187,6 +207,7 @@ impl Violation {
             ifindex: e.ifindex,
             device: (!kind.is_network()).then_some((e.dev_major, e.dev_minor)),
             access: e.access,
+            file: None,
         })
     }
 
@@ -218,6 +239,7 @@ impl fmt::Display for Violation {
                 let (maj, min) = self.device.unwrap_or_default();
                 write!(f, " {maj}:{min} ({})", access_words(self.access))?
             }
+            Kind::Exec => write!(f, " {}", self.file.as_deref().unwrap_or("?"))?,
             _ => {
                 if let Some(ep) = self.endpoint() {
                     write!(f, " {ep}")?;

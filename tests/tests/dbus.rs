@@ -55,6 +55,7 @@ fn violation(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u3
         } else {
             0
         },
+        file: None,
     }
 }
 

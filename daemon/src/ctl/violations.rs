@@ -19,7 +19,8 @@ pub struct ViolationsArgs {
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
     /// Only refusals of this kind (net.create, net.connect, net.bind, net.send, net.egress,
-    /// net.ingress, net.wire-egress, net.wire-ingress, dev.block, dev.char) or group (net, dev).
+    /// net.ingress, net.wire-egress, net.wire-ingress, dev.block, dev.char, exec: programs on
+    /// removable media) or group (net, dev).
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
     /// Show at most N refusals.
@@ -79,11 +80,11 @@ pub async fn fetch(
 pub fn kind_filter(kind: Option<&str>) -> Result<impl Fn(&ViolationEntry) -> bool, CtlError> {
     let wanted = kind.map(str::to_string);
     if let Some(k) = &wanted {
-        let known = Kind::ALL
+        let known = Kind::REPORTED
             .iter()
             .any(|kind| kind.name() == k || kind.name().starts_with(&format!("{k}.")));
         if !known {
-            let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+            let names: Vec<&str> = Kind::REPORTED.iter().map(|k| k.name()).collect();
             return Err(CtlError::Usage(format!(
                 "unknown kind {k:?}: use one of {} or a group: net, dev",
                 names.join(", ")

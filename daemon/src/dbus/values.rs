@@ -135,7 +135,9 @@ pub struct ViolationEntry {
 impl From<&ViolationRecord> for ViolationEntry {
     fn from(r: &ViolationRecord) -> ViolationEntry {
         let v = &r.violation;
-        let target = if let Some(ep) = v.endpoint() {
+        let target = if let Some(file) = &v.file {
+            file.clone()
+        } else if let Some(ep) = v.endpoint() {
             ep
         } else if let Some((major, minor)) = v.device {
             format!("{major}:{minor}")

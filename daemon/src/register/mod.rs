@@ -46,12 +46,16 @@ use crate::devices::identity::DeviceIdentity;
 use crate::journal::Sink;
 use crate::noexec::{lsm, perm::ExecPerm, remount};
 use crate::state::DeviceRecord;
+use crate::violation::Violation;
 
 use jobs::Queue;
 use mounts::MountEntry;
 use watch::Watcher;
 use who::Exits;
 use worker::WorkerHandle;
+
+/// Exec refusals waiting for the service to list them; beyond that they are in the journal only.
+const EXEC_REFUSALS_KEPT: usize = 1024;
 
 /// A removable medium the daemon has judged, as the register and the exec layers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +144,7 @@ pub struct MediaFiles {
     layers: Vec<(Layer, LayerState)>,
     attached: bool,
     mounts_rx: Option<mpsc::Receiver<()>>,
+    exec_rx: Option<mpsc::Receiver<Violation>>,
     // Last: stopping the worker drains its queue.
     _worker: Option<WorkerHandle>,
 }
@@ -196,13 +201,16 @@ impl MediaFiles {
         let register = file::RegisterFile::open(&setup.register).map_err(|e| e.to_string());
         let register_problem = register.as_ref().err().cloned();
         let mut layers = Vec::new();
-        let (queue, worker) = match worker::start(table.clone(), sink_for(socket), register) {
-            Ok((q, w)) => (Some(q), Some(w)),
-            Err(e) => {
-                tracing::error!(error = %e, "starting the copy register's worker");
-                (None, None)
-            }
-        };
+        // Exec refusals for `airgapctl violations`; the journal has each whatever happens here.
+        let (exec_tx, exec_rx) = mpsc::channel(EXEC_REFUSALS_KEPT);
+        let (queue, worker) =
+            match worker::start(table.clone(), sink_for(socket), register, exec_tx) {
+                Ok((q, w)) => (Some(q), Some(w)),
+                Err(e) => {
+                    tracing::error!(error = %e, "starting the copy register's worker");
+                    (None, None)
+                }
+            };
         let exits = exits(enforcer)
             .map_err(|why| {
                 tracing::warn!(
@@ -266,8 +274,14 @@ impl MediaFiles {
             layers,
             attached: false,
             mounts_rx,
+            exec_rx: Some(exec_rx),
             _worker: worker,
         }
+    }
+
+    /// Exec refusals as violations, for the service's loop (once).
+    pub fn exec_refusals(&mut self) -> mpsc::Receiver<Violation> {
+        self.exec_rx.take().unwrap_or_else(|| mpsc::channel(1).1)
     }
 
     /// Mount table changes, for the service's loop (once).

@@ -10,6 +10,7 @@
 use crate::bpf::Layer;
 use crate::journal::{field, MessageId, Priority, Record};
 use crate::service::records::identity_fields;
+use crate::violation::{Kind, Violation};
 
 use super::entry::{direction, event, Entry};
 use super::hash::Content;
@@ -152,6 +153,29 @@ pub fn exec(
     medium_fields(r, medium, &format!("{}:{}", dev.0, dev.1))
 }
 
+/// An exec refusal as `airgapctl violations` lists it.
+pub fn exec_violation(path: &str, who: &Who, dev: (u32, u32), at_us: u64) -> Violation {
+    Violation {
+        time: std::time::UNIX_EPOCH + std::time::Duration::from_micros(at_us),
+        kind: Kind::Exec,
+        tid: who.pid,
+        pid: who.pid,
+        uid: who.uid.unwrap_or(u32::MAX),
+        gid: 0,
+        comm: who.comm.clone(),
+        cgroup_id: 0,
+        family: 0,
+        sock_type: 0,
+        protocol: 0,
+        addr: None,
+        port: 0,
+        ifindex: 0,
+        device: Some(dev),
+        access: 0,
+        file: Some(path.to_string()),
+    }
+}
+
 /// Refusals of the BPF LSM whose details were lost (its ring buffer was full).
 pub fn exec_lost(n: u64) -> Record {
     Record::new(
@@ -221,6 +245,34 @@ mod tests {
             result: "success".into(),
             ..Entry::default()
         }
+    }
+
+    #[test]
+    fn an_exec_refusal_is_listed_with_the_file_as_its_target() {
+        let who = Who {
+            pid: 77,
+            uid: Some(1000),
+            comm: "bash".into(),
+            exe: "/usr/bin/bash".into(),
+        };
+        let v = exec_violation(
+            "/media/stick/setup.exe",
+            &who,
+            (8, 17),
+            1_700_000_000_000_000,
+        );
+        assert_eq!(v.kind.name(), "exec");
+        assert_eq!(
+            v.to_string(),
+            "denied running /media/stick/setup.exe by bash[77] uid=1000"
+        );
+        let listed = crate::dbus::values::ViolationEntry::from(&crate::state::ViolationRecord {
+            seq: 1,
+            violation: v,
+            repeats: 0,
+        });
+        assert_eq!(listed.target, "/media/stick/setup.exe");
+        assert_eq!(listed.time_us, 1_700_000_000_000_000);
     }
 
     #[test]

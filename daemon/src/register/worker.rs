@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::journal::Sink;
+use crate::violation::Violation;
 
 use super::entry::{self, direction, event, Entry};
 use super::fanotify::fd_path;
@@ -59,6 +60,7 @@ pub fn start(
     table: Table,
     sink: Sink,
     register: Result<(RegisterFile, Option<String>), String>,
+    refusals: tokio::sync::mpsc::Sender<Violation>,
 ) -> io::Result<(Queue, WorkerHandle)> {
     let (queue, rx, dropped) = Queue::new(QUEUE_CAPACITY);
     let stop = Arc::new(AtomicBool::new(false));
@@ -76,6 +78,7 @@ pub fn start(
         dropped,
         dropped_seen: 0,
         stop: stop.clone(),
+        refusals,
     };
     std::thread::Builder::new()
         .name("airgapd-register".into())
@@ -98,6 +101,7 @@ struct Worker {
     dropped: Arc<AtomicU64>,
     dropped_seen: u64,
     stop: Arc<AtomicBool>,
+    refusals: tokio::sync::mpsc::Sender<Violation>,
 }
 
 impl Worker {
@@ -376,5 +380,9 @@ impl Worker {
         if let Err(err) = self.sink.send(&record) {
             tracing::error!(error = %err, "could not write an exec refusal record");
         }
+        // Never wait for the service: the journal record is the audit trail, this the list.
+        let _ = self
+            .refusals
+            .try_send(records::exec_violation(&x.path, &x.who, x.dev, x.at_us));
     }
 }

@@ -355,6 +355,7 @@ impl Service {
         ))?;
 
         let mut mount_rx = self.media_files.mount_changes(); // issue 8
+        let mut exec_rx = self.media_files.exec_refusals();
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sighup = signal(SignalKind::hangup())?;
@@ -385,6 +386,7 @@ impl Service {
                 Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
                 // --- copy register and exec refusal (issue 8): media mounted or unmounted ---
                 Some(()) = mount_rx.recv() => self.media_files.on_mounts(),
+                Some(v) = exec_rx.recv() => self.keep(v, 0),
                 // --- isolated LAN (issue 9): losses of isolation, LAN interfaces changing ---
                 found = self.lan.next() => {
                     for r in self.lan.handle(&mut self.enforcer, found) {
@@ -441,6 +443,12 @@ impl Service {
             .filter(|_| v.kind == Kind::DevBlock)
             .and_then(|d| self.media.identity(d));
         send(&self.sink, records::violation(&v, repeats, &sha, known));
+        self.keep(v, repeats);
+    }
+
+    /// Keep a violation for `airgapctl violations` and announce it on D-Bus (its journal
+    /// record is written already).
+    fn keep(&mut self, v: Violation, repeats: u64) {
         let seq = self
             .state
             .write()

@@ -4,6 +4,8 @@ executable mappings are refused with EPERM and recorded (path, SHA-256, process,
 files run from the internal disk; a stick whose entry says `allow_exec = true` runs them; a mount
 the daemon never saw and a killed daemon change nothing."""
 
+import json
+
 from . import ids
 from .media import install_policy, make_stick, next_serial, plug_and_find_disk
 
@@ -173,6 +175,19 @@ def run(g):
                     mine[0].get("AIRGAP_SHA256") == sums[full],
                     f"{mine[0].get('AIRGAP_SHA256')} != {sums[full]}",
                 )
+
+    # The officer's list: `airgapctl violations` over D-Bus, read by an unprivileged user.
+    code, out, err = g.sh(
+        "setpriv --reuid=65534 --regid=65534 --clear-groups airgapctl --json violations --kind exec"
+    )
+    try:
+        listed = json.loads(out)
+    except ValueError:
+        listed = []
+    targets = {e.get("target", "").split(" (")[0] for e in listed if e.get("kind") == "exec"}
+    want = {f"{m}/prog", f"{m}/script.sh", f"{m}/sh", f"{m}/lib.so"}
+    r.check("airgapctl violations --kind exec (uid 65534) lists the refusals with their files",
+            code == 0 and want <= targets, f"exit {code}: {sorted(targets)} {err}")
 
     # --- a mount the daemon never saw: in a private namespace, made after it unmounted -----
     g.sh(f"umount {m}")

@@ -189,6 +189,17 @@ def run(g):
     r.check("airgapctl violations --kind exec (uid 65534) lists the refusals with their files",
             code == 0 and want <= targets, f"exit {code}: {sorted(targets)} {err}")
 
+    # The officer's copy of the register: the file's group given to an unprivileged user.
+    reg = "/var/lib/airgapd/register.jsonl"
+    code, out, err = g.sh(
+        f"chgrp 65534 {reg} && setpriv --reuid=65534 --regid=65534 --clear-groups "
+        f"sh -c 'airgapctl register verify && airgapctl register --csv'"
+    )
+    r.check("the register's group (gid 65534) verifies and prints it as CSV, unprivileged",
+            code == 0 and "/script.sh" in out and "Transfer stick (no programs)" in out,
+            f"exit {code}: {out[-300:]} {err}")
+    g.sh(f"chgrp 0 {reg}")
+
     # --- a mount the daemon never saw: in a private namespace, made after it unmounted -----
     g.sh(f"umount {m}")
     cursor = g.cursor()

@@ -13,6 +13,7 @@ use airgapd::scope::Scope;
 use airgapd::spawn::{self, SpawnOptions};
 use airgapd::violation::Violation;
 
+pub mod bench_service;
 pub mod dbus_harness;
 pub mod loopdev;
 pub mod netns;

@@ -6,36 +6,19 @@
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use aya::maps::{HashMap, Map, MapData};
 
 use airgapd::scope::Scope;
 use airgapd_ebpf::abi;
+use airgapd_tests::bench_service::{sibling_airgapd, BenchService};
 
 const LOOP_SET_FD: libc::c_ulong = 0x4C00;
 const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
 const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
-
-struct Service {
-    child: Child,
-    pin_dir: PathBuf,
-    airgapd: PathBuf,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = Command::new(&self.airgapd)
-            .args(["lift", "--yes", "--pin-dir"])
-            .arg(&self.pin_dir)
-            .status();
-    }
-}
 
 fn run(cmd: &str, args: &[&str]) {
     let ok = Command::new(cmd)
@@ -58,13 +41,7 @@ fn main() -> ExitCode {
             .map(|i| args[i + 1].clone())
     };
     let runs: usize = opt("--runs").map_or(200, |r| r.parse().expect("--runs N"));
-    let airgapd = opt("--airgapd").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("airgapd")
-    });
+    let airgapd = opt("--airgapd").map_or_else(sibling_airgapd, PathBuf::from);
     if !nix::unistd::geteuid().is_root() {
         eprintln!(
             "airgap-arrival-bench: run as root (it starts airgapd and attaches loop devices)"
@@ -80,36 +57,17 @@ fn main() -> ExitCode {
         "mkfs.ext4",
         &["-q", "-F", "-L", "AIRGAPBENCH", image.to_str().unwrap()],
     );
-    let policy = dir.join("policy.toml");
-    std::fs::write(
-        &policy,
-        "[devices]\nloop = \"removable\"\n[[media]]\nname = \"bench stick\"\nfs_label = \"AIRGAPBENCH\"\naccess = \"read-only\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).unwrap();
-
     let scope = Scope::create("arrival").unwrap();
-    let pin_dir = PathBuf::from(format!(
-        "/sys/fs/bpf/airgapd-arrival-{}",
-        std::process::id()
-    ));
-    let child = Command::new(&airgapd)
-        .arg("service")
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--scope-cgroup")
-        .arg(scope.path())
-        .arg("--pin-dir")
-        .arg(&pin_dir)
-        .args(["--bus", "none", "--journal-socket", "/nonexistent"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting airgapd");
-    let service = Service {
-        child,
-        pin_dir: pin_dir.clone(),
-        airgapd,
-    };
+    let service = BenchService::start(
+        &airgapd,
+        "arrival",
+        &dir,
+        "[devices]\nloop = \"removable\"\n[[media]]\nname = \"bench stick\"\nfs_label = \"AIRGAPBENCH\"\naccess = \"read-only\"\n",
+        &scope,
+        Path::new("/nonexistent"),
+        &[],
+    );
+    let pin_dir = service.pin_dir.clone();
 
     // The grant map, as the daemon pinned it.
     let map_path = pin_dir.join(format!("map_{}", abi::MAP_DEV_RULES));

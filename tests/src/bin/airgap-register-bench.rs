@@ -14,7 +14,6 @@
 //! journald's own work is part of the cost); without, to nowhere.
 
 use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -22,6 +21,7 @@ use std::time::{Duration, Instant};
 use airgapd::register::file;
 use airgapd::scope::Scope;
 use airgapd::spawn::{self, SpawnOptions};
+use airgapd_tests::bench_service::{sibling_airgapd, BenchService};
 
 struct Cleanup {
     dir: PathBuf,
@@ -123,30 +123,6 @@ fn journald(dir: &Path) -> Journald {
         std::thread::sleep(Duration::from_millis(20));
     }
     j
-}
-
-struct Service {
-    child: Child,
-    pin_dir: PathBuf,
-    airgapd: PathBuf,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = Command::new(&self.airgapd)
-            .args([
-                "lift",
-                "--yes",
-                "--journal-socket",
-                "/nonexistent",
-                "--pin-dir",
-            ])
-            .arg(&self.pin_dir)
-            .stderr(Stdio::null())
-            .status();
-    }
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
@@ -281,13 +257,7 @@ fn main() -> ExitCode {
     // own cost, apart from the exec layer's).
     let allow_exec = args.iter().any(|a| a == "--allow-exec");
     let with_journald = args.iter().any(|a| a == "--journald");
-    let airgapd = opt("--airgapd").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("airgapd")
-    });
+    let airgapd = opt("--airgapd").map_or_else(sibling_airgapd, PathBuf::from);
     if !nix::unistd::geteuid().is_root() {
         eprintln!("airgap-register-bench: run as root (loop devices, mounts, airgapd)");
         return ExitCode::from(2);
@@ -335,46 +305,24 @@ fn main() -> ExitCode {
 
     let scope = Scope::create("regbench").unwrap();
     let small_dir = dir.join("small");
-    let policy = dir.join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "[devices]\nloop = \"removable\"\n[[media]]\nname = \"bench stick\"\n\
-             fs_label = \"AIRGAPBENCH\"\naccess = \"read-write\"\nallow_exec = {allow_exec}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).unwrap();
     let register = dir.join("register.jsonl");
     let journal = with_journald.then(|| journald(&dir.join("journal")));
     let socket = journal.as_ref().map_or_else(
         || PathBuf::from("/nonexistent"),
         |j| j.dir.join("run/socket"),
     );
-    let pin_dir = PathBuf::from(format!(
-        "/sys/fs/bpf/airgapd-regbench-{}",
-        std::process::id()
-    ));
-    let child = Command::new(&airgapd)
-        .arg("service")
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--scope-cgroup")
-        .arg(scope.path())
-        .arg("--pin-dir")
-        .arg(&pin_dir)
-        .arg("--register")
-        .arg(&register)
-        .args(["--bus", "none", "--journal-socket"])
-        .arg(&socket)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting airgapd");
-    let service = Service {
-        child,
-        pin_dir,
-        airgapd,
-    };
+    let service = BenchService::start(
+        &airgapd,
+        "regbench",
+        &dir,
+        &format!(
+            "[devices]\nloop = \"removable\"\n[[media]]\nname = \"bench stick\"\n\
+             fs_label = \"AIRGAPBENCH\"\naccess = \"read-write\"\nallow_exec = {allow_exec}\n"
+        ),
+        &scope,
+        &socket,
+        &["--register".as_ref(), register.as_os_str()],
+    );
     // Ready when a probe copy is in the register.
     let t0 = Instant::now();
     loop {

@@ -10,7 +10,8 @@ from . import (
     s6_resilience,
     s7_policy_update,
     s8_reboot,
+    s10_capture,
 )
 
 ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
-       s7_policy_update, s8_reboot]
+       s7_policy_update, s8_reboot, s10_capture]

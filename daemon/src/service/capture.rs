@@ -5,6 +5,7 @@ use std::path::Path;
 
 use airgapd_policy::Policy;
 
+use super::media;
 use crate::devices::capture::{self, CaptureKind};
 use crate::devices::uevent::Uevent;
 use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
@@ -14,10 +15,19 @@ use crate::state::DeviceRecord;
 
 /// Whether a uevent changes what the plan must say about capture devices or radios.
 pub fn concerns(ev: &Uevent) -> bool {
-    matches!(
-        ev.get("SUBSYSTEM"),
-        Some("sound" | "video4linux" | "rfkill")
-    ) && matches!(ev.action(), "add" | "remove")
+    match (ev.get("SUBSYSTEM"), ev.action()) {
+        (Some("sound" | "video4linux"), "add" | "remove") => true,
+        _ => concerns_radios(ev),
+    }
+}
+
+/// Whether a uevent may have left a radio unblocked: one arrived, one changed state (root can
+/// unblock it through its `soft` attribute in sysfs, which the device program cannot refuse: it
+/// guards /dev/rfkill only), or uevents were lost and anything may have arrived.
+pub fn concerns_radios(ev: &Uevent) -> bool {
+    ev.action() == media::RESCAN
+        || (ev.get("SUBSYSTEM") == Some("rfkill")
+            && matches!(ev.action(), "add" | "remove" | "change"))
 }
 
 /// Soft-block every radio the policy does not allow; each block is an audit record.
@@ -117,4 +127,39 @@ pub fn records(plan: &Plan) -> Vec<DeviceRecord> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(action: &str, subsystem: Option<&str>) -> Uevent {
+        let mut vars = std::collections::BTreeMap::new();
+        vars.insert("ACTION".to_string(), action.to_string());
+        if let Some(s) = subsystem {
+            vars.insert("SUBSYSTEM".to_string(), s.to_string());
+        }
+        Uevent { vars }
+    }
+
+    #[test]
+    fn capture_nodes_arriving_or_leaving_are_replanned() {
+        for sub in ["sound", "video4linux", "rfkill"] {
+            assert!(concerns(&ev("add", Some(sub))), "{sub}");
+            assert!(concerns(&ev("remove", Some(sub))), "{sub}");
+        }
+        assert!(!concerns(&ev("change", Some("sound"))));
+        assert!(!concerns(&ev("add", Some("block"))));
+        assert!(!concerns(&ev("bind", Some("rfkill"))));
+    }
+
+    #[test]
+    fn a_radio_unblocked_behind_our_back_or_lost_events_block_radios_again() {
+        // `echo 0 > /sys/class/rfkill/rfkill0/soft` by root only shows as a change uevent.
+        assert!(concerns_radios(&ev("change", Some("rfkill"))));
+        assert!(concerns(&ev("change", Some("rfkill"))));
+        assert!(concerns_radios(&ev(media::RESCAN, None)));
+        assert!(concerns(&ev(media::RESCAN, None)));
+        assert!(!concerns_radios(&ev("add", Some("sound"))));
+    }
 }

@@ -238,7 +238,7 @@ impl Service {
             }
         }
         if capture::concerns(ev) {
-            if self.scope.is_machine() && ev.get("SUBSYSTEM") == Some("rfkill") {
+            if self.scope.is_machine() && capture::concerns_radios(ev) {
                 capture::block_radios(&self.sink, &self.policy);
             }
             self.replan();

@@ -11,10 +11,13 @@ RO_LABEL = "SECRET-RO"
 RW_SERIAL = "AGRW00000002"
 UNAPPROVED_SERIAL = "UNAPPROVED0001"
 
-POLICY = f"""\
+
+def header(policy_id, serial):
+    """The start of every policy the scenarios install: no network, loop devices internal."""
+    return f"""\
 [meta]
-id = "vm-test-media"
-serial = {{serial}}
+id = "{policy_id}"
+serial = {serial}
 note = "written by tests/vm"
 
 [network]
@@ -24,6 +27,10 @@ loopback = true
 [devices]
 loop = "internal"
 
+"""
+
+
+MEDIA = f"""\
 [[media]]
 name = "Approved read-only stick"
 vendor_id = "46f4"
@@ -42,7 +49,7 @@ access = "read-write"
 
 
 def policy(serial):
-    return POLICY.replace("{serial}", str(serial))
+    return header("vm-test-media", serial) + MEDIA
 
 
 def mbr(start, sectors):

@@ -105,15 +105,6 @@ MIDI = r"""
 """
 
 
-def wait_record(g, cursor, *matches, tries=30):
-    for _ in range(tries):
-        rec = g.journal(ids.DEVICE_ARRIVAL, *matches, since=cursor)
-        if rec:
-            return rec
-        g.sh("sleep 0.5")
-    return []
-
-
 def devices(g):
     """`airgapctl devices --json` as a list (the error in a fake entry if it is not one)."""
     code, out, err = g.sh("airgapctl devices --json", timeout=30)
@@ -173,7 +164,9 @@ def unplug(g, name, usb):
 
 def refused_at_usb(g, r, what, dev, usb, cursor):
     """The host-side device is refused: record, authorized 0, nothing bound below it."""
-    rec = wait_record(g, cursor, f"AIRGAP_VENDOR_ID={dev['vid']}", f"AIRGAP_PRODUCT_ID={dev['pid']}")
+    rec = g.wait_journal(
+        ids.DEVICE_ARRIVAL, f"AIRGAP_VENDOR_ID={dev['vid']}", f"AIRGAP_PRODUCT_ID={dev['pid']}", since=cursor, tries=30
+    )
     r.check(
         f"{what}: DeviceArrival record, action refuse",
         rec and rec[-1].get("AIRGAP_ACTION") == "refuse",
@@ -308,7 +301,9 @@ def run(g):
     keys, detail = plug(g, KEYS, DUMMY)
     r.check("the allowed device enumerates again", ok and keys != "", out + detail)
     if keys:
-        rec = wait_record(g, cursor, f"AIRGAP_VENDOR_ID={KEYS['vid']}", f"AIRGAP_PRODUCT_ID={KEYS['pid']}")
+        rec = g.wait_journal(
+            ids.DEVICE_ARRIVAL, f"AIRGAP_VENDOR_ID={KEYS['vid']}", f"AIRGAP_PRODUCT_ID={KEYS['pid']}", since=cursor, tries=30
+        )
         r.check(
             f'allowed device: DeviceArrival record, action authorize, rule "{ALLOW_NAME}"',
             rec and rec[-1].get("AIRGAP_ACTION") == "authorize" and rec[-1].get("AIRGAP_RULE") == ALLOW_NAME,
@@ -339,7 +334,9 @@ def run(g):
     ok, out = bind(g, "keys", KEYS, MIDI, DUMMY)
     keys, detail = plug(g, KEYS, DUMMY)
     if keys:
-        rec = wait_record(g, cursor, f"AIRGAP_VENDOR_ID={KEYS['vid']}", f"AIRGAP_PRODUCT_ID={KEYS['pid']}")
+        rec = g.wait_journal(
+            ids.DEVICE_ARRIVAL, f"AIRGAP_VENDOR_ID={KEYS['vid']}", f"AIRGAP_PRODUCT_ID={KEYS['pid']}", since=cursor, tries=30
+        )
         auth = g.out(f"cat {keys}/authorized")
         r.check(
             "with the entry gone the same device is refused again (record refuse, authorized 0)",
@@ -376,7 +373,9 @@ def blocked_radios(g, r, kind, before, cursor, count, what):
     for n in new:
         soft = g.out(f"wait_until 15 grep -qx 1 /sys/class/rfkill/{n}/soft; cat /sys/class/rfkill/{n}/soft")
         r.check(f"{what}: {n} soft-blocked by airgapd (soft 1)", soft == "1", soft)
-        rec = wait_record(g, cursor, f"AIRGAP_DEV_NODE={n}", "AIRGAP_ACTION=refuse")
+        rec = g.wait_journal(
+            ids.DEVICE_ARRIVAL, f"AIRGAP_DEV_NODE={n}", "AIRGAP_ACTION=refuse", since=cursor, tries=30
+        )
         r.check(f"{what}: DeviceArrival record says {n} was blocked (refuse, success)",
                 rec and rec[-1].get("AIRGAP_RESULT") == "success", rec[-1] if rec else "no record")
     listed = devices(g)
@@ -411,7 +410,9 @@ def radios(g, r):
         g.sh(f"echo 0 > /sys/class/rfkill/{n}/soft")
         soft = g.out(f"sleep 1; wait_until 15 grep -qx 1 /sys/class/rfkill/{n}/soft; cat /sys/class/rfkill/{n}/soft")
         r.check(f"{n} unblocked through sysfs by root is blocked again by airgapd", soft == "1", soft)
-        rec = wait_record(g, cursor, f"AIRGAP_DEV_NODE={n}", "AIRGAP_ACTION=refuse", tries=10)
+        rec = g.wait_journal(
+            ids.DEVICE_ARRIVAL, f"AIRGAP_DEV_NODE={n}", "AIRGAP_ACTION=refuse", since=cursor, tries=10
+        )
         r.check(f"the new block of {n} is recorded (DeviceArrival)", bool(rec), "no record")
     on = {n: s for n, s in rfkills(g, "wlan").items() if n in wlan and s != "1"}
     r.check("every hwsim radio still blocked at the end", not on, on)

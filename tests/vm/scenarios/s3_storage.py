@@ -17,15 +17,6 @@ from .media import (
 TITLE = "storage"
 
 
-def wait_record(g, cursor, *matches, tries=20):
-    for _ in range(tries):
-        rec = g.journal(ids.DEVICE_ARRIVAL, *matches, since=cursor)
-        if rec:
-            return rec
-        g.sh("sleep 0.5")
-    return []
-
-
 def node_exists(g, disk):
     """The /dev node of an approved disk must appear (devtmpfs makes it as the disk arrives)."""
     ok = g.ok(f"wait_until 5 test -b {disk}")
@@ -44,7 +35,7 @@ def run(g):
     g.plug_stick("stick0", img, UNAPPROVED_SERIAL)
     usb = g.out(f"wait_until 20 usb_by_serial {UNAPPROVED_SERIAL} && usb_by_serial {UNAPPROVED_SERIAL}")
     r.check("unapproved stick enumerates on the xHCI bus", usb.startswith("/sys/"), usb)
-    rec = wait_record(g, cursor, f"AIRGAP_SERIAL={UNAPPROVED_SERIAL}")
+    rec = g.wait_journal(ids.DEVICE_ARRIVAL, f"AIRGAP_SERIAL={UNAPPROVED_SERIAL}", since=cursor)
     r.check(
         "unapproved stick: DeviceArrival record, action refuse",
         rec and rec[-1].get("AIRGAP_ACTION") == "refuse",
@@ -119,7 +110,9 @@ def run(g):
     usb, disk = plug_and_find_disk(g, "stick3", img, RO_SERIAL)
     r.check("forged stick (approved serial, label FORGED): block device appears", disk != "", usb)
     if disk:
-        rec = wait_record(g, cursor, "AIRGAP_ACTION=refuse", f"AIRGAP_SERIAL={RO_SERIAL}")
+        rec = g.wait_journal(
+            ids.DEVICE_ARRIVAL, "AIRGAP_ACTION=refuse", f"AIRGAP_SERIAL={RO_SERIAL}", since=cursor
+        )
         r.check("forged stick: DeviceArrival refuse record at the block level", bool(rec), "no record")
         # By device number, so that the answer does not depend on /dev having a node.
         majmin = g.out(f"cat /sys/block/{disk[5:]}/dev").split(":")

@@ -53,15 +53,6 @@ ln -sf $G/functions/mass_storage.usb0 $G/configs/c.1/
 )
 
 
-def judged(g, cursor, vid, tries=20):
-    for _ in range(tries):
-        rec = g.journal(ids.DEVICE_ARRIVAL, f"AIRGAP_VENDOR_ID={vid}", since=cursor)
-        if rec:
-            return rec
-        g.sh("sleep 0.5")
-    return []
-
-
 def run(g):
     r = g.report
 
@@ -69,7 +60,7 @@ def run(g):
     cursor = g.cursor()
     g.plug("usb-kbd", "kbd1", bus="xhci.0")
     dev = g.out("wait_until 20 usb_by_id 0627 0001 && usb_by_id 0627 0001")
-    rec = judged(g, cursor, "0627")
+    rec = g.wait_journal(ids.DEVICE_ARRIVAL, "AIRGAP_VENDOR_ID=0627", since=cursor)
     r.check(
         "USB keyboard: DeviceArrival record, action authorize",
         rec and rec[-1].get("AIRGAP_ACTION") == "authorize",
@@ -109,7 +100,7 @@ def run(g):
         f"dummy_hcd's root hub: authorized_default {hub}: devices on it are authorized by the "
         "kernel before airgapd judges them",
     )
-    rec = judged(g, cursor, "18d1")
+    rec = g.wait_journal(ids.DEVICE_ARRIVAL, "AIRGAP_VENDOR_ID=18d1", since=cursor)
     r.check(
         "phone: DeviceArrival record, action refuse",
         rec and rec[-1].get("AIRGAP_ACTION") == "refuse",
@@ -129,7 +120,7 @@ def run(g):
     code, out, err = g.sh(COMPOSITE, timeout=60)
     r.check("keyboard+storage composite gadget created", code == 0, out + err)
     dev = g.out("wait_until 20 usb_by_id 1d6b 0104 && usb_by_id 1d6b 0104")
-    rec = judged(g, cursor, "1d6b")
+    rec = g.wait_journal(ids.DEVICE_ARRIVAL, "AIRGAP_VENDOR_ID=1d6b", since=cursor)
     r.check(
         "keyboard+storage: DeviceArrival record, action refuse (judged whole)",
         rec and rec[-1].get("AIRGAP_ACTION") == "refuse",

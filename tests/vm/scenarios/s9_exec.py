@@ -7,25 +7,14 @@ the daemon never saw and a killed daemon change nothing."""
 import json
 
 from . import ids
-from .media import install_policy, make_stick, next_serial, plug_and_find_disk
+from .media import header, install_policy, make_stick, next_serial, plug_and_find_disk
 
 TITLE = "exec"
 
 NOEXEC_SERIAL = "AGEX00000005"
 EXEC_SERIAL = "AGEX00000006"
 
-POLICY = f"""\
-[meta]
-id = "vm-test-exec"
-serial = {{serial}}
-
-[network]
-profile = "standalone"
-loopback = true
-
-[devices]
-loop = "internal"
-
+MEDIA = f"""\
 [[media]]
 name = "Transfer stick (no programs)"
 vendor_id = "46f4"
@@ -90,15 +79,6 @@ def attempt(g, args, d, tag, user=None):
     return g.probe(*[a.replace("DIR_TAG", tag).replace("DIR", d) for a in args], user=user)
 
 
-def exec_records(g, cursor, tries=20, want=1):
-    for _ in range(tries):
-        rec = g.journal(ids.EXEC_VIOLATION, since=cursor)
-        if len(rec) >= want:
-            return rec
-        g.sh("sleep 0.5")
-    return g.journal(ids.EXEC_VIOLATION, since=cursor)
-
-
 def mount(g, disk, point):
     return g.sh(f"mkdir -p {point} && mount {disk} {point}")
 
@@ -117,7 +97,7 @@ def run(g):
     if lsm[0] != "active":
         return
 
-    code, out = install_policy(g, POLICY.replace("{serial}", str(next_serial(g))))
+    code, out = install_policy(g, header("vm-test-exec", next_serial(g)) + MEDIA)
     r.check("policy with a no-exec and an allow_exec medium loaded", code == 0, out)
 
     # --- controls: the same files run from the internal disk -------------------------------
@@ -152,7 +132,7 @@ def run(g):
         for label, args, answer, _, _ in ATTEMPTS:
             got = attempt(g, args, m, "stick", user=user)
             r.check(f"stick, {who}: {label} refused: {answer}", answer in got, got)
-        recs = exec_records(g, cursor, want=len(ATTEMPTS))
+        recs = g.wait_journal(ids.EXEC_VIOLATION, since=cursor, want=len(ATTEMPTS))
         for label, _, _, target, layer in ATTEMPTS:
             target = target.replace("DIR", m)
             mine = [
@@ -209,7 +189,7 @@ def run(g):
     )
     r.check("a mount only a private namespace has: execve and mmap refused: EPERM",
             got.split() == ["EPERM", "EPERM"], got)
-    recs = exec_records(g, cursor, want=2)
+    recs = g.wait_journal(ids.EXEC_VIOLATION, since=cursor, want=2)
     layers = sorted(e.get("AIRGAP_LAYER", "") for e in recs)
     r.check("  ... both recorded by the exec-bpf-lsm layer", layers == ["exec-bpf-lsm"] * 2, recs)
 

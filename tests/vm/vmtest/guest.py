@@ -98,6 +98,17 @@ class Guest:
                 entries.append(e)
         return entries
 
+    def wait_journal(self, message_id, *matches, since=None, want=1, tries=20):
+        """journal(), asked every 0.5 s until `want` entries have come or `tries` asks were
+        made: airgapd writes its records a little after the event that causes them."""
+        entries = []
+        for _ in range(tries):
+            entries = self.journal(message_id, *matches, since=since)
+            if len(entries) >= want:
+                break
+            self.sh("sleep 0.5")
+        return entries
+
     def cursor(self):
         """The journal's current end, to find only records written after this point."""
         out = self.out("journalctl --no-pager -n 1 -o export | sed -n 's/^__CURSOR=//p'")

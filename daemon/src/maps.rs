@@ -165,16 +165,17 @@ impl Counters {
             })
     }
 
-    /// The totals of one kind.
+    /// The totals of one kind (none for kinds the kernel does not count).
     pub fn get(&self, kind: Kind) -> Result<Count, MapsError> {
+        let Some(key) = kind.abi() else {
+            return Ok(Count::default());
+        };
         let values: PerCpuValues<abi::airgap_counter> =
-            self.0
-                .get(&kind.abi(), 0)
-                .map_err(|source| MapsError::Map {
-                    name: abi::MAP_COUNTERS,
-                    action: format!("reading key {} ({})", kind.abi(), kind.name()),
-                    source,
-                })?;
+            self.0.get(&key, 0).map_err(|source| MapsError::Map {
+                name: abi::MAP_COUNTERS,
+                action: format!("reading key {key} ({})", kind.name()),
+                source,
+            })?;
         Ok(values.iter().fold(Count::default(), |acc, v| Count {
             denied: acc.denied + v.denied,
             lost: acc.lost + v.lost,

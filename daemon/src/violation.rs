@@ -60,10 +60,10 @@ impl Kind {
         out
     };
 
-    /// The ABI value (counter index, event kind). [`Kind::Exec`] has none: it gets the value
-    /// one past the last, which no counter or event carries.
-    pub fn abi(self) -> u32 {
-        match self {
+    /// The ABI value (counter index, event kind); `None` for [`Kind::Exec`], which no kernel
+    /// event or counter carries.
+    pub fn abi(self) -> Option<u32> {
+        Some(match self {
             Kind::NetCreate => abi::AIRGAP_KIND_NET_CREATE,
             Kind::NetConnect => abi::AIRGAP_KIND_NET_CONNECT,
             Kind::NetBind => abi::AIRGAP_KIND_NET_BIND,
@@ -74,13 +74,13 @@ impl Kind {
             Kind::NetWireIngress => abi::AIRGAP_KIND_NET_WIRE_INGRESS,
             Kind::DevBlock => abi::AIRGAP_KIND_DEV_BLOCK,
             Kind::DevChar => abi::AIRGAP_KIND_DEV_CHAR,
-            Kind::Exec => abi::AIRGAP_KIND_COUNT,
-        }
+            Kind::Exec => return None,
+        })
     }
 
     /// The kind for an ABI value, if this daemon knows it.
     pub fn from_abi(v: u32) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.abi() == v)
+        Kind::ALL.into_iter().find(|k| k.abi() == Some(v))
     }
 
     /// Stable name used in the journal (`AIRGAP_KIND`), JSON and `--kind` filters.
@@ -358,7 +358,7 @@ mod tests {
     #[test]
     fn every_kind_round_trips() {
         for k in Kind::ALL {
-            assert_eq!(Kind::from_abi(k.abi()), Some(k));
+            assert_eq!(Kind::from_abi(k.abi().unwrap()), Some(k));
         }
         assert_eq!(Kind::from_abi(abi::AIRGAP_KIND_COUNT), None);
     }

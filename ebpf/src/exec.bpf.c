@@ -14,7 +14,9 @@
  * Where these cannot load (see shared/notes/kernel.md) the daemon refuses execve through
  * fanotify and remounts media noexec; see daemon/src/noexec/.
  *
- * LSM programs run for every task: the scope check comes first.
+ * LSM programs run for every task: the scope is checked before anything is refused. mmap_file
+ * runs for every mapping on the machine, so a mapping that is not executable (most of them)
+ * is let through before even the scope lookup: that check can only allow.
  */
 #include <bpf/bpf_core_read.h>
 #include "kernel_types.h"
@@ -115,9 +117,11 @@ int BPF_PROG(airgap_lsm_mmap_file, struct file *file, unsigned long reqprot, uns
 
 	if (ret)
 		return ret;
+	if (!(prot & PROT_EXEC) || !file)
+		return 0;
 	if (!in_scope())
 		return 0;
-	if (!(prot & PROT_EXEC) || !on_refused_medium(file, &dev))
+	if (!on_refused_medium(file, &dev))
 		return 0;
 	report(AIRGAP_EXEC_HOOK_MMAP, dev, file, &file->f_path,
 	       BPF_CORE_READ(file, f_path.dentry, d_name.name));
@@ -134,9 +138,9 @@ int BPF_PROG(airgap_lsm_file_mprotect, struct vm_area_struct *vma, unsigned long
 
 	if (ret)
 		return ret;
-	if (!in_scope())
-		return 0;
 	if (!(prot & PROT_EXEC))
+		return 0;
+	if (!in_scope())
 		return 0;
 	file = BPF_CORE_READ(vma, vm_file);
 	if (!on_refused_medium(file, &dev))

@@ -22,7 +22,7 @@
  * LAN's shape is the policy's, not a server's), no router advertisements, no multicast. See
  * docs/isolated-lan.md.
  *
- * With BPF LSM, network_lsm.bpf.c adds socket creation for every other family.
+ * With BPF LSM, lsm/socket_create (at the end of this file) adds every other family.
  * The cgroup programs are attached to the scope cgroup only, so being called means being in
  * scope: they need no scope check of their own.
  */
@@ -131,7 +131,7 @@ int airgap_sock_create(struct bpf_sock *sk)
 {
 	struct airgap_event *e;
 
-	/* Reached only for AF_INET/AF_INET6; other families are network_lsm.bpf.c's. The LAN,
+	/* Reached only for AF_INET/AF_INET6; other families are lsm/socket_create's. The LAN,
 	 * like loopback, is reached with TCP and UDP only: ping and raw sockets pass no sockaddr
 	 * hook, so their peers could not be checked before anything is sent. */
 	if (net_mode() != AIRGAP_NET_NONE && loopback_allows_socket(sk->type, sk->protocol))
@@ -186,18 +186,24 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, con
 	if (v6) {
 		read_ip6(ctx, a6);
 		loopback = ipv6_is_loopback(a6);
-		wildcard = (a6[0] | a6[1] | a6[2] | a6[3]) == 0;
-		lan_key6(&k, a6);
 	} else {
 		a4 = ctx->user_ip4;
 		loopback = ipv4_is_loopback(a4);
-		wildcard = a4 == 0;
-		lan_key4(&k, a4);
 	}
 	if (loopback && (mode & AIRGAP_NET_LOOPBACK))
 		return CG_ALLOW;
-	if (!loopback && (mode & AIRGAP_NET_LAN) && lan_allows(kind, &k, wildcard))
-		return CG_ALLOW;
+	/* The LAN key only off loopback, in LAN mode: loopback traffic never builds it. */
+	if (!loopback && (mode & AIRGAP_NET_LAN)) {
+		if (v6) {
+			wildcard = (a6[0] | a6[1] | a6[2] | a6[3]) == 0;
+			lan_key6(&k, a6);
+		} else {
+			wildcard = a4 == 0;
+			lan_key4(&k, a4);
+		}
+		if (lan_allows(kind, &k, wildcard))
+			return CG_ALLOW;
+	}
 
 	e = deny_event(kind);
 	if (e) {

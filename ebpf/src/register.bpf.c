@@ -15,19 +15,22 @@ struct {
 	__type(value, struct airgap_task_exit);
 } airgap_exits SEC(".maps");
 
-/* do_exit() of every thread: current is the task that ends, its credentials still in place. */
+/* do_exit() of every thread: current is the task that ends, its credentials still in place.
+ * Only a process's main thread is kept (the map is by process): the threads a thread pool
+ * starts and ends all day write nothing. */
 SEC("raw_tracepoint/sched_process_exit")
 int airgap_task_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct airgap_task_exit v = {};
-	__u64 pid_tgid, uid_gid;
-	__u32 tgid;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid;
+	__u32 tgid = pid_tgid >> 32;
 
+	if ((__u32)pid_tgid != tgid)
+		return 0;
 	if (!in_scope())
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
 	uid_gid = bpf_get_current_uid_gid();
-	tgid = pid_tgid >> 32;
 	v.boot_ns = bpf_ktime_get_boot_ns();
 	v.uid = (__u32)uid_gid;
 	v.gid = uid_gid >> 32;

@@ -43,7 +43,12 @@ impl Armed {
     pub fn network(mode: NetMode) -> Armed {
         require_root();
         let scope = Scope::create("test").expect("creating test cgroup");
-        let mut enforcer = Enforcer::load().expect("loading BPF object");
+        let enforcer = Enforcer::load().expect("loading BPF object");
+        Armed::network_on(scope, enforcer, mode)
+    }
+
+    /// The network area attached to `scope` by an enforcer the caller prepared (maps filled).
+    pub fn network_on(scope: Scope, mut enforcer: Enforcer, mode: NetMode) -> Armed {
         enforcer.configure(&scope, mode).expect("writing config");
         enforcer
             .enforce_network(&scope)

@@ -203,6 +203,19 @@ impl Served {
     }
 }
 
+/// airgapctl was refused: exit 4, and `error` (the D-Bus error name and text) on stderr.
+fn assert_refused(denied: &Ran, error: &str) {
+    assert_eq!(
+        denied.code, 4,
+        "stdout: {} stderr: {}",
+        denied.stdout, denied.stderr
+    );
+    assert!(denied.stderr.contains(error), "{}", denied.stderr);
+}
+
+/// The bus policy refused the call before airgapd saw it.
+const BUS_REFUSED: &str = "[org.freedesktop.DBus.Error.AccessDenied:";
+
 fn json(ran: &Ran) -> serde_json::Value {
     assert_eq!(ran.code, 0, "stderr: {}", ran.stderr);
     serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", ran.stdout))
@@ -457,18 +470,7 @@ async fn nobody_reads_but_the_bus_policy_refuses_reload_and_root_reloads() {
 
     // The bus refuses before airgapd sees the call.
     let denied = s.airgapctl(User::Nobody, &["policy", "reload"]).await;
-    assert_eq!(
-        denied.code, 4,
-        "stdout: {} stderr: {}",
-        denied.stdout, denied.stderr
-    );
-    assert!(
-        denied
-            .stderr
-            .contains("[org.freedesktop.DBus.Error.AccessDenied:"),
-        "{}",
-        denied.stderr
-    );
+    assert_refused(&denied, BUS_REFUSED);
     let busctl = s
         .busctl(
             User::Nobody,
@@ -511,17 +513,10 @@ async fn nobody_reads_but_the_bus_policy_refuses_reload_and_root_reloads() {
 async fn the_method_refuses_nobody_where_the_bus_policy_would_not() {
     let s = served(BusPolicy::ShippedThenAllowAll, false).await;
     let denied = s.airgapctl(User::Nobody, &["policy", "reload"]).await;
-    assert_eq!(
-        denied.code, 4,
-        "stdout: {} stderr: {}",
-        denied.stdout, denied.stderr
-    );
-    assert!(
-        denied
-            .stderr
-            .contains("[org.airgapd.Guard1.Error.AccessDenied: only root may reload the policy; the caller is uid 65534]"),
-        "{}",
-        denied.stderr
+    assert_refused(
+        &denied,
+        "[org.airgapd.Guard1.Error.AccessDenied: only root may reload the policy; the caller is \
+         uid 65534]",
     );
     assert_eq!(NOBODY, 65534);
     assert_eq!(
@@ -537,18 +532,7 @@ async fn readers_can_be_narrowed_to_a_group() {
     // nobody (gid 65534, no groups) is not in group root; root is.
     let s = served(BusPolicy::ReadersGroup("root"), false).await;
     let denied = s.airgapctl(User::Nobody, &["status"]).await;
-    assert_eq!(
-        denied.code, 4,
-        "stdout: {} stderr: {}",
-        denied.stdout, denied.stderr
-    );
-    assert!(
-        denied
-            .stderr
-            .contains("[org.freedesktop.DBus.Error.AccessDenied:"),
-        "{}",
-        denied.stderr
-    );
+    assert_refused(&denied, BUS_REFUSED);
     let allowed = s.airgapctl(User::Root, &["status", "--json"]).await;
     assert_eq!(json(&allowed)["air_gapped"], true);
 }

@@ -128,18 +128,7 @@ fn arm(net: &Net, policy: &airgapd_policy::Policy) -> Armed {
         "the LAN resolves to veth-a: {entries:?}"
     );
     enforcer.set_lan(&entries).expect("writing the LAN tries");
-    enforcer
-        .configure(&scope, NetMode::from_policy(&policy.network))
-        .expect("writing config");
-    enforcer
-        .enforce_network(&scope)
-        .expect("attaching network programs");
-    let events = EventStream::new(enforcer.take_events().unwrap()).expect("event stream");
-    Armed {
-        enforcer,
-        events,
-        scope,
-    }
+    Armed::network_on(scope, enforcer, NetMode::from_policy(&policy.network))
 }
 
 /// A probe running in the background (a server), killed by pid on drop.

@@ -181,6 +181,20 @@ impl Created {
     }
 }
 
+/// The next batch of events; a failing read is logged and tried again a second later (the
+/// reader threads have nowhere to return to).
+fn next_batch(group: &Group, buf: &mut [u8]) -> usize {
+    loop {
+        match group.read(buf) {
+            Ok(n) => return n,
+            Err(e) => {
+                tracing::error!(error = %e, "reading copy events");
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }
+    }
+}
+
 fn read_identifiers(
     group: &Group,
     fsids: &std::sync::RwLock<HashMap<u64, (u32, u32)>>,
@@ -192,14 +206,7 @@ fn read_identifiers(
     let mut created = Created::default();
     let mut recent = Recent::default();
     loop {
-        let n = match group.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = %e, "reading copy events");
-                std::thread::sleep(std::time::Duration::from_secs(1));
-                continue;
-            }
-        };
+        let n = next_batch(group, &mut buf);
         if n < READ_BUF / 2 {
             std::thread::sleep(BATCH_PAUSE);
         }
@@ -264,14 +271,7 @@ fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>) {
     let mut buf = vec![0u8; READ_BUF];
     let mut recent = Recent::default();
     loop {
-        let n = match group.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = %e, "reading copy events");
-                std::thread::sleep(std::time::Duration::from_secs(1));
-                continue;
-            }
-        };
+        let n = next_batch(group, &mut buf);
         for ev in fanotify::parse(&buf[..n]) {
             if ev.mask & libc::FAN_Q_OVERFLOW != 0 {
                 let _ = queue.offer(Job::Overflow);

@@ -45,7 +45,15 @@ install -Dm0644 "$gen/completions/fish/airgapd.fish" "$root/usr/share/fish/vendo
 install -Dm0644 "$gen/completions/fish/airgapctl.fish" "$root/usr/share/fish/vendor_completions.d/airgapctl.fish"
 
 install -m0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$root/DEBIAN/"
-install -m0644 packaging/debian/conffiles "$root/DEBIAN/conffiles"
+install -m0644 packaging/debian/conffiles packaging/debian/triggers "$root/DEBIAN/"
+# USB held back from the first moment of boot (issue 22); initramfs-tools copies it into the
+# initramfs when the trigger above runs update-initramfs.
+install -Dm0644 packaging/modprobe/airgapd.conf "$root/lib/modprobe.d/airgapd.conf"
+# ...and hubs and HID-only devices (a keyboard for a disk passphrase) still usable there.
+install -Dm0755 packaging/usb-early/usb-early "$root/usr/lib/airgapd/usb-early"
+install -Dm0644 packaging/usb-early/70-airgapd-usb-early.rules \
+  "$root/lib/udev/rules.d/70-airgapd-usb-early.rules"
+install -Dm0755 packaging/usb-early/initramfs-hook "$root/usr/share/initramfs-tools/hooks/airgapd"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: airgapd

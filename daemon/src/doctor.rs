@@ -43,7 +43,16 @@ pub struct Facts {
     pub usb_hubs: usize,
     /// Whether a BPF LSM program could actually be loaded (None: not tried).
     pub lsm_loads: Option<Result<(), String>>,
+    /// usbcore's `authorized_default` parameter: what the kernel does with a USB device before
+    /// any program judged it (-1 or 1: authorize, 0: none, 2: internal only). None: no usbcore.
+    pub usb_boot_default: Option<i32>,
+    /// usbcore is a module (it has an `initstate`), so modprobe.d options reach it.
+    pub usbcore_module: bool,
 }
+
+/// The package's modprobe.d file: usbcore holds USB devices back from the first moment of boot
+/// (copied into the initramfs by initramfs-tools).
+pub const USB_BOOT_CONF: &str = "/lib/modprobe.d/airgapd.conf";
 
 impl Facts {
     /// Read the running machine (`lsm_loads` is left to the caller, which needs root).
@@ -63,6 +72,9 @@ impl Facts {
             btf: std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
             usb_hubs,
             lsm_loads: None,
+            usb_boot_default: read("/sys/module/usbcore/parameters/authorized_default")
+                .and_then(|v| v.trim().parse().ok()),
+            usbcore_module: std::path::Path::new("/sys/module/usbcore/initstate").exists(),
         }
     }
 }
@@ -139,26 +151,55 @@ pub fn diagnose(f: &Facts) -> Vec<Check> {
         },
         fix: None,
     });
-    let early = f
-        .cmdline
-        .split_whitespace()
-        .any(|a| a.starts_with("usbcore.authorized_default="));
-    out.push(Check {
-        name: "USB before airgapd starts",
-        status: if early { Status::Ok } else { Status::Warn },
-        detail: if early {
-            "the kernel holds new USB devices back from boot on".into()
-        } else {
-            "devices plugged in during boot, before airgapd starts, are authorized by the kernel"
-                .into()
-        },
-        fix: (!early).then(|| {
-            "add usbcore.authorized_default=2 to GRUB_CMDLINE_LINUX in /etc/default/grub (internal \
-             devices only until airgapd decides), then run update-grub and reboot"
-                .into()
-        }),
-    });
+    out.push(usb_boot_check(f));
     out
+}
+
+/// Whether a USB device present at power-on could be used before airgapd judged it.
+fn usb_boot_check(f: &Facts) -> Check {
+    let name = "USB before airgapd starts";
+    match f.usb_boot_default {
+        Some(v @ (0 | 2)) => Check {
+            name,
+            status: Status::Ok,
+            detail: format!(
+                "usbcore.authorized_default={v}: from the first moment of boot the kernel \
+                 authorizes {} until airgapd judges each device",
+                if v == 2 {
+                    "only internal (hard-wired) USB devices"
+                } else {
+                    "no USB device"
+                }
+            ),
+            fix: None,
+        },
+        None => Check {
+            name,
+            status: Status::Ok,
+            detail: "no USB support loaded (usbcore absent): nothing to hold back".into(),
+            fix: None,
+        },
+        Some(v) => Check {
+            name,
+            status: Status::Warn,
+            detail: format!(
+                "usbcore.authorized_default={v}: devices plugged in during boot, before \
+                 airgapd starts, are authorized by the kernel"
+            ),
+            fix: Some(if f.usbcore_module {
+                format!(
+                    "usbcore was loaded without the option of {USB_BOOT_CONF} (installed by the \
+                     package; update-initramfs -u copies it into the initramfs): run \
+                     update-initramfs -u and reboot"
+                )
+            } else {
+                "usbcore is built into this kernel: add usbcore.authorized_default=2 to \
+                 GRUB_CMDLINE_LINUX in /etc/default/grub (internal devices only until airgapd \
+                 decides), then run update-grub and reboot"
+                    .into()
+            }),
+        },
+    }
 }
 
 fn lsm_check(f: &Facts) -> Check {
@@ -235,6 +276,8 @@ mod tests {
             btf: true,
             usb_hubs: 2,
             lsm_loads: None,
+            usb_boot_default: Some(-1),
+            usbcore_module: false,
         }
     }
 
@@ -298,5 +341,27 @@ mod tests {
             .as_ref()
             .unwrap()
             .contains("usbcore.authorized_default=2"));
+    }
+
+    #[test]
+    fn usb_boot_default_is_read_from_usbcore_not_the_command_line() {
+        let mut f = facts();
+        // Issue 22: the package's modprobe.d file, applied: no warning.
+        f.usb_boot_default = Some(2);
+        let c = diagnose(&f);
+        assert_eq!(check(&c, "USB before airgapd starts").status, Status::Ok);
+        // The file exists but usbcore was loaded before it: update the initramfs and reboot.
+        f.usb_boot_default = Some(-1);
+        f.usbcore_module = true;
+        let c = diagnose(&f);
+        let usb = check(&c, "USB before airgapd starts");
+        assert_eq!(usb.status, Status::Warn);
+        assert!(usb.fix.as_ref().unwrap().contains("update-initramfs -u"));
+        // A kernel command line parameter the kernel did not take is no proof.
+        f.cmdline = "quiet usbcore.authorized_default=2".into();
+        assert_eq!(
+            check(&diagnose(&f), "USB before airgapd starts").status,
+            Status::Warn
+        );
     }
 }

@@ -22,10 +22,15 @@ for f in usr/sbin/airgapd usr/bin/airgapctl lib/systemd/system/airgapd.service \
   usr/share/man/man8/airgapd.8.gz usr/share/man/man1/airgapctl.1.gz \
   usr/share/man/man5/airgapd.policy.5.gz \
   usr/share/bash-completion/completions/airgapctl usr/share/zsh/vendor-completions/_airgapctl \
-  usr/share/fish/vendor_completions.d/airgapctl.fish; do
+  usr/share/fish/vendor_completions.d/airgapctl.fish lib/modprobe.d/airgapd.conf \
+  usr/lib/airgapd/usb-early lib/udev/rules.d/70-airgapd-usb-early.rules \
+  usr/share/initramfs-tools/hooks/airgapd; do
   check "ships /$f" "[ -e '$dir/root/$f' ]"
 done
 check "airgapd is executable" "[ -x '$dir/root/usr/sbin/airgapd' ]"
+check "usbcore holds USB devices back from boot (issue 22)" \
+  "grep -qx 'options usbcore authorized_default=2' '$dir/root/lib/modprobe.d/airgapd.conf'"
+check "the initramfs is rebuilt with it" "grep -qx 'activate-noawait update-initramfs' '$dir/DEBIAN/triggers'"
 check "the policy is a conffile" "grep -qx /etc/airgapd/policy.toml '$dir/DEBIAN/conffiles'"
 check "the default policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >/dev/null"
 check "the reference policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/usr/share/doc/airgapd/policy.toml' >/dev/null"
@@ -38,5 +43,28 @@ check "depends only on what a desktop has" \
 check "removal keeps policy and state" "! grep -q 'rm -rf' <(sed -n '/purge/,\$!p' '$dir/DEBIAN/postrm')"
 check "the binaries need no library beyond libc" \
   "! ldd '$dir/root/usr/sbin/airgapd' | grep -v -E 'linux-vdso|libc.so|libm.so|libgcc_s|ld-linux|libpthread|libdl|librt' | grep -q ."
+
+# usb-early (issue 22), on sysfs trees made here: what it authorizes before the daemon runs.
+early() { # NAME DEVICE-CLASS ROOT-HUB-DEFAULT DESCRIPTORS(printf escapes): prints authorized
+  local d="$dir/sys/$1/devices/pci0/usb1/1-1"
+  mkdir -p "$d"
+  echo "$3" >"$dir/sys/$1/devices/pci0/usb1/authorized_default"
+  echo 0 >"$d/authorized"
+  echo "$2" >"$d/bDeviceClass"
+  printf "$4" >"$d/descriptors"
+  "$dir/root/usr/lib/airgapd/usb-early" "$d" && cat "$d/authorized"
+}
+DEV='\x12\x01\x00\x02\x00\x00\x00\x08\x27\x06\x01\x00\x00\x00\x01\x02\x03\x01'
+CONF='\x09\x02\x22\x00\x01\x01\x00\xa0\x32'
+KBD='\x09\x04\x00\x00\x01\x03\x01\x01\x00\x09\x21\x11\x01\x00\x01\x22\x3f\x00'
+STICK='\x09\x04\x01\x00\x02\x08\x06\x50\x00\x07\x05\x81\x02\x00\x02\x00'
+check "usb-early: a HID keyboard is authorized at boot" "[ \"\$(early kbd 00 2 '$DEV$CONF$KBD')\" = 1 ]"
+check "usb-early: a hub is authorized at boot" "[ \"\$(early hub 09 2 '$DEV$CONF')\" = 1 ]"
+check "usb-early: a stick waits for airgapd" "[ \"\$(early stick 00 2 '$DEV$CONF$STICK')\" = 0 ]"
+check "usb-early: a keyboard+stick waits for airgapd" \
+  "[ \"\$(early combo 00 2 '$DEV$CONF$KBD$STICK')\" = 0 ]"
+check "usb-early: no interface at all waits" "[ \"\$(early none 00 2 '$DEV$CONF')\" = 0 ]"
+check "usb-early: once airgapd closed the hub (0) the decision is the daemon's" \
+  "[ \"\$(early daemon 00 0 '$DEV$CONF$KBD')\" = 0 ]"
 echo "package: $passed passed, $failed failed"
 [ "$failed" = 0 ]

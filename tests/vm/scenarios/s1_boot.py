@@ -9,7 +9,7 @@ LAYERS = ("cgroup-network", "bpf-lsm", "cgroup-device", "usb-authorization")
 
 def run(g):
     r = g.report
-    code, out, err = g.sh("dpkg -i /mnt/host/airgapd.deb", timeout=240)
+    code, out, err = g.sh("dpkg -i /mnt/host/airgapd.deb", timeout=600)  # it rebuilds the initramfs
     r.check("dpkg -i installs the package with no network", code == 0, (out + err)[-400:])
     g.sh("wait_until 60 systemctl is-active -q airgapd")
     props = {}

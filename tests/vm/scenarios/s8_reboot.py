@@ -1,7 +1,15 @@
 """8. Reboot: the guest reboots (same QEMU process, the disk keeps the installed package) and
-comes back enforced before any network unit ran; the USB buses are closed from the start."""
+comes back enforced before any network unit ran; the USB buses are closed from the start.
+Issue 22: a stick and a keyboard plugged in at power-on: the kernel holds both back until
+airgapd judges them (the package's /lib/modprobe.d/airgapd.conf), so the stick never gets a
+block device, not even for the seconds before airgapd starts, and the keyboard works."""
+
+import json
 
 from . import ids
+from .media import make_stick
+
+BOOT_SERIAL = "BOOTSTICK0001"
 
 TITLE = "reboot"
 
@@ -13,6 +21,11 @@ def mono(g, unit):
 
 def run(g):
     r = g.report
+    # Present at power-on: the reset re-enumerates them as the firmware would at boot.
+    img = make_stick(g.host["work"], "bootstick", "PLAIN", {"hello.txt": "boot\n"})
+    g.plug_stick("bootstick", img, BOOT_SERIAL)
+    g.plug("usb-kbd", "bootkbd", bus="xhci.0")
+    g.out(f"wait_until 20 usb_by_serial {BOOT_SERIAL}")
     before = g.out("cat /proc/sys/kernel/random/boot_id")
     g.sh("setsid sh -c 'sleep 1; systemctl reboot' </dev/null >/dev/null 2>&1 &")
     secs = g.m.reboot_wait(before, timeout=300)
@@ -49,3 +62,41 @@ def run(g):
     r.check("after the reboot: TCP connect EPERM", got == "EPERM", got)
     started = g.journal(ids.DAEMON_STARTED, f"_BOOT_ID={boot}")
     r.check("journal of this boot has DaemonStarted", len(started) >= 1, len(started))
+
+    # --- issue 22: USB devices present at power-on ------------------------------------------
+    param = g.out("cat /sys/module/usbcore/parameters/authorized_default")
+    r.check("after the reboot: usbcore.authorized_default is 2 (the package's modprobe.d file)",
+            param == "2", param)
+    kernel = g.out("journalctl --no-pager -k -b -o cat | grep -E 'USB Mass Storage device detected"
+                   "|Attached SCSI removable disk|usb-storage [0-9]' || true")
+    r.check("stick present at power-on: no block device existed at any moment (kernel log)",
+            kernel == "", kernel)
+    usb = g.out(f"wait_until 20 usb_by_serial {BOOT_SERIAL} && usb_by_serial {BOOT_SERIAL}")
+    auth = g.out(f"cat {usb}/authorized")
+    r.check("stick present at power-on: unauthorized (authorized 0)", auth == "0", f"{usb} {auth}")
+    rec = g.journal(ids.DEVICE_ARRIVAL, f"AIRGAP_SERIAL={BOOT_SERIAL}", f"_BOOT_ID={boot}")
+    r.check("stick present at power-on: DeviceArrival refuse in this boot",
+            bool(rec) and rec[-1].get("AIRGAP_ACTION") == "refuse", rec[-1] if rec else "no record")
+    kbd = g.out("wait_until 20 usb_by_id 0627 0001 && usb_by_id 0627 0001")
+    auth = g.out(f"cat {kbd}/authorized")
+    r.check("keyboard present at power-on: authorized (authorized 1)", auth == "1",
+            f"{kbd} {auth}")
+    event = g.keyboard_event_node(kbd)
+    size = g.key_reaches(event) if event else ""
+    r.check("keyboard present at power-on works: key presses reach it", size not in ("", "0"),
+            f"{event} {size}")
+    code, out, err = g.sh("airgapctl doctor --json", timeout=30)
+    try:
+        checks = json.loads(out)
+        checks = checks.get("checks", checks) if isinstance(checks, dict) else checks
+        usb_check = next((c for c in checks if c.get("name") == "USB before airgapd starts"), {})
+    except ValueError:
+        usb_check = {}
+    r.check("airgapctl doctor: USB before airgapd starts is ok",
+            usb_check.get("status") == "ok", usb_check or out + err)
+    initrd = g.out("lsinitramfs /boot/initrd.img-$(uname -r) | grep -E "
+                   "'modprobe.d/airgapd.conf|70-airgapd-usb-early.rules|airgapd/usb-early' | sort")
+    r.check("the initramfs holds the modprobe.d file, the udev rule and usb-early",
+            len(initrd.splitlines()) == 3, initrd)
+    g.unplug("bootkbd")
+    g.unplug("bootstick", block=True)

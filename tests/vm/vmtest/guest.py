@@ -147,5 +147,27 @@ class Guest:
                 except GuestError:
                     pass
 
+    def keyboard_event_node(self, usb):
+        """The /dev/input/eventN of the USB keyboard at sysfs folder `usb` ('' when none)."""
+        event = self.out(
+            f"wait_until 10 sh -c 'ls -d {usb}/*/0003:*/input/input*/event*' && "
+            f"basename $(ls -d {usb}/*/0003:*/input/input*/event* | head -n 1)"
+        )
+        return event if event.startswith("event") else ""
+
+    def key_reaches(self, event):
+        """Press and release 'a' through QMP (it reaches QEMU's USB keyboards): the number of
+        bytes /dev/input/`event` delivered ('' or '0': none)."""
+        self.sh(
+            f"rm -f /var/tmp/kbd.out; setsid timeout 10 dd if=/dev/input/{event} "
+            f"of=/var/tmp/kbd.out bs=24 count=1 status=none </dev/null >/dev/null 2>&1 & sleep 1"
+        )
+        for down in (True, False):
+            self.m.qmp.execute(
+                "input-send-event",
+                events=[{"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": "a"}}}],
+            )
+        return self.out("wait_until 10 test -s /var/tmp/kbd.out; stat -c %s /var/tmp/kbd.out")
+
     def plug(self, driver, dev_id, **props):
         self.m.qmp.execute("device_add", driver=driver, id=dev_id, **props)

@@ -134,7 +134,7 @@ async fn interfaces_that_appear_later_are_covered() {
         let enforcer = &mut armed.enforcer;
         let watcher = s.spawn(|| {
             link.a.enter(|| {
-                let mut w = airgapd::interfaces::LinkWatcher::open().expect("rtnetlink");
+                let mut w = airgapd::network::interfaces::LinkWatcher::open().expect("rtnetlink");
                 let now = w.list().expect("listing links");
                 assert!(now.iter().any(|i| i.loopback && i.name == "lo"));
                 ready_tx.send(()).unwrap();

@@ -12,8 +12,8 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::bpf::{Enforcer, LayerState};
 use crate::events::EventStream;
-use crate::isolation::LanGuard;
 use crate::journal::Record;
+use crate::network::lan::LanGuard;
 use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
 use crate::spawn::{self, SpawnOptions};

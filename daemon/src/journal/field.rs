@@ -17,7 +17,7 @@
 //! | `AIRGAP_ADDRESS`, `AIRGAP_PORT` | the peer or local address the process used |
 //! | `AIRGAP_IFINDEX` | network interface index |
 //! | `AIRGAP_INTERFACE` | network interface name, e.g. `enp3s0` |
-//! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::isolation::Change::name`]) |
+//! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::network::isolation::Change::name`]) |
 //! | `AIRGAP_DEVICE` | device number `major:minor` |
 //! | `AIRGAP_DEV_NODE` | device node path, e.g. `/dev/sdb` |
 //! | `AIRGAP_VENDOR_ID`, `AIRGAP_PRODUCT_ID`, `AIRGAP_SERIAL`, `AIRGAP_MODEL` | device identity |

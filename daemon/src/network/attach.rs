@@ -1,4 +1,4 @@
-//! The network area: which programs of `network.bpf.c` go where.
+//! Which programs of `network.bpf.c` go where.
 //!
 //! cgroup programs attach to the scope cgroup; interface programs to one interface each (the
 //! daemon puts them on every non-loopback interface of a whole-machine scope, tests on interfaces

@@ -197,3 +197,87 @@ async fn interfaces_that_appear_later_are_covered() {
         3
     );
 }
+
+fn netprobe() -> &'static str {
+    env!("CARGO_BIN_EXE_airgap-netprobe")
+}
+
+/// Issue 16 (1, 2): PACKET_QDISC_BYPASS and AF_XDP send through `__dev_direct_xmit`, which never
+/// runs TCX egress. Whole-machine configuration, interface programs on the test's veth only,
+/// the cgroup programs on a test cgroup the attacker runs in. With the interface layer alone
+/// the frames reach the peer (the bypass, shown here each run); with the setsockopt program the
+/// options are refused (EPERM), recorded, and nothing arrives.
+#[tokio::test]
+async fn direct_xmit_paths_are_refused_at_setsockopt() {
+    airgapd_tests::require_root();
+    let link = Link::new("wire5");
+    let machine = Scope::machine().expect("cgroup v2 root");
+    let mut enforcer = Enforcer::load().expect("loading BPF object");
+    enforcer
+        .configure(&machine, NetMode::Loopback)
+        .expect("config");
+    link.a
+        .enter(|| enforcer.enforce_interface("veth-a"))
+        .expect("attaching TCX");
+    let scope = Scope::create("test").expect("test cgroup");
+    let attack = |op: &str| {
+        let before = link.b.stat("veth-b", "rx_packets");
+        let place = Place {
+            scope: Some(&scope),
+            fresh_netns: false,
+        };
+        let args = ["netns", "exec", &link.a.name, netprobe(), op, "veth-a", "5"];
+        let out = run_at(Path::new("ip"), place, &args);
+        (out, link.b.stat("veth-b", "rx_packets") - before)
+    };
+
+    // The interface layer alone: both direct paths get past it.
+    for op in ["qdisc-bypass", "xsk"] {
+        let (out, arrived) = attack(op);
+        assert_eq!(out.result, "ok", "{op} without the setsockopt program");
+        assert!(
+            arrived >= 5,
+            "{op}: the interface layer alone lets the frames out (the bypass this test \
+             guards against); got {arrived}"
+        );
+    }
+
+    enforcer
+        .enforce_cgroup_network(&scope)
+        .expect("attaching the cgroup programs to the test cgroup");
+    let mut events =
+        airgapd::events::EventStream::new(enforcer.take_events().unwrap()).expect("events");
+    for (op, option) in [
+        ("qdisc-bypass", "SOL_PACKET/PACKET_QDISC_BYPASS"),
+        ("xsk", "SOL_XDP/XDP_UMEM_REG"),
+    ] {
+        let (out, arrived) = attack(op);
+        assert_eq!(out.result, "EPERM", "{op} must be refused");
+        assert_eq!(arrived, 0, "{op}: frames reached the peer");
+        let ev = next_event(&mut events, Kind::NetSockopt).await;
+        assert_eq!(ev.pid, out.pid, "{op}: recorded for the wrong process");
+        assert!(ev.to_string().contains(option), "{op}: {ev}");
+        assert_eq!(ev.cgroup_id, scope.id());
+    }
+    let count = enforcer.counters().get(Kind::NetSockopt).unwrap();
+    assert_eq!(count.denied, 2, "{count:?}");
+    drop(enforcer);
+}
+
+/// The next event of `kind` within 5 s.
+async fn next_event(
+    events: &mut airgapd::events::EventStream,
+    kind: Kind,
+) -> airgapd::violation::Violation {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let batch = tokio::time::timeout(left, events.next_batch())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind:?} event within 5 s"))
+            .expect("reading events");
+        if let Some(v) = batch.into_iter().find(|v| v.kind == kind) {
+            return v;
+        }
+    }
+}

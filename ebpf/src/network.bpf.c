@@ -132,13 +132,26 @@ static __always_inline int loopback_allows_socket(__u32 type, __u32 protocol)
 SEC("cgroup/sock_create")
 int airgap_sock_create(struct bpf_sock *sk)
 {
+	const struct airgap_config *cfg = config();
 	struct airgap_event *e;
 
 	/* Reached only for AF_INET/AF_INET6; other families are lsm/socket_create's. The LAN,
 	 * like loopback, is reached with TCP and UDP only: ping and raw sockets pass no sockaddr
 	 * hook, so their peers could not be checked before anything is sent. */
-	if (net_mode() != AIRGAP_NET_NONE && loopback_allows_socket(sk->type, sk->protocol))
+	if (cfg && cfg->net_mode != AIRGAP_NET_NONE &&
+	    loopback_allows_socket(sk->type, sk->protocol)) {
+		/* A cgroup scope in loopback mode: bind the socket to lo. listen() or a send without
+		 * bind() autobinds to the wildcard, which no hook sees; arrivals on other interfaces
+		 * would then be dropped silently by the skb hook instead of refused like those for a
+		 * closed port, telling a remote host which ports the scope uses. Bound to lo, the
+		 * socket is simply not there for them. Unprivileged tasks cannot rebind it
+		 * (SO_BINDTODEVICE on a bound socket needs CAP_NET_RAW). A whole-machine scope drops
+		 * every arriving frame at the interfaces, and the LAN mode needs its interface. */
+		if (cfg->net_mode == AIRGAP_NET_LOOPBACK && cfg->scope_level != 0 &&
+		    sk->bound_dev_if == 0)
+			sk->bound_dev_if = LOOPBACK_IFINDEX;
 		return CG_ALLOW;
+	}
 
 	e = deny_event(AIRGAP_KIND_NET_CREATE);
 	if (e) {

@@ -281,3 +281,68 @@ async fn next_event(
         }
     }
 }
+
+/// Issue 16 (5): listen() without bind() autobinds to the wildcard, which no hook sees. In a
+/// cgroup scope the skb hook then dropped arrivals for that port silently, while a closed port
+/// answers with a reset: from outside, one bit per port. Scoped sockets are bound to lo, so a
+/// port the scope listens on looks closed from the peer. (Failed before: ETIMEDOUT.)
+#[tokio::test]
+async fn an_autobound_listener_in_a_scope_looks_closed_from_outside() {
+    use std::io::{BufRead, BufReader};
+    let armed = Armed::network(NetMode::Loopback);
+    let link = Link::new("wire6");
+    let from_peer = |port: &str| {
+        let args = [
+            "netns",
+            "exec",
+            &link.b.name,
+            probe(),
+            "tcp-to",
+            "10.231.0.1",
+            port,
+            "1500",
+        ];
+        let place = Place {
+            scope: None,
+            fresh_netns: false,
+        };
+        run_at(Path::new("ip"), place, &args).result
+    };
+    let closed = from_peer("9");
+    assert_eq!(closed, "ECONNREFUSED", "control: a closed port");
+
+    let mut cmd = std::process::Command::new("ip");
+    cmd.args([
+        "netns",
+        "exec",
+        &link.a.name,
+        netprobe(),
+        "listen-autobind",
+        "10",
+    ])
+    .stdout(std::process::Stdio::piped());
+    let opts = airgapd::spawn::SpawnOptions {
+        new_netns: false,
+        die_with_parent: true,
+    };
+    airgapd::spawn::prepare(&mut cmd, &armed.scope, opts).expect("preparing the listener");
+    let mut child = cmd.spawn().expect("starting the listener");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("reading the listener");
+    let port = line
+        .trim()
+        .strip_prefix("port ")
+        .expect("port N")
+        .to_string();
+    let seen = from_peer(&port);
+    child
+        .kill()
+        .expect("stopping the listener (our child, by pid)");
+    child.wait().expect("reaping the listener");
+    assert_eq!(
+        seen, closed,
+        "the scope's listener on port {port} must look like a closed port from the peer"
+    );
+}

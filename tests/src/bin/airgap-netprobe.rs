@@ -13,6 +13,8 @@
 //!                                tclass, pktinfo, gso), the datagram read back
 //!   udp-cmsg-held ADDR PORT KIND the same to ADDR:PORT, which the probe first puts on lo; it
 //!                                prints `ready` once connected and sends after a line on stdin
+//!   listen-autobind SECS         TCP listen() without bind (the kernel picks a wildcard port),
+//!                                print `port N`, stay SECS seconds
 //!   mcast-join ADDR HOW          join multicast group ADDR on lo (HOW: ip for
 //!                                IP_ADD_MEMBERSHIP / IPV6_ADD_MEMBERSHIP, mcast for
 //!                                MCAST_JOIN_GROUP)
@@ -429,6 +431,26 @@ fn mcast_join(group: IpAddr, how: &str) -> io::Result<()> {
     }
 }
 
+fn listen_autobind(secs: u64) -> io::Result<()> {
+    let s = socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
+    // SAFETY: valid fd.
+    cvt(unsafe { libc::listen(s.as_raw_fd(), 4) })?;
+    // SAFETY: zeroed sockaddr_in, filled by getsockname.
+    let mut sin: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: valid fd and buffer of `len` bytes.
+    cvt(unsafe {
+        libc::getsockname(
+            s.as_raw_fd(),
+            (&mut sin as *mut libc::sockaddr_in).cast(),
+            &mut len,
+        )
+    })?;
+    println!("port {}", u16::from_be(sin.sin_port));
+    std::thread::sleep(Duration::from_secs(secs));
+    Ok(())
+}
+
 fn op(args: &[String]) -> io::Result<()> {
     let ip = |i: usize| -> IpAddr { args[i].parse().expect("address") };
     match args[0].as_str() {
@@ -438,6 +460,7 @@ fn op(args: &[String]) -> io::Result<()> {
         "udp-cmsg" => udp_cmsg(ip(1), &args[2]),
         "udp-cmsg-held" => udp_cmsg_held(ip(1), args[2].parse().expect("port"), &args[3]),
         "mcast-join" => mcast_join(ip(1), &args[2]),
+        "listen-autobind" => listen_autobind(args[1].parse().expect("seconds")),
         other => panic!("unknown op {other}"),
     }
 }

@@ -321,6 +321,20 @@ impl Enforcer {
     /// Attach the network area to the scope: the cgroup programs (required), then the BPF LSM
     /// layer where the kernel allows it (reported either way).
     pub fn enforce_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
+        self.enforce_cgroup_network(scope)?;
+        let lsm = match self.enforce_lsm() {
+            Ok(()) => LayerState::Active,
+            Err(why) => LayerState::Unavailable(why),
+        };
+        tracing::info!(layer = "bpf-lsm", "BPF LSM layer {lsm}");
+        self.set_layer(Layer::Lsm, lsm);
+        Ok(())
+    }
+
+    /// The cgroup programs of the network area alone, attached to `scope`'s cgroup. Tests use it
+    /// to put them on a test cgroup under a whole-machine configuration, where the global LSM
+    /// program must not go.
+    pub fn enforce_cgroup_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
         network::load_cgroup(&mut self.ebpf)?;
         for (name, attach) in network::CGROUP_LINKS {
@@ -332,12 +346,6 @@ impl Enforcer {
             )?;
         }
         self.set_layer(Layer::CgroupNetwork, LayerState::Active);
-        let lsm = match self.enforce_lsm() {
-            Ok(()) => LayerState::Active,
-            Err(why) => LayerState::Unavailable(why),
-        };
-        tracing::info!(layer = "bpf-lsm", "BPF LSM layer {lsm}");
-        self.set_layer(Layer::Lsm, lsm);
         Ok(())
     }
 

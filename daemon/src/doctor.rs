@@ -137,6 +137,7 @@ pub fn diagnose(f: &Facts) -> Vec<Check> {
             .then(|| "use a distribution kernel built with CONFIG_DEBUG_INFO_BTF=y".into()),
     });
     out.push(lsm_check(f));
+    out.push(compat_check(f));
     out.push(Check {
         name: "USB authorization",
         status: if f.usb_hubs > 0 {
@@ -199,6 +200,41 @@ fn usb_boot_check(f: &Facts) -> Check {
                     .into()
             }),
         },
+    }
+}
+
+/// 32-bit system calls skip every `cgroup/setsockopt` program (the kernel runs them only for
+/// native calls), so where BPF LSM does not refuse AF_PACKET and AF_XDP at creation, a 32-bit
+/// call can still set PACKET_QDISC_BYPASS. `ia32_emulation=0` (Linux 6.7+) removes that entry.
+fn compat_check(f: &Facts) -> Check {
+    let off = f.cmdline.split_whitespace().any(|a| {
+        matches!(
+            a,
+            "ia32_emulation=0" | "ia32_emulation=false" | "ia32_emulation=off" | "ia32_emulation=n"
+        )
+    });
+    let lsm = matches!(f.lsm_loads, Some(Ok(())));
+    let (status, detail) = match (off, lsm) {
+        (true, _) => (Status::Ok, "off (ia32_emulation=0)".to_string()),
+        (false, true) => (
+            Status::Ok,
+            "on; BPF LSM refuses AF_PACKET and AF_XDP at creation, so 32-bit calls gain nothing"
+                .to_string(),
+        ),
+        (false, false) => (
+            Status::Warn,
+            "on, or not known to be off: a root process making 32-bit system calls can set PACKET_QDISC_BYPASS and send raw frames around the interface programs"
+                .to_string(),
+        ),
+    };
+    Check {
+        name: "32-bit system calls",
+        status,
+        detail,
+        fix: (status == Status::Warn).then(|| {
+            "add ia32_emulation=0 to GRUB_CMDLINE_LINUX in /etc/default/grub (Linux 6.7 and later; 32-bit programs stop running), then run update-grub and reboot; or make BPF LSM available"
+                .into()
+        }),
     }
 }
 
@@ -328,6 +364,26 @@ mod tests {
             .detail
             .contains("refuses BPF LSM programs (Operation not permitted)"));
         assert!(lsm.fix.unwrap().starts_with("mount -t securityfs"));
+    }
+
+    #[test]
+    fn thirty_two_bit_calls_are_a_gap_only_without_bpf_lsm() {
+        let mut f = facts();
+        assert_eq!(
+            check(&diagnose(&f), "32-bit system calls").status,
+            Status::Warn
+        );
+        f.cmdline.push_str(" ia32_emulation=0");
+        assert_eq!(
+            check(&diagnose(&f), "32-bit system calls").status,
+            Status::Ok
+        );
+        let mut f = facts();
+        f.lsm_loads = Some(Ok(()));
+        assert_eq!(
+            check(&diagnose(&f), "32-bit system calls").status,
+            Status::Ok
+        );
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub enum Kind {
     DevBlock,
     /// A character device access (raw device paths).
     DevChar,
+    /// A socket option that opens a way around the network layers (PACKET_QDISC_BYPASS, AF_XDP
+    /// rings, a multicast join in a cgroup scope).
+    NetSockopt,
     /// A program, script or executable mapping of a file on a removable medium. Not a kind of
     /// the kernel's violation events: the exec layers report through their own channels.
     Exec,
@@ -47,6 +50,7 @@ impl Kind {
         Kind::NetWireIngress,
         Kind::DevBlock,
         Kind::DevChar,
+        Kind::NetSockopt,
     ];
 
     /// Every kind `airgapctl violations` can show: the kernel's, then exec refusals.
@@ -74,6 +78,7 @@ impl Kind {
             Kind::NetWireIngress => abi::AIRGAP_KIND_NET_WIRE_INGRESS,
             Kind::DevBlock => abi::AIRGAP_KIND_DEV_BLOCK,
             Kind::DevChar => abi::AIRGAP_KIND_DEV_CHAR,
+            Kind::NetSockopt => abi::AIRGAP_KIND_NET_SOCKOPT,
             Kind::Exec => return None,
         })
     }
@@ -96,6 +101,7 @@ impl Kind {
             Kind::NetWireIngress => "net.wire-ingress",
             Kind::DevBlock => "dev.block",
             Kind::DevChar => "dev.char",
+            Kind::NetSockopt => "net.sockopt",
             Kind::Exec => "exec",
         }
     }
@@ -113,6 +119,7 @@ impl Kind {
             Kind::NetWireIngress => "frame in",
             Kind::DevBlock => "block device",
             Kind::DevChar => "char device",
+            Kind::NetSockopt => "socket option",
             Kind::Exec => "running",
         }
     }
@@ -160,6 +167,8 @@ pub struct Violation {
     pub access: u16,
     /// Exec refusals: the file refused, as the daemon could name it.
     pub file: Option<String>,
+    /// Socket option refusals: the option's (level, name).
+    pub sockopt: Option<(u32, u32)>,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -202,12 +211,14 @@ impl Violation {
             family: e.family,
             sock_type: e.sock_type,
             protocol: e.protocol,
-            addr: addr.filter(|_| kind != Kind::NetCreate),
+            // Socket creation and socket options name no address: none was used.
+            addr: addr.filter(|_| !matches!(kind, Kind::NetCreate | Kind::NetSockopt)),
             port: e.port,
             ifindex: e.ifindex,
             device: (!kind.is_network()).then_some((e.dev_major, e.dev_minor)),
             access: e.access,
             file: None,
+            sockopt: (kind == Kind::NetSockopt).then_some((e.opt_level, e.opt_name)),
         })
     }
 
@@ -240,6 +251,15 @@ impl fmt::Display for Violation {
                 write!(f, " {maj}:{min} ({})", access_words(self.access))?
             }
             Kind::Exec => write!(f, " {}", self.file.as_deref().unwrap_or("?"))?,
+            Kind::NetSockopt => {
+                let (level, name) = self.sockopt.unwrap_or_default();
+                write!(
+                    f,
+                    " {} on {}",
+                    sockopt_name(level, name),
+                    family_name(self.family)
+                )?
+            }
             _ => {
                 if let Some(ep) = self.endpoint() {
                     write!(f, " {ep}")?;
@@ -274,6 +294,33 @@ pub fn family_name(family: u16) -> String {
         libc::AF_RDS => "AF_RDS".into(),
         other => format!("family {other}"),
     }
+}
+
+/// `SOL_PACKET/PACKET_QDISC_BYPASS` for the socket options airgapd refuses; numbers otherwise.
+pub fn sockopt_name(level: u32, name: u32) -> String {
+    let level_name = match level as i32 {
+        libc::SOL_IP => "SOL_IP",
+        libc::SOL_IPV6 => "SOL_IPV6",
+        libc::SOL_PACKET => "SOL_PACKET",
+        libc::SOL_XDP => "SOL_XDP",
+        _ => return format!("level {level} option {name}"),
+    };
+    let option = match (level as i32, name as i32) {
+        (libc::SOL_PACKET, 20) => "PACKET_QDISC_BYPASS",
+        (libc::SOL_XDP, libc::XDP_RX_RING) => "XDP_RX_RING",
+        (libc::SOL_XDP, libc::XDP_TX_RING) => "XDP_TX_RING",
+        (libc::SOL_XDP, libc::XDP_UMEM_REG) => "XDP_UMEM_REG",
+        (libc::SOL_XDP, libc::XDP_UMEM_FILL_RING) => "XDP_UMEM_FILL_RING",
+        (libc::SOL_XDP, libc::XDP_UMEM_COMPLETION_RING) => "XDP_UMEM_COMPLETION_RING",
+        (libc::SOL_IP, libc::IP_ADD_MEMBERSHIP) => "IP_ADD_MEMBERSHIP",
+        (libc::SOL_IP, libc::IP_ADD_SOURCE_MEMBERSHIP) => "IP_ADD_SOURCE_MEMBERSHIP",
+        (libc::SOL_IPV6, libc::IPV6_ADD_MEMBERSHIP) => "IPV6_ADD_MEMBERSHIP",
+        (libc::SOL_IPV6, 27) => "IPV6_JOIN_ANYCAST",
+        (_, libc::MCAST_JOIN_GROUP) => "MCAST_JOIN_GROUP",
+        (_, libc::MCAST_JOIN_SOURCE_GROUP) => "MCAST_JOIN_SOURCE_GROUP",
+        _ => return format!("{level_name}/{name}"),
+    };
+    format!("{level_name}/{option}")
 }
 
 fn sock_type_name(t: u16) -> String {
@@ -394,6 +441,30 @@ mod tests {
             v.to_string(),
             "denied socket AF_INET type=raw protocol=1 by curl[4242] uid=1000"
         );
+    }
+
+    #[test]
+    fn decodes_a_refused_socket_option() {
+        let mut e = event(abi::AIRGAP_KIND_NET_SOCKOPT);
+        e.family = AF_INET;
+        e.opt_level = libc::SOL_IP as u32;
+        e.opt_name = libc::IP_ADD_MEMBERSHIP as u32;
+        let v = Violation::decode(&bytes(&e), &BootClock::now()).unwrap();
+        assert_eq!(v.addr, None, "a join names no address");
+        e.family = libc::AF_PACKET as u16;
+        e.opt_level = libc::SOL_PACKET as u32;
+        e.opt_name = 20;
+        let v = Violation::decode(&bytes(&e), &BootClock::now()).unwrap();
+        assert_eq!(
+            v.to_string(),
+            "denied socket option SOL_PACKET/PACKET_QDISC_BYPASS on AF_PACKET by curl[4242] uid=1000"
+        );
+        assert_eq!(v.addr, None);
+        assert_eq!(
+            sockopt_name(libc::SOL_XDP as u32, 4),
+            "SOL_XDP/XDP_UMEM_REG"
+        );
+        assert_eq!(sockopt_name(1, 2), "level 1 option 2");
     }
 
     #[test]

@@ -98,3 +98,37 @@ fn cleans_up_after_ctrl_c() {
     );
     assert!(!scope_of(pid).exists(), "cgroup left behind");
 }
+
+/// Issue 16 (5): `--policy FILE` with parts a cgroup scope cannot apply names each of them.
+#[test]
+fn names_each_part_of_the_policy_it_does_not_apply() {
+    if !root() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("airgapd-run-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[media]]\nname = \"Stick\"\nvendor_id = \"0781\"\nproduct_id = \"5581\"\n\
+         serial = \"4C530001\"\naccess = \"read-only\"\n[usb]\nprinters = \"deny\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&policy, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let out = Command::new(AIRGAPD)
+        .args(["run", "--policy"])
+        .arg(&policy)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for part in [
+        "[[media]] entries are not applied",
+        "[usb] part is not applied",
+        "radio",
+    ] {
+        assert!(err.contains(part), "{part:?} not named: {err}");
+    }
+}

@@ -68,7 +68,7 @@ fn service_records_reloads_and_outlives_sigkill() {
     assert!(
         started
             .iter()
-            .any(|e| text(e, "MESSAGE").contains("adopted 10 pinned links")),
+            .any(|e| text(e, "MESSAGE").contains("adopted 11 pinned links")),
         "{started:?}"
     );
     entry(

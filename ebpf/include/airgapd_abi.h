@@ -25,7 +25,7 @@ typedef uint64_t __u64;
 
 /* Bumped whenever a struct or a meaning below changes; pinned state of another version is
  * never adopted. */
-#define AIRGAP_ABI_VERSION 1
+#define AIRGAP_ABI_VERSION 2
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -39,7 +39,9 @@ enum airgap_kind {
 	AIRGAP_KIND_NET_WIRE_INGRESS = 7, /* interface program: frame arriving */
 	AIRGAP_KIND_DEV_BLOCK = 8,        /* block device open/mount/mknod */
 	AIRGAP_KIND_DEV_CHAR = 9,         /* character device (raw paths: sg, bsg, usb) */
-	AIRGAP_KIND_COUNT = 10,
+	AIRGAP_KIND_NET_SOCKOPT = 10,     /* setsockopt(2) opening a path around the layers above:
+					   * PACKET_QDISC_BYPASS, AF_XDP rings, multicast joins */
+	AIRGAP_KIND_COUNT = 11,
 };
 
 /* [network] mode: a set of the bits below, each adding one thing TCP/UDP may reach. Zero is the
@@ -101,8 +103,10 @@ struct airgap_event {
 	__u32 ifindex;
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, network order */
 	char comm[16];
+	__u32 opt_level; /* AIRGAP_KIND_NET_SOCKOPT: the option's level (SOL_PACKET, SOL_XDP, ...) */
+	__u32 opt_name;  /* and its name (PACKET_QDISC_BYPASS, XDP_UMEM_REG, ...) */
 };
-#define AIRGAP_EVENT_SIZE 88
+#define AIRGAP_EVENT_SIZE 96
 
 /* Key of the device rule map; the value is a __u32 mask of enum airgap_dev_access that may be
  * granted. A rule names one device, or with AIRGAP_DEV_ANY every minor of a major, or every

@@ -22,6 +22,9 @@
  * LAN's shape is the policy's, not a server's), no router advertisements, no multicast. See
  * docs/isolated-lan.md.
  *
+ * cgroup/setsockopt (before the LSM section) refuses the socket options that send around layer
+ * 4 (PACKET_QDISC_BYPASS, AF_XDP's UMEM and rings) and, in a cgroup scope, multicast joins.
+ *
  * With BPF LSM, lsm/socket_create (at the end of this file) adds every other family.
  * The cgroup programs are attached to the scope cgroup only, so being called means being in
  * scope: they need no scope check of their own.
@@ -129,13 +132,26 @@ static __always_inline int loopback_allows_socket(__u32 type, __u32 protocol)
 SEC("cgroup/sock_create")
 int airgap_sock_create(struct bpf_sock *sk)
 {
+	const struct airgap_config *cfg = config();
 	struct airgap_event *e;
 
 	/* Reached only for AF_INET/AF_INET6; other families are lsm/socket_create's. The LAN,
 	 * like loopback, is reached with TCP and UDP only: ping and raw sockets pass no sockaddr
 	 * hook, so their peers could not be checked before anything is sent. */
-	if (net_mode() != AIRGAP_NET_NONE && loopback_allows_socket(sk->type, sk->protocol))
+	if (cfg && cfg->net_mode != AIRGAP_NET_NONE &&
+	    loopback_allows_socket(sk->type, sk->protocol)) {
+		/* A cgroup scope in loopback mode: bind the socket to lo. listen() or a send without
+		 * bind() autobinds to the wildcard, which no hook sees; arrivals on other interfaces
+		 * would then be dropped silently by the skb hook instead of refused like those for a
+		 * closed port, telling a remote host which ports the scope uses. Bound to lo, the
+		 * socket is simply not there for them. Unprivileged tasks cannot rebind it
+		 * (SO_BINDTODEVICE on a bound socket needs CAP_NET_RAW). A whole-machine scope drops
+		 * every arriving frame at the interfaces, and the LAN mode needs its interface. */
+		if (cfg->net_mode == AIRGAP_NET_LOOPBACK && cfg->scope_level != 0 &&
+		    sk->bound_dev_if == 0)
+			sk->bound_dev_if = LOOPBACK_IFINDEX;
 		return CG_ALLOW;
+	}
 
 	e = deny_event(AIRGAP_KIND_NET_CREATE);
 	if (e) {
@@ -174,6 +190,34 @@ static __always_inline int lan_allows(__u16 kind, const struct airgap_lan_key *k
 	return lan_ifindex(&airgap_lan_peers, k) != 0;
 }
 
+/*
+ * A send on a connected UDP socket normally passes no sendmsg hook (the connect hook judged
+ * the peer). With a control message (IP_TOS, IPV6_TCLASS, UDP_SEGMENT, IP_PKTINFO, ...) the
+ * kernel runs the hook all the same, but without an address: user_family is 0 (AF_UNSPEC) and
+ * user_ip4/user_ip6 are zero. The datagram then goes to the socket's connected peer, so that is
+ * what is judged and recorded: a record never names an address that was not used.
+ */
+static __always_inline int connected_peer(struct bpf_sock_addr *ctx, const int v6, __u32 a6[4],
+					  __u32 *a4, __u16 *port)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (!sk)
+		return 0;
+	/* volatile: each a load at a constant offset from sk, as the verifier requires (no
+	 * pointer arithmetic on a socket pointer). */
+	if (v6) {
+		a6[0] = *(volatile __u32 *)&sk->dst_ip6[0];
+		a6[1] = *(volatile __u32 *)&sk->dst_ip6[1];
+		a6[2] = *(volatile __u32 *)&sk->dst_ip6[2];
+		a6[3] = *(volatile __u32 *)&sk->dst_ip6[3];
+	} else {
+		*a4 = *(volatile __u32 *)&sk->dst_ip4;
+	}
+	*port = bpf_ntohs(*(volatile __u16 *)&sk->dst_port);
+	return 1;
+}
+
 static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, const int v6)
 {
 	struct airgap_lan_key k;
@@ -181,13 +225,19 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, con
 	__u32 mode = net_mode();
 	__u32 a6[4] = {};
 	__u32 a4 = 0;
-	int loopback, wildcard;
+	__u16 port = 0;
+	int loopback, wildcard, peer = 0;
 
+	/* Only the send hooks can be reached without an address (a connected socket). */
+	if (kind == AIRGAP_KIND_NET_SEND && ctx->user_family == 0)
+		peer = connected_peer(ctx, v6, a6, &a4, &port);
 	if (v6) {
-		read_ip6(ctx, a6);
+		if (!peer)
+			read_ip6(ctx, a6);
 		loopback = ipv6_is_loopback(a6);
 	} else {
-		a4 = ctx->user_ip4;
+		if (!peer)
+			a4 = ctx->user_ip4;
 		loopback = ipv4_is_loopback(a4);
 	}
 	if (loopback && (mode & AIRGAP_NET_LOOPBACK))
@@ -211,7 +261,7 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, con
 		e->family = v6 ? AF_INET6 : AF_INET;
 		e->sock_type = ctx->type;
 		e->protocol = ctx->protocol;
-		e->port = bpf_ntohs((__u16)ctx->user_port);
+		e->port = peer ? port : bpf_ntohs((__u16)ctx->user_port);
 		if (v6)
 			__builtin_memcpy(e->addr, a6, 16);
 		else
@@ -247,7 +297,8 @@ int airgap_bind6(struct bpf_sock_addr *ctx)
 	return check_addr(ctx, AIRGAP_KIND_NET_BIND, 1);
 }
 
-/* sendto/sendmsg with a destination on an unconnected UDP socket. */
+/* sendto/sendmsg with a destination on an unconnected UDP socket, and sendmsg with a control
+ * message on a connected one (see connected_peer). */
 SEC("cgroup/sendmsg4")
 int airgap_sendmsg4(struct bpf_sock_addr *ctx)
 {
@@ -452,6 +503,98 @@ int airgap_wire_ingress(struct __sk_buff *skb)
 	if (!cfg || cfg->scope_cgroup_id == 0 || cfg->scope_level != 0)
 		return TC_ACT_UNSPEC;
 	return wire_judge(skb, cfg->net_mode, AIRGAP_KIND_NET_WIRE_INGRESS, 0);
+}
+
+/*
+ * cgroup/setsockopt: runs for every setsockopt(2) on a socket of the scope, whatever its family
+ * (the one family-agnostic cgroup hook), before the kernel acts on it. It refuses the options
+ * that open a way around the layers above:
+ *  - SOL_PACKET PACKET_QDISC_BYPASS: AF_PACKET then sends through __dev_direct_xmit, which
+ *    never runs TCX egress (layer 4). Plain AF_PACKET keeps working and is dropped there.
+ *  - every SOL_XDP option (UMEM registration, fill/completion/RX/TX rings): an AF_XDP socket
+ *    transmits by the same direct path, and cannot send without a UMEM and a TX ring.
+ *  - multicast joins (IP_ADD_MEMBERSHIP, MCAST_JOIN_GROUP, ... of both families) when the scope
+ *    is a cgroup: the kernel then sends IGMP/MLD reports carrying the chosen group, attributed
+ *    to no socket of the scope, so the interface programs of a scoped trial let them out. With
+ *    a whole-machine scope they drop those reports, and a join on lo stays on lo.
+ * Where BPF LSM loads, AF_PACKET and AF_XDP are refused at socket() already (layer 5); this is
+ * the layer that closes the direct paths where it does not.
+ * Not seen: setsockopt from a 32-bit (compat) syscall, for which the kernel skips every
+ * cgroup/setsockopt program (docs/architecture.md says how to close that).
+ */
+#define SOL_IP 0
+#define SOL_IPV6 41
+#define SOL_PACKET 263
+#define SOL_XDP 283
+#define PACKET_QDISC_BYPASS 20
+#define IP_ADD_MEMBERSHIP 35
+#define IP_ADD_SOURCE_MEMBERSHIP 39
+#define MCAST_JOIN_GROUP 42
+#define MCAST_JOIN_SOURCE_GROUP 46
+#define IPV6_ADD_MEMBERSHIP 20
+#define IPV6_JOIN_ANYCAST 27
+
+/* Is this multicast join refused? Only in a cgroup scope (see above). */
+static __always_inline int join_refused(void)
+{
+	const struct airgap_config *cfg = config();
+
+	return !cfg || cfg->scope_level != 0;
+}
+
+static __always_inline int sockopt_refused(int level, int name)
+{
+	switch (level) {
+	case SOL_PACKET:
+		return name == PACKET_QDISC_BYPASS;
+	case SOL_XDP:
+		return 1;
+	case SOL_IP:
+		if (name == IP_ADD_MEMBERSHIP || name == IP_ADD_SOURCE_MEMBERSHIP ||
+		    name == MCAST_JOIN_GROUP || name == MCAST_JOIN_SOURCE_GROUP)
+			return join_refused();
+		return 0;
+	case SOL_IPV6:
+		if (name == IPV6_ADD_MEMBERSHIP || name == IPV6_JOIN_ANYCAST ||
+		    name == MCAST_JOIN_GROUP || name == MCAST_JOIN_SOURCE_GROUP)
+			return join_refused();
+		return 0;
+	}
+	return 0;
+}
+
+SEC("cgroup/setsockopt")
+int airgap_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct airgap_event *e;
+	struct bpf_sock *sk;
+	int level = ctx->level;
+
+	/* The common levels, SOL_SOCKET (1), IPPROTO_TCP (6), IPPROTO_UDP (17) and every other
+	 * between 1 and 40, hold nothing refused: one unsigned compare sends them on. */
+	if ((__u32)(level - 1) < SOL_IPV6 - 1)
+		goto pass;
+	if (!sockopt_refused(level, ctx->optname))
+		goto pass;
+
+	e = deny_event(AIRGAP_KIND_NET_SOCKOPT);
+	if (e) {
+		fill_task(e);
+		sk = ctx->sk;
+		if (sk) {
+			e->family = sk->family;
+			e->sock_type = sk->type;
+			e->protocol = sk->protocol;
+		}
+		e->opt_level = level;
+		e->opt_name = ctx->optname;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return CG_DENY;
+pass:
+	/* 0: the kernel uses the caller's own buffer, not a copy made for this program. */
+	ctx->optlen = 0;
+	return CG_ALLOW;
 }
 
 /*

@@ -15,6 +15,7 @@ use airgapd::violation::Violation;
 
 pub mod bench_service;
 pub mod dbus_harness;
+pub mod errno;
 pub mod loopdev;
 pub mod netns;
 
@@ -53,6 +54,16 @@ impl Armed {
         enforcer
             .enforce_network(&scope)
             .expect("attaching network programs");
+        let events = EventStream::new(enforcer.take_events().unwrap()).expect("event stream");
+        Armed {
+            enforcer,
+            events,
+            scope,
+        }
+    }
+
+    /// Watch the events of an enforcer the caller configured and attached to `scope` itself.
+    pub fn network_on_attached(scope: Scope, mut enforcer: Enforcer) -> Armed {
         let events = EventStream::new(enforcer.take_events().unwrap()).expect("event stream");
         Armed {
             enforcer,

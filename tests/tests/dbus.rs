@@ -56,6 +56,7 @@ fn violation(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u3
             0
         },
         file: None,
+        sockopt: None,
     }
 }
 

@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use airgapd::bpf::Enforcer;
 use airgapd::events::EventStream;
-use airgapd::isolation::{Change, Finding, Loss, Watcher};
 use airgapd::maps::NetMode;
+use airgapd::network::isolation::{Change, Finding, Loss};
+use airgapd::network::watcher::Watcher;
 use airgapd::plan::LanPlan;
 use airgapd::scope::Scope;
 use airgapd::spawn::{self, SpawnOptions};

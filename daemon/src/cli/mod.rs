@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 pub mod lift;
 pub mod run;
+pub mod run_limits;
 pub mod service;
 
 /// `airgapd`'s command line (also used to generate its man page and completions).
@@ -22,6 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run one command with network and device enforcement in a cgroup of its own.
+    #[command(after_long_help = run_limits::SCOPE_LIMITS)]
     Run(run::RunArgs),
     /// The enforcement daemon (systemd runs this).
     Service(service::ServiceArgs),

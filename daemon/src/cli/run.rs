@@ -12,12 +12,14 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::bpf::{Enforcer, LayerState};
 use crate::events::EventStream;
-use crate::isolation::LanGuard;
 use crate::journal::Record;
+use crate::network::lan::LanGuard;
 use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
 use crate::spawn::{self, SpawnOptions};
 use crate::violation::Kind;
+
+use super::run_limits;
 
 /// Arguments of `airgapd run`.
 #[derive(Debug, clap::Args)]
@@ -62,10 +64,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(run_async(args, plan))
+    let mut unapplied = run_limits::unapplied(&policy);
+    unapplied.extend(run_limits::ptrace_warning());
+    rt.block_on(run_async(args, plan, unapplied))
 }
 
-async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
+async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> Result<i32> {
     let scope = Scope::create("run").context("creating the enforcement scope")?;
     let mut enforcer = Enforcer::load()?;
     // The isolated-lan profile: the LAN's interface as airgapd's own network namespace has it,
@@ -96,6 +100,9 @@ async fn run_async(args: RunArgs, plan: Plan) -> Result<i32> {
             l.interface_mac,
             peers.join(", ")
         );
+    }
+    for line in unapplied {
+        eprintln!("airgapd: {line}");
     }
     lan_records.iter().for_each(print_record);
     for (layer, state) in enforcer.layers() {

@@ -19,7 +19,7 @@ pub struct ViolationsArgs {
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
     /// Only refusals of this kind (net.create, net.connect, net.bind, net.send, net.egress,
-    /// net.ingress, net.wire-egress, net.wire-ingress, dev.block, dev.char, exec: programs on
+    /// net.ingress, net.wire-egress, net.wire-ingress, net.sockopt, dev.block, dev.char, exec: programs on
     /// removable media) or group (net, dev).
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,

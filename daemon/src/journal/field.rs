@@ -15,9 +15,10 @@
 //! | `AIRGAP_CGROUP_ID` | its cgroup v2 id |
 //! | `AIRGAP_FAMILY`, `AIRGAP_SOCK_TYPE`, `AIRGAP_PROTOCOL` | socket address family, type, protocol |
 //! | `AIRGAP_ADDRESS`, `AIRGAP_PORT` | the peer or local address the process used |
+//! | `AIRGAP_SOCKOPT` | a refused socket option, `LEVEL/NAME`, e.g. `SOL_PACKET/PACKET_QDISC_BYPASS` |
 //! | `AIRGAP_IFINDEX` | network interface index |
 //! | `AIRGAP_INTERFACE` | network interface name, e.g. `enp3s0` |
-//! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::isolation::Change::name`]) |
+//! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::network::isolation::Change::name`]) |
 //! | `AIRGAP_DEVICE` | device number `major:minor` |
 //! | `AIRGAP_DEV_NODE` | device node path, e.g. `/dev/sdb` |
 //! | `AIRGAP_VENDOR_ID`, `AIRGAP_PRODUCT_ID`, `AIRGAP_SERIAL`, `AIRGAP_MODEL` | device identity |
@@ -65,6 +66,8 @@ pub const PROTOCOL: &str = "AIRGAP_PROTOCOL";
 pub const ADDRESS: &str = "AIRGAP_ADDRESS";
 /// Port the process used.
 pub const PORT: &str = "AIRGAP_PORT";
+/// A refused socket option, `LEVEL/NAME`.
+pub const SOCKOPT: &str = "AIRGAP_SOCKOPT";
 /// Network interface index.
 pub const IFINDEX: &str = "AIRGAP_IFINDEX";
 /// Network interface name.
@@ -142,6 +145,7 @@ pub const ALL: &[&str] = &[
     PROTOCOL,
     ADDRESS,
     PORT,
+    SOCKOPT,
     IFINDEX,
     INTERFACE,
     CHANGE,

@@ -173,6 +173,7 @@ pub fn exec_violation(path: &str, who: &Who, dev: (u32, u32), at_us: u64) -> Vio
         device: Some(dev),
         access: 0,
         file: Some(path.to_string()),
+        sockopt: None,
     }
 }
 

@@ -21,8 +21,8 @@ use crate::bpf::{Enforcer, Layer, LayerState};
 use crate::dbus::{self, Bus, Server};
 use crate::devices::uevent::{Uevent, UeventSocket};
 use crate::events::EventStream;
-use crate::interfaces::{Interface, LinkWatcher};
 use crate::journal::{field, MessageId, Record, Sink};
+use crate::network::interfaces::{Interface, LinkWatcher};
 use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
 use crate::state::{DeviceRecord, PolicyInfo, Shared, State, ViolationRecord};
@@ -84,7 +84,7 @@ struct Service {
     /// The D-Bus interface, once served.
     dbus: Option<Server>,
     // --- isolated LAN (issue 9): the LAN tries kept resolved, and the isolation watcher ---
-    lan: crate::isolation::LanGuard,
+    lan: crate::network::lan::LanGuard,
     // --- copy register and exec refusal on removable media (issue 8) ---
     media_files: crate::register::MediaFiles,
 }
@@ -122,7 +122,7 @@ impl Service {
         let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
         let plan = Plan::new(&policy, &facts).context("planning device rules")?;
         // --- isolated LAN (issue 9): the LAN tries before the mode that uses them ---
-        let mut lan = crate::isolation::LanGuard::default();
+        let mut lan = crate::network::lan::LanGuard::default();
         for r in lan.apply(&mut enforcer, &plan)? {
             send(&sink, r);
         }

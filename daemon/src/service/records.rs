@@ -7,7 +7,7 @@ use crate::devices::identity::DeviceIdentity;
 use crate::journal::field;
 use crate::journal::{MessageId, Priority, Record};
 use crate::maps::Count;
-use crate::violation::{access_words, family_name, Kind, Violation};
+use crate::violation::{access_words, family_name, sockopt_name, Kind, Violation};
 
 /// A violation record; `repeats` counts identical refusals folded into it (storms). `known` is
 /// the device's identity as last judged (with its filesystem), when the daemon has it.
@@ -49,7 +49,10 @@ pub fn violation(
         if v.family != 0 {
             r = r.field(field::FAMILY, family_name(v.family));
         }
-        if v.kind == Kind::NetCreate {
+        if let Some((level, name)) = v.sockopt {
+            r = r.field(field::SOCKOPT, sockopt_name(level, name));
+        }
+        if matches!(v.kind, Kind::NetCreate | Kind::NetSockopt) {
             r = r
                 .field(field::SOCK_TYPE, v.sock_type)
                 .field(field::PROTOCOL, v.protocol);

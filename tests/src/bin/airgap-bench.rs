@@ -35,7 +35,7 @@ struct Workload {
     what: &'static str,
 }
 
-const WORKLOADS: [Workload; 6] = [
+const WORKLOADS: [Workload; 8] = [
     Workload {
         name: "socket-inet",
         iters: 200_000,
@@ -65,6 +65,16 @@ const WORKLOADS: [Workload; 6] = [
         name: "open-char",
         iters: 200_000,
         what: "open(/dev/null, O_RDWR) + close: a character device with no rule",
+    },
+    Workload {
+        name: "setsockopt-socket",
+        iters: 500_000,
+        what: "setsockopt(SOL_SOCKET, SO_REUSEADDR) on a TCP socket: the common level",
+    },
+    Workload {
+        name: "setsockopt-ip",
+        iters: 500_000,
+        what: "setsockopt(IPPROTO_IP, IP_TOS) on a UDP socket: a level the program inspects",
     },
 ];
 
@@ -491,6 +501,16 @@ fn worker(args: &[String]) -> Result<()> {
         "udp-sendto" => Box::new(udp_sendto()?),
         "open-block" => Box::new(|| open_close(c"/dev/loop0", libc::O_RDONLY)),
         "open-char" => Box::new(|| open_close(c"/dev/null", libc::O_RDWR)),
+        "setsockopt-socket" => Box::new(set_option(
+            libc::SOCK_STREAM,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+        )?),
+        "setsockopt-ip" => Box::new(set_option(
+            libc::SOCK_DGRAM,
+            libc::IPPROTO_IP,
+            libc::IP_TOS,
+        )?),
         other => bail!("unknown workload {other:?}"),
     };
     for _ in 0..iters / 10 {
@@ -594,6 +614,30 @@ fn tcp_connect() -> Result<impl FnMut() -> Result<()>> {
             close(a);
         }
         Ok(())
+    })
+}
+
+/// setsockopt(2) of an int option, on one socket made beforehand.
+fn set_option(
+    ty: libc::c_int,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> Result<impl FnMut() -> Result<()>> {
+    // SAFETY: socket(2) without memory arguments; the fd is closed when the worker exits.
+    let fd = cvt(unsafe { libc::socket(libc::AF_INET, ty, 0) }, "socket")?;
+    let one: libc::c_int = 1;
+    Ok(move || {
+        // SAFETY: valid fd and an int option value of the length passed.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&raw const one).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        cvt(rc, "setsockopt").map(drop)
     })
 }
 

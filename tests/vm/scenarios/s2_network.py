@@ -1,6 +1,6 @@
 """2. Network: inet refused per policy for an ordinary user and for root (EPERM: the guest has
-no route anyway, so only enforcement answers EPERM), loopback kept; AF_PACKET, AF_VSOCK and
-Bluetooth sockets refused at creation by the BPF LSM layer; a hot-plugged PCI NIC gets the
+no route anyway, so only enforcement answers EPERM), loopback kept; AF_PACKET, AF_VSOCK,
+Bluetooth and AF_XDP sockets refused at creation by the BPF LSM layer; a hot-plugged PCI NIC gets the
 interface programs and sends nothing; a USB tethering NIC is refused at the USB level."""
 
 from . import ids
@@ -27,6 +27,9 @@ LSM_SOCKETS = [
     ("AF_PACKET", [17, 3, 768]),  # SOCK_RAW, htons(ETH_P_ALL)
     ("AF_VSOCK", [40, 1, 0]),
     ("AF_BLUETOOTH", [31, 5, 0]),  # SOCK_SEQPACKET, BTPROTO_L2CAP
+    # Issue 16: an XSK transmits around the interface programs; where BPF LSM loads it is
+    # refused at socket() (elsewhere the setsockopt layer refuses its UMEM and rings).
+    ("AF_XDP", [44, 3, 0]),
 ]
 
 

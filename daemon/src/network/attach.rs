@@ -1,4 +1,4 @@
-//! The network area: which programs of `network.bpf.c` go where.
+//! Which programs of `network.bpf.c` go where.
 //!
 //! cgroup programs attach to the scope cgroup; interface programs to one interface each (the
 //! daemon puts them on every non-loopback interface of a whole-machine scope, tests on interfaces
@@ -15,7 +15,8 @@ use std::io;
 
 use aya::programs::tc::{self, NlOptions, SchedClassifierLink, TcAttachOptions, TcError, TcHandle};
 use aya::programs::{
-    CgroupSkb, CgroupSock, CgroupSockAddr, Lsm, ProgramError, SchedClassifier, TcAttachType,
+    CgroupSkb, CgroupSock, CgroupSockAddr, CgroupSockopt, Lsm, ProgramError, SchedClassifier,
+    TcAttachType,
 };
 use aya::{Btf, Ebpf};
 
@@ -23,7 +24,7 @@ use crate::bpf::{program_mut, EnforceError};
 use crate::links::AttachType;
 
 /// The cgroup programs and their attach types.
-pub const CGROUP_LINKS: [(&str, AttachType); 9] = [
+pub const CGROUP_LINKS: [(&str, AttachType); 10] = [
     (
         "airgap_sock_create",
         AttachType::BPF_CGROUP_INET_SOCK_CREATE,
@@ -36,6 +37,7 @@ pub const CGROUP_LINKS: [(&str, AttachType); 9] = [
     ("airgap_sendmsg6", AttachType::BPF_CGROUP_UDP6_SENDMSG),
     ("airgap_skb_egress", AttachType::BPF_CGROUP_INET_EGRESS),
     ("airgap_skb_ingress", AttachType::BPF_CGROUP_INET_INGRESS),
+    ("airgap_setsockopt", AttachType::BPF_CGROUP_SETSOCKOPT),
 ];
 
 /// The interface programs and their TCX attach types.
@@ -69,10 +71,13 @@ pub fn load_cgroup(ebpf: &mut Ebpf) -> Result<(), EnforceError> {
         let prog: &mut CgroupSockAddr = program_mut(ebpf, name)?;
         prog.load().map_err(EnforceError::load(name))?;
     }
-    for (name, _) in &CGROUP_LINKS[7..] {
+    for (name, _) in &CGROUP_LINKS[7..9] {
         let prog: &mut CgroupSkb = program_mut(ebpf, name)?;
         prog.load().map_err(EnforceError::load(name))?;
     }
+    let (sockopt, _) = CGROUP_LINKS[9];
+    let prog: &mut CgroupSockopt = program_mut(ebpf, sockopt)?;
+    prog.load().map_err(EnforceError::load(sockopt))?;
     Ok(())
 }
 

@@ -2,13 +2,15 @@
 //! later (a phone's USB tethering, a hot-plugged NIC), so the interface programs reach each.
 //!
 //! A plain NETLINK_ROUTE socket subscribed to RTMGRP_LINK: no polling, no extra crate. It sees
-//! the network namespace of the thread that opened it. The netlink plumbing here (socket, dump
-//! request, message and attribute walking) is shared with `isolation.rs`.
+//! the network namespace of the thread that opened it. The netlink plumbing is in
+//! [`super::rtnetlink`], shared with the isolation watcher.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use airgapd_policy::MacAddr;
+
+use super::rtnetlink::{messages, parse_link, request_dump, route_socket, IFINFOMSG};
 
 /// An interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,108 +31,6 @@ pub struct Interface {
 pub struct LinkWatcher {
     fd: OwnedFd,
     seq: u32,
-}
-
-pub(crate) const NLMSG_HDR: usize = std::mem::size_of::<libc::nlmsghdr>();
-/// struct ifinfomsg: family, pad, type (u16), index (i32), flags (u32), change (u32).
-pub(crate) const IFINFOMSG: usize = 16;
-const RTA_HDR: usize = 4;
-const IFLA_ADDRESS: u16 = 1;
-const IFLA_IFNAME: u16 = 3;
-
-pub(crate) fn align4(n: usize) -> usize {
-    (n + 3) & !3
-}
-
-fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
-    }
-}
-
-/// A NETLINK_ROUTE socket of the calling thread's network namespace, subscribed to `groups`
-/// (RTMGRP_* bits).
-pub(crate) fn route_socket(groups: u32) -> io::Result<OwnedFd> {
-    // SAFETY: socket(2) returns a new fd that we own from here on.
-    let fd = cvt(unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::NETLINK_ROUTE,
-        )
-    })?;
-    // SAFETY: fd is fresh and owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: zeroed sockaddr_nl is valid; we set family and groups.
-    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    sa.nl_family = libc::AF_NETLINK as u16;
-    sa.nl_groups = groups;
-    // SAFETY: valid fd and sockaddr_nl of the right size.
-    cvt(unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            (&sa as *const libc::sockaddr_nl).cast(),
-            std::mem::size_of::<libc::sockaddr_nl>() as u32,
-        )
-    })?;
-    Ok(fd)
-}
-
-/// Ask for a dump: `kind` is RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE, `body` the length of its
-/// family header (ifinfomsg, ifaddrmsg, rtmsg), which is sent zeroed but for AF_UNSPEC.
-pub(crate) fn request_dump(fd: &OwnedFd, kind: u16, body: usize, seq: u32) -> io::Result<()> {
-    let mut req = vec![0u8; NLMSG_HDR + body];
-    let hdr = libc::nlmsghdr {
-        nlmsg_len: req.len() as u32,
-        nlmsg_type: kind,
-        nlmsg_flags: (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16,
-        nlmsg_seq: seq,
-        nlmsg_pid: 0,
-    };
-    // SAFETY: nlmsghdr is plain data and req is large enough for it.
-    unsafe { std::ptr::write_unaligned(req.as_mut_ptr().cast(), hdr) };
-    req[NLMSG_HDR] = libc::AF_UNSPEC as u8;
-    // SAFETY: valid fd and buffer.
-    cvt(unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) as i32 })?;
-    Ok(())
-}
-
-/// The netlink messages of a datagram: header and body each (truncation ends the walk).
-pub(crate) fn messages(mut buf: &[u8]) -> impl Iterator<Item = (libc::nlmsghdr, &[u8])> {
-    std::iter::from_fn(move || {
-        if buf.len() < NLMSG_HDR {
-            return None;
-        }
-        // SAFETY: at least NLMSG_HDR bytes; read_unaligned copes with any alignment.
-        let hdr: libc::nlmsghdr = unsafe { std::ptr::read_unaligned(buf.as_ptr().cast()) };
-        let len = hdr.nlmsg_len as usize;
-        if len < NLMSG_HDR || len > buf.len() {
-            return None;
-        }
-        let body = &buf[NLMSG_HDR..len];
-        buf = &buf[align4(len).min(buf.len())..];
-        Some((hdr, body))
-    })
-}
-
-/// The route attributes (type, payload) of a message body past its family header.
-pub(crate) fn attrs(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        if buf.len() < RTA_HDR {
-            return None;
-        }
-        let len = u16::from_ne_bytes([buf[0], buf[1]]) as usize;
-        let kind = u16::from_ne_bytes([buf[2], buf[3]]);
-        if len < RTA_HDR || len > buf.len() {
-            return None;
-        }
-        let payload = &buf[RTA_HDR..len];
-        buf = &buf[align4(len).min(buf.len())..];
-        // NLA_F_NESTED and NLA_F_NET_BYTEORDER are flags, not part of the type.
-        Some((kind & 0x3fff, payload))
-    })
 }
 
 impl LinkWatcher {
@@ -195,37 +95,10 @@ fn parse(buf: &[u8], seq: Option<u32>) -> (Vec<Interface>, bool) {
     (links, done)
 }
 
-/// The interface an RTM_NEWLINK/RTM_DELLINK body describes (None without a name).
-pub(crate) fn parse_link(body: &[u8]) -> Option<Interface> {
-    if body.len() < IFINFOMSG {
-        return None;
-    }
-    let index = u32::from_ne_bytes(body[4..8].try_into().ok()?);
-    let flags = u32::from_ne_bytes(body[8..12].try_into().ok()?);
-    let mut name = None;
-    let mut mac = None;
-    for (kind, payload) in attrs(&body[IFINFOMSG..]) {
-        match kind {
-            IFLA_IFNAME => {
-                let raw = payload.split(|&b| b == 0).next()?;
-                name = Some(String::from_utf8_lossy(raw).into_owned());
-            }
-            IFLA_ADDRESS => mac = <[u8; 6]>::try_from(payload).ok().map(MacAddr),
-            _ => {}
-        }
-    }
-    Some(Interface {
-        index,
-        name: name?,
-        loopback: flags & libc::IFF_LOOPBACK as u32 != 0,
-        mac,
-        carrier: flags & libc::IFF_LOWER_UP as u32 != 0,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::network::rtnetlink::{align4, IFLA_ADDRESS, IFLA_IFNAME, NLMSG_HDR, RTA_HDR};
 
     fn msg(kind: u16, seq: u32, index: u32, flags: u32, name: &str) -> Vec<u8> {
         let mut attr = Vec::new();

@@ -1,0 +1,136 @@
+//! The isolated-LAN part of the service and of `airgapd run`: the LAN tries kept resolved
+//! against the interfaces, and the isolation watcher (isolated-lan profile only).
+
+use std::io;
+
+use super::isolation::Finding;
+use super::watcher::Watcher;
+use crate::bpf::{EnforceError, Enforcer};
+use crate::journal::{field, MessageId, Priority, Record};
+use crate::maps::LanEntries;
+use crate::plan::{LanPlan, Plan};
+
+/// The isolated-LAN part of the service and of `airgapd run`: the LAN tries, kept resolved
+/// against the interfaces, and the watcher (isolated-lan profile only).
+#[derive(Default)]
+pub struct LanGuard {
+    lans: Vec<LanPlan>,
+    watcher: Option<Watcher>,
+}
+
+impl LanGuard {
+    /// Put `plan`'s LANs in force: watch (only in the isolated-lan profile), resolve each LAN
+    /// interface, write the LAN tries. Call before [`Enforcer::configure`]. Returns records of
+    /// the losses of isolation present now (none when the LANs did not change: those were
+    /// reported already).
+    pub fn apply(
+        &mut self,
+        enforcer: &mut Enforcer,
+        plan: &Plan,
+    ) -> Result<Vec<Record>, EnforceError> {
+        let mut records = Vec::new();
+        if plan.lans.is_empty() {
+            self.watcher = None;
+        } else if self.watcher.is_none() || self.lans != plan.lans {
+            let mut watcher =
+                Watcher::open(&plan.lans).map_err(|source| EnforceError::Interfaces { source })?;
+            for f in std::mem::take(&mut watcher.pending) {
+                if let Finding::Lost(loss) = f {
+                    records.push(loss.record());
+                }
+            }
+            self.watcher = Some(watcher);
+        }
+        self.lans = plan.lans.clone();
+        enforcer.set_lan(&self.entries())?;
+        records.extend(self.absent());
+        Ok(records)
+    }
+
+    fn entries(&self) -> LanEntries {
+        self.watcher
+            .as_ref()
+            .map_or_else(LanEntries::default, |w| w.state().lan_entries())
+    }
+
+    /// A warning for each LAN whose interface is not there: its traffic is refused.
+    fn absent(&self) -> Vec<Record> {
+        let Some(w) = &self.watcher else {
+            return Vec::new();
+        };
+        self.lans
+            .iter()
+            .filter(|l| w.state().ifindex_of(&l.interface_mac).is_none())
+            .map(|l| {
+                Record::new(
+                    MessageId::EnforcementState,
+                    format!(
+                        "LAN \"{}\": no single interface has MAC address {}; the LAN's traffic \
+                         is refused until it is there",
+                        l.name, l.interface_mac
+                    ),
+                )
+                .priority(Priority::Warning)
+                .field(field::LAYER, "isolated-lan")
+                .field(field::STATE, field::state::INACTIVE)
+            })
+            .collect()
+    }
+
+    /// The next findings of the watcher; never completes without one.
+    pub async fn next(&mut self) -> io::Result<Vec<Finding>> {
+        match &mut self.watcher {
+            Some(w) => w.next().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Act on findings: rewrite the LAN tries when interfaces changed; the records to send.
+    /// A broken watcher is dropped and reported (isolation is then no longer watched; the
+    /// kernel programs keep enforcing).
+    pub fn handle(
+        &mut self,
+        enforcer: &mut Enforcer,
+        found: io::Result<Vec<Finding>>,
+    ) -> Vec<Record> {
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                self.watcher = None;
+                return vec![Record::new(
+                    MessageId::EnforcementState,
+                    format!("the isolated LAN is no longer watched (rtnetlink: {e})"),
+                )
+                .priority(Priority::Critical)
+                .field(field::LAYER, "isolated-lan-watch")
+                .field(field::STATE, field::state::UNAVAILABLE)];
+            }
+        };
+        let mut records = Vec::new();
+        let mut remap = false;
+        for f in found {
+            match f {
+                Finding::Lost(loss) => records.push(loss.record()),
+                Finding::Interfaces => remap = true,
+            }
+        }
+        if remap {
+            match enforcer.set_lan(&self.entries()) {
+                Ok(()) => {
+                    tracing::info!(entries = ?self.entries(), "LAN interfaces resolved again");
+                    records.extend(self.absent());
+                }
+                Err(e) => records.push(
+                    Record::new(
+                        MessageId::EnforcementState,
+                        format!("rewriting the LAN maps after an interface change failed: {e}"),
+                    )
+                    .priority(Priority::Critical)
+                    .field(field::LAYER, "isolated-lan")
+                    .field(field::STATE, field::state::UNAVAILABLE),
+                ),
+            }
+        }
+        records
+    }
+}

@@ -1,0 +1,18 @@
+//! The network area on the daemon's side.
+//!
+//! - [`attach`]: which program of `network.bpf.c` goes where (cgroup, interfaces, LSM).
+//! - [`interfaces`]: the interfaces there are and the ones that appear later (for the
+//!   interface programs).
+//! - [`isolation`]: the isolated-lan judgement: is the LAN still isolated? ([`watcher`] feeds
+//!   it from rtnetlink.)
+//! - [`lan`]: the LAN profile in force: the LAN tries kept resolved, and the watcher.
+//! - `rtnetlink`: the netlink socket and message parsing the three above share.
+
+pub mod attach;
+pub mod interfaces;
+pub mod isolation;
+pub mod lan;
+mod rtnetlink;
+pub mod watcher;
+
+pub use attach::*;

@@ -22,6 +22,8 @@ pub mod enforce;
 pub mod fsprobe;
 pub mod identity;
 pub mod internal;
+pub mod probe;
+pub mod prober;
 pub mod raw;
 pub mod raw_majors;
 mod sysfs;

@@ -200,6 +200,16 @@ impl Service {
         }
         service.publish_layers(true);
         service.rescan_media();
+        // Present media answer (or are refused as not answering) before READY=1.
+        let mut cx = media::Ctx {
+            enforcer: &mut service.enforcer,
+            sink: &service.sink,
+            policy: &service.policy,
+            plan: &service.plan,
+        };
+        service.media.settle(&mut cx);
+        service.sync_media_files();
+        service.publish_devices();
         // --- copy register and exec refusal (issue 8): the LSM layer once its device map is
         // filled by the rescan, then the media mounts ---
         for (layer, state) in service.media_files.attach(&mut service.enforcer) {
@@ -211,9 +221,27 @@ impl Service {
 
     /// Judge every block device present (media plugged in before start, or after a reload).
     fn rescan_media(&mut self) {
-        self.media
-            .rescan(&mut self.enforcer, &self.sink, &self.policy, &self.plan);
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.rescan(&mut cx);
         self.sync_media_files(); // issue 8
+        self.publish_devices();
+    }
+
+    /// A medium's probe answered (issue 15: probes never run on the loop).
+    fn on_probe(&mut self, r: crate::devices::prober::ProbeResult) {
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.on_probe(&mut cx, r);
+        self.sync_media_files();
         self.publish_devices();
     }
 
@@ -243,8 +271,13 @@ impl Service {
             }
             self.replan();
         }
-        self.media
-            .on_uevent(&mut self.enforcer, &self.sink, &self.policy, &self.plan, ev);
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.on_uevent(&mut cx, ev);
         self.sync_media_files(); // issue 8
         self.publish_devices();
     }
@@ -354,6 +387,7 @@ impl Service {
             self.state_mode()
         ))?;
 
+        let mut probe_rx = self.media.take_results().context("probe results")?;
         let mut mount_rx = self.media_files.mount_changes(); // issue 8
         let mut exec_rx = self.media_files.exec_refusals();
         let mut sigterm = signal(SignalKind::terminate())?;
@@ -384,6 +418,7 @@ impl Service {
                 }
                 Some(i) = if_rx.recv() => self.cover_interface(&i),
                 Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
+                Some(r) = probe_rx.recv() => self.on_probe(r),
                 // --- copy register and exec refusal (issue 8): media mounted or unmounted ---
                 Some(()) = mount_rx.recv() => self.media_files.on_mounts(),
                 Some(v) = exec_rx.recv() => self.keep(v, 0),
@@ -463,6 +498,16 @@ impl Service {
     }
 
     fn housekeeping(&mut self) {
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        if self.media.deadlines(&mut cx, Instant::now()) {
+            self.sync_media_files();
+            self.publish_devices();
+        }
         for emit in self.storm.flush_due(Instant::now()) {
             self.record(emit);
         }

@@ -20,6 +20,7 @@ pub mod block;
 pub mod capture;
 pub mod enforce;
 pub mod fsprobe;
+pub mod holder;
 pub mod identity;
 pub mod internal;
 pub mod probe;

@@ -198,8 +198,8 @@ pub fn diskseq(file: &File) -> Option<u64> {
 
 /// Read the superblock of an open block device, and say which medium instance it came from.
 /// A medium changed while it was read is an error, never a mixed answer.
-pub fn probe_file(mut file: File) -> io::Result<Probed> {
-    let before = diskseq(&file);
+pub fn probe_file(mut file: &File) -> io::Result<Probed> {
+    let before = diskseq(file);
     let mut head = vec![0u8; 8192];
     let mut n = 0;
     while n < head.len() {
@@ -211,7 +211,7 @@ pub fn probe_file(mut file: File) -> io::Result<Probed> {
         }
     }
     head.truncate(n);
-    if diskseq(&file) != before {
+    if diskseq(file) != before {
         return Err(io::Error::other("the medium changed while it was read"));
     }
     Ok(Probed {

@@ -6,7 +6,10 @@
 //!
 //! A thread stuck in the kernel cannot be cancelled; it is left behind and counted, and past
 //! [`MAX_STUCK`] no new probe starts (the medium stays refused): a hub of dead sticks cannot
-//! exhaust the daemon.
+//! exhaust the daemon. Such a thread dies with the daemon (its read waits killably), but the
+//! last close of a block device waits, uninterruptibly, for the reads in flight: the probe's
+//! file is therefore also held by a small holder process (`holder`), so the daemon's own exit
+//! never makes the last close and SIGTERM ends it at once.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +18,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+use super::holder::Holder;
 use super::probe::{PrivateNodes, Probed};
 
 /// How long a medium may take to give its first 8 KiB before it is refused as not answering.
@@ -37,6 +41,7 @@ pub struct ProbeResult {
 /// Starts probes and hands their results to the loop.
 pub struct Prober {
     nodes: Arc<PrivateNodes>,
+    holder: Arc<Option<Holder>>,
     tx: UnboundedSender<ProbeResult>,
     rx: Option<UnboundedReceiver<ProbeResult>>,
     next: u64,
@@ -48,6 +53,7 @@ impl Default for Prober {
         let (tx, rx) = unbounded_channel();
         Prober {
             nodes: Arc::new(PrivateNodes::new()),
+            holder: Arc::new(Holder::spawn()),
             tx,
             rx: Some(rx),
             next: 1,
@@ -84,8 +90,9 @@ impl Prober {
         }
         let ticket = self.next;
         self.next += 1;
-        let (nodes, tx, count, name) = (
+        let (nodes, holder, tx, count, name) = (
             self.nodes.clone(),
+            self.holder.clone(),
             self.tx.clone(),
             self.running.clone(),
             name.to_string(),
@@ -95,9 +102,15 @@ impl Prober {
             .name("airgapd-probe".into())
             .stack_size(256 * 1024)
             .spawn(move || {
-                let outcome = nodes
-                    .open(devnum, &name)
-                    .and_then(super::probe::probe_file);
+                let outcome = nodes.open(devnum, &name).and_then(|file| {
+                    let holder = holder.as_ref().as_ref();
+                    let held = holder.map(|h| h.hold(ticket, &file).is_ok());
+                    let read = super::probe::probe_file(&file);
+                    if let (Some(h), Some(true)) = (holder, held) {
+                        h.release(ticket);
+                    }
+                    read
+                });
                 count.fetch_sub(1, Ordering::AcqRel);
                 let _ = tx.send(ProbeResult {
                     ticket,

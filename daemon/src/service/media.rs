@@ -71,6 +71,8 @@ pub struct Media {
     pub seen: BTreeMap<Dev, DeviceRecord>,
     /// Who each judged device is, filesystem included (for refusal records).
     identities: BTreeMap<Dev, DeviceIdentity>,
+    /// The medium instance (disk sequence number) each latest decision was about.
+    instances: BTreeMap<Dev, Option<u64>>,
     pending: BTreeMap<Dev, Pending>,
     prober: Prober,
 }
@@ -130,6 +132,7 @@ impl Media {
         }
         self.seen.retain(|d, _| present.contains(d));
         self.identities.retain(|d, _| present.contains(d));
+        self.instances.retain(|d, _| present.contains(d));
         self.pending.retain(|d, _| present.contains(d));
         // Gone, or no longer approved as the policy now reads (a reload): withdrawn at once, not
         // after the probe; an approval that still holds is renewed by the probe.
@@ -174,6 +177,7 @@ impl Media {
     }
 
     fn gone(&mut self, cx: &mut Ctx, devnum: Dev) {
+        self.instances.remove(&devnum);
         self.seen.remove(&devnum);
         self.identities.remove(&devnum);
         self.pending.remove(&devnum);
@@ -262,7 +266,7 @@ impl Media {
                 None
             }
         };
-        self.decide(cx, &block, devnum_seq(r.devnum, seq), fs);
+        self.decide(cx, &block, (r.devnum, seq), fs);
         if p.again {
             self.examine(cx, r.devnum);
         }
@@ -314,13 +318,19 @@ impl Media {
         match arrival::judge(block, Path::new("/dev"), None, cx.policy) {
             Ok(mut j) => {
                 j.verdict = Verdict::Refused { reason };
-                self.record_decision(cx, j, devnum_seq(devnum, None));
+                self.record_decision(cx, j, (devnum, current_diskseq(block)));
             }
             Err(e) => tracing::error!(error = %e, "identifying a device that does not answer"),
         }
     }
 
-    fn decide(&mut self, cx: &mut Ctx, block: &BlockDevice, at: (Dev, Option<u64>), fs: Option<Filesystem>) {
+    fn decide(
+        &mut self,
+        cx: &mut Ctx,
+        block: &BlockDevice,
+        at: (Dev, Option<u64>),
+        fs: Option<Filesystem>,
+    ) {
         match arrival::judge(block, Path::new("/dev"), fs, cx.policy) {
             Ok(j) => self.record_decision(cx, j, at),
             Err(e) => {
@@ -337,16 +347,23 @@ impl Media {
         }
     }
 
-    fn record_decision(&mut self, cx: &mut Ctx, judged: Judgement, (devnum, diskseq): (Dev, Option<u64>)) {
+    fn record_decision(
+        &mut self,
+        cx: &mut Ctx,
+        judged: Judgement,
+        (devnum, diskseq): (Dev, Option<u64>),
+    ) {
         let record = device_record(&judged, devnum);
         // The latest look at the device wins (a first uevent may come before its filesystem
         // is readable), whether or not the decision changed.
+        let same_medium = self.instances.insert(devnum, diskseq) == Some(diskseq)
+            && self.identities.get(&devnum) == Some(&judged.identity);
         self.identities.insert(devnum, judged.identity.clone());
         let same_grant = self
             .granted
             .get(&devnum)
             .is_none_or(|g| g.diskseq == diskseq && g.record == record);
-        if self.seen.get(&devnum) == Some(&record) && same_grant {
+        if same_medium && self.seen.get(&devnum) == Some(&record) && same_grant {
             return; // the same medium announced again: nothing new to say
         }
         let m = DevMatch::device(DevType::Block, devnum.0, devnum.1);
@@ -434,10 +451,6 @@ impl Media {
     pub fn records(&self) -> Vec<DeviceRecord> {
         self.seen.values().cloned().collect()
     }
-}
-
-fn devnum_seq(devnum: Dev, seq: Option<u64>) -> (Dev, Option<u64>) {
-    (devnum, seq)
 }
 
 fn access_of(a: airgapd_policy::Access) -> &'static str {

@@ -120,6 +120,19 @@ impl Daemon {
         self.child.take().unwrap().wait().unwrap();
     }
 
+    /// Wait at most `within` for the daemon to exit; None if it is still running.
+    pub fn wait_for_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut()?.try_wait().unwrap() {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// `bash -c SCRIPT` inside the scope (optionally in an empty netns); its pid and stderr.
     pub fn victim(&self, script: &str, new_netns: bool) -> (u32, String) {
         let mut cmd = Command::new("bash");

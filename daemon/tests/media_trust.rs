@@ -12,6 +12,7 @@ mod common;
 
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -121,7 +122,8 @@ impl BindOver {
 
 impl Drop for BindOver {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
+        // Lazily: a reader stuck on what was bound must not keep it over the node.
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
 
@@ -218,87 +220,127 @@ fn a_medium_that_never_answers_stalls_no_decision() {
     entry(&mut j, &[id(MessageId::DaemonStopped)]);
 }
 
-#[test]
-fn the_probe_trusts_neither_dev_nor_forged_uevents() {
-    if skip_unless_root() {
-        return;
-    }
-    let mut j = PrivateJournald::start("trust");
-    let mut d = Daemon::new("trust", j.socket(), Some(POLICY));
-    d.start();
+/// A daemon with one granted and one refused medium (both settled before the attack).
+struct Setup {
+    j: PrivateJournald,
+    d: Daemon,
+    granted: Loop,
+    refused: Loop,
+    _images: [Image; 2],
+}
 
-    let approved = Image::new("trust-ok", "AIRGAPTEST");
-    let unknown = Image::new("trust-unknown", "OTHERSTICK");
-    let fake = Image::new("trust-fake", "AIRGAPTEST");
+fn setup(tag: &str) -> Setup {
+    let mut j = PrivateJournald::start(tag);
+    let mut d = Daemon::new(tag, j.socket(), Some(POLICY));
+    d.start();
+    let approved = Image::new(&format!("{tag}-ok"), "AIRGAPTEST");
+    let unknown = Image::new(&format!("{tag}-unknown"), "OTHERSTICK");
     let granted = Loop::attach(&approved, false);
     let refused = Loop::attach(&unknown, false);
     arrival(&mut j, &granted.path, "authorize", "approved medium");
-    arrival(&mut j, &refused.path, "refuse", "OTHERSTICK");
+    arrival(&mut j, &refused.path, "refuse", "not an approved medium");
+    // Let the refused medium's own "change" be judged before any attack.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(read(&d, &refused.path).contains("Operation not permitted"));
+    Setup {
+        j,
+        d,
+        granted,
+        refused,
+        _images: [approved, unknown],
+    }
+}
 
-    // 1. A "remove" forged by a (root) process for the granted medium.
+/// Enough for the daemon to have handled a uevent (its probes take milliseconds).
+const SETTLE: Duration = Duration::from_millis(1500);
+
+#[test]
+fn a_forged_remove_uevent_withdraws_nothing() {
+    if skip_unless_root() {
+        return;
+    }
+    let s = setup("forged");
     let departures = [
         id(MessageId::DeviceDeparture),
-        m("AIRGAP_DEV_NODE", &granted.path),
+        m("AIRGAP_DEV_NODE", &s.granted.path),
     ];
     forge_uevent(&format!(
         "remove@/devices/virtual/block/{n}\0ACTION=remove\0DEVPATH=/devices/virtual/block/{n}\0\
          SUBSYSTEM=block\0MAJOR={}\0MINOR={}\0DEVNAME={n}\0DEVTYPE=disk\0SEQNUM=999999\0",
-        granted.major,
-        granted.minor,
-        n = granted.name()
+        s.granted.major,
+        s.granted.minor,
+        n = s.granted.name()
     ));
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(SETTLE);
     assert_eq!(
-        count(&j, &departures),
+        count(&s.j, &departures),
         0,
         "a forged remove wrote a departure"
     );
     assert_eq!(
-        read(&d, &granted.path),
+        read(&s.d, &s.granted.path),
         "",
         "a forged remove withdrew the grant"
     );
+}
 
-    // 2. An image with the approved label bind-mounted over the refused device's node.
-    let authorized = [
-        id(MessageId::DeviceArrival),
-        m("AIRGAP_DEV_NODE", &refused.path),
-        m("AIRGAP_ACTION", "authorize"),
-    ];
+#[test]
+fn an_image_bound_over_the_node_is_not_probed() {
+    if skip_unless_root() {
+        return;
+    }
+    let s = setup("bindimg");
+    let fake = Image::new("bindimg-fake", "AIRGAPTEST");
+    let authorized = arrivals(&s.refused.path, "authorize");
     {
-        let _bind = BindOver::new(&fake.0, &refused.path);
-        std::fs::write(format!("/sys/block/{}/uevent", refused.name()), "change").unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        let _bind = BindOver::new(&fake.0, &s.refused.path);
+        std::fs::write(format!("/sys/block/{}/uevent", s.refused.name()), "change").unwrap();
+        std::thread::sleep(SETTLE);
     }
     assert_eq!(
-        count(&j, &authorized),
+        count(&s.j, &authorized),
         0,
         "the fake image got the device granted"
     );
     assert!(
-        read(&d, &refused.path).contains("Operation not permitted"),
+        read(&s.d, &s.refused.path).contains("Operation not permitted"),
         "the refused device became readable"
     );
+}
 
-    // 3. A FIFO there: the daemon must not hang on it; the next medium is judged in time.
-    let fifo = std::env::temp_dir().join(format!("airgapd-trust-fifo-{}", std::process::id()));
+#[test]
+fn a_fifo_over_the_node_hangs_nothing() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut s = setup("fifo");
+    let fifo = std::env::temp_dir().join(format!("airgapd-fifo-{}", std::process::id()));
     let _ = std::fs::remove_file(&fifo);
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-    let next = Image::new("trust-next", "AIRGAPTEST");
-    {
-        let _bind = BindOver::new(&fifo, &refused.path);
-        std::fs::write(format!("/sys/block/{}/uevent", refused.name()), "change").unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-        let t = Instant::now();
-        let later = Loop::attach(&next, false);
-        arrival(&mut j, &later.path, "authorize", "approved medium");
-        assert!(t.elapsed() < USUAL_LATENCY, "{:?}", t.elapsed());
-        // Undo the bind mount before the loop device is detached (losetup opens the node).
-        drop(_bind);
-        drop(later);
-    }
+    let next = Image::new("fifo-next", "AIRGAPTEST");
+    let bind = BindOver::new(&fifo, &s.refused.path);
+    std::fs::write(format!("/sys/block/{}/uevent", s.refused.name()), "change").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let later = Loop::attach(&next, false);
+    let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        arrival(&mut s.j, &later.path, "authorize", "approved medium")
+    }));
+    let elapsed = t.elapsed();
+    // Open the FIFO for writing once so that a reader stuck on it (the old daemon) lets go,
+    // and undo the bind mount before any loop device is detached (losetup opens the node).
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo);
+    drop(bind);
     let _ = std::fs::remove_file(&fifo);
-    assert_eq!(count(&j, &authorized), 0);
+    assert!(
+        judged.is_ok(),
+        "no medium was judged after a FIFO was put at a device node"
+    );
+    assert!(elapsed < USUAL_LATENCY, "{elapsed:?}");
+    drop(later);
 }
 
 /// Multicast a uevent on the kernel's group from this (root) process.

@@ -75,7 +75,15 @@ pub struct Media {
     instances: BTreeMap<Dev, Option<u64>>,
     pending: BTreeMap<Dev, Pending>,
     prober: Prober,
+    /// While the daemon starts: the devices present when it last stopped (from the history).
+    /// Decisions made meanwhile are recorded as "present at start", not as arrivals.
+    pub at_start: Option<Vec<DeviceRecord>>,
 }
+
+/// The journal field saying how a device came to be judged: `arrival` (a uevent),
+/// `present-at-start` (found by the start-up scan, as it was when the daemon last stopped) or
+/// `present-at-start-new` (found by the start-up scan, not there when the daemon last stopped).
+const SEEN: &str = "AIRGAP_SEEN";
 
 fn covered(plan: &Plan, (major, minor): Dev) -> bool {
     [
@@ -380,6 +388,7 @@ impl Media {
                         field::action::AUTHORIZE,
                         rule,
                         cx.policy.sha256(),
+                        self.seen_as(&record),
                     ),
                 );
                 audit.field(
@@ -416,12 +425,36 @@ impl Media {
                     field::action::REFUSE,
                     "default",
                     cx.policy.sha256(),
+                    self.seen_as(&record),
                 )
                 .field(field::RESULT, field::result::SUCCESS);
                 let _ = cx.sink.send(&r);
             }
         }
         self.seen.insert(devnum, record);
+    }
+
+    /// How this decision came about, for its record (see [`SEEN`]).
+    fn seen_as(&self, record: &DeviceRecord) -> (&'static str, &'static str) {
+        match &self.at_start {
+            None => ("arrival", ""),
+            Some(before)
+                if before.iter().any(|b| {
+                    b.node == record.node
+                        && b.devnum == record.devnum
+                        && b.decision == record.decision
+                }) =>
+            {
+                (
+                    "present-at-start",
+                    " (present at start, as when airgapd last stopped)",
+                )
+            }
+            Some(_) => (
+                "present-at-start-new",
+                " (present at start; not there when airgapd last stopped)",
+            ),
+        }
     }
 
     /// The identity of a judged device, filesystem included.
@@ -498,15 +531,23 @@ fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
     }
 }
 
-fn arrival_record(j: &Judgement, d: &DeviceRecord, action: &str, rule: &str, sha: &str) -> Record {
+fn arrival_record(
+    j: &Judgement,
+    d: &DeviceRecord,
+    action: &str,
+    rule: &str,
+    sha: &str,
+    (seen, note): (&str, &str),
+) -> Record {
     let text = match action {
         a if a == field::action::AUTHORIZE => {
-            format!("{} authorized ({}): {}", d.node, d.decision, d.reason)
+            format!("{} authorized ({}): {}{note}", d.node, d.decision, d.reason)
         }
-        _ => format!("{} {}", d.node, d.reason),
+        _ => format!("{} {}{note}", d.node, d.reason),
     };
     let r = Record::new(MessageId::DeviceArrival, text)
         .field(field::ACTION, action)
+        .field(SEEN, seen)
         .field(field::DEVICE, &d.devnum)
         .field(field::RULE, rule)
         .field(field::POLICY_SHA256, sha);

@@ -78,6 +78,9 @@ impl Daemon {
             .arg(&self.pin_dir)
             .arg("--journal-socket")
             .arg(&self.journal)
+            // Each daemon its own history (kept across its restarts within a test).
+            .arg("--history")
+            .arg(self.notify_path.with_file_name("history.json"))
             .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)
             .stdin(Stdio::null())

@@ -67,7 +67,7 @@ async fn history_survives_a_restart_and_present_media_are_not_new_arrivals() {
             m("AIRGAP_SEEN", seen),
         ]
     };
-    entry(&mut j, &arrivals("arrival"));
+    entry(&mut j, &arrivals("arrival")[..3]);
     let (pid, err) = d.victim("exec 3<>/dev/tcp/127.0.0.1/9", true);
     assert!(err.contains("Operation not permitted"), "{err}");
     let before = wait_listed(&bus, "violations", |e| e["pid"] == pid).await;
@@ -90,6 +90,7 @@ async fn history_survives_a_restart_and_present_media_are_not_new_arrivals() {
     .await;
     // Judged again (this daemon made its own grant), but as present at start.
     entry(&mut j, &arrivals("present-at-start"));
+    entry(&mut j, &arrivals("arrival"));
     assert_eq!(
         j.query(&arrivals("arrival")).len(),
         1,

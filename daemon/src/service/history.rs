@@ -1,9 +1,9 @@
 //! What `airgapctl violations` and `airgapctl devices` show, kept across restarts and reboots.
 //!
 //! One JSON file (`--history`, production `/var/lib/airgapd/history.json`), replaced atomically
-//! (written beside, fsynced, renamed, directory fsynced) at most once per housekeeping tick and
-//! at stop, so a crash leaves the previous or the new whole file, never half of one. Bounded:
-//! the newest `[logging] recent_violations` refusals (the in-memory cap), the newest
+//! (written beside, fsynced, renamed, directory fsynced) at most every 2 s and at stop, so a
+//! crash leaves the previous or the new whole file, never half of one; a crash loses at most the
+//! last 2 s, which the journal has. Bounded: the newest `[logging] recent_violations` refusals (the in-memory cap), the newest
 //! [`DEPARTED_CAP`] departed devices, and the devices present at the last write. The journal
 //! remains the complete record; this file only spares the officer an empty list after a
 //! restart.

@@ -97,7 +97,12 @@ struct Service {
     departed: Vec<DeviceRecord>,
     /// Something changed since the history file was written.
     history_dirty: bool,
+    /// When it was last written (at most every [`HISTORY_EVERY`], and at stop).
+    history_saved: Instant,
 }
+
+/// How often the history file may be rewritten under a stream of refusals.
+const HISTORY_EVERY: Duration = Duration::from_secs(2);
 
 fn send(sink: &Sink, record: Record) {
     if let Err(e) = sink.send(&record) {
@@ -204,6 +209,7 @@ impl Service {
             present: last_present,
             departed: stored.departed.into_iter().map(Into::into).collect(),
             history_dirty: false,
+            history_saved: Instant::now(),
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -567,7 +573,10 @@ impl Service {
             )
         };
         match history::save(&self.opts.history, &stored) {
-            Ok(()) => self.history_dirty = false,
+            Ok(()) => {
+                self.history_dirty = false;
+                self.history_saved = Instant::now();
+            }
             Err(e) => {
                 tracing::error!(path = %self.opts.history.display(), error = %e, "could not write the history file")
             }
@@ -575,7 +584,7 @@ impl Service {
     }
 
     fn housekeeping(&mut self) {
-        if self.history_dirty {
+        if self.history_dirty && self.history_saved.elapsed() >= HISTORY_EVERY {
             self.save_history();
         }
         let mut cx = media::Ctx {

@@ -11,6 +11,9 @@ pub const POLICY_SERIAL_FILE: &str = "/var/lib/airgapd/policy-serial";
 /// The copy register of removable media: hash-chained JSON lines, append-only (`airgapd service
 /// --register`, `airgapctl register --file`).
 pub const COPY_REGISTER: &str = "/var/lib/airgapd/register.jsonl";
+/// What `airgapctl violations` and `devices` show, kept across restarts (`airgapd service
+/// --history`; bounded, replaced atomically).
+pub const HISTORY: &str = "/var/lib/airgapd/history.json";
 /// OpenSSH's ssh-keygen, which signs and verifies policy updates.
 pub const SSH_KEYGEN: &str = "/usr/bin/ssh-keygen";
 /// Where bpffs is (or gets) mounted.

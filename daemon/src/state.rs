@@ -43,7 +43,8 @@ pub struct DeviceRecord {
     pub serial: String,
     /// Model or product string.
     pub model: String,
-    /// `internal`, `read-only`, `read-write`, `refused`, `authorized`.
+    /// `internal`, `read-only`, `read-write`, `refused`, `authorized`; `departed` for a device
+    /// no longer there (history: the reason says what it was and when it left).
     pub decision: String,
     /// The policy entry that decided, or `default`.
     pub rule: String,
@@ -121,6 +122,20 @@ impl State {
         seq
     }
 
+    /// Violations kept before a restart (oldest first): the newest `capacity` stay, and new
+    /// ones are numbered after them.
+    pub fn restore_violations(&mut self, kept: Vec<ViolationRecord>, next_seq: u64) {
+        let skip = kept.len().saturating_sub(self.capacity);
+        let last = kept.last().map_or(0, |r| r.seq);
+        self.violations = kept.into_iter().skip(skip).collect();
+        self.next_seq = next_seq.max(last + 1).max(self.next_seq);
+    }
+
+    /// The sequence number the next violation gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
     /// Up to `limit` violations with a sequence number above `after`, oldest first.
     pub fn violations_after(&self, after: u64, limit: usize) -> Vec<ViolationRecord> {
         self.violations
@@ -165,6 +180,22 @@ mod tests {
         let all = s.violations_after(0, 10);
         assert_eq!(all.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
         assert_eq!(s.violations_after(3, 1)[0].violation.pid, 4);
+    }
+
+    #[test]
+    fn restored_violations_keep_their_numbers_and_the_cap() {
+        let mut s = State::new("scoped:/x".into(), 2);
+        let kept = (1..=3)
+            .map(|seq| ViolationRecord {
+                seq,
+                violation: v(seq as u32),
+                repeats: 0,
+            })
+            .collect();
+        s.restore_violations(kept, 4);
+        assert_eq!(s.push_violation(v(9), 0), 4);
+        let all = s.violations_after(0, 10);
+        assert_eq!(all.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4]);
     }
 
     #[test]

@@ -68,10 +68,12 @@ int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
 	 * them, never pay for it. */
 	if (bpf_get_current_task_btf()->flags & PF_KTHREAD)
 		return CG_ALLOW;
-	/* The daemon identifies a refused disk by reading it (filesystem UUID and label): reading
-	 * is all it may do, and only the daemon's own process. */
+	/* The daemon identifies a refused disk by reading it (filesystem UUID and label), through
+	 * a node it makes itself in a tmpfs mounted nowhere (never the /dev path, which root or a
+	 * udev rule may have replaced): making that node and reading are all it may do, and only
+	 * the daemon's own process. */
 	cfg = config();
-	if (cfg && cfg->trusted_tgid && want == AIRGAP_ACC_READ &&
+	if (cfg && cfg->trusted_tgid && (want & ~(AIRGAP_ACC_READ | AIRGAP_ACC_MKNOD)) == 0 &&
 	    (bpf_get_current_pid_tgid() >> 32) == cfg->trusted_tgid)
 		return CG_ALLOW;
 

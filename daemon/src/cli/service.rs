@@ -30,6 +30,9 @@ pub struct ServiceArgs {
     /// The copy register file of removable media.
     #[arg(long, value_name = "FILE", default_value = paths::COPY_REGISTER)]
     pub register: PathBuf,
+    /// Kept refusals and device decisions, so that they outlive a restart.
+    #[arg(long, value_name = "FILE", default_value = paths::HISTORY)]
+    pub history: PathBuf,
 }
 
 /// Run the daemon until SIGTERM.
@@ -48,6 +51,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
             address => Some(Bus::Address(address.to_string())),
         },
         register: args.register,
+        history: args.history,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -2,13 +2,12 @@
 //! its `[[media]]` entry grants, anything else stays refused. Internal disks never come here:
 //! the plan already covers them.
 
-use std::io;
 use std::path::{Path, PathBuf};
 
 use airgapd_policy::{Access, Policy};
 
 use super::block::BlockDevice;
-use super::fsprobe::{self, Filesystem};
+use super::fsprobe::Filesystem;
 use super::identity::DeviceIdentity;
 use super::usb_class::{classify, UsbCategory};
 use super::DeviceError;
@@ -42,23 +41,17 @@ pub struct Judgement {
     pub verdict: Verdict,
 }
 
-/// Judge `major:minor`; `probe` reads the superblock (the daemon's own read, see `fsprobe`).
-/// None when the device is already gone.
+/// Judge a block device from what its probe read (`fs`; None: no known filesystem, or the
+/// medium could not be read). The probe itself runs elsewhere, with a deadline (`prober`).
 pub fn judge(
-    sysfs: &Path,
+    block: &BlockDevice,
     dev_dir: &Path,
-    devnum: (u32, u32),
+    fs: Option<Filesystem>,
     policy: &Policy,
-    probe: impl Fn(&Path) -> io::Result<Option<Filesystem>>,
-) -> Result<Option<Judgement>, DeviceError> {
-    let Some(block) = BlockDevice::from_dev(sysfs, devnum.0, devnum.1)? else {
-        return Ok(None);
-    };
+) -> Result<Judgement, DeviceError> {
     let usb = block.usb_parent()?;
     let node = dev_dir.join(&block.name);
-    // An unreadable or empty device simply has no filesystem identity.
-    let fs = probe(&node).ok().flatten();
-    let identity = DeviceIdentity::from_block(&block, usb.as_ref(), None).with_filesystem(
+    let identity = DeviceIdentity::from_block(block, usb.as_ref(), None).with_filesystem(
         fs.as_ref().and_then(|f| f.uuid.clone()),
         fs.and_then(|f| f.label),
     );
@@ -76,11 +69,11 @@ pub fn judge(
                 "refused: this storage device also presents itself as {others:?}; such devices \
                  are not allowed on this drafting PC"
             );
-            return Ok(Some(Judgement {
+            return Ok(Judgement {
                 identity,
                 node,
                 verdict: Verdict::Refused { reason },
-            }));
+            });
         }
     }
 
@@ -99,14 +92,9 @@ pub fn judge(
                 .into(),
         },
     };
-    Ok(Some(Judgement {
+    Ok(Judgement {
         identity,
         node,
         verdict,
-    }))
-}
-
-/// The daemon's superblock probe of a device node.
-pub fn probe_node(node: &Path) -> io::Result<Option<Filesystem>> {
-    fsprobe::probe(node)
+    })
 }

@@ -5,10 +5,7 @@
 //! device program lets exactly one process read block devices: the daemon (its tgid is in the
 //! config map). The formats a transfer stick carries are few: ext2/3/4, FAT12/16/32 and exFAT.
 //! The UUID is printed the way blkid prints it, so policy entries can be copied from `blkid`.
-
-use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
+//! How the device is opened, without trusting `/dev`, is `probe`'s concern.
 
 /// What the superblock says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,21 +16,6 @@ pub struct Filesystem {
     pub uuid: Option<String>,
     /// Label, trimmed; None when empty.
     pub label: Option<String>,
-}
-
-/// Probe the device node (the first 8 KiB are enough for every format here).
-pub fn probe(node: &Path) -> io::Result<Option<Filesystem>> {
-    let mut head = vec![0u8; 8192];
-    let mut f = File::open(node)?;
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    head.truncate(n);
-    Ok(parse(&head))
 }
 
 /// Recognise a superblock in the first bytes of a device.

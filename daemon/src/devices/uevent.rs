@@ -102,13 +102,26 @@ impl UeventSocket {
         Ok(UeventSocket { fd })
     }
 
-    /// Block for the next kernel uevent.
+    /// Block for the next kernel uevent. Messages not sent by the kernel itself (a root process
+    /// can multicast on this group too) are dropped here: a forged "remove" must never withdraw
+    /// a grant or write a false record, a forged "add" never trigger a judgement.
     pub fn recv(&self) -> io::Result<Uevent> {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
-            // SAFETY: valid fd and buffer.
-            let n =
-                unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            // SAFETY: zeroed sockaddr_nl is valid.
+            let mut from: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+            let mut iov = libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: buf.len(),
+            };
+            // SAFETY: zeroed msghdr is valid; we fill the pointers below.
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            msg.msg_name = (&mut from as *mut libc::sockaddr_nl).cast();
+            msg.msg_namelen = size_of::<libc::sockaddr_nl>() as u32;
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            // SAFETY: valid fd; msg points at live buffers for the duration of the call.
+            let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, 0) };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 if e.raw_os_error() == Some(libc::ENOBUFS) {
@@ -120,11 +133,25 @@ impl UeventSocket {
                 }
                 return Err(e);
             }
+            if !from_kernel(&from, msg.msg_namelen) {
+                tracing::warn!(
+                    sender_port = from.nl_pid,
+                    "dropped a uevent not sent by the kernel"
+                );
+                continue;
+            }
             if let Some(ev) = Uevent::parse(&buf[..n as usize]) {
                 return Ok(ev);
             }
         }
     }
+}
+
+/// The kernel sends from port 0; any other port is a process.
+fn from_kernel(from: &libc::sockaddr_nl, len: u32) -> bool {
+    len as usize >= size_of::<libc::sockaddr_nl>()
+        && from.nl_family == libc::AF_NETLINK as u16
+        && from.nl_pid == 0
 }
 
 #[cfg(test)]

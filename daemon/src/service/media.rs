@@ -1,15 +1,24 @@
 //! Removable media as they come and go: judge each block device the plan does not cover, grant
 //! an approved medium its access, record every decision (failing closed), withdraw on removal.
+//!
+//! The loop never reads a medium itself: removals and changes are handled at once, and each
+//! superblock is read by a probe thread (`devices::prober`) with a deadline; a medium that does
+//! not answer in time stays refused and is recorded so. A grant belongs to one medium instance
+//! (its disk sequence number): a swap at the same major:minor withdraws it before anything else,
+//! and a probe of the old medium never vouches for the new one.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use airgapd_policy::Policy;
 
 use crate::bpf::Enforcer;
 use crate::devices::arrival::{self, Judgement, Verdict};
-use crate::devices::block::block_device_names;
+use crate::devices::block::{block_device_names, BlockDevice};
+use crate::devices::fsprobe::Filesystem;
 use crate::devices::identity::DeviceIdentity;
+use crate::devices::prober::{ProbeResult, Prober, PROBE_DEADLINE};
 use crate::devices::uevent::Uevent;
 use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
 use crate::maps::{DevAccess, DevMatch, DevType};
@@ -21,17 +30,62 @@ use super::records::identity_fields;
 /// The pseudo-action asking for a full rescan (after the uevent queue overflowed).
 pub const RESCAN: &str = "airgapd-rescan";
 
+type Dev = (u32, u32);
+
+/// A grant and the medium instance it was made for.
+#[derive(Debug)]
+struct Grant {
+    record: DeviceRecord,
+    diskseq: Option<u64>,
+}
+
+/// A probe under way.
+#[derive(Debug)]
+struct Pending {
+    ticket: u64,
+    since: Instant,
+    diskseq: Option<u64>,
+    /// Recorded as not answering already.
+    timed_out: bool,
+    /// Another change came while it ran: probe again once it answers.
+    again: bool,
+}
+
+/// The enforcement side a decision needs.
+pub struct Ctx<'a> {
+    /// Writes the device rules.
+    pub enforcer: &'a mut Enforcer,
+    /// The journal.
+    pub sink: &'a Sink,
+    /// The policy in force.
+    pub policy: &'a Policy,
+    /// The device plan (internal disks, classes).
+    pub plan: &'a Plan,
+}
+
 /// Media currently granted, by device number.
 #[derive(Debug, Default)]
 pub struct Media {
-    granted: BTreeMap<(u32, u32), DeviceRecord>,
+    granted: BTreeMap<Dev, Grant>,
     /// Every decision, for `airgapctl devices` (newest wins per device).
-    pub seen: BTreeMap<(u32, u32), DeviceRecord>,
+    pub seen: BTreeMap<Dev, DeviceRecord>,
     /// Who each judged device is, filesystem included (for refusal records).
-    identities: BTreeMap<(u32, u32), DeviceIdentity>,
+    identities: BTreeMap<Dev, DeviceIdentity>,
+    /// The medium instance (disk sequence number) each latest decision was about.
+    instances: BTreeMap<Dev, Option<u64>>,
+    pending: BTreeMap<Dev, Pending>,
+    prober: Prober,
+    /// While the daemon starts: the devices present when it last stopped (from the history).
+    /// Decisions made meanwhile are recorded as "present at start", not as arrivals.
+    pub at_start: Option<Vec<DeviceRecord>>,
 }
 
-fn covered(plan: &Plan, (major, minor): (u32, u32)) -> bool {
+/// The journal field saying how a device came to be judged: `arrival` (a uevent),
+/// `present-at-start` (found by the start-up scan, as it was when the daemon last stopped) or
+/// `present-at-start-new` (found by the start-up scan, not there when the daemon last stopped).
+const SEEN: &str = "AIRGAP_SEEN";
+
+fn covered(plan: &Plan, (major, minor): Dev) -> bool {
     [
         DevMatch::device(DevType::Block, major, minor),
         DevMatch::major(DevType::Block, major),
@@ -44,10 +98,31 @@ fn covered(plan: &Plan, (major, minor): (u32, u32)) -> bool {
     })
 }
 
+/// The medium instance now at a block device (partitions share their disk's).
+fn current_diskseq(block: &BlockDevice) -> Option<u64> {
+    let dir = match block.partition {
+        Some(_) => block.sys_path.parent()?,
+        None => &block.sys_path,
+    };
+    std::fs::read_to_string(dir.join("diskseq"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn not_answering_reason() -> String {
+    format!(
+        "refused: this storage device did not answer within {} seconds; it stays refused. \
+         Unplug it and hand it to the security officer.",
+        PROBE_DEADLINE.as_secs()
+    )
+}
+
 impl Media {
     /// Judge every block device present that the plan does not cover (start-up, reload, and
     /// after lost uevents), and withdraw grants of devices gone or no longer approved.
-    pub fn rescan(&mut self, enforcer: &mut Enforcer, sink: &Sink, policy: &Policy, plan: &Plan) {
+    pub fn rescan(&mut self, cx: &mut Ctx) {
         let sysfs = Path::new("/sys");
         let mut present = Vec::new();
         for name in block_device_names(sysfs).unwrap_or_default() {
@@ -65,31 +140,37 @@ impl Media {
         }
         self.seen.retain(|d, _| present.contains(d));
         self.identities.retain(|d, _| present.contains(d));
-        for &d in &present {
-            self.judge(enforcer, sink, policy, plan, d);
-        }
+        self.instances.retain(|d, _| present.contains(d));
+        self.pending.retain(|d, _| present.contains(d));
+        // Gone, or no longer approved as the policy now reads (a reload): withdrawn at once, not
+        // after the probe; an approval that still holds is renewed by the probe.
         let stale: Vec<_> = self
             .granted
-            .keys()
-            .filter(|d| self.seen.get(d).is_none_or(|r| r.decision == "refused"))
-            .copied()
+            .iter()
+            .filter(|(d, g)| {
+                !present.contains(d)
+                    || covered(cx.plan, **d)
+                    || self.identities.get(d).is_none_or(|id| {
+                        cx.policy
+                            .find_media(&id.media_identity())
+                            .is_none_or(|m| access_of(m.access) != granted_access(&g.record))
+                    })
+            })
+            .map(|(d, _)| *d)
             .collect();
         for d in stale {
-            self.revoke(enforcer, sink, d, "no longer present or approved");
+            self.seen.remove(&d);
+            self.revoke(cx, d, "no longer present or approved");
+        }
+        for &d in &present {
+            self.examine(cx, d);
         }
     }
 
     /// A kernel uevent about a block device.
-    pub fn on_uevent(
-        &mut self,
-        enforcer: &mut Enforcer,
-        sink: &Sink,
-        policy: &Policy,
-        plan: &Plan,
-        ev: &Uevent,
-    ) {
+    pub fn on_uevent(&mut self, cx: &mut Ctx, ev: &Uevent) {
         if ev.action() == RESCAN {
-            return self.rescan(enforcer, sink, policy, plan);
+            return self.rescan(cx);
         }
         if ev.get("SUBSYSTEM") != Some("block") {
             return;
@@ -97,37 +178,31 @@ impl Media {
         let Some(devnum) = ev.devnum() else { return };
         match ev.action() {
             // "change": a loop device got a backing file, a card reader a new card.
-            "add" | "change" => self.judge(enforcer, sink, policy, plan, devnum),
-            "remove" => {
-                self.seen.remove(&devnum);
-                self.identities.remove(&devnum);
-                self.revoke(enforcer, sink, devnum, "removed");
-            }
+            "add" | "change" => self.examine(cx, devnum),
+            "remove" => self.gone(cx, devnum),
             _ => {}
         }
     }
 
-    fn judge(
-        &mut self,
-        enforcer: &mut Enforcer,
-        sink: &Sink,
-        policy: &Policy,
-        plan: &Plan,
-        devnum: (u32, u32),
-    ) {
-        if covered(plan, devnum) {
+    fn gone(&mut self, cx: &mut Ctx, devnum: Dev) {
+        self.instances.remove(&devnum);
+        self.seen.remove(&devnum);
+        self.identities.remove(&devnum);
+        self.pending.remove(&devnum);
+        self.revoke(cx, devnum, "removed");
+    }
+
+    /// A device appeared or changed: withdraw a grant made for another medium, then start a
+    /// probe (never read here).
+    fn examine(&mut self, cx: &mut Ctx, devnum: Dev) {
+        if covered(cx.plan, devnum) {
             return;
         }
-        let judged = match arrival::judge(
-            Path::new("/sys"),
-            Path::new("/dev"),
-            devnum,
-            policy,
-            arrival::probe_node,
-        ) {
-            Ok(Some(j)) => j,
-            Ok(None) => return,
+        let block = match BlockDevice::from_dev(Path::new("/sys"), devnum.0, devnum.1) {
+            Ok(Some(b)) => b,
+            Ok(None) => return self.gone(cx, devnum),
             Err(e) => {
+                self.revoke(cx, devnum, "unidentifiable");
                 // Unidentifiable means refused (no rule is written): say so.
                 let r = Record::new(
                     MessageId::DeviceArrival,
@@ -136,28 +211,184 @@ impl Media {
                 .field(field::ACTION, field::action::REFUSE)
                 .field(field::RESULT, field::result::SUCCESS)
                 .field(field::DEVICE, format!("{}:{}", devnum.0, devnum.1));
-                let _ = sink.send(&r);
+                let _ = cx.sink.send(&r);
                 return;
             }
         };
+        let seq = current_diskseq(&block);
+        if self.granted.get(&devnum).is_some_and(|g| g.diskseq != seq) {
+            self.seen.remove(&devnum);
+            self.identities.remove(&devnum);
+            self.revoke(cx, devnum, "medium changed");
+        }
+        if let Some(p) = self.pending.get_mut(&devnum) {
+            if p.diskseq == seq {
+                // One probe per medium at a time; a stuck one is not joined by another.
+                p.again = !p.timed_out;
+                return;
+            }
+        }
+        match self.prober.start(devnum, &block.name) {
+            Ok(ticket) => {
+                self.pending.insert(
+                    devnum,
+                    Pending {
+                        ticket,
+                        since: Instant::now(),
+                        diskseq: seq,
+                        timed_out: false,
+                        again: false,
+                    },
+                );
+            }
+            Err(e) => {
+                self.pending.remove(&devnum);
+                let reason = format!("refused: {e}");
+                self.refuse_unread(cx, &block, devnum, reason);
+            }
+        }
+    }
+
+    /// A probe answered.
+    pub fn on_probe(&mut self, cx: &mut Ctx, r: ProbeResult) {
+        if self
+            .pending
+            .get(&r.devnum)
+            .is_none_or(|p| p.ticket != r.ticket)
+        {
+            return; // removed or superseded meanwhile
+        }
+        let p = self.pending.remove(&r.devnum).expect("checked above");
+        let block = match BlockDevice::from_dev(Path::new("/sys"), r.devnum.0, r.devnum.1) {
+            Ok(Some(b)) => b,
+            _ => return self.gone(cx, r.devnum),
+        };
+        let seq = current_diskseq(&block);
+        let fs = match r.outcome {
+            // What was read belongs to another medium than the one there now: read again.
+            Ok(probed) if probed.diskseq != seq => return self.examine(cx, r.devnum),
+            Ok(probed) => probed.fs,
+            Err(e) => {
+                // An unreadable device simply has no filesystem identity.
+                tracing::info!(device = %format!("{}:{}", r.devnum.0, r.devnum.1), error = %e, "probe read nothing");
+                None
+            }
+        };
+        self.decide(cx, &block, (r.devnum, seq), fs);
+        if p.again {
+            self.examine(cx, r.devnum);
+        }
+    }
+
+    /// Probes past their deadline: the medium stays refused, and is recorded so once.
+    pub fn deadlines(&mut self, cx: &mut Ctx, now: Instant) -> bool {
+        let late: Vec<_> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| !p.timed_out && now.duration_since(p.since) >= PROBE_DEADLINE)
+            .map(|(d, _)| *d)
+            .collect();
+        for &d in &late {
+            if let Some(p) = self.pending.get_mut(&d) {
+                p.timed_out = true;
+                p.again = false;
+            }
+            let Ok(Some(block)) = BlockDevice::from_dev(Path::new("/sys"), d.0, d.1) else {
+                self.gone(cx, d);
+                continue;
+            };
+            self.revoke(cx, d, "not answering");
+            self.refuse_unread(cx, &block, d, not_answering_reason());
+        }
+        !late.is_empty()
+    }
+
+    /// Wait (bounded by the probe deadline) for the probes started at start-up, so the daemon
+    /// reports ready with present media judged; later ones arrive on the loop.
+    pub fn settle(&mut self, cx: &mut Ctx) {
+        let until = Instant::now() + PROBE_DEADLINE;
+        while !self.pending.values().all(|p| p.timed_out) && Instant::now() < until {
+            match self.prober.try_result() {
+                Some(r) => self.on_probe(cx, r),
+                None => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        self.deadlines(cx, Instant::now() + PROBE_DEADLINE);
+    }
+
+    /// The probe results, for the loop.
+    pub fn take_results(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<ProbeResult>> {
+        self.prober.take_results()
+    }
+
+    /// Refused without a filesystem identity (not answering, or no probe possible).
+    fn refuse_unread(&mut self, cx: &mut Ctx, block: &BlockDevice, devnum: Dev, reason: String) {
+        match arrival::judge(block, Path::new("/dev"), None, cx.policy) {
+            Ok(mut j) => {
+                j.verdict = Verdict::Refused { reason };
+                self.record_decision(cx, j, (devnum, current_diskseq(block)));
+            }
+            Err(e) => tracing::error!(error = %e, "identifying a device that does not answer"),
+        }
+    }
+
+    fn decide(
+        &mut self,
+        cx: &mut Ctx,
+        block: &BlockDevice,
+        at: (Dev, Option<u64>),
+        fs: Option<Filesystem>,
+    ) {
+        match arrival::judge(block, Path::new("/dev"), fs, cx.policy) {
+            Ok(j) => self.record_decision(cx, j, at),
+            Err(e) => {
+                self.revoke(cx, at.0, "unidentifiable");
+                let r = Record::new(
+                    MessageId::DeviceArrival,
+                    format!("device {}:{} refused: {e}", at.0 .0, at.0 .1),
+                )
+                .field(field::ACTION, field::action::REFUSE)
+                .field(field::RESULT, field::result::SUCCESS)
+                .field(field::DEVICE, format!("{}:{}", at.0 .0, at.0 .1));
+                let _ = cx.sink.send(&r);
+            }
+        }
+    }
+
+    fn record_decision(
+        &mut self,
+        cx: &mut Ctx,
+        judged: Judgement,
+        (devnum, diskseq): (Dev, Option<u64>),
+    ) {
         let record = device_record(&judged, devnum);
         // The latest look at the device wins (a first uevent may come before its filesystem
         // is readable), whether or not the decision changed.
+        let same_medium = self.instances.insert(devnum, diskseq) == Some(diskseq)
+            && self.identities.get(&devnum) == Some(&judged.identity);
         self.identities.insert(devnum, judged.identity.clone());
-        if self.seen.get(&devnum) == Some(&record) {
+        let same_grant = self
+            .granted
+            .get(&devnum)
+            .is_none_or(|g| g.diskseq == diskseq && g.record == record);
+        if same_medium && self.seen.get(&devnum) == Some(&record) && same_grant {
             return; // the same medium announced again: nothing new to say
         }
         let m = DevMatch::device(DevType::Block, devnum.0, devnum.1);
         match &judged.verdict {
             Verdict::Approved { rule, access } => {
+                if !same_grant {
+                    self.revoke(cx, devnum, "medium changed");
+                }
                 let mut audit = AuditRecord::begin(
-                    sink,
+                    cx.sink,
                     arrival_record(
                         &judged,
                         &record,
                         field::action::AUTHORIZE,
                         rule,
-                        policy.sha256(),
+                        cx.policy.sha256(),
+                        self.seen_as(&record),
                     ),
                 );
                 audit.field(
@@ -168,10 +399,16 @@ impl Media {
                         "read+write"
                     },
                 );
-                match enforcer.dev_rules().set(m, *access) {
+                match cx.enforcer.dev_rules().set(m, *access) {
                     Ok(()) => {
                         let _ = audit.success();
-                        self.granted.insert(devnum, record.clone());
+                        self.granted.insert(
+                            devnum,
+                            Grant {
+                                record: record.clone(),
+                                diskseq,
+                            },
+                        );
                     }
                     Err(e) => {
                         audit.field(field::STATE, e.to_string());
@@ -181,34 +418,56 @@ impl Media {
             }
             Verdict::Refused { .. } => {
                 // A medium swapped for an unapproved one loses the earlier grant first.
-                if self.granted.contains_key(&devnum) {
-                    self.revoke(enforcer, sink, devnum, "medium changed");
-                }
+                self.revoke(cx, devnum, "medium changed");
                 let r = arrival_record(
                     &judged,
                     &record,
                     field::action::REFUSE,
                     "default",
-                    policy.sha256(),
+                    cx.policy.sha256(),
+                    self.seen_as(&record),
                 )
                 .field(field::RESULT, field::result::SUCCESS);
-                let _ = sink.send(&r);
+                let _ = cx.sink.send(&r);
             }
         }
         self.seen.insert(devnum, record);
     }
 
+    /// How this decision came about, for its record (see [`SEEN`]).
+    fn seen_as(&self, record: &DeviceRecord) -> (&'static str, &'static str) {
+        match &self.at_start {
+            None => ("arrival", ""),
+            Some(before)
+                if before.iter().any(|b| {
+                    b.node == record.node
+                        && b.devnum == record.devnum
+                        && b.decision == record.decision
+                }) =>
+            {
+                (
+                    "present-at-start",
+                    " (present at start, as when airgapd last stopped)",
+                )
+            }
+            Some(_) => (
+                "present-at-start-new",
+                " (present at start; not there when airgapd last stopped)",
+            ),
+        }
+    }
+
     /// The identity of a judged device, filesystem included.
-    pub fn identity(&self, devnum: (u32, u32)) -> Option<&DeviceIdentity> {
+    pub fn identity(&self, devnum: Dev) -> Option<&DeviceIdentity> {
         self.identities.get(&devnum)
     }
 
-    fn revoke(&mut self, enforcer: &mut Enforcer, sink: &Sink, devnum: (u32, u32), why: &str) {
-        let Some(record) = self.granted.remove(&devnum) else {
+    fn revoke(&mut self, cx: &mut Ctx, devnum: Dev, why: &str) {
+        let Some(Grant { record, .. }) = self.granted.remove(&devnum) else {
             return;
         };
         let m = DevMatch::device(DevType::Block, devnum.0, devnum.1);
-        if let Err(e) = enforcer.dev_rules().remove(m) {
+        if let Err(e) = cx.enforcer.dev_rules().remove(m) {
             tracing::error!(error = %e, "could not withdraw a medium's grant");
         }
         let r = Record::new(
@@ -218,13 +477,24 @@ impl Media {
         .field(field::DEVICE, &record.devnum)
         .field(field::DEV_NODE, &record.node)
         .field(field::RULE, &record.rule);
-        let _ = sink.send(&r);
+        let _ = cx.sink.send(&r);
     }
 
     /// Every device decided, for the state.
     pub fn records(&self) -> Vec<DeviceRecord> {
         self.seen.values().cloned().collect()
     }
+}
+
+fn access_of(a: airgapd_policy::Access) -> &'static str {
+    match a {
+        airgapd_policy::Access::ReadOnly => "read-only",
+        airgapd_policy::Access::ReadWrite => "read-write",
+    }
+}
+
+fn granted_access(r: &DeviceRecord) -> &str {
+    &r.decision
 }
 
 fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
@@ -261,15 +531,23 @@ fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
     }
 }
 
-fn arrival_record(j: &Judgement, d: &DeviceRecord, action: &str, rule: &str, sha: &str) -> Record {
+fn arrival_record(
+    j: &Judgement,
+    d: &DeviceRecord,
+    action: &str,
+    rule: &str,
+    sha: &str,
+    (seen, note): (&str, &str),
+) -> Record {
     let text = match action {
         a if a == field::action::AUTHORIZE => {
-            format!("{} authorized ({}): {}", d.node, d.decision, d.reason)
+            format!("{} authorized ({}): {}{note}", d.node, d.decision, d.reason)
         }
-        _ => format!("{} {}", d.node, d.reason),
+        _ => format!("{} {}{note}", d.node, d.reason),
     };
     let r = Record::new(MessageId::DeviceArrival, text)
         .field(field::ACTION, action)
+        .field(SEEN, seen)
         .field(field::DEVICE, &d.devnum)
         .field(field::RULE, rule)
         .field(field::POLICY_SHA256, sha);

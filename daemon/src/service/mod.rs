@@ -4,6 +4,7 @@
 //! lift enforcement; `airgapd lift` does.
 
 mod capture;
+mod history;
 mod media;
 mod notify;
 mod policy_source;
@@ -46,6 +47,8 @@ pub struct Options {
     pub bus: Option<Bus>,
     /// The copy register file (issue 8).
     pub register: PathBuf,
+    /// Kept refusals and device decisions across restarts (issue 15).
+    pub history: PathBuf,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.
@@ -87,7 +90,19 @@ struct Service {
     lan: crate::network::lan::LanGuard,
     // --- copy register and exec refusal on removable media (issue 8) ---
     media_files: crate::register::MediaFiles,
+    // --- history across restarts (issue 15) ---
+    /// Devices present now, as last published.
+    present: Vec<DeviceRecord>,
+    /// Devices that left, oldest first (bounded when written).
+    departed: Vec<DeviceRecord>,
+    /// Something changed since the history file was written.
+    history_dirty: bool,
+    /// When it was last written (at most every [`HISTORY_EVERY`], and at stop).
+    history_saved: Instant,
 }
+
+/// How often the history file may be rewritten under a stream of refusals.
+const HISTORY_EVERY: Duration = Duration::from_secs(2);
 
 fn send(sink: &Sink, record: Record) {
     if let Err(e) = sink.send(&record) {
@@ -158,6 +173,19 @@ impl Service {
         };
         let mut state = State::new(mode, policy.logging.recent_violations);
         state.policy = policy_info(&policy, loaded.fallback.as_deref());
+        // --- history across restarts (issue 15) ---
+        let stored = history::load(&opts.history);
+        state.restore_violations(
+            stored
+                .violations
+                .into_iter()
+                .filter_map(history::StoredViolation::restore)
+                .collect(),
+            stored.next_seq,
+        );
+        let last_present: Vec<DeviceRecord> = stored.present.into_iter().map(Into::into).collect();
+        let mut media = media::Media::default();
+        media.at_start = Some(last_present.clone());
         let interval = policy.logging.storm_interval;
         let mut service = Service {
             opts: opts.clone(),
@@ -170,7 +198,7 @@ impl Service {
             storm: Aggregator::new(interval),
             lost_seen: Vec::new(),
             policy,
-            media: media::Media::default(),
+            media,
             uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
             usb_devices: Vec::new(),
             covered: Default::default(),
@@ -178,6 +206,10 @@ impl Service {
             dbus: None,
             lan,
             media_files,
+            present: last_present,
+            departed: stored.departed.into_iter().map(Into::into).collect(),
+            history_dirty: false,
+            history_saved: Instant::now(),
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -200,6 +232,19 @@ impl Service {
         }
         service.publish_layers(true);
         service.rescan_media();
+        // Present media answer (or are refused as not answering) before READY=1.
+        let mut cx = media::Ctx {
+            enforcer: &mut service.enforcer,
+            sink: &service.sink,
+            policy: &service.policy,
+            plan: &service.plan,
+        };
+        service.media.settle(&mut cx);
+        service.media.at_start = None;
+        service.sync_media_files();
+        // Devices present when the daemon last stopped and not there now left meanwhile.
+        service.publish_devices_at(true);
+        service.save_history();
         // --- copy register and exec refusal (issue 8): the LSM layer once its device map is
         // filled by the rescan, then the media mounts ---
         for (layer, state) in service.media_files.attach(&mut service.enforcer) {
@@ -211,9 +256,27 @@ impl Service {
 
     /// Judge every block device present (media plugged in before start, or after a reload).
     fn rescan_media(&mut self) {
-        self.media
-            .rescan(&mut self.enforcer, &self.sink, &self.policy, &self.plan);
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.rescan(&mut cx);
         self.sync_media_files(); // issue 8
+        self.publish_devices();
+    }
+
+    /// A medium's probe answered (issue 15: probes never run on the loop).
+    fn on_probe(&mut self, r: crate::devices::prober::ProbeResult) {
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.on_probe(&mut cx, r);
+        self.sync_media_files();
         self.publish_devices();
     }
 
@@ -243,8 +306,13 @@ impl Service {
             }
             self.replan();
         }
-        self.media
-            .on_uevent(&mut self.enforcer, &self.sink, &self.policy, &self.plan, ev);
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.on_uevent(&mut cx, ev);
         self.sync_media_files(); // issue 8
         self.publish_devices();
     }
@@ -300,10 +368,37 @@ impl Service {
         }
     }
 
-    fn publish_devices(&self) {
-        let mut devices = self.usb_devices.clone();
-        devices.extend(self.media.records());
-        devices.extend(capture::records(&self.plan));
+    fn publish_devices(&mut self) {
+        self.publish_devices_at(false)
+    }
+
+    /// Publish the devices present and, after them, those that left (history, issue 15).
+    fn publish_devices_at(&mut self, start: bool) {
+        let mut present = self.usb_devices.clone();
+        present.extend(self.media.records());
+        present.extend(capture::records(&self.plan));
+        let key = |d: &DeviceRecord| (d.kind.clone(), d.node.clone(), d.devnum.clone());
+        let now = std::time::SystemTime::now();
+        // Until the start-up probes are in, absence proves nothing.
+        let judging = self.media.at_start.is_some();
+        for gone in self
+            .present
+            .iter()
+            .filter(|d| !judging && !present.iter().any(|p| key(p) == key(d)))
+        {
+            self.departed
+                .push(history::departed_record(gone.clone(), now, start));
+        }
+        let excess = self.departed.len().saturating_sub(history::DEPARTED_CAP);
+        self.departed.drain(..excess);
+        if self.present != present || start {
+            self.history_dirty = true;
+        }
+        if !judging {
+            self.present = present.clone();
+        }
+        let mut devices = present;
+        devices.extend(self.departed.iter().cloned());
         let old = std::mem::replace(
             &mut self.state.write().expect("state lock").devices,
             devices.clone(),
@@ -354,6 +449,7 @@ impl Service {
             self.state_mode()
         ))?;
 
+        let mut probe_rx = self.media.take_results().context("probe results")?;
         let mut mount_rx = self.media_files.mount_changes(); // issue 8
         let mut exec_rx = self.media_files.exec_refusals();
         let mut sigterm = signal(SignalKind::terminate())?;
@@ -384,6 +480,7 @@ impl Service {
                 }
                 Some(i) = if_rx.recv() => self.cover_interface(&i),
                 Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
+                Some(r) = probe_rx.recv() => self.on_probe(r),
                 // --- copy register and exec refusal (issue 8): media mounted or unmounted ---
                 Some(()) = mount_rx.recv() => self.media_files.on_mounts(),
                 Some(v) = exec_rx.recv() => self.keep(v, 0),
@@ -408,6 +505,7 @@ impl Service {
         for emit in self.storm.drain() {
             self.record(emit);
         }
+        self.save_history();
         let _ = notify::notify("STOPPING=1");
         send(
             &self.sink,
@@ -454,6 +552,7 @@ impl Service {
             .write()
             .expect("state lock")
             .push_violation(v.clone(), repeats);
+        self.history_dirty = true;
         let record = ViolationRecord {
             seq,
             violation: v,
@@ -462,7 +561,42 @@ impl Service {
         self.signal(move |s| async move { s.violation(&record).await });
     }
 
+    /// Write the history file (issue 15); a failure is said, never fatal.
+    fn save_history(&mut self) {
+        let stored = {
+            let state = self.state.read().expect("state lock");
+            history::snapshot(
+                &state.violations_after(0, usize::MAX),
+                state.next_seq(),
+                &self.present,
+                &self.departed,
+            )
+        };
+        match history::save(&self.opts.history, &stored) {
+            Ok(()) => {
+                self.history_dirty = false;
+                self.history_saved = Instant::now();
+            }
+            Err(e) => {
+                tracing::error!(path = %self.opts.history.display(), error = %e, "could not write the history file")
+            }
+        }
+    }
+
     fn housekeeping(&mut self) {
+        if self.history_dirty && self.history_saved.elapsed() >= HISTORY_EVERY {
+            self.save_history();
+        }
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        if self.media.deadlines(&mut cx, Instant::now()) {
+            self.sync_media_files();
+            self.publish_devices();
+        }
         for emit in self.storm.flush_due(Instant::now()) {
             self.record(emit);
         }

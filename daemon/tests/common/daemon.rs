@@ -78,6 +78,9 @@ impl Daemon {
             .arg(&self.pin_dir)
             .arg("--journal-socket")
             .arg(&self.journal)
+            // Each daemon its own history (kept across its restarts within a test).
+            .arg("--history")
+            .arg(self.notify_path.with_file_name("history.json"))
             .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)
             .stdin(Stdio::null())
@@ -118,6 +121,19 @@ impl Daemon {
 
     pub fn wait(&mut self) {
         self.child.take().unwrap().wait().unwrap();
+    }
+
+    /// Wait at most `within` for the daemon to exit; None if it is still running.
+    pub fn wait_for_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut()?.try_wait().unwrap() {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// `bash -c SCRIPT` inside the scope (optionally in an empty netns); its pid and stderr.

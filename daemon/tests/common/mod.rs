@@ -8,3 +8,5 @@ pub mod journald;
 #[allow(dead_code)]
 #[path = "../../../tests/src/loopdev.rs"]
 pub mod loopdev;
+#[allow(dead_code)]
+pub mod stallfs;

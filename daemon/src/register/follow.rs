@@ -48,14 +48,44 @@ impl MediaFiles {
 
     /// One mounted medium: marks on its filesystem, noexec on its mounts, a record per new
     /// mount once everything holds.
+    ///
+    /// The marks are made again whenever a mount not seen before appears: the medium may have
+    /// been unmounted and mounted again in between (a new filesystem instance, whose marks
+    /// went with the old one), and marking an instance already marked changes nothing. They
+    /// are made through a descriptor of a mount root checked to be of the medium, never
+    /// through a path alone.
     fn follow(&mut self, medium: &Medium, mounts: &[MountEntry]) {
         let dev = medium.dev;
-        let point = mounts[0].point.clone();
         let refuse = !medium.allow_exec;
         let mut w = self.watched.remove(&dev).unwrap_or_default();
-        if medium.approved && !w.register {
+        let fresh = mounts.iter().any(|m| !w.mounts.contains(&m.id));
+        let mut root = None;
+        let mut unreachable = Vec::new();
+        for m in mounts {
+            match m.open_root(dev) {
+                Ok(fd) => {
+                    root = Some((fd, m.point.clone()));
+                    break;
+                }
+                Err(e) => unreachable.push(e.to_string()),
+            }
+        }
+        let Some((root, point)) = root else {
+            let what = format!(
+                "no mount of the medium can be reached to watch it: {}",
+                unreachable.join("; ")
+            );
+            self.watched.insert(dev, w);
+            self.report(
+                dev,
+                "unreachable",
+                records::failed(medium, Layer::CopyRegister, what),
+            );
+            return;
+        };
+        if medium.approved && (fresh || !w.register) {
             if let Some(watcher) = self.watcher.as_mut() {
-                match watcher.watch(dev, &point) {
+                match watcher.watch(dev, &root) {
                     Ok(mode) => {
                         w.register = true;
                         if mode == watch::Mode::OpenFiles {
@@ -65,6 +95,7 @@ impl MediaFiles {
                         }
                     }
                     Err(e) if w.reported.insert("register") => {
+                        w.register = false;
                         let what = format!(
                             "copies to and from {} cannot be recorded: fanotify: {e}",
                             point.display()
@@ -73,15 +104,16 @@ impl MediaFiles {
                             .sink
                             .send(&records::failed(medium, Layer::CopyRegister, what));
                     }
-                    Err(_) => {}
+                    Err(_) => w.register = false,
                 }
             }
         }
         if let Some(perm) = &self.perm {
-            if refuse && !w.exec_marked {
-                match perm.mark(&point) {
+            if refuse && (fresh || !w.exec_marked) {
+                match perm.mark(&root) {
                     Ok(()) => w.exec_marked = true,
                     Err(e) if w.reported.insert("exec") => {
+                        w.exec_marked = false;
                         let what = format!(
                             "programs on {} are not refused by fanotify: {e}",
                             point.display()
@@ -90,12 +122,13 @@ impl MediaFiles {
                             .sink
                             .send(&records::failed(medium, Layer::ExecFanotify, what));
                     }
-                    Err(_) => {}
+                    Err(_) => w.exec_marked = false,
                 }
-            } else if !refuse && w.exec_marked && perm.unmark(&point).is_ok() {
+            } else if !refuse && w.exec_marked && perm.unmark(&root).is_ok() {
                 w.exec_marked = false;
             }
         }
+        drop(root);
         for m in mounts {
             let new = !w.mounts.contains(&m.id);
             if refuse && !self.lsm_active && !m.noexec() {

@@ -359,6 +359,16 @@ impl MediaFiles {
         {
             let mut table = self.table.write().expect("media table lock");
             table.retain(|dev, _| media.contains_key(dev));
+            for (dev, medium) in &media {
+                // Another medium at the same device number (a card reader's card swapped) is
+                // another filesystem: watched, announced and recorded as new.
+                if table
+                    .get(dev)
+                    .is_some_and(|t| t.medium.identity != medium.identity)
+                {
+                    self.watched.remove(dev);
+                }
+            }
             for (dev, medium) in media {
                 table
                     .entry(dev)

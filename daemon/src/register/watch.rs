@@ -11,9 +11,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 use std::sync::Arc;
 
 use super::entry::event;
@@ -82,16 +81,15 @@ pub struct Watcher {
     exits: Option<Arc<Exits>>,
 }
 
-/// The `f_fsid` of the filesystem at `path`, as fanotify reports it (8 bytes, native order).
-pub fn fsid(path: &Path) -> io::Result<u64> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+/// The `f_fsid` of the filesystem of the open `fd`, as fanotify reports it (8 bytes, native
+/// order).
+pub fn fsid(fd: &impl AsRawFd) -> io::Result<u64> {
     let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: `c` is a valid path and `st` valid for writes of a struct statfs.
-    if unsafe { libc::statfs(c.as_ptr(), st.as_mut_ptr()) } < 0 {
+    // SAFETY: `st` is valid for writes of a struct statfs.
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), st.as_mut_ptr()) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: statfs succeeded. f_fsid is two ints, read as the 8 bytes fanotify reports.
+    // SAFETY: fstatfs succeeded. f_fsid is two ints, read as the 8 bytes fanotify reports.
     let st = unsafe { st.assume_init() };
     let mut bytes = [0u8; 8];
     // SAFETY: fsid_t is exactly 8 bytes of plain data.
@@ -122,11 +120,14 @@ impl Watcher {
         Ok(w)
     }
 
-    /// Watch the filesystem mounted at `point` (the block device `dev`).
-    pub fn watch(&mut self, dev: (u32, u32), point: &Path) -> io::Result<Mode> {
-        let id = fsid(point)?;
+    /// Watch the filesystem of the mount root `root` (checked to be the block device `dev`).
+    /// Marking a filesystem already marked changes nothing, so this is done again for every
+    /// new mount: a medium unmounted and mounted again is a new filesystem instance whose
+    /// marks went with the old one.
+    pub fn watch(&mut self, dev: (u32, u32), root: &OwnedFd) -> io::Result<Mode> {
+        let id = fsid(root)?;
         self.fsids.write().expect("fsid lock").insert(id, dev);
-        match self.fid.mark_filesystem(MASK_FID, point) {
+        match self.fid.mark_filesystem_fd(MASK_FID, root) {
             Ok(()) => return Ok(Mode::Identifiers),
             // No decodable handles (EOPNOTSUPP), no fsid (ENODEV), or an fsid shared with
             // another filesystem (EXDEV): watch with open files instead.
@@ -137,7 +138,7 @@ impl Watcher {
                 ) => {}
             Err(e) => return Err(e),
         }
-        self.fd_group()?.mark_filesystem(MASK_FD, point)?;
+        self.fd_group()?.mark_filesystem_fd(MASK_FD, root)?;
         Ok(Mode::OpenFiles)
     }
 

@@ -319,14 +319,22 @@ impl Worker {
                 Ok(File::from(dup))
             }
             Target::Handles { file, dir } => {
-                let mount = medium
-                    .and_then(|m| m.mounts.first())
-                    .ok_or("the medium is no longer mounted")?;
+                let medium = medium.ok_or("the medium is no longer mounted")?;
                 // Opened for this job only: a mount the daemon keeps open could not be unmounted
-                // (the officer's "eject" would say the stick is busy).
-                let mount_fd: OwnedFd = File::open(&mount.point)
-                    .map_err(|err| format!("{}: {err}", mount.point.display()))?
-                    .into();
+                // (the officer's "eject" would say the stick is busy). Checked to be a mount of
+                // the medium, whatever its path leads to now.
+                let mut why = String::from("the medium is no longer mounted");
+                let (mount, mount_fd): (_, OwnedFd) = medium
+                    .mounts
+                    .iter()
+                    .find_map(|m| match m.open_root(medium.medium.dev) {
+                        Ok(fd) => Some((m, fd)),
+                        Err(err) => {
+                            why = err.to_string();
+                            None
+                        }
+                    })
+                    .ok_or(why)?;
                 let mount_fd = &mount_fd;
                 if let Some((dir, name)) = dir {
                     let name = String::from_utf8_lossy(name);

@@ -40,16 +40,15 @@ impl MountEntry {
         self.options.split(',').any(|o| o == "noexec")
     }
 
-    /// The path on the medium of `path`, a path under this mount point.
-    pub fn medium_path(&self, path: &Path) -> Option<String> {
+    /// The path on the medium of `path`, a path under this mount point (bytes kept exactly).
+    pub fn medium_path(&self, path: &Path) -> Option<PathBuf> {
         let rest = path.strip_prefix(&self.point).ok()?;
         let root = Path::new(&self.root);
-        let full = if rest.as_os_str().is_empty() {
+        Some(if rest.as_os_str().is_empty() {
             root.to_path_buf()
         } else {
             root.join(rest)
-        };
-        Some(full.to_string_lossy().into_owned())
+        })
     }
 
     /// Whether this mount is of the filesystem on the block device `dev`: by the device
@@ -210,11 +209,11 @@ mod tests {
         let mounts = parse(TEXT);
         let whole = &mounts[1];
         let p = whole.point.join("reports/a.odt");
-        assert_eq!(whole.medium_path(&p).unwrap(), "/reports/a.odt");
+        assert_eq!(whole.medium_path(&p).unwrap(), Path::new("/reports/a.odt"));
         let bound = &mounts[2];
         assert_eq!(
             bound.medium_path(Path::new("/srv/bound/b.pdf")).unwrap(),
-            "/docs/b.pdf"
+            Path::new("/docs/b.pdf")
         );
         assert_eq!(bound.medium_path(Path::new("/elsewhere/c")), None);
     }

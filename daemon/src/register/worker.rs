@@ -8,10 +8,11 @@
 //! hashes it, appends the line to the register file (flushed to disk whenever the queue runs
 //! dry, at most every 256 lines) and sends the journal record.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
@@ -312,9 +313,10 @@ impl Worker {
         match target {
             Target::Open(fd) => {
                 let path = fd_path(fd).unwrap_or_default();
-                e.document = medium
+                let on_medium = medium
                     .and_then(|m| m.mounts.iter().find_map(|mnt| mnt.medium_path(&path)))
-                    .unwrap_or_else(|| path.display().to_string());
+                    .unwrap_or(path);
+                e.set_document(on_medium.as_os_str().as_bytes());
                 let dup = fd.try_clone().map_err(|err| err.to_string())?;
                 Ok(File::from(dup))
             }
@@ -335,27 +337,28 @@ impl Worker {
                         }
                     })
                     .ok_or(why)?;
-                let mount_fd = &mount_fd;
                 if let Some((dir, name)) = dir {
-                    let name = String::from_utf8_lossy(name);
-                    e.document = match dir.open(mount_fd, libc::O_PATH) {
+                    let name = OsStr::from_bytes(name);
+                    let document = match dir.open(&mount_fd, libc::O_PATH) {
                         Ok(dfd) => {
                             let dpath = fd_path(&dfd).unwrap_or_default();
-                            let on_medium = mount.medium_path(&dpath).unwrap_or_else(|| {
-                                // The directory is reached through another mount of the
-                                // filesystem than the one opened: keep what the kernel said.
-                                dpath.display().to_string()
-                            });
-                            let mut p = PathBuf::from(on_medium);
-                            p.push(name.as_ref());
-                            p.display().to_string()
+                            // The directory may be reached through another mount of the
+                            // filesystem than the one opened: keep what the kernel said.
+                            let mut p = mount.medium_path(&dpath).unwrap_or(dpath);
+                            p.push(name);
+                            p.into_os_string()
                         }
-                        Err(_) => format!("(a removed directory)/{name}"),
+                        Err(_) => {
+                            let mut p = std::ffi::OsString::from("(a removed directory)/");
+                            p.push(name);
+                            p
+                        }
                     };
+                    e.set_document(document.as_bytes());
                 }
                 let file = file.as_ref().ok_or("the event named no file")?;
                 let fd = file
-                    .open(mount_fd, libc::O_RDONLY | libc::O_LARGEFILE)
+                    .open(&mount_fd, libc::O_RDONLY | libc::O_LARGEFILE)
                     .map_err(|err| match err.raw_os_error() {
                         Some(libc::ESTALE) => {
                             "the file was deleted before it could be read".to_string()

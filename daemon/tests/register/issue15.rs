@@ -64,6 +64,20 @@ fn user_fuse(bench: &Bench) {
     .expect("bind-mounting a user-accessible /dev/fuse");
 }
 
+/// Wait until the ext4 filesystem instance of `node` is gone (its /sys/fs/ext4 directory
+/// goes with the superblock): the next mount is a new instance, with no marks.
+fn gone(node: &str) {
+    let sys = Path::new("/sys/fs/ext4").join(node.trim_start_matches("/dev/"));
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    while sys.exists() {
+        assert!(
+            std::time::Instant::now() < end,
+            "{node}'s filesystem is still mounted somewhere after its unmount"
+        );
+        std::thread::sleep(super::common::journald::POLL);
+    }
+}
+
 /// Number of "mounted" records of the medium `node` by the register.
 fn mounted_records(j: &PrivateJournald, node: &str) -> usize {
     j.query(&[
@@ -214,10 +228,18 @@ fn issue15_a_decoy_named_after_the_medium_does_not_blind_the_register() {
     let before = mounted_records(&j, &stick.path);
     umount2(&bench.mnt, MntFlags::empty()).expect("unmounting the medium");
     bench.mounted = false;
+    gone(&stick.path);
     bench.mount(&stick);
-    j.wait_until("the medium's second mount announced", |j| {
-        (mounted_records(j, &stick.path) > before).then_some(())
-    });
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    while mounted_records(&j, &stick.path) <= before {
+        assert!(
+            std::time::Instant::now() < end,
+            "the medium's second mount was not announced: {:#?}",
+            j.query(&[id(MessageId::EnforcementState)])
+        );
+        std::thread::sleep(super::common::journald::POLL);
+    }
+    let _ = &mut j;
 
     let secret = content(15, 4096);
     let internal = bench.internal("secret.bin", &secret);
@@ -245,4 +267,127 @@ fn issue15_a_decoy_named_after_the_medium_does_not_blind_the_register() {
     );
     drop(decoy);
     let _ = umount2(&tmpfs, MntFlags::MNT_DETACH);
+}
+
+/// Item 6: names with newlines, escape sequences and invalid UTF-8 are recorded exactly, one
+/// record each, and shown escaped: one line per record on the officer's terminal, no escape
+/// byte reaches it, and no formula reaches a spreadsheet.
+#[test]
+fn issue15_hostile_names_are_stored_exactly_and_shown_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start("regnames", "REGNAMES", false);
+    let names: [&[u8]; 5] = [
+        b"evil\n#99   2026-01-01 00:00:00 +0700  created to \"x\"  fake",
+        b"\x1b[2J\x1b[Hclear",
+        b"bad\x80.odt",
+        b"bad\x81.odt",
+        b"=HYPERLINK(\"h\",\"y\")",
+    ];
+    let src = bench.internal("src.bin", b"secret");
+    for name in names {
+        let dst = bench.mnt.join(std::ffi::OsStr::from_bytes(name));
+        std::fs::copy(&src, &dst).unwrap();
+    }
+    // Copied by this test's own process (outside the scope): a marker after them.
+    let marker = bench.internal("marker.bin", b"marker");
+    d.victim(
+        &format!("exec cp {marker} {}", bench.on("marker.bin")),
+        false,
+    );
+    bench.record("/marker.bin", "created", None);
+    let all = airgapd::register::file::read(&bench.register).unwrap();
+    // The exact bytes of each record's document, from the file's JSON.
+    let stored: Vec<Vec<u8>> = std::fs::read_to_string(&bench.register)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            match v["document_hex"].as_str() {
+                Some(hex) => (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                    .collect(),
+                None => v["document"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .to_vec(),
+            }
+        })
+        .collect();
+    for name in names {
+        let mut want = b"/".to_vec();
+        want.extend_from_slice(name);
+        let found = stored.iter().filter(|d| **d == want).count();
+        assert_eq!(found, 1, "{:?} in {all:#?}", String::from_utf8_lossy(name));
+    }
+    let reg = bench.register.display().to_string();
+    let out = Command::new(super::CTL)
+        .args(["register", "--file", &reg])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "an escape byte reached the terminal"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), all.len(), "one line per record:\n{text}");
+    assert!(text.contains("/evil\\n#99"), "{text}");
+    assert!(text.contains("/\\x1b[2J\\x1b[Hclear"), "{text}");
+    assert!(
+        text.contains("/bad\\x80.odt") && text.contains("/bad\\x81.odt"),
+        "{text}"
+    );
+    let (code, csv, _) = super::ctl(&["register", "--csv", "--file", &reg]);
+    assert_eq!(code, 0);
+    assert_eq!(csv.lines().count(), all.len() + 1, "{csv}");
+    assert!(!csv.contains(",=") && !csv.contains(",\"="), "{csv}");
+    assert!(csv.contains("/=HYPERLINK"), "{csv}");
+}
+
+/// Item 6: `airgapctl register | head` ends quietly when `head` has had enough.
+#[test]
+fn issue15_a_closed_pipe_ends_the_listing_quietly() {
+    let dir = std::env::temp_dir().join(format!("airgapd-regpipe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("register.jsonl");
+    let (mut reg, _) = airgapd::register::file::RegisterFile::open(&path).unwrap();
+    for i in 0..5000 {
+        let mut e = airgapd::register::entry::Entry {
+            event: "created".into(),
+            direction: "to-medium".into(),
+            copies: 1,
+            result: "success".into(),
+            ..Default::default()
+        };
+        e.document = format!("/docs/file-{i}.odt");
+        reg.append(&mut e).unwrap();
+    }
+    reg.sync().unwrap();
+    for (pre, post) in [("", ""), ("", "--csv"), ("--json", "")] {
+        let args = format!("{pre} register {post}");
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "{} {args} --file {} | head -n 1 >/dev/null; echo ${{PIPESTATUS[0]}}",
+                super::CTL,
+                path.display()
+            ))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args}: {stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "0",
+            "{args}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -63,6 +63,19 @@ impl Group {
         Ok(())
     }
 
+    /// Wait up to `timeout_ms` (-1: for ever) for events; true when there are some.
+    pub fn wait(&self, timeout_ms: i32) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid pollfd for the duration of the call.
+        let n = unsafe { libc::poll(&raw mut pfd, 1, timeout_ms) };
+        // An error (EINTR) reads as "maybe": the read that follows blocks or returns events.
+        n != 0
+    }
+
     /// Read events into `buf`, blocking until there is one.
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         loop {

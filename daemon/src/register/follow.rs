@@ -108,6 +108,18 @@ impl MediaFiles {
                 }
             }
         }
+        if medium.approved && (fresh || !w.paced) {
+            if let Some(pace) = &self.pace {
+                match pace.mark(&root) {
+                    Ok(()) => w.paced = true,
+                    Err(e) => {
+                        w.paced = false;
+                        tracing::error!(error = %e, point = %point.display(),
+                            "pacing opens on a medium");
+                    }
+                }
+            }
+        }
         if let Some(perm) = &self.perm {
             if refuse && (fresh || !w.exec_marked) {
                 match perm.mark(&root) {

@@ -24,6 +24,7 @@ mod follow;
 pub mod hash;
 pub mod jobs;
 pub mod mounts;
+pub mod pace;
 pub(crate) mod records;
 pub mod watch;
 pub mod who;
@@ -117,6 +118,8 @@ struct Watched {
     mounts: BTreeSet<u32>,
     /// The register watches it.
     register: bool,
+    /// Opens on it wait while the register catches up.
+    paced: bool,
     /// The exec permission group refuses its programs.
     exec_marked: bool,
     /// Mounts made noexec by the daemon (so a policy allowing programs can undo it).
@@ -134,6 +137,7 @@ pub struct MediaFiles {
     sink: Sink,
     queue: Option<Queue>,
     watcher: Option<Watcher>,
+    pace: Option<pace::Pace>,
     perm: Option<ExecPerm>,
     lsm_maps: Option<lsm::LsmMaps>,
     lsm_links: Vec<OwnedFd>,
@@ -230,6 +234,14 @@ impl MediaFiles {
             (None, _) => LayerState::Unavailable("the recording thread could not start".into()),
         };
         layers.push((Layer::CopyRegister, register_state));
+        let pace = queue.as_ref().and_then(|q| {
+            pace::Pace::new(q.clone())
+                .map_err(|e| {
+                    tracing::error!(error = %e, "open permission events: a flood of opens on \
+                        a medium is not slowed to the register's pace");
+                })
+                .ok()
+        });
         let perm = queue
             .as_ref()
             .map(|q| ExecPerm::new(table.clone(), q.clone(), sink_for(socket)));
@@ -265,6 +277,7 @@ impl MediaFiles {
             table,
             queue,
             watcher: watcher.and_then(Result::ok),
+            pace,
             perm: perm.and_then(Result::ok),
             lsm_maps,
             lsm_links: Vec::new(),

@@ -33,6 +33,12 @@ const READ_BUF: usize = 64 * 1024;
 /// burst (`cp -r`) are then read in batches, with one wake-up of this thread per batch rather
 /// than per file. The kernel queues 16384 events meanwhile.
 const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+/// Reads of the same file by the same process within this window are one record, with their
+/// number (`copies`): a process opening the same files over and over (a flood, or a program
+/// that rereads) costs one line per file per window, not one per open.
+pub const FOLD_WINDOW: std::time::Duration = std::time::Duration::from_millis(1000);
+/// Folded reads kept at most; past that the oldest is recorded early.
+const FOLDS_KEPT: usize = 8192;
 /// How long a process's identity is reused for its next events (`cp -r` of a thousand files
 /// is one process: /proc is read once, not a thousand times).
 const WHO_TTL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -196,6 +202,63 @@ fn next_batch(group: &Group, buf: &mut [u8]) -> usize {
     }
 }
 
+/// Reads being folded: per (process, file), the record to make and how many reads it stands
+/// for, made when its window ends.
+#[derive(Default)]
+struct Folds {
+    open: HashMap<(i32, Handle), (Copy, std::time::Instant)>,
+}
+
+impl Folds {
+    /// Count a read; true when it was folded into one already open.
+    fn fold(&mut self, pid: i32, file: &Handle) -> bool {
+        match self.open.get_mut(&(pid, file.clone())) {
+            Some((c, _)) => {
+                c.count = c.count.saturating_add(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start(&mut self, pid: i32, file: Handle, copy: Copy, queue: &Queue) {
+        if self.open.len() >= FOLDS_KEPT {
+            self.flush(queue, true);
+        }
+        let until = std::time::Instant::now() + FOLD_WINDOW;
+        self.open
+            .entry((pid, file))
+            .and_modify(|(c, _)| c.count = c.count.saturating_add(1))
+            .or_insert((copy, until));
+    }
+
+    /// Record the folds whose window ended (all of them when `all`).
+    fn flush(&mut self, queue: &Queue, all: bool) {
+        let now = std::time::Instant::now();
+        let done: Vec<_> = self
+            .open
+            .iter()
+            .filter(|(_, (_, until))| all || *until <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in done {
+            if let Some((c, _)) = self.open.remove(&k) {
+                queue.copy(c);
+            }
+        }
+    }
+
+    /// Milliseconds until the next window ends (-1: none open).
+    fn timeout_ms(&self) -> i32 {
+        let now = std::time::Instant::now();
+        self.open
+            .values()
+            .map(|(_, until)| until.saturating_duration_since(now).as_millis() as i32 + 1)
+            .min()
+            .unwrap_or(-1)
+    }
+}
+
 fn read_identifiers(
     group: &Group,
     fsids: &std::sync::RwLock<HashMap<u64, (u32, u32)>>,
@@ -206,7 +269,12 @@ fn read_identifiers(
     let mut buf = vec![0u8; READ_BUF];
     let mut created = Created::default();
     let mut recent = Recent::default();
+    let mut folds = Folds::default();
     loop {
+        if !group.wait(folds.timeout_ms()) {
+            folds.flush(queue, false);
+            continue;
+        }
         let n = next_batch(group, &mut buf);
         if n < READ_BUF / 2 {
             std::thread::sleep(BATCH_PAUSE);
@@ -249,10 +317,15 @@ fn read_identifiers(
             if kinds.is_empty() {
                 continue;
             }
+            let read_again =
+                kinds == [event::READ] && file.as_ref().is_some_and(|f| folds.fold(ev.pid, f));
+            if read_again {
+                continue;
+            }
             let who = recent.get(ev.pid, exits);
             let at_us = now_us();
             for kind in kinds {
-                queue.copy(Copy {
+                let copy = Copy {
                     dev,
                     event: kind,
                     target: Target::Handles {
@@ -261,9 +334,15 @@ fn read_identifiers(
                     },
                     who: who.clone(),
                     at_us,
-                });
+                    count: 1,
+                };
+                match (&file, kind) {
+                    (Some(f), event::READ) => folds.start(ev.pid, f.clone(), copy, queue),
+                    _ => queue.copy(copy),
+                }
             }
         }
+        folds.flush(queue, false);
     }
 }
 
@@ -297,6 +376,7 @@ fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>) {
                 target: Target::Open(fd),
                 who: recent.get(ev.pid, exits),
                 at_us: now_us(),
+                count: 1,
             });
         }
     }

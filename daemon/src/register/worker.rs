@@ -72,6 +72,7 @@ pub fn start(
     };
     let mut worker = Worker {
         rx,
+        queue: queue.clone(),
         table,
         sink,
         register,
@@ -95,6 +96,7 @@ pub fn start(
 
 struct Worker {
     rx: Receiver<Job>,
+    queue: Queue,
     table: Table,
     sink: Sink,
     register: Result<RegisterFile, String>,
@@ -121,7 +123,10 @@ impl Worker {
         let mut last_sync = Instant::now();
         loop {
             match self.rx.recv_timeout(TICK) {
-                Ok(job) => self.handle(job),
+                Ok(job) => {
+                    self.queue.taken();
+                    self.handle(job);
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     // Idle: everything to disk.
                     self.sync();
@@ -136,6 +141,7 @@ impl Worker {
             }
             if self.stop.load(Ordering::Relaxed) {
                 while let Ok(job) = self.rx.try_recv() {
+                    self.queue.taken();
                     self.handle(job);
                 }
                 self.account_drops();
@@ -161,8 +167,8 @@ impl Worker {
             self.lost(
                 n,
                 format!(
-                    "{n} copies were not recorded: the register's queue ({QUEUE_CAPACITY} \
-                     files) was full"
+                    "{n} copies were not recorded: the register's worker had stopped taking \
+                     them (its queue holds {QUEUE_CAPACITY})"
                 ),
             );
         }
@@ -264,7 +270,7 @@ impl Worker {
                 direction::FROM_MEDIUM
             }
             .into(),
-            copies: 1,
+            copies: c.count.max(1),
             pid: c.who.pid,
             comm: c.who.comm.clone(),
             exe: c.who.exe.clone(),
@@ -286,6 +292,13 @@ impl Worker {
                 e.size = Some(content.size);
                 e.sha256 = content.sha256;
                 e.result = crate::journal::field::result::SUCCESS.into();
+                if c.count > 1 {
+                    e.note = format!(
+                        "read {} times by this process within {} ms: one record",
+                        c.count,
+                        super::watch::FOLD_WINDOW.as_millis()
+                    );
+                }
                 if content.changed {
                     e.note = "the file changed while it was hashed: the hash is of the content \
                               read then"

@@ -391,3 +391,120 @@ fn issue15_a_closed_pipe_ends_the_listing_quietly() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The flooder: opens and reads `FLOOD_OPENS` times the files given, one after the other, and
+/// half-way through has `cp` copy the secret (argv 1) to the medium (argv 2).
+const FLOODER: &str = r#"
+import os, subprocess, sys
+print(os.getpid(), file=sys.stderr, flush=True)
+secret, dst, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+for i in range(10000):
+    if i == 5000:
+        subprocess.run(["cp", secret, dst], check=True)
+    with open(files[i % len(files)], "rb") as f:
+        f.read()
+"#;
+
+/// Item 3, and the guarantee docs/copy-register.md states: under a flood of opens by an
+/// unprivileged process, (1) every distinct copy is recorded — the secret copied in the middle
+/// of the flood, in every round; (2) nothing is lost — no `lost` record; (3) the flood costs at
+/// most one line per file read per process per folding window (1 s), each with the number of
+/// reads it stands for.
+#[test]
+fn issue15_a_flood_of_opens_never_hides_a_copy() {
+    use std::os::unix::fs::chown;
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start("regflood", "REGFLOOD", false);
+    let flood_dir = bench.mnt.join("flood");
+    std::fs::create_dir(&flood_dir).unwrap();
+    let files: Vec<String> = (0..200)
+        .map(|i| {
+            let p = flood_dir.join(format!("f{i:03}"));
+            std::fs::write(&p, format!("small file {i}\n")).unwrap();
+            p.display().to_string()
+        })
+        .collect();
+    let drop_dir = bench.mnt.join("drop");
+    std::fs::create_dir(&drop_dir).unwrap();
+    chown(&drop_dir, Some(NOBODY), Some(NOBODY)).unwrap();
+    let user = UserDir::new("regflood");
+    let script = user.0.join("flood.py");
+    std::fs::write(&script, FLOODER).unwrap();
+    for round in 0..3 {
+        let secret = content(100 + round, 8192);
+        let src = user.0.join(format!("secret-{round}.bin"));
+        std::fs::write(&src, &secret).unwrap();
+        std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let started = std::time::Instant::now();
+        let (_, err) = d.victim(
+            &format!(
+                "exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups /usr/bin/python3 {} {} {}/secret-{round}.bin {}",
+                script.display(),
+                src.display(),
+                drop_dir.display(),
+                files.join(" ")
+            ),
+            false,
+        );
+        let took = started.elapsed();
+        let flooder: u32 = err
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the flooder did not run: {err}"));
+        // (1) The secret's copy.
+        let e = bench.record(
+            &format!("/drop/secret-{round}.bin"),
+            "created",
+            Some(&sha256(&secret)),
+        );
+        assert_eq!((e.comm.as_str(), e.uid), ("cp", Some(NOBODY)), "{e:?}");
+        // Every file the flooder read has its record, once its window has ended.
+        let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+        let reads = loop {
+            let all = airgapd::register::file::read(&bench.register).unwrap();
+            let reads: Vec<_> = all
+                .into_iter()
+                .filter(|e| e.pid == flooder && e.event == "read")
+                .collect();
+            let files_read: std::collections::BTreeSet<_> =
+                reads.iter().map(|e| e.document.clone()).collect();
+            if files_read.len() == files.len() {
+                break reads;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "round {round}: {} of {} files read by the flooder are recorded",
+                files_read.len(),
+                files.len()
+            );
+            std::thread::sleep(super::common::journald::POLL);
+        };
+        // (3) Folded: bounded lines, each counting its reads.
+        let windows = took.as_secs() as usize + 2;
+        assert!(
+            reads.len() <= files.len() * windows,
+            "round {round}: {} lines for {} files in {took:?}",
+            reads.len(),
+            files.len()
+        );
+        let counted: u64 = reads.iter().map(|e| u64::from(e.copies)).sum();
+        assert!(
+            counted <= 10_000 && counted >= files.len() as u64,
+            "round {round}: {counted} reads counted"
+        );
+        assert!(reads
+            .iter()
+            .all(|e| e.result == "success" && e.uid == Some(NOBODY)));
+        eprintln!(
+            "round {round}: flood of 10000 opens took {took:?}; {} lines, {counted} reads counted",
+            reads.len()
+        );
+    }
+    // (2) Nothing lost.
+    let all = airgapd::register::file::read(&bench.register).unwrap();
+    let lost: Vec<_> = all.iter().filter(|e| e.event == "lost").collect();
+    assert!(lost.is_empty(), "{lost:#?}");
+}

@@ -8,12 +8,16 @@ use std::path::Path;
 use crate::bpf::Layer;
 use crate::noexec::remount;
 
+use super::catchup::Scan;
+use super::jobs::Job;
 use super::mounts::{self, MountEntry};
 use super::{records, watch, MediaFiles, Medium, Watched};
 
 impl MediaFiles {
     /// Bring marks and mount attributes in line with the media and their mounts now.
     pub(super) fn reconcile(&mut self) {
+        // Before the table is read: whatever it shows held from this moment on.
+        let now = std::time::SystemTime::now();
         let all = mounts::read(&self.setup.mountinfo).unwrap_or_default();
         let snapshot: Vec<(Medium, Vec<MountEntry>)> = {
             let mut table = self.table.write().expect("media table lock");
@@ -33,6 +37,12 @@ impl MediaFiles {
         self.watched.retain(|dev, _| present.contains(dev));
         for (medium, mounts) in snapshot.iter().filter(|(_, m)| !m.is_empty()) {
             self.follow(medium, mounts);
+        }
+        for (medium, mounts) in &snapshot {
+            let watched = self.watched.get(&medium.dev).is_some_and(|w| w.register);
+            if mounts.is_empty() || watched {
+                self.seen.insert(medium.dev, now);
+            }
         }
         if !self.lsm_active && matches!(self.host_ns, Some(Ok(()))) {
             self.host_noexec(&snapshot);
@@ -88,6 +98,15 @@ impl MediaFiles {
                 match watcher.watch(dev, &root) {
                     Ok(mode) => {
                         w.register = true;
+                        let marked = std::time::SystemTime::now();
+                        if let (Some(&since), Some(queue)) = (self.seen.get(&dev), &self.queue) {
+                            let scan = Job::Scan(Scan { dev, since, marked });
+                            if queue.offer(scan).is_err() {
+                                tracing::error!(point = %point.display(),
+                                    "the register is too busy to look for files written \
+                                     between the mount and its watch");
+                            }
+                        }
                         if mode == watch::Mode::OpenFiles {
                             tracing::info!(point = %point.display(),
                                 "this filesystem's handles cannot be decoded: the register \

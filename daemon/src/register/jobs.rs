@@ -84,6 +84,8 @@ pub enum Job {
     ExecLost(u64),
     /// The kernel's fanotify queue overflowed: an unknown number of events were lost.
     Overflow,
+    /// A medium was just marked: record what was written between its mount and the mark.
+    Scan(super::catchup::Scan),
 }
 
 /// The sending side, shared by every event reader.

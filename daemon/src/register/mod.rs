@@ -17,6 +17,7 @@
 //!
 //! See docs/copy-register.md.
 
+pub mod catchup;
 pub mod entry;
 pub mod fanotify;
 pub mod file;
@@ -54,6 +55,9 @@ use mounts::MountEntry;
 use watch::Watcher;
 use who::Exits;
 use worker::WorkerHandle;
+
+/// How long before the service hands a judged medium over it may have been granted.
+const JUDGED_SLACK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Exec refusals waiting for the service to list them; beyond that they are in the journal only.
 const EXEC_REFUSALS_KEPT: usize = 1024;
@@ -145,6 +149,9 @@ pub struct MediaFiles {
     /// Why host mounts cannot be made noexec (None: same namespace, or reachable).
     host_ns: Option<Result<(), String>>,
     watched: BTreeMap<(u32, u32), Watched>,
+    /// When each medium was last known to be unmounted or watched: a mount made after that
+    /// and seen only now may have been written to before its mark (`catchup.rs`).
+    seen: BTreeMap<(u32, u32), std::time::SystemTime>,
     layers: Vec<(Layer, LayerState)>,
     attached: bool,
     mounts_rx: Option<mpsc::Receiver<()>>,
@@ -284,6 +291,7 @@ impl MediaFiles {
             lsm_active: false,
             host_ns,
             watched: BTreeMap::new(),
+            seen: BTreeMap::new(),
             layers,
             attached: false,
             mounts_rx,
@@ -381,6 +389,12 @@ impl MediaFiles {
                 {
                     self.watched.remove(dev);
                 }
+            }
+            // A medium just judged may have been mounted between its grant and now.
+            let judged = std::time::SystemTime::now() - JUDGED_SLACK;
+            self.seen.retain(|dev, _| media.contains_key(dev));
+            for dev in media.keys() {
+                self.seen.entry(*dev).or_insert(judged);
             }
             for (dev, medium) in media {
                 table

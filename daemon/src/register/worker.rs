@@ -11,8 +11,10 @@
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
@@ -56,6 +58,14 @@ impl Drop for WorkerHandle {
     }
 }
 
+/// The medium's columns of a record.
+fn of_medium(e: &mut Entry, m: &super::Medium) {
+    e.medium.clone_from(&m.rule);
+    e.serial = m.identity.serial.clone().unwrap_or_default();
+    e.fs_uuid = m.identity.fs_uuid.clone().unwrap_or_default();
+    e.fs_label = m.identity.fs_label.clone().unwrap_or_default();
+}
+
 /// Start the worker: the queue to feed it, and its handle.
 pub fn start(
     table: Table,
@@ -71,6 +81,7 @@ pub fn start(
         Err(why) => (Err(why), None),
     };
     let mut worker = Worker {
+        deferred: Vec::new(),
         rx,
         queue: queue.clone(),
         table,
@@ -94,7 +105,23 @@ pub fn start(
     Ok((queue, WorkerHandle { stop, done }))
 }
 
+/// Files a scan found, recorded once the events of that moment have been.
+struct Deferred {
+    due: Instant,
+    dev: (u32, u32),
+    gap: Duration,
+    root: String,
+    medium: super::Medium,
+    found: Vec<super::catchup::Found>,
+    complete: bool,
+}
+
+/// How long a scan's findings wait: a file opened before the mark and closed after it has an
+/// event too, and the event's record (with its writer) is the one kept.
+const SCAN_SETTLE: Duration = Duration::from_millis(300);
+
 struct Worker {
+    deferred: Vec<Deferred>,
     rx: Receiver<Job>,
     queue: Queue,
     table: Table,
@@ -122,7 +149,13 @@ impl Worker {
         }
         let mut last_sync = Instant::now();
         loop {
-            match self.rx.recv_timeout(TICK) {
+            let wait = self
+                .deferred
+                .iter()
+                .map(|d| d.due.saturating_duration_since(Instant::now()))
+                .min()
+                .map_or(TICK, |d| d.min(TICK));
+            match self.rx.recv_timeout(wait) {
                 Ok(job) => {
                     self.queue.taken();
                     self.handle(job);
@@ -134,6 +167,7 @@ impl Worker {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             self.account_drops();
+            self.record_scans(false);
             let unsynced = self.register.as_ref().map_or(0, RegisterFile::unsynced);
             if unsynced >= SYNC_EVERY || (unsynced > 0 && last_sync.elapsed() >= SYNC_INTERVAL) {
                 self.sync();
@@ -145,6 +179,7 @@ impl Worker {
                     self.handle(job);
                 }
                 self.account_drops();
+                self.record_scans(true);
                 self.sync();
                 break;
             }
@@ -207,6 +242,7 @@ impl Worker {
             Job::ExecLost(n) => {
                 let _ = self.sink.send(&records::exec_lost(n));
             }
+            Job::Scan(s) => self.scan(&s),
             Job::Overflow => self.lost(
                 1,
                 "the kernel's event queue for removable media overflowed: at least one copy \
@@ -280,10 +316,7 @@ impl Worker {
             ..Entry::default()
         };
         if let Some(m) = &medium {
-            e.medium.clone_from(&m.medium.rule);
-            e.serial = m.medium.identity.serial.clone().unwrap_or_default();
-            e.fs_uuid = m.medium.identity.fs_uuid.clone().unwrap_or_default();
-            e.fs_label = m.medium.identity.fs_label.clone().unwrap_or_default();
+            of_medium(&mut e, &m.medium);
         }
         let read_only = c.event == event::READ;
         let opened = self.open(&c.target, medium.as_ref(), &mut e);
@@ -380,6 +413,99 @@ impl Worker {
                     })?;
                 Ok(File::from(fd))
             }
+        }
+    }
+
+    /// Record what was written on a medium between its mount and its mark (`catchup.rs`).
+    fn scan(&mut self, s: &super::catchup::Scan) {
+        let Some(tracked) = self.table.read().ok().and_then(|t| t.get(&s.dev).cloned()) else {
+            return;
+        };
+        let Some((mount, root)) = tracked
+            .mounts
+            .iter()
+            .find_map(|m| m.open_root(s.dev).ok().map(|fd| (m, fd)))
+        else {
+            return;
+        };
+        let through = PathBuf::from(format!("/proc/self/fd/{}", root.as_raw_fd()));
+        let mut found = Vec::new();
+        let complete = super::catchup::changed(&through, s.since, s.marked, &mut found);
+        self.deferred.push(Deferred {
+            due: Instant::now() + SCAN_SETTLE,
+            dev: s.dev,
+            gap: s.marked.duration_since(s.since).unwrap_or_default(),
+            root: mount.root.clone(),
+            medium: tracked.medium.clone(),
+            found,
+            complete,
+        });
+    }
+
+    /// Record what the scans that are due found and no event recorded since.
+    fn record_scans(&mut self, all: bool) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition(|d| all || d.due <= now);
+        self.deferred = later;
+        for d in due {
+            self.record_scan(d);
+        }
+    }
+
+    fn record_scan(&mut self, d: Deferred) {
+        for f in d.found {
+            if self.cache.known(&f.file) {
+                continue;
+            }
+            let at_us = now_us();
+            let mut e = Entry {
+                time: entry::rfc3339(at_us),
+                time_us: at_us,
+                event: if f.created {
+                    event::CREATED
+                } else {
+                    event::WRITTEN
+                }
+                .into(),
+                direction: direction::TO_MEDIUM.into(),
+                copies: 1,
+                device: format!("{}:{}", d.dev.0, d.dev.1),
+                ..Entry::default()
+            };
+            of_medium(&mut e, &d.medium);
+            let on_medium = Path::new(&d.root).join(&f.path);
+            e.set_document(on_medium.as_os_str().as_bytes());
+            let why = format!(
+                "written after the medium was mounted and before the daemon watched it (it \
+                 last saw the medium unmounted or watched {} ms before): found by the \
+                 daemon's scan, the writer is not known",
+                d.gap.as_millis()
+            );
+            match self.cache.hash(&f.file, false) {
+                Ok(content) => {
+                    e.size = Some(content.size);
+                    e.sha256 = content.sha256;
+                    e.result = crate::journal::field::result::SUCCESS.into();
+                    e.note = why;
+                }
+                Err(err) => {
+                    e.result = crate::journal::field::result::FAILURE.into();
+                    e.note = format!("{why}; the content could not be read to hash it: {err}");
+                }
+            }
+            self.commit(&mut e, Some(&d.medium));
+        }
+        if !d.complete {
+            self.note(format!(
+                "the medium {}:{} has more than {} entries: files written on it between its \
+                 mount and its watch were looked for among the first {} only",
+                d.dev.0,
+                d.dev.1,
+                super::catchup::MAX_ENTRIES,
+                super::catchup::MAX_ENTRIES
+            ));
         }
     }
 

@@ -508,3 +508,74 @@ fn issue15_a_flood_of_opens_never_hides_a_copy() {
     let lost: Vec<_> = all.iter().filter(|e| e.event == "lost").collect();
     assert!(lost.is_empty(), "{lost:#?}");
 }
+
+/// mount(2), then at once (microseconds later, as fast as a program can) write a file.
+const MOUNT_AND_WRITE: &str = r#"
+import ctypes, sys
+dev, mnt, src, dst = sys.argv[1:5]
+data = open(src, "rb").read()
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.mount(dev.encode(), mnt.encode(), b"ext4", 0, None) != 0:
+    sys.exit("mount: errno %d" % ctypes.get_errno())
+with open(dst, "wb") as f:
+    f.write(data)
+"#;
+
+/// Item 2: `mount && cp` at once, over and over: every copy is in the register, those made
+/// before the daemon's watch began included (found by its scan, writer unknown).
+#[test]
+fn issue15_a_copy_right_after_the_mount_is_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, mut bench, stick, _) = start("reggap", "REGGAP", false);
+    let unmount = |bench: &mut Bench| {
+        let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+        // The worker may hold a file for a moment while it hashes it.
+        while let Err(e) = umount2(&bench.mnt, MntFlags::empty()) {
+            assert!(std::time::Instant::now() < end, "unmounting: {e}");
+            std::thread::sleep(super::common::journald::POLL);
+        }
+        bench.mounted = false;
+        gone(&stick.path);
+    };
+    unmount(&mut bench);
+    let mut unseen = 0;
+    for round in 0..10u8 {
+        let bytes = content(200 + round, 2048);
+        let src = bench.internal(&format!("round-{round}.bin"), &bytes);
+        let (_, err) = d.victim(
+            &format!(
+                "exec /usr/bin/python3 -c '{MOUNT_AND_WRITE}' {} {} {src} {}",
+                stick.path,
+                bench.mnt.display(),
+                bench.on(&format!("round-{round}.bin"))
+            ),
+            false,
+        );
+        assert_eq!(err, "", "round {round}");
+        bench.mounted = true;
+        let doc = format!("/round-{round}.bin");
+        let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+        let e = loop {
+            let found = airgapd::register::file::read(&bench.register)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|e| e.document == doc && e.direction == "to-medium");
+            if let Some(e) = found {
+                break e;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "round {round}: the copy made right after the mount is not in the register"
+            );
+            std::thread::sleep(super::common::journald::POLL);
+        };
+        assert_eq!(e.sha256, sha256(&bytes), "{e:?}");
+        if e.comm.is_empty() {
+            unseen += 1;
+        }
+        unmount(&mut bench);
+    }
+    eprintln!("{unseen} of 10 copies were made before the daemon's watch began");
+}

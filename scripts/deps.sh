@@ -10,6 +10,7 @@ packages=(
   systemd locales                                                 # private journald, catalog, vi_VN
   dbus-daemon                                                     # private system bus for D-Bus tests
   openssh-client groff-base python3                              # signed updates, man pages, packaging
+  fuse3                                                           # a user's FUSE decoy (register tests)
 )
 missing=()
 for p in "${packages[@]}"; do

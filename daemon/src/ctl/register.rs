@@ -11,7 +11,7 @@ use super::client::CtlError;
 use super::output::{local_time, print_json};
 use super::Ctx;
 use crate::paths;
-use crate::register::entry::{self, Entry};
+use crate::register::entry::{self, escape, Entry};
 use crate::register::file::{self, RegisterError};
 
 /// Arguments of `airgapctl register`.
@@ -195,28 +195,45 @@ fn list(args: &RegisterArgs) -> Result<i32, CtlError> {
         .iter()
         .filter(|e| e.matches(since, args.medium.as_deref()))
         .collect();
+    match print_list(args, &entries, &shown) {
+        // `airgapctl register | head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => {
+            eprintln!("airgapctl: writing the register: {e}");
+            Ok(1)
+        }
+        Ok(()) => Ok(0),
+    }
+}
+
+/// Write the listing to stdout; a closed pipe is an error the caller expects.
+fn print_list(args: &RegisterArgs, entries: &[Entry], shown: &[&Entry]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
-        print_json(&shown);
+        let text = serde_json::to_string_pretty(shown).map_err(std::io::Error::other)?;
+        writeln!(out, "{text}")?;
     } else if args.csv {
-        println!("{}", entry::CSV_HEADER.join(","));
-        for e in &shown {
-            println!("{}", entry::csv_row(e, &local_time(e.time_us)));
+        writeln!(out, "{}", entry::CSV_HEADER.join(","))?;
+        for e in shown {
+            writeln!(out, "{}", entry::csv_row(e, &local_time(e.time_us)))?;
         }
     } else if shown.is_empty() {
-        println!(
+        writeln!(
+            out,
             "No copies recorded{}.",
             if entries.is_empty() {
                 ""
             } else {
                 " that match"
             }
-        );
+        )?;
     } else {
-        for e in &shown {
-            println!("{}", line(e));
+        for e in shown {
+            writeln!(out, "{}", line(e))?;
         }
     }
-    Ok(0)
+    out.flush()
 }
 
 /// `#12  2026-11-24 23:29:01 +0700  to medium "Stick 3"  /docs/a.odt  12345 B  sha256 ab12…  clerk (uid 1000), cp`
@@ -228,7 +245,7 @@ fn line(e: &Entry) -> String {
                 "#{:<5} {when}  {}: {}",
                 e.seq,
                 e.event.to_uppercase(),
-                e.note
+                escape(e.note.as_bytes())
             )
         }
         ev => {
@@ -238,15 +255,15 @@ fn line(e: &Entry) -> String {
                 "from"
             };
             let sha = if e.sha256.is_empty() {
-                format!("NOT HASHED: {}", e.note)
+                format!("NOT HASHED: {}", escape(e.note.as_bytes()))
             } else {
                 format!("sha256 {}", e.sha256)
             };
             format!(
                 "#{:<5} {when}  {ev:7} {dir} \"{}\"  {}  {} B  {sha}  {}",
                 e.seq,
-                e.medium,
-                e.document,
+                escape(e.medium.as_bytes()),
+                e.document_shown(),
                 e.size.unwrap_or(0),
                 e.who()
             )

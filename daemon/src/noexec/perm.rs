@@ -14,7 +14,6 @@
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::bpf::Layer;
@@ -45,14 +44,14 @@ impl ExecPerm {
         Ok(ExecPerm { group })
     }
 
-    /// Refuse execution from the filesystem mounted at `point`.
-    pub fn mark(&self, point: &Path) -> io::Result<()> {
-        self.group.mark_filesystem(MASK, point)
+    /// Refuse execution from the filesystem of the mount root `root`.
+    pub fn mark(&self, root: &impl AsRawFd) -> io::Result<()> {
+        self.group.mark_filesystem_fd(MASK, root)
     }
 
     /// Stop refusing (the policy now lets this medium run programs).
-    pub fn unmark(&self, point: &Path) -> io::Result<()> {
-        self.group.unmark_filesystem(MASK, point)
+    pub fn unmark(&self, root: &impl AsRawFd) -> io::Result<()> {
+        self.group.unmark_filesystem_fd(MASK, root)
     }
 }
 

@@ -46,8 +46,14 @@ pub struct Entry {
     pub event: String,
     /// One of [`direction`]; empty for `lost` and `note`.
     pub direction: String,
-    /// The path on the medium (from the medium's root), the "document" of the paper register.
+    /// The path on the medium (from the medium's root), the "document" of the paper register:
+    /// exactly, when the name is valid UTF-8 (JSON escapes control characters); else readable
+    /// only, with invalid bytes as U+FFFD, and the exact bytes in `document_hex`.
     pub document: String,
+    /// The exact bytes of a path that is not valid UTF-8, in hex; absent otherwise. Two names
+    /// that differ only in invalid bytes are two different documents.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub document_hex: String,
     /// Secrecy level: left for the officer.
     pub secrecy: String,
     /// Number of copies: 1 per record.
@@ -88,6 +94,42 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Set the document from the exact bytes of its path on the medium.
+    pub fn set_document(&mut self, bytes: &[u8]) {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                self.document = text.to_string();
+                self.document_hex.clear();
+            }
+            Err(_) => {
+                self.document = String::from_utf8_lossy(bytes).into_owned();
+                self.document_hex = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            }
+        }
+    }
+
+    /// The exact bytes of the document's path.
+    pub fn document_bytes(&self) -> Vec<u8> {
+        let hex = self.document_hex.as_bytes();
+        let decoded: Option<Vec<u8>> = (!hex.is_empty() && hex.len().is_multiple_of(2))
+            .then(|| {
+                hex.chunks(2)
+                    .map(|pair| {
+                        std::str::from_utf8(pair)
+                            .ok()
+                            .and_then(|p| u8::from_str_radix(p, 16).ok())
+                    })
+                    .collect()
+            })
+            .flatten();
+        decoded.unwrap_or_else(|| self.document.as_bytes().to_vec())
+    }
+
+    /// The document as a terminal or a spreadsheet may show it: see [`escape`].
+    pub fn document_shown(&self) -> String {
+        escape(&self.document_bytes())
+    }
+
     /// Whether the record passes `filter`.
     pub fn matches(&self, since_us: Option<u64>, medium: Option<&str>) -> bool {
         since_us.is_none_or(|t| self.time_us >= t) && medium.is_none_or(|m| self.medium == m)
@@ -103,8 +145,55 @@ impl Entry {
         if self.comm.is_empty() {
             user
         } else {
-            format!("{user}, {}", self.comm)
+            // A process names itself: its name is shown escaped like a file's.
+            format!("{user}, {}", escape(self.comm.as_bytes()))
         }
+    }
+}
+
+/// Text from a file name or a process, made safe to show: every character that could move the
+/// cursor, erase, recolour or reorder what an officer reads (control characters, escape
+/// sequences, bidirectional overrides, invisible format characters) is written as an escape
+/// (`\n`, `\x1b`, `\u{202e}`), bytes that are not UTF-8 as `\xNN`, and the backslash itself
+/// as `\\`, so two different names never look the same.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                    out.push_str(&format!("\\x{:02x}", c as u32));
+                }
+                c if c.is_control() || invisible(c) => {
+                    out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Format characters that reorder or hide text without showing themselves.
+fn invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00ad | 0x061c | 0x180e | 0x200b..=0x200f | 0x2028..=0x202e | 0x2060..=0x206f | 0xfeff)
+}
+
+/// A CSV cell that a spreadsheet will not take for a formula: text beginning with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice), after escaping.
+pub fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
     }
 }
 
@@ -166,24 +255,25 @@ pub fn csv_row(e: &Entry, date: &str) -> String {
     } else if e.event == event::MOVED {
         notes = format!("renamed onto the medium. {notes}");
     }
+    let safe = |text: &str| csv_text(&escape(text.as_bytes()));
     let fields = [
         e.seq.to_string(),
         date.to_string(),
-        e.document.clone(),
-        e.secrecy.clone(),
+        csv_text(&e.document_shown()),
+        safe(&e.secrecy),
         if e.event == event::LOST || e.event == event::NOTE {
             String::new()
         } else {
             e.copies.to_string()
         },
-        e.approved_by.clone(),
-        e.who(),
-        medium,
+        safe(&e.approved_by),
+        csv_text(&e.who()),
+        safe(&medium),
         direction.to_string(),
         e.size.map(|s| s.to_string()).unwrap_or_default(),
-        e.sha256.clone(),
-        e.result.clone(),
-        notes.trim().to_string(),
+        safe(&e.sha256),
+        safe(&e.result),
+        safe(notes.trim()),
     ];
     fields
         .iter()
@@ -240,5 +330,57 @@ mod tests {
             "3,2026-11-24 23:29:01 +0700,\"/Báo cáo, \"\"mật\"\".odt\",,1,,\"clerk (uid 1000), cp\",\
              Stick 3 (serial S3),to medium,12,ab,success,"
         );
+    }
+
+    #[test]
+    fn issue15_names_are_stored_exactly_and_shown_escaped() {
+        let mut a = Entry::default();
+        a.set_document(b"/a\x80.odt");
+        let mut b = Entry::default();
+        b.set_document(b"/a\x81.odt");
+        assert_eq!(a.document, b.document, "both readable the same way");
+        assert_ne!(a, b, "but stored as two documents");
+        assert_eq!(a.document_bytes(), b"/a\x80.odt");
+        assert_eq!(a.document_shown(), "/a\\x80.odt");
+        // A file literally named with a backslash does not look like an invalid byte.
+        let mut c = Entry::default();
+        c.set_document(b"/a\\x80.odt");
+        assert_eq!(c.document_hex, "");
+        assert_eq!(c.document_shown(), "/a\\\\x80.odt");
+        assert_eq!(
+            escape("x\n#13 fake line\x1b[2J\u{202e}fdp.exe".as_bytes()),
+            "x\\n#13 fake line\\x1b[2J\\u{202e}fdp.exe"
+        );
+        assert_eq!(escape("Báo cáo mật.odt".as_bytes()), "Báo cáo mật.odt");
+        // A line of the file round-trips the exact bytes.
+        let json = serde_json::to_string(&a).unwrap();
+        let back: Entry = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.document_bytes(), b"/a\x80.odt");
+        let plain = serde_json::to_string(&c).unwrap();
+        assert!(!plain.contains("document_hex"), "{plain}");
+    }
+
+    #[test]
+    fn issue15_csv_neutralises_formulas_and_escapes() {
+        let mut e = Entry {
+            seq: 1,
+            event: event::CREATED.into(),
+            comm: "=cmd|' /C calc'!A0".into(),
+            ..Entry::default()
+        };
+        e.set_document(b"=HYPERLINK(\"http://x\",\"a\")");
+        let row = csv_row(&e, "d");
+        assert!(
+            row.starts_with("1,d,\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\","),
+            "{row}"
+        );
+        e.set_document(b"@SUM(A1)\n");
+        let row = csv_row(&e, "d");
+        assert!(row.contains(",'@SUM(A1)\\n,"), "{row}");
+        assert!(!row.contains('\n'), "{row}");
+        for bad in ["+1", "-1", "\tx"] {
+            assert!(csv_text(bad).starts_with('\''), "{bad}");
+        }
+        assert_eq!(csv_text("/docs/a.odt"), "/docs/a.odt");
     }
 }

@@ -7,11 +7,8 @@
 //! group without identifiers (the exec permission group, and the register's fallback for
 //! filesystems whose handles cannot be decoded) carries an open file descriptor in each event.
 
-use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 /// Size of `struct fanotify_event_metadata`.
 const METADATA_LEN: usize = 24;
@@ -22,11 +19,6 @@ const FID_HEADER_LEN: usize = 12;
 #[derive(Debug)]
 pub struct Group {
     fd: OwnedFd,
-}
-
-fn cpath(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
 impl Group {
@@ -43,11 +35,27 @@ impl Group {
         })
     }
 
-    fn mark(&self, flags: u32, mask: u64, path: &Path) -> io::Result<()> {
-        let p = cpath(path)?;
-        // SAFETY: `p` is a valid NUL-terminated path for the duration of the call.
+    /// Watch `mask` on the whole filesystem of the open directory `fd` (a mount root the
+    /// caller checked: no path is looked up again).
+    pub fn mark_filesystem_fd(&self, mask: u64, fd: &impl AsRawFd) -> io::Result<()> {
+        self.mark_fd(libc::FAN_MARK_ADD | libc::FAN_MARK_FILESYSTEM, mask, fd)
+    }
+
+    /// Stop watching `mask` on the filesystem of the open directory `fd`.
+    pub fn unmark_filesystem_fd(&self, mask: u64, fd: &impl AsRawFd) -> io::Result<()> {
+        self.mark_fd(libc::FAN_MARK_REMOVE | libc::FAN_MARK_FILESYSTEM, mask, fd)
+    }
+
+    fn mark_fd(&self, flags: u32, mask: u64, fd: &impl AsRawFd) -> io::Result<()> {
+        // SAFETY: a NULL path with a descriptor marks what the descriptor refers to.
         let rc = unsafe {
-            libc::fanotify_mark(self.fd.as_raw_fd(), flags, mask, libc::AT_FDCWD, p.as_ptr())
+            libc::fanotify_mark(
+                self.fd.as_raw_fd(),
+                flags,
+                mask,
+                fd.as_raw_fd(),
+                std::ptr::null(),
+            )
         };
         if rc < 0 {
             return Err(io::Error::last_os_error());
@@ -55,20 +63,17 @@ impl Group {
         Ok(())
     }
 
-    /// Watch `mask` on the whole filesystem that `path` is on (every mount of it, in every
-    /// mount namespace). Holds no reference to the mount: unmounting stays possible, and the
-    /// mark goes with the filesystem.
-    pub fn mark_filesystem(&self, mask: u64, path: &Path) -> io::Result<()> {
-        self.mark(libc::FAN_MARK_ADD | libc::FAN_MARK_FILESYSTEM, mask, path)
-    }
-
-    /// Stop watching the filesystem `path` is on.
-    pub fn unmark_filesystem(&self, mask: u64, path: &Path) -> io::Result<()> {
-        self.mark(
-            libc::FAN_MARK_REMOVE | libc::FAN_MARK_FILESYSTEM,
-            mask,
-            path,
-        )
+    /// Wait up to `timeout_ms` (-1: for ever) for events; true when there are some.
+    pub fn wait(&self, timeout_ms: i32) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid pollfd for the duration of the call.
+        let n = unsafe { libc::poll(&raw mut pfd, 1, timeout_ms) };
+        // An error (EINTR) reads as "maybe": the read that follows blocks or returns events.
+        n != 0
     }
 
     /// Read events into `buf`, blocking until there is one.

@@ -8,12 +8,16 @@ use std::path::Path;
 use crate::bpf::Layer;
 use crate::noexec::remount;
 
+use super::catchup::Scan;
+use super::jobs::Job;
 use super::mounts::{self, MountEntry};
 use super::{records, watch, MediaFiles, Medium, Watched};
 
 impl MediaFiles {
     /// Bring marks and mount attributes in line with the media and their mounts now.
     pub(super) fn reconcile(&mut self) {
+        // Before the table is read: whatever it shows held from this moment on.
+        let now = std::time::SystemTime::now();
         let all = mounts::read(&self.setup.mountinfo).unwrap_or_default();
         let snapshot: Vec<(Medium, Vec<MountEntry>)> = {
             let mut table = self.table.write().expect("media table lock");
@@ -34,6 +38,12 @@ impl MediaFiles {
         for (medium, mounts) in snapshot.iter().filter(|(_, m)| !m.is_empty()) {
             self.follow(medium, mounts);
         }
+        for (medium, mounts) in &snapshot {
+            let watched = self.watched.get(&medium.dev).is_some_and(|w| w.register);
+            if mounts.is_empty() || watched {
+                self.seen.insert(medium.dev, now);
+            }
+        }
         if !self.lsm_active && matches!(self.host_ns, Some(Ok(()))) {
             self.host_noexec(&snapshot);
         }
@@ -48,16 +58,55 @@ impl MediaFiles {
 
     /// One mounted medium: marks on its filesystem, noexec on its mounts, a record per new
     /// mount once everything holds.
+    ///
+    /// The marks are made again whenever a mount not seen before appears: the medium may have
+    /// been unmounted and mounted again in between (a new filesystem instance, whose marks
+    /// went with the old one), and marking an instance already marked changes nothing. They
+    /// are made through a descriptor of a mount root checked to be of the medium, never
+    /// through a path alone.
     fn follow(&mut self, medium: &Medium, mounts: &[MountEntry]) {
         let dev = medium.dev;
-        let point = mounts[0].point.clone();
         let refuse = !medium.allow_exec;
         let mut w = self.watched.remove(&dev).unwrap_or_default();
-        if medium.approved && !w.register {
+        let fresh = mounts.iter().any(|m| !w.mounts.contains(&m.id));
+        let mut root = None;
+        let mut unreachable = Vec::new();
+        for m in mounts {
+            match m.open_root(dev) {
+                Ok(fd) => {
+                    root = Some((fd, m.point.clone()));
+                    break;
+                }
+                Err(e) => unreachable.push(e.to_string()),
+            }
+        }
+        let Some((root, point)) = root else {
+            let what = format!(
+                "no mount of the medium can be reached to watch it: {}",
+                unreachable.join("; ")
+            );
+            self.watched.insert(dev, w);
+            self.report(
+                dev,
+                "unreachable",
+                records::failed(medium, Layer::CopyRegister, what),
+            );
+            return;
+        };
+        if medium.approved && (fresh || !w.register) {
             if let Some(watcher) = self.watcher.as_mut() {
-                match watcher.watch(dev, &point) {
+                match watcher.watch(dev, &root) {
                     Ok(mode) => {
                         w.register = true;
+                        let marked = std::time::SystemTime::now();
+                        if let (Some(&since), Some(queue)) = (self.seen.get(&dev), &self.queue) {
+                            let scan = Job::Scan(Scan { dev, since, marked });
+                            if queue.offer(scan).is_err() {
+                                tracing::error!(point = %point.display(),
+                                    "the register is too busy to look for files written \
+                                     between the mount and its watch");
+                            }
+                        }
                         if mode == watch::Mode::OpenFiles {
                             tracing::info!(point = %point.display(),
                                 "this filesystem's handles cannot be decoded: the register \
@@ -65,6 +114,7 @@ impl MediaFiles {
                         }
                     }
                     Err(e) if w.reported.insert("register") => {
+                        w.register = false;
                         let what = format!(
                             "copies to and from {} cannot be recorded: fanotify: {e}",
                             point.display()
@@ -73,15 +123,28 @@ impl MediaFiles {
                             .sink
                             .send(&records::failed(medium, Layer::CopyRegister, what));
                     }
-                    Err(_) => {}
+                    Err(_) => w.register = false,
+                }
+            }
+        }
+        if medium.approved && (fresh || !w.paced) {
+            if let Some(pace) = &self.pace {
+                match pace.mark(&root) {
+                    Ok(()) => w.paced = true,
+                    Err(e) => {
+                        w.paced = false;
+                        tracing::error!(error = %e, point = %point.display(),
+                            "pacing opens on a medium");
+                    }
                 }
             }
         }
         if let Some(perm) = &self.perm {
-            if refuse && !w.exec_marked {
-                match perm.mark(&point) {
+            if refuse && (fresh || !w.exec_marked) {
+                match perm.mark(&root) {
                     Ok(()) => w.exec_marked = true,
                     Err(e) if w.reported.insert("exec") => {
+                        w.exec_marked = false;
                         let what = format!(
                             "programs on {} are not refused by fanotify: {e}",
                             point.display()
@@ -90,12 +153,13 @@ impl MediaFiles {
                             .sink
                             .send(&records::failed(medium, Layer::ExecFanotify, what));
                     }
-                    Err(_) => {}
+                    Err(_) => w.exec_marked = false,
                 }
-            } else if !refuse && w.exec_marked && perm.unmark(&point).is_ok() {
+            } else if !refuse && w.exec_marked && perm.unmark(&root).is_ok() {
                 w.exec_marked = false;
             }
         }
+        drop(root);
         for m in mounts {
             let new = !w.mounts.contains(&m.id);
             if refuse && !self.lsm_active && !m.noexec() {

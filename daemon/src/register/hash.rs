@@ -78,6 +78,11 @@ pub fn hash_file(file: &File) -> io::Result<(Content, CacheKey)> {
 pub struct Cache(HashMap<CacheKey, String>);
 
 impl Cache {
+    /// Whether `f`, as it is now, was hashed (and so recorded) already.
+    pub fn known(&self, f: &File) -> bool {
+        fstat(f).is_ok_and(|st| self.0.contains_key(&stat_key(&st)))
+    }
+
     /// The hash of `f`: remembered when `remembered` and the file is unchanged since, else
     /// read. A hash of a file that did not change while it was read is remembered.
     pub fn hash(&mut self, f: &File, remembered: bool) -> Result<Content, String> {

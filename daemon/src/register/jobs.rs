@@ -1,8 +1,10 @@
-//! What event readers hand the worker: jobs, through a bounded queue that never makes a reader
-//! wait. A copy that does not fit is counted, never silently dropped.
+//! What event readers hand the worker: jobs, through a bounded queue. A copy waits for room
+//! (the reader stops reading, the kernel keeps the events, and `pace.rs` holds the processes
+//! that open files on media meanwhile): copies are never dropped for want of room. Other jobs
+//! (exec refusals, whose process already has its answer) are offered and never wait.
 
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -49,6 +51,9 @@ pub struct Copy {
     pub who: Who,
     /// When the daemon read the event.
     pub at_us: u64,
+    /// How many times this process did this to this file within the folding window (1 for
+    /// everything but reads, which are folded: see `watch.rs`).
+    pub count: u32,
 }
 
 /// An execution refused.
@@ -79,6 +84,8 @@ pub enum Job {
     ExecLost(u64),
     /// The kernel's fanotify queue overflowed: an unknown number of events were lost.
     Overflow,
+    /// A medium was just marked: record what was written between its mount and the mark.
+    Scan(super::catchup::Scan),
 }
 
 /// The sending side, shared by every event reader.
@@ -86,21 +93,39 @@ pub enum Job {
 pub struct Queue {
     tx: SyncSender<Job>,
     dropped: Arc<AtomicU64>,
+    pending: Arc<AtomicUsize>,
 }
 
 impl Queue {
-    /// Hand a copy to the worker without waiting; when the queue is full it is counted.
+    /// Hand a copy to the worker, waiting for room: a copy is never dropped because the
+    /// worker is behind (only when it has stopped, and then it is counted).
     pub fn copy(&self, job: Copy) {
-        if self.tx.try_send(Job::Copy(Box::new(job))).is_err() {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(Job::Copy(Box::new(job))).is_err() {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Hand over any other job without waiting; gives it back when the queue is full.
     pub fn offer(&self, job: Job) -> Result<(), Job> {
-        self.tx.try_send(job).map_err(|e| match e {
-            TrySendError::Full(j) | TrySendError::Disconnected(j) => j,
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        self.tx.try_send(job).map_err(|e| {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            match e {
+                TrySendError::Full(j) | TrySendError::Disconnected(j) => j,
+            }
         })
+    }
+
+    /// Jobs handed over and not yet taken by the worker.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// The worker took a job.
+    pub fn taken(&self) {
+        self.pending.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -113,6 +138,7 @@ impl Queue {
             Queue {
                 tx,
                 dropped: dropped.clone(),
+                pending: Arc::default(),
             },
             rx,
             dropped,
@@ -125,23 +151,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_queue_counts_what_it_drops() {
+    fn copies_wait_for_room_and_other_jobs_do_not() {
         let (q, rx, dropped) = Queue::new(1);
-        for _ in 0..3 {
-            q.copy(Copy {
-                dev: (7, 0),
-                event: super::super::entry::event::CREATED,
-                target: Target::Handles {
-                    file: None,
-                    dir: None,
-                },
-                who: Who::default(),
-                at_us: 0,
-            });
-        }
-        assert_eq!(dropped.load(Ordering::Relaxed), 2);
-        assert!(rx.try_recv().is_ok());
-        assert!(matches!(q.offer(Job::ExecLost(1)), Ok(())));
+        let copy = || Copy {
+            dev: (7, 0),
+            event: super::super::entry::event::CREATED,
+            target: Target::Handles {
+                file: None,
+                dir: None,
+            },
+            who: Who::default(),
+            at_us: 0,
+            count: 1,
+        };
+        q.copy(copy());
+        assert_eq!(q.pending(), 1);
         assert!(matches!(q.offer(Job::ExecLost(2)), Err(Job::ExecLost(2))));
+        let q2 = q.clone();
+        let waiting = std::thread::spawn(move || q2.copy(copy()));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!waiting.is_finished(), "the second copy waits for room");
+        assert!(rx.recv().is_ok());
+        q.taken();
+        waiting.join().unwrap();
+        assert!(rx.recv().is_ok());
+        q.taken();
+        assert_eq!((q.pending(), dropped.load(Ordering::Relaxed)), (0, 0));
     }
 }

@@ -17,6 +17,7 @@
 //!
 //! See docs/copy-register.md.
 
+pub mod catchup;
 pub mod entry;
 pub mod fanotify;
 pub mod file;
@@ -24,6 +25,7 @@ mod follow;
 pub mod hash;
 pub mod jobs;
 pub mod mounts;
+pub mod pace;
 pub(crate) mod records;
 pub mod watch;
 pub mod who;
@@ -53,6 +55,9 @@ use mounts::MountEntry;
 use watch::Watcher;
 use who::Exits;
 use worker::WorkerHandle;
+
+/// How long before the service hands a judged medium over it may have been granted.
+const JUDGED_SLACK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Exec refusals waiting for the service to list them; beyond that they are in the journal only.
 const EXEC_REFUSALS_KEPT: usize = 1024;
@@ -117,6 +122,8 @@ struct Watched {
     mounts: BTreeSet<u32>,
     /// The register watches it.
     register: bool,
+    /// Opens on it wait while the register catches up.
+    paced: bool,
     /// The exec permission group refuses its programs.
     exec_marked: bool,
     /// Mounts made noexec by the daemon (so a policy allowing programs can undo it).
@@ -134,6 +141,7 @@ pub struct MediaFiles {
     sink: Sink,
     queue: Option<Queue>,
     watcher: Option<Watcher>,
+    pace: Option<pace::Pace>,
     perm: Option<ExecPerm>,
     lsm_maps: Option<lsm::LsmMaps>,
     lsm_links: Vec<OwnedFd>,
@@ -141,6 +149,9 @@ pub struct MediaFiles {
     /// Why host mounts cannot be made noexec (None: same namespace, or reachable).
     host_ns: Option<Result<(), String>>,
     watched: BTreeMap<(u32, u32), Watched>,
+    /// When each medium was last known to be unmounted or watched: a mount made after that
+    /// and seen only now may have been written to before its mark (`catchup.rs`).
+    seen: BTreeMap<(u32, u32), std::time::SystemTime>,
     layers: Vec<(Layer, LayerState)>,
     attached: bool,
     mounts_rx: Option<mpsc::Receiver<()>>,
@@ -230,6 +241,14 @@ impl MediaFiles {
             (None, _) => LayerState::Unavailable("the recording thread could not start".into()),
         };
         layers.push((Layer::CopyRegister, register_state));
+        let pace = queue.as_ref().and_then(|q| {
+            pace::Pace::new(q.clone())
+                .map_err(|e| {
+                    tracing::error!(error = %e, "open permission events: a flood of opens on \
+                        a medium is not slowed to the register's pace");
+                })
+                .ok()
+        });
         let perm = queue
             .as_ref()
             .map(|q| ExecPerm::new(table.clone(), q.clone(), sink_for(socket)));
@@ -265,12 +284,14 @@ impl MediaFiles {
             table,
             queue,
             watcher: watcher.and_then(Result::ok),
+            pace,
             perm: perm.and_then(Result::ok),
             lsm_maps,
             lsm_links: Vec::new(),
             lsm_active: false,
             host_ns,
             watched: BTreeMap::new(),
+            seen: BTreeMap::new(),
             layers,
             attached: false,
             mounts_rx,
@@ -359,6 +380,22 @@ impl MediaFiles {
         {
             let mut table = self.table.write().expect("media table lock");
             table.retain(|dev, _| media.contains_key(dev));
+            for (dev, medium) in &media {
+                // Another medium at the same device number (a card reader's card swapped) is
+                // another filesystem: watched, announced and recorded as new.
+                if table
+                    .get(dev)
+                    .is_some_and(|t| t.medium.identity != medium.identity)
+                {
+                    self.watched.remove(dev);
+                }
+            }
+            // A medium just judged may have been mounted between its grant and now.
+            let judged = std::time::SystemTime::now() - JUDGED_SLACK;
+            self.seen.retain(|dev, _| media.contains_key(dev));
+            for dev in media.keys() {
+                self.seen.entry(*dev).or_insert(judged);
+            }
             for (dev, medium) in media {
                 table
                     .entry(dev)

@@ -8,8 +8,8 @@
 //! seen, and is covered only by the filesystem-wide fanotify marks and BPF LSM programs.
 
 use std::io;
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -40,28 +40,88 @@ impl MountEntry {
         self.options.split(',').any(|o| o == "noexec")
     }
 
-    /// The path on the medium of `path`, a path under this mount point.
-    pub fn medium_path(&self, path: &Path) -> Option<String> {
+    /// The path on the medium of `path`, a path under this mount point (bytes kept exactly).
+    pub fn medium_path(&self, path: &Path) -> Option<PathBuf> {
         let rest = path.strip_prefix(&self.point).ok()?;
         let root = Path::new(&self.root);
-        let full = if rest.as_os_str().is_empty() {
+        Some(if rest.as_os_str().is_empty() {
             root.to_path_buf()
         } else {
             root.join(rest)
-        };
-        Some(full.to_string_lossy().into_owned())
+        })
     }
 
-    /// Whether this mount is of the block device `dev`: by the filesystem's device number, or
-    /// by its source node (filesystems like btrfs report an anonymous device number).
+    /// Whether this mount is of the filesystem on the block device `dev`: by the device
+    /// number of the mount's superblock (field 3), which the kernel sets and no mounter
+    /// chooses. The mount's source (`/dev/sdb1` after the type) is the mounter's own claim: a
+    /// FUSE filesystem of any user's (`-o fsname=/dev/sdb1`) or a tmpfs "mounted from" the
+    /// device show the medium's name there, and are never taken for it. The media the daemon
+    /// identifies (ext2/3/4, FAT, exFAT) all report their block device as their device number.
     pub fn is_of(&self, dev: (u32, u32)) -> bool {
         self.dev == dev
-            || (self.source.starts_with("/dev/")
-                && std::fs::metadata(&self.source).is_ok_and(|m| {
-                    let rdev = m.rdev();
-                    m.file_type().is_block_device() && (libc::major(rdev), libc::minor(rdev)) == dev
-                }))
     }
+
+    /// Open the root of this very mount and check, on the open directory itself, that it is
+    /// this mount (`statx` `STATX_MNT_ID`), its root, and of the filesystem `dev`: the mount
+    /// point is a path, and between reading the table and opening it another mount may have
+    /// been stacked there or the mount moved. Everything the daemon does to a medium's
+    /// filesystem (marking it, opening files by handle) goes through a descriptor checked so.
+    pub fn open_root(&self, dev: (u32, u32)) -> io::Result<OwnedFd> {
+        let c = std::ffi::CString::new(self.point.as_os_str().as_bytes())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just returned this new descriptor to us.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let st = statx_fd(&fd)?;
+        let found = (st.stx_dev_major, st.stx_dev_minor);
+        let root = st.stx_attributes & libc::STATX_ATTR_MOUNT_ROOT as u64 != 0;
+        if st.stx_mask & libc::STATX_MNT_ID == 0
+            || st.stx_mnt_id != u64::from(self.id)
+            || found != dev
+            || !root
+        {
+            return Err(io::Error::other(format!(
+                "{} is no longer the root of mount {} of {}:{} (it leads to mount {} of {}:{})",
+                self.point.display(),
+                self.id,
+                dev.0,
+                dev.1,
+                st.stx_mnt_id,
+                found.0,
+                found.1
+            )));
+        }
+        Ok(fd)
+    }
+}
+
+/// `statx` of an open descriptor, with its mount id.
+pub fn statx_fd(fd: &impl AsRawFd) -> io::Result<libc::statx> {
+    let mut st = std::mem::MaybeUninit::<libc::statx>::zeroed();
+    // SAFETY: the empty path with AT_EMPTY_PATH names `fd`; `st` is valid for writes.
+    let rc = unsafe {
+        libc::statx(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            libc::STATX_BASIC_STATS | libc::STATX_MNT_ID,
+            st.as_mut_ptr(),
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: statx succeeded and filled the struct.
+    Ok(unsafe { st.assume_init() })
 }
 
 /// Parse mountinfo text; lines that do not parse are skipped (they are never media).
@@ -149,11 +209,11 @@ mod tests {
         let mounts = parse(TEXT);
         let whole = &mounts[1];
         let p = whole.point.join("reports/a.odt");
-        assert_eq!(whole.medium_path(&p).unwrap(), "/reports/a.odt");
+        assert_eq!(whole.medium_path(&p).unwrap(), Path::new("/reports/a.odt"));
         let bound = &mounts[2];
         assert_eq!(
             bound.medium_path(Path::new("/srv/bound/b.pdf")).unwrap(),
-            "/docs/b.pdf"
+            Path::new("/docs/b.pdf")
         );
         assert_eq!(bound.medium_path(Path::new("/elsewhere/c")), None);
     }

@@ -42,7 +42,13 @@ pub fn copy(
     medium: Option<&Medium>,
     appended: &Result<(u64, String), String>,
 ) -> Record {
-    let who = format!("{}[{}] uid={}", e.comm, e.pid, uid_text(e.uid));
+    // Names come from users: the message text shows them escaped, the fields keep them.
+    let who = format!(
+        "{}[{}] uid={}",
+        super::entry::escape(e.comm.as_bytes()),
+        e.pid,
+        uid_text(e.uid)
+    );
     let on = if e.medium.is_empty() {
         String::new()
     } else {
@@ -61,7 +67,7 @@ pub fn copy(
                 (Some(size), false) => format!(" ({size} bytes, sha256 {}…)", short(&e.sha256)),
                 _ => format!(" (not hashed: {})", e.note),
             };
-            format!("{} {what}{on}{content} by {who}", e.document)
+            format!("{} {what}{on}{content} by {who}", e.document_shown())
         }
     };
     match appended {

@@ -11,9 +11,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 use std::sync::Arc;
 
 use super::entry::event;
@@ -34,6 +33,12 @@ const READ_BUF: usize = 64 * 1024;
 /// burst (`cp -r`) are then read in batches, with one wake-up of this thread per batch rather
 /// than per file. The kernel queues 16384 events meanwhile.
 const BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+/// Reads of the same file by the same process within this window are one record, with their
+/// number (`copies`): a process opening the same files over and over (a flood, or a program
+/// that rereads) costs one line per file per window, not one per open.
+pub const FOLD_WINDOW: std::time::Duration = std::time::Duration::from_millis(1000);
+/// Folded reads kept at most; past that the oldest is recorded early.
+const FOLDS_KEPT: usize = 8192;
 /// How long a process's identity is reused for its next events (`cp -r` of a thousand files
 /// is one process: /proc is read once, not a thousand times).
 const WHO_TTL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -82,16 +87,15 @@ pub struct Watcher {
     exits: Option<Arc<Exits>>,
 }
 
-/// The `f_fsid` of the filesystem at `path`, as fanotify reports it (8 bytes, native order).
-pub fn fsid(path: &Path) -> io::Result<u64> {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+/// The `f_fsid` of the filesystem of the open `fd`, as fanotify reports it (8 bytes, native
+/// order).
+pub fn fsid(fd: &impl AsRawFd) -> io::Result<u64> {
     let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: `c` is a valid path and `st` valid for writes of a struct statfs.
-    if unsafe { libc::statfs(c.as_ptr(), st.as_mut_ptr()) } < 0 {
+    // SAFETY: `st` is valid for writes of a struct statfs.
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), st.as_mut_ptr()) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: statfs succeeded. f_fsid is two ints, read as the 8 bytes fanotify reports.
+    // SAFETY: fstatfs succeeded. f_fsid is two ints, read as the 8 bytes fanotify reports.
     let st = unsafe { st.assume_init() };
     let mut bytes = [0u8; 8];
     // SAFETY: fsid_t is exactly 8 bytes of plain data.
@@ -122,11 +126,14 @@ impl Watcher {
         Ok(w)
     }
 
-    /// Watch the filesystem mounted at `point` (the block device `dev`).
-    pub fn watch(&mut self, dev: (u32, u32), point: &Path) -> io::Result<Mode> {
-        let id = fsid(point)?;
+    /// Watch the filesystem of the mount root `root` (checked to be the block device `dev`).
+    /// Marking a filesystem already marked changes nothing, so this is done again for every
+    /// new mount: a medium unmounted and mounted again is a new filesystem instance whose
+    /// marks went with the old one.
+    pub fn watch(&mut self, dev: (u32, u32), root: &OwnedFd) -> io::Result<Mode> {
+        let id = fsid(root)?;
         self.fsids.write().expect("fsid lock").insert(id, dev);
-        match self.fid.mark_filesystem(MASK_FID, point) {
+        match self.fid.mark_filesystem_fd(MASK_FID, root) {
             Ok(()) => return Ok(Mode::Identifiers),
             // No decodable handles (EOPNOTSUPP), no fsid (ENODEV), or an fsid shared with
             // another filesystem (EXDEV): watch with open files instead.
@@ -137,7 +144,7 @@ impl Watcher {
                 ) => {}
             Err(e) => return Err(e),
         }
-        self.fd_group()?.mark_filesystem(MASK_FD, point)?;
+        self.fd_group()?.mark_filesystem_fd(MASK_FD, root)?;
         Ok(Mode::OpenFiles)
     }
 
@@ -195,6 +202,63 @@ fn next_batch(group: &Group, buf: &mut [u8]) -> usize {
     }
 }
 
+/// Reads being folded: per (process, file), the record to make and how many reads it stands
+/// for, made when its window ends.
+#[derive(Default)]
+struct Folds {
+    open: HashMap<(i32, Handle), (Copy, std::time::Instant)>,
+}
+
+impl Folds {
+    /// Count a read; true when it was folded into one already open.
+    fn fold(&mut self, pid: i32, file: &Handle) -> bool {
+        match self.open.get_mut(&(pid, file.clone())) {
+            Some((c, _)) => {
+                c.count = c.count.saturating_add(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start(&mut self, pid: i32, file: Handle, copy: Copy, queue: &Queue) {
+        if self.open.len() >= FOLDS_KEPT {
+            self.flush(queue, true);
+        }
+        let until = std::time::Instant::now() + FOLD_WINDOW;
+        self.open
+            .entry((pid, file))
+            .and_modify(|(c, _)| c.count = c.count.saturating_add(1))
+            .or_insert((copy, until));
+    }
+
+    /// Record the folds whose window ended (all of them when `all`).
+    fn flush(&mut self, queue: &Queue, all: bool) {
+        let now = std::time::Instant::now();
+        let done: Vec<_> = self
+            .open
+            .iter()
+            .filter(|(_, (_, until))| all || *until <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in done {
+            if let Some((c, _)) = self.open.remove(&k) {
+                queue.copy(c);
+            }
+        }
+    }
+
+    /// Milliseconds until the next window ends (-1: none open).
+    fn timeout_ms(&self) -> i32 {
+        let now = std::time::Instant::now();
+        self.open
+            .values()
+            .map(|(_, until)| until.saturating_duration_since(now).as_millis() as i32 + 1)
+            .min()
+            .unwrap_or(-1)
+    }
+}
+
 fn read_identifiers(
     group: &Group,
     fsids: &std::sync::RwLock<HashMap<u64, (u32, u32)>>,
@@ -205,7 +269,12 @@ fn read_identifiers(
     let mut buf = vec![0u8; READ_BUF];
     let mut created = Created::default();
     let mut recent = Recent::default();
+    let mut folds = Folds::default();
     loop {
+        if !group.wait(folds.timeout_ms()) {
+            folds.flush(queue, false);
+            continue;
+        }
         let n = next_batch(group, &mut buf);
         if n < READ_BUF / 2 {
             std::thread::sleep(BATCH_PAUSE);
@@ -248,10 +317,15 @@ fn read_identifiers(
             if kinds.is_empty() {
                 continue;
             }
+            let read_again =
+                kinds == [event::READ] && file.as_ref().is_some_and(|f| folds.fold(ev.pid, f));
+            if read_again {
+                continue;
+            }
             let who = recent.get(ev.pid, exits);
             let at_us = now_us();
             for kind in kinds {
-                queue.copy(Copy {
+                let copy = Copy {
                     dev,
                     event: kind,
                     target: Target::Handles {
@@ -260,9 +334,15 @@ fn read_identifiers(
                     },
                     who: who.clone(),
                     at_us,
-                });
+                    count: 1,
+                };
+                match (&file, kind) {
+                    (Some(f), event::READ) => folds.start(ev.pid, f.clone(), copy, queue),
+                    _ => queue.copy(copy),
+                }
             }
         }
+        folds.flush(queue, false);
     }
 }
 
@@ -296,6 +376,7 @@ fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>) {
                 target: Target::Open(fd),
                 who: recent.get(ev.pid, exits),
                 at_us: now_us(),
+                count: 1,
             });
         }
     }

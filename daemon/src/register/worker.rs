@@ -8,10 +8,13 @@
 //! hashes it, appends the line to the register file (flushed to disk whenever the queue runs
 //! dry, at most every 256 lines) and sends the journal record.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
@@ -55,6 +58,14 @@ impl Drop for WorkerHandle {
     }
 }
 
+/// The medium's columns of a record.
+fn of_medium(e: &mut Entry, m: &super::Medium) {
+    e.medium.clone_from(&m.rule);
+    e.serial = m.identity.serial.clone().unwrap_or_default();
+    e.fs_uuid = m.identity.fs_uuid.clone().unwrap_or_default();
+    e.fs_label = m.identity.fs_label.clone().unwrap_or_default();
+}
+
 /// Start the worker: the queue to feed it, and its handle.
 pub fn start(
     table: Table,
@@ -70,7 +81,9 @@ pub fn start(
         Err(why) => (Err(why), None),
     };
     let mut worker = Worker {
+        deferred: Vec::new(),
         rx,
+        queue: queue.clone(),
         table,
         sink,
         register,
@@ -92,8 +105,25 @@ pub fn start(
     Ok((queue, WorkerHandle { stop, done }))
 }
 
+/// Files a scan found, recorded once the events of that moment have been.
+struct Deferred {
+    due: Instant,
+    dev: (u32, u32),
+    gap: Duration,
+    root: String,
+    medium: super::Medium,
+    found: Vec<super::catchup::Found>,
+    complete: bool,
+}
+
+/// How long a scan's findings wait: a file opened before the mark and closed after it has an
+/// event too, and the event's record (with its writer) is the one kept.
+const SCAN_SETTLE: Duration = Duration::from_millis(300);
+
 struct Worker {
+    deferred: Vec<Deferred>,
     rx: Receiver<Job>,
+    queue: Queue,
     table: Table,
     sink: Sink,
     register: Result<RegisterFile, String>,
@@ -119,8 +149,17 @@ impl Worker {
         }
         let mut last_sync = Instant::now();
         loop {
-            match self.rx.recv_timeout(TICK) {
-                Ok(job) => self.handle(job),
+            let wait = self
+                .deferred
+                .iter()
+                .map(|d| d.due.saturating_duration_since(Instant::now()))
+                .min()
+                .map_or(TICK, |d| d.min(TICK));
+            match self.rx.recv_timeout(wait) {
+                Ok(job) => {
+                    self.queue.taken();
+                    self.handle(job);
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     // Idle: everything to disk.
                     self.sync();
@@ -128,6 +167,7 @@ impl Worker {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             self.account_drops();
+            self.record_scans(false);
             let unsynced = self.register.as_ref().map_or(0, RegisterFile::unsynced);
             if unsynced >= SYNC_EVERY || (unsynced > 0 && last_sync.elapsed() >= SYNC_INTERVAL) {
                 self.sync();
@@ -135,9 +175,11 @@ impl Worker {
             }
             if self.stop.load(Ordering::Relaxed) {
                 while let Ok(job) = self.rx.try_recv() {
+                    self.queue.taken();
                     self.handle(job);
                 }
                 self.account_drops();
+                self.record_scans(true);
                 self.sync();
                 break;
             }
@@ -160,8 +202,8 @@ impl Worker {
             self.lost(
                 n,
                 format!(
-                    "{n} copies were not recorded: the register's queue ({QUEUE_CAPACITY} \
-                     files) was full"
+                    "{n} copies were not recorded: the register's worker had stopped taking \
+                     them (its queue holds {QUEUE_CAPACITY})"
                 ),
             );
         }
@@ -200,6 +242,7 @@ impl Worker {
             Job::ExecLost(n) => {
                 let _ = self.sink.send(&records::exec_lost(n));
             }
+            Job::Scan(s) => self.scan(&s),
             Job::Overflow => self.lost(
                 1,
                 "the kernel's event queue for removable media overflowed: at least one copy \
@@ -263,7 +306,7 @@ impl Worker {
                 direction::FROM_MEDIUM
             }
             .into(),
-            copies: 1,
+            copies: c.count.max(1),
             pid: c.who.pid,
             comm: c.who.comm.clone(),
             exe: c.who.exe.clone(),
@@ -273,10 +316,7 @@ impl Worker {
             ..Entry::default()
         };
         if let Some(m) = &medium {
-            e.medium.clone_from(&m.medium.rule);
-            e.serial = m.medium.identity.serial.clone().unwrap_or_default();
-            e.fs_uuid = m.medium.identity.fs_uuid.clone().unwrap_or_default();
-            e.fs_label = m.medium.identity.fs_label.clone().unwrap_or_default();
+            of_medium(&mut e, &m.medium);
         }
         let read_only = c.event == event::READ;
         let opened = self.open(&c.target, medium.as_ref(), &mut e);
@@ -285,6 +325,13 @@ impl Worker {
                 e.size = Some(content.size);
                 e.sha256 = content.sha256;
                 e.result = crate::journal::field::result::SUCCESS.into();
+                if c.count > 1 {
+                    e.note = format!(
+                        "read {} times by this process within {} ms: one record",
+                        c.count,
+                        super::watch::FOLD_WINDOW.as_millis()
+                    );
+                }
                 if content.changed {
                     e.note = "the file changed while it was hashed: the hash is of the content \
                               read then"
@@ -312,42 +359,52 @@ impl Worker {
         match target {
             Target::Open(fd) => {
                 let path = fd_path(fd).unwrap_or_default();
-                e.document = medium
+                let on_medium = medium
                     .and_then(|m| m.mounts.iter().find_map(|mnt| mnt.medium_path(&path)))
-                    .unwrap_or_else(|| path.display().to_string());
+                    .unwrap_or(path);
+                e.set_document(on_medium.as_os_str().as_bytes());
                 let dup = fd.try_clone().map_err(|err| err.to_string())?;
                 Ok(File::from(dup))
             }
             Target::Handles { file, dir } => {
-                let mount = medium
-                    .and_then(|m| m.mounts.first())
-                    .ok_or("the medium is no longer mounted")?;
+                let medium = medium.ok_or("the medium is no longer mounted")?;
                 // Opened for this job only: a mount the daemon keeps open could not be unmounted
-                // (the officer's "eject" would say the stick is busy).
-                let mount_fd: OwnedFd = File::open(&mount.point)
-                    .map_err(|err| format!("{}: {err}", mount.point.display()))?
-                    .into();
-                let mount_fd = &mount_fd;
+                // (the officer's "eject" would say the stick is busy). Checked to be a mount of
+                // the medium, whatever its path leads to now.
+                let mut why = String::from("the medium is no longer mounted");
+                let (mount, mount_fd): (_, OwnedFd) = medium
+                    .mounts
+                    .iter()
+                    .find_map(|m| match m.open_root(medium.medium.dev) {
+                        Ok(fd) => Some((m, fd)),
+                        Err(err) => {
+                            why = err.to_string();
+                            None
+                        }
+                    })
+                    .ok_or(why)?;
                 if let Some((dir, name)) = dir {
-                    let name = String::from_utf8_lossy(name);
-                    e.document = match dir.open(mount_fd, libc::O_PATH) {
+                    let name = OsStr::from_bytes(name);
+                    let document = match dir.open(&mount_fd, libc::O_PATH) {
                         Ok(dfd) => {
                             let dpath = fd_path(&dfd).unwrap_or_default();
-                            let on_medium = mount.medium_path(&dpath).unwrap_or_else(|| {
-                                // The directory is reached through another mount of the
-                                // filesystem than the one opened: keep what the kernel said.
-                                dpath.display().to_string()
-                            });
-                            let mut p = PathBuf::from(on_medium);
-                            p.push(name.as_ref());
-                            p.display().to_string()
+                            // The directory may be reached through another mount of the
+                            // filesystem than the one opened: keep what the kernel said.
+                            let mut p = mount.medium_path(&dpath).unwrap_or(dpath);
+                            p.push(name);
+                            p.into_os_string()
                         }
-                        Err(_) => format!("(a removed directory)/{name}"),
+                        Err(_) => {
+                            let mut p = std::ffi::OsString::from("(a removed directory)/");
+                            p.push(name);
+                            p
+                        }
                     };
+                    e.set_document(document.as_bytes());
                 }
                 let file = file.as_ref().ok_or("the event named no file")?;
                 let fd = file
-                    .open(mount_fd, libc::O_RDONLY | libc::O_LARGEFILE)
+                    .open(&mount_fd, libc::O_RDONLY | libc::O_LARGEFILE)
                     .map_err(|err| match err.raw_os_error() {
                         Some(libc::ESTALE) => {
                             "the file was deleted before it could be read".to_string()
@@ -356,6 +413,99 @@ impl Worker {
                     })?;
                 Ok(File::from(fd))
             }
+        }
+    }
+
+    /// Record what was written on a medium between its mount and its mark (`catchup.rs`).
+    fn scan(&mut self, s: &super::catchup::Scan) {
+        let Some(tracked) = self.table.read().ok().and_then(|t| t.get(&s.dev).cloned()) else {
+            return;
+        };
+        let Some((mount, root)) = tracked
+            .mounts
+            .iter()
+            .find_map(|m| m.open_root(s.dev).ok().map(|fd| (m, fd)))
+        else {
+            return;
+        };
+        let through = PathBuf::from(format!("/proc/self/fd/{}", root.as_raw_fd()));
+        let mut found = Vec::new();
+        let complete = super::catchup::changed(&through, s.since, s.marked, &mut found);
+        self.deferred.push(Deferred {
+            due: Instant::now() + SCAN_SETTLE,
+            dev: s.dev,
+            gap: s.marked.duration_since(s.since).unwrap_or_default(),
+            root: mount.root.clone(),
+            medium: tracked.medium.clone(),
+            found,
+            complete,
+        });
+    }
+
+    /// Record what the scans that are due found and no event recorded since.
+    fn record_scans(&mut self, all: bool) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .partition(|d| all || d.due <= now);
+        self.deferred = later;
+        for d in due {
+            self.record_scan(d);
+        }
+    }
+
+    fn record_scan(&mut self, d: Deferred) {
+        for f in d.found {
+            if self.cache.known(&f.file) {
+                continue;
+            }
+            let at_us = now_us();
+            let mut e = Entry {
+                time: entry::rfc3339(at_us),
+                time_us: at_us,
+                event: if f.created {
+                    event::CREATED
+                } else {
+                    event::WRITTEN
+                }
+                .into(),
+                direction: direction::TO_MEDIUM.into(),
+                copies: 1,
+                device: format!("{}:{}", d.dev.0, d.dev.1),
+                ..Entry::default()
+            };
+            of_medium(&mut e, &d.medium);
+            let on_medium = Path::new(&d.root).join(&f.path);
+            e.set_document(on_medium.as_os_str().as_bytes());
+            let why = format!(
+                "written after the medium was mounted and before the daemon watched it (it \
+                 last saw the medium unmounted or watched {} ms before): found by the \
+                 daemon's scan, the writer is not known",
+                d.gap.as_millis()
+            );
+            match self.cache.hash(&f.file, false) {
+                Ok(content) => {
+                    e.size = Some(content.size);
+                    e.sha256 = content.sha256;
+                    e.result = crate::journal::field::result::SUCCESS.into();
+                    e.note = why;
+                }
+                Err(err) => {
+                    e.result = crate::journal::field::result::FAILURE.into();
+                    e.note = format!("{why}; the content could not be read to hash it: {err}");
+                }
+            }
+            self.commit(&mut e, Some(&d.medium));
+        }
+        if !d.complete {
+            self.note(format!(
+                "the medium {}:{} has more than {} entries: files written on it between its \
+                 mount and its watch were looked for among the first {} only",
+                d.dev.0,
+                d.dev.1,
+                super::catchup::MAX_ENTRIES,
+                super::catchup::MAX_ENTRIES
+            ));
         }
     }
 

@@ -8,7 +8,9 @@
 //! the host; nothing mounted here is visible to the rest of the machine, and whatever a failed
 //! test leaves mounted disappears with the namespace when the test's processes are gone.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod issue15;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -110,6 +110,9 @@ pub struct StoredViolation {
     device: Option<(u32, u32)>,
     access: u16,
     file: Option<String>,
+    /// A refused socket option's (level, name); absent in files written before it existed.
+    #[serde(default)]
+    sockopt: Option<(u32, u32)>,
 }
 
 impl From<&ViolationRecord> for StoredViolation {
@@ -138,6 +141,7 @@ impl From<&ViolationRecord> for StoredViolation {
             device: v.device,
             access: v.access,
             file: v.file.clone(),
+            sockopt: v.sockopt,
         }
     }
 }
@@ -167,6 +171,7 @@ impl StoredViolation {
                 device: self.device,
                 access: self.access,
                 file: self.file,
+                sockopt: self.sockopt,
             },
         })
     }

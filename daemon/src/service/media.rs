@@ -144,7 +144,6 @@ impl Media {
             .iter()
             .filter(|(d, g)| {
                 !present.contains(d)
-                    || covered(cx.plan, **d)
                     || self.identities.get(d).is_none_or(|id| {
                         cx.policy
                             .find_media(&id.media_identity())

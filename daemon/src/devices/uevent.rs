@@ -168,6 +168,19 @@ mod tests {
     }
 
     #[test]
+    fn only_the_kernel_is_a_sender() {
+        // SAFETY: zeroed sockaddr_nl is valid.
+        let mut from: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        from.nl_family = libc::AF_NETLINK as u16;
+        let len = size_of::<libc::sockaddr_nl>() as u32;
+        assert!(from_kernel(&from, len));
+        from.nl_pid = 4242;
+        assert!(!from_kernel(&from, len), "a process's port");
+        from.nl_pid = 0;
+        assert!(!from_kernel(&from, 0), "no source address");
+    }
+
+    #[test]
     fn ignores_udev_messages_and_garbage() {
         assert!(Uevent::parse(b"libudev\0\xfe\xed").is_none());
         assert!(Uevent::parse(b"").is_none());

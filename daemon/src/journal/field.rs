@@ -26,6 +26,7 @@
 //! | `AIRGAP_FS_UUID` | file system UUID of a medium |
 //! | `AIRGAP_ACCESS` | access requested: `read`, `write`, `exec`, `mount`, ... |
 //! | `AIRGAP_RULE` | the policy rule that decided |
+//! | `AIRGAP_SEEN` | how a medium came to be judged: `arrival`, `present-at-start` (as when the daemon last stopped), `present-at-start-new` (not there then) |
 //! | `AIRGAP_POLICY_SHA256`, `AIRGAP_POLICY_SERIAL` | which policy was in force or offered |
 //! | `AIRGAP_REPEATS` | how many more records like this one were suppressed (storm aggregation) |
 //! | `AIRGAP_LOST` | how many events lost their details in a ring buffer overflow |
@@ -94,6 +95,8 @@ pub const FS_UUID: &str = "AIRGAP_FS_UUID";
 pub const ACCESS: &str = "AIRGAP_ACCESS";
 /// The policy rule that decided.
 pub const RULE: &str = "AIRGAP_RULE";
+/// How a medium came to be judged: `arrival`, `present-at-start`, `present-at-start-new`.
+pub const SEEN: &str = "AIRGAP_SEEN";
 /// SHA-256 of the policy file.
 pub const POLICY_SHA256: &str = "AIRGAP_POLICY_SHA256";
 /// Serial number of the policy.

@@ -80,11 +80,6 @@ pub struct Media {
     pub at_start: Option<Vec<DeviceRecord>>,
 }
 
-/// The journal field saying how a device came to be judged: `arrival` (a uevent),
-/// `present-at-start` (found by the start-up scan, as it was when the daemon last stopped) or
-/// `present-at-start-new` (found by the start-up scan, not there when the daemon last stopped).
-const SEEN: &str = "AIRGAP_SEEN";
-
 fn covered(plan: &Plan, (major, minor): Dev) -> bool {
     [
         DevMatch::device(DevType::Block, major, minor),
@@ -149,7 +144,6 @@ impl Media {
             .iter()
             .filter(|(d, g)| {
                 !present.contains(d)
-                    || covered(cx.plan, **d)
                     || self.identities.get(d).is_none_or(|id| {
                         cx.policy
                             .find_media(&id.media_identity())
@@ -434,7 +428,8 @@ impl Media {
         self.seen.insert(devnum, record);
     }
 
-    /// How this decision came about, for its record (see [`SEEN`]).
+    /// How this decision came about, for its record ([`field::SEEN`]): after a uevent, or
+    /// found by the start-up scan as it was, or was not, when the daemon last stopped.
     fn seen_as(&self, record: &DeviceRecord) -> (&'static str, &'static str) {
         match &self.at_start {
             None => ("arrival", ""),
@@ -547,7 +542,7 @@ fn arrival_record(
     };
     let r = Record::new(MessageId::DeviceArrival, text)
         .field(field::ACTION, action)
-        .field(SEEN, seen)
+        .field(field::SEEN, seen)
         .field(field::DEVICE, &d.devnum)
         .field(field::RULE, rule)
         .field(field::POLICY_SHA256, sha);

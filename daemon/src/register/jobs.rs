@@ -54,6 +54,21 @@ pub struct Copy {
     /// How many times this process did this to this file within the folding window (1 for
     /// everything but reads, which are folded: see `watch.rs`).
     pub count: u32,
+    /// What the worker must check before it believes the event.
+    pub check: Check,
+}
+
+/// What a `written` event may turn out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing to check.
+    None,
+    /// Closed after being opened for writing, with no change seen: unless its change time is
+    /// recent (a change through a shared mapping makes no event), it was only read.
+    Unchanged,
+    /// Changed with no close following (`truncate(2)`): recorded unless a descriptor is still
+    /// open for writing on it (then its close will be).
+    Truncated,
 }
 
 /// An execution refused.
@@ -163,6 +178,7 @@ mod tests {
             who: Who::default(),
             at_us: 0,
             count: 1,
+            check: Check::None,
         };
         q.copy(copy());
         assert_eq!(q.pending(), 1);

@@ -579,3 +579,66 @@ fn issue15_a_copy_right_after_the_mount_is_recorded() {
     }
     eprintln!("{unseen} of 10 copies were made before the daemon's watch began");
 }
+
+/// A read through a descriptor open for reading and writing, a `truncate(2)`, and an
+/// `O_TMPFILE` file linked in under its final name.
+const MISREPORTS: &str = r#"
+import os, sys
+mnt = sys.argv[1]
+fd = os.open(mnt + "/rw.txt", os.O_RDWR)
+os.read(fd, 100)
+os.close(fd)
+os.truncate(mnt + "/t.txt", 10)
+fd = os.open(mnt, os.O_TMPFILE | os.O_WRONLY, 0o644)
+os.write(fd, b"tmpfile content\n")
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, AT_SYMLINK_FOLLOW = -100, 0x400
+src, dst = b"/proc/self/fd/%d" % fd, (mnt + "/tmpfinal.bin").encode()
+if libc.linkat(AT_FDCWD, src, AT_FDCWD, dst, AT_SYMLINK_FOLLOW) != 0:
+    sys.exit("linkat: errno %d" % ctypes.get_errno())
+os.close(fd)
+"#;
+
+/// Item 5: a read through O_RDWR is a read, a truncate(2) is a write, an O_TMPFILE copy has
+/// its final name.
+#[test]
+fn issue15_reads_truncates_and_tmpfiles_are_recorded_as_what_they_are() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start("regmis", "REGMIS", false);
+    std::fs::write(bench.mnt.join("rw.txt"), b"read me, do not change me\n").unwrap();
+    std::fs::write(bench.mnt.join("t.txt"), vec![b'x'; 5000]).unwrap();
+    bench.record("/t.txt", "created", None);
+    // Old enough that its times say it was not changed by what follows.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let (pid, err) = d.victim(
+        &format!(
+            "exec /usr/bin/python3 -c '{MISREPORTS}' {}",
+            bench.mnt.display()
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    let e = bench.record("/rw.txt", "read", None);
+    assert_eq!((e.pid, e.direction.as_str()), (pid, "from-medium"), "{e:?}");
+    let e = bench.record("/t.txt", "written", Some(&sha256(&[b'x'; 10])));
+    assert_eq!((e.pid, e.size), (pid, Some(10)), "{e:?}");
+    let e = bench.record("/tmpfinal.bin", "created", None);
+    assert_eq!(e.sha256, sha256(b"tmpfile content\n"), "{e:?}");
+    // And nothing else said of them.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let all = airgapd::register::file::read(&bench.register).unwrap();
+    let by_it: Vec<_> = all.iter().filter(|e| e.pid == pid).collect();
+    assert!(
+        !by_it
+            .iter()
+            .any(|e| e.document == "/rw.txt" && e.event != "read"),
+        "{by_it:#?}"
+    );
+    assert!(
+        !by_it.iter().any(|e| e.document.contains('#')),
+        "{by_it:#?}"
+    );
+}

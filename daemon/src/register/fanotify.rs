@@ -122,6 +122,12 @@ impl Group {
     }
 }
 
+impl AsRawFd for Group {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
 /// A file handle as fanotify reports it and `open_by_handle_at` takes it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Handle {

@@ -99,6 +99,8 @@ pub enum Job {
     ExecLost(u64),
     /// The kernel's fanotify queue overflowed: an unknown number of events were lost.
     Overflow,
+    /// A process opened an approved medium's block device itself.
+    Raw(Box<super::raw::RawAccess>),
     /// A medium was just marked: record what was written between its mount and the mark.
     Scan(super::catchup::Scan),
 }
@@ -131,6 +133,15 @@ impl Queue {
                 TrySendError::Full(j) | TrySendError::Disconnected(j) => j,
             }
         })
+    }
+
+    /// Hand over a job that must not be lost, waiting for room.
+    pub fn send(&self, job: Job) {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(job).is_err() {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Jobs handed over and not yet taken by the worker.

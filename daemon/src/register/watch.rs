@@ -110,7 +110,7 @@ pub fn fsid(fd: &impl AsRawFd) -> io::Result<u64> {
 
 impl Watcher {
     /// Create the identifier group and its reader.
-    pub fn new(queue: Queue, exits: Option<Exits>) -> io::Result<Watcher> {
+    pub fn new(queue: Queue, exits: Option<Arc<Exits>>) -> io::Result<Watcher> {
         let fid = Arc::new(Group::init(
             libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME_TARGET,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
@@ -120,7 +120,7 @@ impl Watcher {
             fd: None,
             fsids: Default::default(),
             queue,
-            exits: exits.map(Arc::new),
+            exits,
         };
         let (fsids, queue, exits) = (w.fsids.clone(), w.queue.clone(), w.exits.clone());
         std::thread::Builder::new()
@@ -304,12 +304,16 @@ fn read_identifiers(
     let mut buf = vec![0u8; READ_BUF];
     let mut created: Remembered<Option<(Handle, Vec<u8>)>> = Remembered::default();
     let mut changed: Remembered<Changed> = Remembered::default();
+    // Closes of O_TMPFILE files ("#<inode>") whose link under a name may come next: the
+    // kernel may queue the close (merged with an earlier change) before the link's event.
+    let mut unnamed: Remembered<Changed> = Remembered::default();
     let mut recent = Recent::default();
     let mut folds = Folds::default();
     loop {
         let change_due = changed
             .map
             .values()
+            .chain(unnamed.map.values())
             .map(|c| {
                 c.due
                     .saturating_duration_since(std::time::Instant::now())
@@ -326,6 +330,7 @@ fn read_identifiers(
         if !group.wait(timeout) {
             folds.flush(queue, false);
             flush_changes(&mut changed, queue);
+            flush_changes(&mut unnamed, queue);
             continue;
         }
         let n = next_batch(group, &mut buf);
@@ -353,6 +358,16 @@ fn read_identifiers(
             let file = ev.fid().cloned();
             let mut name = ev.dir_name().map(|(h, n)| (h.clone(), n.to_vec()));
             if ev.mask & libc::FAN_CREATE != 0 {
+                if let Some(mut c) = file.as_ref().and_then(|f| unnamed.take(f)).map(|u| u.copy) {
+                    // The O_TMPFILE file closed earlier, linked in now: created, this name.
+                    c.event = event::CREATED;
+                    c.check = Check::None;
+                    if let Target::Handles { dir, .. } = &mut c.target {
+                        dir.clone_from(&name);
+                    }
+                    queue.copy(c);
+                    continue;
+                }
                 if let Some(f) = &file {
                     // Its name here: an O_TMPFILE file linked in is named "#<inode>" in the
                     // events that follow, and by this name on the medium.
@@ -430,14 +445,21 @@ fn read_identifiers(
                         Check::None
                     },
                 };
+                let tmpfile = kind == event::WRITTEN
+                    && name.as_ref().is_some_and(|(_, n)| n.starts_with(b"#"));
                 match (&file, kind) {
                     (Some(f), event::READ) => folds.start(ev.pid, f.clone(), copy, queue),
+                    (Some(f), _) if tmpfile => {
+                        let due = std::time::Instant::now() + CHANGE_SETTLE;
+                        unnamed.insert(f.clone(), Changed { copy, due });
+                    }
                     _ => queue.copy(copy),
                 }
             }
         }
         folds.flush(queue, false);
         flush_changes(&mut changed, queue);
+        flush_changes(&mut unnamed, queue);
     }
 }
 

@@ -272,6 +272,7 @@ impl Worker {
                 let _ = self.sink.send(&records::exec_lost(n));
             }
             Job::Scan(s) => self.scan(&s),
+            Job::Raw(r) => self.raw(&r),
             Job::Overflow => self.lost(
                 1,
                 "the kernel's event queue for removable media overflowed: at least one copy \
@@ -555,6 +556,54 @@ impl Worker {
                 super::catchup::MAX_ENTRIES
             ));
         }
+    }
+
+    /// A process's access to a medium's block device itself: no file, no hash.
+    fn raw(&mut self, r: &super::raw::RawAccess) {
+        let medium = self
+            .table
+            .read()
+            .ok()
+            .and_then(|t| t.get(&r.dev).map(|m| m.medium.clone()));
+        let mut e = Entry {
+            time: entry::rfc3339(r.at_us),
+            time_us: r.at_us,
+            event: if r.wrote {
+                event::RAW_WRITE
+            } else {
+                event::RAW_READ
+            }
+            .into(),
+            direction: if r.wrote {
+                direction::TO_MEDIUM
+            } else {
+                direction::FROM_MEDIUM
+            }
+            .into(),
+            copies: 1,
+            pid: r.who.pid,
+            comm: r.who.comm.clone(),
+            exe: r.who.exe.clone(),
+            uid: r.who.uid,
+            user: r.who.user(),
+            device: format!("{}:{}", r.dev.0, r.dev.1),
+            result: crate::journal::field::result::SUCCESS.into(),
+            note: format!(
+                "the block device {} itself was {} (not a file on it: no content hash)",
+                r.node,
+                match (r.wrote, r.read) {
+                    (true, _) => "written to",
+                    (false, true) => "read",
+                    (false, false) => "opened",
+                }
+            ),
+            ..Entry::default()
+        };
+        e.set_document(r.node.as_bytes());
+        if let Some(m) = &medium {
+            of_medium(&mut e, m);
+        }
+        self.commit(&mut e, medium.as_ref());
     }
 
     fn exec(&mut self, x: Exec) {

@@ -642,3 +642,47 @@ fn issue15_reads_truncates_and_tmpfiles_are_recorded_as_what_they_are() {
         "{by_it:#?}"
     );
 }
+
+/// Item 4: a process reading or writing an approved medium's block device itself is recorded:
+/// who, which medium, read or write.
+#[test]
+fn issue15_raw_access_to_a_medium_is_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, stick, _) = start("regraw", "REGRAW", false);
+    let block = bench.dir.join("block");
+    // Read a block of the device, then write the same bytes back: raw access that changes
+    // nothing on the mounted filesystem.
+    let (reader, err) = d.victim(
+        &format!(
+            "exec dd if={} of={} bs=4096 skip=1000 count=1 status=none",
+            stick.path,
+            block.display()
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    let (writer, err) = d.victim(
+        &format!(
+            "exec dd if={} of={} bs=4096 seek=1000 count=1 conv=notrunc status=none",
+            block.display(),
+            stick.path
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    let e = bench.record(&stick.path, "raw-read", None);
+    assert_eq!((e.pid, e.comm.as_str()), (reader, "dd"), "{e:?}");
+    assert_eq!(
+        (e.medium.as_str(), e.direction.as_str()),
+        ("Transfer stick REGRAW", "from-medium")
+    );
+    let e = bench.record(&stick.path, "raw-write", None);
+    assert_eq!(
+        (e.pid, e.comm.as_str(), e.uid),
+        (writer, "dd", Some(0)),
+        "{e:?}"
+    );
+    assert_eq!(e.direction, "to-medium");
+}

@@ -18,6 +18,10 @@ pub mod event {
     pub const MOVED: &str = "moved";
     /// A file on the medium was read onto the machine.
     pub const READ: &str = "read";
+    /// A process wrote to the medium's block device itself (`dd`, `debugfs -w`, `swapon`).
+    pub const RAW_WRITE: &str = "raw-write";
+    /// A process opened or read the medium's block device itself.
+    pub const RAW_READ: &str = "raw-read";
     /// Events were lost before they could be recorded (see `lost`).
     pub const LOST: &str = "lost";
     /// A note from the daemon about the register itself (e.g. a torn line found after a crash).

@@ -72,8 +72,9 @@ impl Group {
         };
         // SAFETY: `pfd` is one valid pollfd for the duration of the call.
         let n = unsafe { libc::poll(&raw mut pfd, 1, timeout_ms) };
-        // An error (EINTR) reads as "maybe": the read that follows blocks or returns events.
-        n != 0
+        // An error (EINTR) reads as "none yet": the caller does its timed work and waits again
+        // (a blocking read now could keep folded reads unrecorded until the next event).
+        n > 0
     }
 
     /// Read events into `buf`, blocking until there is one.
@@ -119,6 +120,12 @@ impl Group {
             return Err(io::Error::last_os_error());
         }
         Ok(())
+    }
+}
+
+impl AsRawFd for Group {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
     }
 }
 

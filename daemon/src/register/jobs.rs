@@ -54,6 +54,21 @@ pub struct Copy {
     /// How many times this process did this to this file within the folding window (1 for
     /// everything but reads, which are folded: see `watch.rs`).
     pub count: u32,
+    /// What the worker must check before it believes the event.
+    pub check: Check,
+}
+
+/// What a `written` event may turn out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing to check.
+    None,
+    /// Closed after being opened for writing, with no change seen: unless its change time is
+    /// recent (a change through a shared mapping makes no event), it was only read.
+    Unchanged,
+    /// Changed with no close following (`truncate(2)`): recorded unless a descriptor is still
+    /// open for writing on it (then its close will be).
+    Truncated,
 }
 
 /// An execution refused.
@@ -84,6 +99,8 @@ pub enum Job {
     ExecLost(u64),
     /// The kernel's fanotify queue overflowed: an unknown number of events were lost.
     Overflow,
+    /// A process opened an approved medium's block device itself.
+    Raw(Box<super::raw::RawAccess>),
     /// A medium was just marked: record what was written between its mount and the mark.
     Scan(super::catchup::Scan),
 }
@@ -116,6 +133,15 @@ impl Queue {
                 TrySendError::Full(j) | TrySendError::Disconnected(j) => j,
             }
         })
+    }
+
+    /// Hand over a job that must not be lost, waiting for room.
+    pub fn send(&self, job: Job) {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(job).is_err() {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Jobs handed over and not yet taken by the worker.
@@ -163,6 +189,7 @@ mod tests {
             who: Who::default(),
             at_us: 0,
             count: 1,
+            check: Check::None,
         };
         q.copy(copy());
         assert_eq!(q.pending(), 1);

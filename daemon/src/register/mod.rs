@@ -26,6 +26,7 @@ pub mod hash;
 pub mod jobs;
 pub mod mounts;
 pub mod pace;
+pub mod raw;
 pub(crate) mod records;
 pub mod watch;
 pub mod who;
@@ -142,6 +143,9 @@ pub struct MediaFiles {
     queue: Option<Queue>,
     watcher: Option<Watcher>,
     pace: Option<pace::Pace>,
+    raw: Option<raw::Raw>,
+    /// Device nodes of approved media watched for raw access.
+    raw_watched: BTreeSet<((u32, u32), String)>,
     perm: Option<ExecPerm>,
     lsm_maps: Option<lsm::LsmMaps>,
     lsm_links: Vec<OwnedFd>,
@@ -229,8 +233,11 @@ impl MediaFiles {
                      recorded without their user"
                 );
             })
-            .ok();
-        let watcher = queue.as_ref().map(|q| Watcher::new(q.clone(), exits));
+            .ok()
+            .map(Arc::new);
+        let watcher = queue
+            .as_ref()
+            .map(|q| Watcher::new(q.clone(), exits.clone()));
         let register_state = match (&watcher, register_problem) {
             (Some(Ok(_)), None) => LayerState::Active,
             (Some(Ok(_)), Some(why)) => LayerState::Unavailable(format!(
@@ -246,6 +253,14 @@ impl MediaFiles {
                 .map_err(|e| {
                     tracing::error!(error = %e, "open permission events: a flood of opens on \
                         a medium is not slowed to the register's pace");
+                })
+                .ok()
+        });
+        let raw = queue.as_ref().and_then(|q| {
+            raw::Raw::new(q.clone(), exits.clone())
+                .map_err(|e| {
+                    tracing::error!(error = %e, "raw access to media's block devices is not \
+                        recorded");
                 })
                 .ok()
         });
@@ -285,6 +300,8 @@ impl MediaFiles {
             queue,
             watcher: watcher.and_then(Result::ok),
             pace,
+            raw,
+            raw_watched: BTreeSet::new(),
             perm: perm.and_then(Result::ok),
             lsm_maps,
             lsm_links: Vec::new(),
@@ -406,8 +423,36 @@ impl MediaFiles {
                     });
             }
         }
+        self.watch_raw();
         if self.attached {
             self.reconcile();
+        }
+    }
+
+    /// Mark the device node of every approved medium not marked yet.
+    fn watch_raw(&mut self) {
+        let Some(raw) = &self.raw else { return };
+        let wanted: Vec<((u32, u32), String)> = {
+            let table = self.table.read().expect("media table lock");
+            table
+                .values()
+                .filter(|t| t.medium.approved)
+                .filter_map(|t| t.medium.identity.node.clone().map(|n| (t.medium.dev, n)))
+                .collect()
+        };
+        self.raw_watched.retain(|k| wanted.contains(k));
+        for (dev, node) in wanted {
+            if self.raw_watched.contains(&(dev, node.clone())) {
+                continue;
+            }
+            match raw.watch(dev, &node) {
+                Ok(()) => {
+                    self.raw_watched.insert((dev, node));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, node, "raw access to this medium is not recorded");
+                }
+            }
         }
     }
 

@@ -61,6 +61,8 @@ pub fn copy(
                 event::CREATED => "copied to",
                 event::WRITTEN => "written to",
                 event::MOVED => "renamed onto",
+                event::RAW_WRITE => "written to the device itself of",
+                event::RAW_READ => "opened on the device itself of",
                 _ => "read from",
             };
             let content = match (&e.size, e.sha256.is_empty()) {

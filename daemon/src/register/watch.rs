@@ -9,7 +9,7 @@
 //! cannot decode (exFAT) cannot be watched that way; it gets a group without identifiers,
 //! which sees closes only, each with the file open.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
@@ -17,12 +17,15 @@ use std::sync::Arc;
 
 use super::entry::event;
 use super::fanotify::{self, Group, Handle};
-use super::jobs::{now_us, Copy, Job, Queue, Target};
+use super::jobs::{now_us, Check, Copy, Job, Queue, Target};
 use super::who::{self, Exits};
 
 /// Events of the identifier group.
-const MASK_FID: u64 =
-    libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE | libc::FAN_MOVED_TO | libc::FAN_CREATE;
+const MASK_FID: u64 = libc::FAN_CLOSE_WRITE
+    | libc::FAN_CLOSE_NOWRITE
+    | libc::FAN_MOVED_TO
+    | libc::FAN_CREATE
+    | libc::FAN_MODIFY;
 /// Events of the fallback group.
 const MASK_FD: u64 = libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE;
 /// Files created and not yet closed, remembered at most.
@@ -107,7 +110,7 @@ pub fn fsid(fd: &impl AsRawFd) -> io::Result<u64> {
 
 impl Watcher {
     /// Create the identifier group and its reader.
-    pub fn new(queue: Queue, exits: Option<Exits>) -> io::Result<Watcher> {
+    pub fn new(queue: Queue, exits: Option<Arc<Exits>>) -> io::Result<Watcher> {
         let fid = Arc::new(Group::init(
             libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME_TARGET,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
@@ -117,7 +120,7 @@ impl Watcher {
             fd: None,
             fsids: Default::default(),
             queue,
-            exits: exits.map(Arc::new),
+            exits,
         };
         let (fsids, queue, exits) = (w.fsids.clone(), w.queue.clone(), w.exits.clone());
         std::thread::Builder::new()
@@ -164,29 +167,61 @@ impl Watcher {
     }
 }
 
-/// Files created and not closed yet, oldest forgotten first.
-#[derive(Default)]
-struct Created {
-    set: HashSet<Handle>,
+/// Files remembered by handle (created and not closed yet; changed and not closed yet), oldest
+/// forgotten first.
+struct Remembered<V> {
+    map: HashMap<Handle, V>,
     order: VecDeque<Handle>,
 }
 
-impl Created {
-    fn insert(&mut self, h: Handle) {
-        if self.set.insert(h.clone()) {
+impl<V> Default for Remembered<V> {
+    fn default() -> Self {
+        Remembered {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<V> Remembered<V> {
+    fn insert(&mut self, h: Handle, v: V) {
+        if self.map.insert(h.clone(), v).is_none() {
             self.order.push_back(h);
-            if self.order.len() > CREATED_ENTRIES {
+            while self.order.len() > CREATED_ENTRIES {
                 if let Some(old) = self.order.pop_front() {
-                    self.set.remove(&old);
+                    self.map.remove(&old);
                 }
             }
         }
     }
 
-    fn take(&mut self, h: &Handle) -> bool {
-        self.set.remove(h)
+    fn contains(&self, h: &Handle) -> bool {
+        self.map.contains_key(h)
+    }
+
+    /// Forget `h`; its place in the order goes when it comes to the front.
+    fn take(&mut self, h: &Handle) -> Option<V> {
+        let v = self.map.remove(h);
+        while self
+            .order
+            .front()
+            .is_some_and(|o| !self.map.contains_key(o))
+        {
+            self.order.pop_front();
+        }
+        v
     }
 }
+
+/// A file changed (`FAN_MODIFY`) and not closed since: if no close follows, it was changed
+/// without a descriptor open for writing (`truncate(2)`), and is recorded when this is due.
+struct Changed {
+    copy: Copy,
+    due: std::time::Instant,
+}
+
+/// How long after a change without a close the file is looked at (`truncate(2)`).
+const CHANGE_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The next batch of events; a failing read is logged and tried again a second later (the
 /// reader threads have nowhere to return to).
@@ -267,12 +302,35 @@ fn read_identifiers(
 ) {
     let me = std::process::id() as i32;
     let mut buf = vec![0u8; READ_BUF];
-    let mut created = Created::default();
+    let mut created: Remembered<Option<(Handle, Vec<u8>)>> = Remembered::default();
+    let mut changed: Remembered<Changed> = Remembered::default();
+    // Closes of O_TMPFILE files ("#<inode>") whose link under a name may come next: the
+    // kernel may queue the close (merged with an earlier change) before the link's event.
+    let mut unnamed: Remembered<Changed> = Remembered::default();
     let mut recent = Recent::default();
     let mut folds = Folds::default();
     loop {
-        if !group.wait(folds.timeout_ms()) {
+        let change_due = changed
+            .map
+            .values()
+            .chain(unnamed.map.values())
+            .map(|c| {
+                c.due
+                    .saturating_duration_since(std::time::Instant::now())
+                    .as_millis() as i32
+                    + 1
+            })
+            .min();
+        let timeout = match (folds.timeout_ms(), change_due) {
+            (-1, None) => -1,
+            (-1, Some(c)) => c,
+            (f, None) => f,
+            (f, Some(c)) => f.min(c),
+        };
+        if !group.wait(timeout) {
             folds.flush(queue, false);
+            flush_changes(&mut changed, queue);
+            flush_changes(&mut unnamed, queue);
             continue;
         }
         let n = next_batch(group, &mut buf);
@@ -298,15 +356,61 @@ fn read_identifiers(
                 continue;
             };
             let file = ev.fid().cloned();
+            let mut name = ev.dir_name().map(|(h, n)| (h.clone(), n.to_vec()));
             if ev.mask & libc::FAN_CREATE != 0 {
+                if let Some(mut c) = file.as_ref().and_then(|f| unnamed.take(f)).map(|u| u.copy) {
+                    // The O_TMPFILE file closed earlier, linked in now: created, this name.
+                    c.event = event::CREATED;
+                    c.check = Check::None;
+                    if let Target::Handles { dir, .. } = &mut c.target {
+                        dir.clone_from(&name);
+                    }
+                    queue.copy(c);
+                    continue;
+                }
                 if let Some(f) = &file {
-                    created.insert(f.clone());
+                    // Its name here: an O_TMPFILE file linked in is named "#<inode>" in the
+                    // events that follow, and by this name on the medium.
+                    created.insert(f.clone(), name.clone());
                 }
             }
+            if ev.mask & libc::FAN_MODIFY != 0 {
+                if let Some(f) = file.as_ref().filter(|f| !changed.contains(f)) {
+                    let copy = Copy {
+                        dev,
+                        event: event::WRITTEN,
+                        target: Target::Handles {
+                            file: Some(f.clone()),
+                            dir: name.clone(),
+                        },
+                        who: recent.get(ev.pid, exits),
+                        at_us: now_us(),
+                        count: 1,
+                        check: Check::Truncated,
+                    };
+                    let due = std::time::Instant::now() + CHANGE_SETTLE;
+                    changed.insert(f.clone(), Changed { copy, due });
+                }
+            }
+            let mut check = Check::None;
             let mut kinds = Vec::new();
             if ev.mask & libc::FAN_CLOSE_WRITE != 0 {
-                let new = file.as_ref().is_some_and(|f| created.take(f));
-                kinds.push(if new { event::CREATED } else { event::WRITTEN });
+                let was_created = file.as_ref().and_then(|f| created.take(f));
+                let was_changed = file.as_ref().and_then(|f| changed.take(f)).is_some();
+                if let Some(Some(at_creation)) = &was_created {
+                    if name.as_ref().is_some_and(|(_, n)| n.starts_with(b"#")) {
+                        name = Some(at_creation.clone());
+                    }
+                }
+                kinds.push(if was_created.is_some() {
+                    event::CREATED
+                } else {
+                    if !was_changed {
+                        // Opened for writing, no change seen: maybe only read (O_RDWR).
+                        check = Check::Unchanged;
+                    }
+                    event::WRITTEN
+                });
             }
             if ev.mask & libc::FAN_MOVED_TO != 0 {
                 kinds.push(event::MOVED);
@@ -330,19 +434,49 @@ fn read_identifiers(
                     event: kind,
                     target: Target::Handles {
                         file: file.clone(),
-                        dir: ev.dir_name().map(|(h, n)| (h.clone(), n.to_vec())),
+                        dir: name.clone(),
                     },
                     who: who.clone(),
                     at_us,
                     count: 1,
+                    check: if kind == event::WRITTEN {
+                        check
+                    } else {
+                        Check::None
+                    },
                 };
+                let tmpfile = kind == event::WRITTEN
+                    && name.as_ref().is_some_and(|(_, n)| n.starts_with(b"#"));
                 match (&file, kind) {
                     (Some(f), event::READ) => folds.start(ev.pid, f.clone(), copy, queue),
+                    (Some(f), _) if tmpfile => {
+                        let due = std::time::Instant::now() + CHANGE_SETTLE;
+                        unnamed.insert(f.clone(), Changed { copy, due });
+                    }
                     _ => queue.copy(copy),
                 }
             }
         }
         folds.flush(queue, false);
+        flush_changes(&mut changed, queue);
+        flush_changes(&mut unnamed, queue);
+    }
+}
+
+/// Changes whose close did not come: hand them to the worker, which records those no
+/// descriptor is still open for writing on.
+fn flush_changes(changed: &mut Remembered<Changed>, queue: &Queue) {
+    let now = std::time::Instant::now();
+    let due: Vec<Handle> = changed
+        .map
+        .iter()
+        .filter(|(_, c)| c.due <= now)
+        .map(|(h, _)| h.clone())
+        .collect();
+    for h in due {
+        if let Some(c) = changed.take(&h) {
+            queue.copy(c.copy);
+        }
     }
 }
 
@@ -377,6 +511,7 @@ fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>) {
                 who: recent.get(ev.pid, exits),
                 at_us: now_us(),
                 count: 1,
+                check: Check::None,
             });
         }
     }

@@ -27,7 +27,7 @@ use super::entry::{self, direction, event, Entry};
 use super::fanotify::fd_path;
 use super::file::RegisterFile;
 use super::hash::Cache;
-use super::jobs::{now_us, Copy, Exec, Job, Queue, Target, QUEUE_CAPACITY};
+use super::jobs::{now_us, Check, Copy, Exec, Job, Queue, Target, QUEUE_CAPACITY};
 use super::records;
 use super::Table;
 /// Idle this long, the worker flushes the register to disk and closes the media it held open.
@@ -56,6 +56,35 @@ impl Drop for WorkerHandle {
             tracing::error!("the copy register's worker did not finish recording in time");
         }
     }
+}
+
+/// Whether a descriptor is open for writing on `f`'s file: a read lease cannot be taken then
+/// (`fcntl(F_SETLEASE, F_RDLCK)` fails with EAGAIN; the daemon has CAP_LEASE). A lease taken
+/// is given back at once.
+fn open_for_writing(f: &File) -> bool {
+    // SAFETY: plain fcntl calls on a descriptor we own.
+    unsafe {
+        if libc::fcntl(f.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) == 0 {
+            libc::fcntl(f.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK);
+            false
+        } else {
+            std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN)
+        }
+    }
+}
+
+/// How far before its event a change may be and still be the one the event is about.
+const CHANGE_WINDOW_US: u64 = 2_000_000;
+
+/// Whether `f`'s content or metadata changed shortly before `at_us` or since (a change
+/// through a shared mapping updates the times without an event).
+fn changed_since(f: &File, at_us: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    f.metadata().map_or(true, |m| {
+        let ctime_us = (m.ctime().max(m.mtime()).max(0) as u64) * 1_000_000
+            + (m.ctime_nsec().max(0) as u64) / 1000;
+        ctime_us + CHANGE_WINDOW_US >= at_us
+    })
 }
 
 /// The medium's columns of a record.
@@ -243,6 +272,7 @@ impl Worker {
                 let _ = self.sink.send(&records::exec_lost(n));
             }
             Job::Scan(s) => self.scan(&s),
+            Job::Raw(r) => self.raw(&r),
             Job::Overflow => self.lost(
                 1,
                 "the kernel's event queue for removable media overflowed: at least one copy \
@@ -318,13 +348,32 @@ impl Worker {
         if let Some(m) = &medium {
             of_medium(&mut e, &m.medium);
         }
-        let read_only = c.event == event::READ;
         let opened = self.open(&c.target, medium.as_ref(), &mut e);
+        let mut said = String::new();
+        if let Ok(f) = &opened {
+            match c.check {
+                Check::Truncated if open_for_writing(f) => {
+                    // Still being written: its close will be recorded.
+                    return;
+                }
+                Check::Truncated => {
+                    said = "changed without being written through an open file (truncated)".into();
+                }
+                Check::Unchanged if !changed_since(f, c.at_us) => {
+                    e.event = event::READ.into();
+                    e.direction = direction::FROM_MEDIUM.into();
+                    said = "opened for reading and writing, read only".into();
+                }
+                _ => {}
+            }
+        }
+        let read_only = e.event == event::READ;
         match opened.and_then(|f| self.cache.hash(&f, read_only)) {
             Ok(content) => {
                 e.size = Some(content.size);
                 e.sha256 = content.sha256;
                 e.result = crate::journal::field::result::SUCCESS.into();
+                e.note.clone_from(&said);
                 if c.count > 1 {
                     e.note = format!(
                         "read {} times by this process within {} ms: one record",
@@ -507,6 +556,54 @@ impl Worker {
                 super::catchup::MAX_ENTRIES
             ));
         }
+    }
+
+    /// A process's access to a medium's block device itself: no file, no hash.
+    fn raw(&mut self, r: &super::raw::RawAccess) {
+        let medium = self
+            .table
+            .read()
+            .ok()
+            .and_then(|t| t.get(&r.dev).map(|m| m.medium.clone()));
+        let mut e = Entry {
+            time: entry::rfc3339(r.at_us),
+            time_us: r.at_us,
+            event: if r.wrote {
+                event::RAW_WRITE
+            } else {
+                event::RAW_READ
+            }
+            .into(),
+            direction: if r.wrote {
+                direction::TO_MEDIUM
+            } else {
+                direction::FROM_MEDIUM
+            }
+            .into(),
+            copies: 1,
+            pid: r.who.pid,
+            comm: r.who.comm.clone(),
+            exe: r.who.exe.clone(),
+            uid: r.who.uid,
+            user: r.who.user(),
+            device: format!("{}:{}", r.dev.0, r.dev.1),
+            result: crate::journal::field::result::SUCCESS.into(),
+            note: format!(
+                "the block device {} itself was {} (not a file on it: no content hash)",
+                r.node,
+                match (r.wrote, r.read) {
+                    (true, _) => "written to",
+                    (false, true) => "read",
+                    (false, false) => "opened",
+                }
+            ),
+            ..Entry::default()
+        };
+        e.set_document(r.node.as_bytes());
+        if let Some(m) = &medium {
+            of_medium(&mut e, m);
+        }
+        self.commit(&mut e, medium.as_ref());
     }
 
     fn exec(&mut self, x: Exec) {

@@ -78,6 +78,18 @@ fn gone(node: &str) {
     }
 }
 
+/// Unmount the bench's medium (the worker may hold a file for a moment while it hashes it) and
+/// wait until its filesystem instance is gone.
+fn unmount(bench: &mut Bench, node: &str) {
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    while let Err(e) = umount2(&bench.mnt, MntFlags::empty()) {
+        assert!(std::time::Instant::now() < end, "unmounting: {e}");
+        std::thread::sleep(super::common::journald::POLL);
+    }
+    bench.mounted = false;
+    gone(node);
+}
+
 /// Number of "mounted" records of the medium `node` by the register.
 fn mounted_records(j: &PrivateJournald, node: &str) -> usize {
     j.query(&[
@@ -226,9 +238,7 @@ fn issue15_a_decoy_named_after_the_medium_does_not_blind_the_register() {
 
     // The medium leaves and comes back, as a desktop unmounts and mounts it.
     let before = mounted_records(&j, &stick.path);
-    umount2(&bench.mnt, MntFlags::empty()).expect("unmounting the medium");
-    bench.mounted = false;
-    gone(&stick.path);
+    unmount(&mut bench, &stick.path);
     bench.mount(&stick);
     let end = std::time::Instant::now() + super::common::journald::DEADLINE;
     while mounted_records(&j, &stick.path) <= before {
@@ -529,17 +539,7 @@ fn issue15_a_copy_right_after_the_mount_is_recorded() {
         return;
     }
     let (_j, d, mut bench, stick, _) = start("reggap", "REGGAP", false);
-    let unmount = |bench: &mut Bench| {
-        let end = std::time::Instant::now() + super::common::journald::DEADLINE;
-        // The worker may hold a file for a moment while it hashes it.
-        while let Err(e) = umount2(&bench.mnt, MntFlags::empty()) {
-            assert!(std::time::Instant::now() < end, "unmounting: {e}");
-            std::thread::sleep(super::common::journald::POLL);
-        }
-        bench.mounted = false;
-        gone(&stick.path);
-    };
-    unmount(&mut bench);
+    unmount(&mut bench, &stick.path);
     let mut unseen = 0;
     for round in 0..10u8 {
         let bytes = content(200 + round, 2048);
@@ -575,7 +575,136 @@ fn issue15_a_copy_right_after_the_mount_is_recorded() {
         if e.comm.is_empty() {
             unseen += 1;
         }
-        unmount(&mut bench);
+        unmount(&mut bench, &stick.path);
     }
     eprintln!("{unseen} of 10 copies were made before the daemon's watch began");
+}
+
+/// A read through a descriptor open for reading and writing, a `truncate(2)`, and an
+/// `O_TMPFILE` file linked in under its final name.
+const MISREPORTS: &str = r#"
+import os, sys
+mnt = sys.argv[1]
+fd = os.open(mnt + "/rw.txt", os.O_RDWR)
+os.read(fd, 100)
+os.close(fd)
+os.truncate(mnt + "/t.txt", 10)
+fd = os.open(mnt, os.O_TMPFILE | os.O_WRONLY, 0o644)
+os.write(fd, b"tmpfile content\n")
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, AT_SYMLINK_FOLLOW = -100, 0x400
+src, dst = b"/proc/self/fd/%d" % fd, (mnt + "/tmpfinal.bin").encode()
+if libc.linkat(AT_FDCWD, src, AT_FDCWD, dst, AT_SYMLINK_FOLLOW) != 0:
+    sys.exit("linkat: errno %d" % ctypes.get_errno())
+os.close(fd)
+"#;
+
+/// Item 5: a read through O_RDWR is a read, a truncate(2) is a write, an O_TMPFILE copy has
+/// its final name.
+#[test]
+fn issue15_reads_truncates_and_tmpfiles_are_recorded_as_what_they_are() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start("regmis", "REGMIS", false);
+    std::fs::write(bench.mnt.join("rw.txt"), b"read me, do not change me\n").unwrap();
+    std::fs::write(bench.mnt.join("t.txt"), vec![b'x'; 5000]).unwrap();
+    bench.record("/t.txt", "created", None);
+    // Old enough that its times say it was not changed by what follows.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let (pid, err) = d.victim(
+        &format!(
+            "exec /usr/bin/python3 -c '{MISREPORTS}' {}",
+            bench.mnt.display()
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    let e = bench.record("/rw.txt", "read", None);
+    assert_eq!((e.pid, e.direction.as_str()), (pid, "from-medium"), "{e:?}");
+    let e = bench.record("/t.txt", "written", Some(&sha256(&[b'x'; 10])));
+    assert_eq!((e.pid, e.size), (pid, Some(10)), "{e:?}");
+    let e = bench.record("/tmpfinal.bin", "created", None);
+    assert_eq!(e.sha256, sha256(b"tmpfile content\n"), "{e:?}");
+    // And nothing else said of them.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let all = airgapd::register::file::read(&bench.register).unwrap();
+    let by_it: Vec<_> = all.iter().filter(|e| e.pid == pid).collect();
+    assert!(
+        !by_it
+            .iter()
+            .any(|e| e.document == "/rw.txt" && e.event != "read"),
+        "{by_it:#?}"
+    );
+    assert!(
+        !by_it.iter().any(|e| e.document.contains('#')),
+        "{by_it:#?}"
+    );
+}
+
+/// Item 4: a process reading or writing an approved medium's block device itself is recorded:
+/// who, which medium, read or write.
+#[test]
+fn issue15_raw_access_to_a_medium_is_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, stick, _) = start("regraw", "REGRAW", false);
+    let block = bench.dir.join("block");
+    // Read a block of the device, then write the same bytes back: raw access that changes
+    // nothing on the mounted filesystem.
+    let (reader, err) = d.victim(
+        &format!(
+            "exec dd if={} of={} bs=4096 skip=1000 count=1 status=none",
+            stick.path,
+            block.display()
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    let (writer, err) = d.victim(
+        &format!(
+            "exec dd if={} of={} bs=4096 seek=1000 count=1 conv=notrunc status=none",
+            block.display(),
+            stick.path
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    // Daemons of other tests may read the stick to identify it: this dd's records.
+    let of = |pid: u32, event: &str| {
+        let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+        loop {
+            let found = airgapd::register::file::read(&bench.register)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|e| e.pid == pid && e.event == event);
+            if let Some(e) = found {
+                return e;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "no {event} record by {pid}"
+            );
+            std::thread::sleep(super::common::journald::POLL);
+        }
+    };
+    let e = of(reader, "raw-read");
+    assert_eq!(
+        (e.document.as_str(), e.comm.as_str()),
+        (stick.path.as_str(), "dd"),
+        "{e:?}"
+    );
+    assert_eq!(
+        (e.medium.as_str(), e.direction.as_str()),
+        ("Transfer stick REGRAW", "from-medium")
+    );
+    let e = of(writer, "raw-write");
+    assert_eq!(
+        (e.pid, e.comm.as_str(), e.uid),
+        (writer, "dd", Some(0)),
+        "{e:?}"
+    );
+    assert_eq!(e.direction, "to-medium");
 }

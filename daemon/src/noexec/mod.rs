@@ -17,6 +17,8 @@
 //! Running `sh script.sh` with a script on a medium reads the script; no layer refuses reading
 //! (copying from approved media is what they are for; the copy register records the read).
 
+pub mod fold;
 pub mod lsm;
+pub mod namespaces;
 pub mod perm;
 pub mod remount;

@@ -44,6 +44,8 @@ use airgapd_policy::Policy;
 use crate::bpf::{Enforcer, Layer, LayerState};
 use crate::devices::identity::DeviceIdentity;
 use crate::journal::Sink;
+use crate::noexec::fold::Folded;
+use crate::noexec::namespaces::Gate;
 use crate::noexec::{lsm, perm::ExecPerm, remount};
 use crate::state::DeviceRecord;
 use crate::violation::Violation;
@@ -106,6 +108,9 @@ pub struct Setup {
     pub pin_dir: PathBuf,
     /// Whole-machine scope: every removable medium; else approved media only.
     pub machine: bool,
+    /// The scope cgroup's directory when the scope is not the whole machine: the exec layers
+    /// act in the mount namespaces of its processes only.
+    pub scope_cgroup: Option<PathBuf>,
     /// The mount table to follow (`/proc/self/mountinfo`).
     pub mountinfo: PathBuf,
 }
@@ -121,6 +126,8 @@ struct Watched {
     exec_marked: bool,
     /// Mounts made noexec by the daemon (so a policy allowing programs can undo it).
     noexec_by_us: BTreeSet<u32>,
+    /// Mounts found covered by another mount (each said once).
+    covered: BTreeSet<u32>,
     /// Host namespace mount ids made noexec.
     host_noexec: BTreeSet<u32>,
     /// A failure was already reported (once per filesystem).
@@ -132,6 +139,8 @@ pub struct MediaFiles {
     setup: Setup,
     table: Table,
     sink: Sink,
+    /// The exec layers' own records, folded.
+    folded: Folded,
     queue: Option<Queue>,
     watcher: Option<Watcher>,
     perm: Option<ExecPerm>,
@@ -230,9 +239,11 @@ impl MediaFiles {
             (None, _) => LayerState::Unavailable("the recording thread could not start".into()),
         };
         layers.push((Layer::CopyRegister, register_state));
-        let perm = queue
-            .as_ref()
-            .map(|q| ExecPerm::new(table.clone(), q.clone(), sink_for(socket)));
+        let folded = Folded::start(sink_for(socket));
+        let perm = queue.as_ref().map(|q| {
+            let gate = Gate::new(setup.scope_cgroup.as_deref(), folded.clone());
+            ExecPerm::new(table.clone(), q.clone(), sink_for(socket), gate)
+        });
         let perm_state = match &perm {
             Some(Ok(_)) => LayerState::Active,
             Some(Err(e)) => LayerState::Unavailable(format!("fanotify permission events: {e}")),
@@ -261,6 +272,7 @@ impl MediaFiles {
         };
         MediaFiles {
             sink: sink_for(socket),
+            folded,
             setup,
             table,
             queue,
@@ -309,6 +321,9 @@ impl MediaFiles {
             },
         };
         self.layers.push((Layer::ExecLsm, lsm_state));
+        if let (true, Some(perm)) = (self.lsm_active, &self.perm) {
+            perm.exec_only();
+        }
         if !self.lsm_active {
             let state = match &self.host_ns {
                 Some(Err(why)) => LayerState::Unavailable(why.clone()),

@@ -146,6 +146,7 @@ impl Service {
                 journal_socket: opts.journal_socket.clone(),
                 pin_dir: opts.pin_dir.clone(),
                 machine: scope.is_machine(),
+                scope_cgroup: (!scope.is_machine()).then(|| scope.path().to_path_buf()),
                 mountinfo: crate::paths::MOUNTINFO.into(),
             },
         );

@@ -22,3 +22,4 @@ pub mod lsm;
 pub mod namespaces;
 pub mod perm;
 pub mod remount;
+pub mod userns;

@@ -147,6 +147,8 @@ pub struct MediaFiles {
     lsm_maps: Option<lsm::LsmMaps>,
     lsm_links: Vec<OwnedFd>,
     lsm_active: bool,
+    /// `[exec] unprivileged_user_namespaces` as last applied, and what became of it.
+    userns: Option<(bool, LayerState)>,
     /// Why host mounts cannot be made noexec (None: same namespace, or reachable).
     host_ns: Option<Result<(), String>>,
     watched: BTreeMap<(u32, u32), Watched>,
@@ -281,6 +283,7 @@ impl MediaFiles {
             lsm_maps,
             lsm_links: Vec::new(),
             lsm_active: false,
+            userns: None,
             host_ns,
             watched: BTreeMap::new(),
             layers,
@@ -331,6 +334,9 @@ impl MediaFiles {
             };
             self.layers.push((Layer::ExecNoexec, state));
         }
+        if let Some((_, state)) = &self.userns {
+            self.layers.push((Layer::ExecUserNamespaces, state.clone()));
+        }
         for (layer, state) in &self.layers {
             enforcer.set_layer(*layer, state.clone());
         }
@@ -341,6 +347,7 @@ impl MediaFiles {
 
     /// The judged devices changed (arrival, removal, rescan, reload): follow them.
     pub fn sync<'a>(&mut self, judged: impl IntoIterator<Item = Judged<'a>>, policy: &Policy) {
+        self.user_namespaces(policy.exec.unprivileged_user_namespaces);
         let mut refused = BTreeSet::new();
         let mut media = BTreeMap::new();
         for j in judged {
@@ -387,6 +394,20 @@ impl MediaFiles {
         if self.attached {
             self.reconcile();
         }
+    }
+
+    /// Set the user namespace switch when the policy's value is new; after start-up, say what
+    /// became of it (at start-up [`MediaFiles::attach`] reports it with the other layers).
+    fn user_namespaces(&mut self, allowed: bool) {
+        if self.userns.as_ref().is_some_and(|(a, _)| *a == allowed) {
+            return;
+        }
+        let state = crate::noexec::userns::apply(allowed, self.setup.machine);
+        if self.attached {
+            let r = crate::service::records::layer(Layer::ExecUserNamespaces, &state, false);
+            let _ = self.sink.send(&r);
+        }
+        self.userns = Some((allowed, state));
     }
 
     /// The mount table changed.

@@ -489,3 +489,41 @@ fn root_in_a_private_namespace_is_refused_and_recorded() {
     );
     assert!(text(&r, "MESSAGE").contains("namespace"), "{r:?}");
 }
+
+/// What the open gate costs: 1000 small files read with `cat` in the scope, from the medium
+/// (every open waits for the daemon) and from the internal disk. A measurement, not a check:
+/// `cargo test -p airgapd --test exec_bypass -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_the_cost_of_gating_opens() {
+    if skip_unless_root() {
+        return;
+    }
+    let (mut j, d, bench, stick) = start("xbcost", "XBCOST");
+    bench.mount(&mut j, &stick);
+    let internal = bench.dir.join("internal");
+    for dir in [bench.mnt.join("many"), internal.clone()] {
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..1000 {
+            std::fs::write(dir.join(format!("f{i}")), [i as u8; 4096]).unwrap();
+        }
+    }
+    let time = |dir: &Path| {
+        let mut runs: Vec<f64> = (0..9)
+            .map(|_| {
+                let t = Instant::now();
+                let (_, err) = d.victim(&format!("cat {}/* > /dev/null", dir.display()), false);
+                assert!(err.is_empty(), "{err}");
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        runs.sort_by(f64::total_cmp);
+        runs[runs.len() / 2]
+    };
+    let (medium, disk) = (time(&bench.mnt.join("many")), time(&internal));
+    println!(
+        "cat of 1000 files of 4 KiB, median of 9: medium {medium:.1} ms, internal disk \
+         {disk:.1} ms, {:.1} µs more per open",
+        (medium - disk) * 1000.0 / 1000.0
+    );
+}

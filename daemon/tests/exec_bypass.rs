@@ -414,6 +414,45 @@ fn a_namespace_made_before_the_medium_was_mounted_cannot_map_its_programs() {
     );
 }
 
+/// The daemon reads other namespaces' mount tables but holds none of them: once the process
+/// that opened a file on the medium from a namespace of its own has ended and the medium is
+/// unmounted, its filesystem is gone (a namespace held open would keep it alive, and a stick
+/// pulled then would lose what was not written back).
+#[test]
+fn no_namespace_is_kept_alive_after_its_processes_ended() {
+    if skip_unless_root() {
+        return;
+    }
+    let (mut j, d, bench, stick) = start("xbpin", "XBPIN");
+    bench.mount(&mut j, &stick);
+    let mnt = bench.mnt.display().to_string();
+    let v = Victim::spawn(
+        &d,
+        &format!("{NOBODY} unshare -rm --propagation private"),
+        &format!("cat {mnt}/prog > /dev/null && echo read >&2"),
+    );
+    let err = v.finish();
+    assert!(err.lines().any(|l| l == "read"), "{err}");
+    // The register's worker may still hold the file it hashes for a moment (a documented
+    // limit): try again for a while.
+    let end = Instant::now() + Duration::from_secs(3);
+    while let Err(e) = umount2(&bench.mnt, MntFlags::empty()) {
+        assert!(Instant::now() < end, "unmounting the medium: {e}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let name = Path::new(&stick.path).file_name().unwrap().to_owned();
+    let sb = Path::new("/proc/fs/ext4").join(name);
+    let end = Instant::now() + Duration::from_secs(3);
+    while sb.exists() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !sb.exists(),
+        "{} is still mounted somewhere after its last mount was unmounted",
+        stick.path
+    );
+}
+
 /// (a) An unprivileged user makes an overlay whose lower layer is the medium.
 #[test]
 fn an_overlay_over_the_medium_cannot_map_its_programs() {

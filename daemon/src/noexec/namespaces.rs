@@ -17,8 +17,14 @@
 //! Each change is recorded ([`super::fold`], folded). Mappings need an open file, so every
 //! mapping then meets a noexec mount. What remains: the owner of a user namespace may take
 //! noexec off its own mounts again (the kernel locks the attribute only on copies made from a
-//! noexec mount), between an open and a mapping; `[exec] user_namespaces = false` is what
-//! closes that (docs/copy-register.md).
+//! noexec mount), between an open and a mapping; `[exec] unprivileged_user_namespaces = false`
+//! is what closes that (docs/copy-register.md).
+//!
+//! An open mountinfo file holds its mount namespace, and with it every mount in it: a
+//! namespace held that way after its processes ended would keep a stick's filesystem alive
+//! after the user unmounted it. So only the daemon's own namespace and PID 1's, which live
+//! anyway, are kept open (to learn of changes by `POLLPRI`); any other namespace's mount table
+//! is read at each open from it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -33,9 +39,6 @@ use crate::register::{records, Medium};
 
 use super::fold::Folded;
 use super::remount;
-
-/// Namespaces remembered at once; beyond that the table starts again.
-const NAMESPACES_KEPT: usize = 512;
 
 /// The process's command name, for records.
 fn comm(pid: u32) -> String {
@@ -97,8 +100,11 @@ pub struct Gate {
     own_pid: u32,
     /// The scope's cgroup as `/proc/PID/cgroup` names it; None: the whole machine.
     scope: Option<String>,
-    /// Mount namespaces already judged, each with its mountinfo open to learn of changes.
+    /// The daemon's and PID 1's mount namespaces once judged, each with its mountinfo open to
+    /// learn of changes.
     namespaces: HashMap<u64, File>,
+    /// The inodes of those two namespaces.
+    lasting: [Option<u64>; 2],
     folded: Folded,
 }
 
@@ -114,6 +120,7 @@ impl Gate {
             own_pid: std::process::id(),
             scope,
             namespaces: HashMap::new(),
+            lasting: [remount::namespace_of("self"), remount::namespace_of("1")],
             folded,
         }
     }
@@ -225,6 +232,7 @@ impl Gate {
                 Err(_) => return,
             },
         };
+        let keep = self.lasting.contains(&Some(ns));
         let mut text = String::new();
         if info
             .rewind()
@@ -269,10 +277,9 @@ impl Gate {
             };
             self.send(format!("ovl:{ns}:{}", o.id), medium, what);
         }
-        if self.namespaces.len() >= NAMESPACES_KEPT {
-            self.namespaces.clear();
+        if keep {
+            self.namespaces.insert(ns, info);
         }
-        self.namespaces.insert(ns, info);
     }
 
     fn overlay_noexec(&self, pid: u32, point: &Path, id: u64) -> io::Result<()> {

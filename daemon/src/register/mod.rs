@@ -149,6 +149,8 @@ pub struct MediaFiles {
     lsm_active: bool,
     /// `[exec] unprivileged_user_namespaces` as last applied, and what became of it.
     userns: Option<(bool, LayerState)>,
+    /// Its new state after start-up, for the service to publish.
+    userns_changed: Option<LayerState>,
     /// Why host mounts cannot be made noexec (None: same namespace, or reachable).
     host_ns: Option<Result<(), String>>,
     watched: BTreeMap<(u32, u32), Watched>,
@@ -284,6 +286,7 @@ impl MediaFiles {
             lsm_links: Vec::new(),
             lsm_active: false,
             userns: None,
+            userns_changed: None,
             host_ns,
             watched: BTreeMap::new(),
             layers,
@@ -406,8 +409,14 @@ impl MediaFiles {
         if self.attached {
             let r = crate::service::records::layer(Layer::ExecUserNamespaces, &state, false);
             let _ = self.sink.send(&r);
+            self.userns_changed = Some(state.clone());
         }
         self.userns = Some((allowed, state));
+    }
+
+    /// The user namespace switch's state, if it changed since start-up and was not taken yet.
+    pub fn take_userns_change(&mut self) -> Option<LayerState> {
+        self.userns_changed.take()
     }
 
     /// The mount table changed.

@@ -262,6 +262,12 @@ impl Service {
                 identity: self.media.identity(dev),
             });
         self.media_files.sync(judged, &self.policy);
+        // A reload may have changed `[exec] unprivileged_user_namespaces`.
+        if let Some(changed) = self.media_files.take_userns_change() {
+            self.enforcer
+                .set_layer(crate::bpf::Layer::ExecUserNamespaces, changed);
+            self.publish_layers(false);
+        }
     }
 
     /// The machine changed (a capture device appeared or left): plan again for the same policy.

@@ -24,6 +24,8 @@ install -Dm0644 packaging/dbus/org.airgapd.Guard1.service \
 for c in packaging/catalog/*.catalog; do
   install -Dm0644 "$c" "$root/usr/lib/systemd/catalog/$(basename "$c")"
 done
+install -Dm0644 packaging/udev/99-airgapd-media-noexec.rules \
+  "$root/usr/lib/udev/rules.d/99-airgapd-media-noexec.rules"
 install -Dm0644 packaging/default-policy.toml "$root/etc/airgapd/policy.toml"
 install -d -m0755 "$root/etc/airgapd/trusted-keys"
 install -Dm0644 packaging/policy.toml "$root/usr/share/doc/airgapd/policy.toml"

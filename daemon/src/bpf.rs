@@ -131,6 +131,8 @@ pub enum Layer {
     ExecFanotify,
     /// noexec remount of removable media (`crate::noexec`).
     ExecNoexec,
+    /// Unprivileged user namespaces turned off (`crate::noexec::userns`).
+    ExecUserNamespaces,
 }
 
 impl Layer {
@@ -146,6 +148,7 @@ impl Layer {
             Layer::ExecLsm => "exec-bpf-lsm",
             Layer::ExecFanotify => "exec-fanotify",
             Layer::ExecNoexec => "exec-noexec",
+            Layer::ExecUserNamespaces => "exec-userns",
         }
     }
 }

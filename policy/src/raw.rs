@@ -32,6 +32,8 @@ pub(crate) struct RawPolicy {
     pub capture: RawCapture,
     #[serde(default)]
     pub logging: RawLogging,
+    #[serde(default)]
+    pub exec: RawExec,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +114,12 @@ pub(crate) struct RawCapture {
     pub radio: Field<String>,
     #[serde(default)]
     pub allow: Vec<Spanned<RawUsbDevice>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [exec] table")]
+pub(crate) struct RawExec {
+    pub unprivileged_user_namespaces: Field<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -18,6 +18,8 @@ pub enum WarningKind {
     ExecAllowed,
     /// `capture.camera`, `capture.microphone` or `capture.radio` is `"allow"` for every device.
     CaptureAllowed,
+    /// `exec.unprivileged_user_namespaces = true`.
+    UserNamespacesAllowed,
 }
 
 /// A warning about a policy that is nonetheless valid and will be enforced.

@@ -69,6 +69,15 @@ fn blanket_capture_allow_is_warned_about() {
 }
 
 #[test]
+fn allowing_unprivileged_user_namespaces_is_warned_about() {
+    let all = warnings("[exec]\nunprivileged_user_namespaces = true\n");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].field, "exec.unprivileged_user_namespaces");
+    assert_eq!(all[0].kind, WarningKind::UserNamespacesAllowed);
+    assert!(warnings("[exec]\nunprivileged_user_namespaces = false\n").is_empty());
+}
+
+#[test]
 fn warnings_come_in_file_order() {
     let text = format!(
         "[capture]\ncamera = \"allow\"\n{}",

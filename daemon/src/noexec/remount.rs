@@ -2,15 +2,22 @@
 //! executable mappings (EPERM) of every file under a mount, set with `mount_setattr(2)`, which
 //! changes that one attribute and leaves the others as the user mounted them.
 //!
+//! **By handle, never by path.** A mount is named by its mount id (mountinfo's first field).
+//! The daemon opens the mount point, checks with `statx(STATX_MNT_ID)` on that very descriptor
+//! that it is the mount meant, and changes the attribute through the descriptor: a mount point
+//! covered by another mount (root mounting a tmpfs over a stick) or replaced meanwhile is
+//! reported as [`Reached::Covered`] and left alone, never mistaken for the medium.
+//! Descriptors are not kept: an open descriptor would make the stick impossible to unmount.
+//!
 //! A mount attribute belongs to one mount in one mount namespace. The daemon sets it on the
-//! mounts of its own namespace and, when it runs in a namespace of its own (systemd's
-//! sandboxing), on the host's mounts too, by entering PID 1's mount namespace from a thread of
-//! its own. Entering it needs CAP_SYS_ADMIN and CAP_SYS_CHROOT and a seccomp filter that lets
-//! `setns` through; without them, host mounts are left as they are and this is reported.
+//! mounts of its own namespace here, and in other namespaces by entering them from a thread of
+//! its own ([`in_namespace`], used by [`super::namespaces`]). Entering one needs CAP_SYS_ADMIN
+//! and CAP_SYS_CHROOT and a seccomp filter that lets `setns` through.
 
 use std::ffi::CString;
+use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -27,22 +34,35 @@ struct MountAttr {
     userns_fd: u64,
 }
 
-fn mount_setattr(point: &Path, set: u64, clear: u64) -> io::Result<()> {
-    let p = CString::new(point.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+/// What became of a request to change the mount with a given id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// The attribute was changed on that mount.
+    Done,
+    /// The path leads to another mount (`top`): the mount meant is covered or gone, and was
+    /// not touched.
+    Covered {
+        /// The mount the path leads to now.
+        top: u64,
+    },
+}
+
+/// `mount_setattr` on the mount `fd` is on.
+fn setattr_fd(fd: BorrowedFd<'_>, set: u64, clear: u64) -> io::Result<()> {
     let attr = MountAttr {
         attr_set: set,
         attr_clr: clear,
         propagation: 0,
         userns_fd: 0,
     };
-    // SAFETY: `p` is a valid path and `attr` a valid struct mount_attr of the size passed.
+    // SAFETY: `fd` is open, the path is the empty C string and `attr` a valid struct of the
+    // size passed.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            libc::AT_FDCWD,
-            p.as_ptr(),
-            0u32,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH as u32,
             &raw const attr,
             size_of::<MountAttr>(),
         )
@@ -53,18 +73,86 @@ fn mount_setattr(point: &Path, set: u64, clear: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Make the mount at `point` noexec.
-pub fn set_noexec(point: &Path) -> io::Result<()> {
-    mount_setattr(point, MOUNT_ATTR_NOEXEC, 0)
+/// The mount id of the mount `fd` is on (the id mountinfo lists first).
+pub fn mount_id(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    // SAFETY: an all-zero statx is a valid value to be filled.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open, the path is empty and `stx` valid for writing.
+    let rc = unsafe {
+        libc::statx(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            libc::STATX_MNT_ID,
+            &raw mut stx,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if stx.stx_mask & libc::STATX_MNT_ID == 0 {
+        return Err(io::Error::other("the kernel gave no mount id (statx)"));
+    }
+    Ok(stx.stx_mnt_id)
+}
+
+/// Whether the mount `fd` is on has the noexec attribute.
+pub fn is_noexec(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    // SAFETY: an all-zero statvfs is a valid value to be filled.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open and `st` valid for writing.
+    if unsafe { libc::fstatvfs(fd.as_raw_fd(), &raw mut st) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(st.f_flag & libc::ST_NOEXEC != 0)
+}
+
+/// Open the mount point `point` (relative to the calling thread's root) as a handle.
+fn open_point(point: &Path) -> io::Result<OwnedFd> {
+    let p = CString::new(point.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `p` is a valid C string.
+    let fd = unsafe {
+        libc::open(
+            p.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn change(point: &Path, id: u64, set: u64, clear: u64) -> io::Result<Reached> {
+    let fd = open_point(point)?;
+    let top = mount_id(fd.as_fd())?;
+    if top != id {
+        return Ok(Reached::Covered { top });
+    }
+    setattr_fd(fd.as_fd(), set, clear)?;
+    Ok(Reached::Done)
+}
+
+/// Make the mount with id `id`, mounted at `point`, noexec.
+pub fn set_noexec(point: &Path, id: u64) -> io::Result<Reached> {
+    change(point, id, MOUNT_ATTR_NOEXEC, 0)
 }
 
 /// Undo [`set_noexec`] (a policy now lets the medium run programs).
-pub fn clear_noexec(point: &Path) -> io::Result<()> {
-    mount_setattr(point, 0, MOUNT_ATTR_NOEXEC)
+pub fn clear_noexec(point: &Path, id: u64) -> io::Result<Reached> {
+    change(point, id, 0, MOUNT_ATTR_NOEXEC)
+}
+
+/// Make the mount that `fd` (any file or directory on it) is on noexec. The mount must be in
+/// the calling thread's mount namespace.
+pub fn set_noexec_fd(fd: BorrowedFd<'_>) -> io::Result<()> {
+    setattr_fd(fd, MOUNT_ATTR_NOEXEC, 0)
 }
 
 /// The mount namespace of `pid` (its inode), or None when it cannot be read.
-fn namespace_of(pid: &str) -> Option<u64> {
+pub fn namespace_of(pid: &str) -> Option<u64> {
     std::fs::metadata(format!("/proc/{pid}/ns/mnt"))
         .ok()
         .map(|m| m.ino())
@@ -78,15 +166,16 @@ pub fn own_namespace() -> bool {
     }
 }
 
-/// Run `f` inside PID 1's mount namespace, on a thread of its own (a thread's namespace can be
-/// changed once it no longer shares its filesystem context; the daemon's other threads keep
-/// theirs).
-pub fn in_host_namespace<T: Send + 'static>(
+/// Run `f` inside the mount namespace `ns` (an open `/proc/PID/ns/mnt`), on a thread of its
+/// own (a thread's namespace can be changed once it no longer shares its filesystem context;
+/// the daemon's other threads keep theirs). Paths `f` uses resolve in that namespace, from its
+/// root.
+pub fn in_namespace<T: Send + 'static>(
+    ns: File,
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
-    let ns = std::fs::File::open("/proc/1/ns/mnt")?;
     std::thread::Builder::new()
-        .name("airgapd-hostns".into())
+        .name("airgapd-mntns".into())
         .spawn(move || {
             // SAFETY: plain syscalls on this thread only.
             if unsafe { libc::unshare(libc::CLONE_FS) } < 0 {
@@ -99,10 +188,45 @@ pub fn in_host_namespace<T: Send + 'static>(
             f()
         })?
         .join()
-        .map_err(|_| io::Error::other("the host namespace thread panicked"))?
+        .map_err(|_| io::Error::other("the mount namespace thread panicked"))?
+}
+
+/// Run `f` inside PID 1's mount namespace ([`in_namespace`]).
+pub fn in_host_namespace<T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    in_namespace(File::open("/proc/1/ns/mnt")?, f)
 }
 
 /// Whether the daemon may act in PID 1's mount namespace (probed once at start).
 pub fn probe_host_namespace() -> io::Result<()> {
     in_host_namespace(|| Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mount_id_of_a_descriptor_is_the_one_mountinfo_lists() {
+        let fd = open_point(Path::new("/")).unwrap();
+        let id = mount_id(fd.as_fd()).unwrap();
+        let info = std::fs::read_to_string("/proc/thread-self/mountinfo").unwrap();
+        let root = info
+            .lines()
+            .rfind(|l| l.split(' ').nth(4) == Some("/"))
+            .unwrap();
+        assert_eq!(root.split(' ').next().unwrap().parse::<u64>().unwrap(), id);
+    }
+
+    #[test]
+    fn a_path_that_leads_to_another_mount_is_not_changed() {
+        // "/" is never mount 0: asking for that id must leave "/" alone.
+        assert!(matches!(
+            set_noexec(Path::new("/"), 0),
+            Ok(Reached::Covered { .. })
+        ));
+        let fd = open_point(Path::new("/")).unwrap();
+        assert!(!is_noexec(fd.as_fd()).unwrap());
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::bpf::Layer;
-use crate::noexec::remount;
+use crate::noexec::remount::{self, Reached};
 
 use super::catchup::Scan;
 use super::jobs::Job;
@@ -163,31 +163,10 @@ impl MediaFiles {
         for m in mounts {
             let new = !w.mounts.contains(&m.id);
             if refuse && !self.lsm_active && !m.noexec() {
-                match remount::set_noexec(&m.point) {
-                    Ok(()) => {
-                        w.noexec_by_us.insert(m.id);
-                        if !new {
-                            let what = format!(
-                                "noexec was taken off the mount at {}; the daemon set it again",
-                                m.point.display()
-                            );
-                            let r = records::failed(medium, Layer::ExecNoexec, what);
-                            let _ = self.sink.send(&r);
-                        }
-                    }
-                    Err(e) => {
-                        let what = format!(
-                            "the mount at {} could not be made noexec: {e}",
-                            m.point.display()
-                        );
-                        let _ = self
-                            .sink
-                            .send(&records::failed(medium, Layer::ExecNoexec, what));
-                    }
-                }
+                self.noexec_mount(medium, m, new, &mut w);
             }
             if !refuse && w.noexec_by_us.remove(&m.id) {
-                if let Err(e) = remount::clear_noexec(&m.point) {
+                if let Err(e) = remount::clear_noexec(&m.point, m.id.into()) {
                     tracing::warn!(error = %e, point = %m.point.display(), "clearing noexec");
                 }
             }
@@ -198,6 +177,35 @@ impl MediaFiles {
         }
         w.mounts = mounts.iter().map(|m| m.id).collect();
         self.watched.insert(dev, w);
+    }
+
+    /// noexec on one mount of the daemon's namespace, by its id (never whatever its mount
+    /// point leads to now); the records folded per mount.
+    fn noexec_mount(&self, medium: &Medium, m: &MountEntry, new: bool, w: &mut Watched) {
+        let point = m.point.display();
+        let what = match remount::set_noexec(&m.point, m.id.into()) {
+            Ok(Reached::Done) => {
+                w.noexec_by_us.insert(m.id);
+                w.covered.remove(&m.id);
+                if new {
+                    return;
+                }
+                format!("noexec was taken off the mount at {point}; the daemon set it again")
+            }
+            Ok(Reached::Covered { top }) => {
+                if !w.covered.insert(m.id) {
+                    return;
+                }
+                format!(
+                    "the mount at {point} is not noexec and another mount (id {top}) covers \
+                     it: the daemon cannot reach it there; a file on it is opened only once \
+                     the daemon has made noexec the mount it is opened through"
+                )
+            }
+            Err(e) => format!("the mount at {point} could not be made noexec: {e}"),
+        };
+        let r = records::failed(medium, Layer::ExecNoexec, what);
+        self.folded.send(format!("mount:{}", m.id), r);
     }
 
     fn mounted_record(&self, medium: &Medium, point: &Path, w: &Watched) -> crate::journal::Record {
@@ -242,14 +250,27 @@ impl MediaFiles {
                 if done {
                     continue;
                 }
-                let point = m.point.clone();
-                match remount::in_host_namespace(move || remount::set_noexec(&point)) {
-                    Ok(()) => {
+                let (point, id) = (m.point.clone(), u64::from(m.id));
+                let set = remount::in_host_namespace(move || remount::set_noexec(&point, id));
+                match set {
+                    Ok(Reached::Done) => {
                         self.watched
                             .entry(medium.dev)
                             .or_default()
                             .host_noexec
                             .insert(m.id);
+                    }
+                    Ok(Reached::Covered { top }) => {
+                        let what = format!(
+                            "the host's mount at {} is covered by another mount (id {top}) \
+                             and was not made noexec",
+                            m.point.display()
+                        );
+                        self.report(
+                            medium.dev,
+                            "host-noexec",
+                            records::failed(medium, Layer::ExecNoexec, what),
+                        );
                     }
                     Err(e) => {
                         let what = format!(

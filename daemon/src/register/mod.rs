@@ -47,6 +47,8 @@ use airgapd_policy::Policy;
 use crate::bpf::{Enforcer, Layer, LayerState};
 use crate::devices::identity::DeviceIdentity;
 use crate::journal::Sink;
+use crate::noexec::fold::Folded;
+use crate::noexec::namespaces::Gate;
 use crate::noexec::{lsm, perm::ExecPerm, remount};
 use crate::state::DeviceRecord;
 use crate::violation::Violation;
@@ -112,6 +114,9 @@ pub struct Setup {
     pub pin_dir: PathBuf,
     /// Whole-machine scope: every removable medium; else approved media only.
     pub machine: bool,
+    /// The scope cgroup's directory when the scope is not the whole machine: the exec layers
+    /// act in the mount namespaces of its processes only.
+    pub scope_cgroup: Option<PathBuf>,
     /// The mount table to follow (`/proc/self/mountinfo`).
     pub mountinfo: PathBuf,
 }
@@ -129,6 +134,8 @@ struct Watched {
     exec_marked: bool,
     /// Mounts made noexec by the daemon (so a policy allowing programs can undo it).
     noexec_by_us: BTreeSet<u32>,
+    /// Mounts found covered by another mount (each said once).
+    covered: BTreeSet<u32>,
     /// Host namespace mount ids made noexec.
     host_noexec: BTreeSet<u32>,
     /// A failure was already reported (once per filesystem).
@@ -140,6 +147,8 @@ pub struct MediaFiles {
     setup: Setup,
     table: Table,
     sink: Sink,
+    /// The exec layers' own records, folded.
+    folded: Folded,
     queue: Option<Queue>,
     watcher: Option<Watcher>,
     pace: Option<pace::Pace>,
@@ -150,6 +159,10 @@ pub struct MediaFiles {
     lsm_maps: Option<lsm::LsmMaps>,
     lsm_links: Vec<OwnedFd>,
     lsm_active: bool,
+    /// `[exec] unprivileged_user_namespaces` as last applied, and what became of it.
+    userns: Option<(bool, LayerState)>,
+    /// Its new state after start-up, for the service to publish.
+    userns_changed: Option<LayerState>,
     /// Why host mounts cannot be made noexec (None: same namespace, or reachable).
     host_ns: Option<Result<(), String>>,
     watched: BTreeMap<(u32, u32), Watched>,
@@ -264,9 +277,11 @@ impl MediaFiles {
                 })
                 .ok()
         });
-        let perm = queue
-            .as_ref()
-            .map(|q| ExecPerm::new(table.clone(), q.clone(), sink_for(socket)));
+        let folded = Folded::start(sink_for(socket));
+        let perm = queue.as_ref().map(|q| {
+            let gate = Gate::new(setup.scope_cgroup.as_deref(), folded.clone());
+            ExecPerm::new(table.clone(), q.clone(), sink_for(socket), gate)
+        });
         let perm_state = match &perm {
             Some(Ok(_)) => LayerState::Active,
             Some(Err(e)) => LayerState::Unavailable(format!("fanotify permission events: {e}")),
@@ -295,6 +310,7 @@ impl MediaFiles {
         };
         MediaFiles {
             sink: sink_for(socket),
+            folded,
             setup,
             table,
             queue,
@@ -306,6 +322,8 @@ impl MediaFiles {
             lsm_maps,
             lsm_links: Vec::new(),
             lsm_active: false,
+            userns: None,
+            userns_changed: None,
             host_ns,
             watched: BTreeMap::new(),
             seen: BTreeMap::new(),
@@ -347,12 +365,18 @@ impl MediaFiles {
             },
         };
         self.layers.push((Layer::ExecLsm, lsm_state));
+        if let (true, Some(perm)) = (self.lsm_active, &self.perm) {
+            perm.exec_only();
+        }
         if !self.lsm_active {
             let state = match &self.host_ns {
                 Some(Err(why)) => LayerState::Unavailable(why.clone()),
                 _ => LayerState::Active,
             };
             self.layers.push((Layer::ExecNoexec, state));
+        }
+        if let Some((_, state)) = &self.userns {
+            self.layers.push((Layer::ExecUserNamespaces, state.clone()));
         }
         for (layer, state) in &self.layers {
             enforcer.set_layer(*layer, state.clone());
@@ -364,6 +388,7 @@ impl MediaFiles {
 
     /// The judged devices changed (arrival, removal, rescan, reload): follow them.
     pub fn sync<'a>(&mut self, judged: impl IntoIterator<Item = Judged<'a>>, policy: &Policy) {
+        self.user_namespaces(policy.exec.unprivileged_user_namespaces);
         let mut refused = BTreeSet::new();
         let mut media = BTreeMap::new();
         for j in judged {
@@ -454,6 +479,26 @@ impl MediaFiles {
                 }
             }
         }
+    }
+
+    /// Set the user namespace switch when the policy's value is new; after start-up, say what
+    /// became of it (at start-up [`MediaFiles::attach`] reports it with the other layers).
+    fn user_namespaces(&mut self, allowed: bool) {
+        if self.userns.as_ref().is_some_and(|(a, _)| *a == allowed) {
+            return;
+        }
+        let state = crate::noexec::userns::apply(allowed, self.setup.machine);
+        if self.attached {
+            let r = crate::service::records::layer(Layer::ExecUserNamespaces, &state, false);
+            let _ = self.sink.send(&r);
+            self.userns_changed = Some(state.clone());
+        }
+        self.userns = Some((allowed, state));
+    }
+
+    /// The user namespace switch's state, if it changed since start-up and was not taken yet.
+    pub fn take_userns_change(&mut self) -> Option<LayerState> {
+        self.userns_changed.take()
     }
 
     /// The mount table changed.

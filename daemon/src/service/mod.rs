@@ -161,6 +161,7 @@ impl Service {
                 journal_socket: opts.journal_socket.clone(),
                 pin_dir: opts.pin_dir.clone(),
                 machine: scope.is_machine(),
+                scope_cgroup: (!scope.is_machine()).then(|| scope.path().to_path_buf()),
                 mountinfo: crate::paths::MOUNTINFO.into(),
             },
         );
@@ -329,6 +330,12 @@ impl Service {
                 identity: self.media.identity(dev),
             });
         self.media_files.sync(judged, &self.policy);
+        // A reload may have changed `[exec] unprivileged_user_namespaces`.
+        if let Some(changed) = self.media_files.take_userns_change() {
+            self.enforcer
+                .set_layer(crate::bpf::Layer::ExecUserNamespaces, changed);
+            self.publish_layers(false);
+        }
     }
 
     /// The machine changed (a capture device appeared or left): plan again for the same policy.

@@ -15,8 +15,8 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::error::{FieldError, PolicyError, ValueError};
-use crate::model::{Checked, Logging, Meta, Policy};
-use crate::raw::{Field, RawLogging, RawMeta, RawPolicy};
+use crate::model::{Checked, Exec, Logging, Meta, Policy};
+use crate::raw::{Field, RawExec, RawLogging, RawMeta, RawPolicy};
 use crate::source::{Locator, Source};
 use crate::value::Date;
 use crate::warning::{Warning, WarningKind};
@@ -40,6 +40,7 @@ pub(crate) fn check(
         usb: usb::check_usb(&mut c, &raw.usb),
         capture: usb::check_capture(&mut c, &raw.capture),
         logging: logging(&mut c, &raw.logging),
+        exec: exec(&mut c, &raw.exec),
         source,
     };
     let Checker {
@@ -105,6 +106,23 @@ fn meta(c: &mut Checker<'_>, raw: &RawMeta) -> Meta {
         issuer: c.text("meta.issuer", raw.issuer.as_ref(), 256, Lines::One),
         issued,
         note: c.text("meta.note", raw.note.as_ref(), 4096, Lines::Many),
+    }
+}
+
+fn exec(c: &mut Checker<'_>, raw: &RawExec) -> Exec {
+    let allowed = raw.unprivileged_user_namespaces.as_ref();
+    if let Some(on) = allowed.filter(|b| *b.get_ref()) {
+        c.warn(
+            on.span(),
+            "exec.unprivileged_user_namespaces",
+            WarningKind::UserNamespacesAllowed,
+            "any user may make a user namespace: on kernels without BPF LSM that lets them run \
+             programs from removable media between opening and mapping them; keep it only if \
+             rootless containers, Flatpak or browser sandboxes are needed on this PC",
+        );
+    }
+    Exec {
+        unprivileged_user_namespaces: allowed.is_some_and(|b| *b.get_ref()),
     }
 }
 

@@ -49,6 +49,8 @@ pub struct Policy {
     pub capture: Capture,
     /// Violation logging limits.
     pub logging: Logging,
+    /// What stands between programs on removable media and running.
+    pub exec: Exec,
     /// Where the policy came from.
     pub source: Source,
 }
@@ -75,6 +77,16 @@ pub struct Meta {
     pub issued: Option<Date>,
     /// Free text.
     pub note: Option<String>,
+}
+
+/// `[exec]`: machine-wide settings that keep programs on removable media from running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exec {
+    /// Whether users without privileges may create user namespaces (default false). On kernels
+    /// without BPF LSM a user namespace is how an unprivileged user takes `noexec` off a mount
+    /// of their own; turning them off also stops rootless containers, Flatpak without a setuid
+    /// bubblewrap and the user-namespace sandboxes of Chromium-based browsers and Electron.
+    pub unprivileged_user_namespaces: bool,
 }
 
 /// `[logging]`: how much the daemon records about refusals.
@@ -119,6 +131,9 @@ impl Policy {
             logging: Logging {
                 storm_interval: Duration::from_millis(1000),
                 recent_violations: 1000,
+            },
+            exec: Exec {
+                unprivileged_user_namespaces: false,
             },
             source: Source::new("", Origin::Builtin),
         }

@@ -1,0 +1,322 @@
+//! Every open of a file on a medium whose programs are refused goes through a noexec mount,
+//! in whatever mount namespace it happens, or does not happen.
+//!
+//! Without BPF LSM nothing sees an executable mapping; the kernel refuses one only when the
+//! file's mount is noexec. The daemon's own mounts are noexec, but a mount namespace made
+//! before the medium was mounted (an unprivileged `unshare -rm`, a browser sandbox, a
+//! container) received its copy of the mount as it was mounted, and an overlay whose lower
+//! layer is the medium is a mount of its own. So the exec permission group also asks about
+//! every *open* (`FAN_OPEN_PERM`, on the medium's superblock: opens through overlays and in
+//! other namespaces included) and, before answering, [`Gate::before_open`]:
+//!
+//! - refuses the dynamic loader run as a program (`ld.so FILE`): recorded;
+//! - makes the mount the file is opened through noexec, entering the opener's mount namespace
+//!   if need be, and refuses the open if that cannot be done;
+//! - makes each overlay in the opener's namespace with a layer on the medium noexec.
+//!
+//! Each change is recorded ([`super::fold`], folded). Mappings need an open file, so every
+//! mapping then meets a noexec mount. What remains: the owner of a user namespace may take
+//! noexec off its own mounts again (the kernel locks the attribute only on copies made from a
+//! noexec mount), between an open and a mapping; `[exec] unprivileged_user_namespaces = false`
+//! is what closes that (docs/copy-register.md).
+//!
+//! An open mountinfo file holds its mount namespace, and with it every mount in it: a
+//! namespace held that way after its processes ended would keep a stick's filesystem alive
+//! after the user unmounted it. So only the daemon's own namespace and PID 1's, which live
+//! anyway, are kept open (to learn of changes by `POLLPRI`); any other namespace's mount table
+//! is read at each open from it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{self, Read, Seek};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::bpf::Layer;
+use crate::devices::internal::unescape;
+use crate::register::{records, Medium};
+
+use super::fold::Folded;
+use super::remount;
+
+/// The process's command name, for records.
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim_end().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// An overlay mount of a mountinfo text that is not noexec, and its layers.
+#[derive(Debug, PartialEq, Eq)]
+struct Overlay {
+    id: u64,
+    point: String,
+    layers: Vec<String>,
+}
+
+/// The exec overlays of a mountinfo text.
+fn exec_overlays(text: &str) -> Vec<Overlay> {
+    text.lines()
+        .filter_map(|line| {
+            let (pre, post) = line.split_once(" - ")?;
+            let pre: Vec<&str> = pre.split(' ').collect();
+            let mut post = post.split(' ');
+            if post.next()? != "overlay" || pre.get(5)?.split(',').any(|o| o == "noexec") {
+                return None;
+            }
+            let layers = post
+                .nth(1)?
+                .split(',')
+                .filter_map(|o| o.split_once('='))
+                .filter(|(k, _)| matches!(*k, "lowerdir" | "upperdir" | "lowerdir+" | "datadir+"))
+                .flat_map(|(_, v)| v.split(':'))
+                .filter(|l| !l.is_empty())
+                .map(unescape)
+                .collect();
+            Some(Overlay {
+                id: pre.first()?.parse().ok()?,
+                point: unescape(pre.get(4)?),
+                layers,
+            })
+        })
+        .collect()
+}
+
+/// Whether POLLPRI is pending on a mountinfo file (its namespace's mounts changed).
+fn changed(f: &File) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: f.as_raw_fd(),
+        events: libc::POLLPRI,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let n = unsafe { libc::poll(&raw mut pfd, 1, 0) };
+    n != 0
+}
+
+/// What the exec permission thread asks before letting a file on a refused medium be opened.
+pub struct Gate {
+    own_pid: u32,
+    /// The scope's cgroup as `/proc/PID/cgroup` names it; None: the whole machine.
+    scope: Option<String>,
+    /// The daemon's and PID 1's mount namespaces once judged, each with its mountinfo open to
+    /// learn of changes.
+    namespaces: HashMap<u64, File>,
+    /// The inodes of those two namespaces.
+    lasting: [Option<u64>; 2],
+    folded: Folded,
+}
+
+impl Gate {
+    /// A gate for processes in `scope` (a cgroup directory; None: every process).
+    pub fn new(scope: Option<&Path>, folded: Folded) -> Gate {
+        let scope = scope.map(|dir| {
+            let root = crate::scope::cgroup2_root().unwrap_or_default();
+            let rel = dir.strip_prefix(&root).unwrap_or(dir);
+            format!("/{}", rel.display())
+        });
+        Gate {
+            own_pid: std::process::id(),
+            scope,
+            namespaces: HashMap::new(),
+            lasting: [remount::namespace_of("self"), remount::namespace_of("1")],
+            folded,
+        }
+    }
+
+    /// Whether the daemon acts for `pid` (the daemon's own opens are never held).
+    pub fn concerns(&self, pid: u32) -> bool {
+        if pid == self.own_pid {
+            return false;
+        }
+        let Some(scope) = &self.scope else {
+            return true;
+        };
+        std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {
+            t.lines().filter_map(|l| l.strip_prefix("0::")).any(|cg| {
+                cg == scope
+                    || cg
+                        .strip_prefix(scope.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+        })
+    }
+
+    /// Whether `pid` runs the dynamic loader itself (`ld.so FILE`): it maps FILE without
+    /// execve. A renamed copy of the loader is not recognised here; the noexec mount still
+    /// refuses its mappings.
+    pub fn is_loader(&self, pid: u32) -> bool {
+        std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
+            let name = exe.file_name().map(|n| n.to_string_lossy().into_owned());
+            name.is_some_and(|n| {
+                n.starts_with("ld-linux") || n.starts_with("ld-musl") || n.starts_with("ld.so")
+            })
+        })
+    }
+
+    /// Before `pid` may open `file` (on `medium`, one of the `refused` devices): make sure
+    /// the mount it is opened through, and the overlays over the medium in its namespace, are
+    /// noexec. An error says why the open must be refused.
+    pub fn before_open(
+        &mut self,
+        pid: u32,
+        file: &OwnedFd,
+        medium: Option<&Medium>,
+        refused: &BTreeSet<(u32, u32)>,
+    ) -> Result<(), String> {
+        self.through(pid, file, medium)?;
+        self.overlays(pid, medium, refused);
+        Ok(())
+    }
+
+    fn send(&self, key: String, medium: Option<&Medium>, what: String) {
+        if let Some(m) = medium {
+            self.folded
+                .send(key, records::failed(m, Layer::ExecNoexec, what));
+        } else {
+            tracing::warn!("{what}");
+        }
+    }
+
+    /// The mount the file is opened through.
+    fn through(&self, pid: u32, file: &OwnedFd, medium: Option<&Medium>) -> Result<(), String> {
+        if remount::is_noexec(file.as_fd()).unwrap_or(false) {
+            return Ok(());
+        }
+        let id = remount::mount_id(file.as_fd()).unwrap_or_default();
+        // In the daemon's namespace the descriptor is enough; elsewhere, from within the
+        // opener's namespace.
+        let set = remount::set_noexec_fd(file.as_fd()).or_else(|_| {
+            let ns = File::open(format!("/proc/{pid}/ns/mnt"))?;
+            let fd = file.try_clone()?;
+            remount::in_namespace(ns, move || remount::set_noexec_fd(fd.as_fd()))
+        });
+        let who = format!("process {pid} ({})", comm(pid));
+        let ns = remount::namespace_of(&pid.to_string()).unwrap_or_default();
+        match set {
+            Ok(()) => {
+                let what = format!(
+                    "{who} opened a file on this medium through a mount that was not noexec \
+                     (mount {id} in its mount namespace); the daemon made it noexec"
+                );
+                self.send(format!("mnt:{ns}:{id}"), medium, what);
+                Ok(())
+            }
+            Err(e) => {
+                let what = format!(
+                    "{who} was refused a file on this medium: it opened it through a mount \
+                     that is not noexec (mount {id} in its mount namespace), which the daemon \
+                     could not make noexec ({e})"
+                );
+                self.send(format!("mnt:{ns}:{id}"), medium, what.clone());
+                Err(what)
+            }
+        }
+    }
+
+    /// Overlays over refused media in the opener's namespace, judged again only when that
+    /// namespace's mounts changed.
+    fn overlays(&mut self, pid: u32, medium: Option<&Medium>, refused: &BTreeSet<(u32, u32)>) {
+        let Some(ns) = remount::namespace_of(&pid.to_string()) else {
+            return;
+        };
+        let mut info = match self.namespaces.remove(&ns) {
+            Some(f) if !changed(&f) => {
+                self.namespaces.insert(ns, f);
+                return;
+            }
+            Some(f) => f,
+            None => match File::open(format!("/proc/{pid}/mountinfo")) {
+                Ok(f) => f,
+                Err(_) => return,
+            },
+        };
+        let keep = self.lasting.contains(&Some(ns));
+        let mut text = String::new();
+        if info
+            .rewind()
+            .and_then(|()| info.read_to_string(&mut text))
+            .is_err()
+        {
+            return;
+        }
+        let proc_root = PathBuf::from(format!("/proc/{pid}/root"));
+        let proc_cwd = PathBuf::from(format!("/proc/{pid}/cwd"));
+        let in_ns = |p: &str| {
+            if let Some(rel) = p.strip_prefix('/') {
+                proc_root.join(rel)
+            } else {
+                proc_cwd.join(p)
+            }
+        };
+        for o in exec_overlays(&text) {
+            let over_medium = o.layers.iter().any(|l| {
+                std::fs::metadata(in_ns(l))
+                    .is_ok_and(|m| refused.contains(&(libc::major(m.dev()), libc::minor(m.dev()))))
+            });
+            if !over_medium {
+                continue;
+            }
+            let result = self.overlay_noexec(pid, &in_ns(&o.point), o.id);
+            let what = match result {
+                Ok(()) => format!(
+                    "process {pid} ({}) uses an overlay over this medium at {} (mount {} in its \
+                     mount namespace); the daemon made it noexec",
+                    comm(pid),
+                    o.point,
+                    o.id
+                ),
+                Err(e) => format!(
+                    "process {pid} ({}) uses an overlay over this medium at {} (mount {} in its \
+                     mount namespace), which the daemon could not make noexec: {e}",
+                    comm(pid),
+                    o.point,
+                    o.id
+                ),
+            };
+            self.send(format!("ovl:{ns}:{}", o.id), medium, what);
+        }
+        if keep {
+            self.namespaces.insert(ns, info);
+        }
+    }
+
+    fn overlay_noexec(&self, pid: u32, point: &Path, id: u64) -> io::Result<()> {
+        let fd: OwnedFd = File::options()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(point)?
+            .into();
+        let top = remount::mount_id(fd.as_fd())?;
+        if top != id {
+            return Err(io::Error::other(format!(
+                "its mount point leads to mount {top}: it is covered"
+            )));
+        }
+        let ns = File::open(format!("/proc/{pid}/ns/mnt"))?;
+        remount::in_namespace(ns, move || remount::set_noexec_fd(fd.as_fd()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlays_that_are_not_noexec_are_read_with_their_layers() {
+        let text = "\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+94 70 0:40 / /tmp/w/o rw,relatime - overlay overlay rw,lowerdir=/media/a\\054b:/tmp/l,upperdir=/tmp/u,workdir=/tmp/wk,uuid=null
+95 70 0:41 / /tmp/w/p rw,noexec,relatime - overlay overlay rw,lowerdir=/media/x
+";
+        assert_eq!(
+            exec_overlays(text),
+            vec![Overlay {
+                id: 94,
+                point: "/tmp/w/o".into(),
+                layers: vec!["/media/a,b".into(), "/tmp/l".into(), "/tmp/u".into()],
+            }]
+        );
+    }
+}

@@ -20,6 +20,7 @@ mod model;
 mod parse;
 mod raw;
 mod source;
+pub mod usbguard;
 mod value;
 mod warning;
 

@@ -13,6 +13,7 @@ pub mod check;
 pub mod client;
 pub mod devices;
 pub mod doctor;
+pub mod import_usbguard;
 pub mod output;
 pub mod policy;
 pub mod register;

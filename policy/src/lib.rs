@@ -45,6 +45,12 @@ pub fn parse(text: &str, path: Option<&Path>) -> Result<Checked, PolicyError> {
     parse::parse_text(text, origin)
 }
 
+/// `text` as a TOML string, quoted and escaped, for programs that write policy entries
+/// (`airgapctl media enroll`, the USBGuard import).
+pub fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

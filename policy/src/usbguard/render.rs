@@ -83,7 +83,7 @@ fn entry_name(entry: &Imported) -> String {
 
 /// A TOML basic string.
 fn quote(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
+    crate::toml_string(text)
 }
 
 /// Text safe in a TOML comment: no control characters but tab.

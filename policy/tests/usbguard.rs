@@ -208,6 +208,25 @@ fn an_earlier_block_rule_that_may_match_keeps_the_allow_out() {
     );
 }
 
+#[test]
+fn a_device_allowed_twice_is_imported_once() {
+    // Before the fix the second entry made the generated policy fail airgapd's check
+    // ("names the same medium as media[0]").
+    let rules = usbguard::parse_rules(
+        "allow id 0951:1666 serial \"S\" with-interface 08:06:50\n\
+         allow id 0951:1666 serial \"S\" with-interface { 08:06:50 } label \"again\"\n",
+    )
+    .unwrap();
+    let converted = usbguard::convert(&rules);
+    assert_eq!(converted.imported.len(), 1);
+    assert_eq!(
+        converted.notes[0].to_string(),
+        "2:1: the same device as the rule on line 1, which is imported; this one adds nothing"
+    );
+    let text = usbguard::to_toml(&converted, "x", Access::ReadOnly);
+    airgapd_policy::parse(&text, None).unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// Each malformed rule, as line 3 of a file whose other lines are valid: (rule, column, check).
 #[allow(clippy::type_complexity)]
 const MALFORMED: &[(&str, usize, fn(&Problem) -> bool)] = &[
@@ -355,6 +374,19 @@ const MALFORMED: &[(&str, usize, fn(&Problem) -> bool)] = &[
     }),
     ("allow{ }", 6, |p| {
         *p == Problem::ExpectedBlank { found: '{' }
+    }),
+    ("allow id 0951:1666\r", 19, |p| {
+        *p == Problem::CarriageReturn
+    }),
+    ("allow\r", 6, |p| *p == Problem::CarriageReturn),
+    ("allow name \"a\rb\"", 14, |p| *p == Problem::CarriageReturn),
+    (
+        "allow if allowed-matches(name \\q)",
+        31,
+        |p| matches!(p, Problem::BadEscape { found } if found == "\\q"),
+    ),
+    ("allow if allowed-matches(name \\\")", 31, |p| {
+        matches!(p, Problem::BadEscape { .. })
     }),
 ];
 

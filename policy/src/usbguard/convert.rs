@@ -40,6 +40,20 @@ pub struct Imported {
     pub serial: Option<String>,
 }
 
+impl Imported {
+    /// True if both name the same device in the same section (the policy allows one entry
+    /// per device).
+    pub fn same_device(&self, other: &Imported) -> bool {
+        (self.section, self.vendor_id, self.product_id, &self.serial)
+            == (
+                other.section,
+                other.vendor_id,
+                other.product_id,
+                &other.serial,
+            )
+    }
+}
+
 /// The result of converting a rule set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Conversion {
@@ -122,6 +136,12 @@ pub fn convert(rules: &[Rule]) -> Conversion {
         };
         match rule.target {
             Some(Target::Allow) => match allow(rule, &blockers) {
+                Ok((imported, _)) if out.imported.iter().any(|i| i.same_device(&imported)) => {
+                    let first = out.imported.iter().find(|i| i.same_device(&imported));
+                    let first_line = first.map_or(0, |i| i.line);
+                    out.notes
+                        .push(note(NoteKind::SameDevice { first_line }, None));
+                }
                 Ok((imported, notes)) => {
                     out.imported.push(imported);
                     out.notes.extend(notes.into_iter().map(|(k, c)| note(k, c)));

@@ -158,6 +158,9 @@ pub enum Problem {
         /// The argument.
         found: String,
     },
+    /// A carriage return outside a comment (a file with Windows line ends).
+    #[error("a carriage return (Windows line end), which USBGuard refuses; convert the file with dos2unix")]
+    CarriageReturn,
     /// Something after a complete value.
     #[error("unexpected {found:?} after the value")]
     TrailingCharacter {

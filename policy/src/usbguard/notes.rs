@@ -72,6 +72,11 @@ pub enum NoteKind {
     BadSerial,
     /// `serial ""`: the device has none, so the entry covers the model.
     EveryOfModel,
+    /// An allow rule for a device an earlier rule already imported.
+    SameDevice {
+        /// The earlier rule's line.
+        first_line: usize,
+    },
     /// An attribute that narrows where or how the device is connected, dropped.
     Dropped {
         /// The attribute.
@@ -167,6 +172,11 @@ impl fmt::Display for NoteKind {
                 f,
                 "serial \"\" (a device without serial number) is not honoured: the entry \
                  covers every device of this model"
+            ),
+            NoteKind::SameDevice { first_line } => write!(
+                f,
+                "the same device as the rule on line {first_line}, which is imported; this \
+                 one adds nothing"
             ),
             NoteKind::Dropped { attribute } => write!(
                 f,

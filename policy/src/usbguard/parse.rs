@@ -39,6 +39,16 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, Vec<RuleError>> {
 
 /// One line: `None` for a blank or comment line.
 pub fn parse_line(line: &str, line_no: usize) -> Result<Option<Rule>, RuleError> {
+    parse_line_inner(line, line_no).map_err(|mut e| {
+        // Whatever the parser expected there, a '\r' is the real cause.
+        if line.chars().nth(e.column - 1) == Some('\r') {
+            e.problem = Problem::CarriageReturn;
+        }
+        e
+    })
+}
+
+fn parse_line_inner(line: &str, line_no: usize) -> Result<Option<Rule>, RuleError> {
     let mut c = Cursor::new(line, line_no, 0, line.len());
     c.blanks();
     if c.at_end_or_comment() {

@@ -110,6 +110,7 @@ pub(super) fn string(c: &mut Cursor<'_>) -> Result<Bytes, RuleError> {
                 return Err(c.error_at_column(open, Problem::UnclosedString { open }));
             }
             Some('"') => return Ok(out),
+            Some('\r') => return Err(c.error_at(at, Problem::CarriageReturn)),
             Some('\\') => match c.bump() {
                 Some(ch @ ('"' | '\\')) => out.push(ch as u8),
                 Some('x') => match hex2(c) {
@@ -162,10 +163,9 @@ pub(super) fn condition(c: &mut Cursor<'_>) -> Result<Condition, RuleError> {
                     return Err(c.error_at_column(open, Problem::UnclosedParenthesis { open }));
                 }
                 Some(')') => break,
-                // An escaped character (`\)` included) belongs to the argument.
-                Some('\\') => {
-                    c.bump();
-                }
+                // The argument is kept as written, but its escapes must be ones USBGuard's
+                // grammar reads: \) and the escapes of strings.
+                Some('\\') => argument_escape(c, c.pos() - 1)?,
                 Some(_) => {}
             }
         }
@@ -179,6 +179,28 @@ pub(super) fn condition(c: &mut Cursor<'_>) -> Result<Condition, RuleError> {
         identifier,
         argument,
     })
+}
+
+/// After a backslash in a condition argument: `\)`, `\xHH`, 1 to 3 decimal digits, or one of
+/// `a b f n r t v \ ' 0`.
+fn argument_escape(c: &mut Cursor<'_>, at: usize) -> Result<(), RuleError> {
+    let bad = |c: &Cursor<'_>| {
+        let found: String = c.text()[at..].chars().take(2).collect();
+        c.error_at(at, Problem::BadEscape { found })
+    };
+    match c.bump() {
+        Some(')' | 'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' | '\'') => Ok(()),
+        Some('x') => hex2(c).map(|_| ()).ok_or_else(|| bad(c)),
+        Some(d) if d.is_ascii_digit() => {
+            for _ in 0..2 {
+                if c.peek_char().is_some_and(|ch| ch.is_ascii_digit()) {
+                    c.bump();
+                }
+            }
+            Ok(())
+        }
+        _ => Err(bad(c)),
+    }
 }
 
 fn check_condition(

@@ -262,31 +262,35 @@ fn usb_fields(usb: &UsbDevice) -> (u16, u16, Option<String>, Option<String>) {
     (usb.vendor_id, usb.product_id, usb.serial.clone(), model)
 }
 
-/// A USB device: its disks (the block devices below its sysfs directory), then their
-/// filesystems.
+/// A USB device: its disk (the block device below its sysfs directory), then its filesystem.
 fn read_usb(sysfs: &Path, usb: &UsbDevice, mut found: Enrolment) -> Result<Enrolment, EnrollError> {
-    found.usb = Some(usb_fields(usb));
-    let mut disks = Vec::new();
-    collect_disks(&usb.sys_path, 0, &mut disks);
-    let mut blocks = Vec::new();
-    for dev in disks {
-        if let Some(block) = BlockDevice::from_dev(sysfs, dev.0, dev.1)? {
-            blocks.push(block);
+    let blocks = usb_disks(sysfs, usb)?;
+    match blocks.as_slice() {
+        [] => Err(EnrollError::NoBlockDevice { what: found.asked }),
+        [disk] => {
+            found.usb = Some(usb_fields(usb));
+            read_block(sysfs, disk, &mut found)?;
+            Ok(found)
+        }
+        _ => {
+            let nodes: Vec<String> = blocks.iter().map(BlockDevice::node).collect();
+            Err(EnrollError::Ambiguous {
+                what: found.asked,
+                nodes: nodes.join(", "),
+            })
         }
     }
-    let Some(first) = blocks.first() else {
-        return Err(EnrollError::NoBlockDevice { what: found.asked });
-    };
-    if blocks.len() == 1 {
-        read_block(sysfs, first, &mut found)?;
-        found.usb = Some(usb_fields(usb));
-        return Ok(found);
+}
+
+/// The disks of a USB device, as sysfs lists them below it.
+fn usb_disks(sysfs: &Path, usb: &UsbDevice) -> Result<Vec<BlockDevice>, EnrollError> {
+    let mut numbers = Vec::new();
+    collect_disks(&usb.sys_path, 0, &mut numbers);
+    let mut disks = Vec::new();
+    for (major, minor) in numbers {
+        disks.extend(BlockDevice::from_dev(sysfs, major, minor)?);
     }
-    let nodes: Vec<String> = blocks.iter().map(BlockDevice::node).collect();
-    Err(EnrollError::Ambiguous {
-        what: found.asked,
-        nodes: nodes.join(", "),
-    })
+    Ok(disks)
 }
 
 /// The `block/<disk>/dev` numbers below a USB device's directory (SCSI hosts sit a few levels
@@ -313,7 +317,8 @@ fn collect_disks(dir: &Path, depth: usize, out: &mut Vec<(u32, u32)>) {
                     out.push(dev);
                 }
             }
-        } else {
+        } else if !path.join("idVendor").exists() {
+            // Another USB device (behind a hub) is not this one's disk.
             collect_disks(&path, depth + 1, out);
         }
     }
@@ -666,6 +671,27 @@ mod tests {
         assert!(entry.contains("is not printable ASCII"), "{entry}");
         let entry = render(&stick(None), Some("X"), Access::ReadWrite);
         assert!(entry.contains("reports no USB serial number"), "{entry}");
+    }
+
+    #[test]
+    fn a_usb_device_leads_to_its_disk_and_identity() {
+        // The recorded tree of daemon/tests/fixtures: 2-1 is a Kingston stick with sda, sda1.
+        let sysfs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs");
+        let usb = UsbDevice::from_sysfs(&sysfs.join("bus/usb/devices/2-1")).unwrap();
+        let disks = usb_disks(&sysfs, &usb).unwrap();
+        let names: Vec<&str> = disks.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["sda"]);
+        assert_eq!(disks[0].dev, (8, 0));
+        let (vendor, product, serial, model) = usb_fields(&usb);
+        assert_eq!((vendor, product), (0x0951, 0x1666));
+        assert!(serial.is_some_and(|s| usable_serial(&s)));
+        assert!(model.is_some_and(|m| m.contains("DataTraveler")), "{usb:?}");
+        // A hub has no disk.
+        let hub = UsbDevice::from_sysfs(&sysfs.join("bus/usb/devices/usb2")).unwrap();
+        assert!(usb_disks(&sysfs, &hub)
+            .unwrap()
+            .iter()
+            .all(|d| d.name == "sda"));
     }
 
     #[test]

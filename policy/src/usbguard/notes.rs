@@ -178,11 +178,23 @@ impl fmt::Display for NoteKind {
                 "the same device as the rule on line {first_line}, which is imported; this \
                  one adds nothing"
             ),
-            NoteKind::Dropped { attribute } => write!(
-                f,
-                "{attribute} is not honoured: the entry matches the device by id and serial \
-                 wherever and however it is connected"
-            ),
+            NoteKind::Dropped { attribute } => match attribute {
+                AttributeName::Name => write!(
+                    f,
+                    "name is not honoured: airgapd matches the device by id and serial, \
+                     whatever name it reports"
+                ),
+                AttributeName::Hash => write!(
+                    f,
+                    "hash is not honoured: airgapd does not compute USBGuard's descriptor \
+                     hash and matches the device by id and serial"
+                ),
+                _ => write!(
+                    f,
+                    "{attribute} is not honoured: airgapd matches the device by id and \
+                     serial wherever and however it is connected"
+                ),
+            },
         }
     }
 }

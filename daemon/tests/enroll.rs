@@ -133,6 +133,29 @@ fn enroll_prints_the_filesystem_identity_whichever_way_the_device_is_named() {
         );
     }
 
+    // A process that may not read the device (here uid 65534; in production anyone but the
+    // daemon, refused by airgapd's device program) still gets the entry, without filesystem.
+    let exe_dir = std::env::temp_dir().join(format!("airgapd-enroll-{}", std::process::id()));
+    std::fs::create_dir_all(&exe_dir).unwrap();
+    std::fs::set_permissions(&exe_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = exe_dir.join("airgapctl");
+    std::fs::copy(CTL, &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = {
+        use std::os::unix::process::CommandExt;
+        Command::new(&exe)
+            .args(["media", "enroll", &dev.0])
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap()
+    };
+    std::fs::remove_dir_all(&exe_dir).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("The filesystem could not be read"), "{text}");
+    assert!(!text.contains("fs_uuid ="), "{text}");
+
     // A symbolic link is not followed; a regular file is not a device.
     let link = dir.join("link");
     let _ = std::fs::remove_file(&link);

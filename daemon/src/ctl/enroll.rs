@@ -29,6 +29,11 @@ const HEAD_BYTES: usize = 8192;
 /// Longest serial and name the policy accepts (policy/src/check/media.rs).
 const SERIAL_MAX: usize = 126;
 const NAME_MAX: usize = 128;
+/// USB interface class of mass storage.
+const USB_STORAGE: u8 = 0x08;
+/// Why an unauthorized stick's filesystem is not read.
+const NOT_AUTHORIZED: &str =
+    "the stick is not authorized at the USB level, so it has no block device to read";
 
 /// Arguments of `airgapctl media enroll`.
 #[derive(Debug, clap::Args)]
@@ -83,9 +88,15 @@ pub enum EnrollError {
     /// sysfs could not be read.
     #[error("{0}")]
     Sysfs(#[from] crate::devices::DeviceError),
-    /// The USB device has no block device (yet): not storage, or refused before its disk came.
-    #[error("{what} has no block device; is it a storage device, plugged in and authorized at the USB level?")]
-    NoBlockDevice {
+    /// Storage together with other interfaces: refused whatever the policy says.
+    #[error("{what} is storage together with other interfaces (a keyboard, a network adapter...); airgapd refuses such a device whatever the policy says, so it cannot be enrolled")]
+    StorageComposite {
+        /// What was given.
+        what: String,
+    },
+    /// The USB device has no storage interface.
+    #[error("{what} is not a storage device (no mass-storage interface)")]
+    NotStorage {
         /// What was given.
         what: String,
     },
@@ -217,11 +228,15 @@ pub fn find(sysfs: &Path, spec: &str) -> Result<Enrolment, EnrollError> {
         return Ok(found);
     }
     let path = PathBuf::from(spec);
-    let file = open_node(&path)?;
-    let meta = file.metadata().map_err(|source| EnrollError::Open {
+    // lstat first: a USB node needs no opening at all (airgapd refuses unapproved ones), and a
+    // symbolic link is named as such.
+    let meta = std::fs::symlink_metadata(&path).map_err(|source| EnrollError::Open {
         path: path.clone(),
         source,
     })?;
+    if meta.file_type().is_symlink() {
+        return Err(symlink_error(&path));
+    }
     let (major, minor) = (libc::major(meta.rdev()), libc::minor(meta.rdev()));
     let kind = meta.mode() & libc::S_IFMT;
     if kind == libc::S_IFCHR {
@@ -242,11 +257,7 @@ pub fn find(sysfs: &Path, spec: &str) -> Result<Enrolment, EnrollError> {
             dev: format!("{major}:{minor}"),
         })?;
     found.usb = block.usb_parent()?.map(|u| usb_fields(&u));
-    found.node = Some(spec.to_string());
-    match read_head(&file) {
-        Ok(head) => found.filesystem = fsprobe::parse(&head),
-        Err(e) => found.filesystem_unread = Some(e.to_string()),
-    }
+    probe_node(&path, block.dev, &mut found)?;
     if found.filesystem.is_none() && found.filesystem_unread.is_none() {
         // A whole disk with a partition table: its one filesystem, if it has only one.
         read_partitions(sysfs, &block, &mut found)?;
@@ -264,9 +275,20 @@ fn usb_fields(usb: &UsbDevice) -> (u16, u16, Option<String>, Option<String>) {
 
 /// A USB device: its disk (the block device below its sysfs directory), then its filesystem.
 fn read_usb(sysfs: &Path, usb: &UsbDevice, mut found: Enrolment) -> Result<Enrolment, EnrollError> {
+    let storage = usb.interfaces.iter().any(|i| i.class == USB_STORAGE);
+    if storage && usb.interfaces.iter().any(|i| i.class != USB_STORAGE) {
+        return Err(EnrollError::StorageComposite { what: found.asked });
+    }
     let blocks = usb_disks(sysfs, usb)?;
     match blocks.as_slice() {
-        [] => Err(EnrollError::NoBlockDevice { what: found.asked }),
+        // airgapd keeps an unapproved stick unauthorized at the USB level, so it has no disk
+        // yet; its descriptors (ids, serial) are still there to enrol.
+        [] if storage => {
+            found.usb = Some(usb_fields(usb));
+            found.filesystem_unread = Some(NOT_AUTHORIZED.to_string());
+            Ok(found)
+        }
+        [] => Err(EnrollError::NotStorage { what: found.asked }),
         [disk] => {
             found.usb = Some(usb_fields(usb));
             read_block(sysfs, disk, &mut found)?;
@@ -338,24 +360,39 @@ fn read_block(sysfs: &Path, block: &BlockDevice, found: &mut Enrolment) -> Resul
 }
 
 fn probe_block(block: &BlockDevice, found: &mut Enrolment) -> Result<(), EnrollError> {
-    let node = PathBuf::from(block.node());
-    let file = open_node(&node)?;
+    probe_node(Path::new(&block.node()), block.dev, found)
+}
+
+/// Read the superblock through `node`, once fstat says it is block device `dev`. A refusal
+/// (airgapd enforcing on the whole machine, or not root) is recorded, not an error: the entry
+/// is still worth printing without the filesystem.
+fn probe_node(node: &Path, dev: (u32, u32), found: &mut Enrolment) -> Result<(), EnrollError> {
+    found.node = Some(node.display().to_string());
+    let file = match open_node(node) {
+        Ok(file) => file,
+        Err(EnrollError::Open { source, .. })
+            if matches!(source.raw_os_error(), Some(libc::EPERM | libc::EACCES)) =>
+        {
+            found.filesystem_unread = Some(format!("{}: {source}", node.display()));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     let meta = file.metadata().map_err(|source| EnrollError::Open {
-        path: node.clone(),
+        path: node.to_path_buf(),
         source,
     })?;
     let is_it = meta.mode() & libc::S_IFMT == libc::S_IFBLK
-        && (libc::major(meta.rdev()), libc::minor(meta.rdev())) == block.dev;
+        && (libc::major(meta.rdev()), libc::minor(meta.rdev())) == dev;
     if !is_it {
         return Err(EnrollError::Mismatch {
             what: node.display().to_string(),
-            dev: format!("{}:{}", block.dev.0, block.dev.1),
+            dev: format!("{}:{}", dev.0, dev.1),
         });
     }
-    found.node = Some(block.node());
     match read_head(&file) {
         Ok(head) => found.filesystem = fsprobe::parse(&head),
-        Err(e) => found.filesystem_unread = Some(format!("{}: {e}", block.node())),
+        Err(e) => found.filesystem_unread = Some(format!("{}: {e}", node.display())),
     }
     Ok(())
 }
@@ -408,13 +445,7 @@ fn open_node(path: &Path) -> Result<File, EnrollError> {
         .open(path)
         .map_err(|source| {
             if source.raw_os_error() == Some(libc::ELOOP) {
-                let target = std::fs::canonicalize(path)
-                    .map(|t| t.display().to_string())
-                    .unwrap_or_else(|e| e.to_string());
-                EnrollError::Symlink {
-                    path: path.to_path_buf(),
-                    target,
-                }
+                symlink_error(path)
             } else {
                 EnrollError::Open {
                     path: path.to_path_buf(),
@@ -422,6 +453,16 @@ fn open_node(path: &Path) -> Result<File, EnrollError> {
                 }
             }
         })
+}
+
+fn symlink_error(path: &Path) -> EnrollError {
+    let target = std::fs::canonicalize(path)
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|e| e.to_string());
+    EnrollError::Symlink {
+        path: path.to_path_buf(),
+        target,
+    }
 }
 
 fn read_head(file: &File) -> std::io::Result<Vec<u8>> {
@@ -692,6 +733,33 @@ mod tests {
             .unwrap()
             .iter()
             .all(|d| d.name == "sda"));
+    }
+
+    #[test]
+    fn an_unauthorized_stick_is_enrolled_by_its_descriptors_and_badusb_is_refused() {
+        // 2-2: a second DataTraveler airgapd left unauthorized (no disk); 2-3: the approved
+        // stick's identity plus a keyboard interface.
+        let sysfs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs");
+        let usb = UsbDevice::from_sysfs(&sysfs.join("bus/usb/devices/2-2")).unwrap();
+        let found = read_usb(&sysfs, &usb, Enrolment::default()).unwrap();
+        assert_eq!(found.filesystem_unread.as_deref(), Some(NOT_AUTHORIZED));
+        let entry = render(&found, None, Access::ReadOnly);
+        let policy = airgapd_policy::parse(&entry, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(policy.policy.media[0].vendor_id, Some(0x0951));
+        assert!(policy.policy.media[0].serial.is_some(), "{entry}");
+
+        let badusb = UsbDevice::from_sysfs(&sysfs.join("bus/usb/devices/2-3")).unwrap();
+        let refused = read_usb(&sysfs, &badusb, Enrolment::default());
+        assert!(
+            matches!(refused, Err(EnrollError::StorageComposite { .. })),
+            "{refused:?}"
+        );
+        let hub = UsbDevice::from_sysfs(&sysfs.join("bus/usb/devices/usb2")).unwrap();
+        let refused = read_usb(&sysfs, &hub, Enrolment::default());
+        assert!(
+            matches!(refused, Err(EnrollError::NotStorage { .. })),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -79,3 +79,83 @@ fn doctor_reports_every_check_as_json() {
         assert!(names.contains(&want), "{names:?}");
     }
 }
+
+/// Issue 17: `policy import-usbguard` on the fixture that uses every construct of
+/// usbguard-rules.conf(5): the golden policy on stdout, each construct not honoured on stderr
+/// with its line and column, exit 0; the written file passes `policy check`.
+#[test]
+fn import_usbguard_prints_the_golden_policy_and_lists_what_it_drops() {
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policy/tests/fixtures/usbguard"
+    );
+    let out = Command::new(CTL)
+        .args(["policy", "import-usbguard", "all.rules"])
+        .current_dir(fixtures)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let golden = std::fs::read_to_string(format!("{fixtures}/all.toml")).unwrap();
+    assert_eq!(stdout, golden);
+    let notes = std::fs::read_to_string(format!("{fixtures}/all.notes")).unwrap();
+    for note in notes.lines() {
+        let (position, why) = note.split_once(": ").unwrap();
+        let want = format!("all.rules:{position}: not honoured: {why}\n");
+        assert!(stderr.contains(&want), "missing {want:?} in:\n{stderr}");
+    }
+
+    let written = policy_file("imported.toml", "old", 0o644);
+    let rules = format!("{fixtures}/all.rules");
+    let (code, out, err) = ctl(&[
+        "policy",
+        "import-usbguard",
+        &rules,
+        "--read-write",
+        "--out",
+        written.to_str().unwrap(),
+    ]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert_eq!(text.matches("access = \"read-write\"").count(), 6, "{text}");
+    let (code, out, err) = ctl(&["policy", "check", written.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Issue 17: a rule USBGuard would refuse makes the import fail with its line and column, exit
+/// 1, and nothing is written (an existing --out file is left as it was).
+#[test]
+fn import_usbguard_refuses_malformed_rules_and_writes_nothing() {
+    let rules = policy_file(
+        "bad.rules",
+        "allow id 0951:1666 serial \"S\" with-interface 08:06:50\n\
+         allow with-interface { 08:*:06 }\n\
+         allow id 0951:1666 id 0951:1667\n",
+        0o644,
+    );
+    let kept = policy_file("kept.toml", "old", 0o644);
+    let (code, out, err) = ctl(&[
+        "policy",
+        "import-usbguard",
+        rules.to_str().unwrap(),
+        "--out",
+        kept.to_str().unwrap(),
+    ]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    let name = rules.display();
+    assert!(
+        err.contains(&format!("{name}:2:24: a protocol needs a subclass")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{name}:3:20: the id attribute is already given")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "old");
+
+    let (code, out, _) = ctl(&["policy", "import-usbguard", rules.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    let (code, _, err) = ctl(&["policy", "import-usbguard", "/nonexistent/rules.conf"]);
+    assert_eq!(code, 1, "{err}");
+}

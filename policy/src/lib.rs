@@ -20,6 +20,7 @@ mod model;
 mod parse;
 mod raw;
 mod source;
+pub mod usbguard;
 mod value;
 mod warning;
 
@@ -42,6 +43,12 @@ use source::Origin;
 pub fn parse(text: &str, path: Option<&Path>) -> Result<Checked, PolicyError> {
     let origin = path.map_or(Origin::Stdin, Origin::File);
     parse::parse_text(text, origin)
+}
+
+/// `text` as a TOML string, quoted and escaped, for programs that write policy entries
+/// (`airgapctl media enroll`, the USBGuard import).
+pub fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ pub mod check;
 pub mod client;
 pub mod devices;
 pub mod doctor;
+pub mod enroll;
+pub mod import_usbguard;
+pub mod media;
 pub mod output;
 pub mod policy;
 pub mod register;
@@ -54,6 +57,9 @@ pub enum Command {
     /// The policy in force.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Approved media: enrol one.
+    #[command(subcommand)]
+    Media(media::MediaCommand),
     /// What this kernel and boot configuration support, and what to change for full coverage.
     Doctor(doctor::DoctorArgs),
     /// The copy register of removable media (read from its file), and `verify` of its chain.
@@ -87,6 +93,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Devices(args) => devices::run(&ctx, args).await,
         Command::Violations(args) => violations::run(&ctx, args).await,
         Command::Policy(command) => policy::run(&ctx, command).await,
+        Command::Media(command) => media::run(&ctx, command),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Register(args) => register::run(&ctx, args),
     }

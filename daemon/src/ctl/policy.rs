@@ -1,5 +1,5 @@
 //! `airgapctl policy show|reload`: the policy in force, its file, and putting an edited file in
-//! force. (`policy check`, which needs no daemon, belongs here too.)
+//! force. (`policy check` and `policy import-usbguard`, which need no daemon, belong here too.)
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,9 @@ pub enum PolicyCommand {
     Apply(super::apply::ApplyArgs),
     /// Sign a policy for the machines (security office): runs `ssh-keygen -Y sign`.
     Sign(super::sign::SignArgs),
+    /// Turn USBGuard rules into an airgapd policy; what airgapd cannot honour is listed with
+    /// its line (exit 0 when the rules parse, 1 when a rule is malformed: nothing written).
+    ImportUsbguard(super::import_usbguard::ImportUsbguardArgs),
 }
 
 /// Arguments of `airgapctl policy show`.
@@ -43,6 +46,7 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<i32, CtlError> {
         PolicyCommand::Reload(args) => reload(ctx, args).await,
         PolicyCommand::Apply(args) => super::apply::run(ctx, args).await,
         PolicyCommand::Sign(args) => super::sign::run(ctx, args),
+        PolicyCommand::ImportUsbguard(args) => super::import_usbguard::run(ctx, args),
     }
 }
 

@@ -13,7 +13,8 @@ from . import (
     s9_exec,
     s10_capture,
     s11_userns,
+    s12_enroll,
 )
 
 ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
-       s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns]
+       s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll]

@@ -28,3 +28,7 @@ pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 pub fn scoped_pin_dir(tag: &str) -> PathBuf {
     PathBuf::from(BPFFS).join(format!("airgapd-{tag}-{}", std::process::id()))
 }
+
+/// The enforcement record the daemon and `airgapd lift` keep, readable by everyone, so that
+/// `airgapctl status` answers while the daemon is stopped (`crate::pinned::record`).
+pub const ENFORCEMENT_RECORD: &str = "/run/airgapd/enforcement.json";

@@ -30,6 +30,10 @@ pub struct ServiceArgs {
     /// The copy register file of removable media.
     #[arg(long, value_name = "FILE", default_value = paths::COPY_REGISTER)]
     pub register: PathBuf,
+    /// The enforcement record, readable by everyone, that `airgapctl status` reads while the
+    /// daemon is stopped.
+    #[arg(long, value_name = "FILE", default_value = paths::ENFORCEMENT_RECORD)]
+    pub record: PathBuf,
 }
 
 /// Run the daemon until SIGTERM.
@@ -48,6 +52,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
             address => Some(Bus::Address(address.to_string())),
         },
         register: args.register,
+        record: args.record,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

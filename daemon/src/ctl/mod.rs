@@ -2,7 +2,8 @@
 //! each takes the [`Ctx`] (connecting only if it needs the daemon) and returns the exit status.
 //!
 //! Exit status: 0 success; 1 failure (daemon not running, bus error); 2 bad usage; 3 `status`
-//! found the machine NOT air-gapped; 4 access denied.
+//! found the machine NOT air-gapped, or only partly; 4 access denied; 5 `status` cannot tell
+//! (airgapd not running, no record of it, and not root).
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod register;
 pub mod sign;
 pub mod status;
+pub mod status_offline;
 pub mod violations;
 
 use client::{Client, CtlError};
@@ -45,7 +47,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Whether this machine is air-gapped: layers, policy, refusals (exit 3 when it is NOT).
+    /// Whether this machine is air-gapped: layers, policy, refusals. Exit 0 YES, 3 NO or
+    /// PARTIAL, 5 cannot tell; answered from the kernel when airgapd is not running.
     Status(status::StatusArgs),
     /// Devices airgapd has judged, with its decision and the reason.
     Devices(devices::DevicesArgs),

@@ -46,6 +46,8 @@ pub struct Options {
     pub bus: Option<Bus>,
     /// The copy register file (issue 8).
     pub register: PathBuf,
+    /// The enforcement record `airgapctl status` reads while the daemon is stopped (issue 14).
+    pub record: PathBuf,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.
@@ -87,6 +89,8 @@ struct Service {
     lan: crate::isolation::LanGuard,
     // --- copy register and exec refusal on removable media (issue 8) ---
     media_files: crate::register::MediaFiles,
+    // --- tampering and the enforcement record (issue 14) ---
+    guard: crate::tamper::Guard,
 }
 
 fn send(sink: &Sink, record: Record) {
@@ -118,6 +122,11 @@ impl Service {
         std::fs::create_dir_all(&opts.pin_dir)
             .with_context(|| format!("creating {}", opts.pin_dir.display()))?;
 
+        // --- tampering while no daemon ran (issue 14): before adoption puts everything back ---
+        let down = crate::tamper::while_down(&opts.pin_dir, &opts.record);
+        for t in &down {
+            send(&sink, t.record());
+        }
         let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
         let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
         let plan = Plan::new(&policy, &facts).context("planning device rules")?;
@@ -156,6 +165,17 @@ impl Service {
         } else {
             format!("scoped:{}", scope.path().display())
         };
+        let guard = crate::tamper::Guard::new(
+            opts.record.clone(),
+            crate::pinned::record::Record {
+                pin_dir: opts.pin_dir.display().to_string(),
+                daemon: Some(crate::pinned::record::DaemonRecord::this_process(
+                    crate::pinned::record::now_us(),
+                )),
+                tampering: down.iter().map(|t| t.to_record()).collect(),
+                ..Default::default()
+            },
+        );
         let mut state = State::new(mode, policy.logging.recent_violations);
         state.policy = policy_info(&policy, loaded.fallback.as_deref());
         let interval = policy.logging.storm_interval;
@@ -178,6 +198,7 @@ impl Service {
             dbus: None,
             lan,
             media_files,
+            guard,
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -206,6 +227,7 @@ impl Service {
             send(&service.sink, records::layer(layer, &state, false));
         }
         service.publish_layers(false);
+        service.guard_tick(); // issue 14: the first enforcement record
         Ok(service)
     }
 
@@ -409,6 +431,7 @@ impl Service {
             self.record(emit);
         }
         let _ = notify::notify("STOPPING=1");
+        self.guard.stopped(); // issue 14
         send(
             &self.sink,
             Record::new(
@@ -462,7 +485,21 @@ impl Service {
         self.signal(move |s| async move { s.violation(&record).await });
     }
 
+    /// Issue 14: find and repair tampering, and keep the enforcement record current.
+    fn guard_tick(&mut self) {
+        let found = self.guard.check(&mut self.enforcer);
+        for t in &found {
+            send(&self.sink, t.record());
+        }
+        let snapshot = {
+            let state = self.state.read().expect("state lock");
+            crate::tamper::Snapshot::take(&mut self.enforcer, &self.scope, &state)
+        };
+        self.guard.publish(snapshot, &found);
+    }
+
     fn housekeeping(&mut self) {
+        self.guard_tick(); // issue 14
         for emit in self.storm.flush_due(Instant::now()) {
             self.record(emit);
         }

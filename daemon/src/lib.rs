@@ -24,6 +24,7 @@ pub mod paths;
 pub mod pinned;
 pub mod plan;
 pub mod register;
+pub mod release;
 pub mod scope;
 pub mod service;
 pub mod spawn;

@@ -32,3 +32,7 @@ pub fn scoped_pin_dir(tag: &str) -> PathBuf {
 /// The enforcement record the daemon and `airgapd lift` keep, readable by everyone, so that
 /// `airgapctl status` answers while the daemon is stopped (`crate::pinned::record`).
 pub const ENFORCEMENT_RECORD: &str = "/run/airgapd/enforcement.json";
+/// Release orders applied on this machine (JSON lines, append-only: an order is applied once).
+pub const RELEASE_ORDERS: &str = "/var/lib/airgapd/release-orders.jsonl";
+/// This machine's id, which a release order names.
+pub const MACHINE_ID: &str = "/etc/machine-id";

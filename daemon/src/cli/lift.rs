@@ -38,6 +38,19 @@ pub struct LiftArgs {
     /// Confirm: the machine stops being air-gapped.
     #[arg(long)]
     pub yes: bool,
+    /// Lift a whole-machine installation without a signed release order (a machine that is
+    /// locked out); recorded at alert priority as an emergency lift.
+    #[arg(long)]
+    pub emergency: bool,
+}
+
+/// On whose authority enforcement is lifted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authority {
+    /// `--emergency`, or a scoped (test, demonstration) installation.
+    Root,
+    /// A signed release order; the text says which (number, date, signer).
+    Order(String),
 }
 
 /// The sentences of this command (one place, for the translation catalog).
@@ -55,6 +68,20 @@ mod text {
     }
     pub const CONFIRM: &str =
         "lifting enforcement makes this machine able to connect; repeat with --yes";
+    pub const NEEDS_ORDER: &str = "this machine is enforced as a whole: it may leave the air gap \
+         only by a signed release order, after its secrets were removed (Law 29/2018/QH14, \
+         article 5, clause 7): airgapctl release apply ORDER. If it is locked out, \
+         `airgapd lift --yes --emergency` lifts it, recorded at alert priority as an emergency \
+         lift. Nothing was removed.";
+    pub fn emergency(dir: &str, removed: &str) -> String {
+        format!(
+            "EMERGENCY LIFT without a release order: enforcement in {dir} lifted by root; \
+             removed: {removed}"
+        )
+    }
+    pub fn by_order(dir: &str, order: &str, removed: &str) -> String {
+        format!("enforcement in {dir} lifted by release order {order}; removed: {removed}")
+    }
     pub fn intent(dir: &str) -> String {
         format!("root is lifting the enforcement in {dir}")
     }
@@ -69,8 +96,14 @@ mod text {
     }
 }
 
-/// Unpin every link and map in the pin directory; the kernel detaches what nothing holds.
+/// `airgapd lift`: on a whole-machine installation only with `--emergency` (otherwise a
+/// release order is the way, `airgapctl release apply`).
 pub fn run(args: LiftArgs) -> Result<i32> {
+    lift(&args, Authority::Root)
+}
+
+/// Unpin every link and map in the pin directory; the kernel detaches what nothing holds.
+pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
     if !nix::unistd::geteuid().is_root() {
         bail!("only root may lift enforcement");
     }
@@ -90,6 +123,9 @@ pub fn run(args: LiftArgs) -> Result<i32> {
         .or_else(|| process::find_daemon(&args.pin_dir));
     if let Some(pid) = running {
         bail!(text::running(pid, machine));
+    }
+    if machine && authority == Authority::Root && !args.emergency {
+        bail!(text::NEEDS_ORDER);
     }
 
     let sink = match &args.journal_socket {
@@ -114,6 +150,13 @@ pub fn run(args: LiftArgs) -> Result<i32> {
     let held = wait_freed(&link_ids);
     let mut removed = summary(&insp);
     if machine {
+        let filters = remove_tc_filters();
+        if !filters.is_empty() {
+            removed.push(format!(
+                "tc filters (kernel without TCX) on {}",
+                filters.join(", ")
+            ));
+        }
         match crate::devices::usb_authorize::restore_kernel_default(Path::new("/sys")) {
             Ok(done) if done.is_empty() => {}
             Ok(done) => removed.push(format!(
@@ -123,7 +166,7 @@ pub fn run(args: LiftArgs) -> Result<i32> {
             Err(e) => removed.push(format!("USB authorization NOT restored: {e}")),
         }
     }
-    let mut rec = record.unwrap_or_default();
+    let mut rec = record.clone().unwrap_or_default();
     rec.pin_dir = dir.clone();
     rec.daemon = None;
     rec.links.clear();
@@ -145,12 +188,15 @@ pub fn run(args: LiftArgs) -> Result<i32> {
         let _ = sink.send(&r);
         bail!(why);
     }
-    let alert = Record::new(
-        MessageId::EnforcementLifted,
-        text::lifted(&dir, &removed.join("; ")),
-    )
-    .field(field::UID, nix::unistd::getuid())
-    .field(field::PID, std::process::id());
+    let what = removed.join("; ");
+    let message = match &authority {
+        Authority::Order(order) => text::by_order(&dir, order, &what),
+        Authority::Root if machine || args.emergency => text::emergency(&dir, &what),
+        Authority::Root => text::lifted(&dir, &what),
+    };
+    let alert = Record::new(MessageId::EnforcementLifted, message)
+        .field(field::UID, nix::unistd::getuid())
+        .field(field::PID, std::process::id());
     if let Err(e) = sink.send(&alert) {
         eprintln!("airgapd: error: enforcement is lifted but the alert could not be recorded: {e}");
     }
@@ -191,6 +237,31 @@ fn wait_freed(ids: &BTreeSet<u32>) -> Vec<u32> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Kernels without TCX carry the interface programs as classic tc filters, which are not links
+/// and not pinned: remove them from every interface. Returns the interfaces that had them.
+fn remove_tc_filters() -> Vec<String> {
+    let names: Vec<String> = nix::net::if_::if_nameindex()
+        .map(|l| {
+            l.iter()
+                .map(|i| i.name().to_string_lossy().into_owned())
+                .filter(|n| n != "lo")
+                .collect()
+        })
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .filter(|name| {
+            crate::network::WIRE_LEGACY
+                .iter()
+                .filter(|(prog, attach)| {
+                    aya::programs::tc::qdisc_detach_program(name, *attach, prog).is_ok()
+                })
+                .count()
+                > 0
+        })
+        .collect()
 }
 
 /// What was removed, by kind.

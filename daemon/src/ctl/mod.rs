@@ -17,6 +17,7 @@ pub mod doctor;
 pub mod output;
 pub mod policy;
 pub mod register;
+pub mod release;
 pub mod sign;
 pub mod status;
 pub mod status_offline;
@@ -61,6 +62,9 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// The copy register of removable media (read from its file), and `verify` of its chain.
     Register(register::RegisterArgs),
+    /// Release orders: a whole-machine installation leaves the air gap only by a signed order.
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
 }
 
 /// What every subcommand gets.
@@ -92,6 +96,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Policy(command) => policy::run(&ctx, command).await,
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Register(args) => register::run(&ctx, args),
+        Command::Release(command) => release::run(&ctx, command),
     }
 }
 

@@ -12,7 +12,8 @@ from . import (
     s8_reboot,
     s9_exec,
     s10_capture,
+    s11_lifecycle,
 )
 
 ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
-       s7_policy_update, s8_reboot, s9_exec, s10_capture]
+       s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_lifecycle]

@@ -32,9 +32,10 @@ pub struct LiftArgs {
     /// journald's native socket.
     #[arg(long, value_name = "PATH")]
     pub journal_socket: Option<PathBuf>,
-    /// The enforcement record to update (what `airgapctl status` reads).
-    #[arg(long, value_name = "FILE", default_value = paths::ENFORCEMENT_RECORD)]
-    pub record: PathBuf,
+    /// The enforcement record to update (what `airgapctl status` reads) [default: as
+    /// `airgapd service` finds it from the pin directory].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Confirm: the machine stops being air-gapped.
     #[arg(long)]
     pub yes: bool,
@@ -114,7 +115,12 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
     let insp = Inspection::read(&args.pin_dir)
         .with_context(|| format!("reading {}", args.pin_dir.display()))?;
     let machine = insp.config.is_some_and(|c| c.scope_level == 0);
-    let record = EnforcementRecord::read(&args.record).ok().flatten();
+    let record_path = paths::record_for(&args.pin_dir, args.record.as_deref());
+    // A record of another pin directory says nothing about this one.
+    let record = EnforcementRecord::read(&record_path)
+        .ok()
+        .flatten()
+        .filter(|r| r.pin_dir == dir);
     let running = record
         .as_ref()
         .and_then(|r| r.daemon.as_ref())
@@ -175,7 +181,7 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
         uid: nix::unistd::getuid().as_raw(),
         removed: removed.clone(),
     });
-    if let Err(e) = rec.write(&args.record) {
+    if let Err(e) = rec.write(&record_path) {
         eprintln!("airgapd: warning: {e}");
     }
     if !held.is_empty() {

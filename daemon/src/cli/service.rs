@@ -31,9 +31,10 @@ pub struct ServiceArgs {
     #[arg(long, value_name = "FILE", default_value = paths::COPY_REGISTER)]
     pub register: PathBuf,
     /// The enforcement record, readable by everyone, that `airgapctl status` reads while the
-    /// daemon is stopped.
-    #[arg(long, value_name = "FILE", default_value = paths::ENFORCEMENT_RECORD)]
-    pub record: PathBuf,
+    /// daemon is stopped [default: /run/airgapd/enforcement.json, or enforcement-NAME.json for
+    /// another pin directory NAME].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 /// Run the daemon until SIGTERM.
@@ -41,6 +42,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
     if !nix::unistd::geteuid().is_root() {
         bail!("airgapd service must run as root");
     }
+    let record = paths::record_for(&args.pin_dir, args.record.as_deref());
     let opts = Options {
         policy: args.policy,
         scope_cgroup: args.scope_cgroup,
@@ -52,7 +54,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
             address => Some(Bus::Address(address.to_string())),
         },
         register: args.register,
-        record: args.record,
+        record,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

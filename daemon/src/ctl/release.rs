@@ -42,9 +42,10 @@ pub struct ApplyArgs {
     /// The pin directory whose enforcement to lift.
     #[arg(long, value_name = "DIR", default_value = paths::PIN_DIR)]
     pub pin_dir: PathBuf,
-    /// The enforcement record (what `airgapctl status` reads).
-    #[arg(long, value_name = "FILE", default_value = paths::ENFORCEMENT_RECORD)]
-    pub record: PathBuf,
+    /// The enforcement record (what `airgapctl status` reads) [default: from the pin
+    /// directory, as `airgapd service`].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// journald's native socket.
     #[arg(long, value_name = "PATH")]
     pub journal_socket: Option<PathBuf>,

@@ -34,9 +34,10 @@ pub struct StatusArgs {
     /// The pin directory to read when airgapd does not answer (root only).
     #[arg(long, value_name = "DIR", default_value = paths::PIN_DIR)]
     pub pin_dir: PathBuf,
-    /// The enforcement record airgapd keeps, read when it does not answer.
-    #[arg(long, value_name = "FILE", default_value = paths::ENFORCEMENT_RECORD)]
-    pub record: PathBuf,
+    /// The enforcement record airgapd keeps, read when it does not answer [default: as
+    /// `airgapd service` finds it from the pin directory].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 /// The policy in force, as `status --json` and `policy show --json` report it.
@@ -206,7 +207,7 @@ impl Status {
 
 /// Run `airgapctl status`.
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CtlError> {
-    let record = Record::read(&args.record);
+    let record = Record::read(&paths::record_for(&args.pin_dir, args.record.as_deref()));
     let status = match ctx.connect().await {
         Ok(client) => Status::fetch(&client)
             .await?

@@ -3,8 +3,9 @@ detached by root is put back within a second and recorded; `airgapctl status` an
 daemon stopped (root and uid 65534); `airgapd lift` refuses under the running service; `dpkg -r`
 is refused while enforcement is pinned; a plain lift asks for a release order; after stop and
 an emergency lift: status NO, the ALERT says what was
-removed, USB root hubs back to the kernel's default, the package removes cleanly and a purge
-keeps the audit records."""
+removed, USB root hubs back to the kernel's default; a release order for another machine and a
+replayed one are refused, one for this machine lifts; an emergency lift works; the package
+removes cleanly and a purge keeps the audit records."""
 
 import json
 
@@ -14,6 +15,20 @@ TITLE = "lifecycle"
 
 PIN = "/sys/fs/bpf/airgapd"
 NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+
+
+RELEASE_SETUP = r"""
+ssh-keygen -q -t ed25519 -N '' -C office -f /root/office
+install -m0644 /root/office.pub /etc/airgapd/trusted-keys/office.pub
+order() {
+    printf '[release]\nmachine_id = "%s"\norder = "%s"\ndate = "2026-12-06"\n' "$1" "$2"
+    printf 'wiped_by = "Officer A"\nstatement = "Secret documents removed on 2026-12-05."\n'
+}
+order "$(cat /etc/machine-id)" 17/QD-BM > /root/order.toml
+order 00000000000000000000000000000001 18/QD-BM > /root/other.toml
+airgapctl release sign --key /root/office /root/order.toml
+airgapctl release sign --key /root/office /root/other.toml
+"""
 
 
 def status(g, as_nobody=False):
@@ -72,15 +87,17 @@ def run(g):
     r.check("airgapd lift without an order or --emergency: refused, points to release apply",
             code != 0 and "airgapctl release apply" in err, f"{code} {err}")
 
-    # Emergency lift: enforcement gone, recorded with what was removed, USB back to the kernel
-    # default.
+    # A release order for this machine, signed in the guest with a key made trusted here.
+    g.sh(RELEASE_SETUP)
+    code, out, err = g.sh("airgapctl release apply /root/other.toml")
+    r.check("release order for another machine: refused", code == 1 and "is for machine" in err, f"{code} {err}")
     cursor = g.cursor()
-    code, out, err = g.sh("airgapd lift --yes --emergency")
-    r.check("airgapd lift --emergency with the service stopped succeeds", code == 0, f"{code} {err}")
+    code, out, err = g.sh("airgapctl release apply /root/order.toml")
+    r.check("release order for this machine: applied", code == 0, f"{code} {out} {err}")
     lifted = g.wait_journal(ids.ENFORCEMENT_LIFTED, since=cursor)
     msg = lifted[-1].get("MESSAGE", "") if lifted else ""
-    r.check("journal: recorded as an EMERGENCY LIFT at alert priority",
-            "EMERGENCY LIFT" in msg and lifted[-1].get("PRIORITY") == "1", msg)
+    r.check("journal: the lift ALERT names the order and who wiped",
+            "release order 17/QD-BM of 2026-12-06" in msg and "Officer A" in msg, msg)
     r.check("journal: the lift ALERT states what was removed", "links (" in msg and "maps (" in msg, msg)
     r.check("journal: ... and that USB authorization was restored", "USB authorization restored" in msg, msg)
     hubs = g.out("cat /sys/bus/usb/devices/usb*/authorized_default | sort -u")
@@ -91,6 +108,24 @@ def run(g):
         r.check(f"after the lift, {who}: exit 3, verdict no", code == 3 and st.get("verdict") == "no", st)
     got = g.probe("connect", "tcp", "192.0.2.1", 80)
     r.check("after the lift: TCP connect no longer EPERM", got != "EPERM", got)
+
+    # Enforce again; the same order is refused (replayed); an emergency lift still works.
+    g.sh("systemctl start airgapd")
+    code, st = status(g)
+    r.check("enforcing again after systemctl start", code == 0 and st.get("verdict") == "yes", st)
+    g.sh("systemctl stop airgapd")
+    code, out, err = g.sh("airgapctl release apply /root/order.toml")
+    r.check("the same release order again: refused (applied before)",
+            code == 1 and "applied before" in err, f"{code} {err}")
+    cursor = g.cursor()
+    code, out, err = g.sh("airgapd lift --yes --emergency")
+    r.check("airgapd lift --emergency with the service stopped succeeds", code == 0, f"{code} {err}")
+    lifted = g.wait_journal(ids.ENFORCEMENT_LIFTED, since=cursor)
+    msg = lifted[-1].get("MESSAGE", "") if lifted else ""
+    r.check("journal: recorded as an EMERGENCY LIFT at alert priority",
+            "EMERGENCY LIFT" in msg and lifted[-1].get("PRIORITY") == "1", msg)
+    got = g.probe("connect", "tcp", "192.0.2.1", 80)
+    r.check("after the emergency lift: TCP connect no longer EPERM", got != "EPERM", got)
 
     # The package now removes cleanly; a purge keeps the audit records and says where.
     code, out, err = g.sh("dpkg -r airgapd", timeout=120)

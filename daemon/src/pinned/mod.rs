@@ -353,3 +353,130 @@ pub fn judge(insp: &Inspection, record: Option<&Record>) -> Judgement {
     };
     Judgement { verdict, layers }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCOPE: u64 = 4242;
+    const CONFIG_MAP: u32 = 7;
+
+    /// Everything pinned as the daemon leaves it, and its record.
+    fn healthy() -> (Inspection, Record) {
+        let mut insp = Inspection {
+            config: Some(abi::airgap_config {
+                scope_cgroup_id: SCOPE,
+                scope_level: 1,
+                net_mode: abi::AIRGAP_NET_LOOPBACK,
+                abi_version: abi::AIRGAP_ABI_VERSION,
+                trusted_tgid: 1,
+            }),
+            config_map_id: Some(CONFIG_MAP),
+            ..Inspection::default()
+        };
+        let mut record = Record {
+            config: record::ConfigRecord::from(insp.config.unwrap()),
+            ..Record::default()
+        };
+        for (i, (name, pin)) in expected("cgroup-network")
+            .into_iter()
+            .chain(expected("cgroup-device"))
+            .enumerate()
+        {
+            let id = 100 + i as u32;
+            insp.links.push(PinnedLink {
+                pin: pin.clone(),
+                info: Ok(LinkInfo {
+                    link_type: links::link_kind::CGROUP,
+                    id,
+                    prog_id: id + 1000,
+                    target: SCOPE,
+                }),
+                prog: Some(ProgInfo {
+                    id: id + 1000,
+                    name: name[..name.len().min(15)].to_string(),
+                    map_ids: vec![CONFIG_MAP],
+                }),
+            });
+            record.links.push(record::LinkRecord {
+                pin,
+                program: name.into(),
+                link_id: id,
+                prog_id: id + 1000,
+            });
+        }
+        (insp, record)
+    }
+
+    fn link<'a>(insp: &'a mut Inspection, pin: &str) -> &'a mut PinnedLink {
+        insp.links.iter_mut().find(|l| l.pin == pin).unwrap()
+    }
+
+    #[test]
+    fn as_the_daemon_left_it_is_yes_and_nothing_is_no() {
+        let (insp, record) = healthy();
+        assert_eq!(judge(&insp, Some(&record)).verdict, Verdict::Yes);
+        assert_eq!(judge(&insp, None).verdict, Verdict::Yes);
+        assert_eq!(judge(&Inspection::default(), None).verdict, Verdict::No);
+    }
+
+    #[test]
+    fn each_change_makes_it_partial_and_says_what() {
+        let problems = |insp: &Inspection, record: &Record| {
+            let j = judge(insp, Some(record));
+            assert_eq!(j.verdict, Verdict::Partial);
+            j.layers
+                .iter()
+                .flat_map(|l| l.problems.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let (mut insp, record) = healthy();
+        insp.links.retain(|l| l.pin != "link_airgap_bind6");
+        assert!(problems(&insp, &record).contains("airgap_bind6: not pinned"));
+
+        let (mut insp, record) = healthy();
+        link(&mut insp, "link_airgap_dev")
+            .info
+            .as_mut()
+            .unwrap()
+            .target = 0;
+        assert!(problems(&insp, &record).contains("airgap_dev: detached"));
+
+        let (mut insp, record) = healthy();
+        link(&mut insp, "link_airgap_connect4")
+            .prog
+            .as_mut()
+            .unwrap()
+            .name = "evil".into();
+        assert!(problems(&insp, &record).contains("runs another program, \"evil\""));
+
+        // Same name, another program (swapped while the daemon was stopped).
+        let (mut insp, record) = healthy();
+        let l = link(&mut insp, "link_airgap_sendmsg4");
+        l.info.as_mut().unwrap().prog_id = 9;
+        l.prog.as_mut().unwrap().id = 9;
+        assert!(problems(&insp, &record).contains("airgapd left id"));
+
+        // A program that does not read airgapd's config.
+        let (mut insp, record) = healthy();
+        link(&mut insp, "link_airgap_bind4")
+            .prog
+            .as_mut()
+            .unwrap()
+            .map_ids = vec![99];
+        assert!(problems(&insp, &record).contains("does not read airgapd's config"));
+
+        let (mut insp, record) = healthy();
+        insp.config.as_mut().unwrap().scope_cgroup_id = 1;
+        assert!(problems(&insp, &record).contains("the config map's scope is cgroup 1"));
+
+        let (mut insp, record) = healthy();
+        insp.config.as_mut().unwrap().net_mode = abi::AIRGAP_NET_LAN;
+        assert!(problems(&insp, &record).contains("the network mode is the isolated LAN only"));
+
+        let (mut insp, record) = healthy();
+        insp.dev_rules = Some(vec!["b 7:* = 0x7".into()]);
+        assert!(problems(&insp, &record).contains("device rule b 7:* = 0x7 was added"));
+    }
+}

@@ -184,8 +184,26 @@ pub struct Enforcer {
     layers: Vec<(Layer, LayerState)>,
     /// Where links and maps are pinned; None: they live only as long as this value.
     pin_dir: Option<PathBuf>,
-    links: Vec<(String, OwnedFd)>,
+    links: Vec<HeldLink>,
     adopted: usize,
+    /// The scope cgroup the cgroup links are attached to (to attach again: `crate::tamper`).
+    scope_dir: Option<PathBuf>,
+    /// The config value last written by [`Enforcer::configure`].
+    config_written: Option<abi::airgap_config>,
+}
+
+/// A link this enforcer holds, with what it takes to make it again.
+pub(crate) struct HeldLink {
+    /// Its name in the pin directory (`link_<program>[_<interface>]`).
+    pub pin: String,
+    /// The program it must run.
+    pub program: &'static str,
+    /// The ifindex of an interface link; None for cgroup and global links.
+    pub ifindex: Option<u32>,
+    /// Its attach type.
+    pub attach: AttachType,
+    /// The link.
+    pub fd: OwnedFd,
 }
 
 impl Enforcer {
@@ -262,16 +280,20 @@ impl Enforcer {
             pin_dir: pin_dir.map(Path::to_path_buf),
             links: Vec::new(),
             adopted: 0,
+            scope_dir: None,
+            config_written: None,
         })
     }
 
     /// Bind the programs to `scope` and set the network mode. Must come before any attach.
     pub fn configure(&mut self, scope: &Scope, net_mode: NetMode) -> Result<(), EnforceError> {
-        self.config.write(&Config {
+        let value = ConfigMap::value(&Config {
             scope_cgroup_id: scope.id(),
             scope_level: scope.level(),
             net_mode,
-        })?;
+        });
+        self.config.write_raw(value)?;
+        self.config_written = Some(value);
         Ok(())
     }
 
@@ -312,8 +334,104 @@ impl Enforcer {
         if origin == Origin::Adopted {
             self.adopted += 1;
         }
-        self.links.push((pin_name.to_string(), link));
+        let ifindex = match target {
+            Target::Interface(i) => Some(i),
+            _ => None,
+        };
+        self.links.push(HeldLink {
+            pin: pin_name.to_string(),
+            program: name,
+            ifindex,
+            attach,
+            fd: link,
+        });
         Ok(origin)
+    }
+
+    /// The links this enforcer holds (for `crate::tamper`).
+    pub(crate) fn held_links(&self) -> &[HeldLink] {
+        &self.links
+    }
+
+    /// The kernel id of a loaded program of the object.
+    pub(crate) fn program_id(&self, name: &str) -> Option<u32> {
+        let prog = self.ebpf.program(name)?;
+        links::prog_info_of(prog.fd().ok()?.as_fd())
+            .ok()
+            .map(|i| i.id)
+    }
+
+    /// Put our program back into held link `i` (another process swapped it).
+    pub(crate) fn restore_program(&self, i: usize) -> std::io::Result<()> {
+        let held = &self.links[i];
+        let prog = self
+            .ebpf
+            .program(held.program)
+            .and_then(|p| p.fd().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no program {}", held.program)))?;
+        links::update(held.fd.as_fd(), prog.as_fd())
+    }
+
+    /// Attach held link `i` again with a new link (the old one was detached), pinned in its
+    /// place. Returns the new link's id.
+    pub(crate) fn relink(&mut self, i: usize) -> std::io::Result<u32> {
+        let held = &self.links[i];
+        let prog = self
+            .ebpf
+            .program(held.program)
+            .and_then(|p| p.fd().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no program {}", held.program)))?;
+        let cgroup = match (&held.ifindex, &self.scope_dir) {
+            (None, Some(dir)) if held.attach != AttachType::BPF_LSM_MAC => {
+                Some(std::fs::File::open(dir)?)
+            }
+            _ => None,
+        };
+        let target = match (held.ifindex, &cgroup) {
+            (Some(i), _) => Target::Interface(i),
+            (None, Some(dir)) => Target::Cgroup(dir.as_fd()),
+            (None, None) => Target::Global,
+        };
+        let new = links::create(prog.as_fd(), target, held.attach)?;
+        let id = links::link_info(new.as_fd())?.id;
+        self.links[i].fd = new;
+        self.repin(i)?;
+        Ok(id)
+    }
+
+    /// Pin held link `i` again at its place (its pin was removed or replaced).
+    pub(crate) fn repin(&self, i: usize) -> std::io::Result<()> {
+        let Some(dir) = &self.pin_dir else {
+            return Ok(());
+        };
+        let held = &self.links[i];
+        let path = dir.join(&held.pin);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        links::pin(held.fd.as_fd(), &path)
+    }
+
+    /// Where links and maps are pinned, if they are.
+    pub fn pin_dir(&self) -> Option<&Path> {
+        self.pin_dir.as_deref()
+    }
+
+    /// The config value last written by [`Enforcer::configure`].
+    pub(crate) fn config_written(&self) -> Option<abi::airgap_config> {
+        self.config_written
+    }
+
+    /// The config map (for `crate::tamper` to compare and restore).
+    pub(crate) fn config_map(&mut self) -> &mut ConfigMap {
+        &mut self.config
+    }
+
+    /// The two LAN tries (for `crate::tamper`).
+    pub(crate) fn lan_tries(&mut self) -> [&mut LanTrie; 2] {
+        [&mut self.lan_local, &mut self.lan_peers]
     }
 
     /// How many pinned links of an earlier daemon this one adopted.
@@ -339,6 +457,7 @@ impl Enforcer {
     /// program must not go.
     pub fn enforce_cgroup_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
+        self.scope_dir = Some(scope.path().to_path_buf());
         network::load_cgroup(&mut self.ebpf)?;
         for (name, attach) in network::CGROUP_LINKS {
             self.link(

@@ -19,13 +19,16 @@ pub mod maps;
 pub mod network;
 pub mod noexec;
 pub mod paths;
+pub mod pinned;
 pub mod plan;
 pub mod register;
+pub mod release;
 pub mod scope;
 pub mod service;
 pub mod spawn;
 pub mod state;
 pub mod storm;
+pub mod tamper;
 pub mod update;
 pub mod violation;
 

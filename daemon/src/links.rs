@@ -151,6 +151,14 @@ pub fn attach(
             if let Target::Cgroup(cg) = target {
                 let want = cgroup_id(cg)?;
                 let have = cgroup_of(link.as_fd())?;
+                // Detached by someone while no daemon ran (`bpftool link detach`): the link
+                // is dead; attach a new one in its place (the start-up check has recorded it).
+                if have == 0 {
+                    let new = create(prog, target, attach)?;
+                    std::fs::remove_file(path)?;
+                    pin(new.as_fd(), path)?;
+                    return Ok((new, Origin::Created));
+                }
                 if have != want {
                     return Err(io::Error::other(format!(
                         "{} is attached to cgroup {have}, not the scope (cgroup {want}); \
@@ -190,4 +198,120 @@ pub fn attach(
 fn cgroup_id(dir: BorrowedFd<'_>) -> io::Result<u64> {
     let st = nix::sys::stat::fstat(dir.as_raw_fd()).map_err(io::Error::from)?;
     Ok(st.st_ino)
+}
+
+/// What the kernel says about a link (BPF_OBJ_GET_INFO_BY_FD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkInfo {
+    /// `enum bpf_link_type`.
+    pub link_type: u32,
+    /// The link's id (stable while it exists).
+    pub id: u32,
+    /// The id of the program it runs.
+    pub prog_id: u32,
+    /// For a cgroup link, the cgroup id it is attached to (0 once detached); for a TCX link,
+    /// the ifindex (0 once detached); 0 otherwise.
+    pub target: u64,
+}
+
+/// `enum bpf_link_type` values this module reads.
+pub mod link_kind {
+    /// BPF_LINK_TYPE_CGROUP.
+    pub const CGROUP: u32 = 3;
+    /// BPF_LINK_TYPE_TCX.
+    pub const TCX: u32 = 11;
+}
+
+/// BPF_OBJ_GET_INFO_BY_FD on a link.
+pub fn link_info(link: BorrowedFd<'_>) -> io::Result<LinkInfo> {
+    // struct bpf_link_info: type @0, id @4, prog_id @8, then the union @16: cgroup starts with
+    // cgroup_id (u64), tcx with ifindex (u32).
+    let mut info = [0u64; 16];
+    let mut attr = Attr::new()
+        .u32(0, link.as_raw_fd() as u32)
+        .u32(4, size_of_val(&info) as u32)
+        .u64(8, info.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let link_type = info[0] as u32;
+    let target = match link_type {
+        link_kind::CGROUP => info[2],
+        link_kind::TCX => info[2] & 0xffff_ffff,
+        _ => 0,
+    };
+    Ok(LinkInfo {
+        link_type,
+        id: (info[0] >> 32) as u32,
+        prog_id: info[1] as u32,
+        target,
+    })
+}
+
+/// What the kernel says about a program: its name (at most 15 bytes) and the maps it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgInfo {
+    /// The program's id.
+    pub id: u32,
+    /// Its name as the kernel keeps it (the C function name, cut at 15 bytes).
+    pub name: String,
+    /// Ids of the maps it uses.
+    pub map_ids: Vec<u32>,
+}
+
+impl ProgInfo {
+    /// Whether this is the program named `full` (the kernel keeps 15 bytes of a name).
+    pub fn is_named(&self, full: &str) -> bool {
+        let cut = &full.as_bytes()[..full.len().min(15)];
+        self.name.as_bytes() == cut
+    }
+}
+
+fn get_fd_by_id(cmd: bpf_cmd, id: u32) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new().u32(0, id);
+    bpf(cmd, &mut attr).map(owned)
+}
+
+/// Open a link by id (BPF_LINK_GET_FD_BY_ID): `NotFound` once the kernel has freed it.
+pub fn link_by_id(id: u32) -> io::Result<OwnedFd> {
+    get_fd_by_id(bpf_cmd::BPF_LINK_GET_FD_BY_ID, id)
+}
+
+/// The name and maps of the program with `id` (BPF_PROG_GET_FD_BY_ID, then its info).
+pub fn prog_info(id: u32) -> io::Result<ProgInfo> {
+    let fd = get_fd_by_id(bpf_cmd::BPF_PROG_GET_FD_BY_ID, id)?;
+    prog_info_of(fd.as_fd())
+}
+
+/// The name and maps of an open program.
+pub fn prog_info_of(fd: BorrowedFd<'_>) -> io::Result<ProgInfo> {
+    // struct bpf_prog_info: type @0, id @4, ..., nr_map_ids @52, map_ids @56 (pointer),
+    // name[16] @64. 256 bytes covers the struct of every kernel (zeros beyond are accepted).
+    let mut maps = [0u32; 64];
+    let mut info = [0u8; 256];
+    info[52..56].copy_from_slice(&(maps.len() as u32).to_ne_bytes());
+    info[56..64].copy_from_slice(&(maps.as_mut_ptr() as u64).to_ne_bytes());
+    let mut attr = Attr::new()
+        .u32(0, fd.as_raw_fd() as u32)
+        .u32(4, info.len() as u32)
+        .u64(8, info.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let u32_at = |o: usize| u32::from_ne_bytes(info[o..o + 4].try_into().expect("4 bytes"));
+    let nr = (u32_at(52) as usize).min(maps.len());
+    let name = &info[64..80];
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    Ok(ProgInfo {
+        id: u32_at(4),
+        name: String::from_utf8_lossy(&name[..end]).into_owned(),
+        map_ids: maps[..nr].to_vec(),
+    })
+}
+
+/// The id of an open map (BPF_OBJ_GET_INFO_BY_FD: struct bpf_map_info has its id @4).
+pub fn map_id(fd: BorrowedFd<'_>) -> io::Result<u32> {
+    let mut info = [0u32; 32];
+    let mut attr = Attr::new()
+        .u32(0, fd.as_raw_fd() as u32)
+        .u32(4, size_of_val(&info) as u32)
+        .u64(8, info.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    Ok(info[1])
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::path::Path;
 
 use airgapd_policy::Cidr;
 use aya::maps::lpm_trie::{Key, LpmTrie};
@@ -38,6 +39,22 @@ fn take(ebpf: &mut Ebpf, name: &'static str) -> Result<aya::maps::Map, MapsError
     ebpf.take_map(name).ok_or(MapsError::Missing { name })
 }
 
+/// Open the map `name` pinned at `path` (another process's, e.g. for `airgapctl status` while
+/// the daemon is stopped); `wrap` is its `aya::maps::Map` variant.
+fn pinned(
+    path: &Path,
+    name: &'static str,
+    wrap: fn(MapData) -> aya::maps::Map,
+) -> Result<aya::maps::Map, MapsError> {
+    MapData::from_pin(path)
+        .map(wrap)
+        .map_err(|source| MapsError::Map {
+            name,
+            action: format!("opening {}", path.display()),
+            source,
+        })
+}
+
 /// Network behaviour the config map encodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetMode {
@@ -63,8 +80,20 @@ impl NetMode {
         }
     }
 
+    /// The mode of `enum airgap_net_mode` bits (None for bits no daemon writes).
+    pub fn from_bits(bits: u32) -> Option<NetMode> {
+        [
+            NetMode::None,
+            NetMode::Loopback,
+            NetMode::Lan { loopback: false },
+            NetMode::Lan { loopback: true },
+        ]
+        .into_iter()
+        .find(|m| m.bits() == bits)
+    }
+
     /// The `enum airgap_net_mode` bits.
-    fn bits(self) -> u32 {
+    pub fn bits(self) -> u32 {
         match self {
             NetMode::None => abi::AIRGAP_NET_NONE,
             NetMode::Loopback => abi::AIRGAP_NET_LOOPBACK,
@@ -111,6 +140,38 @@ impl ConfigMap {
             })
     }
 
+    /// Open the config map pinned at `path`.
+    pub fn open_pinned(path: &Path) -> Result<ConfigMap, MapsError> {
+        let name = abi::MAP_CONFIG;
+        Array::try_from(pinned(path, name, aya::maps::Map::Array)?)
+            .map(ConfigMap)
+            .map_err(|source| MapsError::Map {
+                name,
+                action: "opening".into(),
+                source,
+            })
+    }
+
+    /// The config as the kernel holds it now.
+    pub fn read(&self) -> Result<abi::airgap_config, MapsError> {
+        self.0.get(&0, 0).map_err(|source| MapsError::Map {
+            name: abi::MAP_CONFIG,
+            action: "reading key 0".into(),
+            source,
+        })
+    }
+
+    /// The value [`ConfigMap::write`] writes for `c`.
+    pub fn value(c: &Config) -> abi::airgap_config {
+        abi::airgap_config {
+            scope_cgroup_id: c.scope_cgroup_id,
+            scope_level: c.scope_level,
+            net_mode: c.net_mode.bits(),
+            abi_version: abi::AIRGAP_ABI_VERSION,
+            trusted_tgid: std::process::id(),
+        }
+    }
+
     /// The ABI version recorded by whoever wrote the config (0 when never written).
     pub fn abi_version(&self) -> Result<u32, MapsError> {
         self.0
@@ -125,13 +186,11 @@ impl ConfigMap {
 
     /// Replace the config in one update, so no program ever sees half of it.
     pub fn write(&mut self, c: &Config) -> Result<(), MapsError> {
-        let value = abi::airgap_config {
-            scope_cgroup_id: c.scope_cgroup_id,
-            scope_level: c.scope_level,
-            net_mode: c.net_mode.bits(),
-            abi_version: abi::AIRGAP_ABI_VERSION,
-            trusted_tgid: std::process::id(),
-        };
+        self.write_raw(Self::value(c))
+    }
+
+    /// Write a config value as it is (to put back what another process changed).
+    pub fn write_raw(&mut self, value: abi::airgap_config) -> Result<(), MapsError> {
         self.0.set(0, value, 0).map_err(|source| MapsError::Map {
             name: abi::MAP_CONFIG,
             action: "writing key 0".into(),
@@ -283,24 +342,88 @@ impl std::fmt::Display for DevMatch {
     }
 }
 
-/// The device rule map: which access each device (or major, or type) may be granted.
-pub struct DevRules(HashMap<MapData, abi::airgap_dev_key, u32>);
+/// The device rule map: which access each device (or major, or type) may be granted. It also
+/// keeps what this daemon wrote, so that a change by another process shows
+/// ([`DevRules::drift`]).
+pub struct DevRules(
+    HashMap<MapData, abi::airgap_dev_key, u32>,
+    BTreeMap<DevMatch, u32>,
+);
+
+/// One entry of a map where the kernel's value differs from what the daemon wrote: `have` is
+/// the kernel's (None: missing), `want` the daemon's (None: it never wrote this key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift<K> {
+    /// The key.
+    pub key: K,
+    /// What the kernel holds.
+    pub have: Option<u32>,
+    /// What the daemon wrote.
+    pub want: Option<u32>,
+}
+
+fn drift<K: Ord + Clone>(have: &BTreeMap<K, u32>, want: &BTreeMap<K, u32>) -> Vec<Drift<K>> {
+    let mut out: Vec<Drift<K>> = have
+        .iter()
+        .filter(|(k, v)| want.get(*k) != Some(*v))
+        .map(|(k, v)| Drift {
+            key: k.clone(),
+            have: Some(*v),
+            want: want.get(k).copied(),
+        })
+        .collect();
+    out.extend(
+        want.iter()
+            .filter(|(k, _)| !have.contains_key(*k))
+            .map(|(k, v)| Drift {
+                key: k.clone(),
+                have: None,
+                want: Some(*v),
+            }),
+    );
+    out
+}
 
 impl DevRules {
     /// Take the rule map out of a freshly loaded object.
     pub fn take(ebpf: &mut Ebpf) -> Result<DevRules, MapsError> {
         let name = abi::MAP_DEV_RULES;
-        HashMap::try_from(take(ebpf, name)?)
-            .map(DevRules)
+        Self::from_map(take(ebpf, name)?)
+    }
+
+    /// Open the rule map pinned at `path` (to read it; nothing is recorded as written).
+    pub fn open_pinned(path: &Path) -> Result<DevRules, MapsError> {
+        Self::from_map(pinned(path, abi::MAP_DEV_RULES, aya::maps::Map::HashMap)?)
+    }
+
+    fn from_map(map: aya::maps::Map) -> Result<DevRules, MapsError> {
+        HashMap::try_from(map)
+            .map(|m| DevRules(m, BTreeMap::new()))
             .map_err(|source| MapsError::Map {
-                name,
+                name: abi::MAP_DEV_RULES,
                 action: "opening".into(),
                 source,
             })
     }
 
+    /// Every rule the kernel holds now, with its access bits. A key no daemon writes (an
+    /// unknown device type) shows as a char rule: it can only grant, never hide a refusal.
+    pub fn contents(&self) -> BTreeMap<DevMatch, u32> {
+        self.0
+            .iter()
+            .filter_map(Result::ok)
+            .map(|(k, v)| (DevMatch::from_key(&k), v))
+            .collect()
+    }
+
+    /// Where the kernel's rules differ from what this daemon wrote.
+    pub fn drift(&self) -> Vec<Drift<DevMatch>> {
+        drift(&self.contents(), &self.1)
+    }
+
     /// Grant `access` to what `m` matches (replacing an earlier rule for the same match).
     pub fn set(&mut self, m: DevMatch, access: DevAccess) -> Result<(), MapsError> {
+        self.1.insert(m, access.0);
         self.0
             .insert(m.key(), access.0, 0)
             .map_err(|source| MapsError::Map {
@@ -321,6 +444,7 @@ impl DevRules {
 
     /// Drop the rule for `m`; what it matched falls back to the next less specific rule.
     pub fn remove(&mut self, m: DevMatch) -> Result<(), MapsError> {
+        self.1.remove(&m);
         match self.0.remove(&m.key()) {
             Ok(()) | Err(MapError::KeyNotFound) => Ok(()),
             Err(source) => Err(MapsError::Map {
@@ -347,6 +471,8 @@ pub struct LanEntries {
 pub struct LanTrie {
     name: &'static str,
     map: LpmTrie<MapData, [u8; 16], u32>,
+    /// What this daemon wrote (to see another process's changes: [`LanTrie::drift`]).
+    written: BTreeMap<Cidr, u32>,
 }
 
 /// The trie key of a network.
@@ -371,8 +497,21 @@ impl LanTrie {
     /// Take the trie `name` ([`abi::MAP_LAN_LOCAL`] or [`abi::MAP_LAN_PEERS`]) out of a freshly
     /// loaded object.
     pub fn take(ebpf: &mut Ebpf, name: &'static str) -> Result<LanTrie, MapsError> {
-        LpmTrie::try_from(take(ebpf, name)?)
-            .map(|map| LanTrie { name, map })
+        Self::from_map(take(ebpf, name)?, name)
+    }
+
+    /// Open the trie `name` pinned at `path` (to read it).
+    pub fn open_pinned(path: &Path, name: &'static str) -> Result<LanTrie, MapsError> {
+        Self::from_map(pinned(path, name, aya::maps::Map::LpmTrie)?, name)
+    }
+
+    fn from_map(map: aya::maps::Map, name: &'static str) -> Result<LanTrie, MapsError> {
+        LpmTrie::try_from(map)
+            .map(|map| LanTrie {
+                name,
+                map,
+                written: BTreeMap::new(),
+            })
             .map_err(|source| MapsError::Map {
                 name,
                 action: "opening".into(),
@@ -389,8 +528,35 @@ impl LanTrie {
             .collect()
     }
 
+    /// Every entry now as the kernel holds it, including keys no daemon writes (shown as
+    /// the IPv6 network they are, prefix cut to 128).
+    pub fn contents(&self) -> BTreeMap<Cidr, u32> {
+        self.map
+            .iter()
+            .filter_map(Result::ok)
+            .map(|(k, v)| {
+                let net = lan_net(&k).unwrap_or_else(|| {
+                    let addr = std::net::Ipv6Addr::from(k.data());
+                    Cidr::new(IpAddr::V6(addr), 128).expect("a /128 is valid")
+                });
+                (net, v)
+            })
+            .collect()
+    }
+
+    /// Where the kernel's entries differ from what this daemon wrote.
+    pub fn drift(&self) -> Vec<Drift<Cidr>> {
+        drift(&self.contents(), &self.written)
+    }
+
+    /// The map's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// Let `net` be used over interface `ifindex` (replacing an earlier entry for `net`).
     pub fn set(&mut self, net: Cidr, ifindex: u32) -> Result<(), MapsError> {
+        self.written.insert(net, ifindex);
         self.map
             .insert(&lan_key(&net), ifindex, 0)
             .map_err(|source| MapsError::Map {
@@ -402,6 +568,7 @@ impl LanTrie {
 
     /// Withdraw `net`.
     pub fn remove(&mut self, net: Cidr) -> Result<(), MapsError> {
+        self.written.remove(&net);
         match self.map.remove(&lan_key(&net)) {
             Ok(()) | Err(MapError::KeyNotFound) => Ok(()),
             Err(source) => Err(MapsError::Map {

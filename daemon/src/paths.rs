@@ -31,3 +31,27 @@ pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 pub fn scoped_pin_dir(tag: &str) -> PathBuf {
     PathBuf::from(BPFFS).join(format!("airgapd-{tag}-{}", std::process::id()))
 }
+
+/// The enforcement record the daemon and `airgapd lift` keep, readable by everyone, so that
+/// `airgapctl status` answers while the daemon is stopped (`crate::pinned::record`).
+pub const ENFORCEMENT_RECORD: &str = "/run/airgapd/enforcement.json";
+
+/// The enforcement record of a pin directory: [`ENFORCEMENT_RECORD`] for the production one,
+/// `/run/airgapd/enforcement-<name>.json` for another (a test's never overwrites production's).
+pub fn record_for(pin_dir: &std::path::Path, given: Option<&std::path::Path>) -> PathBuf {
+    if let Some(path) = given {
+        return path.to_path_buf();
+    }
+    if pin_dir == std::path::Path::new(PIN_DIR) {
+        return PathBuf::from(ENFORCEMENT_RECORD);
+    }
+    let name = pin_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    PathBuf::from(format!("/run/airgapd/enforcement-{name}.json"))
+}
+/// Release orders applied on this machine (JSON lines, append-only: an order is applied once).
+pub const RELEASE_ORDERS: &str = "/var/lib/airgapd/release-orders.jsonl";
+/// This machine's id, which a release order names.
+pub const MACHINE_ID: &str = "/etc/machine-id";

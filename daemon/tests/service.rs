@@ -120,6 +120,8 @@ fn service_records_reloads_and_outlives_sigkill() {
         .arg(&d.pin_dir)
         .arg("--journal-socket")
         .arg(&d.journal)
+        .arg("--record")
+        .arg(&d.record)
         .status()
         .unwrap();
     assert!(lifted.success());

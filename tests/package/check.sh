@@ -41,6 +41,9 @@ done
 check "depends only on what a desktop has" \
   "dpkg-deb -f '$deb' Depends | grep -qx 'libc6 (>= 2.34), systemd, dbus, openssh-client'"
 check "removal keeps policy and state" "! grep -q 'rm -rf' <(sed -n '/purge/,\$!p' '$dir/DEBIAN/postrm')"
+check "purge never deletes the audit records in /var/lib/airgapd" \
+  "! grep -q 'rm .*/var/lib/airgapd' '$dir/DEBIAN/postrm'"
+check "removal is refused while enforcement is pinned" "grep -q 'refusing to remove' '$dir/DEBIAN/prerm'"
 check "the binaries need no library beyond libc" \
   "! ldd '$dir/root/usr/sbin/airgapd' | grep -v -E 'linux-vdso|libc.so|libm.so|libgcc_s|ld-linux|libpthread|libdl|librt' | grep -q ."
 

@@ -421,10 +421,34 @@ async fn airgapctl_json_matches_the_state() {
 async fn airgapctl_says_when_airgapd_is_not_running() {
     require_root();
     let bus = TestBus::start(BusPolicy::Shipped);
+    // Issue 14: status is still answered, from what is pinned (here: nothing) and the record
+    // (here: none): NO, exit 3, and it says the daemon is not running.
     let out = run_as(
         User::Nobody,
         bus.airgapctl(),
-        &["--bus-address", bus.address(), "status"],
+        &[
+            "--bus-address",
+            bus.address(),
+            "status",
+            "--pin-dir",
+            "/sys/fs/bpf/airgapd-no-such-dir",
+            "--record",
+            "/nonexistent/enforcement.json",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.starts_with("AIR-GAPPED: NO"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Daemon:        not running"),
+        "{}",
+        out.stdout
+    );
+    // Commands that need the daemon say it is not running, and how to look.
+    let out = run_as(
+        User::Nobody,
+        bus.airgapctl(),
+        &["--bus-address", bus.address(), "violations"],
     )
     .await;
     assert_eq!(out.code, 1);

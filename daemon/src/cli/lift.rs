@@ -1,12 +1,27 @@
-//! `airgapd lift --yes`: remove pinned enforcement. The only way enforcement ends; root only,
-//! and recorded at alert priority before anything is removed.
+//! `airgapd lift --yes`: remove pinned enforcement. The only way enforcement ends; root only.
+//!
+//! Lift means lift: a running daemon would keep enforcing with the links it holds (and pin them
+//! again), so lifting under a running daemon is refused with the command that stops it. The
+//! intent is recorded before anything is removed (nothing is removed if it cannot be); the
+//! alert that the machine is no longer protected is recorded only once the kernel has freed
+//! every link, and says what was removed. A whole-machine lift gives USB authorization back to
+//! the kernel's default.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::journal::{field, MessageId, Record, Sink};
+use crate::journal::{field, MessageId, Priority, Record, Sink};
+use crate::links;
 use crate::paths;
+use crate::pinned::record::{now_us, LiftRecord, Record as EnforcementRecord};
+use crate::pinned::{process, Inspection};
+
+/// How long the kernel may take to free unpinned links (bpffs frees them after an RCU grace
+/// period and a work item).
+const FREED_WITHIN: Duration = Duration::from_secs(5);
 
 /// Arguments of `airgapd lift`.
 #[derive(Debug, clap::Args)]
@@ -17,40 +32,263 @@ pub struct LiftArgs {
     /// journald's native socket.
     #[arg(long, value_name = "PATH")]
     pub journal_socket: Option<PathBuf>,
+    /// The enforcement record to update (what `airgapctl status` reads) [default: as
+    /// `airgapd service` finds it from the pin directory].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Confirm: the machine stops being air-gapped.
     #[arg(long)]
     pub yes: bool,
+    /// Lift a whole-machine installation without a signed release order (a machine that is
+    /// locked out); recorded at alert priority as an emergency lift.
+    #[arg(long)]
+    pub emergency: bool,
+}
+
+/// On whose authority enforcement is lifted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authority {
+    /// `--emergency`, or a scoped (test, demonstration) installation.
+    Root,
+    /// A signed release order; the text says which (number, date, signer).
+    Order(String),
+}
+
+/// The sentences of this command (one place, for the translation catalog).
+mod text {
+    pub fn running(pid: u32, machine: bool) -> String {
+        let stop = if machine {
+            "systemctl stop airgapd".to_string()
+        } else {
+            format!("kill -TERM {pid}")
+        };
+        format!(
+            "airgapd service (pid {pid}) is running and would keep enforcing; stop it first \
+             with `{stop}`, then run airgapd lift again. Nothing was removed."
+        )
+    }
+    pub const CONFIRM: &str =
+        "lifting enforcement makes this machine able to connect; repeat with --yes";
+    pub const NEEDS_ORDER: &str = "this machine is enforced as a whole: it may leave the air gap \
+         only by a signed release order, after its secrets were removed (Law 29/2018/QH14, \
+         article 5, clause 7): airgapctl release apply ORDER. If it is locked out, \
+         `airgapd lift --yes --emergency` lifts it, recorded at alert priority as an emergency \
+         lift. Nothing was removed.";
+    pub fn emergency(dir: &str, removed: &str) -> String {
+        format!(
+            "EMERGENCY LIFT without a release order: enforcement in {dir} lifted by root; \
+             removed: {removed}"
+        )
+    }
+    pub fn by_order(dir: &str, order: &str, removed: &str) -> String {
+        format!("enforcement in {dir} lifted by release order {order}; removed: {removed}")
+    }
+    pub fn intent(dir: &str) -> String {
+        format!("root is lifting the enforcement in {dir}")
+    }
+    pub fn lifted(dir: &str, removed: &str) -> String {
+        format!("enforcement in {dir} lifted by root; removed: {removed}")
+    }
+    pub fn still_held(ids: &str) -> String {
+        format!(
+            "the pins were removed but links {ids} are still held by a process and keep \
+             enforcing; find it with `bpftool link show` and end it, or start airgapd again"
+        )
+    }
+}
+
+/// `airgapd lift`: on a whole-machine installation only with `--emergency` (otherwise a
+/// release order is the way, `airgapctl release apply`).
+pub fn run(args: LiftArgs) -> Result<i32> {
+    lift(&args, Authority::Root)
 }
 
 /// Unpin every link and map in the pin directory; the kernel detaches what nothing holds.
-pub fn run(args: LiftArgs) -> Result<i32> {
+pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
     if !nix::unistd::geteuid().is_root() {
         bail!("only root may lift enforcement");
     }
     if !args.yes {
-        bail!("lifting enforcement makes this machine able to connect; repeat with --yes");
+        bail!(text::CONFIRM);
     }
+    let dir = args.pin_dir.display().to_string();
+    let insp = Inspection::read(&args.pin_dir)
+        .with_context(|| format!("reading {}", args.pin_dir.display()))?;
+    let machine = insp.config.is_some_and(|c| c.scope_level == 0);
+    let record_path = paths::record_for(&args.pin_dir, args.record.as_deref());
+    // A record of another pin directory says nothing about this one.
+    let record = EnforcementRecord::read(&record_path)
+        .ok()
+        .flatten()
+        .filter(|r| r.pin_dir == dir);
+    let running = record
+        .as_ref()
+        .and_then(|r| r.daemon.as_ref())
+        .filter(|d| d.running())
+        .map(|d| d.pid)
+        .or_else(|| process::find_daemon(&args.pin_dir));
+    if let Some(pid) = running {
+        bail!(text::running(pid, machine));
+    }
+    if machine && authority == Authority::Root && !args.emergency {
+        bail!(text::NEEDS_ORDER);
+    }
+
     let sink = match &args.journal_socket {
         Some(p) => Sink::detect_at(p),
         None => Sink::detect(),
     };
-    let record = Record::new(
-        MessageId::EnforcementLifted,
-        format!("enforcement in {} lifted by root", args.pin_dir.display()),
-    )
-    .field(field::UID, nix::unistd::getuid())
-    .field(field::PID, std::process::id());
-    sink.send(&record)
+    let intent = Record::new(MessageId::EnforcementState, text::intent(&dir))
+        .priority(Priority::Notice)
+        .field(field::LAYER, "all")
+        .field(field::STATE, field::state::INACTIVE)
+        .field(field::UID, nix::unistd::getuid())
+        .field(field::PID, std::process::id());
+    sink.send(&intent)
         .context("recording the lift (nothing was removed)")?;
 
-    let entries = std::fs::read_dir(&args.pin_dir)
-        .with_context(|| format!("reading {}", args.pin_dir.display()))?;
+    let link_ids: BTreeSet<u32> = insp
+        .links
+        .iter()
+        .filter_map(|l| l.info.as_ref().ok().map(|i| i.id))
+        .collect();
+    unpin_all(&args.pin_dir)?;
+    let held = wait_freed(&link_ids);
+    let mut removed = summary(&insp);
+    if machine {
+        let filters = remove_tc_filters();
+        if !filters.is_empty() {
+            removed.push(format!(
+                "tc filters (kernel without TCX) on {}",
+                filters.join(", ")
+            ));
+        }
+        match crate::devices::usb_authorize::restore_kernel_default(Path::new("/sys")) {
+            Ok(done) if done.is_empty() => {}
+            Ok(done) => removed.push(format!(
+                "USB authorization restored to the kernel default ({})",
+                done.join("; ")
+            )),
+            Err(e) => removed.push(format!("USB authorization NOT restored: {e}")),
+        }
+    }
+    let mut rec = record.clone().unwrap_or_default();
+    rec.pin_dir = dir.clone();
+    rec.daemon = None;
+    rec.links.clear();
+    rec.lifted = Some(LiftRecord {
+        at_us: now_us(),
+        uid: nix::unistd::getuid().as_raw(),
+        removed: removed.clone(),
+    });
+    if let Err(e) = rec.write(&record_path) {
+        eprintln!("airgapd: warning: {e}");
+    }
+    if !held.is_empty() {
+        let ids: Vec<String> = held.iter().map(u32::to_string).collect();
+        let why = text::still_held(&ids.join(", "));
+        let r = Record::new(MessageId::EnforcementState, why.clone())
+            .priority(Priority::Critical)
+            .field(field::LAYER, "all")
+            .field(field::STATE, field::state::ACTIVE);
+        let _ = sink.send(&r);
+        bail!(why);
+    }
+    let what = removed.join("; ");
+    let message = match &authority {
+        Authority::Order(order) => text::by_order(&dir, order, &what),
+        Authority::Root if machine || args.emergency => text::emergency(&dir, &what),
+        Authority::Root => text::lifted(&dir, &what),
+    };
+    let alert = Record::new(MessageId::EnforcementLifted, message)
+        .field(field::UID, nix::unistd::getuid())
+        .field(field::PID, std::process::id());
+    if let Err(e) = sink.send(&alert) {
+        eprintln!("airgapd: error: enforcement is lifted but the alert could not be recorded: {e}");
+    }
+    eprintln!(
+        "airgapd: enforcement lifted ({dir}); removed: {}",
+        removed.join("; ")
+    );
+    Ok(0)
+}
+
+fn unpin_all(dir: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
     for entry in entries {
         let path = entry?.path();
         std::fs::remove_file(&path).with_context(|| format!("unpinning {}", path.display()))?;
     }
-    std::fs::remove_dir(&args.pin_dir)
-        .with_context(|| format!("removing {}", args.pin_dir.display()))?;
-    eprintln!("airgapd: enforcement lifted ({})", args.pin_dir.display());
-    Ok(0)
+    std::fs::remove_dir(dir).with_context(|| format!("removing {}", dir.display()))
+}
+
+/// Wait until the kernel has freed every link in `ids`; the ones still there after
+/// [`FREED_WITHIN`] are held by some process.
+fn wait_freed(ids: &BTreeSet<u32>) -> Vec<u32> {
+    let end = Instant::now() + FREED_WITHIN;
+    loop {
+        let held: Vec<u32> = ids
+            .iter()
+            .copied()
+            .filter(|&id| {
+                !matches!(links::link_by_id(id), Err(e) if e.raw_os_error() == Some(libc::ENOENT))
+            })
+            .collect();
+        if held.is_empty() || Instant::now() > end {
+            return held;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kernels without TCX carry the interface programs as classic tc filters, which are not links
+/// and not pinned: remove them from every interface. Returns the interfaces that had them.
+fn remove_tc_filters() -> Vec<String> {
+    let names: Vec<String> = nix::net::if_::if_nameindex()
+        .map(|l| {
+            l.iter()
+                .map(|i| i.name().to_string_lossy().into_owned())
+                .filter(|n| n != "lo")
+                .collect()
+        })
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .filter(|name| {
+            crate::network::WIRE_LEGACY
+                .iter()
+                .filter(|(prog, attach)| {
+                    aya::programs::tc::qdisc_detach_program(name, *attach, prog).is_ok()
+                })
+                .count()
+                > 0
+        })
+        .collect()
+}
+
+/// What was removed, by kind.
+fn summary(insp: &Inspection) -> Vec<String> {
+    let names = |prefix: &str| -> Vec<String> {
+        insp.pins
+            .iter()
+            .filter_map(|p| p.strip_prefix(prefix).map(str::to_string))
+            .collect()
+    };
+    let mut out = Vec::new();
+    let links = names("link_");
+    if !links.is_empty() {
+        out.push(format!("{} links ({})", links.len(), links.join(", ")));
+    }
+    let maps = names("map_");
+    if !maps.is_empty() {
+        out.push(format!("{} maps ({})", maps.len(), maps.join(", ")));
+    }
+    if out.is_empty() {
+        out.push("nothing was pinned".into());
+    }
+    out
 }

@@ -33,6 +33,11 @@ pub struct ServiceArgs {
     /// Kept refusals and device decisions, so that they outlive a restart.
     #[arg(long, value_name = "FILE", default_value = paths::HISTORY)]
     pub history: PathBuf,
+    /// The enforcement record, readable by everyone, that `airgapctl status` reads while the
+    /// daemon is stopped [default: /run/airgapd/enforcement.json, or enforcement-NAME.json for
+    /// another pin directory NAME].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 /// Run the daemon until SIGTERM.
@@ -40,6 +45,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
     if !nix::unistd::geteuid().is_root() {
         bail!("airgapd service must run as root");
     }
+    let record = paths::record_for(&args.pin_dir, args.record.as_deref());
     let opts = Options {
         policy: args.policy,
         scope_cgroup: args.scope_cgroup,
@@ -52,6 +58,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         },
         register: args.register,
         history: args.history,
+        record,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

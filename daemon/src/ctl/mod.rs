@@ -2,7 +2,8 @@
 //! each takes the [`Ctx`] (connecting only if it needs the daemon) and returns the exit status.
 //!
 //! Exit status: 0 success; 1 failure (daemon not running, bus error); 2 bad usage; 3 `status`
-//! found the machine NOT air-gapped; 4 access denied.
+//! found the machine NOT air-gapped, or only partly; 4 access denied; 5 `status` cannot tell
+//! (airgapd not running, no record of it, and not root).
 
 use clap::{Parser, Subcommand};
 
@@ -19,8 +20,10 @@ pub mod media;
 pub mod output;
 pub mod policy;
 pub mod register;
+pub mod release;
 pub mod sign;
 pub mod status;
+pub mod status_offline;
 pub mod violations;
 
 use client::{Client, CtlError};
@@ -48,7 +51,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Whether this machine is air-gapped: layers, policy, refusals (exit 3 when it is NOT).
+    /// Whether this machine is air-gapped: layers, policy, refusals. Exit 0 YES, 3 NO or
+    /// PARTIAL, 5 cannot tell; answered from the kernel when airgapd is not running.
     Status(status::StatusArgs),
     /// Devices airgapd has judged, with its decision and the reason.
     Devices(devices::DevicesArgs),
@@ -64,6 +68,9 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// The copy register of removable media (read from its file), and `verify` of its chain.
     Register(register::RegisterArgs),
+    /// Release orders: a whole-machine installation leaves the air gap only by a signed order.
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
 }
 
 /// What every subcommand gets.
@@ -96,6 +103,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Media(command) => media::run(&ctx, command),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Register(args) => register::run(&ctx, args),
+        Command::Release(command) => release::run(&ctx, command),
     }
 }
 

@@ -1,7 +1,12 @@
 //! `airgapctl status`: one screen that tells an inspector whether this machine is air-gapped,
-//! by which layers, under which policy, and what was refused lately.
+//! by which layers, under which policy, and what was refused lately. Always answered: from the
+//! running daemon over D-Bus; when it does not answer, from the kernel itself (root reads the
+//! pins, [`super::status_offline`]) or from the record the daemon keeps (everyone else).
 //!
-//! Exit status: 0 when air-gapped, 3 when airgapd runs but the machine is NOT air-gapped.
+//! Exit status: 0 air-gapped (YES, also with the daemon stopped); 3 NOT air-gapped or only
+//! partly (NO, PARTIAL); 5 cannot tell (no daemon, no record, and not root).
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,16 +15,30 @@ use super::output::{local_time, print_json, violation_line};
 use super::violations::{fetch, End};
 use super::Ctx;
 use crate::dbus::{KindCount, LayerEntry, ViolationEntry};
+use crate::paths;
+use crate::pinned::record::{LiftRecord, Record, TamperRecord};
+use crate::pinned::Verdict;
 
 /// Refusals shown at the bottom of the screen.
 const LAST: usize = 5;
 
-/// Exit status when the machine is not air-gapped.
+/// Exit status when the machine is not air-gapped, or only partly.
 pub const NOT_AIR_GAPPED: i32 = 3;
+
+/// Exit status when it cannot be told (no daemon, no record, no right to read bpffs).
+pub const CANNOT_TELL: i32 = 5;
 
 /// Arguments of `airgapctl status`.
 #[derive(Debug, clap::Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// The pin directory to read when airgapd does not answer (root only).
+    #[arg(long, value_name = "DIR", default_value = paths::PIN_DIR)]
+    pub pin_dir: PathBuf,
+    /// The enforcement record airgapd keeps, read when it does not answer [default: as
+    /// `airgapd service` finds it from the pin directory].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
 
 /// The policy in force, as `status --json` and `policy show --json` report it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +108,29 @@ pub struct Status {
     pub violation_counts: Vec<KindCount>,
     /// The newest refusals kept, oldest first.
     pub last_violations: Vec<ViolationEntry>,
+    /// The answer: `yes`, `partial`, `no` or `unknown`.
+    #[serde(default = "unknown")]
+    pub verdict: Verdict,
+    /// The daemon: `running`, `stopped` or `unknown`.
+    #[serde(default)]
+    pub daemon: String,
+    /// Where the answer comes from: `daemon` (D-Bus), `kernel` (bpffs read by root) or
+    /// `record` (the daemon's record, not checked against the kernel).
+    #[serde(default)]
+    pub source: String,
+    /// What is missing or changed, one item each.
+    #[serde(default)]
+    pub problems: Vec<String>,
+    /// The latest tamperings the daemon found, oldest first.
+    #[serde(default)]
+    pub tampering: Vec<TamperRecord>,
+    /// The last lift, when enforcement was lifted.
+    #[serde(default)]
+    pub lifted: Option<LiftRecord>,
+}
+
+fn unknown() -> Verdict {
+    Verdict::Unknown
 }
 
 impl Status {
@@ -103,8 +145,19 @@ impl Status {
             p.layers(),
             p.violation_counts()
         );
+        let air_gapped = client.read(what, air_gapped)?;
         Ok(Status {
-            air_gapped: client.read(what, air_gapped)?,
+            verdict: if air_gapped {
+                Verdict::Yes
+            } else {
+                Verdict::No
+            },
+            daemon: "running".into(),
+            source: "daemon".into(),
+            problems: Vec::new(),
+            tampering: Vec::new(),
+            lifted: None,
+            air_gapped,
             mode: client.read(what, mode)?,
             started_at_us: client.read(what, started_at)?,
             layers: client.read(what, layers)?,
@@ -115,16 +168,85 @@ impl Status {
     }
 }
 
+impl Status {
+    /// Add what the daemon's record says about tampering: an unrepaired one makes the answer
+    /// PARTIAL.
+    pub fn with_record(mut self, record: Option<&Record>) -> Status {
+        let Some(r) = record else {
+            return self;
+        };
+        self.tampering = r.tampering.clone();
+        let unrepaired: Vec<String> = r
+            .tampering
+            .iter()
+            .filter(|t| !t.repair_error.is_empty())
+            .map(|t| {
+                format!(
+                    "{} was changed and could not be restored: {}",
+                    t.what, t.repair_error
+                )
+            })
+            .collect();
+        if !unrepaired.is_empty() && self.verdict == Verdict::Yes {
+            self.verdict = Verdict::Partial;
+            self.air_gapped = false;
+        }
+        self.problems.extend(unrepaired);
+        self
+    }
+
+    /// The exit status for this answer.
+    pub fn exit_code(&self) -> i32 {
+        match self.verdict {
+            Verdict::Yes => 0,
+            Verdict::Partial | Verdict::No => NOT_AIR_GAPPED,
+            Verdict::Unknown => CANNOT_TELL,
+        }
+    }
+}
+
 /// Run `airgapctl status`.
-pub async fn run(ctx: &Ctx, _args: StatusArgs) -> Result<i32, CtlError> {
-    let client = ctx.connect().await?;
-    let status = Status::fetch(&client).await?;
+pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CtlError> {
+    let record = Record::read(&paths::record_for(&args.pin_dir, args.record.as_deref()));
+    let status = match ctx.connect().await {
+        Ok(client) => Status::fetch(&client)
+            .await?
+            .with_record(record.as_ref().ok().and_then(Option::as_ref)),
+        Err(CtlError::NotRunning { .. } | CtlError::Bus { .. }) => {
+            super::status_offline::status(&args, record)
+        }
+        Err(e) => return Err(e),
+    };
     if ctx.json {
         print_json(&status);
     } else {
         print!("{}", render(&status));
     }
-    Ok(if status.air_gapped { 0 } else { NOT_AIR_GAPPED })
+    Ok(status.exit_code())
+}
+
+/// The sentences of the headline (one place, for the translation catalog).
+mod headline {
+    pub const YES: [&str; 2] = [
+        "AIR-GAPPED: YES. The kernel blocks all network access beyond this computer",
+        "            and every storage device the policy does not allow.",
+    ];
+    pub const DAEMON_STOPPED: &str =
+        "            airgapd is stopped: nothing is recorded until it starts again.";
+    pub const PARTIAL: [&str; 2] = [
+        "AIR-GAPPED: PARTIAL. Some protection is missing or was changed: do not draft",
+        "            or store secret documents on it until this says YES.",
+    ];
+    pub const NO: [&str; 2] = [
+        "AIR-GAPPED: NO. This machine is NOT protected: do not draft or store",
+        "            secret documents on it until this says YES.",
+    ];
+    pub const UNKNOWN: [&str; 2] = [
+        "AIR-GAPPED: CANNOT TELL. airgapd is not running and left no record here;",
+        "            run airgapctl status as root to read the kernel's state.",
+    ];
+    pub const FROM_RECORD: &str =
+        "(As airgapd last recorded it; only root can check the kernel itself.)";
 }
 
 /// The screen.
@@ -134,12 +256,57 @@ pub fn render(s: &Status) -> String {
         out.push_str(&l);
         out.push('\n');
     };
-    if s.air_gapped {
-        line("AIR-GAPPED: YES. The kernel blocks all network access beyond this computer".into());
-        line("            and every storage device the policy does not allow.".into());
-    } else {
-        line("AIR-GAPPED: NO. This machine is NOT protected: do not draft or store".into());
-        line("            secret documents on it until this says YES.".into());
+    let head = match s.verdict {
+        Verdict::Yes => headline::YES,
+        Verdict::Partial => headline::PARTIAL,
+        Verdict::No => headline::NO,
+        Verdict::Unknown => headline::UNKNOWN,
+    };
+    head.iter().for_each(|l| line(l.to_string()));
+    if s.daemon == "stopped" && s.verdict == Verdict::Yes {
+        line(headline::DAEMON_STOPPED.into());
+    }
+    if s.source == "record" {
+        line(headline::FROM_RECORD.into());
+    }
+    if !s.problems.is_empty() {
+        line(String::new());
+        line("Missing or changed:".into());
+        for p in &s.problems {
+            line(format!("  {p}"));
+        }
+    }
+    if let Some(l) = &s.lifted {
+        line(String::new());
+        line(format!(
+            "Lifted:        {} by uid {}: {}",
+            local_time(l.at_us),
+            l.uid,
+            l.removed.join("; ")
+        ));
+    }
+    if !s.tampering.is_empty() {
+        line(String::new());
+        line("Tampering found by airgapd (latest last):".into());
+        for t in &s.tampering {
+            let repair = if t.repair_error.is_empty() {
+                "restored".to_string()
+            } else {
+                format!("NOT restored: {}", t.repair_error)
+            };
+            let when = if t.while_down {
+                ", while airgapd was stopped"
+            } else {
+                ""
+            };
+            line(format!(
+                "  {}  {}: {} (was {}{when}); {repair}",
+                local_time(t.at_us),
+                t.what,
+                t.to,
+                t.from
+            ));
+        }
     }
     line(String::new());
     line("Protection layers:".into());
@@ -157,7 +324,9 @@ pub fn render(s: &Status) -> String {
     }
     line(String::new());
     let p = &s.policy;
-    if p.builtin {
+    if p.sha256.is_empty() {
+        line("Policy:        unknown (airgapd is not running and left no record)".into());
+    } else if p.builtin {
         line(format!(
             "Policy:        BUILT-IN STRICT FALLBACK ({}): the policy file could not be used",
             p.name()
@@ -168,13 +337,25 @@ pub fn render(s: &Status) -> String {
     } else {
         line(format!("Policy:        {} from {}", p.name(), p.path));
     }
-    line(format!("  sha256:      {}", p.sha256));
+    if !p.sha256.is_empty() {
+        line(format!("  sha256:      {}", p.sha256));
+    }
     let mode = match s.mode.as_str() {
         "enforcing" => "enforcing on the whole machine".to_string(),
         other => other.to_string(),
     };
     line(format!("Mode:          {mode}"));
-    line(format!("Running since: {}", local_time(s.started_at_us)));
+    match s.daemon.as_str() {
+        "running" => line(format!("Running since: {}", local_time(s.started_at_us))),
+        "stopped" if s.started_at_us != 0 => line(format!(
+            "Daemon:        STOPPED (it had started {})",
+            local_time(s.started_at_us)
+        )),
+        _ => line("Daemon:        not running".into()),
+    }
+    if s.source != "daemon" && !s.source.is_empty() {
+        return out;
+    }
     line(String::new());
     let total: u64 = s.violation_counts.iter().map(|c| c.denied).sum();
     line(format!("Refusals since start: {total}"));

@@ -107,6 +107,43 @@ pub fn startup(sysfs: &Path, policy: &Policy) -> io::Result<Vec<(UsbDevice, UsbD
     Ok(out)
 }
 
+/// The kernel's own default for new USB devices (`usbcore.authorized_default`): -1 (the
+/// built-in default: everything but wireless USB), 0 none, 1 all, 2 internal ports only.
+pub fn kernel_default(sysfs: &Path) -> i32 {
+    std::fs::read_to_string(sysfs.join("module/usbcore/parameters/authorized_default"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
+/// A whole-machine lift: every root hub back to the kernel's default, and, where that default
+/// authorizes every device, the devices airgapd refused authorized (as the kernel would have
+/// done). Returns what was done, one line each.
+pub fn restore_kernel_default(sysfs: &Path) -> io::Result<Vec<String>> {
+    let default = kernel_default(sysfs);
+    // A hub's authorized_default takes 0, 1 or 2; the module's -1 means 1 for wired USB.
+    let hub_value = if default < 0 { 1 } else { default };
+    let all = devices(sysfs);
+    let mut done = Vec::new();
+    for hub in all.iter().filter(|d| d.is_root_hub()) {
+        write(
+            &hub.sys_path.join("authorized_default"),
+            &hub_value.to_string(),
+        )?;
+        done.push(format!(
+            "{}: authorized_default {hub_value} (usbcore.authorized_default={default})",
+            hub.sys_path.display()
+        ));
+    }
+    if hub_value == 1 {
+        for dev in all.iter().filter(|d| !d.is_root_hub() && !d.authorized) {
+            write(&dev.sys_path.join("authorized"), "1")?;
+            done.push(format!("{}: authorized", dev.sys_path.display()));
+        }
+    }
+    Ok(done)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +225,40 @@ mod tests {
         }
         // Nothing storage- or network-like is authorized by default.
         assert!(decisions.iter().any(|(_, d)| d.verdict == Verdict::Refuse));
+    }
+
+    /// Issue 14: a whole-machine lift gives the hubs back to the kernel's default, and what
+    /// airgapd refused is authorized again, so a keyboard plugged in later works.
+    #[test]
+    fn lift_restores_the_kernel_default() {
+        let dir = sysfs_copy();
+        startup(&dir.0, &policy("")).unwrap();
+        assert!(devices(&dir.0).iter().any(|d| !d.authorized));
+        let done = restore_kernel_default(&dir.0).unwrap();
+        for dev in devices(&dir.0) {
+            if dev.is_root_hub() {
+                assert_eq!(read(&dev.sys_path.join("authorized_default")), "1");
+            } else {
+                assert!(dev.authorized, "{}", dev.name);
+            }
+        }
+        assert!(
+            done.iter().any(|l| l.contains("authorized_default 1")),
+            "{done:?}"
+        );
+        // A kernel booted with usbcore.authorized_default=2 gets 2 back, and no device is
+        // authorized by airgapd on its way out.
+        let dir = sysfs_copy();
+        startup(&dir.0, &policy("")).unwrap();
+        let param = dir.0.join("module/usbcore/parameters");
+        std::fs::create_dir_all(&param).unwrap();
+        std::fs::write(param.join("authorized_default"), "2\n").unwrap();
+        restore_kernel_default(&dir.0).unwrap();
+        let all = devices(&dir.0);
+        for hub in all.iter().filter(|d| d.is_root_hub()) {
+            assert_eq!(read(&hub.sys_path.join("authorized_default")), "2");
+        }
+        assert!(all.iter().any(|d| !d.authorized));
     }
 
     #[test]

@@ -35,6 +35,7 @@
 //! | `AIRGAP_DIRECTION` | copy register: `to-medium` or `from-medium` |
 //! | `AIRGAP_SHA256`, `AIRGAP_SIZE` | SHA-256 and size of a file's content (copied, or refused execution) |
 //! | `AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN` | a copy's line in the register file and its chain hash |
+//! | `AIRGAP_OBJECT`, `AIRGAP_BEFORE`, `AIRGAP_AFTER` | tampering: which kernel object of airgapd's changed (`link_airgap_sendmsg4`, `airgap_config`, `airgap_dev_rules b 8:*`), how airgapd had set it and how it was found |
 //!
 //! The catalog (`packaging/catalog/`) substitutes `@FIELD@` only for names made of `A`–`Z` and
 //! `_`, so `AIRGAP_POLICY_SHA256` cannot appear in catalog text.
@@ -131,6 +132,12 @@ pub const SIZE: &str = "AIRGAP_SIZE";
 pub const REGISTER_SEQ: &str = "AIRGAP_REGISTER_SEQ";
 /// Copy register: the record's chain hash in the register file.
 pub const REGISTER_CHAIN: &str = "AIRGAP_REGISTER_CHAIN";
+/// Tampering: the kernel object of airgapd's that another process changed.
+pub const OBJECT: &str = "AIRGAP_OBJECT";
+/// Tampering: how airgapd had set it.
+pub const BEFORE: &str = "AIRGAP_BEFORE";
+/// Tampering: how it was found.
+pub const AFTER: &str = "AIRGAP_AFTER";
 
 /// Every field name above; tests use it to check the catalog's `@FIELD@` references.
 pub const ALL: &[&str] = &[
@@ -179,6 +186,9 @@ pub const ALL: &[&str] = &[
     SIZE,
     REGISTER_SEQ,
     REGISTER_CHAIN,
+    OBJECT,
+    BEFORE,
+    AFTER,
 ];
 
 /// Fields the sink writes itself; a record may not carry them.

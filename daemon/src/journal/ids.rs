@@ -139,6 +139,14 @@ message_ids! {
     /// another network appeared). Critical: the Law 117/2025/QH15 exception no longer holds and
     /// the machine may count as connected.
     NetworkIsolationLost = 0x13a922cbd9c94fd18bdae4a55cdffdfa, Critical, [CHANGE];
+    /// Another process changed airgapd's enforcement in the kernel (a link detached or given
+    /// another program, the config map, a device rule or a LAN entry rewritten), found by the
+    /// daemon's check while it runs or at start; `AIRGAP_RESULT` says whether it was repaired.
+    /// Alert: root is trusted, but every change it makes must be known at once.
+    EnforcementTampered = 0x939e173a8dcb4edaa4ae5711afe2b7ec, Alert, [OBJECT, RESULT];
+    /// A release order was applied or refused (`AIRGAP_RESULT`). Notice when applied (the lift
+    /// itself is an `EnforcementLifted` alert naming the order), warning when refused.
+    ReleaseOrder = 0x2eb6e0f30ec04393a3e735d03bd1245f, Notice, [UID, RESULT];
 }
 
 impl MessageId {
@@ -173,7 +181,7 @@ mod tests {
             assert_eq!(hex.len(), 32);
             assert_eq!(MessageId::from_hex(&hex), Some(m));
         }
-        assert_eq!(MessageId::ALL.len(), 15);
+        assert_eq!(MessageId::ALL.len(), 17);
     }
 
     #[test]

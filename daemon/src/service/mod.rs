@@ -49,6 +49,8 @@ pub struct Options {
     pub register: PathBuf,
     /// Kept refusals and device decisions across restarts (issue 15).
     pub history: PathBuf,
+    /// The enforcement record `airgapctl status` reads while the daemon is stopped (issue 14).
+    pub record: PathBuf,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.
@@ -99,6 +101,8 @@ struct Service {
     history_dirty: bool,
     /// When it was last written (at most every [`HISTORY_EVERY`], and at stop).
     history_saved: Instant,
+    // --- tampering and the enforcement record (issue 14) ---
+    guard: crate::tamper::Guard,
 }
 
 /// How often the history file may be rewritten under a stream of refusals.
@@ -133,6 +137,11 @@ impl Service {
         std::fs::create_dir_all(&opts.pin_dir)
             .with_context(|| format!("creating {}", opts.pin_dir.display()))?;
 
+        // --- tampering while no daemon ran (issue 14): before adoption puts everything back ---
+        let down = crate::tamper::while_down(&opts.pin_dir, &opts.record);
+        for t in &down {
+            send(&sink, t.record());
+        }
         let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
         let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
         let plan = Plan::new(&policy, &facts).context("planning device rules")?;
@@ -172,6 +181,17 @@ impl Service {
         } else {
             format!("scoped:{}", scope.path().display())
         };
+        let guard = crate::tamper::Guard::new(
+            opts.record.clone(),
+            crate::pinned::record::Record {
+                pin_dir: opts.pin_dir.display().to_string(),
+                daemon: Some(crate::pinned::record::DaemonRecord::this_process(
+                    crate::pinned::record::now_us(),
+                )),
+                tampering: down.iter().map(|t| t.to_record()).collect(),
+                ..Default::default()
+            },
+        );
         let mut state = State::new(mode, policy.logging.recent_violations);
         state.policy = policy_info(&policy, loaded.fallback.as_deref());
         // --- history across restarts (issue 15) ---
@@ -211,6 +231,7 @@ impl Service {
             departed: stored.departed.into_iter().map(Into::into).collect(),
             history_dirty: false,
             history_saved: Instant::now(),
+            guard,
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -252,6 +273,7 @@ impl Service {
             send(&service.sink, records::layer(layer, &state, false));
         }
         service.publish_layers(false);
+        service.guard_tick(); // issue 14: the first enforcement record
         Ok(service)
     }
 
@@ -514,6 +536,7 @@ impl Service {
         }
         self.save_history();
         let _ = notify::notify("STOPPING=1");
+        self.guard.stopped(); // issue 14
         send(
             &self.sink,
             Record::new(
@@ -568,6 +591,19 @@ impl Service {
         self.signal(move |s| async move { s.violation(&record).await });
     }
 
+    /// Issue 14: find and repair tampering, and keep the enforcement record current.
+    fn guard_tick(&mut self) {
+        let found = self.guard.check(&mut self.enforcer);
+        for t in &found {
+            send(&self.sink, t.record());
+        }
+        let snapshot = {
+            let state = self.state.read().expect("state lock");
+            crate::tamper::Snapshot::take(&mut self.enforcer, &self.scope, &state)
+        };
+        self.guard.publish(snapshot, &found);
+    }
+
     /// Write the history file (issue 15); a failure is said, never fatal.
     fn save_history(&mut self) {
         let stored = {
@@ -591,6 +627,7 @@ impl Service {
     }
 
     fn housekeeping(&mut self) {
+        self.guard_tick(); // issue 14
         if self.history_dirty && self.history_saved.elapsed() >= HISTORY_EVERY {
             self.save_history();
         }

@@ -34,7 +34,7 @@ use crate::plan::{Facts, Plan};
 pub use error::UpdateError;
 pub use install::Step;
 pub use offered::{signature_path, Offered};
-pub use ssh::{sign_command, signing_key, Signer, NAMESPACE};
+pub use ssh::{sign_command, sign_command_in, signing_key, signing_key_in, Signer, NAMESPACE};
 pub use state::{check_reload, SerialState};
 pub use trusted::{TrustedKey, TrustedKeys};
 

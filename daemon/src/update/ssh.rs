@@ -24,6 +24,10 @@ use super::UpdateError;
 /// (git commits, files, other programs) with the same key never verifies as a policy.
 pub const NAMESPACE: &str = "airgapd-policy";
 
+/// The namespace of release orders (`crate::release`): signed by the same keys, never
+/// mistaken for a policy or the reverse.
+pub const RELEASE_NAMESPACE: &str = "airgapd-release";
+
 /// Who signed an update.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Signer {
@@ -36,10 +40,15 @@ pub struct Signer {
 /// The command `airgapctl policy sign` runs: `ssh-keygen -Y sign -f KEY -n airgapd-policy
 /// FILE`, which writes `FILE.sig` (and asks before overwriting one, and for the passphrase).
 pub fn sign_command(ssh_keygen: &Path, key: &Path, file: &Path) -> Command {
+    sign_command_in(ssh_keygen, key, file, NAMESPACE)
+}
+
+/// [`sign_command`] in another namespace.
+pub fn sign_command_in(ssh_keygen: &Path, key: &Path, file: &Path, namespace: &str) -> Command {
     let mut cmd = Command::new(ssh_keygen);
     cmd.args(["-Y", "sign", "-f"])
         .arg(key)
-        .args(["-n", NAMESPACE])
+        .args(["-n", namespace])
         .arg(file);
     cmd
 }
@@ -50,6 +59,16 @@ pub fn verify(
     ssh_keygen: &Path,
     keys: &TrustedKeys,
     offered: &Offered,
+) -> Result<Signer, UpdateError> {
+    verify_in(ssh_keygen, keys, offered, NAMESPACE)
+}
+
+/// [`verify`] in another namespace.
+pub fn verify_in(
+    ssh_keygen: &Path,
+    keys: &TrustedKeys,
+    offered: &Offered,
+    namespace: &str,
 ) -> Result<Signer, UpdateError> {
     let work = WorkDir::create().map_err(|e| keygen_error(ssh_keygen, &e))?;
     let allowed = work.path.join("allowed_signers");
@@ -81,7 +100,7 @@ pub fn verify(
         if found.stderr.contains("No principal matched") {
             return Err(UpdateError::UnknownKey {
                 file: offered.file.clone(),
-                fingerprint: signing_key(ssh_keygen, &sig, offered.text.as_bytes()),
+                fingerprint: signing_key_in(ssh_keygen, &sig, offered.text.as_bytes(), namespace),
                 trusted: keys.dir.clone(),
             });
         }
@@ -102,7 +121,7 @@ pub fn verify(
             "-I".as_ref(),
             principal.as_ref(),
             "-n".as_ref(),
-            NAMESPACE.as_ref(),
+            namespace.as_ref(),
             "-s".as_ref(),
             sig.as_os_str(),
         ],
@@ -135,13 +154,23 @@ pub fn verify(
 /// The fingerprint of the key that made the signature file `sig` of `text` in the
 /// `airgapd-policy` namespace, trusted or not; `None` when the signature does not match.
 pub fn signing_key(ssh_keygen: &Path, sig: &Path, text: &[u8]) -> Option<String> {
+    signing_key_in(ssh_keygen, sig, text, NAMESPACE)
+}
+
+/// [`signing_key`] in another namespace.
+pub fn signing_key_in(
+    ssh_keygen: &Path,
+    sig: &Path,
+    text: &[u8],
+    namespace: &str,
+) -> Option<String> {
     let checked = run(
         ssh_keygen,
         &[
             "-Y".as_ref(),
             "check-novalidate".as_ref(),
             "-n".as_ref(),
-            NAMESPACE.as_ref(),
+            namespace.as_ref(),
             "-s".as_ref(),
             sig.as_os_str(),
         ],

@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::file::{self, FileProblem, Owner};
-use super::ssh::NAMESPACE;
+use super::ssh::{NAMESPACE, RELEASE_NAMESPACE};
 use super::UpdateError;
 
 /// The largest key file accepted; an ed25519 public key line is about 100 bytes.
@@ -119,13 +119,14 @@ impl TrustedKeys {
     }
 
     /// The `allowed_signers` file ssh-keygen verifies against (see ssh-keygen(1), "ALLOWED
-    /// SIGNERS"): one line per key, restricted to the `airgapd-policy` namespace.
+    /// SIGNERS"): one line per key, restricted to the `airgapd-policy` and `airgapd-release`
+    /// namespaces (policy updates and release orders, each verified in its own).
     pub fn allowed_signers(&self) -> String {
         self.keys
             .iter()
             .map(|k| {
                 format!(
-                    "{} namespaces=\"{NAMESPACE}\" {} {}\n",
+                    "{} namespaces=\"{NAMESPACE},{RELEASE_NAMESPACE}\" {} {}\n",
                     k.principal, k.key_type, k.key
                 )
             })

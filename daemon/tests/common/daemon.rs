@@ -25,6 +25,8 @@ pub struct Daemon {
     pub policy: PathBuf,
     pub pin_dir: PathBuf,
     pub journal: PathBuf,
+    /// The enforcement record (issue 14), in the test's directory.
+    pub record: PathBuf,
     /// Extra arguments for `airgapd service` (e.g. `--bus ADDRESS`).
     pub extra_args: Vec<String>,
     notify: UnixDatagram,
@@ -55,6 +57,7 @@ impl Daemon {
                 std::process::id()
             )),
             journal,
+            record: dir.join("enforcement.json"),
             extra_args: Vec::new(),
             notify,
             notify_path,
@@ -81,6 +84,8 @@ impl Daemon {
             // Each daemon its own history (kept across its restarts within a test).
             .arg("--history")
             .arg(self.notify_path.with_file_name("history.json"))
+            .arg("--record")
+            .arg(&self.record)
             .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)
             .stdin(Stdio::null())
@@ -136,6 +141,11 @@ impl Daemon {
         None
     }
 
+    /// The daemon's pid (while it runs).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
     /// `bash -c SCRIPT` inside the scope (optionally in an empty netns); its pid and stderr.
     pub fn victim(&self, script: &str, new_netns: bool) -> (u32, String) {
         let mut cmd = Command::new("bash");
@@ -170,6 +180,8 @@ impl Drop for Daemon {
                 .arg(&self.pin_dir)
                 .arg("--journal-socket")
                 .arg(&self.journal)
+                .arg("--record")
+                .arg(&self.record)
                 .status();
         }
         drop(self.scope.take());

@@ -1,0 +1,185 @@
+//! `airgapctl release sign|apply`: a whole-machine installation leaves the air gap only by a
+//! signed release order (`crate::release`). `sign` is for the security office (checks the order,
+//! then runs `ssh-keygen -Y sign -n airgapd-release`); `apply` (root) verifies it, lifts
+//! enforcement (as `airgapd lift`, recorded with the order) and remembers the order so it is
+//! never applied again. Exit 0 done; 1 refused or failed; 4 not root.
+
+use std::path::PathBuf;
+
+use super::client::CtlError;
+use super::Ctx;
+use crate::cli::lift::{self, Authority, LiftArgs};
+use crate::journal::{field, MessageId, Priority, Record, Sink};
+use crate::paths;
+use crate::release::{self, ReleaseError, Setup};
+use crate::update::signature_path;
+
+/// `airgapctl release ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ReleaseCommand {
+    /// Sign a release order (security office): checks it, then runs `ssh-keygen -Y sign`.
+    Sign(SignArgs),
+    /// Apply a signed release order for this machine (root): verified, then enforcement is
+    /// lifted and the order recorded. Stop the service first.
+    Apply(ApplyArgs),
+}
+
+/// Arguments of `airgapctl release sign`.
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// The security office's private key (the one that signs policy updates).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// The order; the signature is written to ORDER.sig.
+    pub file: PathBuf,
+}
+
+/// Arguments of `airgapctl release apply`.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// The signed order; its signature is ORDER.sig next to it.
+    pub file: PathBuf,
+    /// The pin directory whose enforcement to lift.
+    #[arg(long, value_name = "DIR", default_value = paths::PIN_DIR)]
+    pub pin_dir: PathBuf,
+    /// The enforcement record (what `airgapctl status` reads) [default: from the pin
+    /// directory, as `airgapd service`].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// journald's native socket.
+    #[arg(long, value_name = "PATH")]
+    pub journal_socket: Option<PathBuf>,
+    /// The trusted public keys (those of policy updates).
+    #[arg(long, value_name = "DIR", default_value = paths::TRUSTED_KEYS_DIR)]
+    pub trusted_keys: PathBuf,
+    /// This machine's id.
+    #[arg(long, value_name = "FILE", default_value = paths::MACHINE_ID)]
+    pub machine_id: PathBuf,
+    /// The orders applied on this machine (an order is applied once).
+    #[arg(long, value_name = "FILE", default_value = paths::RELEASE_ORDERS)]
+    pub orders: PathBuf,
+}
+
+/// Run `airgapctl release`.
+pub fn run(_ctx: &Ctx, command: ReleaseCommand) -> Result<i32, CtlError> {
+    match command {
+        ReleaseCommand::Sign(args) => sign(args),
+        ReleaseCommand::Apply(args) => apply(args),
+    }
+}
+
+fn sign(args: SignArgs) -> Result<i32, CtlError> {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("airgapctl: {}: {e}", args.file.display());
+            return Ok(1);
+        }
+    };
+    if let Err(e) = release::parse(&text, &args.file) {
+        eprintln!("airgapctl: not signed: {e}");
+        return Ok(1);
+    }
+    let ssh_keygen = std::path::Path::new(paths::SSH_KEYGEN);
+    match release::sign_command(ssh_keygen, &args.key, &args.file).status() {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            eprintln!("airgapctl: not signed: {} {s}", paths::SSH_KEYGEN);
+            return Ok(1);
+        }
+        Err(e) => {
+            eprintln!("airgapctl: cannot run {}: {e}", paths::SSH_KEYGEN);
+            return Ok(1);
+        }
+    }
+    println!(
+        "Signed release order {}: {}",
+        args.file.display(),
+        signature_path(&args.file).display()
+    );
+    Ok(0)
+}
+
+fn outcome(sink: &Sink, ok: bool, message: String) {
+    let r = Record::new(MessageId::ReleaseOrder, message)
+        .priority(if ok {
+            Priority::Notice
+        } else {
+            Priority::Warning
+        })
+        .field(field::UID, nix::unistd::getuid())
+        .field(
+            field::RESULT,
+            if ok {
+                field::result::SUCCESS
+            } else {
+                field::result::FAILURE
+            },
+        );
+    if let Err(e) = sink.send(&r) {
+        eprintln!("airgapctl: the release order's record could not be written: {e}");
+    }
+}
+
+fn apply(args: ApplyArgs) -> Result<i32, CtlError> {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("airgapctl: only root may apply a release order: run it with sudo");
+        return Ok(4);
+    }
+    let sink = match &args.journal_socket {
+        Some(p) => Sink::detect_at(p),
+        None => Sink::detect(),
+    };
+    let setup = Setup {
+        trusted_keys: args.trusted_keys.clone(),
+        ssh_keygen: paths::SSH_KEYGEN.into(),
+        machine_id: args.machine_id.clone(),
+        orders: args.orders.clone(),
+    };
+    let accepted = match release::check(&setup, &args.file) {
+        Ok(a) => a,
+        Err(e) => {
+            let why = refusal(&e);
+            outcome(&sink, false, why.clone());
+            eprintln!("airgapctl: {why}");
+            return Ok(1);
+        }
+    };
+    let lift_args = LiftArgs {
+        pin_dir: args.pin_dir.clone(),
+        journal_socket: args.journal_socket.clone(),
+        record: args.record.clone(),
+        yes: true,
+        emergency: false,
+    };
+    if let Err(e) = lift::lift(&lift_args, Authority::Order(accepted.describe())) {
+        let why = format!(
+            "release order {} is valid but enforcement was not lifted: {e:#}",
+            accepted.order.order
+        );
+        outcome(&sink, false, why.clone());
+        eprintln!("airgapctl: {why}");
+        return Ok(1);
+    }
+    if let Err(e) = release::remember(&args.orders, &accepted) {
+        eprintln!("airgapctl: warning: the order could not be recorded as applied: {e}");
+    }
+    outcome(
+        &sink,
+        true,
+        format!(
+            "release order {} applied: {}",
+            accepted.order.order,
+            accepted.describe()
+        ),
+    );
+    println!(
+        "Release order {} applied: enforcement lifted.",
+        accepted.order.order
+    );
+    Ok(0)
+}
+
+fn refusal(e: &ReleaseError) -> String {
+    format!("release order refused ({}): {e}", e.kind())
+}

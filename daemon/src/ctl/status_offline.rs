@@ -1,0 +1,141 @@
+//! `airgapctl status` when airgapd does not answer: root reads the pins in bpffs and judges
+//! them against the daemon's record ([`crate::pinned`]); anyone else gets the record, marked
+//! as such. Never a guess: without either, the answer is "cannot tell".
+
+use super::status::{PolicyStatus, Status, StatusArgs};
+use crate::dbus::LayerEntry;
+use crate::pinned::record::{Record, RecordError};
+use crate::pinned::{self, Inspection, Verdict};
+
+/// The status without the daemon. `record` is the daemon's record as read (None: there is
+/// none of this boot).
+pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) -> Status {
+    let mut problems = Vec::new();
+    let record = record.unwrap_or_else(|e| {
+        problems.push(format!("the enforcement record cannot be used: {e}"));
+        None
+    });
+    // A record of another pin directory says nothing about this one.
+    let record =
+        record.filter(|r| r.pin_dir.is_empty() || r.pin_dir == args.pin_dir.display().to_string());
+    let daemon = match record.as_ref().and_then(|r| r.daemon.as_ref()) {
+        Some(d) if d.running() => "running",
+        Some(_) => "stopped",
+        None => "not running",
+    };
+    let mut status = Status {
+        air_gapped: false,
+        mode: String::new(),
+        started_at_us: 0,
+        layers: Vec::new(),
+        policy: policy(record.as_ref()),
+        violation_counts: Vec::new(),
+        last_violations: Vec::new(),
+        verdict: Verdict::Unknown,
+        daemon: daemon.into(),
+        source: String::new(),
+        problems,
+        tampering: Vec::new(),
+        lifted: None,
+    };
+    if let Some(r) = &record {
+        status.mode = if r.scope.machine {
+            "enforcing".into()
+        } else {
+            format!("scoped:{}", r.scope.path)
+        };
+        status.started_at_us = r.daemon.as_ref().map_or(0, |d| d.started_at_us);
+        status.tampering = r.tampering.clone();
+        status.lifted = r.lifted.clone();
+    }
+    match Inspection::read(&args.pin_dir) {
+        Ok(insp) => from_kernel(&mut status, &insp, record.as_ref()),
+        // Not root: bpffs is closed; the record is all there is.
+        Err(_) => from_record(&mut status, record.as_ref()),
+    }
+    status.air_gapped = status.verdict == Verdict::Yes;
+    status
+}
+
+fn from_kernel(status: &mut Status, insp: &Inspection, record: Option<&Record>) {
+    status.source = "kernel".into();
+    // After a lift the record describes nothing pinned; compare only with a daemon's record.
+    let compare = record.filter(|r| r.lifted.is_none());
+    let judgement = pinned::judge(insp, compare);
+    status.verdict = judgement.verdict;
+    for l in &judgement.layers {
+        status.problems.extend(l.problems.iter().cloned());
+        status.layers.push(LayerEntry {
+            name: l.name.clone(),
+            state: l.state.clone(),
+            detail: l.problems.join("; "),
+        });
+    }
+    if status.mode.is_empty() {
+        if let Some(c) = insp.config {
+            status.mode = if c.scope_level == 0 {
+                "enforcing".into()
+            } else {
+                format!("scoped:cgroup {}", c.scope_cgroup_id)
+            };
+        }
+    }
+}
+
+fn from_record(status: &mut Status, record: Option<&Record>) {
+    let Some(r) = record else {
+        status.source = "none".into();
+        return;
+    };
+    status.source = "record".into();
+    if r.lifted.is_some() || r.daemon.is_none() {
+        status.verdict = Verdict::No;
+        return;
+    }
+    status.layers = r
+        .layers
+        .iter()
+        .map(|l| LayerEntry {
+            name: l.name.clone(),
+            state: l.state.clone(),
+            detail: l.detail.clone(),
+        })
+        .collect();
+    let required = ["cgroup-network", "cgroup-device"];
+    let active = |name: &str| {
+        r.layers
+            .iter()
+            .any(|l| l.name == name && l.state == "active")
+    };
+    let unrepaired: Vec<String> = r
+        .tampering
+        .iter()
+        .filter(|t| !t.repair_error.is_empty())
+        .map(|t| {
+            format!(
+                "{} was changed and could not be restored: {}",
+                t.what, t.repair_error
+            )
+        })
+        .collect();
+    status.verdict = if required.iter().all(|l| active(l)) && unrepaired.is_empty() {
+        Verdict::Yes
+    } else if required.iter().any(|l| active(l)) {
+        Verdict::Partial
+    } else {
+        Verdict::No
+    };
+    status.problems.extend(unrepaired);
+}
+
+fn policy(record: Option<&Record>) -> PolicyStatus {
+    let p = record.map(|r| r.policy.clone()).unwrap_or_default();
+    PolicyStatus {
+        id: p.id,
+        serial: p.serial,
+        sha256: p.sha256,
+        builtin: p.builtin,
+        fallback_reason: String::new(),
+        path: p.path,
+    }
+}

@@ -1,0 +1,482 @@
+//! What is pinned in a pin directory, read from the kernel with bpf(2) (no daemon needed):
+//! which links are attached where and run which program, what the config map and the rule maps
+//! hold; and the judgement `airgapctl status` gives from it when the daemon is not running.
+//! Root only (bpffs pins are root's); others read the [`record::Record`] the daemon keeps.
+
+pub mod process;
+pub mod record;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use airgapd_ebpf::abi;
+use serde::{Deserialize, Serialize};
+
+use crate::links::{self, LinkInfo, ProgInfo};
+use crate::maps::{ConfigMap, DevRules, LanTrie, NetMode};
+use crate::network;
+use record::Record;
+
+/// One `link_*` pin.
+#[derive(Debug, Clone)]
+pub struct PinnedLink {
+    /// Its name in the pin directory.
+    pub pin: String,
+    /// The link, or why it could not be read.
+    pub info: Result<LinkInfo, String>,
+    /// The program it runs, when readable.
+    pub prog: Option<ProgInfo>,
+}
+
+/// Everything in a pin directory.
+#[derive(Debug, Clone, Default)]
+pub struct Inspection {
+    /// The directory.
+    pub pin_dir: PathBuf,
+    /// Its `link_*` pins.
+    pub links: Vec<PinnedLink>,
+    /// The config map's value, when pinned.
+    pub config: Option<abi::airgap_config>,
+    /// The config map's id.
+    pub config_map_id: Option<u32>,
+    /// Device rules, formatted as in the record.
+    pub dev_rules: Option<Vec<String>>,
+    /// LAN entries, formatted as in the record.
+    pub lan: Option<Vec<String>>,
+    /// Names of every pin (links and maps).
+    pub pins: Vec<String>,
+}
+
+/// `b 8:* = 0x7`, the form of a device rule in the record and in records of tampering.
+pub fn dev_rule_line(m: &crate::maps::DevMatch, access: u32) -> String {
+    format!("{m} = {access:#x}")
+}
+
+/// `airgap_lan_peers 192.168.50.0/24 = 3`.
+pub fn lan_line(map: &str, net: &airgapd_policy::Cidr, ifindex: u32) -> String {
+    format!("{map} {net} = {ifindex}")
+}
+
+/// Device rules as lines.
+pub fn dev_rule_lines(rules: &BTreeMap<crate::maps::DevMatch, u32>) -> Vec<String> {
+    rules.iter().map(|(m, a)| dev_rule_line(m, *a)).collect()
+}
+
+/// LAN tries as lines.
+pub fn lan_lines(tries: &[&LanTrie]) -> Vec<String> {
+    tries
+        .iter()
+        .flat_map(|t| {
+            t.contents()
+                .into_iter()
+                .map(|(net, i)| lan_line(t.name(), &net, i))
+        })
+        .collect()
+}
+
+impl Inspection {
+    /// Read `pin_dir`. A missing directory is an empty inspection (nothing enforces); an
+    /// unreadable one (not root) is an error.
+    pub fn read(pin_dir: &Path) -> io::Result<Inspection> {
+        let mut insp = Inspection {
+            pin_dir: pin_dir.to_path_buf(),
+            ..Inspection::default()
+        };
+        let entries = match std::fs::read_dir(pin_dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(insp),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            insp.pins
+                .push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        insp.pins.sort();
+        for pin in insp.pins.iter().filter(|p| p.starts_with("link_")) {
+            let path = pin_dir.join(pin);
+            let info = links::get(&path).and_then(|fd| links::link_info(fd.as_fd()));
+            // Not root: bpffs lists the names but the objects are closed. Not an answer.
+            if let Err(e) = &info {
+                if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
+                    return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+                }
+            }
+            let prog = info
+                .as_ref()
+                .ok()
+                .and_then(|i| links::prog_info(i.prog_id).ok());
+            insp.links.push(PinnedLink {
+                pin: pin.clone(),
+                info: info.map_err(|e| e.to_string()),
+                prog,
+            });
+        }
+        let map = |name: &str| pin_dir.join(format!("map_{name}"));
+        if let Ok(config) = ConfigMap::open_pinned(&map(abi::MAP_CONFIG)) {
+            insp.config = config.read().ok();
+            insp.config_map_id = links::get(&map(abi::MAP_CONFIG))
+                .and_then(|fd| links::map_id(fd.as_fd()))
+                .ok();
+        }
+        if let Ok(rules) = DevRules::open_pinned(&map(abi::MAP_DEV_RULES)) {
+            insp.dev_rules = Some(dev_rule_lines(&rules.contents()));
+        }
+        let tries: Vec<LanTrie> = [abi::MAP_LAN_LOCAL, abi::MAP_LAN_PEERS]
+            .into_iter()
+            .filter_map(|name| LanTrie::open_pinned(&map(name), name).ok())
+            .collect();
+        if tries.len() == 2 {
+            insp.lan = Some(lan_lines(&tries.iter().collect::<Vec<_>>()));
+        }
+        Ok(insp)
+    }
+
+    fn link(&self, pin: &str) -> Option<&PinnedLink> {
+        self.links.iter().find(|l| l.pin == pin)
+    }
+}
+
+/// The answer to "is this machine air-gapped?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every required layer enforces.
+    Yes,
+    /// Some of it enforces, some is missing or changed.
+    Partial,
+    /// Nothing enforces.
+    No,
+    /// It cannot be told (no daemon, no record, no right to read bpffs).
+    Unknown,
+}
+
+/// One layer as found in the kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerFinding {
+    /// Stable layer name (as [`crate::bpf::Layer::name`]).
+    pub name: String,
+    /// `active`, `damaged` or `missing`.
+    pub state: String,
+    /// What is wrong, one item each.
+    pub problems: Vec<String>,
+}
+
+/// The judgement of an inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// The answer.
+    pub verdict: Verdict,
+    /// The layers that decide it, then others found pinned.
+    pub layers: Vec<LayerFinding>,
+}
+
+/// The links of a layer: (program, pin).
+fn expected(layer: &str) -> Vec<(&'static str, String)> {
+    let names: Vec<&'static str> = match layer {
+        "cgroup-network" => network::CGROUP_LINKS.iter().map(|(n, _)| *n).collect(),
+        _ => vec![crate::devices::enforce::LINK.0],
+    };
+    names
+        .into_iter()
+        .map(|n| (n, format!("link_{n}")))
+        .collect()
+}
+
+/// What is wrong with one link that must run `program` on the scope.
+fn link_problems(
+    insp: &Inspection,
+    record: Option<&Record>,
+    program: &str,
+    pin: &str,
+    scope: Option<u64>,
+) -> Vec<String> {
+    let Some(link) = insp.link(pin) else {
+        return vec![format!("{program}: not pinned (not enforcing)")];
+    };
+    let info = match &link.info {
+        Ok(i) => i,
+        Err(e) => return vec![format!("{program}: cannot be read ({e})")],
+    };
+    let mut out = Vec::new();
+    match (info.target, scope) {
+        (0, _) => out.push(format!("{program}: detached (not enforcing)")),
+        (have, Some(want)) if have != want => out.push(format!(
+            "{program}: attached to cgroup {have}, not the scope (cgroup {want})"
+        )),
+        _ => {}
+    }
+    match &link.prog {
+        None => out.push(format!(
+            "{program}: its program {} cannot be read",
+            info.prog_id
+        )),
+        Some(p) if !p.is_named(program) => out.push(format!(
+            "{program}: runs another program, {:?} (id {})",
+            p.name, p.id
+        )),
+        Some(p) if insp.config_map_id.is_some_and(|m| !p.map_ids.contains(&m)) => {
+            out.push(format!(
+                "{program}: runs a program (id {}) that does not read airgapd's config",
+                p.id
+            ))
+        }
+        Some(_) => {}
+    }
+    if let Some(r) = record.and_then(|r| r.links.iter().find(|l| l.pin == pin)) {
+        if r.prog_id != info.prog_id {
+            out.push(format!(
+                "{program}: runs program id {}, airgapd left id {} (replaced)",
+                info.prog_id, r.prog_id
+            ));
+        }
+    }
+    out
+}
+
+/// What is wrong with the config map.
+fn config_problems(insp: &Inspection, record: Option<&Record>) -> Vec<String> {
+    let Some(c) = insp.config else {
+        return vec!["the config map is not pinned".into()];
+    };
+    let mut out = Vec::new();
+    if c.abi_version != abi::AIRGAP_ABI_VERSION {
+        out.push(format!(
+            "the config map holds ABI version {}, not {}",
+            c.abi_version,
+            abi::AIRGAP_ABI_VERSION
+        ));
+    }
+    if NetMode::from_bits(c.net_mode).is_none() {
+        out.push(format!(
+            "the config map holds an unknown network mode {}",
+            c.net_mode
+        ));
+    }
+    if let Some(r) = record {
+        let want = r.config;
+        let have = record::ConfigRecord::from(c);
+        if have.scope_cgroup_id != want.scope_cgroup_id || have.scope_level != want.scope_level {
+            out.push(format!(
+                "the config map's scope is cgroup {} level {}, airgapd set cgroup {} level {}",
+                have.scope_cgroup_id, have.scope_level, want.scope_cgroup_id, want.scope_level
+            ));
+        }
+        if have.net_mode != want.net_mode {
+            out.push(format!(
+                "the network mode is {}, airgapd set {}",
+                mode_name(have.net_mode),
+                mode_name(want.net_mode)
+            ));
+        }
+    }
+    out
+}
+
+/// A network mode's bits in words.
+pub fn mode_name(bits: u32) -> String {
+    NetMode::from_bits(bits).map_or_else(|| format!("unknown ({bits})"), |m| m.describe().into())
+}
+
+/// Lines in `have` but not in `want` and the reverse, as problems about `what`.
+fn differences(what: &str, have: &[String], want: &[String]) -> Vec<String> {
+    let added = have.iter().filter(|l| !want.contains(l));
+    let removed = want.iter().filter(|l| !have.contains(l));
+    added
+        .map(|l| format!("{what} {l} was added"))
+        .chain(removed.map(|l| format!("{what} {l} was removed")))
+        .collect()
+}
+
+/// Judge what is pinned, against the daemon's record when there is one.
+pub fn judge(insp: &Inspection, record: Option<&Record>) -> Judgement {
+    let scope = insp.config.map(|c| c.scope_cgroup_id);
+    let mut layers = Vec::new();
+    for name in ["cgroup-network", "cgroup-device"] {
+        let want = expected(name);
+        let present = want
+            .iter()
+            .filter(|(_, pin)| insp.link(pin).is_some())
+            .count();
+        let mut problems: Vec<String> = want
+            .iter()
+            .flat_map(|(prog, pin)| link_problems(insp, record, prog, pin, scope))
+            .collect();
+        if name == "cgroup-network" {
+            problems.extend(config_problems(insp, record));
+            if let (Some(have), Some(r)) = (&insp.lan, record) {
+                problems.extend(differences("LAN entry", have, &r.lan));
+            }
+        } else if let (Some(have), Some(r)) = (&insp.dev_rules, record) {
+            problems.extend(differences("device rule", have, &r.dev_rules));
+        }
+        let state = match (present, problems.is_empty()) {
+            (0, _) => "missing",
+            (_, true) => "active",
+            (_, false) => "damaged",
+        };
+        layers.push(LayerFinding {
+            name: name.into(),
+            state: state.into(),
+            problems,
+        });
+    }
+    let required_active = layers.iter().all(|l| l.state == "active");
+    let all_missing = layers.iter().all(|l| l.state == "missing");
+    // Interface links (whole machine): each pinned one must still be attached.
+    let wire: Vec<&PinnedLink> = insp
+        .links
+        .iter()
+        .filter(|l| l.pin.starts_with("link_airgap_wire_"))
+        .collect();
+    let mut wire_ok = true;
+    if !wire.is_empty() {
+        let problems: Vec<String> = wire
+            .iter()
+            .filter(|l| !matches!(&l.info, Ok(i) if i.target != 0))
+            .map(|l| format!("{}: detached (not enforcing)", l.pin))
+            .collect();
+        wire_ok = problems.is_empty();
+        layers.push(LayerFinding {
+            name: crate::bpf::Layer::Wire.name().into(),
+            state: if wire_ok { "active" } else { "damaged" }.into(),
+            problems,
+        });
+    }
+    let verdict = if all_missing {
+        Verdict::No
+    } else if required_active && wire_ok {
+        Verdict::Yes
+    } else {
+        Verdict::Partial
+    };
+    Judgement { verdict, layers }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCOPE: u64 = 4242;
+    const CONFIG_MAP: u32 = 7;
+
+    /// Everything pinned as the daemon leaves it, and its record.
+    fn healthy() -> (Inspection, Record) {
+        let mut insp = Inspection {
+            config: Some(abi::airgap_config {
+                scope_cgroup_id: SCOPE,
+                scope_level: 1,
+                net_mode: abi::AIRGAP_NET_LOOPBACK,
+                abi_version: abi::AIRGAP_ABI_VERSION,
+                trusted_tgid: 1,
+            }),
+            config_map_id: Some(CONFIG_MAP),
+            ..Inspection::default()
+        };
+        let mut record = Record {
+            config: record::ConfigRecord::from(insp.config.unwrap()),
+            ..Record::default()
+        };
+        for (i, (name, pin)) in expected("cgroup-network")
+            .into_iter()
+            .chain(expected("cgroup-device"))
+            .enumerate()
+        {
+            let id = 100 + i as u32;
+            insp.links.push(PinnedLink {
+                pin: pin.clone(),
+                info: Ok(LinkInfo {
+                    link_type: links::link_kind::CGROUP,
+                    id,
+                    prog_id: id + 1000,
+                    target: SCOPE,
+                }),
+                prog: Some(ProgInfo {
+                    id: id + 1000,
+                    name: name[..name.len().min(15)].to_string(),
+                    map_ids: vec![CONFIG_MAP],
+                }),
+            });
+            record.links.push(record::LinkRecord {
+                pin,
+                program: name.into(),
+                link_id: id,
+                prog_id: id + 1000,
+            });
+        }
+        (insp, record)
+    }
+
+    fn link<'a>(insp: &'a mut Inspection, pin: &str) -> &'a mut PinnedLink {
+        insp.links.iter_mut().find(|l| l.pin == pin).unwrap()
+    }
+
+    #[test]
+    fn as_the_daemon_left_it_is_yes_and_nothing_is_no() {
+        let (insp, record) = healthy();
+        assert_eq!(judge(&insp, Some(&record)).verdict, Verdict::Yes);
+        assert_eq!(judge(&insp, None).verdict, Verdict::Yes);
+        assert_eq!(judge(&Inspection::default(), None).verdict, Verdict::No);
+    }
+
+    #[test]
+    fn each_change_makes_it_partial_and_says_what() {
+        let problems = |insp: &Inspection, record: &Record| {
+            let j = judge(insp, Some(record));
+            assert_eq!(j.verdict, Verdict::Partial);
+            j.layers
+                .iter()
+                .flat_map(|l| l.problems.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let (mut insp, record) = healthy();
+        insp.links.retain(|l| l.pin != "link_airgap_bind6");
+        assert!(problems(&insp, &record).contains("airgap_bind6: not pinned"));
+
+        let (mut insp, record) = healthy();
+        link(&mut insp, "link_airgap_dev")
+            .info
+            .as_mut()
+            .unwrap()
+            .target = 0;
+        assert!(problems(&insp, &record).contains("airgap_dev: detached"));
+
+        let (mut insp, record) = healthy();
+        link(&mut insp, "link_airgap_connect4")
+            .prog
+            .as_mut()
+            .unwrap()
+            .name = "evil".into();
+        assert!(problems(&insp, &record).contains("runs another program, \"evil\""));
+
+        // Same name, another program (swapped while the daemon was stopped).
+        let (mut insp, record) = healthy();
+        let l = link(&mut insp, "link_airgap_sendmsg4");
+        l.info.as_mut().unwrap().prog_id = 9;
+        l.prog.as_mut().unwrap().id = 9;
+        assert!(problems(&insp, &record).contains("airgapd left id"));
+
+        // A program that does not read airgapd's config.
+        let (mut insp, record) = healthy();
+        link(&mut insp, "link_airgap_bind4")
+            .prog
+            .as_mut()
+            .unwrap()
+            .map_ids = vec![99];
+        assert!(problems(&insp, &record).contains("does not read airgapd's config"));
+
+        let (mut insp, record) = healthy();
+        insp.config.as_mut().unwrap().scope_cgroup_id = 1;
+        assert!(problems(&insp, &record).contains("the config map's scope is cgroup 1"));
+
+        let (mut insp, record) = healthy();
+        insp.config.as_mut().unwrap().net_mode = abi::AIRGAP_NET_LAN;
+        assert!(problems(&insp, &record).contains("the network mode is the isolated LAN only"));
+
+        let (mut insp, record) = healthy();
+        insp.dev_rules = Some(vec!["b 7:* = 0x7".into()]);
+        assert!(problems(&insp, &record).contains("device rule b 7:* = 0x7 was added"));
+    }
+}

@@ -1,0 +1,314 @@
+//! Issue 14, item 5: tampering by another process while the daemon runs is noticed within a
+//! second, recorded at alert priority (what, from what, to what), repaired, and shown by
+//! `airgapctl status`. Each attack is shown to open something first: the daemon is paused
+//! (SIGSTOP, our own child) while the attack is made and a victim in the scope gets through;
+//! once it runs again, the victim is refused again within a second.
+
+mod common;
+
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use airgapd::journal::MessageId;
+use airgapd::links;
+use airgapd::maps::ConfigMap;
+use airgapd_ebpf::abi;
+use common::daemon::{entry, id, m, text, Daemon};
+use common::journald::{skip_unless_root, PrivateJournald};
+use nix::sys::signal::Signal;
+
+const POLICY: &str = "[meta]\nid = \"tamper-test\"\nserial = 1\n[network]\nloopback = false\n\
+                      [devices]\nloop = \"removable\"\n";
+/// Refused only by the socket-creation layer (raw sockets are not seen by the address hooks);
+/// creating it sends nothing.
+const RAW_SOCKET: &str = "python3 -c 'import socket; \
+                          socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'";
+/// Refused while the network mode is "none"; "Connection refused" in loopback mode.
+const TCP_LOCAL: &str = "exec 3<>/dev/tcp/127.0.0.1/9";
+/// Refused by the device layer (loop devices are removable media in this policy).
+const OPEN_LOOP: &str = "exec 3</dev/loop0";
+/// The repair must be seen within this long.
+const WITHIN: Duration = Duration::from_secs(1);
+
+fn bpftool(args: &[&str]) {
+    let out = Command::new("bpftool").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "bpftool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn hex(bytes: &[u8]) -> Vec<String> {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn pin(d: &Daemon, name: &str) -> String {
+    d.pin_dir.join(name).display().to_string()
+}
+
+/// A cgroup/sock_create program that allows everything (`r0 = 1; exit`), loaded with raw
+/// bpf(2) as an attacker would.
+fn allow_all_sock_create() -> OwnedFd {
+    let insns: [u64; 2] = [
+        // BPF_ALU64 | BPF_MOV | BPF_K, dst r0, imm 1
+        0xb7 | (1u64 << 32),
+        // BPF_JMP | BPF_EXIT
+        0x95,
+    ];
+    let license = c"GPL";
+    let mut attr = [0u8; 128];
+    let put32 = |a: &mut [u8; 128], o: usize, v: u32| a[o..o + 4].copy_from_slice(&v.to_ne_bytes());
+    let put64 = |a: &mut [u8; 128], o: usize, v: u64| a[o..o + 8].copy_from_slice(&v.to_ne_bytes());
+    put32(&mut attr, 0, 9); // BPF_PROG_TYPE_CGROUP_SOCK
+    put32(&mut attr, 4, 2);
+    put64(&mut attr, 8, insns.as_ptr() as u64);
+    put64(&mut attr, 16, license.as_ptr() as u64);
+    attr[48..55].copy_from_slice(b"attackr");
+    put32(&mut attr, 68, 2); // BPF_CGROUP_INET_SOCK_CREATE
+                             // SAFETY: a zero-padded bpf_attr for BPF_PROG_LOAD (5) with valid pointers.
+    let fd = unsafe { libc::syscall(libc::SYS_bpf, 5, attr.as_mut_ptr(), attr.len()) };
+    assert!(
+        fd >= 0,
+        "BPF_PROG_LOAD: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the kernel just returned this fd.
+    unsafe { OwnedFd::from_raw_fd(fd as i32) }
+}
+
+fn refused(d: &Daemon, script: &str) -> bool {
+    let (_, err) = d.victim(script, true);
+    err.contains("Operation not permitted")
+}
+
+/// Pause the daemon, make the attack, show that it opened `victim`, let the daemon run again
+/// and wait (bounded) until `victim` is refused again. Returns how long that took.
+fn attack(d: &Daemon, victim: &str, tamper: impl FnOnce()) -> Duration {
+    assert!(
+        refused(d, victim),
+        "the victim must be refused before the attack"
+    );
+    d.signal(Signal::SIGSTOP);
+    tamper();
+    let opened = !refused(d, victim);
+    let t0 = Instant::now();
+    d.signal(Signal::SIGCONT);
+    assert!(
+        opened,
+        "the attack must open something for this test to mean anything"
+    );
+    loop {
+        if refused(d, victim) {
+            return t0.elapsed();
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "never repaired");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut j = PrivateJournald::start("tamper");
+    let mut d = Daemon::new("tamper", j.socket(), Some(POLICY));
+    d.start();
+    let mut took = Vec::new();
+
+    // 1. A link detached (bpftool link detach).
+    let sock_create = pin(&d, "link_airgap_sock_create");
+    took.push(attack(&d, RAW_SOCKET, || {
+        bpftool(&["link", "detach", "pinned", &sock_create])
+    }));
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_AFTER", "detached"),
+        ],
+    );
+    assert_eq!(text(&e, "PRIORITY"), "1");
+    assert_eq!(text(&e, "AIRGAP_OBJECT"), "link_airgap_sock_create");
+    assert_eq!(text(&e, "AIRGAP_RESULT"), "success");
+    let link = links::get(Path::new(&sock_create)).unwrap();
+    let info = links::link_info(link.as_fd()).unwrap();
+    assert_eq!(
+        info.target,
+        d.scope().id(),
+        "a new link on the scope, pinned"
+    );
+
+    // 2. Another program swapped into the link (BPF_LINK_UPDATE by this process).
+    let attacker = allow_all_sock_create();
+    took.push(attack(&d, RAW_SOCKET, || {
+        links::update(link.as_fd(), attacker.as_fd()).unwrap()
+    }));
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", "link_airgap_sock_create"),
+            m("AIRGAP_RESULT", "success"),
+        ],
+    );
+    let after = text(&e, "AIRGAP_AFTER");
+    let after = if after.contains("attackr") {
+        after
+    } else {
+        // The detach record matched first; the swap's is the newest.
+        let all = j.query(&[id(MessageId::EnforcementTampered)]);
+        text(all.last().unwrap(), "AIRGAP_AFTER")
+    };
+    assert!(after.contains("another program \"attackr\""), "{after}");
+    drop(attacker);
+
+    // 3. The config map rewritten (bpftool map update): network mode "none" made "loopback".
+    let config = pin(&d, "map_airgap_config");
+    let mut value = ConfigMap::open_pinned(Path::new(&config))
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(value.net_mode, abi::AIRGAP_NET_NONE);
+    value.net_mode = abi::AIRGAP_NET_LOOPBACK;
+    let mut bytes = Vec::new();
+    bytes.extend(value.scope_cgroup_id.to_ne_bytes());
+    bytes.extend(value.scope_level.to_ne_bytes());
+    bytes.extend(value.net_mode.to_ne_bytes());
+    bytes.extend(value.abi_version.to_ne_bytes());
+    bytes.extend(value.trusted_tgid.to_ne_bytes());
+    took.push(attack(&d, TCP_LOCAL, || {
+        let mut args = vec![
+            "map", "update", "pinned", &config, "key", "hex", "00", "00", "00", "00", "value",
+            "hex",
+        ];
+        let v = hex(&bytes);
+        args.extend(v.iter().map(String::as_str));
+        bpftool(&args);
+    }));
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", abi::MAP_CONFIG),
+        ],
+    );
+    assert!(
+        text(&e, "AIRGAP_BEFORE").contains("network no network"),
+        "{e:?}"
+    );
+    assert!(
+        text(&e, "AIRGAP_AFTER").contains("network loopback only"),
+        "{e:?}"
+    );
+
+    // 4. A device rule added: every loop device readable and writable.
+    let rules = pin(&d, "map_airgap_dev_rules");
+    let mut key = Vec::new();
+    key.extend(abi::AIRGAP_DEV_BLOCK.to_ne_bytes());
+    key.extend(7u32.to_ne_bytes());
+    key.extend(abi::AIRGAP_DEV_ANY.to_ne_bytes());
+    took.push(attack(&d, OPEN_LOOP, || {
+        let mut args = vec!["map", "update", "pinned", &rules, "key", "hex"];
+        let k = hex(&key);
+        args.extend(k.iter().map(String::as_str));
+        args.extend(["value", "hex", "07", "00", "00", "00"]);
+        bpftool(&args);
+    }));
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", "airgap_dev_rules b 7:*"),
+        ],
+    );
+    assert_eq!(
+        (text(&e, "AIRGAP_BEFORE"), text(&e, "AIRGAP_AFTER")),
+        ("no rule".into(), "access 0x7".into())
+    );
+
+    // 5. A LAN trie entry added (all of IPv4). It counts only in the isolated-lan profile, so
+    //    there is no victim here: noticed and removed.
+    let peers = pin(&d, "map_airgap_lan_peers");
+    let mut key = Vec::new();
+    key.extend(96u32.to_ne_bytes());
+    key.extend(std::net::Ipv4Addr::UNSPECIFIED.to_ipv6_mapped().octets());
+    let t0 = Instant::now();
+    let mut args = vec!["map", "update", "pinned", &peers, "key", "hex"];
+    let k = hex(&key);
+    args.extend(k.iter().map(String::as_str));
+    args.extend(["value", "hex", "01", "00", "00", "00"]);
+    bpftool(&args);
+    let trie = airgapd::maps::LanTrie::open_pinned(Path::new(&peers), abi::MAP_LAN_PEERS).unwrap();
+    while !trie.contents().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "never removed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    took.push(t0.elapsed());
+    entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", "airgap_lan_peers 0.0.0.0/0"),
+        ],
+    );
+
+    // 6. A link unpinned (the daemon would detach it on its way out): pinned again.
+    let dev = d.pin_dir.join("link_airgap_dev");
+    let t0 = Instant::now();
+    std::fs::remove_file(&dev).unwrap();
+    while !dev.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "never pinned again");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    took.push(t0.elapsed());
+    entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", "link_airgap_dev"),
+            m("AIRGAP_AFTER", "unpinned"),
+        ],
+    );
+
+    eprintln!("repaired after {took:?}");
+    for t in &took {
+        assert!(*t < WITHIN, "repairs took {took:?}");
+    }
+
+    // status shows them (root, from the kernel and the record; the daemon is not on D-Bus).
+    let out = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
+        .args([
+            "--bus-address",
+            "unix:path=/nonexistent/x",
+            "--json",
+            "status",
+            "--pin-dir",
+        ])
+        .arg(&d.pin_dir)
+        .arg("--record")
+        .arg(&d.record)
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["verdict"], "yes", "{s}");
+    let objects: Vec<&str> = s["tampering"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["what"].as_str().unwrap())
+        .collect();
+    for want in [
+        "link_airgap_sock_create",
+        abi::MAP_CONFIG,
+        "airgap_dev_rules b 7:*",
+        "airgap_lan_peers 0.0.0.0/0",
+        "link_airgap_dev",
+    ] {
+        assert!(objects.contains(&want), "{want} not in {objects:?}");
+    }
+    let _ = link.as_raw_fd();
+}

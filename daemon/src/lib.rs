@@ -12,6 +12,7 @@ pub mod dbus;
 pub mod devices;
 pub mod doctor;
 pub mod events;
+pub mod i18n;
 pub mod interfaces;
 pub mod isolation;
 pub mod journal;

@@ -284,7 +284,9 @@ pub struct Ran {
 /// Run `program ARGS` as `user`, bounded by [`DEADLINE`].
 pub async fn run_as(user: User, program: &Path, args: &[&str]) -> Ran {
     let mut cmd = tokio::process::Command::new(program);
+    // The tests read English; the translation tests choose their language themselves.
     cmd.args(args)
+        .env("LC_ALL", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

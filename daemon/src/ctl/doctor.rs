@@ -3,8 +3,10 @@
 
 use super::client::CtlError;
 use super::output::print_json;
+use super::output::wrap;
 use super::Ctx;
 use crate::doctor::{diagnose, Facts, Status};
+use crate::tr;
 
 /// Arguments of `airgapctl doctor`.
 #[derive(Debug, clap::Args)]
@@ -22,13 +24,20 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
     } else {
         for c in &checks {
             let mark = match c.status {
-                Status::Ok => "ok  ",
-                Status::Warn => "WARN",
-                Status::Fail => "FAIL",
+                Status::Ok => tr!("doctor-ok"),
+                Status::Warn => tr!("doctor-warn"),
+                Status::Fail => tr!("doctor-fail"),
             };
-            println!("{mark} {:<26} {}", c.name, c.detail);
+            println!(
+                "{}",
+                wrap(&tr!("doctor-check", mark = mark, name = c.name), 5)
+            );
+            println!("{}", wrap(&format!("     {}", c.detail), 5));
             if let Some(fix) = &c.fix {
-                println!("     {:<26} fix: {fix}", "");
+                println!(
+                    "{}",
+                    wrap(&format!("     {}", tr!("doctor-fix", fix = fix)), 7)
+                );
             }
         }
     }

@@ -101,14 +101,17 @@ pub fn main() -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("airgapctl: error: starting the async runtime: {e}");
+            eprintln!(
+                "airgapctl: {}",
+                crate::tr!("ctl-error-runtime", error = e.to_string())
+            );
             return 1;
         }
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("airgapctl: {e}");
+            eprintln!("{}", output::wrap(&format!("airgapctl: {e}"), 2));
             e.exit_code()
         }
     }

@@ -24,6 +24,11 @@ install -Dm0644 packaging/dbus/org.airgapd.Guard1.service \
 for c in packaging/catalog/*.catalog; do
   install -Dm0644 "$c" "$root/usr/lib/systemd/catalog/$(basename "$c")"
 done
+for f in packaging/locale/*/*.ftl; do
+  lang=$(basename "$(dirname "$f")")
+  install -Dm0644 "$f" "$root/usr/share/airgapd/locale/$lang/$(basename "$f")"
+done
+install -Dm0644 docs/translations.md "$root/usr/share/doc/airgapd/translations.md"
 install -Dm0644 packaging/default-policy.toml "$root/etc/airgapd/policy.toml"
 install -d -m0755 "$root/etc/airgapd/trusted-keys"
 install -Dm0644 packaging/policy.toml "$root/usr/share/doc/airgapd/policy.toml"

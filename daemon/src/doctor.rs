@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+use crate::i18n::Catalog;
+use crate::tr_in;
+
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,39 +95,44 @@ fn active_lsms(f: &Facts) -> Option<Vec<String>> {
     )
 }
 
-/// Every check, in the order an administrator fixes them.
-pub fn diagnose(f: &Facts) -> Vec<Check> {
+/// Every check, in the order an administrator fixes them, in `catalog`'s language (`name`
+/// stays English: it is the stable key of `--json`; [`display_name`] translates it).
+pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
+    let t = |id: &str| catalog.text(id, None);
     let mut out = Vec::new();
     let cg2 = fstype_mounted(&f.mountinfo, "cgroup2");
     out.push(Check {
         name: "cgroup v2",
         status: if cg2 { Status::Ok } else { Status::Fail },
-        detail: if cg2 { "mounted".into() } else { "not mounted: the network and device programs need it".into() },
-        fix: (!cg2).then(|| "boot with systemd.unified_cgroup_hierarchy=1 (or mount -t cgroup2 none /sys/fs/cgroup)".into()),
+        detail: t(if cg2 {
+            "doctor-mounted"
+        } else {
+            "doctor-cgroup2-missing"
+        }),
+        fix: (!cg2).then(|| t("doctor-cgroup2-fix")),
     });
     let bpffs = fstype_mounted(&f.mountinfo, "bpf");
     out.push(Check {
         name: "bpffs",
         status: if bpffs { Status::Ok } else { Status::Warn },
-        detail: if bpffs {
-            "mounted".into()
+        detail: t(if bpffs {
+            "doctor-mounted"
         } else {
-            "not mounted: airgapd mounts it at /sys/fs/bpf on start".into()
-        },
+            "doctor-bpffs-missing"
+        }),
         fix: None,
     });
     out.push(Check {
         name: "BTF",
         status: if f.btf { Status::Ok } else { Status::Warn },
-        detail: if f.btf {
-            "/sys/kernel/btf/vmlinux present".into()
+        detail: t(if f.btf {
+            "doctor-btf-present"
         } else {
-            "no kernel BTF: the BPF LSM layer cannot load".into()
-        },
-        fix: (!f.btf)
-            .then(|| "use a distribution kernel built with CONFIG_DEBUG_INFO_BTF=y".into()),
+            "doctor-btf-missing"
+        }),
+        fix: (!f.btf).then(|| t("doctor-btf-fix")),
     });
-    out.push(lsm_check(f));
+    out.push(lsm_check(f, catalog));
     out.push(Check {
         name: "USB authorization",
         status: if f.usb_hubs > 0 {
@@ -133,9 +141,9 @@ pub fn diagnose(f: &Facts) -> Vec<Check> {
             Status::Warn
         },
         detail: if f.usb_hubs > 0 {
-            format!("{} root hub(s) with authorized_default", f.usb_hubs)
+            tr_in!(catalog, "doctor-usb-hubs", count = f.usb_hubs)
         } else {
-            "no USB root hubs: nothing to authorize (or USB is absent on this machine)".into()
+            t("doctor-usb-none")
         },
         fix: None,
     });
@@ -146,22 +154,31 @@ pub fn diagnose(f: &Facts) -> Vec<Check> {
     out.push(Check {
         name: "USB before airgapd starts",
         status: if early { Status::Ok } else { Status::Warn },
-        detail: if early {
-            "the kernel holds new USB devices back from boot on".into()
+        detail: t(if early {
+            "doctor-usb-early"
         } else {
-            "devices plugged in during boot, before airgapd starts, are authorized by the kernel"
-                .into()
-        },
-        fix: (!early).then(|| {
-            "add usbcore.authorized_default=2 to GRUB_CMDLINE_LINUX in /etc/default/grub (internal \
-             devices only until airgapd decides), then run update-grub and reboot"
-                .into()
+            "doctor-usb-late"
         }),
+        fix: (!early).then(|| t("doctor-usb-early-fix")),
     });
     out
 }
 
-fn lsm_check(f: &Facts) -> Check {
+/// A check's name in `catalog`'s language.
+pub fn display_name(name: &str, catalog: &Catalog) -> String {
+    let id = match name {
+        "cgroup v2" => "doctor-name-cgroup2",
+        "bpffs" => "doctor-name-bpffs",
+        "BTF" => "doctor-name-btf",
+        "BPF LSM" => "doctor-name-lsm",
+        "USB authorization" => "doctor-name-usb",
+        "USB before airgapd starts" => "doctor-name-usb-early",
+        other => return other.to_string(),
+    };
+    catalog.text(id, None)
+}
+
+fn lsm_check(f: &Facts, catalog: &Catalog) -> Check {
     let active = active_lsms(f);
     let has_bpf = active
         .as_ref()
@@ -174,50 +191,44 @@ fn lsm_check(f: &Facts) -> Check {
         });
         l.retain(|s| s != "bpf");
         l.push("bpf".into());
-        format!(
-            "add lsm={} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub and reboot",
-            l.join(",")
-        )
+        tr_in!(catalog, "doctor-lsm-fix", list = l.join(","))
     };
     match (&f.lsm_loads, has_bpf) {
         (Some(Err(why)), false) if active.is_none() => Check {
             name: "BPF LSM",
             status: Status::Warn,
-            detail: format!(
-                "this kernel refuses BPF LSM programs ({why}); its LSM list is unknown \
-                 (securityfs is not mounted): non-inet sockets are not refused at creation"
-            ),
-            fix: Some(format!(
-                "mount -t securityfs securityfs /sys/kernel/security and run doctor again; if bpf \
-                 is missing from /sys/kernel/security/lsm: {}",
-                fix(&active)
+            detail: tr_in!(catalog, "doctor-lsm-refused-unknown", why = why),
+            fix: Some(tr_in!(
+                catalog,
+                "doctor-lsm-securityfs-fix",
+                fix = fix(&active)
             )),
         },
         (Some(Ok(())), _) => Check {
             name: "BPF LSM",
             status: Status::Ok,
-            detail: "active: AF_PACKET, AF_VSOCK, Bluetooth and every other family are refused at socket creation".into(),
+            detail: tr_in!(catalog, "doctor-lsm-active"),
             fix: None,
         },
         (Some(Err(why)), true) => Check {
             name: "BPF LSM",
             status: Status::Warn,
-            detail: format!("bpf is in the LSM list but this kernel refuses the program: {why}"),
-            fix: Some("this kernel (lockdown, or no BPF trampolines) cannot run BPF LSM; use a distribution kernel".into()),
+            detail: tr_in!(catalog, "doctor-lsm-refused", why = why),
+            fix: Some(tr_in!(catalog, "doctor-lsm-kernel-fix")),
         },
         (_, false) => Check {
             name: "BPF LSM",
             status: Status::Warn,
-            detail: format!(
-                "not active (LSMs: {}): non-inet sockets are not refused at creation; the interface layer still drops their traffic",
-                active.as_ref().map(|l| l.join(",")).unwrap_or_else(|| "unknown".into())
-            ),
+            detail: match &active {
+                Some(l) => tr_in!(catalog, "doctor-lsm-inactive", lsms = l.join(",")),
+                None => tr_in!(catalog, "doctor-lsm-inactive-unknown"),
+            },
             fix: Some(fix(&active)),
         },
         (None, true) => Check {
             name: "BPF LSM",
             status: Status::Ok,
-            detail: "bpf is in the active LSM list (not test-loaded: run as root to try)".into(),
+            detail: tr_in!(catalog, "doctor-lsm-listed"),
             fix: None,
         },
     }
@@ -226,6 +237,11 @@ fn lsm_check(f: &Facts) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+
+    fn diagnose(f: &Facts) -> Vec<Check> {
+        super::diagnose(f, &Catalog::new(Lang::En, None))
+    }
 
     fn facts() -> Facts {
         Facts {

@@ -25,6 +25,12 @@ for f in usr/sbin/airgapd usr/bin/airgapctl lib/systemd/system/airgapd.service \
   usr/share/fish/vendor_completions.d/airgapctl.fish; do
   check "ships /$f" "[ -e '$dir/root/$f' ]"
 done
+for f in packaging/locale/*/*.ftl; do
+  check "ships the catalog /usr/share/airgapd/locale/${f#packaging/locale/}" \
+    "cmp -s '$f' '$dir/root/usr/share/airgapd/locale/${f#packaging/locale/}'"
+done
+check "airgapctl speaks Vietnamese under LANG=vi_VN.UTF-8" \
+  "LC_ALL= LC_MESSAGES= LANG=vi_VN.UTF-8 '$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' | grep -q 'hợp lệ'"
 check "airgapd is executable" "[ -x '$dir/root/usr/sbin/airgapd' ]"
 check "the policy is a conffile" "grep -qx /etc/airgapd/policy.toml '$dir/DEBIAN/conffiles'"
 check "the default policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >/dev/null"

@@ -5,7 +5,8 @@ use super::client::CtlError;
 use super::output::print_json;
 use super::output::wrap;
 use super::Ctx;
-use crate::doctor::{diagnose, Facts, Status};
+use crate::doctor::{diagnose, display_name, Facts, Status};
+use crate::i18n::catalog;
 use crate::tr;
 
 /// Arguments of `airgapctl doctor`.
@@ -18,7 +19,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
     if nix::unistd::geteuid().is_root() {
         facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
     }
-    let checks = diagnose(&facts);
+    let checks = diagnose(&facts, catalog());
     if ctx.json {
         print_json(&checks);
     } else {
@@ -30,7 +31,14 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
             };
             println!(
                 "{}",
-                wrap(&tr!("doctor-check", mark = mark, name = c.name), 5)
+                wrap(
+                    &tr!(
+                        "doctor-check",
+                        mark = mark,
+                        name = display_name(c.name, catalog())
+                    ),
+                    5
+                )
             );
             println!("{}", wrap(&format!("     {}", c.detail), 5));
             if let Some(fix) = &c.fix {

@@ -274,7 +274,7 @@ mod tests {
             sha256: "ab".into(),
             result: "success".into(),
             // 2026-11-24 12:00 UTC: the 24th in every time zone.
-            time_us: 1_795_528_800_000_000,
+            time_us: 1_795_521_600_000_000,
             ..Entry::default()
         };
         let en = Catalog::new(Lang::En, None);
@@ -302,7 +302,7 @@ mod tests {
         );
         let e = Entry {
             seq: 1,
-            time_us: 1_795_528_800_000_000,
+            time_us: 1_795_521_600_000_000,
             direction: direction::TO_MEDIUM.into(),
             result: "success".into(),
             ..Entry::default()

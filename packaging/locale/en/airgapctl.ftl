@@ -141,3 +141,35 @@ csv-success = success
 csv-failure = failure
 csv-lost = { $count } events not recorded.
 csv-moved = renamed onto the medium.
+
+## airgapctl doctor: the checks and what they found.
+doctor-name-cgroup2 = cgroup v2
+doctor-name-bpffs = bpffs
+doctor-name-btf = kernel BTF
+doctor-name-lsm = BPF LSM
+doctor-name-usb = USB authorization
+doctor-name-usb-early = USB before airgapd starts
+doctor-mounted = mounted
+doctor-cgroup2-missing = not mounted: the network and device programs need it
+doctor-cgroup2-fix = boot with systemd.unified_cgroup_hierarchy=1 (or mount -t cgroup2 none /sys/fs/cgroup)
+doctor-bpffs-missing = not mounted: airgapd mounts it at /sys/fs/bpf on start
+doctor-btf-present = /sys/kernel/btf/vmlinux present
+doctor-btf-missing = no kernel BTF: the BPF LSM layer cannot load
+doctor-btf-fix = use a distribution kernel built with CONFIG_DEBUG_INFO_BTF=y
+doctor-usb-hubs = { $count ->
+    [one] 1 root hub with authorized_default
+   *[other] { $count } root hubs with authorized_default
+}
+doctor-usb-none = no USB root hubs: nothing to authorize (or USB is absent on this machine)
+doctor-usb-early = the kernel holds new USB devices back from boot on
+doctor-usb-late = devices plugged in during boot, before airgapd starts, are authorized by the kernel
+doctor-usb-early-fix = add usbcore.authorized_default=2 to GRUB_CMDLINE_LINUX in /etc/default/grub (internal devices only until airgapd decides), then run update-grub and reboot
+doctor-lsm-fix = add lsm={ $list } to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub and reboot
+doctor-lsm-refused-unknown = this kernel refuses BPF LSM programs ({ $why }); its LSM list is unknown (securityfs is not mounted): non-inet sockets are not refused at creation
+doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security and run doctor again; if bpf is missing from /sys/kernel/security/lsm: { $fix }
+doctor-lsm-active = active: AF_PACKET, AF_VSOCK, Bluetooth and every other family are refused at socket creation
+doctor-lsm-refused = bpf is in the LSM list but this kernel refuses the program: { $why }
+doctor-lsm-kernel-fix = this kernel (lockdown, or no BPF trampolines) cannot run BPF LSM; use a distribution kernel
+doctor-lsm-inactive = not active (LSMs: { $lsms }): non-inet sockets are not refused at creation; the interface layer still drops their traffic
+doctor-lsm-inactive-unknown = not active (LSMs: unknown): non-inet sockets are not refused at creation; the interface layer still drops their traffic
+doctor-lsm-listed = bpf is in the active LSM list (not test-loaded: run as root to try)

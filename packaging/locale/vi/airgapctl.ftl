@@ -134,3 +134,32 @@ csv-success = thành công
 csv-failure = thất bại
 csv-lost = { $count } sự kiện không được ghi.
 csv-moved = đổi tên vào thiết bị.
+
+## airgapctl doctor: các mục kiểm tra và kết quả.
+doctor-name-cgroup2 = cgroup v2
+doctor-name-bpffs = bpffs
+doctor-name-btf = BTF của nhân
+doctor-name-lsm = BPF LSM
+doctor-name-usb = Cấp phép USB
+doctor-name-usb-early = USB trước khi airgapd khởi động
+doctor-mounted = đã gắn
+doctor-cgroup2-missing = chưa gắn: các chương trình chặn mạng và thiết bị cần nó
+doctor-cgroup2-fix = khởi động với systemd.unified_cgroup_hierarchy=1 (hoặc mount -t cgroup2 none /sys/fs/cgroup)
+doctor-bpffs-missing = chưa gắn: airgapd sẽ gắn nó tại /sys/fs/bpf khi khởi động
+doctor-btf-present = có /sys/kernel/btf/vmlinux
+doctor-btf-missing = nhân không có BTF: không nạp được lớp BPF LSM
+doctor-btf-fix = dùng nhân của bản phân phối được biên dịch với CONFIG_DEBUG_INFO_BTF=y
+doctor-usb-hubs = { $count } hub gốc có authorized_default
+doctor-usb-none = không có hub USB gốc: không có gì để cấp phép (hoặc máy không có USB)
+doctor-usb-early = nhân giữ lại mọi thiết bị USB mới ngay từ lúc khởi động
+doctor-usb-late = thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép
+doctor-usb-early-fix = thêm usbcore.authorized_default=2 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (chỉ thiết bị trong máy cho tới khi airgapd quyết định), rồi chạy update-grub và khởi động lại
+doctor-lsm-fix = thêm lsm={ $list } vào GRUB_CMDLINE_LINUX trong /etc/default/grub, rồi chạy update-grub và khởi động lại
+doctor-lsm-refused-unknown = nhân này từ chối chương trình BPF LSM ({ $why }); không rõ danh sách LSM (securityfs chưa gắn): socket không phải inet không bị chặn khi tạo
+doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security rồi chạy lại doctor; nếu /sys/kernel/security/lsm không có bpf: { $fix }
+doctor-lsm-active = đang hoạt động: AF_PACKET, AF_VSOCK, Bluetooth và mọi họ socket khác bị chặn ngay khi tạo
+doctor-lsm-refused = bpf có trong danh sách LSM nhưng nhân này từ chối chương trình: { $why }
+doctor-lsm-kernel-fix = nhân này (lockdown, hoặc không có BPF trampoline) không chạy được BPF LSM; hãy dùng nhân của bản phân phối
+doctor-lsm-inactive = không hoạt động (LSM: { $lsms }): socket không phải inet không bị chặn khi tạo; lớp giao diện mạng vẫn hủy lưu lượng của chúng
+doctor-lsm-inactive-unknown = không hoạt động (LSM: không rõ): socket không phải inet không bị chặn khi tạo; lớp giao diện mạng vẫn hủy lưu lượng của chúng
+doctor-lsm-listed = bpf có trong danh sách LSM đang hoạt động (chưa thử nạp: hãy chạy bằng root để thử)

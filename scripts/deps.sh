@@ -10,6 +10,7 @@ packages=(
   systemd locales                                                 # private journald, catalog, vi_VN
   dbus-daemon                                                     # private system bus for D-Bus tests
   openssh-client groff-base python3                              # signed updates, man pages, packaging
+  dunst xvfb x11-apps imagemagick fonts-dejavu-core              # airgapd-notify test: notices, screenshot
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -17,6 +17,8 @@ install -d "$root/DEBIAN"
 
 install -Dm0755 "$target/release/airgapd" "$root/usr/sbin/airgapd"
 install -Dm0755 "$target/release/airgapctl" "$root/usr/bin/airgapctl"
+install -Dm0755 "$target/release/airgapd-notify" "$root/usr/bin/airgapd-notify"
+install -Dm0644 packaging/xdg/airgapd-notify.desktop "$root/etc/xdg/autostart/airgapd-notify.desktop"
 install -Dm0644 systemd/airgapd.service "$root/lib/systemd/system/airgapd.service"
 install -Dm0644 packaging/dbus/org.airgapd.Guard1.conf "$root/usr/share/dbus-1/system.d/org.airgapd.Guard1.conf"
 install -Dm0644 packaging/dbus/org.airgapd.Guard1.service \

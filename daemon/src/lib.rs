@@ -21,6 +21,7 @@ pub mod logging;
 pub mod maps;
 pub mod network;
 pub mod noexec;
+pub mod notify;
 pub mod paths;
 pub mod plan;
 pub mod register;

@@ -22,7 +22,8 @@ for f in usr/sbin/airgapd usr/bin/airgapctl lib/systemd/system/airgapd.service \
   usr/share/man/man8/airgapd.8.gz usr/share/man/man1/airgapctl.1.gz \
   usr/share/man/man5/airgapd.policy.5.gz \
   usr/share/bash-completion/completions/airgapctl usr/share/zsh/vendor-completions/_airgapctl \
-  usr/share/fish/vendor_completions.d/airgapctl.fish; do
+  usr/share/fish/vendor_completions.d/airgapctl.fish \
+  usr/bin/airgapd-notify etc/xdg/autostart/airgapd-notify.desktop; do
   check "ships /$f" "[ -e '$dir/root/$f' ]"
 done
 for f in packaging/locale/*/*.ftl; do
@@ -31,6 +32,8 @@ for f in packaging/locale/*/*.ftl; do
 done
 check "airgapctl speaks Vietnamese under LANG=vi_VN.UTF-8" \
   "LC_ALL= LC_MESSAGES= LANG=vi_VN.UTF-8 '$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' | grep -q 'hợp lệ'"
+check "the notifier starts with desktop sessions" \
+  "grep -qx 'Exec=/usr/bin/airgapd-notify' '$dir/root/etc/xdg/autostart/airgapd-notify.desktop'"
 check "airgapd is executable" "[ -x '$dir/root/usr/sbin/airgapd' ]"
 check "the policy is a conffile" "grep -qx /etc/airgapd/policy.toml '$dir/DEBIAN/conffiles'"
 check "the default policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >/dev/null"

@@ -257,6 +257,7 @@ async fn introspection_shows_the_documented_interface() {
         (".ReloadPolicy", "method", "-"),
         (".Violation", "signal", "(ttsuuussst)"),
         (".DeviceDecision", "signal", "(ssssssssss)"),
+        (".DeviceRemoved", "signal", "(ssssssssss)"),
         (".PolicyChanged", "signal", "st"),
     ];
     let results = [

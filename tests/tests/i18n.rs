@@ -8,7 +8,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+
 use std::time::{Duration, UNIX_EPOCH};
+use tokio::io::AsyncBufReadExt;
 
 use airgapd::bpf::{Layer, LayerState};
 use airgapd::dbus::{serve, ReloadError, Server};
@@ -196,31 +198,27 @@ fn case(args: &[&str], vi: &'static [&'static str], en: &'static [&'static str])
 
 struct Served {
     bus: TestBus,
-    _server: Server,
+    server: Server,
     dir: PathBuf,
 }
 
-async fn served() -> Served {
+async fn served(name: &str) -> Served {
     require_root();
     let bus = TestBus::start(BusPolicy::Shipped);
     let server = tokio::time::timeout(DEADLINE, serve(&bus.bus(), state(), reloader()))
         .await
         .expect("serve within the deadline")
         .unwrap_or_else(|e| panic!("serving: {e}; dbus-daemon log: {}", bus.log()));
-    let dir =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("i18n-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("i18n-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    Served {
-        bus,
-        _server: server,
-        dir,
-    }
+    Served { bus, server, dir }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_speaks_the_readers_language_in_80_columns() {
-    let s = served().await;
+    let s = served("commands").await;
     let reg = register(&s.dir);
     let reg = reg.to_str().unwrap();
     let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/policy.toml");
@@ -394,4 +392,61 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
     }
     let _ = std::fs::remove_dir_all(&s.dir);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_streams_decisions_in_the_readers_language() {
+    let s = served("watch").await;
+    let mut child = tokio::process::Command::new(s.bus.airgapctl())
+        .args(["--bus-address", s.bus.address(), "watch"])
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", VI)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting airgapctl watch");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    macro_rules! next {
+        () => {
+            tokio::time::timeout(DEADLINE, lines.next_line())
+                .await
+                .expect("a line within the deadline")
+                .expect("reading airgapctl watch")
+                .expect("airgapctl watch still running")
+        };
+    }
+    // It says it watches once its signal matches are registered.
+    assert_eq!(
+        next!(),
+        "Đang theo dõi các quyết định của airgapd (Ctrl-C để dừng)."
+    );
+    let device = state().read().unwrap().devices[0].clone();
+    let record = state().read().unwrap().violations_after(0, 1)[0].clone();
+    s.server.device_decision(&device).await.unwrap();
+    s.server.violation(&record).await.unwrap();
+    s.server.device_removed(&device).await.unwrap();
+    let mut text = Vec::new();
+    loop {
+        let line = next!();
+        text.push(line);
+        if text.concat().contains("rút ra.") {
+            break;
+        }
+    }
+    let all = text.join("\n");
+    for want in [
+        "BỊ CHẶN  SanDisk Ultra USB 3.0",
+        "Đã chặn soffice.bin (tiến trình 4242, uid 1000)",
+        "đã được rút ra.",
+    ] {
+        assert!(
+            all.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(&want.split_whitespace().collect::<Vec<_>>().join(" ")),
+            "{want:?} not in:\n{all}"
+        );
+    }
+    assert!(all.lines().all(|l| width(l) <= 80), "{all}");
 }

@@ -19,6 +19,7 @@ pub mod register;
 pub mod sign;
 pub mod status;
 pub mod violations;
+pub mod watch;
 
 use client::{Client, CtlError};
 
@@ -58,6 +59,8 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// The copy register of removable media (read from its file), and `verify` of its chain.
     Register(register::RegisterArgs),
+    /// Print airgapd's decisions as they happen: refusals, devices judged and removed.
+    Watch(watch::WatchArgs),
 }
 
 /// What every subcommand gets.
@@ -89,6 +92,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Policy(command) => policy::run(&ctx, command).await,
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Register(args) => register::run(&ctx, args),
+        Command::Watch(args) => watch::run(&ctx, args).await,
     }
 }
 

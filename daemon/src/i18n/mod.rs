@@ -26,10 +26,16 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 pub use lang::Lang;
 
 /// The catalog files, in every language: one per program area.
-pub const FILES: &[&str] = &["common.ftl", "airgapctl.ftl", "airgapd.ftl", "notify.ftl"];
+pub const FILES: &[&str] = &[
+    "common.ftl",
+    "airgapctl.ftl",
+    "airgapd.ftl",
+    "notify.ftl",
+    "journal.ftl",
+];
 
 /// The built-in text of `FILES` for one language, in the same order.
-fn builtin(lang: Lang) -> [&'static str; 4] {
+fn builtin(lang: Lang) -> [&'static str; 5] {
     macro_rules! files {
         ($dir:literal) => {
             [
@@ -41,6 +47,7 @@ fn builtin(lang: Lang) -> [&'static str; 4] {
                 )),
                 include_str!(concat!("../../../packaging/locale/", $dir, "/airgapd.ftl")),
                 include_str!(concat!("../../../packaging/locale/", $dir, "/notify.ftl")),
+                include_str!(concat!("../../../packaging/locale/", $dir, "/journal.ftl")),
             ]
         };
     }

@@ -42,6 +42,7 @@ trap 'rm -rf "$gen"' EXIT
 "$target/release/airgapd-gen" "$gen"
 install -Dm0644 "$gen/man8/airgapd.8" "$root/usr/share/man/man8/airgapd.8"
 install -Dm0644 "$gen/man1/airgapctl.1" "$root/usr/share/man/man1/airgapctl.1"
+install -Dm0644 "$gen/man1/airgapd-notify.1" "$root/usr/share/man/man1/airgapd-notify.1"
 install -Dm0644 packaging/man/airgapd.policy.5 "$root/usr/share/man/man5/airgapd.policy.5"
 gzip -9n "$root"/usr/share/man/man*/*
 install -Dm0644 "$gen/completions/bash/airgapd.bash" "$root/usr/share/bash-completion/completions/airgapd"

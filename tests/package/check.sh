@@ -23,7 +23,8 @@ for f in usr/sbin/airgapd usr/bin/airgapctl lib/systemd/system/airgapd.service \
   usr/share/man/man5/airgapd.policy.5.gz \
   usr/share/bash-completion/completions/airgapctl usr/share/zsh/vendor-completions/_airgapctl \
   usr/share/fish/vendor_completions.d/airgapctl.fish \
-  usr/bin/airgapd-notify etc/xdg/autostart/airgapd-notify.desktop; do
+  usr/bin/airgapd-notify etc/xdg/autostart/airgapd-notify.desktop \
+  usr/share/man/man1/airgapd-notify.1.gz; do
   check "ships /$f" "[ -e '$dir/root/$f' ]"
 done
 for f in packaging/locale/*/*.ftl; do
@@ -31,14 +32,14 @@ for f in packaging/locale/*/*.ftl; do
     "cmp -s '$f' '$dir/root/usr/share/airgapd/locale/${f#packaging/locale/}'"
 done
 check "airgapctl speaks Vietnamese under LANG=vi_VN.UTF-8" \
-  "LC_ALL= LC_MESSAGES= LANG=vi_VN.UTF-8 '$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' | grep -q 'hợp lệ'"
+  "LC_ALL= LC_MESSAGES= LANG=vi_VN.UTF-8 '$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >'$dir/vi.out' && grep -q 'hợp lệ' '$dir/vi.out'"
 check "the notifier starts with desktop sessions" \
   "grep -qx 'Exec=/usr/bin/airgapd-notify' '$dir/root/etc/xdg/autostart/airgapd-notify.desktop'"
 check "airgapd is executable" "[ -x '$dir/root/usr/sbin/airgapd' ]"
 check "the policy is a conffile" "grep -qx /etc/airgapd/policy.toml '$dir/DEBIAN/conffiles'"
 check "the default policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >/dev/null"
 check "the reference policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/usr/share/doc/airgapd/policy.toml' >/dev/null"
-for m in man8/airgapd.8 man1/airgapctl.1 man5/airgapd.policy.5; do
+for m in man8/airgapd.8 man1/airgapctl.1 man1/airgapd-notify.1 man5/airgapd.policy.5; do
   check "man page $m renders without warnings" \
     "[ -z \"\$(zcat '$dir/root/usr/share/man/$m.gz' | groff -man -Tutf8 -ww -z 2>&1)\" ]"
 done

@@ -430,7 +430,11 @@ async fn watch_streams_decisions_in_the_readers_language() {
     loop {
         let line = next!();
         text.push(line);
-        if text.concat().contains("rút ra.") {
+        let flat = text.join(" ");
+        if ["Lý do:", "4242", "rút ra."]
+            .iter()
+            .all(|w| flat.contains(w))
+        {
             break;
         }
     }

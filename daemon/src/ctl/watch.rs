@@ -86,6 +86,8 @@ pub async fn run(ctx: &Ctx, _args: WatchArgs) -> Result<i32, CtlError> {
     }
     loop {
         tokio::select! {
+            // Decisions before removals when both are ready (see notify's loop).
+            biased;
             Some(s) = violations.next() => {
                 if let Ok(a) = s.args() { emit(ctx.json, Event::Violation(&a.violation)) }
             }

@@ -200,6 +200,9 @@ async fn run(args: Args) -> Result<()> {
     tracing::info!("airgapd-notify listening");
     loop {
         tokio::select! {
+            // In this order: zbus queues each stream in the order the bus delivered, so a
+            // decision and its device's removal, both ready, are handled decision first.
+            biased;
             Some(s) = decisions.next() => {
                 if let Ok(a) = s.args() { notifier.device(a.device).await }
             }

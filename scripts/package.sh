@@ -17,6 +17,8 @@ install -d "$root/DEBIAN"
 
 install -Dm0755 "$target/release/airgapd" "$root/usr/sbin/airgapd"
 install -Dm0755 "$target/release/airgapctl" "$root/usr/bin/airgapctl"
+install -Dm0755 "$target/release/airgapd-notify" "$root/usr/bin/airgapd-notify"
+install -Dm0644 packaging/xdg/airgapd-notify.desktop "$root/etc/xdg/autostart/airgapd-notify.desktop"
 install -Dm0644 systemd/airgapd.service "$root/lib/systemd/system/airgapd.service"
 install -Dm0644 packaging/dbus/org.airgapd.Guard1.conf "$root/usr/share/dbus-1/system.d/org.airgapd.Guard1.conf"
 install -Dm0644 packaging/dbus/org.airgapd.Guard1.service \
@@ -26,6 +28,11 @@ for c in packaging/catalog/*.catalog; do
 done
 install -Dm0644 packaging/udev/99-airgapd-media-noexec.rules \
   "$root/usr/lib/udev/rules.d/99-airgapd-media-noexec.rules"
+for f in packaging/locale/*/*.ftl; do
+  lang=$(basename "$(dirname "$f")")
+  install -Dm0644 "$f" "$root/usr/share/airgapd/locale/$lang/$(basename "$f")"
+done
+install -Dm0644 docs/translations.md "$root/usr/share/doc/airgapd/translations.md"
 install -Dm0644 packaging/default-policy.toml "$root/etc/airgapd/policy.toml"
 install -d -m0755 "$root/etc/airgapd/trusted-keys"
 install -Dm0644 packaging/policy.toml "$root/usr/share/doc/airgapd/policy.toml"
@@ -37,6 +44,7 @@ trap 'rm -rf "$gen"' EXIT
 "$target/release/airgapd-gen" "$gen"
 install -Dm0644 "$gen/man8/airgapd.8" "$root/usr/share/man/man8/airgapd.8"
 install -Dm0644 "$gen/man1/airgapctl.1" "$root/usr/share/man/man1/airgapctl.1"
+install -Dm0644 "$gen/man1/airgapd-notify.1" "$root/usr/share/man/man1/airgapd-notify.1"
 install -Dm0644 packaging/man/airgapd.policy.5 "$root/usr/share/man/man5/airgapd.policy.5"
 gzip -9n "$root"/usr/share/man/man*/*
 install -Dm0644 "$gen/completions/bash/airgapd.bash" "$root/usr/share/bash-completion/completions/airgapd"

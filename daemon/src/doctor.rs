@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+use crate::i18n::Catalog;
+use crate::tr_in;
+
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,40 +107,45 @@ fn active_lsms(f: &Facts) -> Option<Vec<String>> {
     )
 }
 
-/// Every check, in the order an administrator fixes them.
-pub fn diagnose(f: &Facts) -> Vec<Check> {
+/// Every check, in the order an administrator fixes them, in `catalog`'s language (`name`
+/// stays English: it is the stable key of `--json`; [`display_name`] translates it).
+pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
+    let t = |id: &str| catalog.text(id, None);
     let mut out = Vec::new();
     let cg2 = fstype_mounted(&f.mountinfo, "cgroup2");
     out.push(Check {
         name: "cgroup v2",
         status: if cg2 { Status::Ok } else { Status::Fail },
-        detail: if cg2 { "mounted".into() } else { "not mounted: the network and device programs need it".into() },
-        fix: (!cg2).then(|| "boot with systemd.unified_cgroup_hierarchy=1 (or mount -t cgroup2 none /sys/fs/cgroup)".into()),
+        detail: t(if cg2 {
+            "doctor-mounted"
+        } else {
+            "doctor-cgroup2-missing"
+        }),
+        fix: (!cg2).then(|| t("doctor-cgroup2-fix")),
     });
     let bpffs = fstype_mounted(&f.mountinfo, "bpf");
     out.push(Check {
         name: "bpffs",
         status: if bpffs { Status::Ok } else { Status::Warn },
-        detail: if bpffs {
-            "mounted".into()
+        detail: t(if bpffs {
+            "doctor-mounted"
         } else {
-            "not mounted: airgapd mounts it at /sys/fs/bpf on start".into()
-        },
+            "doctor-bpffs-missing"
+        }),
         fix: None,
     });
     out.push(Check {
         name: "BTF",
         status: if f.btf { Status::Ok } else { Status::Warn },
-        detail: if f.btf {
-            "/sys/kernel/btf/vmlinux present".into()
+        detail: t(if f.btf {
+            "doctor-btf-present"
         } else {
-            "no kernel BTF: the BPF LSM layer cannot load".into()
-        },
-        fix: (!f.btf)
-            .then(|| "use a distribution kernel built with CONFIG_DEBUG_INFO_BTF=y".into()),
+            "doctor-btf-missing"
+        }),
+        fix: (!f.btf).then(|| t("doctor-btf-fix")),
     });
-    out.push(lsm_check(f));
-    out.push(compat_check(f));
+    out.push(lsm_check(f, catalog));
+    out.push(compat_check(f, catalog));
     out.push(Check {
         name: "USB authorization",
         status: if f.usb_hubs > 0 {
@@ -146,58 +154,55 @@ pub fn diagnose(f: &Facts) -> Vec<Check> {
             Status::Warn
         },
         detail: if f.usb_hubs > 0 {
-            format!("{} root hub(s) with authorized_default", f.usb_hubs)
+            tr_in!(catalog, "doctor-usb-hubs", count = f.usb_hubs)
         } else {
-            "no USB root hubs: nothing to authorize (or USB is absent on this machine)".into()
+            t("doctor-usb-none")
         },
         fix: None,
     });
-    out.push(usb_boot_check(f));
+    out.push(usb_boot_check(f, catalog));
     out
 }
 
-/// Whether a USB device present at power-on could be used before airgapd judged it.
-fn usb_boot_check(f: &Facts) -> Check {
+/// A check's name in `catalog`'s language.
+pub fn display_name(name: &str, catalog: &Catalog) -> String {
+    let id = match name {
+        "cgroup v2" => "doctor-name-cgroup2",
+        "bpffs" => "doctor-name-bpffs",
+        "BTF" => "doctor-name-btf",
+        "BPF LSM" => "doctor-name-lsm",
+        "USB authorization" => "doctor-name-usb",
+        "USB before airgapd starts" => "doctor-name-usb-early",
+        "32-bit system calls" => "doctor-name-compat",
+        other => return other.to_string(),
+    };
+    catalog.text(id, None)
+}
+
+/// Whether a USB device present at power-on could be used before airgapd judged it (issue 22).
+fn usb_boot_check(f: &Facts, catalog: &Catalog) -> Check {
     let name = "USB before airgapd starts";
     match f.usb_boot_default {
         Some(v @ (0 | 2)) => Check {
             name,
             status: Status::Ok,
-            detail: format!(
-                "usbcore.authorized_default={v}: from the first moment of boot the kernel \
-                 authorizes {} until airgapd judges each device",
-                if v == 2 {
-                    "only internal (hard-wired) USB devices"
-                } else {
-                    "no USB device"
-                }
-            ),
+            detail: tr_in!(catalog, "doctor-usb-held", value = v),
             fix: None,
         },
         None => Check {
             name,
             status: Status::Ok,
-            detail: "no USB support loaded (usbcore absent): nothing to hold back".into(),
+            detail: catalog.text("doctor-usb-no-usbcore", None),
             fix: None,
         },
         Some(v) => Check {
             name,
             status: Status::Warn,
-            detail: format!(
-                "usbcore.authorized_default={v}: devices plugged in during boot, before \
-                 airgapd starts, are authorized by the kernel"
-            ),
+            detail: tr_in!(catalog, "doctor-usb-not-held", value = v),
             fix: Some(if f.usbcore_module {
-                format!(
-                    "usbcore was loaded without the option of {USB_BOOT_CONF} (installed by the \
-                     package; update-initramfs -u copies it into the initramfs): run \
-                     update-initramfs -u and reboot"
-                )
+                tr_in!(catalog, "doctor-usb-held-fix-module", file = USB_BOOT_CONF)
             } else {
-                "usbcore is built into this kernel: add usbcore.authorized_default=2 to \
-                 GRUB_CMDLINE_LINUX in /etc/default/grub (internal devices only until airgapd \
-                 decides), then run update-grub and reboot"
-                    .into()
+                catalog.text("doctor-usb-early-fix", None)
             }),
         },
     }
@@ -206,7 +211,7 @@ fn usb_boot_check(f: &Facts) -> Check {
 /// 32-bit system calls skip every `cgroup/setsockopt` program (the kernel runs them only for
 /// native calls), so where BPF LSM does not refuse AF_PACKET and AF_XDP at creation, a 32-bit
 /// call can still set PACKET_QDISC_BYPASS. `ia32_emulation=0` (Linux 6.7+) removes that entry.
-fn compat_check(f: &Facts) -> Check {
+fn compat_check(f: &Facts, catalog: &Catalog) -> Check {
     let off = f.cmdline.split_whitespace().any(|a| {
         matches!(
             a,
@@ -214,31 +219,20 @@ fn compat_check(f: &Facts) -> Check {
         )
     });
     let lsm = matches!(f.lsm_loads, Some(Ok(())));
-    let (status, detail) = match (off, lsm) {
-        (true, _) => (Status::Ok, "off (ia32_emulation=0)".to_string()),
-        (false, true) => (
-            Status::Ok,
-            "on; BPF LSM refuses AF_PACKET and AF_XDP at creation, so 32-bit calls gain nothing"
-                .to_string(),
-        ),
-        (false, false) => (
-            Status::Warn,
-            "on, or not known to be off: a root process making 32-bit system calls can set PACKET_QDISC_BYPASS and send raw frames around the interface programs"
-                .to_string(),
-        ),
+    let (status, id) = match (off, lsm) {
+        (true, _) => (Status::Ok, "doctor-compat-off"),
+        (false, true) => (Status::Ok, "doctor-compat-lsm"),
+        (false, false) => (Status::Warn, "doctor-compat-on"),
     };
     Check {
         name: "32-bit system calls",
         status,
-        detail,
-        fix: (status == Status::Warn).then(|| {
-            "add ia32_emulation=0 to GRUB_CMDLINE_LINUX in /etc/default/grub (Linux 6.7 and later; 32-bit programs stop running), then run update-grub and reboot; or make BPF LSM available"
-                .into()
-        }),
+        detail: catalog.text(id, None),
+        fix: (status == Status::Warn).then(|| catalog.text("doctor-compat-fix", None)),
     }
 }
 
-fn lsm_check(f: &Facts) -> Check {
+fn lsm_check(f: &Facts, catalog: &Catalog) -> Check {
     let active = active_lsms(f);
     let has_bpf = active
         .as_ref()
@@ -251,50 +245,44 @@ fn lsm_check(f: &Facts) -> Check {
         });
         l.retain(|s| s != "bpf");
         l.push("bpf".into());
-        format!(
-            "add lsm={} to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub and reboot",
-            l.join(",")
-        )
+        tr_in!(catalog, "doctor-lsm-fix", list = l.join(","))
     };
     match (&f.lsm_loads, has_bpf) {
         (Some(Err(why)), false) if active.is_none() => Check {
             name: "BPF LSM",
             status: Status::Warn,
-            detail: format!(
-                "this kernel refuses BPF LSM programs ({why}); its LSM list is unknown \
-                 (securityfs is not mounted): non-inet sockets are not refused at creation"
-            ),
-            fix: Some(format!(
-                "mount -t securityfs securityfs /sys/kernel/security and run doctor again; if bpf \
-                 is missing from /sys/kernel/security/lsm: {}",
-                fix(&active)
+            detail: tr_in!(catalog, "doctor-lsm-refused-unknown", why = why),
+            fix: Some(tr_in!(
+                catalog,
+                "doctor-lsm-securityfs-fix",
+                fix = fix(&active)
             )),
         },
         (Some(Ok(())), _) => Check {
             name: "BPF LSM",
             status: Status::Ok,
-            detail: "active: AF_PACKET, AF_VSOCK, Bluetooth and every other family are refused at socket creation".into(),
+            detail: tr_in!(catalog, "doctor-lsm-active"),
             fix: None,
         },
         (Some(Err(why)), true) => Check {
             name: "BPF LSM",
             status: Status::Warn,
-            detail: format!("bpf is in the LSM list but this kernel refuses the program: {why}"),
-            fix: Some("this kernel (lockdown, or no BPF trampolines) cannot run BPF LSM; use a distribution kernel".into()),
+            detail: tr_in!(catalog, "doctor-lsm-refused", why = why),
+            fix: Some(tr_in!(catalog, "doctor-lsm-kernel-fix")),
         },
         (_, false) => Check {
             name: "BPF LSM",
             status: Status::Warn,
-            detail: format!(
-                "not active (LSMs: {}): non-inet sockets are not refused at creation; the interface layer still drops their traffic",
-                active.as_ref().map(|l| l.join(",")).unwrap_or_else(|| "unknown".into())
-            ),
+            detail: match &active {
+                Some(l) => tr_in!(catalog, "doctor-lsm-inactive", lsms = l.join(",")),
+                None => tr_in!(catalog, "doctor-lsm-inactive-unknown"),
+            },
             fix: Some(fix(&active)),
         },
         (None, true) => Check {
             name: "BPF LSM",
             status: Status::Ok,
-            detail: "bpf is in the active LSM list (not test-loaded: run as root to try)".into(),
+            detail: tr_in!(catalog, "doctor-lsm-listed"),
             fix: None,
         },
     }
@@ -303,6 +291,11 @@ fn lsm_check(f: &Facts) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+
+    fn diagnose(f: &Facts) -> Vec<Check> {
+        super::diagnose(f, &Catalog::new(Lang::En, None))
+    }
 
     fn facts() -> Facts {
         Facts {
@@ -367,6 +360,19 @@ mod tests {
     }
 
     #[test]
+    fn no_cgroup2_fails_and_boot_usb_gap_is_explained() {
+        let mut f = facts();
+        f.mountinfo.clear();
+        let c = diagnose(&f);
+        assert_eq!(check(&c, "cgroup v2").status, Status::Fail);
+        assert!(check(&c, "USB before airgapd starts")
+            .fix
+            .as_ref()
+            .unwrap()
+            .contains("usbcore.authorized_default=2"));
+    }
+
+    #[test]
     fn thirty_two_bit_calls_are_a_gap_only_without_bpf_lsm() {
         let mut f = facts();
         assert_eq!(
@@ -384,19 +390,6 @@ mod tests {
             check(&diagnose(&f), "32-bit system calls").status,
             Status::Ok
         );
-    }
-
-    #[test]
-    fn no_cgroup2_fails_and_boot_usb_gap_is_explained() {
-        let mut f = facts();
-        f.mountinfo.clear();
-        let c = diagnose(&f);
-        assert_eq!(check(&c, "cgroup v2").status, Status::Fail);
-        assert!(check(&c, "USB before airgapd starts")
-            .fix
-            .as_ref()
-            .unwrap()
-            .contains("usbcore.authorized_default=2"));
     }
 
     #[test]

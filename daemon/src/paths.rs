@@ -24,6 +24,8 @@ pub const PIN_DIR: &str = "/sys/fs/bpf/airgapd";
 pub const CGROUP2_DEFAULT: &str = "/sys/fs/cgroup";
 /// Mount table used to find the cgroup v2 hierarchy.
 pub const MOUNTINFO: &str = "/proc/self/mountinfo";
+/// The installed message catalogs, `<lang>/<file>.ftl`; they override the built-in ones.
+pub const LOCALE_DIR: &str = "/usr/share/airgapd/locale";
 /// journald's native protocol socket.
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 

@@ -17,7 +17,11 @@ fn policy_file(name: &str, text: &str, mode: u32) -> PathBuf {
 }
 
 fn ctl(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(CTL).args(args).output().unwrap();
+    let out = Command::new(CTL)
+        .args(args)
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .unwrap();
     let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (
         out.status.code().unwrap_or(-1),

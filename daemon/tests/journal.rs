@@ -220,6 +220,51 @@ fn catalog_explains_records_in_english_and_vietnamese() {
         vietnamese.contains("Luật Bảo vệ bí mật nhà nước"),
         "{vietnamese}"
     );
+    // It stands alone (issue 18): the refusal in Vietnamese words, never the English MESSAGE.
+    assert!(
+        vietnamese.contains("Đã chặn exfil-tool (tiến trình"),
+        "{vietnamese}"
+    );
+    // journalctl prints the record's own line (MESSAGE) first, then the entry, each line of
+    // which begins with "░░".
+    let explained = |text: &str| -> String {
+        text.lines()
+            .filter(|l| l.starts_with("░░"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        !explained(&vietnamese).contains("connect refused"),
+        "{vietnamese}"
+    );
+
+    // A copy register record: values translated, empty paper fields said so, no "()".
+    let copy = Record::new(MessageId::CopyRegister, "copied /a.odt to medium")
+        .field(field::KIND, "copy.created")
+        .field(field::DOCUMENT, "/Báo cáo.odt")
+        .field(field::SECRECY, "")
+        .field(field::COPIES, 1)
+        .field(field::APPROVED_BY, "")
+        .field(field::UID, 1000)
+        .field(field::PID, our_pid())
+        .field(field::RESULT, "success");
+    Sink::Journal(JournalSocket::new(journald.socket()).unwrap())
+        .send(&copy)
+        .unwrap();
+    journald.wait_for(&copy);
+    let vietnamese = explained(&journald.explain(&copy, &env));
+    for want in [
+        "Bản ghi sổ quản lý sao, chụp (tạo mới): /Báo cáo.odt.",
+        "Độ mật: chưa ghi.",
+        "Người duyệt:",
+        "thành công.",
+    ] {
+        let flat = vietnamese.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(want), "{want:?} not in {vietnamese}");
+    }
+    for english in ["()", "success", "copied /a.odt", ", ,"] {
+        assert!(!vietnamese.contains(english), "{english:?} in {vietnamese}");
+    }
 }
 
 /// Builds a catalog database from packaging/catalog with `journalctl --update-catalog`, under

@@ -29,6 +29,7 @@ fn prints_each_refusal_and_exits_with_the_commands_status() {
         return;
     }
     let out = Command::new(AIRGAPD)
+        .env("LC_ALL", "C.UTF-8")
         .args(["run", "--new-netns", "--", "bash", "-c"])
         .arg("(exec 3<>/dev/tcp/93.184.216.34/443); exit 7")
         .output()
@@ -36,10 +37,10 @@ fn prints_each_refusal_and_exits_with_the_commands_status() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{err}");
     assert!(
-        err.contains("airgapd: denied connect 93.184.216.34:443 by bash["),
+        err.contains("airgapd: Refused a connection to 93.184.216.34:443 by bash (process "),
         "{err}"
     );
-    assert!(err.contains("uid=0"), "{err}");
+    assert!(err.contains(", uid 0)."), "{err}");
 }
 
 #[test]

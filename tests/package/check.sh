@@ -24,9 +24,19 @@ for f in usr/sbin/airgapd usr/bin/airgapctl lib/systemd/system/airgapd.service \
   usr/share/bash-completion/completions/airgapctl usr/share/zsh/vendor-completions/_airgapctl \
   usr/share/fish/vendor_completions.d/airgapctl.fish lib/modprobe.d/airgapd.conf \
   usr/lib/airgapd/usb-early lib/udev/rules.d/70-airgapd-usb-early.rules \
-  usr/share/initramfs-tools/hooks/airgapd; do
+  usr/share/initramfs-tools/hooks/airgapd \
+  usr/bin/airgapd-notify etc/xdg/autostart/airgapd-notify.desktop \
+  usr/share/man/man1/airgapd-notify.1.gz; do
   check "ships /$f" "[ -e '$dir/root/$f' ]"
 done
+for f in packaging/locale/*/*.ftl; do
+  check "ships the catalog /usr/share/airgapd/locale/${f#packaging/locale/}" \
+    "cmp -s '$f' '$dir/root/usr/share/airgapd/locale/${f#packaging/locale/}'"
+done
+check "airgapctl speaks Vietnamese under LANG=vi_VN.UTF-8" \
+  "LC_ALL= LC_MESSAGES= LANG=vi_VN.UTF-8 '$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >'$dir/vi.out' && grep -q 'hợp lệ' '$dir/vi.out'"
+check "the notifier starts with desktop sessions" \
+  "grep -qx 'Exec=/usr/bin/airgapd-notify' '$dir/root/etc/xdg/autostart/airgapd-notify.desktop'"
 check "airgapd is executable" "[ -x '$dir/root/usr/sbin/airgapd' ]"
 check "usbcore holds USB devices back from boot (issue 22)" \
   "grep -qx 'options usbcore authorized_default=2' '$dir/root/lib/modprobe.d/airgapd.conf'"
@@ -34,7 +44,7 @@ check "the initramfs is rebuilt with it" "grep -qx 'activate-noawait update-init
 check "the policy is a conffile" "grep -qx /etc/airgapd/policy.toml '$dir/DEBIAN/conffiles'"
 check "the default policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >/dev/null"
 check "the reference policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/usr/share/doc/airgapd/policy.toml' >/dev/null"
-for m in man8/airgapd.8 man1/airgapctl.1 man5/airgapd.policy.5; do
+for m in man8/airgapd.8 man1/airgapctl.1 man1/airgapd-notify.1 man5/airgapd.policy.5; do
   check "man page $m renders without warnings" \
     "[ -z \"\$(zcat '$dir/root/usr/share/man/$m.gz' | groff -man -Tutf8 -ww -z 2>&1)\" ]"
 done

@@ -5,7 +5,7 @@
 //! daemon's own uid check are both exercised for real.
 //!
 //! `airgapctl` is a binary of the `airgapd` package, which `cargo test` does not build for this
-//! crate; [`airgapctl`] builds it once per test run with the cargo that runs the tests, into
+//! crate; [`airgapctl`] (and [`airgapd_notify`]) builds it once per test run with the cargo that runs the tests, into
 //! the same target directory and profile, so the tests always run the current code.
 
 use std::fs;
@@ -217,48 +217,57 @@ impl Drop for TestBus {
 /// The `airgapctl` binary of this build, built once per test run (see the module comment).
 pub fn airgapctl() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        // This test runs as <target>/<profile>/deps/<test>-<hash>.
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary in <target>/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("target directory");
-        let profile = profile_dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("profile directory name");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "airgapd", "--bin", "airgapctl"])
-            .arg("--manifest-path")
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(target_dir);
-        match profile {
-            "debug" => {}
-            "release" => {
-                cmd.arg("--release");
-            }
-            other => {
-                cmd.args(["--profile", other]);
-            }
+    PATH.get_or_init(|| build_binary("airgapctl"))
+}
+
+/// The `airgapd-notify` binary of this build, built once per test run.
+pub fn airgapd_notify() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| build_binary("airgapd-notify"))
+}
+
+/// Build binary `name` of the `airgapd` package into this test's target directory and profile.
+fn build_binary(name: &str) -> PathBuf {
+    // This test runs as <target>/<profile>/deps/<test>-<hash>.
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <target>/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("target directory");
+    let profile = profile_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("profile directory name");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", "airgapd", "--bin", name])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
+    match profile {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
         }
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .expect("running cargo build for airgapctl");
-        assert!(
-            out.status.success(),
-            "building airgapctl failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let path = profile_dir.join("airgapctl");
-        assert!(path.exists(), "{} missing after build", path.display());
-        path
-    })
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running cargo build for {name}: {e}"));
+    assert!(
+        out.status.success(),
+        "building {name} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = profile_dir.join(name);
+    assert!(path.exists(), "{} missing after build", path.display());
+    path
 }
 
 /// Who runs a client.
@@ -284,7 +293,9 @@ pub struct Ran {
 /// Run `program ARGS` as `user`, bounded by [`DEADLINE`].
 pub async fn run_as(user: User, program: &Path, args: &[&str]) -> Ran {
     let mut cmd = tokio::process::Command::new(program);
+    // The tests read English; the translation tests choose their language themselves.
     cmd.args(args)
+        .env("LC_ALL", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -11,13 +11,17 @@ use anyhow::{bail, Context, Result};
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::bpf::{Enforcer, LayerState};
+use crate::dbus::ViolationEntry;
 use crate::events::EventStream;
+use crate::i18n::catalog;
 use crate::journal::Record;
+use crate::maps::NetMode;
 use crate::network::lan::LanGuard;
 use crate::plan::{Facts, Plan};
 use crate::scope::Scope;
 use crate::spawn::{self, SpawnOptions};
-use crate::violation::Kind;
+use crate::tr;
+use crate::violation::{Kind, Violation};
 
 use super::run_limits;
 
@@ -42,7 +46,7 @@ fn policy(policy: Option<&PathBuf>) -> Result<airgapd_policy::Policy> {
         Some(path) => {
             let checked = airgapd_policy::load(path)?;
             for w in &checked.warnings {
-                eprintln!("airgapd: warning: {w}");
+                eprintln!("airgapd: {}", tr!("run-warning", warning = w.to_string()));
             }
             checked.policy
         }
@@ -54,7 +58,7 @@ fn policy(policy: Option<&PathBuf>) -> Result<airgapd_policy::Policy> {
 /// Run the command; returns the exit code airgapd should exit with.
 pub fn run(args: RunArgs) -> Result<i32> {
     if !nix::unistd::geteuid().is_root() {
-        bail!("airgapd run must run as root: it loads BPF programs and creates a cgroup");
+        bail!("{}", tr!("run-not-root"));
     }
     let policy = policy(args.policy.as_ref())?;
     let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
@@ -87,19 +91,29 @@ async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> R
     let mut events = EventStream::new(enforcer.take_events().context("event ring buffer")?)
         .context("watching the event ring buffer")?;
 
+    let mode = match plan.net_mode {
+        NetMode::None => "none",
+        NetMode::Loopback => "loopback",
+        NetMode::Lan { loopback: true } => "lan-loopback",
+        NetMode::Lan { loopback: false } => "lan",
+    };
     eprintln!(
-        "airgapd: enforcing {} and no removable storage in cgroup {}",
-        plan.net_mode.describe(),
-        scope.path().display()
+        "airgapd: {}",
+        tr!(
+            "run-enforcing",
+            mode = mode,
+            cgroup = scope.path().display().to_string()
+        )
     );
     for l in &plan.lans {
         let peers: Vec<String> = l.peers.iter().map(|p| p.to_string()).collect();
-        eprintln!(
-            "airgapd: LAN \"{}\" on the interface with MAC {}: peers {}",
-            l.name,
-            l.interface_mac,
-            peers.join(", ")
+        let text = tr!(
+            "run-lan",
+            name = &l.name,
+            mac = l.interface_mac.to_string(),
+            peers = peers.join(", ")
         );
+        eprintln!("airgapd: {text}");
     }
     for line in unapplied {
         eprintln!("airgapd: {line}");
@@ -107,7 +121,8 @@ async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> R
     lan_records.iter().for_each(print_record);
     for (layer, state) in enforcer.layers() {
         if let LayerState::Unavailable(why) = state {
-            eprintln!("airgapd: layer {} unavailable: {why}", layer.name());
+            let text = tr!("run-layer-unavailable", layer = layer.name(), why = why);
+            eprintln!("airgapd: {text}");
         }
     }
 
@@ -133,7 +148,7 @@ async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> R
             status = child.wait() => break status.context("waiting for the command")?,
             batch = events.next_batch() => {
                 for v in batch.context("reading events")? {
-                    eprintln!("airgapd: {v}");
+                    print_refusal(&v);
                 }
             }
             found = lan.next() => lan.handle(&mut enforcer, found).iter().for_each(print_record),
@@ -143,7 +158,7 @@ async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> R
         }
     };
     for v in events.drain_now() {
-        eprintln!("airgapd: {v}");
+        print_refusal(&v);
     }
     report_losses(&enforcer, events.undecodable);
 
@@ -152,6 +167,14 @@ async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> R
     Ok(status
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// One refusal as it happens, in the reader's language.
+fn print_refusal(v: &Violation) {
+    eprintln!(
+        "airgapd: {}",
+        ViolationEntry::new(v, 0, 0).sentence(catalog())
+    );
 }
 
 /// A record of the isolated-LAN part (a loss of isolation, a LAN interface absent), as a line.
@@ -172,9 +195,9 @@ fn report_losses(enforcer: &Enforcer, undecodable: u64) {
         .map(|c| c.lost)
         .sum();
     if lost > 0 {
-        eprintln!("airgapd: {lost} more refusals were counted but not shown (event buffer full)");
+        eprintln!("airgapd: {}", tr!("run-lost", count = lost));
     }
     if undecodable > 0 {
-        eprintln!("airgapd: {undecodable} events could not be decoded (version mismatch)");
+        eprintln!("airgapd: {}", tr!("run-undecodable", count = undecodable));
     }
 }

@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use super::client::CtlError;
 use super::output::print_json;
+use super::output::wrap;
 use super::Ctx;
 use crate::journal::Sink;
 use crate::paths;
+use crate::tr;
 use crate::update::{self, Applied, Layout};
 
 /// Arguments of `airgapctl policy apply`.
@@ -57,8 +59,10 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<i32, CtlError> {
             let code = if e.kind() == "not-root" { 4 } else { 1 };
             // An install that failed half way says itself what is on disk.
             let message = match e {
-                update::UpdateError::Install { .. } => format!("policy update failed: {e}"),
-                _ => format!("policy update refused, nothing was changed: {e}"),
+                update::UpdateError::Install { .. } => {
+                    tr!("apply-failed", error = e.to_string())
+                }
+                _ => tr!("apply-refused", error = e.to_string()),
             };
             report(
                 ctx,
@@ -74,14 +78,14 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<i32, CtlError> {
             return Ok(code);
         }
     };
-    let installed = format!(
-        "{} installed as {}: serial {} (sha256 {}), signed by {} ({})",
-        applied.file.display(),
-        applied.target.display(),
-        applied.serial,
-        applied.sha256,
-        applied.signer.principal,
-        applied.signer.fingerprint
+    let installed = tr!(
+        "apply-installed",
+        file = applied.file.display().to_string(),
+        target = applied.target.display().to_string(),
+        serial = applied.serial,
+        sha256 = &applied.sha256,
+        signer = &applied.signer.principal,
+        fingerprint = &applied.signer.fingerprint
     );
     let (in_force, code, outcome) = reload(ctx, &applied).await;
     report(
@@ -89,7 +93,7 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<i32, CtlError> {
         code,
         &ApplyReport {
             installed: true,
-            message: format!("{installed}. {outcome}"),
+            message: format!("{installed} {outcome}"),
             applied: Some(applied),
             refused: None,
             in_force,
@@ -103,35 +107,26 @@ async fn reload(ctx: &Ctx, applied: &Applied) -> (bool, i32, String) {
     let client = match ctx.connect().await {
         Ok(client) => client,
         Err(CtlError::NotRunning { .. } | CtlError::Bus { .. }) => {
-            return (
-                false,
-                0,
-                "airgapd is not running: the new policy will be enforced when it starts".into(),
-            )
+            return (false, 0, tr!("apply-not-running"))
         }
-        Err(e) => return (false, 1, format!("the daemon was not asked to reload: {e}")),
+        Err(e) => return (false, 1, tr!("apply-not-asked", error = e.to_string())),
     };
     let result = client.proxy.reload_policy().await;
     match client.change("reload the policy", result) {
-        Ok((sha256, serial)) if sha256 == applied.sha256 => (
-            true,
-            0,
-            format!("airgapd enforces it now (serial {serial})."),
-        ),
+        Ok((sha256, serial)) if sha256 == applied.sha256 => {
+            (true, 0, tr!("apply-in-force", serial = serial))
+        }
         Ok((sha256, serial)) => (
             false,
             1,
-            format!(
-                "airgapd reloaded but enforces serial {serial} (sha256 {sha256}): it reads \
-                 another policy file than {}",
-                applied.target.display()
+            tr!(
+                "apply-other-file",
+                serial = serial,
+                sha256 = sha256,
+                target = applied.target.display().to_string()
             ),
         ),
-        Err(e) => (
-            false,
-            1,
-            format!("but airgapd did not put it in force: {e} (journalctl -x -u airgapd)"),
-        ),
+        Err(e) => (false, 1, tr!("apply-reload-failed", error = e.to_string())),
     }
 }
 
@@ -143,12 +138,12 @@ fn report(ctx: &Ctx, code: i32, r: &ApplyReport) {
     }
     if let Some(applied) = &r.applied {
         for w in &applied.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("{}", wrap(&tr!("ctl-warning", warning = w.to_string()), 2));
         }
     }
     if code == 0 {
-        println!("{}", r.message);
+        println!("{}", wrap(&r.message, 2));
     } else {
-        eprintln!("airgapctl: {}", r.message);
+        eprintln!("{}", wrap(&format!("airgapctl: {}", r.message), 2));
     }
 }

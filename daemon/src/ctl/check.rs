@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::client::CtlError;
 use super::output::print_json;
+use super::output::wrap;
 use super::Ctx;
+use crate::tr;
 
 /// Arguments of `airgapctl policy check`.
 #[derive(Debug, clap::Args)]
@@ -57,17 +59,23 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> Result<i32, CtlError> {
         print_json(&report);
     } else {
         for w in &report.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("{}", wrap(&tr!("ctl-warning", warning = w), 2));
         }
         for e in &report.errors {
             eprintln!("{e}");
         }
         if report.valid {
             println!(
-                "{}: valid (serial {}, sha256 {})",
-                report.file.display(),
-                report.serial.unwrap_or_default(),
-                report.sha256.as_deref().unwrap_or_default()
+                "{}",
+                wrap(
+                    &tr!(
+                        "check-valid",
+                        file = report.file.display().to_string(),
+                        serial = report.serial.unwrap_or_default(),
+                        sha256 = report.sha256.as_deref().unwrap_or_default()
+                    ),
+                    2
+                )
             );
         }
     }

@@ -6,12 +6,14 @@ use zbus::fdo::DBusProxy;
 use zbus::proxy::CacheProperties;
 
 use crate::dbus::{Bus, GuardError, GuardProxy, NAME};
+use crate::tr;
 
-/// What can go wrong in `airgapctl`.
-#[derive(Debug, thiserror::Error)]
+/// What can go wrong in `airgapctl`. Its text is in the reader's language (catalog
+/// `airgapctl.ftl`); an access refusal names what was refused and what to do, never the raw
+/// D-Bus error.
+#[derive(Debug)]
 pub enum CtlError {
     /// The bus itself could not be reached.
-    #[error("cannot reach {bus}: {source}")]
     Bus {
         /// Which bus.
         bus: Bus,
@@ -19,58 +21,122 @@ pub enum CtlError {
         source: Box<zbus::Error>,
     },
     /// Nobody owns `org.airgapd.Guard1`.
-    #[error("airgapd is not running (no {NAME} on {bus}): systemctl status airgapd")]
     NotRunning {
         /// Which bus.
         bus: Bus,
     },
     /// The caller may not do this, refused by the bus policy or by airgapd itself.
-    #[error("access denied: this user may not {what}; {advice} [{name}: {detail}]")]
     AccessDenied {
         /// What was attempted, e.g. `reload the policy`.
         what: &'static str,
-        /// What to do about it.
-        advice: &'static str,
+        /// Whether only root may do it (else the bus policy narrowed who may read).
+        root_only: bool,
         /// The D-Bus error name: `org.freedesktop.DBus.Error.AccessDenied` when the bus
-        /// policy refused, `org.airgapd.Guard1.Error.AccessDenied` when airgapd did.
+        /// policy refused, `org.airgapd.Guard1.Error.AccessDenied` when airgapd did (kept for
+        /// debugging, not shown).
         name: String,
-        /// The text that came with it.
+        /// The text that came with it (not shown).
         detail: String,
     },
     /// airgapd could not put the policy in force.
-    #[error("the policy was not reloaded; the previous policy stays in force: {detail}")]
     ReloadFailed {
         /// The policy error.
         detail: String,
     },
     /// Any other failed call.
-    #[error("cannot {what}: {source}")]
     Call {
         /// What was asked, e.g. `read the device list`.
         what: &'static str,
         /// The error.
         source: Box<GuardError>,
     },
-    /// A command-line value is not valid.
-    #[error("{0}")]
+    /// A command-line value is not valid (the text is already in the reader's language).
     Usage(String),
+}
+
+/// The bus in words: `system` selects "the system bus" in the catalogs.
+fn bus_words(bus: &Bus) -> String {
+    match bus {
+        Bus::System => "system".into(),
+        Bus::Address(address) => address.clone(),
+    }
+}
+
+/// What was attempted, in the reader's words: the phrases callers pass (also those of
+/// `status`) have catalog entries; an unknown one is shown as it is.
+fn action_words(what: &str) -> String {
+    let id = match what {
+        "read the device list" => "action-read-devices",
+        "read the violations" => "action-read-violations",
+        "reload the policy" => "action-reload-policy",
+        "read the policy in force" => "action-read-policy",
+        "read the status" => "action-read-status",
+        other => return other.to_string(),
+    };
+    crate::i18n::text(id, None)
+}
+
+impl std::fmt::Display for CtlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            CtlError::Bus { bus, source } => tr!(
+                "ctl-error-bus",
+                bus = bus_words(bus),
+                error = source.to_string()
+            ),
+            CtlError::NotRunning { bus } => tr!("ctl-error-not-running", bus = bus_words(bus)),
+            CtlError::AccessDenied {
+                what,
+                root_only,
+                name,
+                ..
+            } => {
+                // Who refused, in words: the error name says it, the raw D-Bus text is not
+                // for the reader.
+                let by = if name.starts_with("org.airgapd.") {
+                    "daemon"
+                } else {
+                    "bus"
+                };
+                if *root_only {
+                    tr!("ctl-error-access-root", what = action_words(what), by = by)
+                } else {
+                    tr!("ctl-error-access-read", what = action_words(what), by = by)
+                }
+            }
+            CtlError::ReloadFailed { detail } => tr!("ctl-error-reload", detail = detail),
+            CtlError::Call { what, source } => tr!(
+                "ctl-error-call",
+                what = action_words(what),
+                error = source.to_string()
+            ),
+            CtlError::Usage(text) => text.clone(),
+        };
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for CtlError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CtlError::Bus { source, .. } => Some(source.as_ref()),
+            CtlError::Call { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 impl CtlError {
     /// Classify the error of a call that needed `access`, made on `bus`.
     pub fn from_call(bus: &Bus, access: Access, e: impl Into<GuardError>) -> CtlError {
-        let (what, advice) = match access {
-            Access::Read(what) => (
-                what,
-                "the bus policy (/usr/share/dbus-1/system.d/org.airgapd.Guard1.conf) lets only \
-                 some users read: ask the administrator",
-            ),
-            Access::RootOnly(what) => (what, "only root may: run it with sudo"),
+        let (what, root_only) = match access {
+            Access::Read(what) => (what, false),
+            Access::RootOnly(what) => (what, true),
         };
         match e.into() {
             GuardError::AccessDenied(detail) => CtlError::AccessDenied {
                 what,
-                advice,
+                root_only,
                 name: "org.airgapd.Guard1.Error.AccessDenied".into(),
                 detail,
             },
@@ -78,7 +144,7 @@ impl CtlError {
             GuardError::ZBus(e) => match error_name(&e) {
                 Some((name, detail)) if name.ends_with(".AccessDenied") => CtlError::AccessDenied {
                     what,
-                    advice,
+                    root_only,
                     name,
                     detail,
                 },

@@ -1,9 +1,11 @@
 //! `airgapctl devices`: every device airgapd has judged, what it decided and why.
 
 use super::client::CtlError;
-use super::output::print_json;
+use super::output::{print_json, wrap};
 use super::Ctx;
 use crate::dbus::DeviceEntry;
+use crate::i18n::catalog;
+use crate::tr;
 
 /// Arguments of `airgapctl devices`.
 #[derive(Debug, clap::Args)]
@@ -16,35 +18,73 @@ pub async fn run(ctx: &Ctx, _args: DevicesArgs) -> Result<i32, CtlError> {
     if ctx.json {
         print_json(&devices);
     } else if devices.is_empty() {
-        println!("No devices judged yet.");
+        println!("{}", tr!("devices-none"));
     } else {
-        for d in &devices {
-            print!("{}", render(d));
-        }
+        let text: Vec<String> = devices.iter().map(render).collect();
+        print!("{}", text.join("\n"));
     }
     Ok(0)
 }
 
-/// Two lines per device: what it is and the decision, then why.
+/// The decision in the reader's words (the daemon's word when the catalog lacks it).
+pub fn decision_words(decision: &str) -> String {
+    let id = format!("decision-{decision}");
+    if catalog().has(&id) {
+        catalog().text(&id, None)
+    } else {
+        decision.to_uppercase()
+    }
+}
+
+/// One block per device: the decision and the node, then what it is and why, each line
+/// wrapped to 80 columns.
 pub fn render(d: &DeviceEntry) -> String {
-    let mut what = vec![d.node.clone(), d.kind.clone()];
-    if !d.devnum.is_empty() {
-        what.push(format!("({})", d.devnum));
+    let kind = {
+        let id = format!("device-kind-{}", d.kind);
+        if catalog().has(&id) {
+            catalog().text(&id, None)
+        } else {
+            d.kind.clone()
+        }
+    };
+    let mut lines = vec![if d.devnum.is_empty() {
+        tr!(
+            "devices-heading",
+            decision = decision_words(&d.decision),
+            node = &d.node,
+            kind = kind
+        )
+    } else {
+        tr!(
+            "devices-heading-devnum",
+            decision = decision_words(&d.decision),
+            node = &d.node,
+            kind = kind,
+            devnum = &d.devnum
+        )
+    }];
+    if !d.model.is_empty() {
+        lines.push(tr!("devices-model", model = &d.model));
     }
     if !d.vendor_id.is_empty() || !d.product_id.is_empty() {
-        what.push(format!("{}:{}", d.vendor_id, d.product_id));
-    }
-    if !d.model.is_empty() {
-        what.push(format!("{:?}", d.model));
+        lines.push(tr!(
+            "devices-usb-id",
+            vendor = &d.vendor_id,
+            product = &d.product_id
+        ));
     }
     if !d.serial.is_empty() {
-        what.push(format!("serial {}", d.serial));
+        lines.push(tr!("devices-serial", serial = &d.serial));
     }
-    format!(
-        "{}  {}  [rule: {}]\n    {}\n",
-        d.decision.to_uppercase(),
-        what.join(" "),
-        d.rule,
-        d.reason
-    )
+    lines.push(tr!("devices-rule", rule = &d.rule));
+    if !d.reason.is_empty() {
+        lines.push(tr!("devices-reason", reason = &d.reason));
+    }
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let indent = if i == 0 { "" } else { "    " };
+        out.push_str(&wrap(&format!("{indent}{line}"), 6));
+        out.push('\n');
+    }
+    out
 }

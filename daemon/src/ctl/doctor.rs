@@ -3,8 +3,11 @@
 
 use super::client::CtlError;
 use super::output::print_json;
+use super::output::wrap;
 use super::Ctx;
-use crate::doctor::{diagnose, Facts, Status};
+use crate::doctor::{diagnose, display_name, Facts, Status};
+use crate::i18n::catalog;
+use crate::tr;
 
 /// Arguments of `airgapctl doctor`.
 #[derive(Debug, clap::Args)]
@@ -16,19 +19,33 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
     if nix::unistd::geteuid().is_root() {
         facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
     }
-    let checks = diagnose(&facts);
+    let checks = diagnose(&facts, catalog());
     if ctx.json {
         print_json(&checks);
     } else {
         for c in &checks {
             let mark = match c.status {
-                Status::Ok => "ok  ",
-                Status::Warn => "WARN",
-                Status::Fail => "FAIL",
+                Status::Ok => tr!("doctor-ok"),
+                Status::Warn => tr!("doctor-warn"),
+                Status::Fail => tr!("doctor-fail"),
             };
-            println!("{mark} {:<26} {}", c.name, c.detail);
+            println!(
+                "{}",
+                wrap(
+                    &tr!(
+                        "doctor-check",
+                        mark = mark,
+                        name = display_name(c.name, catalog())
+                    ),
+                    5
+                )
+            );
+            println!("{}", wrap(&format!("     {}", c.detail), 5));
             if let Some(fix) = &c.fix {
-                println!("     {:<26} fix: {fix}", "");
+                println!(
+                    "{}",
+                    wrap(&format!("     {}", tr!("doctor-fix", fix = fix)), 7)
+                );
             }
         }
     }

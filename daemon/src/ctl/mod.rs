@@ -25,6 +25,7 @@ pub mod sign;
 pub mod status;
 pub mod status_offline;
 pub mod violations;
+pub mod watch;
 
 use client::{Client, CtlError};
 
@@ -71,6 +72,8 @@ pub enum Command {
     /// Release orders: a whole-machine installation leaves the air gap only by a signed order.
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// Print airgapd's decisions as they happen: refusals, devices judged and removed.
+    Watch(watch::WatchArgs),
 }
 
 /// What every subcommand gets.
@@ -104,6 +107,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Register(args) => register::run(&ctx, args),
         Command::Release(command) => release::run(&ctx, command),
+        Command::Watch(args) => watch::run(&ctx, args).await,
     }
 }
 
@@ -116,14 +120,17 @@ pub fn main() -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("airgapctl: error: starting the async runtime: {e}");
+            eprintln!(
+                "airgapctl: {}",
+                crate::tr!("ctl-error-runtime", error = e.to_string())
+            );
             return 1;
         }
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("airgapctl: {e}");
+            eprintln!("{}", output::wrap(&format!("airgapctl: {e}"), 2));
             e.exit_code()
         }
     }

@@ -1,33 +1,22 @@
-//! Printing for people and for programs: local times, JSON, and the one-line form of a refusal.
+//! Printing for people and for programs: local times in the reader's convention, JSON, 80
+//! columns, and the one-line form of a refusal.
 
 use serde::Serialize;
 
 use crate::dbus::ViolationEntry;
+use crate::i18n::{self, catalog, time};
 
-/// `2025-11-24 23:29:01 +0700` in the machine's time zone (UTC if it has none).
+/// The width every airgapctl screen fits.
+pub const COLUMNS: usize = 80;
+
+/// `24/11/2025 23:29:01 +0700` (vi) or `2025-11-24 23:29:01 +0700` (en), machine's time zone.
 pub fn local_time(micros: u64) -> String {
-    let secs = libc::time_t::try_from(micros / 1_000_000).unwrap_or(libc::time_t::MAX);
-    // SAFETY: `tm` is plain data that localtime_r fills in; both pointers are valid for the call.
-    let tm = unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
-            return format!("@{secs}");
-        }
-        tm
-    };
-    let offset = tm.tm_gmtoff / 60;
-    let sign = if offset < 0 { '-' } else { '+' };
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {sign}{:02}{:02}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        offset.abs() / 60,
-        offset.abs() % 60
-    )
+    time::date_time(catalog(), micros)
+}
+
+/// `text` wrapped to [`COLUMNS`], continuation lines indented by `indent`.
+pub fn wrap(text: &str, indent: usize) -> String {
+    i18n::wrap(text, COLUMNS, indent)
 }
 
 /// Print `value` as pretty JSON on stdout.
@@ -39,11 +28,16 @@ pub fn print_json<T: Serialize>(value: &T) {
     }
 }
 
-/// `#12  2025-11-24 23:30:00 +0700  denied connect 93.184.216.34:443 by curl[4242] uid=1000`
+/// `#12    24/11/2025 23:30:00 +0700  Refused a connection to 93.184.216.34:443 by curl
+///        (process 4242, uid 1000).` (wrapped to 80 columns)
 pub fn violation_line(v: &ViolationEntry) -> String {
-    let mut line = format!("#{:<5} {}  {}", v.seq, local_time(v.time_us), v.text);
-    if v.repeats > 0 {
-        line.push_str(&format!(" (and {} more like it)", v.repeats));
-    }
-    line
+    wrap(
+        &format!(
+            "#{:<5} {}  {}",
+            v.seq,
+            local_time(v.time_us),
+            v.sentence(catalog())
+        ),
+        7,
+    )
 }

@@ -8,9 +8,11 @@ use sha2::{Digest, Sha256};
 
 use super::client::CtlError;
 use super::output::print_json;
+use super::output::wrap;
 use super::status::PolicyStatus;
 use super::Ctx;
 use crate::paths;
+use crate::tr;
 
 /// `airgapctl policy ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -123,40 +125,60 @@ async fn show(ctx: &Ctx, _args: ShowArgs) -> Result<i32, CtlError> {
 /// The text of `policy show`.
 pub fn render(s: &PolicyShow) -> String {
     let p = &s.in_force;
-    let mut out = format!("Policy in force: {}\n  sha256: {}\n", p.name(), p.sha256);
+    let mut lines = vec![
+        if p.id.is_empty() {
+            tr!("policy-show-in-force-no-id", serial = p.serial)
+        } else {
+            tr!("policy-show-in-force", id = &p.id, serial = p.serial)
+        },
+        format!("  {}", tr!("policy-show-sha256", sha256 = &p.sha256)),
+    ];
     if p.builtin {
-        out.push_str("  BUILT-IN STRICT FALLBACK: the policy file could not be used");
+        lines.push(format!("  {}", tr!("policy-show-builtin")));
         if !p.fallback_reason.is_empty() {
-            out.push_str(&format!(" because {}", p.fallback_reason));
+            lines.push(format!(
+                "  {}",
+                tr!("policy-show-builtin-why", reason = &p.fallback_reason)
+            ));
         }
-        out.push('\n');
     } else {
-        out.push_str(&format!("  from:   {}\n", p.path));
+        lines.push(format!("  {}", tr!("policy-show-from", path = &p.path)));
     }
     let f = &s.file;
+    let path = f.path.display().to_string();
+    lines.push(String::new());
     match (&f.text, &f.error) {
-        (Some(text), _) => {
-            let verdict = if f.in_force {
-                "this is the policy in force".to_string()
+        (Some(_), _) => {
+            lines.push(if f.in_force {
+                tr!("policy-file-in-force", path = &path)
             } else {
-                "DIFFERS from the policy in force: `airgapctl policy reload` puts it in force"
-                    .to_string()
-            };
-            out.push_str(&format!(
-                "\nFile {} (sha256 {}): {verdict}\n",
-                f.path.display(),
-                f.sha256.as_deref().unwrap_or_default()
+                tr!("policy-file-differs", path = &path)
+            });
+            lines.push(format!(
+                "  {}",
+                tr!(
+                    "policy-show-sha256",
+                    sha256 = f.sha256.as_deref().unwrap_or_default()
+                )
             ));
-            out.push_str(text);
-            if !text.ends_with('\n') {
-                out.push('\n');
-            }
         }
-        (None, error) => out.push_str(&format!(
-            "\nFile {} cannot be read: {}\n",
-            f.path.display(),
-            error.as_deref().unwrap_or("unknown error")
+        (None, error) => lines.push(tr!(
+            "policy-file-unreadable",
+            path = &path,
+            error = error.as_deref().unwrap_or("?")
         )),
+    }
+    let mut out = String::new();
+    for line in &lines {
+        out.push_str(&wrap(line, 4));
+        out.push('\n');
+    }
+    if let Some(text) = &f.text {
+        out.push('\n');
+        out.push_str(text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
     }
     out
 }
@@ -179,8 +201,15 @@ async fn reload(ctx: &Ctx, _args: ReloadArgs) -> Result<i32, CtlError> {
         print_json(&reloaded);
     } else {
         println!(
-            "Policy reloaded: serial {} (sha256 {}) is in force.",
-            reloaded.serial, reloaded.sha256
+            "{}",
+            wrap(
+                &tr!(
+                    "policy-reloaded",
+                    serial = reloaded.serial,
+                    sha256 = &reloaded.sha256
+                ),
+                2
+            )
         );
     }
     Ok(0)

@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::client::CtlError;
-use super::output::{local_time, print_json};
+use super::output::{local_time, print_json, wrap};
 use super::Ctx;
+use crate::i18n::catalog;
 use crate::paths;
 use crate::register::entry::{self, escape, Entry};
 use crate::register::file::{self, RegisterError};
+use crate::tr;
 
 /// Arguments of `airgapctl register`.
 #[derive(Debug, clap::Args)]
@@ -62,14 +64,19 @@ pub struct VerifyReport {
     pub error: Option<String>,
 }
 
-/// Seconds since the epoch of a local `YYYY-MM-DD[ HH:MM[:SS]]`.
+/// Seconds since the epoch of a local `YYYY-MM-DD[ HH:MM[:SS]]` or, as Vietnamese write it,
+/// `DD/MM/YYYY[ HH:MM[:SS]]`.
 pub fn parse_local(text: &str) -> Option<u64> {
     let (date, time) = match text.trim().split_once([' ', 'T']) {
         Some((d, t)) => (d, t),
         None => (text.trim(), "00:00:00"),
     };
-    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
-    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let day_first = date.contains('/');
+    let mut d = date
+        .split(if day_first { '/' } else { '-' })
+        .map(|p| p.parse::<i32>().ok());
+    let (a, mo, b) = (d.next()??, d.next()??, d.next()??);
+    let (y, da) = if day_first { (b, a) } else { (a, b) };
     let mut t = time.split(':').map(|p| p.parse::<i32>().ok());
     let (h, mi) = (t.next()??, t.next().unwrap_or(Some(0))?);
     let s = t.next().unwrap_or(Some(0))?;
@@ -97,17 +104,18 @@ fn missing(e: &RegisterError) -> bool {
 }
 
 fn unreadable(e: &RegisterError) -> i32 {
-    eprintln!("airgapctl: {e}");
+    eprintln!("{}", wrap(&format!("airgapctl: {e}"), 2));
     if missing(e) {
-        eprintln!(
-            "airgapctl: there is no register file: nothing has been recorded on this machine \
-             yet, or the register was removed (the journal's copy records tell which: \
-             journalctl MESSAGE_ID=3f8377aa4e12412aa3169a5caeb6913f)"
+        let text = tr!(
+            "register-no-file-hint",
+            message_id = "3f8377aa4e12412aa3169a5caeb6913f"
         );
+        eprintln!("{}", wrap(&format!("airgapctl: {text}"), 2));
     }
     if let RegisterError::Io { source, .. } = e {
         if source.kind() == std::io::ErrorKind::PermissionDenied {
-            eprintln!("airgapctl: the register is readable by root and by the file's group only");
+            let text = tr!("register-permission");
+            eprintln!("{}", wrap(&format!("airgapctl: {text}"), 2));
         }
     }
     1
@@ -148,19 +156,18 @@ fn verify(args: &RegisterArgs) -> i32 {
     if args.json {
         print_json(&report);
     } else if let Some(e) = &report.error {
-        eprintln!("{e}");
-        eprintln!(
-            "airgapctl: the register is NOT intact; keep the file as it is and report it to \
-             the security officer"
-        );
+        eprintln!("{}", wrap(e, 2));
+        let text = tr!("register-not-intact");
+        eprintln!("{}", wrap(&format!("airgapctl: {text}"), 2));
     } else {
-        println!(
-            "{}: intact, {} records; last #{} chain {}",
-            report.file.display(),
-            report.records,
-            report.last_seq,
-            report.last_chain
+        let text = tr!(
+            "register-intact",
+            file = report.file.display().to_string(),
+            records = report.records,
+            seq = report.last_seq,
+            chain = &report.last_chain
         );
+        println!("{}", wrap(&text, 2));
     }
     i32::from(!report.valid)
 }
@@ -170,22 +177,15 @@ fn list(args: &RegisterArgs) -> Result<i32, CtlError> {
         None => None,
         Some(text) => Some(
             parse_local(text)
-                .ok_or_else(|| {
-                    CtlError::Usage(format!(
-                        "--since {text:?}: use a local date or time, e.g. \"2026-11-24\" or \
-                         \"2026-11-24 14:30\""
-                    ))
-                })?
+                .ok_or_else(|| CtlError::Usage(tr!("register-since-usage", text = text)))?
                 .saturating_mul(1_000_000),
         ),
     };
     let entries = match file::read(&args.file) {
         Ok(e) => e,
         Err(e) if missing(&e) && !args.json => {
-            println!(
-                "No copies recorded: there is no register file at {} yet.",
-                args.file.display()
-            );
+            let text = tr!("register-no-file", file = args.file.display().to_string());
+            println!("{}", wrap(&text, 2));
             return Ok(0);
         }
         Err(e) if missing(&e) => Vec::new(),
@@ -214,20 +214,16 @@ fn print_list(args: &RegisterArgs, entries: &[Entry], shown: &[&Entry]) -> std::
         let text = serde_json::to_string_pretty(shown).map_err(std::io::Error::other)?;
         writeln!(out, "{text}")?;
     } else if args.csv {
-        writeln!(out, "{}", entry::CSV_HEADER.join(","))?;
+        writeln!(out, "{}", entry::csv_header(catalog()))?;
         for e in shown {
-            writeln!(out, "{}", entry::csv_row(e, &local_time(e.time_us)))?;
+            writeln!(out, "{}", entry::csv_row(e, catalog()))?;
         }
     } else if shown.is_empty() {
-        writeln!(
-            out,
-            "No copies recorded{}.",
-            if entries.is_empty() {
-                ""
-            } else {
-                " that match"
-            }
-        )?;
+        if entries.is_empty() {
+            writeln!(out, "{}", tr!("register-none"))?;
+        } else {
+            writeln!(out, "{}", tr!("register-none-match"))?;
+        }
     } else {
         for e in shown {
             writeln!(out, "{}", line(e))?;
@@ -236,36 +232,58 @@ fn print_list(args: &RegisterArgs, entries: &[Entry], shown: &[&Entry]) -> std::
     out.flush()
 }
 
-/// `#12  2026-11-24 23:29:01 +0700  to medium "Stick 3"  /docs/a.odt  12345 B  sha256 ab12…  clerk (uid 1000), cp`
+/// One record in at most three lines of 80 columns:
+/// `#12    24/11/2026 23:29:01 +0700  created on "Stick 3": /docs/a.odt`, then its size and
+/// hash, then who copied it.
 fn line(e: &Entry) -> String {
     let when = local_time(e.time_us);
-    match e.event.as_str() {
-        entry::event::LOST | entry::event::NOTE => {
-            format!(
-                "#{:<5} {when}  {}: {}",
-                e.seq,
-                e.event.to_uppercase(),
-                escape(e.note.as_bytes())
-            )
+    let head = |what: String| wrap(&format!("#{:<5} {when}  {what}", e.seq), 7);
+    let event_words = |event: &str| {
+        let id = format!("register-event-{event}");
+        if catalog().has(&id) {
+            catalog().text(&id, None)
+        } else {
+            event.to_string()
         }
+    };
+    match e.event.as_str() {
+        entry::event::LOST | entry::event::NOTE => head(tr!(
+            "register-line-note",
+            event = event_words(&e.event),
+            note = escape(e.note.as_bytes())
+        )),
         ev => {
-            let dir = if e.direction == entry::direction::TO_MEDIUM {
-                "to"
+            let what = if e.direction == entry::direction::TO_MEDIUM {
+                tr!(
+                    "register-line-to",
+                    event = event_words(ev),
+                    medium = escape(e.medium.as_bytes()),
+                    document = e.document_shown()
+                )
             } else {
-                "from"
+                tr!(
+                    "register-line-from",
+                    event = event_words(ev),
+                    medium = escape(e.medium.as_bytes()),
+                    document = e.document_shown()
+                )
             };
-            let sha = if e.sha256.is_empty() {
-                format!("NOT HASHED: {}", escape(e.note.as_bytes()))
+            let size = e.size.unwrap_or(0);
+            let content = if e.sha256.is_empty() {
+                tr!(
+                    "register-line-not-hashed",
+                    size = size,
+                    note = escape(e.note.as_bytes())
+                )
             } else {
-                format!("sha256 {}", e.sha256)
+                tr!("register-line-hash", size = size, sha256 = &e.sha256)
             };
+            let who = tr!("register-line-who", who = e.who_in(catalog()));
             format!(
-                "#{:<5} {when}  {ev:7} {dir} \"{}\"  {}  {} B  {sha}  {}",
-                e.seq,
-                escape(e.medium.as_bytes()),
-                e.document_shown(),
-                e.size.unwrap_or(0),
-                e.who()
+                "{}\n{}\n{}",
+                head(what),
+                wrap(&format!("       {content}"), 7),
+                wrap(&format!("       {who}"), 7)
             )
         }
     }
@@ -281,7 +299,9 @@ mod tests {
         let later = parse_local("2026-11-24 14:30").unwrap();
         assert_eq!(later - day, 14 * 3600 + 30 * 60);
         assert_eq!(parse_local("2026-11-24T14:30:05").unwrap() - later, 5);
+        assert_eq!(parse_local("24/11/2026 14:30").unwrap(), later);
         assert!(parse_local("2026-13-01").is_none());
+        assert!(parse_local("24/13/2026").is_none());
         assert!(parse_local("yesterday").is_none());
     }
 }

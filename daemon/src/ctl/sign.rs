@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use super::client::CtlError;
 use super::output::print_json;
+use super::output::wrap;
 use super::Ctx;
 use crate::paths;
+use crate::tr;
 use crate::update::{self, signature_path};
 
 /// Arguments of `airgapctl policy sign`.
@@ -52,23 +54,37 @@ pub fn run(ctx: &Ctx, args: SignArgs) -> Result<i32, CtlError> {
         Ok(checked) => checked,
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("airgapctl: not signed: the policy is invalid");
+            eprintln!("airgapctl: {}", tr!("sign-invalid"));
             return Ok(1);
         }
     };
     for w in &checked.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("{}", wrap(&tr!("ctl-warning", warning = w.to_string()), 2));
     }
     let mut cmd = update::sign_command(paths::SSH_KEYGEN.as_ref(), &args.key, &args.file);
     // ssh-keygen asks for the passphrase and before overwriting FILE.sig on the terminal.
     match cmd.status() {
         Ok(status) if status.success() => {}
         Ok(status) => {
-            eprintln!("airgapctl: not signed: {} {status}", paths::SSH_KEYGEN);
+            eprintln!(
+                "airgapctl: {}",
+                tr!(
+                    "sign-failed",
+                    program = paths::SSH_KEYGEN,
+                    status = status.to_string()
+                )
+            );
             return Ok(1);
         }
         Err(e) => {
-            eprintln!("airgapctl: cannot run {}: {e}", paths::SSH_KEYGEN);
+            eprintln!(
+                "airgapctl: {}",
+                tr!(
+                    "sign-cannot-run",
+                    program = paths::SSH_KEYGEN,
+                    error = e.to_string()
+                )
+            );
             return Ok(1);
         }
     }
@@ -77,11 +93,12 @@ pub fn run(ctx: &Ctx, args: SignArgs) -> Result<i32, CtlError> {
     let Some(fingerprint) =
         update::signing_key(paths::SSH_KEYGEN.as_ref(), &signature, text.as_bytes())
     else {
-        eprintln!(
-            "airgapctl: not signed: {} is not a signature of {}",
-            signature.display(),
-            args.file.display()
+        let text = tr!(
+            "sign-not-a-signature",
+            signature = signature.display().to_string(),
+            file = args.file.display().to_string()
         );
+        eprintln!("{}", wrap(&format!("airgapctl: {text}"), 2));
         return Ok(1);
     };
     let signed = Signed {
@@ -94,15 +111,15 @@ pub fn run(ctx: &Ctx, args: SignArgs) -> Result<i32, CtlError> {
     if ctx.json {
         print_json(&signed);
     } else {
-        println!(
-            "Signed {} (serial {}, sha256 {}) with key {}: copy it and {} to the approved \
-             medium.",
-            signed.file.display(),
-            signed.serial,
-            signed.sha256,
-            signed.fingerprint,
-            signed.signature.display()
+        let text = tr!(
+            "sign-done",
+            file = signed.file.display().to_string(),
+            serial = signed.serial,
+            sha256 = &signed.sha256,
+            fingerprint = &signed.fingerprint,
+            signature = signed.signature.display().to_string()
         );
+        println!("{}", wrap(&text, 2));
     }
     Ok(0)
 }

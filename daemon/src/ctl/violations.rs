@@ -6,6 +6,7 @@ use super::client::{Client, CtlError};
 use super::output::{print_json, violation_line};
 use super::Ctx;
 use crate::dbus::ViolationEntry;
+use crate::tr;
 use crate::violation::Kind;
 
 /// Violations asked for per call.
@@ -85,9 +86,10 @@ pub fn kind_filter(kind: Option<&str>) -> Result<impl Fn(&ViolationEntry) -> boo
             .any(|kind| kind.name() == k || kind.name().starts_with(&format!("{k}.")));
         if !known {
             let names: Vec<&str> = Kind::REPORTED.iter().map(|k| k.name()).collect();
-            return Err(CtlError::Usage(format!(
-                "unknown kind {k:?}: use one of {} or a group: net, dev",
-                names.join(", ")
+            return Err(CtlError::Usage(tr!(
+                "violations-unknown-kind",
+                kind = k,
+                kinds = names.join(", ")
             )));
         }
     }
@@ -109,13 +111,10 @@ pub async fn run(ctx: &Ctx, args: ViolationsArgs) -> Result<i32, CtlError> {
     if ctx.json {
         print_json(&list);
     } else if list.is_empty() {
-        println!(
-            "No refusals recorded{}.",
-            match args.since {
-                Some(seq) => format!(" after #{seq}"),
-                None => String::new(),
-            }
-        );
+        match args.since {
+            Some(seq) => println!("{}", tr!("violations-none-after", seq = seq)),
+            None => println!("{}", tr!("violations-none")),
+        }
     } else {
         for v in &list {
             println!("{}", violation_line(v));

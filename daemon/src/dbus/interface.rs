@@ -198,6 +198,13 @@ impl Guard {
         device: DeviceEntry,
     ) -> zbus::Result<()>;
 
+    /// A judged device left (unplugged): its last entry. A notifier closes the device's notice.
+    #[zbus(signal)]
+    pub async fn device_removed(
+        emitter: &SignalEmitter<'_>,
+        device: DeviceEntry,
+    ) -> zbus::Result<()>;
+
     /// Another policy is in force.
     #[zbus(signal)]
     pub async fn policy_changed(

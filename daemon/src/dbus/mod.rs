@@ -172,6 +172,11 @@ impl Server {
         Guard::device_decision(self.guard.signal_emitter(), device.into()).await
     }
 
+    /// Announce that a judged device left.
+    pub async fn device_removed(&self, device: &DeviceRecord) -> zbus::Result<()> {
+        Guard::device_removed(self.guard.signal_emitter(), device.into()).await
+    }
+
     /// Announce that another policy is in force (for reloads not made through `ReloadPolicy`,
     /// which announces its own).
     pub async fn policy_changed(&self, policy: &PolicyInfo) -> zbus::Result<()> {

@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 use zbus::zvariant::{OwnedValue, Type, Value};
 
 use crate::bpf::{Layer, LayerState};
+use crate::i18n::Catalog;
 use crate::maps::Count;
 use crate::state::{DeviceRecord, ViolationRecord};
-use crate::violation::{family_name, Kind};
+use crate::tr_in;
+use crate::violation::{family_name, Kind, Violation};
 
 /// One enforcement layer: `(sss)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
@@ -134,7 +136,13 @@ pub struct ViolationEntry {
 
 impl From<&ViolationRecord> for ViolationEntry {
     fn from(r: &ViolationRecord) -> ViolationEntry {
-        let v = &r.violation;
+        ViolationEntry::new(&r.violation, r.seq, r.repeats)
+    }
+}
+
+impl ViolationEntry {
+    /// The wire form of one refusal kept as number `seq`, with `repeats` folded into it.
+    pub fn new(v: &Violation, seq: u64, repeats: u64) -> ViolationEntry {
         let target = if let Some(file) = &v.file {
             file.clone()
         } else if let Some(ep) = v.endpoint() {
@@ -147,7 +155,7 @@ impl From<&ViolationRecord> for ViolationEntry {
             String::new()
         };
         ViolationEntry {
-            seq: r.seq,
+            seq,
             time_us: micros(v.time),
             kind: v.kind.name().to_string(),
             pid: v.pid,
@@ -156,7 +164,39 @@ impl From<&ViolationRecord> for ViolationEntry {
             comm: v.comm.clone(),
             target,
             text: v.to_string(),
-            repeats: r.repeats,
+            repeats,
+        }
+    }
+
+    /// The refusal as one sentence in `catalog`'s language (`text`, the journal's English,
+    /// for a kind this program does not know).
+    pub fn sentence(&self, catalog: &Catalog) -> String {
+        let id = format!("refusal-{}", self.kind.replace('.', "-"));
+        if !catalog.has(&id) {
+            return self.text.clone();
+        }
+        let target = if self.target.is_empty() {
+            tr_in!(catalog, "target-unknown")
+        } else {
+            self.target.clone()
+        };
+        let sentence = tr_in!(
+            catalog,
+            &id,
+            target = target,
+            comm = &self.comm,
+            pid = self.pid,
+            uid = self.uid
+        );
+        if self.repeats > 0 {
+            tr_in!(
+                catalog,
+                "refusal-folded",
+                text = sentence,
+                repeats = self.repeats
+            )
+        } else {
+            sentence
         }
     }
 }

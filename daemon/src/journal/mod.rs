@@ -21,6 +21,7 @@ pub mod field;
 mod ids;
 mod native;
 mod stderr;
+pub mod vietnamese;
 
 use std::fmt::Display;
 use std::io;

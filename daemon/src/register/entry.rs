@@ -8,6 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{time, Catalog};
+use crate::tr_in;
+
 /// What happened to a file.
 pub mod event {
     /// A new file was written to the medium.
@@ -224,45 +227,83 @@ pub fn rfc3339(us: u64) -> String {
     )
 }
 
-/// The CSV header: the paper register's columns first.
-pub const CSV_HEADER: &[&str] = &[
-    "No.",
-    "Date",
-    "Document",
-    "Secrecy level",
-    "Copies",
-    "Approved by",
-    "Copied by",
-    "Medium",
-    "Direction",
-    "Size (bytes)",
-    "SHA-256",
-    "Result",
-    "Notes",
+/// The CSV columns (catalog ids): the paper register's first.
+pub const CSV_COLUMNS: &[&str] = &[
+    "csv-no",
+    "csv-date",
+    "csv-document",
+    "csv-secrecy",
+    "csv-copies",
+    "csv-approved-by",
+    "csv-copied-by",
+    "csv-recipient",
+    "csv-direction",
+    "csv-size",
+    "csv-sha256",
+    "csv-result",
+    "csv-notes",
 ];
 
-/// One CSV row (RFC 4180); `date` is the time as the officer reads it (local).
-pub fn csv_row(e: &Entry, date: &str) -> String {
+/// The CSV header line in `catalog`'s language.
+pub fn csv_header(catalog: &Catalog) -> String {
+    CSV_COLUMNS
+        .iter()
+        .map(|id| csv_field(&catalog.text(id, None)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Entry {
+    /// "clerk (uid 1000), cp" in `catalog`'s language.
+    pub fn who_in(&self, catalog: &Catalog) -> String {
+        let user = match (self.user.is_empty(), self.uid) {
+            (false, Some(uid)) => {
+                tr_in!(catalog, "register-who-user", user = &self.user, uid = uid)
+            }
+            (true, Some(uid)) => tr_in!(catalog, "register-who-uid", uid = uid),
+            _ => tr_in!(catalog, "register-who-unknown"),
+        };
+        if self.comm.is_empty() {
+            user
+        } else {
+            // A process names itself: its name is shown escaped like a file's.
+            format!("{user}, {}", escape(self.comm.as_bytes()))
+        }
+    }
+}
+
+/// One CSV row (RFC 4180) in `catalog`'s language: its date convention, its words.
+pub fn csv_row(e: &Entry, catalog: &Catalog) -> String {
     let medium = match (e.medium.is_empty(), e.serial.is_empty()) {
-        (false, false) => format!("{} (serial {})", e.medium, e.serial),
+        (false, false) => tr_in!(
+            catalog,
+            "csv-medium-serial",
+            medium = &e.medium,
+            serial = &e.serial
+        ),
         (false, true) => e.medium.clone(),
         _ => e.device.clone(),
     };
     let direction = match e.direction.as_str() {
-        direction::TO_MEDIUM => "to medium",
-        direction::FROM_MEDIUM => "from medium",
-        _ => "",
+        direction::TO_MEDIUM => tr_in!(catalog, "csv-to-medium"),
+        direction::FROM_MEDIUM => tr_in!(catalog, "csv-from-medium"),
+        _ => String::new(),
+    };
+    let result = match e.result.as_str() {
+        "success" => tr_in!(catalog, "csv-success"),
+        "failure" => tr_in!(catalog, "csv-failure"),
+        other => other.to_string(),
     };
     let mut notes = e.note.clone();
     if e.event == event::LOST {
-        notes = format!("{} events not recorded. {notes}", e.lost);
+        notes = format!("{} {notes}", tr_in!(catalog, "csv-lost", count = e.lost));
     } else if e.event == event::MOVED {
-        notes = format!("renamed onto the medium. {notes}");
+        notes = format!("{} {notes}", tr_in!(catalog, "csv-moved"));
     }
     let safe = |text: &str| csv_text(&escape(text.as_bytes()));
     let fields = [
         e.seq.to_string(),
-        date.to_string(),
+        time::date_time(catalog, e.time_us),
         csv_text(&e.document_shown()),
         safe(&e.secrecy),
         if e.event == event::LOST || e.event == event::NOTE {
@@ -271,12 +312,12 @@ pub fn csv_row(e: &Entry, date: &str) -> String {
             e.copies.to_string()
         },
         safe(&e.approved_by),
-        csv_text(&e.who()),
+        csv_text(&e.who_in(catalog)),
         safe(&medium),
-        direction.to_string(),
+        direction,
         e.size.map(|s| s.to_string()).unwrap_or_default(),
         safe(&e.sha256),
-        safe(&e.result),
+        safe(&result),
         safe(notes.trim()),
     ];
     fields
@@ -298,6 +339,7 @@ pub fn csv_field(f: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn utc_times() {
@@ -326,13 +368,48 @@ mod tests {
             size: Some(12),
             sha256: "ab".into(),
             result: "success".into(),
+            // 2026-11-24 12:00 UTC: the 24th in every time zone.
+            time_us: 1_795_521_600_000_000,
             ..Entry::default()
         };
-        let row = csv_row(&e, "2026-11-24 23:29:01 +0700");
+        let en = Catalog::new(Lang::En, None);
+        let row = csv_row(&e, &en);
+        let date = time::date_time(&en, e.time_us);
+        assert!(date.starts_with("2026-11-24 "), "{date}");
         assert_eq!(
             row,
-            "3,2026-11-24 23:29:01 +0700,\"/Báo cáo, \"\"mật\"\".odt\",,1,,\"clerk (uid 1000), cp\",\
-             Stick 3 (serial S3),to medium,12,ab,success,"
+            format!(
+                "3,{date},\"/Báo cáo, \"\"mật\"\".odt\",,1,,\"clerk (uid 1000), cp\",\
+                 Stick 3 (serial S3),to medium,12,ab,success,"
+            )
+        );
+    }
+
+    #[test]
+    fn the_vietnamese_form_has_the_paper_registers_headers_and_dates() {
+        let vi = Catalog::new(Lang::Vi, None);
+        let header = csv_header(&vi);
+        assert!(
+            header.starts_with(
+                "Số TT,Ngày,Tên tài liệu,Độ mật,Số bản,Người duyệt,Người sao,Nơi nhận"
+            ),
+            "{header}"
+        );
+        let e = Entry {
+            seq: 1,
+            time_us: 1_795_521_600_000_000,
+            direction: direction::TO_MEDIUM.into(),
+            result: "success".into(),
+            ..Entry::default()
+        };
+        assert!(
+            csv_row(&e, &vi).starts_with("1,24/11/2026 "),
+            "{}",
+            csv_row(&e, &vi)
+        );
+        assert_eq!(
+            header.split(',').count(),
+            csv_row(&e, &vi).split(',').count()
         );
     }
 
@@ -373,13 +450,17 @@ mod tests {
             ..Entry::default()
         };
         e.set_document(b"=HYPERLINK(\"http://x\",\"a\")");
-        let row = csv_row(&e, "d");
+        let en = Catalog::new(Lang::En, None);
+        let d = time::date_time(&en, e.time_us);
+        let row = csv_row(&e, &en);
         assert!(
-            row.starts_with("1,d,\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\","),
+            row.starts_with(&format!(
+                "1,{d},\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\","
+            )),
             "{row}"
         );
         e.set_document(b"@SUM(A1)\n");
-        let row = csv_row(&e, "d");
+        let row = csv_row(&e, &en);
         assert!(row.contains(",'@SUM(A1)\\n,"), "{row}");
         assert!(!row.contains('\n'), "{row}");
         for bad in ["+1", "-1", "\tx"] {

@@ -310,6 +310,16 @@ impl Service {
                 self.usb_devices.push(record);
                 self.apply_usb_grants(grants);
             }
+            // An unplugged USB device is no longer listed (its notice closes, issue 18).
+            if ev.get("SUBSYSTEM") == Some("usb")
+                && ev.get("DEVTYPE") == Some("usb_device")
+                && ev.action() == "remove"
+            {
+                if let Some(name) = ev.get("DEVNAME") {
+                    let node = format!("/dev/{}", name.trim_start_matches("/dev/"));
+                    self.usb_devices.retain(|d| d.node != node);
+                }
+            }
             if let Some(grants) = usb::regrant(&self.policy, ev) {
                 self.apply_usb_grants(grants);
             }
@@ -432,8 +442,17 @@ impl Service {
             &mut self.state.write().expect("state lock").devices,
             devices.clone(),
         );
+        let gone: Vec<DeviceRecord> = old
+            .iter()
+            .filter(|o| !devices.iter().any(|d| d.node == o.node))
+            .cloned()
+            .collect();
         for d in devices.into_iter().filter(|d| !old.contains(d)) {
             self.signal(move |s| async move { s.device_decision(&d).await });
+        }
+        // A notifier closes the notice of a device that left (issue 18).
+        for d in gone {
+            self.signal(move |s| async move { s.device_removed(&d).await });
         }
     }
 

@@ -1,5 +1,5 @@
-//! `airgapd-gen OUTDIR`: man pages (`man1/airgapctl.1`, `man8/airgapd.8`) and bash, zsh and fish
-//! completions for both binaries, generated from the same clap definitions the binaries parse,
+//! `airgapd-gen OUTDIR`: man pages (`man1/airgapctl.1`, `man1/airgapd-notify.1`,
+//! `man8/airgapd.8`) and bash, zsh and fish completions for the binaries, generated from the same clap definitions the binaries parse,
 //! so the documentation cannot drift from the options.
 
 use std::path::Path;
@@ -16,6 +16,7 @@ fn main() -> Result<()> {
     for (cmd, section) in [
         (airgapd::cli::Cli::command(), "8"),
         (airgapd::ctl::Cli::command(), "1"),
+        (airgapd::notify::Args::command(), "1"),
     ] {
         let name = cmd.get_name().to_string();
         let dir = out.join(format!("man{section}"));

@@ -1,0 +1,184 @@
+# airgapctl's words. English (the fallback language). How to add one: docs/translations.md.
+# Every screen fits 80 columns: airgapctl wraps lines at spaces, so keep hashes and paths whole.
+
+## Errors. "airgapctl: " comes before each.
+# $bus: "system" for the system bus, else a bus address.
+ctl-error-bus = cannot reach { $bus ->
+    [system] the system bus
+   *[other] the bus at { $bus }
+}: { $error }
+ctl-error-not-running = airgapd is not running (nobody answers as org.airgapd.Guard1 on { $bus ->
+    [system] the system bus
+   *[other] the bus at { $bus }
+}). See: systemctl status airgapd
+# $what: one of the action-* phrases below.
+# $by: "bus" when the D-Bus policy refused the call, "daemon" when airgapd itself did.
+ctl-error-access-read = access denied: this user may not { $what }. { $by ->
+    [daemon] airgapd refused the call.
+   *[bus] The bus policy (/usr/share/dbus-1/system.d/org.airgapd.Guard1.conf) lets only some users read: ask the administrator.
+}
+ctl-error-access-root = access denied: only root may { $what }. Run the command with sudo. ({ $by ->
+    [daemon] airgapd refused the call
+   *[bus] the bus policy refused the call
+})
+ctl-error-reload = the policy was not reloaded; the previous policy stays in force: { $detail }
+ctl-error-call = cannot { $what }: { $error }
+ctl-error-runtime = cannot start: { $error }
+ctl-warning = warning: { $warning }
+
+## What airgapctl asked the daemon for, completing the errors above.
+action-read-devices = read the device list
+action-read-violations = read the refusals
+action-reload-policy = reload the policy
+action-read-policy = read the policy in force
+action-read-status = read the status
+
+## airgapctl devices
+devices-none = No devices judged yet.
+devices-heading = { $decision }  { $node } ({ $kind })
+devices-heading-devnum = { $decision }  { $node } ({ $kind }, device { $devnum })
+devices-model = Model: { $model }
+devices-usb-id = USB vendor:product: { $vendor }:{ $product }
+devices-serial = Serial number: { $serial }
+devices-rule = Decided by: { $rule }
+devices-reason = Why: { $reason }
+device-kind-usb = USB device
+device-kind-block = storage
+device-kind-char = device
+device-kind-camera = camera
+device-kind-microphone = microphone
+device-kind-radio = radio
+
+## airgapctl violations
+violations-none = No refusals recorded.
+violations-none-after = No refusals recorded after #{ $seq }.
+violations-unknown-kind = unknown kind "{ $kind }": use one of { $kinds }, or a group: net, dev
+
+## airgapctl doctor. $mark is one of doctor-ok, doctor-warn, doctor-fail.
+doctor-ok = ok
+doctor-warn = WARNING
+doctor-fail = FAILED
+doctor-check = { $mark }: { $name }
+doctor-fix = To fix: { $fix }
+
+## airgapctl policy show, reload, check
+policy-show-in-force = Policy in force: "{ $id }", serial { $serial }
+policy-show-in-force-no-id = Policy in force: (no id), serial { $serial }
+policy-show-sha256 = sha256 { $sha256 }
+policy-show-builtin = BUILT-IN STRICT FALLBACK: the policy file could not be used.
+policy-show-builtin-why = Why: { $reason }
+policy-show-from = from { $path }
+policy-file-in-force = The file { $path } is the policy in force:
+policy-file-differs = The file { $path } DIFFERS from the policy in force (airgapctl policy reload puts it in force):
+policy-file-unreadable = The file { $path } cannot be read: { $error }
+policy-reloaded = Policy reloaded: serial { $serial } is in force (sha256 { $sha256 }).
+check-valid = { $file }: valid (serial { $serial }, sha256 { $sha256 })
+
+## airgapctl policy apply
+apply-failed = policy update failed: { $error }
+apply-refused = policy update refused, nothing was changed: { $error }
+apply-installed = { $file } installed as { $target }: serial { $serial } (sha256 { $sha256 }), signed by { $signer } ({ $fingerprint }).
+apply-not-running = airgapd is not running: the new policy will be enforced when it starts.
+apply-not-asked = The daemon was not asked to reload: { $error }
+apply-in-force = airgapd enforces it now (serial { $serial }).
+apply-other-file = airgapd reloaded but enforces serial { $serial } (sha256 { $sha256 }): it reads another policy file than { $target }.
+apply-reload-failed = But airgapd did not put it in force: { $error } (journalctl -x -u airgapd)
+
+## airgapctl policy sign
+sign-invalid = not signed: the policy is invalid
+sign-failed = not signed: { $program } { $status }
+sign-cannot-run = cannot run { $program }: { $error }
+sign-not-a-signature = not signed: { $signature } is not a signature of { $file }
+sign-done = Signed { $file } (serial { $serial }, sha256 { $sha256 }) with key { $fingerprint }: copy it and { $signature } to the approved medium.
+
+## airgapctl register
+register-no-file-hint = there is no register file: nothing has been recorded on this machine yet, or the register was removed (the journal's copy records tell which: journalctl MESSAGE_ID={ $message_id })
+register-permission = the register is readable by root and by the file's group only
+register-not-intact = the register is NOT intact; keep the file as it is and report it to the security officer
+register-intact = { $file }: intact, { $records ->
+    [one] 1 record
+   *[other] { $records } records
+}; last #{ $seq }, chain { $chain }
+register-since-usage = --since "{ $text }": use a local date or time, e.g. "2026-11-24", "24/11/2026" or "2026-11-24 14:30"
+register-no-file = No copies recorded: there is no register file at { $file } yet.
+register-none = No copies recorded.
+register-none-match = No copies recorded that match.
+register-event-created = created
+register-event-written = written
+register-event-moved = moved
+register-event-read = read
+register-event-lost = LOST
+register-event-note = NOTE
+register-line-note = { $event }: { $note }
+register-line-to = { $event } onto "{ $medium }": { $document }
+register-line-from = { $event } from "{ $medium }": { $document }
+register-line-hash = { $size } bytes, sha256 { $sha256 }
+register-line-not-hashed = { $size } bytes, NOT HASHED: { $note }
+register-line-who = by { $who }
+register-who-user = { $user } (uid { $uid })
+register-who-uid = uid { $uid }
+register-who-unknown = unknown user
+
+## The printable copy register (CSV): the paper register's columns (form 12), then the
+## machine's own.
+csv-no = No.
+csv-date = Date
+csv-document = Document
+csv-secrecy = Secrecy level
+csv-copies = Copies
+csv-approved-by = Approved by
+csv-copied-by = Copied by
+csv-recipient = Medium
+csv-direction = Direction
+csv-size = Size (bytes)
+csv-sha256 = SHA-256
+csv-result = Result
+csv-notes = Notes
+csv-medium-serial = { $medium } (serial { $serial })
+csv-to-medium = to medium
+csv-from-medium = from medium
+csv-success = success
+csv-failure = failure
+csv-lost = { $count } events not recorded.
+csv-moved = renamed onto the medium.
+
+## airgapctl doctor: the checks and what they found.
+doctor-name-cgroup2 = cgroup v2
+doctor-name-bpffs = bpffs
+doctor-name-btf = kernel BTF
+doctor-name-lsm = BPF LSM
+doctor-name-usb = USB authorization
+doctor-name-usb-early = USB before airgapd starts
+doctor-mounted = mounted
+doctor-cgroup2-missing = not mounted: the network and device programs need it
+doctor-cgroup2-fix = boot with systemd.unified_cgroup_hierarchy=1 (or mount -t cgroup2 none /sys/fs/cgroup)
+doctor-bpffs-missing = not mounted: airgapd mounts it at /sys/fs/bpf on start
+doctor-btf-present = /sys/kernel/btf/vmlinux present
+doctor-btf-missing = no kernel BTF: the BPF LSM layer cannot load
+doctor-btf-fix = use a distribution kernel built with CONFIG_DEBUG_INFO_BTF=y
+doctor-usb-hubs = { $count ->
+    [one] 1 root hub with authorized_default
+   *[other] { $count } root hubs with authorized_default
+}
+doctor-usb-none = no USB root hubs: nothing to authorize (or USB is absent on this machine)
+doctor-usb-early = the kernel holds new USB devices back from boot on
+doctor-usb-late = devices plugged in during boot, before airgapd starts, are authorized by the kernel
+doctor-usb-early-fix = add usbcore.authorized_default=2 to GRUB_CMDLINE_LINUX in /etc/default/grub (internal devices only until airgapd decides), then run update-grub and reboot
+doctor-name-compat = 32-bit system calls
+doctor-usb-held = usbcore.authorized_default={ $value }: from the first moment of boot the kernel authorizes only internal (hard-wired) USB devices, or none, until airgapd judges each device
+doctor-usb-no-usbcore = no USB support loaded (usbcore absent): nothing to hold back
+doctor-usb-not-held = usbcore.authorized_default={ $value }: devices plugged in during boot, before airgapd starts, are authorized by the kernel
+doctor-usb-held-fix-module = usbcore was loaded without the option of { $file } (installed by the package; update-initramfs -u copies it into the initramfs): run update-initramfs -u and reboot
+doctor-compat-off = off (ia32_emulation=0)
+doctor-compat-lsm = on; BPF LSM refuses AF_PACKET and AF_XDP at creation, so 32-bit calls gain nothing
+doctor-compat-on = on, or not known to be off: a root process making 32-bit system calls can set PACKET_QDISC_BYPASS and send raw frames around the interface programs
+doctor-compat-fix = add ia32_emulation=0 to GRUB_CMDLINE_LINUX in /etc/default/grub (Linux 6.7 and later; 32-bit programs stop running), then run update-grub and reboot; or make BPF LSM available
+doctor-lsm-fix = add lsm={ $list } to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub and reboot
+doctor-lsm-refused-unknown = this kernel refuses BPF LSM programs ({ $why }); its LSM list is unknown (securityfs is not mounted): non-inet sockets are not refused at creation
+doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security and run doctor again; if bpf is missing from /sys/kernel/security/lsm: { $fix }
+doctor-lsm-active = active: AF_PACKET, AF_VSOCK, Bluetooth and every other family are refused at socket creation
+doctor-lsm-refused = bpf is in the LSM list but this kernel refuses the program: { $why }
+doctor-lsm-kernel-fix = this kernel (lockdown, or no BPF trampolines) cannot run BPF LSM; use a distribution kernel
+doctor-lsm-inactive = not active (LSMs: { $lsms }): non-inet sockets are not refused at creation; the interface layer still drops their traffic
+doctor-lsm-inactive-unknown = not active (LSMs: unknown): non-inet sockets are not refused at creation; the interface layer still drops their traffic
+doctor-lsm-listed = bpf is in the active LSM list (not test-loaded: run as root to try)

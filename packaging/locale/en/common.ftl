@@ -1,0 +1,67 @@
+# Messages every airgapd program uses. English (the fallback language).
+# How to add or change a message: docs/translations.md.
+
+## Dates and times, in the reader's order. Every part but $year has two digits; $zone is +0700.
+datetime = { $year }-{ $month }-{ $day } { $hour }:{ $minute }:{ $second } { $zone }
+date = { $year }-{ $month }-{ $day }
+
+## One refusal as a whole sentence, one message per kind (refusal-<kind, dots as dashes>).
+## $target: address:port, major:minor, socket family or file; $comm, $pid, $uid: who tried
+## ($pid 0: a packet no process could be named for).
+refusal-net-create = { $pid ->
+    [0] Refused a socket of family { $target }.
+   *[other] Refused a socket of family { $target } for { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-net-connect = { $pid ->
+    [0] Refused a connection to { $target }.
+   *[other] Refused a connection to { $target } by { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-net-bind = { $pid ->
+    [0] Refused listening on { $target }.
+   *[other] Refused listening on { $target } by { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-net-send = { $pid ->
+    [0] Refused sending to { $target }.
+   *[other] Refused sending to { $target } by { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-net-egress = { $pid ->
+    [0] Refused a packet to { $target }.
+   *[other] Refused a packet to { $target } from { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-net-ingress = { $pid ->
+    [0] Refused a packet from { $target }.
+   *[other] Refused a packet from { $target } for { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-net-wire-egress = { $pid ->
+    [0] Refused a network frame leaving the machine for { $target }.
+   *[other] Refused a network frame leaving the machine for { $target } from { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-net-wire-ingress = { $pid ->
+    [0] Refused a network frame arriving from { $target }.
+   *[other] Refused a network frame arriving from { $target } for { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-dev-block = { $pid ->
+    [0] Refused access to the storage device { $target }.
+   *[other] Refused access to the storage device { $target } by { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-dev-char = { $pid ->
+    [0] Refused access to the device { $target }.
+   *[other] Refused access to the device { $target } by { $comm } (process { $pid }, uid { $uid }).
+}
+refusal-exec = { $pid ->
+    [0] Refused running { $target } from a removable medium.
+   *[other] Refused running { $target } from a removable medium by { $comm } (process { $pid }, uid { $uid }).
+}
+# A refusal that stands for several identical ones folded together.
+refusal-folded = { $text } (and { $repeats } more like it)
+
+## What airgapd decided about a device (airgapctl devices, airgapd-notify).
+decision-internal = internal
+decision-read-only = read-only
+decision-read-write = read-write
+decision-refused = REFUSED
+decision-authorized = authorized
+decision-blocked = BLOCKED
+decision-removed = removed
+# A refusal whose address or device the kernel did not give.
+target-unknown = (unknown)

@@ -1,0 +1,174 @@
+# Lời của airgapctl. Tiếng Việt. Cách thêm: docs/translations.md.
+# Mỗi màn hình vừa 80 cột: airgapctl ngắt dòng ở dấu cách.
+
+## Lỗi. Trước mỗi lỗi là "airgapctl: ".
+ctl-error-bus = không kết nối được { $bus ->
+    [system] bus hệ thống
+   *[other] bus tại { $bus }
+}: { $error }
+ctl-error-not-running = airgapd không chạy (không có org.airgapd.Guard1 trên { $bus ->
+    [system] bus hệ thống
+   *[other] bus tại { $bus }
+}). Xem: systemctl status airgapd
+ctl-error-access-read = bị từ chối: người dùng này không được phép { $what }. { $by ->
+    [daemon] Chính airgapd đã từ chối yêu cầu.
+   *[bus] Chính sách bus (/usr/share/dbus-1/system.d/org.airgapd.Guard1.conf) chỉ cho một số người dùng đọc: hãy hỏi quản trị viên.
+}
+ctl-error-access-root = bị từ chối: chỉ root mới được { $what }. Hãy chạy lệnh bằng sudo. ({ $by ->
+    [daemon] chính airgapd đã từ chối yêu cầu
+   *[bus] chính sách bus đã từ chối yêu cầu
+})
+ctl-error-reload = chưa nạp lại chính sách; chính sách cũ vẫn có hiệu lực: { $detail }
+ctl-error-call = không thể { $what }: { $error }
+ctl-error-runtime = không khởi động được: { $error }
+ctl-warning = cảnh báo: { $warning }
+
+## Việc airgapctl yêu cầu daemon.
+action-read-devices = đọc danh sách thiết bị
+action-read-violations = đọc danh sách lần chặn
+action-reload-policy = nạp lại chính sách
+action-read-policy = đọc chính sách đang áp dụng
+action-read-status = đọc trạng thái
+
+## airgapctl devices
+devices-none = Chưa có thiết bị nào được xét.
+devices-heading = { $decision }  { $node } ({ $kind })
+devices-heading-devnum = { $decision }  { $node } ({ $kind }, thiết bị { $devnum })
+devices-model = Kiểu: { $model }
+devices-usb-id = Mã USB hãng:sản phẩm: { $vendor }:{ $product }
+devices-serial = Số sê-ri: { $serial }
+devices-rule = Quy tắc quyết định: { $rule }
+devices-reason = Lý do: { $reason }
+device-kind-usb = thiết bị USB
+device-kind-block = thiết bị lưu trữ
+device-kind-char = thiết bị
+device-kind-camera = camera
+device-kind-microphone = micrô
+device-kind-radio = thiết bị vô tuyến
+
+## airgapctl violations
+violations-none = Chưa ghi nhận lần chặn nào.
+violations-none-after = Không có lần chặn nào sau #{ $seq }.
+violations-unknown-kind = loại "{ $kind }" không có: hãy dùng một trong { $kinds }, hoặc một nhóm: net, dev
+
+## airgapctl doctor
+doctor-ok = đạt
+doctor-warn = CẢNH BÁO
+doctor-fail = KHÔNG ĐẠT
+doctor-check = { $mark }: { $name }
+doctor-fix = Cách khắc phục: { $fix }
+
+## airgapctl policy show, reload, check
+policy-show-in-force = Chính sách đang áp dụng: "{ $id }", số hiệu { $serial }
+policy-show-in-force-no-id = Chính sách đang áp dụng: (không có mã), số hiệu { $serial }
+policy-show-sha256 = sha256 { $sha256 }
+policy-show-builtin = DÙNG CHÍNH SÁCH NGHIÊM NGẶT DỰNG SẴN: không dùng được tệp chính sách.
+policy-show-builtin-why = Lý do: { $reason }
+policy-show-from = từ tệp { $path }
+policy-file-in-force = Tệp { $path } chính là chính sách đang áp dụng:
+policy-file-differs = Tệp { $path } KHÁC chính sách đang áp dụng (lệnh airgapctl policy reload sẽ áp dụng tệp này):
+policy-file-unreadable = Không đọc được tệp { $path }: { $error }
+policy-reloaded = Đã nạp lại chính sách: số hiệu { $serial } đang có hiệu lực (sha256 { $sha256 }).
+check-valid = { $file }: hợp lệ (số hiệu { $serial }, sha256 { $sha256 })
+
+## airgapctl policy apply
+apply-failed = cập nhật chính sách thất bại: { $error }
+apply-refused = từ chối bản cập nhật chính sách, không có gì bị thay đổi: { $error }
+apply-installed = Đã cài { $file } thành { $target }: số hiệu { $serial } (sha256 { $sha256 }), do { $signer } ký ({ $fingerprint }).
+apply-not-running = airgapd không chạy: chính sách mới sẽ có hiệu lực khi airgapd khởi động.
+apply-not-asked = Chưa yêu cầu được daemon nạp lại: { $error }
+apply-in-force = airgapd đã áp dụng chính sách này (số hiệu { $serial }).
+apply-other-file = airgapd đã nạp lại nhưng đang áp dụng số hiệu { $serial } (sha256 { $sha256 }): nó đọc một tệp chính sách khác với { $target }.
+apply-reload-failed = Nhưng airgapd chưa áp dụng chính sách này: { $error } (journalctl -x -u airgapd)
+
+## airgapctl policy sign
+sign-invalid = chưa ký: chính sách không hợp lệ
+sign-failed = chưa ký: { $program } { $status }
+sign-cannot-run = không chạy được { $program }: { $error }
+sign-not-a-signature = chưa ký: { $signature } không phải chữ ký của { $file }
+sign-done = Đã ký { $file } (số hiệu { $serial }, sha256 { $sha256 }) bằng khóa { $fingerprint }: hãy chép tệp này và { $signature } vào thiết bị lưu trữ đã được duyệt.
+
+## airgapctl register
+register-no-file-hint = không có tệp sổ đăng ký: máy này chưa ghi nhận lần sao chép nào, hoặc sổ đã bị xóa (các bản ghi sao chép trong nhật ký cho biết trường hợp nào: journalctl MESSAGE_ID={ $message_id })
+register-permission = chỉ root và nhóm sở hữu tệp mới đọc được sổ đăng ký
+register-not-intact = sổ đăng ký KHÔNG còn nguyên vẹn; hãy giữ nguyên tệp và báo cho cán bộ bảo mật
+register-intact = { $file }: nguyên vẹn, { $records } bản ghi; cuối cùng là #{ $seq }, chuỗi { $chain }
+register-since-usage = --since "{ $text }": hãy dùng ngày hoặc giờ địa phương, ví dụ "24/11/2026", "2026-11-24" hoặc "24/11/2026 14:30"
+register-no-file = Chưa ghi nhận lần sao chép nào: chưa có tệp sổ đăng ký tại { $file }.
+register-none = Chưa ghi nhận lần sao chép nào.
+register-none-match = Không có lần sao chép nào khớp điều kiện.
+register-event-created = tạo mới
+register-event-written = ghi
+register-event-moved = đổi tên
+register-event-read = đọc
+register-event-lost = MẤT
+register-event-note = GHI CHÚ
+register-line-note = { $event }: { $note }
+register-line-to = { $event } vào "{ $medium }": { $document }
+register-line-from = { $event } từ "{ $medium }": { $document }
+register-line-hash = { $size } byte, sha256 { $sha256 }
+register-line-not-hashed = { $size } byte, CHƯA BĂM: { $note }
+register-line-who = người sao: { $who }
+register-who-user = { $user } (uid { $uid })
+register-who-uid = uid { $uid }
+register-who-unknown = không rõ người dùng
+
+## Sổ đăng ký sao chép để in (CSV): các cột của sổ giấy (mẫu số 12), rồi các cột máy ghi.
+csv-no = Số TT
+csv-date = Ngày
+csv-document = Tên tài liệu
+csv-secrecy = Độ mật
+csv-copies = Số bản
+csv-approved-by = Người duyệt
+csv-copied-by = Người sao
+csv-recipient = Nơi nhận
+csv-direction = Chiều sao chép
+csv-size = Kích thước (byte)
+csv-sha256 = SHA-256
+csv-result = Kết quả
+csv-notes = Ghi chú
+csv-medium-serial = { $medium } (số sê-ri { $serial })
+csv-to-medium = vào thiết bị
+csv-from-medium = từ thiết bị
+csv-success = thành công
+csv-failure = thất bại
+csv-lost = { $count } sự kiện không được ghi.
+csv-moved = đổi tên vào thiết bị.
+
+## airgapctl doctor: các mục kiểm tra và kết quả.
+doctor-name-cgroup2 = cgroup v2
+doctor-name-bpffs = bpffs
+doctor-name-btf = BTF của nhân
+doctor-name-lsm = BPF LSM
+doctor-name-usb = Cấp phép USB
+doctor-name-usb-early = USB trước khi airgapd khởi động
+doctor-mounted = đã gắn
+doctor-cgroup2-missing = chưa gắn: các chương trình chặn mạng và thiết bị cần nó
+doctor-cgroup2-fix = khởi động với systemd.unified_cgroup_hierarchy=1 (hoặc mount -t cgroup2 none /sys/fs/cgroup)
+doctor-bpffs-missing = chưa gắn: airgapd sẽ gắn nó tại /sys/fs/bpf khi khởi động
+doctor-btf-present = có /sys/kernel/btf/vmlinux
+doctor-btf-missing = nhân không có BTF: không nạp được lớp BPF LSM
+doctor-btf-fix = dùng nhân của bản phân phối được biên dịch với CONFIG_DEBUG_INFO_BTF=y
+doctor-usb-hubs = { $count } hub gốc có authorized_default
+doctor-usb-none = không có hub USB gốc: không có gì để cấp phép (hoặc máy không có USB)
+doctor-usb-early = nhân giữ lại mọi thiết bị USB mới ngay từ lúc khởi động
+doctor-usb-late = thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép
+doctor-usb-early-fix = thêm usbcore.authorized_default=2 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (chỉ thiết bị trong máy cho tới khi airgapd quyết định), rồi chạy update-grub và khởi động lại
+doctor-name-compat = Lời gọi hệ thống 32 bit
+doctor-usb-held = usbcore.authorized_default={ $value }: ngay từ lúc khởi động, nhân chỉ cho phép thiết bị USB gắn cố định trong máy (hoặc không thiết bị nào) cho tới khi airgapd xét từng thiết bị
+doctor-usb-no-usbcore = chưa nạp hỗ trợ USB (không có usbcore): không có gì phải giữ lại
+doctor-usb-not-held = usbcore.authorized_default={ $value }: thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép
+doctor-usb-held-fix-module = usbcore đã được nạp mà không có tùy chọn trong { $file } (do gói cài; update-initramfs -u chép nó vào initramfs): chạy update-initramfs -u rồi khởi động lại
+doctor-compat-off = tắt (ia32_emulation=0)
+doctor-compat-lsm = bật; BPF LSM chặn AF_PACKET và AF_XDP ngay khi tạo, nên lời gọi 32 bit không vượt qua được
+doctor-compat-on = bật, hoặc không biết là đã tắt: một tiến trình root dùng lời gọi hệ thống 32 bit có thể đặt PACKET_QDISC_BYPASS và gửi khung thô vòng qua các chương trình trên giao diện mạng
+doctor-compat-fix = thêm ia32_emulation=0 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (Linux 6.7 trở lên; chương trình 32 bit sẽ không chạy được), rồi chạy update-grub và khởi động lại; hoặc dùng nhân có BPF LSM
+doctor-lsm-fix = thêm lsm={ $list } vào GRUB_CMDLINE_LINUX trong /etc/default/grub, rồi chạy update-grub và khởi động lại
+doctor-lsm-refused-unknown = nhân này từ chối chương trình BPF LSM ({ $why }); không rõ danh sách LSM (securityfs chưa gắn): socket không phải inet không bị chặn khi tạo
+doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security rồi chạy lại doctor; nếu /sys/kernel/security/lsm không có bpf: { $fix }
+doctor-lsm-active = đang hoạt động: AF_PACKET, AF_VSOCK, Bluetooth và mọi họ socket khác bị chặn ngay khi tạo
+doctor-lsm-refused = bpf có trong danh sách LSM nhưng nhân này từ chối chương trình: { $why }
+doctor-lsm-kernel-fix = nhân này (lockdown, hoặc không có BPF trampoline) không chạy được BPF LSM; hãy dùng nhân của bản phân phối
+doctor-lsm-inactive = không hoạt động (LSM: { $lsms }): socket không phải inet không bị chặn khi tạo; lớp giao diện mạng vẫn hủy lưu lượng của chúng
+doctor-lsm-inactive-unknown = không hoạt động (LSM: không rõ): socket không phải inet không bị chặn khi tạo; lớp giao diện mạng vẫn hủy lưu lượng của chúng
+doctor-lsm-listed = bpf có trong danh sách LSM đang hoạt động (chưa thử nạp: hãy chạy bằng root để thử)

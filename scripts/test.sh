@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 status=0
-cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 # The Debian package: built from this checkout, its contents checked.
 tests/package/check.sh 2>&1 | tee -a "$log" || status=$?
 # The guest test: that package installed offline in a Debian guest under QEMU (USB hot-plug,

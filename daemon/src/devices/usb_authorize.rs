@@ -120,7 +120,12 @@ pub fn kernel_default(sysfs: &Path) -> i32 {
 /// authorizes every device, the devices airgapd refused authorized (as the kernel would have
 /// done). Returns what was done, one line each.
 pub fn restore_kernel_default(sysfs: &Path) -> io::Result<Vec<String>> {
-    let default = kernel_default(sysfs);
+    let mut default = kernel_default(sysfs);
+    // 2 set by the package's own modprobe.d file (issue 22) is airgapd's, not the kernel's: a
+    // machine leaving the air gap must not keep waiting for a daemon that no longer judges.
+    if default == 2 && Path::new(crate::doctor::USB_BOOT_CONF).exists() {
+        default = -1;
+    }
     // A hub's authorized_default takes 0, 1 or 2; the module's -1 means 1 for wired USB.
     let hub_value = if default < 0 { 1 } else { default };
     let all = devices(sysfs);

@@ -317,10 +317,13 @@ def run(g):
         )
         r.check("snd-usb-audio binds the allowed device; its sound card appears below it",
                 bound == "snd-usb-audio", bound + " | " + g.out("cat /proc/asound/cards; dmesg | tail -n 6"))
-        entry = [d for d in devices(g) if d.get("vendor_id") == KEYS["vid"] and d.get("kind") == "usb"]
+        # Devices that left are listed too (decision "departed", issue 15): the earlier,
+        # refused plug of the same gadget may still be there.
+        entry = [d for d in devices(g) if d.get("vendor_id") == KEYS["vid"] and d.get("kind") == "usb"
+                 and d.get("decision") != "departed"]
         r.check(
             f'airgapctl devices lists the allowed device: authorized, rule "{ALLOW_NAME}"',
-            entry and entry[-1].get("decision") == "authorized" and entry[-1].get("rule") == ALLOW_NAME,
+            any(d.get("decision") == "authorized" and d.get("rule") == ALLOW_NAME for d in entry),
             entry,
         )
         # The entry names one USB device, not the gadget side's microphone card.

@@ -198,6 +198,16 @@ impl Isolation {
         lan_entries(&self.lans, |mac| self.ifindex_of(mac))
     }
 
+    /// Judge one rtnetlink datagram as [`Watcher::next`] does (for the fuzz target and the
+    /// replay of its corpus).
+    pub(crate) fn judge_datagram(&mut self, datagram: &[u8]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for m in parse(datagram, None).0 {
+            self.apply(m, &mut out);
+        }
+        out
+    }
+
     fn resolution(&self) -> Vec<Option<u32>> {
         self.lans
             .iter()

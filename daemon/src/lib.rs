@@ -12,6 +12,8 @@ pub mod dbus;
 pub mod devices;
 pub mod doctor;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod interfaces;
 pub mod isolation;
 pub mod journal;

@@ -12,6 +12,8 @@ pub mod dbus;
 pub mod devices;
 pub mod doctor;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod i18n;
 pub mod journal;
 pub mod links;

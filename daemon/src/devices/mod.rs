@@ -33,7 +33,7 @@ pub mod usb;
 pub mod usb_authorize;
 pub mod usb_class;
 pub mod usb_decide;
-mod usb_descriptors;
+pub(crate) mod usb_descriptors;
 
 #[cfg(test)]
 mod tests;

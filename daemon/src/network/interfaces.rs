@@ -77,7 +77,7 @@ impl LinkWatcher {
 }
 
 /// Parse a netlink datagram into the links it announces.
-fn parse(buf: &[u8], seq: Option<u32>) -> (Vec<Interface>, bool) {
+pub(crate) fn parse(buf: &[u8], seq: Option<u32>) -> (Vec<Interface>, bool) {
     let mut links = Vec::new();
     let mut done = false;
     for (hdr, body) in messages(buf) {

@@ -203,6 +203,16 @@ impl Isolation {
         }
     }
 
+    /// Judge one rtnetlink datagram as the watcher does (for the fuzz target and the replay of
+    /// its corpus).
+    pub(crate) fn judge_datagram(&mut self, datagram: &[u8]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for m in super::rtnetlink::parse(datagram, None).0 {
+            self.apply(m, &mut out);
+        }
+        out
+    }
+
     pub(crate) fn apply(&mut self, msg: Msg, out: &mut Vec<Finding>) {
         let before = self.resolution();
         match msg {

@@ -142,7 +142,18 @@ impl RegisterFile {
                 let seq = serde_json::from_str::<Entry>(&format!("{body}}}"))
                     .map(|e| e.seq)
                     .unwrap_or(0);
-                (seq + 1, claimed.to_string())
+                // The daemon never numbers that far; a file that does was not written by it,
+                // and numbering again from 0 would hide that.
+                let next = seq.checked_add(1).ok_or_else(|| RegisterError::Broken {
+                    path: path.to_path_buf(),
+                    line: 0,
+                    seq: Some(seq),
+                    problem: "the last record's number is the largest there is; the chain \
+                              cannot be continued (keep this file for the officer and start a \
+                              new one)"
+                        .into(),
+                })?;
+                (next, claimed.to_string())
             }
             None if last.is_none() => (1, GENESIS.to_string()),
             None => {
@@ -444,6 +455,28 @@ mod tests {
         let e = verify(&p).unwrap_err().to_string();
         assert!(e.contains("line 2 (record #2)"), "{e}");
         assert!(e.contains("altered"), "{e}");
+    }
+
+    /// Found by reasoning while writing the copy_register fuzz target (docs/fuzzing.md): a last
+    /// record numbered u64::MAX made `open` overflow computing the next number (a panic in
+    /// debug builds, numbering from 0 again in release ones).
+    #[test]
+    fn fuzz_last_record_numbered_u64_max_is_broken_not_an_overflow() {
+        let t = Temp::new("seqmax");
+        let p = t.0.clone();
+        let body = serde_json::to_string(&Entry {
+            seq: u64::MAX,
+            ..entry("/a")
+        })
+        .unwrap();
+        let body = body.strip_suffix('}').unwrap();
+        std::fs::write(
+            &p,
+            format!("{body},\"chain\":\"{}\"}}\n", chain(GENESIS, body)),
+        )
+        .unwrap();
+        let e = RegisterFile::open(&p).unwrap_err().to_string();
+        assert!(e.contains("largest"), "{e}");
     }
 
     #[test]

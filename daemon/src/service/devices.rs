@@ -1,0 +1,226 @@
+//! Devices as they come and go: media, USB, capture devices; what the state and D-Bus show of
+//! them; kernel uevents, read by a thread of their own.
+
+use super::*;
+
+impl Service {
+    /// Judge every block device present (media plugged in before start, or after a reload).
+    pub(super) fn rescan_media(&mut self) {
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.rescan(&mut cx);
+        self.sync_media_files(); // issue 8
+        self.publish_devices();
+    }
+
+    /// A medium's probe answered (issue 15: probes never run on the loop).
+    pub(super) fn on_probe(&mut self, r: crate::devices::prober::ProbeResult) {
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.on_probe(&mut cx, r);
+        self.sync_media_files();
+        self.publish_devices();
+    }
+
+    pub(super) fn on_uevent(&mut self, ev: &Uevent) {
+        if self.scope.is_machine() {
+            if let Some((record, grants)) = usb::on_uevent(&self.sink, &self.policy, ev) {
+                self.usb_devices.retain(|d| d.node != record.node);
+                self.usb_devices.push(record);
+                self.apply_usb_grants(grants);
+            }
+            // An unplugged USB device is no longer listed (its notice closes, issue 18).
+            if ev.get("SUBSYSTEM") == Some("usb")
+                && ev.get("DEVTYPE") == Some("usb_device")
+                && ev.action() == "remove"
+            {
+                if let Some(name) = ev.get("DEVNAME") {
+                    let node = format!("/dev/{}", name.trim_start_matches("/dev/"));
+                    self.usb_devices.retain(|d| d.node != node);
+                }
+            }
+            if let Some(grants) = usb::regrant(&self.policy, ev) {
+                self.apply_usb_grants(grants);
+            }
+            // A USB bus that appears later (a docked or late-loaded controller) starts with
+            // authorized_default 1: close it and judge what is already on it, as at start-up.
+            if usb::is_new_bus(ev) {
+                let (_, devices, grants) = usb::startup(&self.sink, &self.policy);
+                self.usb_devices = devices;
+                for g in grants {
+                    self.apply_usb_grants(g);
+                }
+            }
+        }
+        if capture::concerns(ev) {
+            if self.scope.is_machine() && capture::concerns_radios(ev) {
+                capture::block_radios(&self.sink, &self.policy);
+            }
+            self.replan();
+        }
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        self.media.on_uevent(&mut cx, ev);
+        self.sync_media_files(); // issue 8
+        self.publish_devices();
+    }
+
+    // --- copy register and exec refusal (issue 8): media judged, handed to crate::register ---
+    pub(super) fn sync_media_files(&mut self) {
+        let judged = self
+            .media
+            .seen
+            .iter()
+            .map(|(&dev, record)| crate::register::Judged {
+                dev,
+                record,
+                identity: self.media.identity(dev),
+            });
+        self.media_files.sync(judged, &self.policy);
+        // A reload may have changed `[exec] unprivileged_user_namespaces`.
+        if let Some(changed) = self.media_files.take_userns_change() {
+            self.enforcer
+                .set_layer(crate::bpf::Layer::ExecUserNamespaces, changed);
+            self.publish_layers(false);
+        }
+    }
+
+    /// The machine changed (a capture device appeared or left): plan again for the same policy.
+    pub(super) fn replan(&mut self) {
+        let result = Facts::read()
+            .map_err(anyhow::Error::from)
+            .and_then(|facts| Ok(Plan::new(&self.policy, &facts)?))
+            .and_then(|plan| {
+                apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
+                self.plan = plan;
+                Ok(())
+            });
+        if let Err(e) = result {
+            // The previous rules stay in force. Say so loudly: a device that just appeared may
+            // not have its rule.
+            let state = LayerState::Unavailable(format!("re-planning device rules failed: {e:#}"));
+            send(&self.sink, records::layer(Layer::Devices, &state, true));
+        }
+    }
+
+    /// Replace the raw-node rules of one USB device (none: it left or is refused).
+    pub(super) fn apply_usb_grants(&mut self, (path, rules): usb::Grants) {
+        for m in self.usb_grants.remove(&path).unwrap_or_default() {
+            if let Err(e) = self.enforcer.dev_rules().remove(m) {
+                tracing::error!(error = %e, "withdrawing a USB device's raw-node rule");
+            }
+        }
+        let mut granted = Vec::new();
+        for (m, access) in rules {
+            match self.enforcer.dev_rules().set(m, access) {
+                Ok(()) => granted.push(m),
+                Err(e) => tracing::error!(error = %e, "granting a USB device's raw node"),
+            }
+        }
+        if !granted.is_empty() {
+            self.usb_grants.insert(path, granted);
+        }
+    }
+
+    pub(super) fn publish_devices(&mut self) {
+        self.publish_devices_at(false)
+    }
+
+    /// Publish the devices present and, after them, those that left (history, issue 15).
+    pub(super) fn publish_devices_at(&mut self, start: bool) {
+        let mut present = self.usb_devices.clone();
+        present.extend(self.media.records());
+        present.extend(capture::records(&self.plan));
+        let key = |d: &DeviceRecord| (d.kind.clone(), d.node.clone(), d.devnum.clone());
+        let now = std::time::SystemTime::now();
+        // Until the start-up probes are in, absence proves nothing.
+        let judging = self.media.at_start.is_some();
+        for gone in self
+            .present
+            .iter()
+            .filter(|d| !judging && !present.iter().any(|p| key(p) == key(d)))
+        {
+            self.departed
+                .push(history::departed_record(gone.clone(), now, start));
+        }
+        let excess = self.departed.len().saturating_sub(history::DEPARTED_CAP);
+        self.departed.drain(..excess);
+        if self.present != present || start {
+            self.history_dirty = true;
+        }
+        if !judging {
+            self.present = present.clone();
+        }
+        let mut devices = present;
+        devices.extend(self.departed.iter().cloned());
+        let old = std::mem::replace(
+            &mut self.state.write().expect("state lock").devices,
+            devices.clone(),
+        );
+        let gone: Vec<DeviceRecord> = old
+            .iter()
+            .filter(|o| !devices.iter().any(|d| d.node == o.node))
+            .cloned()
+            .collect();
+        for d in devices.into_iter().filter(|d| !old.contains(d)) {
+            self.signal(move |s| async move { s.device_decision(&d).await });
+        }
+        // A notifier closes the notice of a device that left (issue 18).
+        for d in gone {
+            self.signal(move |s| async move { s.device_removed(&d).await });
+        }
+    }
+
+    pub(super) fn publish_layers(&self, log: bool) {
+        let layers = self.enforcer.layers().to_vec();
+        if log {
+            for (layer, st) in &layers {
+                let required = matches!(layer, Layer::CgroupNetwork | Layer::Devices);
+                send(&self.sink, records::layer(*layer, st, required));
+            }
+        }
+        self.state.write().expect("state lock").layers = layers;
+    }
+}
+
+/// Kernel uevents, from a thread of its own. The socket was subscribed before the first scan,
+/// so no arrival is missed (a device seen twice is judged twice, harmlessly).
+pub(super) fn watch_uevents(socket: UeventSocket, tx: mpsc::Sender<Uevent>) -> Result<()> {
+    std::thread::Builder::new()
+        .name("airgapd-uevents".into())
+        .spawn(move || loop {
+            match socket.recv() {
+                Ok(ev) => {
+                    if tx.blocking_send(ev).is_err() {
+                        return;
+                    }
+                }
+                // Overrun: nothing is granted by a lost event (default deny holds), but a lost
+                // removal would leave a grant behind: rescan everything.
+                Err(e) if e.raw_os_error() != Some(libc::ENOBUFS) => {
+                    tracing::error!(error = %e, "reading kernel uevents");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "kernel uevents lost: rescanning block devices");
+                    let vars = [("ACTION".to_string(), media::RESCAN.to_string())].into();
+                    if tx.blocking_send(Uevent { vars }).is_err() {
+                        return;
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Interfaces: each non-loopback interface gets the interface programs (whole-machine scope).
+
+use super::*;
+
+impl Service {
+    pub(super) fn cover_interface(&mut self, i: &Interface) {
+        if i.loopback {
+            return;
+        }
+        let attached = match self.covered.get(&i.index) {
+            // Renamed after the attach (eth0 becoming enp1s0): the programs stay; say so under
+            // the name the officer will see.
+            Some(old) if *old != i.name => {
+                Ok(format!("renamed from {old}, programs still attached"))
+            }
+            Some(_) => return,
+            None => self
+                .enforcer
+                .enforce_interface(&i.name)
+                .map(|()| "programs attached".to_string()),
+        };
+        match attached {
+            Ok(what) => {
+                self.covered.insert(i.index, i.name.clone());
+                let r = Record::new(
+                    MessageId::EnforcementState,
+                    format!("interface {} (ifindex {}): {what}", i.name, i.index),
+                )
+                .field(field::LAYER, Layer::Wire.name())
+                .field(field::STATE, field::state::ACTIVE)
+                .field(field::INTERFACE, &i.name)
+                .field(field::IFINDEX, i.index);
+                send(&self.sink, r);
+            }
+            // Renamed (eth0 becoming enp1s0) or gone while we attached: its next link message
+            // carries the name to use.
+            Err(_) if nix::net::if_::if_nametoindex(i.name.as_str()).ok() != Some(i.index) => {
+                tracing::debug!(interface = %i.name, "interface renamed or gone before attaching");
+            }
+            Err(e) => {
+                // Never silent: an interface without its programs is a gap.
+                let state = LayerState::Unavailable(format!("{}: {e}", i.name));
+                send(&self.sink, records::layer(Layer::Wire, &state, false));
+            }
+        }
+        self.publish_layers(false);
+    }
+}
+
+/// Every non-loopback interface now and later, from a thread of its own (rtnetlink blocks).
+pub(super) fn watch_interfaces(tx: mpsc::Sender<Interface>) -> Result<()> {
+    let mut watcher = LinkWatcher::open().context("opening rtnetlink")?;
+    let now = watcher.list().context("listing interfaces")?;
+    std::thread::Builder::new()
+        .name("airgapd-links".into())
+        .spawn(move || {
+            for i in now {
+                let _ = tx.blocking_send(i);
+            }
+            while let Ok(links) = watcher.wait() {
+                for i in links {
+                    if tx.blocking_send(i).is_err() {
+                        return;
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}

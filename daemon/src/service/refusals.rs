@@ -1,0 +1,119 @@
+//! Refusals: folded into records, kept for `airgapctl violations`, announced on D-Bus; and the
+//! periodic work (tampering, lost counts, the history file, probe deadlines).
+
+use super::*;
+
+impl Service {
+    pub(super) fn offer(&mut self, v: Violation) {
+        for emit in self.storm.offer((v.pid, v.kind), Instant::now(), v) {
+            self.record(emit);
+        }
+    }
+
+    pub(super) fn record(&mut self, emit: Emit<(u32, Kind), Violation>) {
+        let (v, repeats) = match emit {
+            Emit::First { event, .. } => (event, 0),
+            Emit::Summary {
+                suppressed, last, ..
+            } => (last, suppressed),
+        };
+        let sha = self.state.read().expect("state lock").policy.sha256.clone();
+        let known = v
+            .device
+            .filter(|_| v.kind == Kind::DevBlock)
+            .and_then(|d| self.media.identity(d));
+        send(&self.sink, records::violation(&v, repeats, &sha, known));
+        self.keep(v, repeats);
+    }
+
+    /// Keep a violation for `airgapctl violations` and announce it on D-Bus (its journal
+    /// record is written already).
+    pub(super) fn keep(&mut self, v: Violation, repeats: u64) {
+        let seq = self
+            .state
+            .write()
+            .expect("state lock")
+            .push_violation(v.clone(), repeats);
+        self.history_dirty = true;
+        let record = ViolationRecord {
+            seq,
+            violation: v,
+            repeats,
+        };
+        self.signal(move |s| async move { s.violation(&record).await });
+    }
+
+    /// Issue 14: find and repair tampering, and keep the enforcement record current.
+    pub(super) fn guard_tick(&mut self) {
+        let found = self.guard.check(&mut self.enforcer);
+        for t in &found {
+            send(&self.sink, t.record());
+        }
+        let snapshot = {
+            let state = self.state.read().expect("state lock");
+            crate::tamper::Snapshot::take(&mut self.enforcer, &self.scope, &state)
+        };
+        self.guard.publish(snapshot, &found);
+    }
+
+    /// Write the history file (issue 15); a failure is said, never fatal.
+    pub(super) fn save_history(&mut self) {
+        let stored = {
+            let state = self.state.read().expect("state lock");
+            history::snapshot(
+                &state.violations_after(0, usize::MAX),
+                state.next_seq(),
+                &self.present,
+                &self.departed,
+            )
+        };
+        match history::save(&self.opts.history, &stored) {
+            Ok(()) => {
+                self.history_dirty = false;
+                self.history_saved = Instant::now();
+            }
+            Err(e) => {
+                tracing::error!(path = %self.opts.history.display(), error = %e, "could not write the history file")
+            }
+        }
+    }
+
+    pub(super) fn housekeeping(&mut self) {
+        self.guard_tick(); // issue 14
+        if self.history_dirty && self.history_saved.elapsed() >= HISTORY_EVERY {
+            self.save_history();
+        }
+        let mut cx = media::Ctx {
+            enforcer: &mut self.enforcer,
+            sink: &self.sink,
+            policy: &self.policy,
+            plan: &self.plan,
+        };
+        if self.media.deadlines(&mut cx, Instant::now()) {
+            self.sync_media_files();
+            self.publish_devices();
+        }
+        for emit in self.storm.flush_due(Instant::now()) {
+            self.record(emit);
+        }
+        let Ok(counts) = self.enforcer.counters().all() else {
+            return;
+        };
+        for (kind, count) in &counts {
+            let seen = self
+                .lost_seen
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n);
+            if count.lost > seen {
+                send(
+                    &self.sink,
+                    records::events_lost(*kind, *count, count.lost - seen),
+                );
+                self.lost_seen.retain(|(k, _)| k != kind);
+                self.lost_seen.push((*kind, count.lost));
+            }
+        }
+        self.state.write().expect("state lock").counts = counts;
+    }
+}

@@ -1,0 +1,64 @@
+//! Reloading the policy (SIGHUP, ReloadPolicy): a valid new policy replaces the old, never
+//! passing through a more open state; an invalid one is refused and the old one stays.
+
+use super::*;
+
+impl Service {
+    /// SIGHUP or ReloadPolicy: a valid new policy replaces the old; an invalid one is refused
+    /// and the old one stays.
+    pub(super) fn reload(&mut self) -> Result<PolicyInfo, String> {
+        match self.try_reload() {
+            Ok(policy) => {
+                send(&self.sink, records::policy_loaded(&policy));
+                Ok(self.state.read().expect("state lock").policy.clone())
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                send(
+                    &self.sink,
+                    records::policy_rejected(&why, "the previous policy stays in force"),
+                );
+                Err(why)
+            }
+        }
+    }
+
+    pub(super) fn try_reload(&mut self) -> Result<airgapd_policy::Policy> {
+        let checked = airgapd_policy::load(&self.opts.policy)?;
+        crate::update::check_reload(&checked.policy, &self.opts.policy)?;
+        let facts = Facts::read()?;
+        let plan = Plan::new(&checked.policy, &facts)?;
+        apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
+        // --- isolated LAN (issue 9) ---
+        for r in self.lan.apply(&mut self.enforcer, &plan)? {
+            send(&self.sink, r);
+        }
+        self.enforcer.configure(&self.scope, plan.net_mode)?;
+        self.plan = plan;
+        self.state.write().expect("state lock").policy = policy_info(&checked.policy, None);
+        self.policy = checked.policy.clone();
+        self.rescan_media();
+        Ok(checked.policy)
+    }
+}
+
+/// Bring the rule map to `new`: first withdraw what `old` (or, when adopting, whatever the map
+/// holds) grants beyond it, then add; never more open than either.
+pub(super) fn apply_rules(enforcer: &mut Enforcer, old: Option<&Plan>, new: &Plan) -> Result<()> {
+    let stale: Vec<_> = match old {
+        Some(old) => new.stale_in(old).map(|r| r.matches).collect(),
+        None => enforcer
+            .dev_rules()
+            .matches()
+            .into_iter()
+            .filter(|m| !new.rules.contains_key(m))
+            .collect(),
+    };
+    for m in stale {
+        enforcer.dev_rules().remove(m)?;
+    }
+    for rule in new.rules.values() {
+        enforcer.dev_rules().set(rule.matches, rule.access)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! The loop: events, devices, interfaces, reloads and signals until SIGTERM; D-Bus beside it.
+
+use super::*;
+
+impl Service {
+    pub(super) async fn serve(&mut self) -> Result<()> {
+        let (if_tx, mut if_rx) = mpsc::channel::<Interface>(64);
+        if self.scope.is_machine() {
+            watch_interfaces(if_tx)?;
+        }
+        let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);
+        if let Some(bus) = self.opts.bus.clone() {
+            self.dbus = self.serve_dbus(&bus, reload_tx.clone(), false).await;
+        }
+        // The service starts before dbus.service (it must run before any network): until the
+        // bus is there, try again every two seconds.
+        let mut dbus_retry = tokio::time::interval(Duration::from_secs(2));
+        let (ue_tx, mut ue_rx) = mpsc::channel::<Uevent>(1024);
+        watch_uevents(self.uevents.take().context("uevent socket")?, ue_tx)?;
+        let adopted = self.enforcer.adopted();
+        send(
+            &self.sink,
+            Record::new(
+                MessageId::DaemonStarted,
+                format!(
+                    "started, {} (adopted {adopted} pinned links)",
+                    self.state_mode()
+                ),
+            ),
+        );
+        notify::notify(&format!(
+            "READY=1\nSTATUS=enforcing ({})",
+            self.state_mode()
+        ))?;
+
+        let mut probe_rx = self.media.take_results().context("probe results")?;
+        let mut mount_rx = self.media_files.mount_changes(); // issue 8
+        let mut exec_rx = self.media_files.exec_refusals();
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        // Without WATCHDOG_USEC nobody listens: tick rarely and send nothing.
+        let watchdog = notify::watchdog_interval();
+        let period = watchdog.unwrap_or(Duration::from_secs(3600));
+        let mut watchdog_tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                batch = self.events.next_batch() => {
+                    for v in batch.context("reading events")? {
+                        self.offer(v);
+                    }
+                }
+                _ = tick.tick() => self.housekeeping(),
+                _ = dbus_retry.tick(), if self.dbus.is_none() && self.opts.bus.is_some() => {
+                    let bus = self.opts.bus.clone().expect("checked above");
+                    self.dbus = self.serve_dbus(&bus, reload_tx.clone(), true).await;
+                }
+                _ = watchdog_tick.tick() => {
+                    if watchdog.is_some() {
+                        let _ = notify::notify("WATCHDOG=1");
+                    }
+                }
+                Some(i) = if_rx.recv() => self.cover_interface(&i),
+                Some(ev) = ue_rx.recv() => self.on_uevent(&ev),
+                Some(r) = probe_rx.recv() => self.on_probe(r),
+                // --- copy register and exec refusal (issue 8): media mounted or unmounted ---
+                Some(()) = mount_rx.recv() => self.media_files.on_mounts(),
+                Some(v) = exec_rx.recv() => self.keep(v, 0),
+                // --- isolated LAN (issue 9): losses of isolation, LAN interfaces changing ---
+                found = self.lan.next() => {
+                    for r in self.lan.handle(&mut self.enforcer, found) {
+                        send(&self.sink, r);
+                    }
+                }
+                _ = sighup.recv() => {
+                    if let Ok(info) = self.reload() {
+                        self.signal(move |s| async move { s.policy_changed(&info).await });
+                    }
+                }
+                Some(reply) = reload_rx.recv() => {
+                    let _ = reply.send(self.reload());
+                }
+                _ = sigterm.recv() => break,
+                _ = sigint.recv() => break,
+            }
+        }
+        for emit in self.storm.drain() {
+            self.record(emit);
+        }
+        self.save_history();
+        let _ = notify::notify("STOPPING=1");
+        self.guard.stopped(); // issue 14
+        send(
+            &self.sink,
+            Record::new(
+                MessageId::DaemonStopped,
+                "stopped; the pinned programs keep enforcing, nothing is recorded \
+                 until it starts again",
+            ),
+        );
+        Ok(())
+    }
+
+    pub(super) fn state_mode(&self) -> String {
+        self.state.read().expect("state lock").mode.clone()
+    }
+
+    /// Serve the D-Bus interface. Enforcement never depends on it: a bus that is not there
+    /// is reported and the daemon goes on.
+    pub(super) async fn serve_dbus(
+        &self,
+        bus: &Bus,
+        reload_tx: mpsc::Sender<ReloadRequest>,
+        retry: bool,
+    ) -> Option<Server> {
+        let reloader = move || {
+            let tx = reload_tx.clone();
+            async move {
+                let (reply, answer) = oneshot::channel();
+                tx.send(reply)
+                    .await
+                    .map_err(|_| "the daemon is stopping".to_string())?;
+                answer
+                    .await
+                    .map_err(|_| "the daemon is stopping".to_string())?
+                    .map_err(Into::into)
+            }
+        };
+        match dbus::serve(bus, self.state.clone(), reloader).await {
+            Ok(server) => {
+                if retry {
+                    tracing::info!("D-Bus interface available now");
+                }
+                Some(server)
+            }
+            Err(e) if retry => {
+                tracing::debug!(error = %e, "D-Bus still not available");
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "D-Bus interface not available yet; enforcement continues, retrying");
+                None
+            }
+        }
+    }
+
+    /// Emit a D-Bus signal without holding up the loop.
+    pub(super) fn signal<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Server) -> Fut,
+        Fut: std::future::Future<Output = zbus::Result<()>> + Send + 'static,
+    {
+        if let Some(server) = self.dbus.clone() {
+            let fut = f(server);
+            tokio::spawn(async move {
+                if let Err(e) = fut.await {
+                    tracing::warn!(error = %e, "emitting a D-Bus signal");
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Start-up: the policy (never leaving the machine open), the scope, the pinned or fresh
+//! enforcement, the history kept from the last run, the first judgement of every device.
+
+use super::*;
+
+impl Service {
+    pub(super) fn start(opts: &Options, sink: Sink) -> Result<Service> {
+        let loaded = load_or_strict(&opts.policy);
+        if let Some(why) = &loaded.fallback {
+            send(
+                &sink,
+                records::policy_rejected(why, "enforcing the built-in strict policy"),
+            );
+        }
+        for w in &loaded.warnings {
+            tracing::warn!("policy: {w}");
+        }
+        let policy = loaded.policy;
+
+        let scope = match &opts.scope_cgroup {
+            Some(path) => Scope::at(path.clone()),
+            None => Scope::machine(),
+        }
+        .context("opening the enforcement scope")?;
+        crate::bpffs::ensure_mounted().context("mounting bpffs")?;
+        std::fs::create_dir_all(&opts.pin_dir)
+            .with_context(|| format!("creating {}", opts.pin_dir.display()))?;
+
+        // --- tampering while no daemon ran (issue 14): before adoption puts everything back ---
+        let down = crate::tamper::while_down(&opts.pin_dir, &opts.record);
+        for t in &down {
+            send(&sink, t.record());
+        }
+        let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
+        let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
+        let plan = Plan::new(&policy, &facts).context("planning device rules")?;
+        // --- isolated LAN (issue 9): the LAN tries before the mode that uses them ---
+        let mut lan = crate::network::lan::LanGuard::default();
+        for r in lan.apply(&mut enforcer, &plan)? {
+            send(&sink, r);
+        }
+        enforcer.configure(&scope, plan.net_mode)?;
+        apply_rules(&mut enforcer, None, &plan)?;
+        enforcer.enforce_network(&scope)?;
+        enforcer.enforce_devices(&scope)?;
+        if !scope.is_machine() {
+            enforcer.set_layer(
+                Layer::Wire,
+                LayerState::Unavailable(
+                    "interface programs are only used with a whole-machine scope".into(),
+                ),
+            );
+        }
+        // --- copy register and exec refusal on removable media (issue 8) ---
+        let media_files = crate::register::MediaFiles::new(
+            &mut enforcer,
+            crate::register::Setup {
+                register: opts.register.clone(),
+                journal_socket: opts.journal_socket.clone(),
+                pin_dir: opts.pin_dir.clone(),
+                machine: scope.is_machine(),
+                scope_cgroup: (!scope.is_machine()).then(|| scope.path().to_path_buf()),
+                mountinfo: crate::paths::MOUNTINFO.into(),
+            },
+        );
+        let events = EventStream::new(enforcer.take_events().context("event ring buffer")?)?;
+
+        let mode = if scope.is_machine() {
+            "enforcing".to_string()
+        } else {
+            format!("scoped:{}", scope.path().display())
+        };
+        let guard = crate::tamper::Guard::new(
+            opts.record.clone(),
+            crate::pinned::record::Record {
+                pin_dir: opts.pin_dir.display().to_string(),
+                daemon: Some(crate::pinned::record::DaemonRecord::this_process(
+                    crate::pinned::record::now_us(),
+                )),
+                tampering: down.iter().map(|t| t.to_record()).collect(),
+                ..Default::default()
+            },
+        );
+        let mut state = State::new(mode, policy.logging.recent_violations);
+        state.policy = policy_info(&policy, loaded.fallback.as_deref());
+        // --- history across restarts (issue 15) ---
+        let stored = history::load(&opts.history);
+        state.restore_violations(
+            stored
+                .violations
+                .into_iter()
+                .filter_map(history::StoredViolation::restore)
+                .collect(),
+            stored.next_seq,
+        );
+        let last_present: Vec<DeviceRecord> = stored.present.into_iter().map(Into::into).collect();
+        let mut media = media::Media::default();
+        media.at_start = Some(last_present.clone());
+        let interval = policy.logging.storm_interval;
+        let mut service = Service {
+            opts: opts.clone(),
+            sink,
+            scope,
+            enforcer,
+            events,
+            plan,
+            state: state.shared(),
+            storm: Aggregator::new(interval),
+            lost_seen: Vec::new(),
+            policy,
+            media,
+            uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
+            usb_devices: Vec::new(),
+            covered: Default::default(),
+            usb_grants: Default::default(),
+            dbus: None,
+            lan,
+            media_files,
+            present: last_present,
+            departed: stored.departed.into_iter().map(Into::into).collect(),
+            history_dirty: false,
+            history_saved: Instant::now(),
+            guard,
+        };
+        send(&service.sink, records::policy_loaded(&service.policy));
+        let usb_state = if service.scope.is_machine() {
+            let (state, devices, grants) = usb::startup(&service.sink, &service.policy);
+            service.usb_devices = devices;
+            for g in grants {
+                service.apply_usb_grants(g);
+            }
+            state
+        } else {
+            LayerState::Unavailable(
+                "USB authorization is machine-wide: only with a whole-machine scope".into(),
+            )
+        };
+        service
+            .enforcer
+            .set_layer(Layer::UsbAuthorization, usb_state);
+        if service.scope.is_machine() {
+            capture::block_radios(&service.sink, &service.policy);
+        }
+        service.publish_layers(true);
+        service.rescan_media();
+        // Present media answer (or are refused as not answering) before READY=1.
+        let mut cx = media::Ctx {
+            enforcer: &mut service.enforcer,
+            sink: &service.sink,
+            policy: &service.policy,
+            plan: &service.plan,
+        };
+        service.media.settle(&mut cx);
+        service.media.at_start = None;
+        service.sync_media_files();
+        // Devices present when the daemon last stopped and not there now left meanwhile.
+        service.publish_devices_at(true);
+        service.save_history();
+        // --- copy register and exec refusal (issue 8): the LSM layer once its device map is
+        // filled by the rescan, then the media mounts ---
+        for (layer, state) in service.media_files.attach(&mut service.enforcer) {
+            send(&service.sink, records::layer(layer, &state, false));
+        }
+        service.publish_layers(false);
+        service.guard_tick(); // issue 14: the first enforcement record
+        Ok(service)
+    }
+}

@@ -113,17 +113,9 @@ pub fn update(link: BorrowedFd<'_>, prog: BorrowedFd<'_>) -> io::Result<()> {
     bpf(bpf_cmd::BPF_LINK_UPDATE, &mut attr).map(drop)
 }
 
-/// The cgroup id a cgroup link is attached to (from BPF_OBJ_GET_INFO_BY_FD).
+/// The cgroup id a cgroup link is attached to (0 once detached).
 pub fn cgroup_of(link: BorrowedFd<'_>) -> io::Result<u64> {
-    // struct bpf_link_info: type, id, prog_id (u32 each), then the union at offset 16, whose
-    // cgroup member starts with cgroup_id (u64).
-    let mut info = [0u64; 16];
-    let mut attr = Attr::new()
-        .u32(0, link.as_raw_fd() as u32)
-        .u32(4, size_of_val(&info) as u32)
-        .u64(8, info.as_mut_ptr() as u64);
-    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
-    Ok(info[2])
+    Ok(link_info(link)?.target)
 }
 
 /// How a link came to be.

@@ -187,7 +187,7 @@ fn a_signed_order_for_this_machine_lifts_once_and_nothing_else_does() {
         "{message}"
     );
     assert!(message.contains("Nguyễn Văn A"), "{message}");
-    assert!(message.contains("10 links"), "{message}");
+    assert!(message.contains("11 links"), "{message}");
     let (_, victim) = d.victim("exec 3<>/dev/tcp/127.0.0.1/9", true);
     assert!(!victim.contains("Operation not permitted"), "{victim}");
     let applied = std::fs::read_to_string(fx.dir.join("release-orders.jsonl")).unwrap();

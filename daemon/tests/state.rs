@@ -185,7 +185,7 @@ fn status_is_answered_in_every_state() {
         assert!(screen.starts_with("AIR-GAPPED: NO"), "{screen}");
         if nobody {
             assert!(
-                s["lifted"]["removed"].to_string().contains("10 links"),
+                s["lifted"]["removed"].to_string().contains("11 links"),
                 "{s}"
             );
         }
@@ -231,7 +231,7 @@ fn lift_refuses_under_a_running_service_and_alerts_only_once_gone() {
     let alert = entry(&mut j, &[id(MessageId::EnforcementLifted)]);
     assert_eq!(text(&alert, "PRIORITY"), "1");
     let message = text(&alert, "MESSAGE");
-    assert!(message.contains("10 links (airgap_bind4"), "{message}");
+    assert!(message.contains("11 links (airgap_bind4"), "{message}");
     assert!(message.contains("maps (airgap_config"), "{message}");
     assert!(!d.pin_dir.exists());
 }

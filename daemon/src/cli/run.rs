@@ -171,15 +171,20 @@ async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> R
 
 /// One refusal as it happens, in the reader's language.
 fn print_refusal(v: &Violation) {
-    eprintln!(
-        "airgapd: {}",
-        ViolationEntry::new(v, 0, 0).sentence(catalog())
-    );
+    say(ViolationEntry::new(v, 0, 0).sentence(catalog()));
 }
 
 /// A record of the isolated-LAN part (a loss of isolation, a LAN interface absent), as a line.
 fn print_record(r: &Record) {
-    eprintln!("airgapd: {}", r.message);
+    say(&r.message);
+}
+
+/// One line on stderr in a single write: the command writes there too, and `eprintln!` writes
+/// a formatted line piece by piece, so its words could land inside ours.
+fn say(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let line = format!("airgapd: {text}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 fn forward(pid: u32, sig: libc::c_int) {

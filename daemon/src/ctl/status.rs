@@ -176,17 +176,7 @@ impl Status {
             return self;
         };
         self.tampering = r.tampering.clone();
-        let unrepaired: Vec<String> = r
-            .tampering
-            .iter()
-            .filter(|t| !t.repair_error.is_empty())
-            .map(|t| {
-                format!(
-                    "{} was changed and could not be restored: {}",
-                    t.what, t.repair_error
-                )
-            })
-            .collect();
+        let unrepaired = unrepaired(&r.tampering);
         if !unrepaired.is_empty() && self.verdict == Verdict::Yes {
             self.verdict = Verdict::Partial;
             self.air_gapped = false;
@@ -374,4 +364,18 @@ pub fn render(s: &Status) -> String {
         }
     }
     out
+}
+
+/// One line per tampering that could not be repaired: each makes the answer PARTIAL.
+pub(super) fn unrepaired(tampering: &[crate::pinned::record::TamperRecord]) -> Vec<String> {
+    tampering
+        .iter()
+        .filter(|t| !t.repair_error.is_empty())
+        .map(|t| {
+            format!(
+                "{} was changed and could not be restored: {}",
+                t.what, t.repair_error
+            )
+        })
+        .collect()
 }

@@ -107,17 +107,7 @@ fn from_record(status: &mut Status, record: Option<&Record>) {
             .iter()
             .any(|l| l.name == name && l.state == "active")
     };
-    let unrepaired: Vec<String> = r
-        .tampering
-        .iter()
-        .filter(|t| !t.repair_error.is_empty())
-        .map(|t| {
-            format!(
-                "{} was changed and could not be restored: {}",
-                t.what, t.repair_error
-            )
-        })
-        .collect();
+    let unrepaired = super::status::unrepaired(&r.tampering);
     status.verdict = if required.iter().all(|l| active(l)) && unrepaired.is_empty() {
         Verdict::Yes
     } else if required.iter().any(|l| active(l)) {

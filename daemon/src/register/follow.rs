@@ -85,6 +85,14 @@ impl MediaFiles {
                 "no mount of the medium can be reached to watch it: {}",
                 unreachable.join("; ")
             );
+            // noexec acts on each mount by its id and says when one is covered: that still
+            // holds where no mount root can be opened (a tmpfs over the only mount point).
+            if refuse && !self.lsm_active {
+                for m in mounts.iter().filter(|m| !m.noexec()) {
+                    let new = !w.mounts.contains(&m.id);
+                    self.noexec_mount(medium, m, new, &mut w);
+                }
+            }
             self.watched.insert(dev, w);
             self.report(
                 dev,

@@ -36,28 +36,7 @@ use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::ExitCode;
 
-fn errno_name(e: &io::Error) -> String {
-    let Some(code) = e.raw_os_error() else {
-        return format!("error: {e}");
-    };
-    let name = match code {
-        libc::EPERM => "EPERM",
-        libc::EACCES => "EACCES",
-        libc::ENETUNREACH => "ENETUNREACH",
-        libc::ECONNREFUSED => "ECONNREFUSED",
-        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
-        libc::EINVAL => "EINVAL",
-        libc::ENOBUFS => "ENOBUFS",
-        libc::ENODEV => "ENODEV",
-        libc::EHOSTUNREACH => "EHOSTUNREACH",
-        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        libc::ETIMEDOUT | libc::EAGAIN => "ETIMEDOUT",
-        libc::ECONNRESET => "ECONNRESET",
-        _ => return format!("errno {code}"),
-    };
-    name.to_string()
-}
+use airgapd_tests::errno::errno_name;
 
 fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
     if rc < 0 {

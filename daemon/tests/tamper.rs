@@ -280,35 +280,48 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
     }
 
     // status shows them (root, from the kernel and the record; the daemon is not on D-Bus).
-    let out = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
-        .args([
-            "--bus-address",
-            "unix:path=/nonexistent/x",
-            "--json",
-            "status",
-            "--pin-dir",
-        ])
-        .arg(&d.pin_dir)
-        .arg("--record")
-        .arg(&d.record)
-        .output()
-        .unwrap();
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(s["verdict"], "yes", "{s}");
-    let objects: Vec<&str> = s["tampering"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["what"].as_str().unwrap())
-        .collect();
-    for want in [
+    // The daemon rewrites its record just after journaling the repair: ask again until the
+    // last one is in, for at most a second.
+    let wanted = [
         "link_airgap_sock_create",
         abi::MAP_CONFIG,
         "airgap_dev_rules b 7:*",
         "airgap_lan_peers 0.0.0.0/0",
         "link_airgap_dev",
-    ] {
-        assert!(objects.contains(&want), "{want} not in {objects:?}");
+    ];
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
+            .args([
+                "--bus-address",
+                "unix:path=/nonexistent/x",
+                "--json",
+                "status",
+                "--pin-dir",
+            ])
+            .arg(&d.pin_dir)
+            .arg("--record")
+            .arg(&d.record)
+            .output()
+            .unwrap();
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["verdict"], "yes", "{s}");
+        let objects: Vec<String> = s["tampering"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["what"].as_str().unwrap().to_string())
+            .collect();
+        let missing: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|w| !objects.iter().any(|o| o == w))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{missing:?} not in {objects:?}");
+        std::thread::sleep(Duration::from_millis(50));
     }
     let _ = link.as_raw_fd();
 }

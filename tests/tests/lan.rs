@@ -811,6 +811,13 @@ impl Service {
             .arg("--journal-socket")
             .arg(journal.path())
             .args(["--bus", "none"])
+            // The daemon's files in the test's folder, never the machine's /var/lib, /run.
+            .arg("--register")
+            .arg(journal.dir.join("register.jsonl"))
+            .arg("--history")
+            .arg(journal.dir.join("history.json"))
+            .arg("--record")
+            .arg(journal.dir.join("enforcement.json"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -846,6 +853,8 @@ impl Drop for Service {
             let _ = Command::new(airgapd_bin())
                 .args(["lift", "--yes", "--pin-dir"])
                 .arg(&self.pin_dir)
+                .arg("--record")
+                .arg(self.journal.with_file_name("enforcement.json"))
                 .arg("--journal-socket")
                 .arg(&self.journal)
                 .stdout(Stdio::null())

@@ -71,6 +71,19 @@ impl Daemon {
 
     /// Start the daemon and wait for READY=1 (bounded).
     pub fn start(&mut self) {
+        // The copy register in the test's folder unless the test names one: never the
+        // machine's /var/lib/airgapd.
+        let register = if self.extra_args.iter().any(|a| a == "--register") {
+            Vec::new()
+        } else {
+            vec![
+                "--register".into(),
+                self.notify_path
+                    .with_file_name("register.jsonl")
+                    .display()
+                    .to_string(),
+            ]
+        };
         let child = Command::new(AIRGAPD)
             .arg("service")
             .arg("--policy")
@@ -86,6 +99,7 @@ impl Daemon {
             .arg(self.notify_path.with_file_name("history.json"))
             .arg("--record")
             .arg(&self.record)
+            .args(&register)
             .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)
             .stdin(Stdio::null())

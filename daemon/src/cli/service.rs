@@ -38,6 +38,11 @@ pub struct ServiceArgs {
     /// another pin directory NAME].
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// With --scope-cgroup: put the interface programs on every non-loopback interface of the
+    /// network namespace the daemon runs in (tests of the interface layer). Refused in the
+    /// machine's own namespace: only interfaces a test created may get them.
+    #[arg(long, requires = "scope_cgroup")]
+    pub cover_interfaces: bool,
 }
 
 /// Run the daemon until SIGTERM.
@@ -59,6 +64,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         register: args.register,
         history: args.history,
         record,
+        cover_interfaces: args.cover_interfaces,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -12,6 +12,27 @@ use airgapd_policy::MacAddr;
 
 use super::rtnetlink::{messages, parse_link, request_dump, route_socket, IFINFOMSG};
 
+/// Whether the calling thread's network namespace is one made with `ip netns add` (bound
+/// under /run/netns) and not pid 1's: a namespace a test or an administrator made, never the
+/// machine's own. pid 1's namespace cannot always be read (containers, sandboxes): the
+/// /run/netns binding is the positive proof.
+pub fn in_named_netns() -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let id = |m: std::fs::Metadata| (m.dev(), m.ino());
+    let ours = id(std::fs::metadata("/proc/thread-self/ns/net")?);
+    if std::fs::metadata("/proc/1/ns/net").is_ok_and(|m| id(m) == ours) {
+        return Ok(false);
+    }
+    let named = match std::fs::read_dir("/run/netns") {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    Ok(named
+        .flatten()
+        .any(|e| std::fs::metadata(e.path()).is_ok_and(|m| id(m) == ours)))
+}
+
 /// An interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {

@@ -16,3 +16,4 @@ mod rtnetlink;
 pub mod watcher;
 
 pub use attach::*;
+pub use interfaces::in_named_netns;

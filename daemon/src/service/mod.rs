@@ -65,6 +65,9 @@ pub struct Options {
     pub history: PathBuf,
     /// The enforcement record `airgapctl status` reads while the daemon is stopped (issue 14).
     pub record: PathBuf,
+    /// A scoped service that covers the interfaces of its own network namespace, which must
+    /// not be the machine's (tests of the interface layer, issue 14).
+    pub cover_interfaces: bool,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.

@@ -5,7 +5,7 @@ use super::*;
 impl Service {
     pub(super) async fn serve(&mut self) -> Result<()> {
         let (if_tx, mut if_rx) = mpsc::channel::<Interface>(64);
-        if self.scope.is_machine() {
+        if self.scope.is_machine() || self.opts.cover_interfaces {
             watch_interfaces(if_tx)?;
         }
         let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);

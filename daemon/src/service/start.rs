@@ -22,6 +22,15 @@ impl Service {
             None => Scope::machine(),
         }
         .context("opening the enforcement scope")?;
+        // Interface programs on a scoped service only in a namespace a test made: the machine's
+        // own interfaces (and the sockets of whoever reaches it) are never touched by a test.
+        if opts.cover_interfaces && !scope.is_machine() && !crate::network::in_named_netns()? {
+            anyhow::bail!(
+                "--cover-interfaces puts the interface programs on every interface of the \
+                 daemon's network namespace; run the daemon in a namespace made with `ip netns add` \
+                 (this one is not)"
+            );
+        }
         crate::bpffs::ensure_mounted().context("mounting bpffs")?;
         std::fs::create_dir_all(&opts.pin_dir)
             .with_context(|| format!("creating {}", opts.pin_dir.display()))?;
@@ -43,7 +52,7 @@ impl Service {
         apply_rules(&mut enforcer, None, &plan)?;
         enforcer.enforce_network(&scope)?;
         enforcer.enforce_devices(&scope)?;
-        if !scope.is_machine() {
+        if !scope.is_machine() && !opts.cover_interfaces {
             enforcer.set_layer(
                 Layer::Wire,
                 LayerState::Unavailable(

@@ -29,6 +29,8 @@ pub struct Daemon {
     pub record: PathBuf,
     /// Extra arguments for `airgapd service` (e.g. `--bus ADDRESS`).
     pub extra_args: Vec<String>,
+    /// A network namespace (its /run/netns path) to start the daemon in: one the test made.
+    pub netns: Option<PathBuf>,
     notify: UnixDatagram,
     notify_path: PathBuf,
     scope: Option<Scope>,
@@ -59,6 +61,7 @@ impl Daemon {
             journal,
             record: dir.join("enforcement.json"),
             extra_args: Vec::new(),
+            netns: None,
             notify,
             notify_path,
             scope: Some(Scope::create(tag).unwrap()),
@@ -84,7 +87,19 @@ impl Daemon {
                     .to_string(),
             ]
         };
-        let child = Command::new(AIRGAPD)
+        let mut cmd = Command::new(AIRGAPD);
+        if let Some(ns) = &self.netns {
+            use std::os::unix::process::CommandExt;
+            let fd = std::fs::File::open(ns).unwrap();
+            // SAFETY: setns on an fd opened before the fork; nothing else runs in the child.
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET)
+                        .map_err(std::io::Error::from)
+                })
+            };
+        }
+        let child = cmd
             .arg("service")
             .arg("--policy")
             .arg(&self.policy)

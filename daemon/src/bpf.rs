@@ -206,6 +206,17 @@ pub(crate) struct HeldLink {
     pub fd: OwnedFd,
 }
 
+impl HeldLink {
+    /// The interface of an interface program's link (the end of its pin name).
+    pub fn interface(&self) -> Option<&str> {
+        self.ifindex?;
+        self.pin
+            .strip_prefix("link_")?
+            .strip_prefix(self.program)?
+            .strip_prefix('_')
+    }
+}
+
 impl Enforcer {
     /// Parse the embedded object and create its maps. Nothing is attached yet; links made by
     /// this enforcer detach when it is dropped.
@@ -397,6 +408,24 @@ impl Enforcer {
         self.links[i].fd = new;
         self.repin(i)?;
         Ok(id)
+    }
+
+    /// Put interface link `i` first on its interface again (another program was put in front
+    /// of it). The kernel keeps one program once per chain, so the old link is detached and a
+    /// new one created in front: for that moment the interface runs without ours, which is no
+    /// more open than the program in front already made it. Returns the new link's id.
+    pub(crate) fn put_first(&mut self, i: usize) -> std::io::Result<u32> {
+        links::detach(self.links[i].fd.as_fd())?;
+        self.relink(i)
+    }
+
+    /// Let go of held link `i` and its pin: its interface is gone (unplugged), so the kernel
+    /// detached it and there is nothing left to enforce on.
+    pub(crate) fn forget(&mut self, i: usize) {
+        let held = self.links.remove(i);
+        if let Some(dir) = &self.pin_dir {
+            let _ = std::fs::remove_file(dir.join(&held.pin));
+        }
     }
 
     /// Pin held link `i` again at its place (its pin was removed or replaced).

@@ -67,19 +67,60 @@ fn owned(fd: i32) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
-/// BPF_LINK_CREATE: attach `prog` to `target`.
+/// `BPF_F_BEFORE`: with no relative program, a TCX link goes in front of every other one.
+const BPF_F_BEFORE: u32 = 1 << 3;
+
+/// BPF_LINK_CREATE: attach `prog` to `target`. An interface (TCX) link goes first on the
+/// interface, in front of any program already there: a program before ours could pass a
+/// frame (TCX_PASS) that ours would have dropped.
 pub fn create(prog: BorrowedFd<'_>, target: Target<'_>, attach: AttachType) -> io::Result<OwnedFd> {
-    let target = match target {
-        Target::Cgroup(fd) => fd.as_raw_fd() as u32,
-        Target::Interface(ifindex) => ifindex,
-        Target::Global => 0,
+    let (target, flags) = match target {
+        Target::Cgroup(fd) => (fd.as_raw_fd() as u32, 0),
+        Target::Interface(ifindex) => (ifindex, BPF_F_BEFORE),
+        Target::Global => (0, 0),
     };
-    // link_create: prog_fd @0, target_fd/ifindex @4, attach_type @8, flags @12.
+    // link_create: prog_fd @0, target_fd/ifindex @4, attach_type @8, flags @12, then for TCX
+    // relative_fd @16 (0: none) and expected_revision @24 (0: any).
     let mut attr = Attr::new()
         .u32(0, prog.as_raw_fd() as u32)
         .u32(4, target)
-        .u32(8, attach as u32);
+        .u32(8, attach as u32)
+        .u32(12, flags);
     bpf(bpf_cmd::BPF_LINK_CREATE, &mut attr).map(owned)
+}
+
+/// One program attached to an interface (TCX), in the order the kernel runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcxEntry {
+    /// The program's id.
+    pub prog_id: u32,
+    /// The id of the link that holds it; 0 for a program attached without a link
+    /// (BPF_PROG_ATTACH).
+    pub link_id: u32,
+}
+
+/// BPF_PROG_QUERY on an interface of the calling thread's namespace: the TCX programs of
+/// `attach` (ingress or egress), first to run first.
+pub fn tcx_chain(ifindex: u32, attach: AttachType) -> io::Result<Vec<TcxEntry>> {
+    // The kernel caps a chain at 64 programs (BPF_MPROG_MAX).
+    let mut progs = [0u32; 64];
+    let mut links = [0u32; 64];
+    // query: target_ifindex @0, attach_type @4, query_flags @8, attach_flags @12, prog_ids @16,
+    // prog_cnt @24, prog_attach_flags @32, link_ids @40, link_attach_flags @48, revision @56.
+    let mut attr = Attr::new()
+        .u32(0, ifindex)
+        .u32(4, attach as u32)
+        .u64(16, progs.as_mut_ptr() as u64)
+        .u32(24, progs.len() as u32)
+        .u64(40, links.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_PROG_QUERY, &mut attr)?;
+    let count = u32::from_ne_bytes(attr.0[24..28].try_into().expect("4 bytes")) as usize;
+    Ok((0..count.min(progs.len()))
+        .map(|i| TcxEntry {
+            prog_id: progs[i],
+            link_id: links[i],
+        })
+        .collect())
 }
 
 fn c_path(path: &Path) -> io::Result<CString> {
@@ -111,6 +152,13 @@ pub fn update(link: BorrowedFd<'_>, prog: BorrowedFd<'_>) -> io::Result<()> {
         .u32(0, link.as_raw_fd() as u32)
         .u32(4, prog.as_raw_fd() as u32);
     bpf(bpf_cmd::BPF_LINK_UPDATE, &mut attr).map(drop)
+}
+
+/// BPF_LINK_DETACH: detach a live link (it stays open, defunct, until its last fd goes).
+pub fn detach(link: BorrowedFd<'_>) -> io::Result<()> {
+    // link_detach: link_fd @0.
+    let mut attr = Attr::new().u32(0, link.as_raw_fd() as u32);
+    bpf(bpf_cmd::BPF_LINK_DETACH, &mut attr).map(drop)
 }
 
 /// The cgroup id a cgroup link is attached to (0 once detached).

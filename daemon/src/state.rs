@@ -72,6 +72,9 @@ pub struct State {
     pub mode: String,
     /// Each enforcement layer and its state.
     pub layers: Vec<(Layer, LayerState)>,
+    /// Covered interfaces where airgapd's interface program is detached or not first, in
+    /// words (issue 14): while any is, the machine is not air-gapped.
+    pub uncovered: Vec<String>,
     /// The policy in force.
     pub policy: PolicyInfo,
     /// Devices judged, newest last.
@@ -93,6 +96,7 @@ impl State {
             started_at: SystemTime::now(),
             mode,
             layers: Vec::new(),
+            uncovered: Vec::new(),
             policy: PolicyInfo::default(),
             devices: Vec::new(),
             counts: Vec::new(),
@@ -146,13 +150,15 @@ impl State {
             .collect()
     }
 
-    /// Whether every layer that matters is active: the network cgroup layer and devices.
+    /// Whether every layer that matters is active (the network cgroup layer and devices) and
+    /// no covered interface is left without its program.
     pub fn air_gapped(&self) -> bool {
-        [Layer::CgroupNetwork, Layer::Devices].iter().all(|l| {
-            self.layers
-                .iter()
-                .any(|(have, state)| have == l && *state == LayerState::Active)
-        })
+        self.uncovered.is_empty()
+            && [Layer::CgroupNetwork, Layer::Devices].iter().all(|l| {
+                self.layers
+                    .iter()
+                    .any(|(have, state)| have == l && *state == LayerState::Active)
+            })
     }
 }
 
@@ -207,5 +213,8 @@ mod tests {
         s.layers
             .push((Layer::Lsm, LayerState::Unavailable("no".into())));
         assert!(s.air_gapped());
+        s.uncovered
+            .push("veth0 egress: airgapd's program is detached".into());
+        assert!(!s.air_gapped(), "an uncovered interface");
     }
 }

@@ -325,3 +325,280 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
     }
     let _ = link.as_raw_fd();
 }
+
+/// Two network namespaces this test makes, joined by a veth pair: `veth-a` in A (covered by
+/// the daemon, which runs in A), `veth-b` in B (the peer that counts what arrives). Nothing
+/// here reaches the machine's own interfaces; both namespaces go on drop.
+struct Veth {
+    a: String,
+    b: String,
+}
+
+impl Veth {
+    fn new(tag: &str) -> Veth {
+        let pid = std::process::id();
+        let v = Veth {
+            a: format!("airgapd-{tag}a-{pid}"),
+            b: format!("airgapd-{tag}b-{pid}"),
+        };
+        ip(&["netns", "add", &v.a]);
+        ip(&["netns", "add", &v.b]);
+        for ns in [&v.a, &v.b] {
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+            // No IPv6 autoconfiguration chatter: veth-b then counts only the test's frames.
+            for key in ["all", "default"] {
+                let set = format!("net.ipv6.conf.{key}.disable_ipv6=1");
+                ip(&["netns", "exec", ns, "sysctl", "-q", "-w", &set]);
+            }
+        }
+        ip(&[
+            "-n", &v.a, "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns",
+            &v.b,
+        ]);
+        ip(&["-n", &v.a, "link", "set", "veth-a", "up"]);
+        ip(&["-n", &v.b, "link", "set", "veth-b", "up"]);
+        v
+    }
+
+    fn path_a(&self) -> String {
+        format!("/run/netns/{}", self.a)
+    }
+
+    /// Frames that arrived at veth-b.
+    fn arrived(&self) -> u64 {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.b, "cat"])
+            .arg("/sys/class/net/veth-b/statistics/rx_packets")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    /// Run `f` on a thread inside A.
+    fn in_a<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        let ns = std::fs::File::open(self.path_a()).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+                f()
+            })
+            .join()
+            .unwrap()
+        })
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        for ns in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Five raw Ethernet frames (local experimental ethertype) sent on veth-a by a process of the
+/// scope, inside A: whether they were refused (ENOBUFS, none arrived) or all arrived.
+fn frames_refused(d: &Daemon, v: &Veth) -> bool {
+    let before = v.arrived();
+    let script = format!(
+        "exec nsenter --net={} python3 -c 'import socket\n\
+         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n\
+         s.bind((\"veth-a\", 0))\n\
+         f = b\"\\xff\" * 6 + b\"\\x02\\x00\\x00\\x00\\x00\\x01\\x88\\xb5\" + b\"airgapd\" * 8\n\
+         for _ in range(5): s.send(f)'",
+        v.path_a()
+    );
+    let (_, err) = d.victim(&script, false);
+    let arrived = v.arrived() - before;
+    if err.contains("No buffer space available") && arrived == 0 {
+        return true;
+    }
+    assert!(err.is_empty() && arrived >= 5, "{arrived} arrived; {err}");
+    false
+}
+
+/// A sched_cls program that passes every frame (`r0 = 0` is TCX_PASS, which ends the chain),
+/// put in front of every other program on veth-a's egress, with raw bpf(2) as an attacker
+/// would. Returns its link (detached when dropped).
+fn pass_all_in_front(v: &Veth) -> OwnedFd {
+    let insns: [u64; 2] = [0xb7, 0x95]; // r0 = 0; exit
+    let license = c"GPL";
+    let mut attr = [0u8; 128];
+    let put32 = |a: &mut [u8; 128], o: usize, v: u32| a[o..o + 4].copy_from_slice(&v.to_ne_bytes());
+    let put64 = |a: &mut [u8; 128], o: usize, v: u64| a[o..o + 8].copy_from_slice(&v.to_ne_bytes());
+    put32(&mut attr, 0, 3); // BPF_PROG_TYPE_SCHED_CLS
+    put32(&mut attr, 4, 2);
+    put64(&mut attr, 8, insns.as_ptr() as u64);
+    put64(&mut attr, 16, license.as_ptr() as u64);
+    attr[48..54].copy_from_slice(b"passer");
+    // SAFETY: a zero-padded bpf_attr for BPF_PROG_LOAD (5) with valid pointers.
+    let prog = unsafe { libc::syscall(libc::SYS_bpf, 5, attr.as_mut_ptr(), attr.len()) };
+    assert!(
+        prog >= 0,
+        "BPF_PROG_LOAD: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the kernel just returned this fd.
+    let prog = unsafe { OwnedFd::from_raw_fd(prog as i32) };
+    let link = v.in_a(|| {
+        let ifindex = nix::net::if_::if_nametoindex("veth-a").unwrap();
+        let mut attr = [0u8; 128];
+        put32(&mut attr, 0, prog.as_raw_fd() as u32);
+        put32(&mut attr, 4, ifindex);
+        put32(&mut attr, 8, links::AttachType::BPF_TCX_EGRESS as u32);
+        put32(&mut attr, 12, 1 << 3); // BPF_F_BEFORE, no relative program: first
+                                      // SAFETY: a zero-padded bpf_attr for BPF_LINK_CREATE (28).
+        unsafe { libc::syscall(libc::SYS_bpf, 28, attr.as_mut_ptr(), attr.len()) }
+    });
+    assert!(
+        link >= 0,
+        "BPF_LINK_CREATE: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: as above.
+    unsafe { OwnedFd::from_raw_fd(link as i32) }
+}
+
+/// Issue 14: the interface programs. Root detaching airgapd's TCX link from a covered
+/// interface (bpftool), or putting a pass-everything program in front of it, is recorded at
+/// alert priority with the interface, and repaired within a second: raw frames from the scope
+/// are refused again, and airgapd's program is first on the interface.
+#[test]
+fn interface_programs_detached_or_overtaken_are_recorded_and_repaired() {
+    if skip_unless_root() {
+        return;
+    }
+    let v = Veth::new("tif");
+    let mut j = PrivateJournald::start("tamper-if");
+    let mut d = Daemon::new("tamper-if", j.socket(), Some(POLICY));
+    d.netns = Some(v.path_a().into());
+    d.extra_args = vec!["--bus".into(), "none".into(), "--cover-interfaces".into()];
+    d.start();
+    let egress = pin(&d, "link_airgap_wire_egress_veth-a");
+    let t0 = Instant::now();
+    while !Path::new(&egress).exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "veth-a never covered"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut took = Vec::new();
+    let repaired = |d: &Daemon, j: &PrivateJournald| {
+        let t0 = Instant::now();
+        loop {
+            if frames_refused(d, &v) {
+                return t0.elapsed();
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "never repaired; recorded: {:?}",
+                j.query(&[id(MessageId::EnforcementTampered)])
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    assert!(frames_refused(&d, &v), "refused before any attack");
+
+    // 1. airgapd's egress link detached with the real tool.
+    d.signal(Signal::SIGSTOP);
+    bpftool(&["link", "detach", "pinned", &egress]);
+    let opened = !frames_refused(&d, &v);
+    d.signal(Signal::SIGCONT);
+    assert!(
+        opened,
+        "the detach must open veth-a for this test to mean anything"
+    );
+    took.push(repaired(&d, &j));
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_INTERFACE", "veth-a"),
+            m("AIRGAP_AFTER", "detached"),
+        ],
+    );
+    assert_eq!(text(&e, "PRIORITY"), "1");
+    assert_eq!(text(&e, "AIRGAP_OBJECT"), "link_airgap_wire_egress_veth-a");
+    assert_eq!(text(&e, "AIRGAP_RESULT"), "success");
+
+    // 2. A program put in front of airgapd's that passes every frame.
+    d.signal(Signal::SIGSTOP);
+    let intruder = pass_all_in_front(&v);
+    let opened = !frames_refused(&d, &v);
+    d.signal(Signal::SIGCONT);
+    assert!(opened, "the program in front must open veth-a");
+    took.push(repaired(&d, &j));
+    let records = j.wait_until("the overtaking record", |j| {
+        j.query(&[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_INTERFACE", "veth-a"),
+        ])
+        .into_iter()
+        .find(|e| text(e, "AIRGAP_AFTER").contains("passer"))
+    });
+    assert_eq!(text(&records, "PRIORITY"), "1");
+    assert_eq!(text(&records, "AIRGAP_RESULT"), "success");
+    assert!(
+        text(&records, "AIRGAP_AFTER").contains("runs before it on veth-a egress"),
+        "{records:?}"
+    );
+    // airgapd's pinned link is first on the interface; the intruder still runs, after it.
+    let link = links::get(Path::new(&egress)).unwrap();
+    let ours = links::link_info(link.as_fd()).unwrap().id;
+    let theirs = links::link_info(intruder.as_fd()).unwrap().id;
+    let chain = v.in_a(|| {
+        let ifindex = nix::net::if_::if_nametoindex("veth-a").unwrap();
+        links::tcx_chain(ifindex, links::AttachType::BPF_TCX_EGRESS).unwrap()
+    });
+    let order: Vec<u32> = chain.iter().map(|e| e.link_id).collect();
+    assert_eq!(order, vec![ours, theirs], "{chain:?}");
+    drop(link);
+    drop(intruder);
+
+    eprintln!("interface repairs after {took:?}");
+    for t in &took {
+        assert!(*t < WITHIN, "repairs took {took:?}");
+    }
+
+    // status (root, from the kernel and the record) keeps both, repaired.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
+            .args([
+                "--bus-address",
+                "unix:path=/nonexistent/x",
+                "--json",
+                "status",
+                "--pin-dir",
+            ])
+            .arg(&d.pin_dir)
+            .arg("--record")
+            .arg(&d.record)
+            .output()
+            .unwrap();
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["verdict"], "yes", "{s}");
+        let n = s["tampering"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["what"] == "link_airgap_wire_egress_veth-a")
+            .count();
+        if n >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(d);
+}

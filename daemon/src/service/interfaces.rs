@@ -47,6 +47,44 @@ impl Service {
     }
 }
 
+impl Service {
+    /// Issue 14: the interface layer says active only while every covered interface has
+    /// airgapd's programs attached and first; otherwise it names the interfaces (the tamper
+    /// check has tried to repair them already) and the machine is not air-gapped.
+    pub(super) fn judge_wire(&mut self) {
+        if !self
+            .enforcer
+            .held_links()
+            .iter()
+            .any(|h| h.ifindex.is_some())
+        {
+            return;
+        }
+        let uncovered = crate::tamper::uncovered(&self.enforcer);
+        let want = if uncovered.is_empty() {
+            LayerState::Active
+        } else {
+            LayerState::Unavailable(format!(
+                "not every interface is covered: {}",
+                uncovered.join("; ")
+            ))
+        };
+        let now = self
+            .enforcer
+            .layers()
+            .iter()
+            .find(|(l, _)| *l == Layer::Wire)
+            .map(|(_, s)| s.clone());
+        if now.as_ref() == Some(&want) {
+            return;
+        }
+        send(&self.sink, records::layer(Layer::Wire, &want, false));
+        self.enforcer.set_layer(Layer::Wire, want);
+        self.state.write().expect("state lock").uncovered = uncovered;
+        self.publish_layers(false);
+    }
+}
+
 /// Every non-loopback interface now and later, from a thread of its own (rtnetlink blocks).
 pub(super) fn watch_interfaces(tx: mpsc::Sender<Interface>) -> Result<()> {
     let mut watcher = LinkWatcher::open().context("opening rtnetlink")?;

@@ -49,6 +49,7 @@ impl Service {
         for t in &found {
             send(&self.sink, t.record());
         }
+        self.judge_wire();
         let snapshot = {
             let state = self.state.read().expect("state lock");
             crate::tamper::Snapshot::take(&mut self.enforcer, &self.scope, &state)

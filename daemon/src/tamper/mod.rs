@@ -7,11 +7,13 @@
 //! What is checked: every link the daemon holds (detached: attached again with a new link;
 //! another program swapped in with BPF_LINK_UPDATE: ours swapped back; unpinned or pinned over:
 //! pinned again), the config map, the device rules and the LAN tries (against what the daemon
-//! wrote: extra entries removed, changed or missing ones written back). Not checked: the links
-//! of the exec LSM layer (`crate::noexec`, held elsewhere) and classic tc filters of kernels
-//! without TCX. Refusing the change in the first place needs BPF LSM (not on every kernel):
+//! wrote: extra entries removed, changed or missing ones written back), and the place of each
+//! interface program (first on its interface: [`interfaces`]). Not checked: the links of the
+//! exec LSM layer (`crate::noexec`, held elsewhere) and classic tc filters of kernels without
+//! TCX. Refusing the change in the first place needs BPF LSM (not on every kernel):
 //! see docs/tampering.md.
 
+mod interfaces;
 mod record;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +29,7 @@ use crate::maps::{DevAccess, NetMode};
 use crate::pinned::record::{Record as EnforcementRecord, TamperRecord};
 use crate::pinned::{self, Inspection};
 
+pub use interfaces::uncovered;
 pub use record::Snapshot;
 
 /// One change found (and the repair's outcome).
@@ -42,6 +45,8 @@ pub struct Tampering {
     pub while_down: bool,
     /// None: repaired; otherwise why not.
     pub repair_error: Option<String>,
+    /// The interface, for an interface program's link.
+    pub interface: Option<String>,
 }
 
 impl Tampering {
@@ -56,7 +61,7 @@ impl Tampering {
             None => "airgapd restored it".to_string(),
             Some(e) => format!("airgapd could NOT restore it: {e}"),
         };
-        Record::new(
+        let record = Record::new(
             MessageId::EnforcementTampered,
             format!(
                 "{} was changed{when}: it was {}, it is {}; {outcome}",
@@ -73,7 +78,11 @@ impl Tampering {
             } else {
                 field::result::FAILURE
             },
-        )
+        );
+        match &self.interface {
+            Some(i) => record.field(field::INTERFACE, i),
+            None => record,
+        }
     }
 
     /// Its line in the enforcement record.
@@ -175,6 +184,7 @@ impl Guard {
     pub fn check(&mut self, enforcer: &mut Enforcer) -> Vec<Tampering> {
         let mut found = Vec::new();
         self.check_links(enforcer, &mut found);
+        interfaces::check_order(enforcer, &mut found);
         check_config(enforcer, &mut found);
         check_maps(enforcer, &mut found);
         let now: BTreeSet<(String, String)> = found
@@ -194,11 +204,13 @@ impl Guard {
 
     fn check_links(&mut self, enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
         let pin_dir = enforcer.pin_dir().map(Path::to_path_buf);
+        let mut gone = Vec::new();
         for i in 0..enforcer.held_links().len() {
             let (pin, program) = {
                 let h = &enforcer.held_links()[i];
                 (h.pin.clone(), h.program)
             };
+            let interface = enforcer.held_links()[i].interface().map(str::to_string);
             let Ok(info) = links::link_info(enforcer.held_links()[i].fd.as_fd()) else {
                 continue;
             };
@@ -211,6 +223,10 @@ impl Guard {
             let detached =
                 matches!(info.link_type, link_kind::CGROUP | link_kind::TCX) && info.target == 0;
             let mut link_id = info.id;
+            if detached && interfaces::gone(&enforcer.held_links()[i]) {
+                gone.push(i);
+                continue;
+            }
             if detached {
                 let before = match enforcer.held_links()[i].ifindex {
                     Some(ifindex) => format!("attached to interface {ifindex}"),
@@ -226,6 +242,7 @@ impl Guard {
                     after: "detached".into(),
                     while_down: false,
                     repair_error: repair.err().map(|e| e.to_string()),
+                    interface: interface.clone(),
                 });
             } else if ours.is_some_and(|id| id != info.prog_id) {
                 let other = links::prog_info(info.prog_id).map_or_else(|_| "?".into(), |p| p.name);
@@ -242,6 +259,7 @@ impl Guard {
                     ),
                     while_down: false,
                     repair_error: repair.err().map(|e| e.to_string()),
+                    interface: interface.clone(),
                 });
             }
             // The pin must be this very link: unpinned, a stopping daemon would detach it.
@@ -260,7 +278,17 @@ impl Guard {
                 after,
                 while_down: false,
                 repair_error: repair.err().map(|e| e.to_string()),
+                interface,
             });
+        }
+        for i in gone.into_iter().rev() {
+            let held = &enforcer.held_links()[i];
+            tracing::info!(
+                interface = held.interface().unwrap_or("?"),
+                pin = %held.pin,
+                "interface gone: the kernel detached its program; its link is let go"
+            );
+            enforcer.forget(i);
         }
     }
 }
@@ -282,6 +310,7 @@ fn check_config(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
         after: config_words(&have),
         while_down: false,
         repair_error: repair.err().map(|e| e.to_string()),
+        interface: None,
     });
 }
 
@@ -298,6 +327,7 @@ fn check_maps(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
             after: access_words(d.have),
             while_down: false,
             repair_error: repair.err().map(|e| e.to_string()),
+            interface: None,
         });
     }
     for trie in enforcer.lan_tries() {
@@ -312,6 +342,7 @@ fn check_maps(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
                 after: lan_words(d.have),
                 while_down: false,
                 repair_error: repair.err().map(|e| e.to_string()),
+                interface: None,
             });
         }
     }
@@ -343,6 +374,7 @@ pub fn while_down(pin_dir: &Path, record_path: &Path) -> Vec<Tampering> {
                 after: problem,
                 while_down: true,
                 repair_error: None,
+                interface: None,
             });
         }
     }

@@ -190,6 +190,10 @@ pub struct Enforcer {
     scope_dir: Option<PathBuf>,
     /// The config value last written by [`Enforcer::configure`].
     config_written: Option<abi::airgap_config>,
+    /// Interfaces (name, ifindex) carrying the interface programs as classic tc filters.
+    wire_tc: Vec<(String, u32)>,
+    /// Use classic tc filters even where the kernel has TCX (tests of the older kernels).
+    force_tc: bool,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -293,6 +297,8 @@ impl Enforcer {
             adopted: 0,
             scope_dir: None,
             config_written: None,
+            wire_tc: Vec::new(),
+            force_tc: false,
         })
     }
 
@@ -417,6 +423,48 @@ impl Enforcer {
     pub(crate) fn put_first(&mut self, i: usize) -> std::io::Result<u32> {
         links::detach(self.links[i].fd.as_fd())?;
         self.relink(i)
+    }
+
+    /// Put the interface programs as classic tc filters even where the kernel has TCX: how
+    /// tests show the behaviour of kernels without it (Debian 12's 6.1).
+    pub fn use_tc_filters(&mut self) {
+        self.force_tc = true;
+    }
+
+    /// The interfaces (name, ifindex) carrying the interface programs as classic tc filters.
+    pub(crate) fn wire_tc(&self) -> &[(String, u32)] {
+        &self.wire_tc
+    }
+
+    /// Attach the classic tc filters of `interface` again (removed or overtaken). airgapd's
+    /// filter of each direction in `first` is deleted before, so that the new one goes to the
+    /// head of its priority's list, in front of a filter added beside it.
+    pub(crate) fn reattach_tc(
+        &mut self,
+        interface: &str,
+        first: &[aya::programs::TcAttachType],
+    ) -> std::io::Result<()> {
+        use aya::programs::links::Link;
+        use aya::programs::tc::SchedClassifierLink;
+        for &attach in first {
+            SchedClassifierLink::attached(
+                interface,
+                attach,
+                network::WIRE_LEGACY_PRIORITY,
+                network::WIRE_LEGACY_HANDLE,
+                None,
+            )?
+            .detach()
+            .map_err(std::io::Error::other)?;
+        }
+        network::attach_wire_legacy(&mut self.ebpf, interface)
+            .map(drop)
+            .map_err(std::io::Error::other)
+    }
+
+    /// Let go of an interface that is gone (its filters went with it).
+    pub(crate) fn forget_tc(&mut self, ifindex: u32) {
+        self.wire_tc.retain(|(_, i)| *i != ifindex);
     }
 
     /// Let go of held link `i` and its pin: its interface is gone (unplugged), so the kernel
@@ -548,12 +596,21 @@ impl Enforcer {
         })?;
         for (i, (name, attach)) in network::WIRE_LINKS.into_iter().enumerate() {
             let pin = format!("link_{name}_{interface}");
-            match self.link(name, Target::Interface(ifindex), attach, &pin) {
+            let linked = match self.force_tc {
+                true => Err(EnforceError::Link {
+                    name,
+                    source: std::io::Error::from_raw_os_error(libc::EINVAL),
+                }),
+                false => self.link(name, Target::Interface(ifindex), attach, &pin),
+            };
+            match linked {
                 Ok(_) => {}
                 Err(EnforceError::Link { source, .. })
                     if i == 0 && network::tcx_missing(&source) =>
                 {
                     network::attach_wire_legacy(&mut self.ebpf, interface)?;
+                    self.wire_tc.retain(|(_, i)| *i != ifindex);
+                    self.wire_tc.push((interface.to_string(), ifindex));
                     break;
                 }
                 Err(e) => return Err(e),

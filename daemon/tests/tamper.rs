@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::Command;
@@ -14,7 +15,9 @@ use std::time::{Duration, Instant};
 use airgapd::journal::MessageId;
 use airgapd::links;
 use airgapd::maps::ConfigMap;
+use airgapd::network::filters;
 use airgapd_ebpf::abi;
+use aya::programs::TcAttachType;
 use common::daemon::{entry, id, m, text, Daemon};
 use common::journald::{skip_unless_root, PrivateJournald};
 use nix::sys::signal::Signal;
@@ -426,19 +429,16 @@ fn frames_refused(d: &Daemon, v: &Veth) -> bool {
     false
 }
 
-/// A sched_cls program that passes every frame (`r0 = 0` is TCX_PASS, which ends the chain),
-/// put in front of every other program on veth-a's egress, with raw bpf(2) as an attacker
-/// would. Returns its link (detached when dropped).
-fn pass_all_in_front(v: &Veth) -> OwnedFd {
+/// A sched_cls program named "passer" that passes every frame (`r0 = 0`: TCX_PASS, and
+/// TC_ACT_OK for a direct-action tc filter), loaded with raw bpf(2).
+fn passer() -> OwnedFd {
     let insns: [u64; 2] = [0xb7, 0x95]; // r0 = 0; exit
     let license = c"GPL";
     let mut attr = [0u8; 128];
-    let put32 = |a: &mut [u8; 128], o: usize, v: u32| a[o..o + 4].copy_from_slice(&v.to_ne_bytes());
-    let put64 = |a: &mut [u8; 128], o: usize, v: u64| a[o..o + 8].copy_from_slice(&v.to_ne_bytes());
-    put32(&mut attr, 0, 3); // BPF_PROG_TYPE_SCHED_CLS
-    put32(&mut attr, 4, 2);
-    put64(&mut attr, 8, insns.as_ptr() as u64);
-    put64(&mut attr, 16, license.as_ptr() as u64);
+    attr[0..4].copy_from_slice(&3u32.to_ne_bytes()); // BPF_PROG_TYPE_SCHED_CLS
+    attr[4..8].copy_from_slice(&2u32.to_ne_bytes());
+    attr[8..16].copy_from_slice(&(insns.as_ptr() as u64).to_ne_bytes());
+    attr[16..24].copy_from_slice(&(license.as_ptr() as u64).to_ne_bytes());
     attr[48..54].copy_from_slice(b"passer");
     // SAFETY: a zero-padded bpf_attr for BPF_PROG_LOAD (5) with valid pointers.
     let prog = unsafe { libc::syscall(libc::SYS_bpf, 5, attr.as_mut_ptr(), attr.len()) };
@@ -448,15 +448,23 @@ fn pass_all_in_front(v: &Veth) -> OwnedFd {
         std::io::Error::last_os_error()
     );
     // SAFETY: the kernel just returned this fd.
-    let prog = unsafe { OwnedFd::from_raw_fd(prog as i32) };
+    unsafe { OwnedFd::from_raw_fd(prog as i32) }
+}
+
+/// [`passer`] put in front of every other program on veth-a's egress (TCX, BPF_F_BEFORE with
+/// no relative program), as an attacker would. Returns its link (detached when dropped).
+fn pass_all_in_front(v: &Veth) -> OwnedFd {
+    let prog = passer();
     let link = v.in_a(|| {
         let ifindex = nix::net::if_::if_nametoindex("veth-a").unwrap();
         let mut attr = [0u8; 128];
-        put32(&mut attr, 0, prog.as_raw_fd() as u32);
-        put32(&mut attr, 4, ifindex);
-        put32(&mut attr, 8, links::AttachType::BPF_TCX_EGRESS as u32);
-        put32(&mut attr, 12, 1 << 3); // BPF_F_BEFORE, no relative program: first
-                                      // SAFETY: a zero-padded bpf_attr for BPF_LINK_CREATE (28).
+        attr[0..4].copy_from_slice(&(prog.as_raw_fd() as u32).to_ne_bytes());
+        attr[4..8].copy_from_slice(&ifindex.to_ne_bytes());
+        let egress = links::AttachType::BPF_TCX_EGRESS as u32;
+        attr[8..12].copy_from_slice(&egress.to_ne_bytes());
+        // BPF_F_BEFORE, no relative program: first.
+        attr[12..16].copy_from_slice(&(1u32 << 3).to_ne_bytes());
+        // SAFETY: a zero-padded bpf_attr for BPF_LINK_CREATE (28).
         unsafe { libc::syscall(libc::SYS_bpf, 28, attr.as_mut_ptr(), attr.len()) }
     });
     assert!(
@@ -599,6 +607,170 @@ fn interface_programs_detached_or_overtaken_are_recorded_and_repaired() {
         }
         assert!(Instant::now() < deadline, "{s}");
         std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(d);
+}
+
+/// `tc ARGS` in namespace `ns`. Through nsenter, not `tc -n`, which remounts /sys (and so
+/// hides bpffs, where the attacker's program is pinned).
+fn tc(ns: &str, args: &[&str]) {
+    let out = Command::new("nsenter")
+        .arg(format!("--net=/run/netns/{ns}"))
+        .arg("tc")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tc {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Pause the daemon, make the attack, show that raw frames from the scope now get through
+/// veth-a, let the daemon run again, and return how long until they are refused again.
+fn open_then_repaired(
+    d: &Daemon,
+    v: &Veth,
+    j: &PrivateJournald,
+    tamper: impl FnOnce(),
+) -> Duration {
+    assert!(frames_refused(d, v), "refused before the attack");
+    d.signal(Signal::SIGSTOP);
+    tamper();
+    let opened = !frames_refused(d, v);
+    d.signal(Signal::SIGCONT);
+    assert!(
+        opened,
+        "the attack must open veth-a for this test to mean anything"
+    );
+    let t0 = Instant::now();
+    loop {
+        if frames_refused(d, v) {
+            return t0.elapsed();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "never repaired; recorded: {:?}",
+            j.query(&[id(MessageId::EnforcementTampered)])
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The newest tamper record about `object` on veth-a whose AIRGAP_AFTER contains `after`.
+fn tamper_record(
+    j: &mut PrivateJournald,
+    object: &str,
+    after: &str,
+) -> BTreeMap<String, serde_json::Value> {
+    let what = format!("{object}: {after}");
+    j.wait_until(&what, |j| {
+        j.query(&[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", object),
+            m("AIRGAP_INTERFACE", "veth-a"),
+        ])
+        .into_iter()
+        .rev()
+        .find(|e| text(e, "AIRGAP_AFTER").contains(after))
+    })
+}
+
+/// Issue 14 on kernels without TCX (Debian 12's 6.1), where the interface programs are classic
+/// tc filters (forced here with --tc-filters): `tc filter del`, `tc qdisc del ... clsact` and a
+/// pass-everything filter added in front of airgapd's (same pref: cls_bpf runs the newest
+/// first) each open veth-a while the daemon is stopped; each is recorded at alert priority
+/// with the interface and repaired within a second, airgapd's filter first again.
+#[test]
+fn interface_filters_removed_or_overtaken_are_recorded_and_repaired() {
+    if skip_unless_root() {
+        return;
+    }
+    let v = Veth::new("ttc");
+    let mut j = PrivateJournald::start("tamper-tc");
+    let mut d = Daemon::new("tamper-tc", j.socket(), Some(POLICY));
+    d.netns = Some(v.path_a().into());
+    d.extra_args = vec![
+        "--bus".into(),
+        "none".into(),
+        "--cover-interfaces".into(),
+        "--tc-filters".into(),
+    ];
+    d.start();
+    let egress_filters = || {
+        v.in_a(|| {
+            let ifindex = nix::net::if_::if_nametoindex("veth-a").unwrap();
+            filters::list(ifindex, TcAttachType::Egress).unwrap()
+        })
+    };
+    let t0 = Instant::now();
+    while egress_filters().is_empty() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "veth-a never covered"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let egress = "tc filter airgap_wire_egress on veth-a";
+    let ingress = "tc filter airgap_wire_ingress on veth-a";
+    let mut took = Vec::new();
+
+    // 1. tc filter del dev veth-a egress.
+    took.push(open_then_repaired(&d, &v, &j, || {
+        tc(&v.a, &["filter", "del", "dev", "veth-a", "egress"])
+    }));
+    let e = tamper_record(&mut j, egress, "removed");
+    assert_eq!(text(&e, "PRIORITY"), "1");
+    assert_eq!(text(&e, "AIRGAP_RESULT"), "success");
+
+    // 2. tc qdisc del dev veth-a clsact: both directions.
+    took.push(open_then_repaired(&d, &v, &j, || {
+        tc(&v.a, &["qdisc", "del", "dev", "veth-a", "clsact"])
+    }));
+    tamper_record(&mut j, ingress, "removed");
+
+    // 3. A pass-everything filter added beside airgapd's at pref 1: cls_bpf runs it first.
+    let pinned = format!("/sys/fs/bpf/airgapd-test-passer-{}", std::process::id());
+    let prog = passer();
+    links::pin(prog.as_fd(), Path::new(&pinned)).unwrap();
+    let added = std::panic::catch_unwind(|| {
+        open_then_repaired(&d, &v, &j, || {
+            tc(
+                &v.a,
+                &[
+                    "filter",
+                    "add",
+                    "dev",
+                    "veth-a",
+                    "egress",
+                    "pref",
+                    "1",
+                    "handle",
+                    "2",
+                    "bpf",
+                    "da",
+                    "object-pinned",
+                    &pinned,
+                ],
+            )
+        })
+    });
+    let _ = std::fs::remove_file(&pinned);
+    took.push(added.unwrap());
+    let e = tamper_record(&mut j, egress, "runs before it");
+    assert!(text(&e, "AIRGAP_AFTER").contains("handle 0x2"), "{e:?}");
+    assert_eq!(text(&e, "AIRGAP_RESULT"), "success");
+    let now = egress_filters();
+    assert_eq!(
+        now.iter().map(|f| f.handle).collect::<Vec<_>>(),
+        vec![1, 2],
+        "airgapd's filter first, the other after it: {now:?}"
+    );
+
+    eprintln!("tc filter repairs after {took:?}");
+    for t in &took {
+        assert!(*t < WITHIN, "repairs took {took:?}");
     }
     drop(d);
 }

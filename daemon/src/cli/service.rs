@@ -43,6 +43,10 @@ pub struct ServiceArgs {
     /// machine's own namespace: only interfaces a test created may get them.
     #[arg(long, requires = "scope_cgroup")]
     pub cover_interfaces: bool,
+    /// With --cover-interfaces: put the interface programs as classic tc filters even where
+    /// the kernel has TCX (tests of kernels without it, such as Debian 12's 6.1).
+    #[arg(long, requires = "cover_interfaces", hide = true)]
+    pub tc_filters: bool,
 }
 
 /// Run the daemon until SIGTERM.
@@ -65,6 +69,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         history: args.history,
         record,
         cover_interfaces: args.cover_interfaces,
+        tc_filters: args.tc_filters,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -6,9 +6,12 @@
 //! - [`isolation`]: the isolated-lan judgement: is the LAN still isolated? ([`watcher`] feeds
 //!   it from rtnetlink.)
 //! - [`lan`]: the LAN profile in force: the LAN tries kept resolved, and the watcher.
+//! - [`filters`]: the classic tc filters of an interface (kernels without TCX), for the
+//!   tamper check.
 //! - `rtnetlink`: the netlink socket and message parsing the three above share.
 
 pub mod attach;
+pub mod filters;
 pub mod interfaces;
 pub mod isolation;
 pub mod lan;

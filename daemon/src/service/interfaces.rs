@@ -57,6 +57,7 @@ impl Service {
             .held_links()
             .iter()
             .any(|h| h.ifindex.is_some())
+            && self.enforcer.wire_tc().is_empty()
         {
             return;
         }

@@ -68,6 +68,8 @@ pub struct Options {
     /// A scoped service that covers the interfaces of its own network namespace, which must
     /// not be the machine's (tests of the interface layer, issue 14).
     pub cover_interfaces: bool,
+    /// Classic tc filters instead of TCX links for the interface programs (tests).
+    pub tc_filters: bool,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.

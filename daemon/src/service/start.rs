@@ -41,6 +41,9 @@ impl Service {
             send(&sink, t.record());
         }
         let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
+        if opts.tc_filters {
+            enforcer.use_tc_filters();
+        }
         let facts = Facts::read().context("reading /proc/self/mountinfo and /proc/devices")?;
         let plan = Plan::new(&policy, &facts).context("planning device rules")?;
         // --- isolated LAN (issue 9): the LAN tries before the mode that uses them ---

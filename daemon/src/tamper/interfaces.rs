@@ -6,13 +6,21 @@
 //! place of the old one, and the programs that were before it are named in the alert. They stay attached, after ours: root
 //! may run its own programs, but not in front of the air gap.
 //!
+//! Kernels without TCX carry the programs as classic tc filters (clsact, pref 1, handle 1):
+//! there `tc filter del`, `tc qdisc del ... clsact`, a filter swapped for another program, or a
+//! filter added beside ours at pref 1 (cls_bpf runs the newest first) open the interface. Each
+//! tick lists the filters (RTM_GETTFILTER) and puts ours back, first.
+//!
 //! An interface that is gone (unplugged) took its links with it: that is no tampering
 //! ([`gone`]).
 
 use std::os::fd::AsFd;
 
+use aya::programs::TcAttachType;
+
 use crate::bpf::{Enforcer, HeldLink};
 use crate::links::{self, link_kind, AttachType, TcxEntry};
+use crate::network::{self, filters};
 
 use super::Tampering;
 
@@ -102,10 +110,103 @@ pub(super) fn check_order(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
     }
 }
 
+fn tc_direction(attach: TcAttachType) -> &'static str {
+    match attach {
+        TcAttachType::Ingress => "ingress",
+        _ => "egress",
+    }
+}
+
+/// What is wrong with airgapd's tc filter `program` on `ifindex` (None: there, running our
+/// program `ours`, first), and whether the fix is to put it first.
+fn tc_problem(ifindex: u32, attach: TcAttachType, ours: Option<u32>) -> Option<(String, bool)> {
+    let list = filters::list(ifindex, attach).ok()?;
+    let at = list.iter().position(|f| {
+        f.kind == "bpf"
+            && f.prio == network::WIRE_LEGACY_PRIORITY
+            && f.handle == u32::from(network::WIRE_LEGACY_HANDLE)
+    });
+    let Some(at) = at else {
+        return Some(("no airgapd filter (removed)".into(), false));
+    };
+    if ours.is_some_and(|id| list[at].prog_id != Some(id)) {
+        return Some((
+            format!(
+                "airgapd's filter runs another program ({})",
+                list[at].describe()
+            ),
+            false,
+        ));
+    }
+    if at > 0 {
+        let before: Vec<String> = list[..at].iter().map(filters::Filter::describe).collect();
+        return Some((format!("{} runs before it", before.join(", ")), true));
+    }
+    None
+}
+
+/// Put airgapd's classic tc filters back on every interface that carries them.
+pub(super) fn check_tc(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
+    for (interface, ifindex) in enforcer.wire_tc().to_vec() {
+        if nix::net::if_::if_indextoname(ifindex).is_err() {
+            tracing::info!(interface, "interface gone: its tc filters went with it");
+            enforcer.forget_tc(ifindex);
+            continue;
+        }
+        let mut problems = Vec::new();
+        for (program, attach) in network::WIRE_LEGACY {
+            let ours = enforcer.program_id(program);
+            if let Some((after, put_first)) = tc_problem(ifindex, attach, ours) {
+                problems.push((program, attach, ours, after, put_first));
+            }
+        }
+        if problems.is_empty() {
+            continue;
+        }
+        // One repair for both directions (it attaches both), then each is checked again.
+        let first: Vec<TcAttachType> = problems.iter().filter(|p| p.4).map(|p| p.1).collect();
+        let repaired = enforcer.reattach_tc(&interface, &first);
+        for (program, attach, ours, after, _) in problems {
+            let what = format!("{interface} {}", tc_direction(attach));
+            let repair = match &repaired {
+                Err(e) => Err(e.to_string()),
+                Ok(()) => match tc_problem(ifindex, attach, ours) {
+                    None => Ok(()),
+                    Some((still, _)) => Err(still),
+                },
+            };
+            let done = if repair.is_ok() {
+                "; airgapd attached its filter again, first"
+            } else {
+                ""
+            };
+            found.push(Tampering {
+                object: format!("tc filter {program} on {interface}"),
+                before: format!(
+                    "{program} first on {what} (pref {}, program id {})",
+                    network::WIRE_LEGACY_PRIORITY,
+                    ours.unwrap_or(0)
+                ),
+                after: format!("{after} on {what}{done}"),
+                while_down: false,
+                repair_error: repair.err(),
+                interface: Some(interface.clone()),
+            });
+        }
+    }
+}
+
 /// The interfaces airgapd covers where its program does not run first or is detached, in
 /// words (empty: every covered interface is enforced). For the interface layer's state.
 pub fn uncovered(enforcer: &Enforcer) -> Vec<String> {
     let mut out = Vec::new();
+    for (interface, ifindex) in enforcer.wire_tc() {
+        for (program, attach) in network::WIRE_LEGACY {
+            if let Some((problem, _)) = tc_problem(*ifindex, attach, enforcer.program_id(program)) {
+                out.push(format!("{interface} {}: {problem}", tc_direction(attach)));
+            }
+        }
+    }
     for held in enforcer.held_links() {
         let Some(_) = held.ifindex else { continue };
         let interface = held.interface().unwrap_or("?");

@@ -8,9 +8,9 @@
 //! another program swapped in with BPF_LINK_UPDATE: ours swapped back; unpinned or pinned over:
 //! pinned again), the config map, the device rules and the LAN tries (against what the daemon
 //! wrote: extra entries removed, changed or missing ones written back), and the place of each
-//! interface program (first on its interface: [`interfaces`]). Not checked: the links of the
-//! exec LSM layer (`crate::noexec`, held elsewhere) and classic tc filters of kernels without
-//! TCX. Refusing the change in the first place needs BPF LSM (not on every kernel):
+//! interface program (first on its interface, as a TCX link or a classic tc filter:
+//! [`interfaces`]). Not checked: the links of the exec LSM layer (`crate::noexec`, held
+//! elsewhere). Refusing the change in the first place needs BPF LSM (not on every kernel):
 //! see docs/tampering.md.
 
 mod interfaces;
@@ -185,6 +185,7 @@ impl Guard {
         let mut found = Vec::new();
         self.check_links(enforcer, &mut found);
         interfaces::check_order(enforcer, &mut found);
+        interfaces::check_tc(enforcer, &mut found);
         check_config(enforcer, &mut found);
         check_maps(enforcer, &mut found);
         let now: BTreeSet<(String, String)> = found

@@ -772,5 +772,86 @@ fn interface_filters_removed_or_overtaken_are_recorded_and_repaired() {
     for t in &took {
         assert!(*t < WITHIN, "repairs took {took:?}");
     }
+
+    // 4. clsact replaced by the old ingress qdisc: airgapd cannot put its egress filter back.
+    //    That is recorded as a failure, the interface layer says so, and status is PARTIAL;
+    //    once the ingress qdisc goes, the filters are back and status is YES again.
+    tc(&v.a, &["qdisc", "del", "dev", "veth-a", "clsact"]);
+    tc(&v.a, &["qdisc", "add", "dev", "veth-a", "ingress"]);
+    let e = j.wait_until("a failed repair", |j| {
+        j.query(&[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", egress),
+            m("AIRGAP_RESULT", "failure"),
+        ])
+        .into_iter()
+        .next_back()
+    });
+    assert_eq!(text(&e, "AIRGAP_INTERFACE"), "veth-a");
+    let layer = j.wait_until("the interface layer unavailable", |j| {
+        j.query(&[
+            id(MessageId::EnforcementState),
+            m("AIRGAP_LAYER", "interface"),
+            m("AIRGAP_STATE", "unavailable"),
+        ])
+        .into_iter()
+        .next_back()
+    });
+    assert!(
+        text(&layer, "MESSAGE").contains("veth-a egress"),
+        "{layer:?}"
+    );
+    assert!(
+        !frames_refused(&d, &v),
+        "the egress filter really is missing"
+    );
+    let s = status(&d, |s| s["verdict"] == "partial");
+    assert_eq!(s["verdict"], "partial", "{s:#}");
+    tc(&v.a, &["qdisc", "del", "dev", "veth-a", "ingress"]);
+    let t0 = Instant::now();
+    while !frames_refused(&d, &v) {
+        assert!(t0.elapsed() < WITHIN, "not repaired once possible");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    j.wait_until("the interface layer active again", |j| {
+        j.query(&[
+            id(MessageId::EnforcementState),
+            m("AIRGAP_LAYER", "interface"),
+            m("AIRGAP_STATE", "active"),
+        ])
+        .into_iter()
+        .find(|e| stamp(e) > stamp(&layer))
+    });
+    assert_eq!(status(&d, |s| s["verdict"] == "yes")["verdict"], "yes");
     drop(d);
+}
+
+/// `airgapctl --json status` as root without the bus (from the kernel and the record), asked
+/// again for up to a second until `until` holds (the record is rewritten after the journal).
+fn status(d: &Daemon, until: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
+            .args([
+                "--bus-address",
+                "unix:path=/nonexistent/x",
+                "--json",
+                "status",
+                "--pin-dir",
+            ])
+            .arg(&d.pin_dir)
+            .arg("--record")
+            .arg(&d.record)
+            .output()
+            .unwrap();
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        if until(&s) || Instant::now() > deadline {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stamp(e: &BTreeMap<String, serde_json::Value>) -> u64 {
+    text(e, "__REALTIME_TIMESTAMP").parse().unwrap_or(0)
 }

@@ -366,11 +366,19 @@ pub fn render(s: &Status) -> String {
     out
 }
 
-/// One line per tampering that could not be repaired: each makes the answer PARTIAL.
+/// One line per tampering that could not be repaired: each makes the answer PARTIAL, until a
+/// later record of the same object says it was restored.
 pub(super) fn unrepaired(tampering: &[crate::pinned::record::TamperRecord]) -> Vec<String> {
     tampering
         .iter()
-        .filter(|t| !t.repair_error.is_empty())
+        .enumerate()
+        .filter(|(i, t)| {
+            !t.repair_error.is_empty()
+                && !tampering[i + 1..]
+                    .iter()
+                    .any(|later| later.what == t.what && later.repair_error.is_empty())
+        })
+        .map(|(_, t)| t)
         .map(|t| {
             format!(
                 "{} was changed and could not be restored: {}",

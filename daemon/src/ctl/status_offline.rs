@@ -71,6 +71,15 @@ fn from_kernel(status: &mut Status, insp: &Inspection, record: Option<&Record>) 
             detail: l.problems.join("; "),
         });
     }
+    // What the daemon could not restore (an interface's tc filters, which bpffs does not
+    // show) keeps the answer from YES, as it does from the record alone.
+    if let Some(r) = compare {
+        let unrepaired = super::status::unrepaired(&r.tampering);
+        if !unrepaired.is_empty() && status.verdict == Verdict::Yes {
+            status.verdict = Verdict::Partial;
+        }
+        status.problems.extend(unrepaired);
+    }
     if status.mode.is_empty() {
         if let Some(c) = insp.config {
             status.mode = if c.scope_level == 0 {

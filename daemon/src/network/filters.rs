@@ -60,12 +60,43 @@ fn parent(attach: TcAttachType) -> u32 {
 /// The filters of `attach` on interface `ifindex` of the calling thread's namespace, in the
 /// order they run. Empty when there is no clsact qdisc.
 pub fn list(ifindex: u32, attach: TcAttachType) -> io::Result<Vec<Filter>> {
+    Ok(
+        dump(RTM_GETTFILTER, RTM_NEWTFILTER, ifindex, parent(attach))?
+            .iter()
+            .filter_map(|b| parse(b))
+            .collect(),
+    )
+}
+
+/// The kind of the qdisc on `ifindex`'s ingress handle (`ffff:`): `clsact` as airgapd puts
+/// it, `ingress` (the older qdisc, which has no egress hook), or None.
+pub fn ingress_qdisc(ifindex: u32) -> io::Result<Option<String>> {
+    const RTM_NEWQDISC: u16 = 36;
+    const RTM_GETQDISC: u16 = 38;
+    const TC_H_INGRESS: u32 = 0xffff_fff1;
+    for body in dump(RTM_GETQDISC, RTM_NEWQDISC, ifindex, 0)? {
+        let Some(tcm) = body.get(..TCMSG) else {
+            continue;
+        };
+        let u32_at = |o: usize| u32::from_ne_bytes(tcm[o..o + 4].try_into().expect("4 bytes"));
+        if u32_at(4) != ifindex || u32_at(12) != TC_H_INGRESS {
+            continue;
+        }
+        let kind = attrs(&body[TCMSG..]).find(|(k, _)| *k == TCA_KIND);
+        return Ok(kind.map(|(_, p)| text(p)));
+    }
+    Ok(None)
+}
+
+/// A dump request (`request`, tcmsg with `ifindex` and `parent`); the bodies of the `answer`
+/// messages.
+fn dump(request: u16, answer: u16, ifindex: u32, parent: u32) -> io::Result<Vec<Vec<u8>>> {
     let fd = route_socket(0)?;
     let seq = 1;
     let mut req = vec![0u8; NLMSG_HDR + TCMSG];
     let hdr = libc::nlmsghdr {
         nlmsg_len: req.len() as u32,
-        nlmsg_type: RTM_GETTFILTER,
+        nlmsg_type: request,
         nlmsg_flags: (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16,
         nlmsg_seq: seq,
         nlmsg_pid: 0,
@@ -75,7 +106,7 @@ pub fn list(ifindex: u32, attach: TcAttachType) -> io::Result<Vec<Filter>> {
     let body = &mut req[NLMSG_HDR..];
     body[0] = libc::AF_UNSPEC as u8;
     body[4..8].copy_from_slice(&ifindex.to_ne_bytes());
-    body[12..16].copy_from_slice(&parent(attach).to_ne_bytes());
+    body[12..16].copy_from_slice(&parent.to_ne_bytes());
     // SAFETY: valid fd and buffer.
     if unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) } < 0 {
         return Err(io::Error::last_os_error());
@@ -98,15 +129,16 @@ pub fn list(ifindex: u32, attach: TcAttachType) -> io::Result<Vec<Filter>> {
                     }
                     return Err(io::Error::from_raw_os_error(-errno));
                 }
-                _ if hdr.nlmsg_type == RTM_NEWTFILTER => {
-                    if let Some(f) = parse(body) {
-                        out.push(f);
-                    }
-                }
+                _ if hdr.nlmsg_type == answer => out.push(body.to_vec()),
                 _ => {}
             }
         }
     }
+}
+
+fn text(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
 fn recv(fd: &OwnedFd) -> io::Result<Vec<u8>> {
@@ -140,10 +172,6 @@ fn parse(body: &[u8]) -> Option<Filter> {
         kind: String::new(),
         prog_id: None,
         name: String::new(),
-    };
-    let text = |b: &[u8]| {
-        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        String::from_utf8_lossy(&b[..end]).into_owned()
     };
     for (kind, payload) in attrs(&body[TCMSG..]) {
         match kind {

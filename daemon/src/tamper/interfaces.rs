@@ -120,6 +120,9 @@ fn tc_direction(attach: TcAttachType) -> &'static str {
 /// What is wrong with airgapd's tc filter `program` on `ifindex` (None: there, running our
 /// program `ours`, first), and whether the fix is to put it first.
 fn tc_problem(ifindex: u32, attach: TcAttachType, ours: Option<u32>) -> Option<(String, bool)> {
+    if let Some(other) = foreign_qdisc(ifindex) {
+        return Some((other, false));
+    }
     let list = filters::list(ifindex, attach).ok()?;
     let at = list.iter().position(|f| {
         f.kind == "bpf"
@@ -145,6 +148,18 @@ fn tc_problem(ifindex: u32, attach: TcAttachType, ours: Option<u32>) -> Option<(
     None
 }
 
+/// Another qdisc than clsact on the ingress handle (`ingress`: no egress hook; its filters
+/// share one list, where ours cannot be put back without replacing someone else's): in words.
+fn foreign_qdisc(ifindex: u32) -> Option<String> {
+    match filters::ingress_qdisc(ifindex).ok()? {
+        Some(kind) if kind != "clsact" => Some(format!(
+            "the clsact qdisc was replaced by a {kind:?} qdisc, where airgapd's filters cannot \
+             go (remove it: tc qdisc del dev IFACE {kind})"
+        )),
+        _ => None,
+    }
+}
+
 /// Put airgapd's classic tc filters back on every interface that carries them.
 pub(super) fn check_tc(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
     for (interface, ifindex) in enforcer.wire_tc().to_vec() {
@@ -165,7 +180,11 @@ pub(super) fn check_tc(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
         }
         // One repair for both directions (it attaches both), then each is checked again.
         let first: Vec<TcAttachType> = problems.iter().filter(|p| p.4).map(|p| p.1).collect();
-        let repaired = enforcer.reattach_tc(&interface, &first);
+        // Never into another qdisc: that would replace filters that are not ours.
+        let repaired = match foreign_qdisc(ifindex) {
+            Some(why) => Err(std::io::Error::other(why)),
+            None => enforcer.reattach_tc(&interface, &first),
+        };
         for (program, attach, ours, after, _) in problems {
             let what = format!("{interface} {}", tc_direction(attach));
             let repair = match &repaired {

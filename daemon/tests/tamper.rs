@@ -810,7 +810,11 @@ fn interface_filters_removed_or_overtaken_are_recorded_and_repaired() {
     tc(&v.a, &["qdisc", "del", "dev", "veth-a", "ingress"]);
     let t0 = Instant::now();
     while !frames_refused(&d, &v) {
-        assert!(t0.elapsed() < WITHIN, "not repaired once possible");
+        // The one-second bound is measured in steps 1-3; here only that it comes back.
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "not repaired once possible"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     j.wait_until("the interface layer active again", |j| {
@@ -827,9 +831,10 @@ fn interface_filters_removed_or_overtaken_are_recorded_and_repaired() {
 }
 
 /// `airgapctl --json status` as root without the bus (from the kernel and the record), asked
-/// again for up to a second until `until` holds (the record is rewritten after the journal).
+/// again for up to three seconds until `until` holds (the record is rewritten after the
+/// journal; the machine may be busy).
 fn status(d: &Daemon, until: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(1);
+    let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         let out = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
             .args([

@@ -146,11 +146,17 @@ impl Status {
             p.violation_counts()
         );
         let air_gapped = client.read(what, air_gapped)?;
+        let layers: Vec<LayerEntry> = client.read(what, layers)?;
+        // Not air-gapped with both required layers active: something else is open (an
+        // interface without its program), which is PARTIAL, not NO.
+        let required = ["cgroup-network", "cgroup-device"]
+            .iter()
+            .all(|r| layers.iter().any(|l| l.name == *r && l.state == "active"));
         Ok(Status {
-            verdict: if air_gapped {
-                Verdict::Yes
-            } else {
-                Verdict::No
+            verdict: match (air_gapped, required) {
+                (true, _) => Verdict::Yes,
+                (false, true) => Verdict::Partial,
+                (false, false) => Verdict::No,
             },
             daemon: "running".into(),
             source: "daemon".into(),
@@ -160,7 +166,7 @@ impl Status {
             air_gapped,
             mode: client.read(what, mode)?,
             started_at_us: client.read(what, started_at)?,
-            layers: client.read(what, layers)?,
+            layers,
             policy: PolicyStatus::fetch(client).await?,
             violation_counts: client.read(what, counts)?,
             last_violations: fetch(client, 0, LAST, End::Newest, |_| true).await?,

@@ -365,6 +365,25 @@ impl Enforcer {
         Ok(origin)
     }
 
+    /// Also hold (and so watch, `crate::tamper`) a link another area made from a program of
+    /// this object and pinned as `pin` (the exec LSM links of `crate::register`).
+    pub(crate) fn hold(
+        &mut self,
+        pin: String,
+        program: &'static str,
+        attach: AttachType,
+        link: &OwnedFd,
+    ) -> std::io::Result<()> {
+        self.links.push(HeldLink {
+            pin,
+            program,
+            ifindex: None,
+            attach,
+            fd: link.try_clone()?,
+        });
+        Ok(())
+    }
+
     /// The links this enforcer holds (for `crate::tamper`).
     pub(crate) fn held_links(&self) -> &[HeldLink] {
         &self.links

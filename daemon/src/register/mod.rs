@@ -47,6 +47,7 @@ use airgapd_policy::Policy;
 use crate::bpf::{Enforcer, Layer, LayerState};
 use crate::devices::identity::DeviceIdentity;
 use crate::journal::Sink;
+use crate::links::AttachType;
 use crate::noexec::fold::Folded;
 use crate::noexec::namespaces::Gate;
 use crate::noexec::{lsm, perm::ExecPerm, remount};
@@ -352,6 +353,13 @@ impl MediaFiles {
             None => LayerState::Unavailable("the LSM maps could not be opened".into()),
             Some(maps) => match lsm::attach(enforcer.object_mut(), &self.setup.pin_dir) {
                 Ok(links) => {
+                    // Watched by the tamper check like every other link (issue 14).
+                    for ((name, _), link) in lsm::PROGRAMS.into_iter().zip(&links) {
+                        let pin = format!("link_{name}");
+                        if let Err(e) = enforcer.hold(pin, name, AttachType::BPF_LSM_MAC, link) {
+                            tracing::error!(error = %e, link = name, "cannot watch an exec LSM link");
+                        }
+                    }
                     self.lsm_links = links;
                     self.lsm_active = true;
                     if let Some(q) = &self.queue {

@@ -1,5 +1,6 @@
 """13. Lifecycle (issue 14), last because it removes the package: on the whole machine, a link
-detached by root is put back within a second and recorded; `airgapctl status` answers with the
+detached by root is put back within a second and recorded; an exec LSM link cannot be detached
+and, unpinned, is pinned again and recorded; `airgapctl status` answers with the
 daemon stopped (root and uid 65534); `airgapd lift` refuses under the running service; `dpkg -r`
 is refused while enforcement is pinned; a plain lift asks for a release order; after stop and
 an emergency lift: status NO, the ALERT says what was
@@ -61,6 +62,35 @@ def run(g):
             bool(found) and found[-1].get("PRIORITY") == "1" and found[-1].get("AIRGAP_RESULT") == "success",
             found[-1] if found else "no record")
 
+    # The exec LSM links (BPF LSM loads in this guest): the 6.1 kernel cannot detach an LSM
+    # (tracing) link, so bpftool's detach is refused and the link keeps enforcing; unpinned, the
+    # link would go with the daemon's next stop, so the daemon pins it again and records it.
+    lsm_pin = f"{PIN}/link_airgap_lsm_bprm_check"
+
+    def lsm_link():
+        try:
+            return json.loads(g.out(f"bpftool -j link show pinned {lsm_pin}"))
+        except ValueError:
+            return {}
+
+    before = lsm_link()
+    cursor = g.cursor()
+    code, out, err = g.sh(f"bpftool link detach pinned {lsm_pin}")
+    after = lsm_link()
+    r.check("bpftool link detach on an exec LSM link: refused by the kernel, link unchanged",
+            code != 0 and before.get("id") is not None and after.get("id") == before.get("id"),
+            f"{code} {err} {before} {after}")
+    g.sh(f"rm {lsm_pin}")
+    g.sh("sleep 1")
+    after = lsm_link()
+    r.check("an unpinned exec LSM link is pinned again within 1 s (the same link)",
+            before.get("id") is not None and after.get("id") == before.get("id"), f"{before} {after}")
+    found = g.wait_journal(ids.ENFORCEMENT_TAMPERED, "AIRGAP_OBJECT=link_airgap_lsm_bprm_check", since=cursor)
+    r.check("journal: the unpin is recorded at alert priority, repaired",
+            bool(found) and found[-1].get("PRIORITY") == "1" and found[-1].get("AIRGAP_AFTER") == "unpinned"
+            and found[-1].get("AIRGAP_RESULT") == "success",
+            found[-1] if found else "no record")
+
     # Lift refuses while the service runs.
     code, out, err = g.sh("airgapd lift --yes")
     r.check("airgapd lift under the running service: refused, names systemctl stop airgapd",
@@ -81,6 +111,8 @@ def run(g):
                 code == 0 and st.get("verdict") == "yes" and st.get("daemon") == "stopped", st)
     got = g.probe("connect", "tcp", "192.0.2.1", 80)
     r.check("daemon stopped: TCP connect still EPERM", got == "EPERM", got)
+    r.check("daemon stopped: the re-pinned exec LSM link is still there",
+            lsm_link().get("id") == before.get("id"), lsm_link())
 
     # The whole machine leaves the air gap only by a release order, or an emergency lift.
     code, out, err = g.sh("airgapd lift --yes")

@@ -21,6 +21,7 @@ impl Service {
         };
         match attached {
             Ok(what) => {
+                self.uncoverable.remove(&i.index);
                 self.covered.insert(i.index, i.name.clone());
                 let r = Record::new(
                     MessageId::EnforcementState,
@@ -38,12 +39,16 @@ impl Service {
                 tracing::debug!(interface = %i.name, "interface renamed or gone before attaching");
             }
             Err(e) => {
-                // Never silent: an interface without its programs is a gap.
+                // Never silent: an interface without its programs is a gap, and the layer says
+                // so until it is covered ([`Service::judge_wire`]).
                 let state = LayerState::Unavailable(format!("{}: {e}", i.name));
                 send(&self.sink, records::layer(Layer::Wire, &state, false));
+                self.uncoverable
+                    .insert(i.index, format!("{}: programs not attached ({e})", i.name));
             }
         }
         self.publish_layers(false);
+        self.judge_wire();
     }
 }
 
@@ -58,10 +63,15 @@ impl Service {
             .iter()
             .any(|h| h.ifindex.is_some())
             && self.enforcer.wire_tc().is_empty()
+            && self.uncoverable.is_empty()
         {
             return;
         }
-        let uncovered = crate::tamper::uncovered(&self.enforcer);
+        // An interface that is gone is no gap any more.
+        self.uncoverable
+            .retain(|index, _| nix::net::if_::if_indextoname(*index).is_ok());
+        let mut uncovered: Vec<String> = self.uncoverable.values().cloned().collect();
+        uncovered.extend(crate::tamper::uncovered(&self.enforcer));
         let want = if uncovered.is_empty() {
             LayerState::Active
         } else {

@@ -101,6 +101,8 @@ struct Service {
     uevents: Option<UeventSocket>,
     /// Interfaces (by ifindex) that carry the interface programs.
     covered: std::collections::BTreeMap<u32, String>,
+    /// Interfaces (by ifindex) the interface programs could not be attached to, and why.
+    uncoverable: std::collections::BTreeMap<u32, String>,
     /// USB devices judged (whole-machine scope only).
     usb_devices: Vec<DeviceRecord>,
     /// Raw-node rules of authorized USB devices, by sysfs path (withdrawn when they leave).

@@ -124,6 +124,7 @@ impl Service {
             uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
             usb_devices: Vec::new(),
             covered: Default::default(),
+            uncoverable: Default::default(),
             usb_grants: Default::default(),
             dbus: None,
             lan,

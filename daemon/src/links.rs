@@ -207,6 +207,16 @@ pub fn attach(
                     )));
                 }
             }
+            // An interface link detached while no daemon ran is dead too (BPF_LINK_UPDATE
+            // would answer ENOLINK): a new one, first on the interface, in its place.
+            if let Target::Interface(_) = target {
+                if link_info(link.as_fd())?.target == 0 {
+                    let new = create(prog, target, attach)?;
+                    std::fs::remove_file(path)?;
+                    pin(new.as_fd(), path)?;
+                    return Ok((new, Origin::Created));
+                }
+            }
             match update(link.as_fd(), prog) {
                 Ok(()) => Ok((link, Origin::Adopted)),
                 // LSM (tracing) links cannot swap their program (EINVAL, seen on 6.1): attach

@@ -608,6 +608,72 @@ fn interface_programs_detached_or_overtaken_are_recorded_and_repaired() {
         assert!(Instant::now() < deadline, "{s}");
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // 3. While no daemon runs: the ingress link detached, a pass-all program put in front of
+    //    the egress one. `airgapctl status` from the kernel (in A, where the index names
+    //    veth-a) says PARTIAL; the next daemon records both as changed while it was down,
+    //    covers ingress with a new link (the dead one cannot take its program back) and puts
+    //    egress first again.
+    d.signal(Signal::SIGTERM);
+    d.wait();
+    let ingress = pin(&d, "link_airgap_wire_ingress_veth-a");
+    bpftool(&["link", "detach", "pinned", &ingress]);
+    let intruder = pass_all_in_front(&v);
+    assert!(!frames_refused(&d, &v), "open with the daemon stopped");
+    let out = Command::new("nsenter")
+        .arg(format!("--net={}", v.path_a()))
+        .arg(env!("CARGO_BIN_EXE_airgapctl"))
+        .args([
+            "--bus-address",
+            "unix:path=/nonexistent/x",
+            "--json",
+            "status",
+            "--pin-dir",
+        ])
+        .arg(&d.pin_dir)
+        .arg("--record")
+        .arg(&d.record)
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["verdict"], "partial", "{s:#}");
+    let problems = s["problems"].to_string();
+    assert!(
+        problems.contains("link_airgap_wire_ingress_veth-a: detached")
+            && problems.contains("runs before it on veth-a"),
+        "{problems}"
+    );
+    d.start();
+    let t0 = Instant::now();
+    while !frames_refused(&d, &v) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "veth-a not enforced again after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let link = links::get(Path::new(&ingress)).unwrap();
+    assert_ne!(
+        links::link_info(link.as_fd()).unwrap().target,
+        0,
+        "ingress covered again"
+    );
+    drop(link);
+    drop(intruder);
+    let down = j.wait_until("both changes recorded as made while down", |j| {
+        let all = j.query(&[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", "interface"),
+        ]);
+        let has = |s: &str| all.iter().any(|e| text(e, "AIRGAP_AFTER").contains(s));
+        (has("link_airgap_wire_ingress_veth-a: detached") && has("runs before it on veth-a"))
+            .then_some(all)
+    });
+    assert!(
+        down.iter()
+            .all(|e| text(e, "MESSAGE").contains("while airgapd was not running")),
+        "{down:?}"
+    );
     drop(d);
 }
 

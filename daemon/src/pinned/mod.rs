@@ -289,6 +289,35 @@ fn differences(what: &str, have: &[String], want: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Whether another program runs before the interface link `pin` on its interface (TCX), in
+/// words. Read only when the interface at that index in this namespace has the name the pin
+/// carries (the link may belong to another namespace, where the index means another one).
+fn overtaken(pin: &str, info: &LinkInfo) -> Option<String> {
+    let rest = pin.strip_prefix("link_airgap_wire_")?;
+    let (attach, interface) = if let Some(i) = rest.strip_prefix("egress_") {
+        (links::AttachType::BPF_TCX_EGRESS, i)
+    } else {
+        (
+            links::AttachType::BPF_TCX_INGRESS,
+            rest.strip_prefix("ingress_")?,
+        )
+    };
+    let ifindex = u32::try_from(info.target).ok()?;
+    if nix::net::if_::if_indextoname(ifindex).ok()?.to_str().ok()? != interface {
+        return None;
+    }
+    let chain = links::tcx_chain(ifindex, attach).ok()?;
+    let at = chain.iter().position(|e| e.link_id == info.id)?;
+    (at > 0).then(|| {
+        let ids: Vec<String> = chain[..at].iter().map(|e| e.prog_id.to_string()).collect();
+        format!(
+            "{pin}: program id {} runs before it on {interface} (it can pass what airgapd \
+             refuses)",
+            ids.join(", ")
+        )
+    })
+}
+
 /// Judge what is pinned, against the daemon's record when there is one.
 pub fn judge(insp: &Inspection, record: Option<&Record>) -> Judgement {
     let scope = insp.config.map(|c| c.scope_cgroup_id);
@@ -334,8 +363,10 @@ pub fn judge(insp: &Inspection, record: Option<&Record>) -> Judgement {
     if !wire.is_empty() {
         let problems: Vec<String> = wire
             .iter()
-            .filter(|l| !matches!(&l.info, Ok(i) if i.target != 0))
-            .map(|l| format!("{}: detached (not enforcing)", l.pin))
+            .filter_map(|l| match &l.info {
+                Ok(i) if i.target != 0 => overtaken(&l.pin, i),
+                _ => Some(format!("{}: detached (not enforcing)", l.pin)),
+            })
             .collect();
         wire_ok = problems.is_empty();
         layers.push(LayerFinding {

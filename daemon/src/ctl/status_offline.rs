@@ -6,13 +6,14 @@ use super::status::{PolicyStatus, Status, StatusArgs};
 use crate::dbus::LayerEntry;
 use crate::pinned::record::{Record, RecordError};
 use crate::pinned::{self, Inspection, Verdict};
+use crate::tr;
 
 /// The status without the daemon. `record` is the daemon's record as read (None: there is
 /// none of this boot).
 pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) -> Status {
     let mut problems = Vec::new();
     let record = record.unwrap_or_else(|e| {
-        problems.push(format!("the enforcement record cannot be used: {e}"));
+        problems.push(tr!("status-record-unusable", error = e.to_string()));
         None
     });
     // A record of another pin directory says nothing about this one.

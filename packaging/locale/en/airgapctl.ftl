@@ -54,6 +54,49 @@ violations-none = No refusals recorded.
 violations-none-after = No refusals recorded after #{ $seq }.
 violations-unknown-kind = unknown kind "{ $kind }": use one of { $kinds }, or a group: net, dev
 
+## airgapctl status: the officer's first question. The headline's lines are wrapped with a
+## hanging indent under the answer.
+status-yes = AIR-GAPPED: YES. The kernel blocks all network access beyond this computer and every storage device the policy does not allow.
+status-partial = AIR-GAPPED: PARTIAL. Some protection is missing or was changed: do not draft or store secret documents on it until this says YES.
+status-no = AIR-GAPPED: NO. This machine is NOT protected: do not draft or store secret documents on it until this says YES.
+status-unknown = AIR-GAPPED: CANNOT TELL. airgapd is not running and left no record here; run airgapctl status as root to read the kernel's state.
+status-daemon-stopped = airgapd is stopped: nothing is recorded until it starts again.
+status-from-record = (As airgapd last recorded it; only root can check the kernel itself.)
+status-problems = Missing or changed:
+status-lifted = Lifted:        { $time } by uid { $uid }: { $removed }
+status-tampering = Tampering found by airgapd (latest last):
+status-tamper-restored = { $time }  { $what }: { $to } (was { $from }); restored
+status-tamper-restored-down = { $time }  { $what }: { $to } (was { $from }, while airgapd was stopped); restored
+status-tamper-failed = { $time }  { $what }: { $to } (was { $from }); NOT restored: { $error }
+status-tamper-failed-down = { $time }  { $what }: { $to } (was { $from }, while airgapd was stopped); NOT restored: { $error }
+status-unrepaired = { $what } was changed and could not be restored: { $error }
+status-record-unusable = the enforcement record cannot be used: { $error }
+status-layers = Protection layers:
+status-layers-none = none: airgapd enforces nothing yet
+status-layer-active = active
+# $state: the layer's state, one of the layer-state-* words.
+status-layer-problem = { $state } ({ $detail })
+layer-state-unavailable = UNAVAILABLE
+layer-state-damaged = DAMAGED
+layer-state-missing = MISSING
+layer-state-absent = ABSENT
+status-policy-unknown = Policy:        unknown (airgapd is not running and left no record)
+status-policy-builtin = Policy:        BUILT-IN STRICT FALLBACK ({ $name }): the policy file could not be used
+status-policy-builtin-why = because { $reason }
+status-policy-file = Policy:        { $name } from { $path }
+status-policy-sha256 = sha256:      { $sha256 }
+# $name of a policy: its id in quotes, or status-policy-no-id.
+status-policy-name = { $id } serial { $serial }
+status-policy-no-id = (no id)
+status-mode-machine = Mode:          enforcing on the whole machine
+status-mode-scoped = Mode:          only for the programs in { $scope }
+status-running-since = Running since: { $time }
+status-daemon-had-started = Daemon:        STOPPED (it had started { $time })
+status-daemon-not-running = Daemon:        not running
+status-refusals = Refusals since start: { $total }
+status-refusals-lost = { $count } without details: event buffer was full
+status-last = Last { $count }:
+
 ## airgapctl doctor. $mark is one of doctor-ok, doctor-warn, doctor-fail.
 doctor-ok = ok
 doctor-warn = WARNING

@@ -51,6 +51,46 @@ violations-none = Chưa ghi nhận lần chặn nào.
 violations-none-after = Không có lần chặn nào sau #{ $seq }.
 violations-unknown-kind = loại "{ $kind }" không có: hãy dùng một trong { $kinds }, hoặc một nhóm: net, dev
 
+## airgapctl status: câu hỏi đầu tiên của cán bộ bảo mật.
+status-yes = CÁCH LY MẠNG: CÓ. Nhân hệ điều hành chặn mọi truy cập mạng ra ngoài máy tính này và mọi thiết bị lưu trữ mà chính sách không cho phép.
+status-partial = CÁCH LY MẠNG: MỘT PHẦN. Một số lớp bảo vệ bị thiếu hoặc đã bị thay đổi: không soạn thảo, không lưu giữ tài liệu mật trên máy này cho đến khi dòng này ghi CÓ.
+status-no = CÁCH LY MẠNG: KHÔNG. Máy này KHÔNG được bảo vệ: không soạn thảo, không lưu giữ tài liệu mật trên máy này cho đến khi dòng này ghi CÓ.
+status-unknown = CÁCH LY MẠNG: KHÔNG XÁC ĐỊNH ĐƯỢC. airgapd không chạy và không để lại bản ghi nào ở đây; hãy chạy airgapctl status bằng quyền root để đọc trạng thái của nhân.
+status-daemon-stopped = airgapd đang dừng: không có gì được ghi nhận cho đến khi airgapd chạy lại.
+status-from-record = (Theo bản ghi cuối cùng của airgapd; chỉ root mới kiểm tra được chính nhân hệ điều hành.)
+status-problems = Bị thiếu hoặc bị thay đổi:
+status-lifted = Đã gỡ bỏ:      { $time } bởi uid { $uid }: { $removed }
+status-tampering = airgapd phát hiện can thiệp (mới nhất ở cuối):
+status-tamper-restored = { $time }  { $what }: { $to } (trước đó { $from }); đã khôi phục
+status-tamper-restored-down = { $time }  { $what }: { $to } (trước đó { $from }, khi airgapd đang dừng); đã khôi phục
+status-tamper-failed = { $time }  { $what }: { $to } (trước đó { $from }); CHƯA khôi phục được: { $error }
+status-tamper-failed-down = { $time }  { $what }: { $to } (trước đó { $from }, khi airgapd đang dừng); CHƯA khôi phục được: { $error }
+status-unrepaired = { $what } đã bị thay đổi và không khôi phục được: { $error }
+status-record-unusable = không dùng được bản ghi trạng thái cách ly: { $error }
+status-layers = Các lớp bảo vệ:
+status-layers-none = không có: airgapd chưa thực thi lớp nào
+status-layer-active = đang hoạt động
+status-layer-problem = { $state } ({ $detail })
+layer-state-unavailable = KHÔNG DÙNG ĐƯỢC
+layer-state-damaged = BỊ HỎNG
+layer-state-missing = BỊ THIẾU
+layer-state-absent = CHƯA CÓ
+status-policy-unknown = Chính sách:    không rõ (airgapd không chạy và không để lại bản ghi)
+status-policy-builtin = Chính sách:    CHÍNH SÁCH DỰ PHÒNG NGHIÊM NGẶT CÀI SẴN ({ $name }): không dùng được tệp chính sách
+status-policy-builtin-why = vì { $reason }
+status-policy-file = Chính sách:    { $name } từ { $path }
+status-policy-sha256 = sha256:      { $sha256 }
+status-policy-name = { $id } số hiệu { $serial }
+status-policy-no-id = (không có mã)
+status-mode-machine = Chế độ:        thực thi trên toàn bộ máy
+status-mode-scoped = Chế độ:        chỉ cho các chương trình trong { $scope }
+status-running-since = Chạy từ:       { $time }
+status-daemon-had-started = Daemon:        ĐANG DỪNG (đã khởi động lúc { $time })
+status-daemon-not-running = Daemon:        không chạy
+status-refusals = Số lần chặn từ khi khởi động: { $total }
+status-refusals-lost = { $count } lần không có chi tiết: bộ đệm sự kiện đã đầy
+status-last = { $count } lần gần nhất:
+
 ## airgapctl doctor
 doctor-ok = đạt
 doctor-warn = CẢNH BÁO

@@ -49,6 +49,13 @@ fn policy_check_names_file_line_column_and_field() {
     let (code, out, err) = ctl(&["policy", "check", reference]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("valid (serial"), "{out}");
+
+    // Without a file: the installed policy, named in the answer (valid or not, or missing).
+    let (_, out, err) = ctl(&["policy", "check"]);
+    assert!(
+        (out + &err).contains("/etc/airgapd/policy.toml"),
+        "policy check without a file must check the installed one"
+    );
 }
 
 #[test]

@@ -78,7 +78,7 @@ impl SerialState {
         let mut text = String::from(
             "# airgapd anti-rollback state, written by `airgapctl policy apply` and checked by\n\
              # airgapd whenever it loads the policy. Never lower it by hand: see\n\
-             # docs/policy-updates.md.\n",
+             # /usr/share/doc/airgapd/policy-updates.md.\n",
         );
         text.push_str(&format!("serial={}\nsha256={}\n", self.serial, self.sha256));
         if let Some(previous) = &self.previous_sha256 {

@@ -19,6 +19,7 @@ pub mod import_usbguard;
 pub mod media;
 pub mod output;
 pub mod policy;
+pub mod provenance;
 pub mod register;
 pub mod release;
 pub mod sign;

@@ -6,12 +6,13 @@
 //! Exit status: 0 air-gapped (YES, also with the daemon stopped); 3 NOT air-gapped or only
 //! partly (NO, PARTIAL); 5 cannot tell (no daemon, no record, and not root).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::client::{Client, CtlError};
 use super::output::{local_time, print_json, violation_line, wrap};
+use super::provenance::Provenance;
 use super::violations::{fetch, End};
 use super::Ctx;
 use crate::dbus::{KindCount, LayerEntry, ViolationEntry};
@@ -57,6 +58,9 @@ pub struct PolicyStatus {
     pub fallback_reason: String,
     /// The file it came from (empty for a built-in policy).
     pub path: String,
+    /// Signed, a local edit, or never signed (absent for a built-in policy, or when unknown).
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
 }
 
 impl PolicyStatus {
@@ -79,7 +83,17 @@ impl PolicyStatus {
             builtin: client.read(what, builtin)?,
             fallback_reason: client.read(what, fallback_reason)?,
             path: client.read(what, path)?,
-        })
+            provenance: None,
+        }
+        .with_provenance())
+    }
+
+    /// Add where the policy comes from (none for the built-in fallback).
+    pub fn with_provenance(mut self) -> PolicyStatus {
+        if !self.builtin && !self.path.is_empty() && !self.sha256.is_empty() {
+            self.provenance = Some(Provenance::of(Path::new(&self.path), &self.sha256));
+        }
+        self
     }
 
     /// `"office-12" serial 7` or `(no id) serial 0`, in the reader's language.
@@ -280,11 +294,11 @@ pub fn render(s: &Status) -> String {
                 detail = &l.detail
             )
         };
-        line(format!(
-            "  {:width$}  {}",
-            l.name,
-            wrap(&state, width + 4).trim_start()
-        ));
+        // Wrapped as if the name were blanks (its width counts on the first line), then the
+        // blanks replaced by the name.
+        let indent = width + 4;
+        let wrapped = wrap(&format!("{:indent$}{state}", ""), indent);
+        line(format!("  {:width$}  {}", l.name, &wrapped[indent..]));
     }
     if s.layers.is_empty() {
         line(format!("  {}", tr!("status-layers-none")));
@@ -308,6 +322,9 @@ pub fn render(s: &Status) -> String {
             "  {}",
             tr!("status-policy-sha256", sha256 = &p.sha256)
         ));
+    }
+    if let Some(provenance) = &p.provenance {
+        line(wrap(&format!("  {}", provenance.sentence()), 2));
     }
     line(match s.mode.strip_prefix("scoped:") {
         Some(scope) => tr!("status-mode-scoped", scope = scope),

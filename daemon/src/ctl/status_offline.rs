@@ -128,5 +128,7 @@ fn policy(record: Option<&Record>) -> PolicyStatus {
         builtin: p.builtin,
         fallback_reason: String::new(),
         path: p.path,
+        provenance: None,
     }
+    .with_provenance()
 }

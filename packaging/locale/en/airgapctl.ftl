@@ -96,6 +96,13 @@ status-daemon-not-running = Daemon:        not running
 status-refusals = Refusals since start: { $total }
 status-refusals-lost = { $count } without details: event buffer was full
 status-last = Last { $count }:
+# Where the policy in force comes from (status, policy show).
+provenance-signed = Signed by { $signer } ({ $fingerprint }); the signature was verified when it was installed on { $time }.
+provenance-signed-unnamed = The signed policy with serial { $serial }, installed by airgapctl policy apply (its signer was not recorded then).
+provenance-local-edit = LOCAL EDIT: not the signed policy installed on { $time } (serial { $serial }); no signature covers the policy in force.
+provenance-unsigned = Not signed: never installed by airgapctl policy apply; written on this machine.
+provenance-unknown = Where it comes from cannot be told: { $problem }
+provenance-time-unknown = an unknown date
 
 ## airgapctl doctor. $mark is one of doctor-ok, doctor-warn, doctor-fail.
 doctor-ok = ok

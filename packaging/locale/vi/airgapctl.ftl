@@ -90,6 +90,12 @@ status-daemon-not-running = Daemon:        không chạy
 status-refusals = Số lần chặn từ khi khởi động: { $total }
 status-refusals-lost = { $count } lần không có chi tiết: bộ đệm sự kiện đã đầy
 status-last = { $count } lần gần nhất:
+provenance-signed = Được ký bởi { $signer } ({ $fingerprint }); chữ ký đã được kiểm tra khi cài đặt lúc { $time }.
+provenance-signed-unnamed = Chính sách đã ký có số hiệu { $serial }, được cài bằng airgapctl policy apply (khi đó chưa ghi lại người ký).
+provenance-local-edit = SỬA TẠI MÁY: không phải chính sách đã ký được cài lúc { $time } (số hiệu { $serial }); không có chữ ký nào cho chính sách đang áp dụng.
+provenance-unsigned = Không có chữ ký: chưa từng được cài bằng airgapctl policy apply; được soạn trên chính máy này.
+provenance-unknown = Không xác định được nguồn gốc: { $problem }
+provenance-time-unknown = một thời điểm không rõ
 
 ## airgapctl doctor
 doctor-ok = đạt

@@ -170,3 +170,19 @@ fn import_usbguard_refuses_malformed_rules_and_writes_nothing() {
     let (code, _, err) = ctl(&["policy", "import-usbguard", "/nonexistent/rules.conf"]);
     assert_eq!(code, 1, "{err}");
 }
+
+/// `airgapctl doctor | head -n 1`: the reader leaves early; airgapctl ends quietly (SIGPIPE),
+/// never with a panic on the officer's terminal.
+#[test]
+fn a_reader_that_leaves_early_gets_no_panic() {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{CTL}' doctor | head -c 1 >/dev/null; '{CTL}' --help | head -c 1 >/dev/null"
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+}

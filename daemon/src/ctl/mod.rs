@@ -114,6 +114,12 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
 
 /// `airgapctl`'s main: parse, run, print any error on stderr; returns the exit status.
 pub fn main() -> i32 {
+    // `airgapctl ... | head` ends quietly when the reader goes, as Unix tools do, instead of a
+    // panic in every println! (Rust ignores SIGPIPE by default).
+    // SAFETY: setting a signal's disposition to its default before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

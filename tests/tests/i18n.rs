@@ -270,6 +270,21 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
             ],
         ),
         case(
+            &["status"],
+            &[
+                "CÁCH LY MẠNG: CÓ.",
+                "Các lớp bảo vệ:",
+                "Số lần chặn từ khi khởi động:",
+                "Đã chặn soffice.bin",
+            ],
+            &[
+                "AIR-GAPPED: YES.",
+                "Protection layers:",
+                "Refusals since start:",
+                "Refused a connection",
+            ],
+        ),
+        case(
             &["policy", "check", reference],
             &["hợp lệ (số hiệu"],
             &["valid (serial"],
@@ -377,7 +392,12 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
             // The device's reason is the daemon's text, still English until device decisions
             // carry a reason code; the rest of each block is airgapctl's.
             let words = flat.replace(REASON, "");
-            if !c.args.iter().any(|a| a == "check" || a == "show") {
+            // status names kernel objects and the layers' technical details in English.
+            if !c
+                .args
+                .iter()
+                .any(|a| a == "check" || a == "show" || a == "status")
+            {
                 for w in foreign {
                     if words.contains(w) {
                         failures.push(format!("{what}: has {w:?} of the other language:\n{all}"));

@@ -31,13 +31,19 @@ pub fn print_json<T: Serialize>(value: &T) {
 /// `#12    24/11/2025 23:30:00 +0700  Refused a connection to 93.184.216.34:443 by curl
 ///        (process 4242, uid 1000).` (wrapped to 80 columns)
 pub fn violation_line(v: &ViolationEntry) -> String {
+    violation_line_at(v, 0)
+}
+
+/// [`violation_line`] indented by `lead` columns, the indent counted in the 80.
+pub fn violation_line_at(v: &ViolationEntry, lead: usize) -> String {
     wrap(
         &format!(
-            "#{:<5} {}  {}",
+            "{:lead$}#{:<5} {}  {}",
+            "",
             v.seq,
             local_time(v.time_us),
             v.sentence(catalog())
         ),
-        7,
+        lead + 7,
     )
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::client::{Client, CtlError};
-use super::output::{local_time, print_json, violation_line, wrap};
+use super::output::{local_time, print_json, violation_line_at, wrap};
 use super::provenance::Provenance;
 use super::violations::{fetch, End};
 use super::Ctx;
@@ -359,7 +359,7 @@ pub fn render(s: &Status) -> String {
     if !s.last_violations.is_empty() {
         line(tr!("status-last", count = s.last_violations.len() as u64));
         for v in &s.last_violations {
-            line(format!("  {}", violation_line(v)));
+            line(violation_line_at(v, 2));
         }
     }
     out

@@ -36,8 +36,9 @@ fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)
         kind,
         tid: pid,
         pid,
-        uid: 1000,
-        gid: 1000,
+        // nobody: an account every Debian machine has, so its name is known here.
+        uid: 65534,
+        gid: 65534,
         comm: "soffice.bin".into(),
         cgroup_id: 42,
         family: libc::AF_INET as u16,
@@ -243,7 +244,7 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
             &["violations"],
             &[
                 "24/11/2026",
-                "Đã chặn soffice.bin (tiến trình 4242, uid 1000) kết nối tới 93.184.216.34:443",
+                "Đã chặn soffice.bin (tiến trình 4242, người dùng nobody, uid 65534) kết nối tới 93.184.216.34:443",
                 "truy cập thiết bị lưu trữ 8:16",
                 "và 999 lần khác giống vậy",
             ],
@@ -462,7 +463,7 @@ async fn watch_streams_decisions_in_the_readers_language() {
     let all = text.join("\n");
     for want in [
         "BỊ CHẶN  SanDisk Ultra USB 3.0",
-        "Đã chặn soffice.bin (tiến trình 4242, uid 1000)",
+        "Đã chặn soffice.bin (tiến trình 4242, người dùng nobody, uid 65534)",
         "đã được rút ra.",
     ] {
         assert!(

@@ -42,8 +42,27 @@ pub fn violation_line_at(v: &ViolationEntry, lead: usize) -> String {
             "",
             v.seq,
             local_time(v.time_us),
-            v.sentence(catalog())
+            v.sentence_by(catalog(), user_name(v.uid).as_deref())
         ),
         lead + 7,
     )
+}
+
+/// The name of account `uid` on this machine (None when it has none), looked up once per uid:
+/// an officer reads "user chuyenvien", not "uid 1000".
+pub fn user_name(uid: u32) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static NAMES: Mutex<Option<HashMap<u32, Option<String>>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    names
+        .get_or_insert_with(HashMap::new)
+        .entry(uid)
+        .or_insert_with(|| {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .clone()
 }

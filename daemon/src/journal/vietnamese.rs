@@ -136,7 +136,8 @@ fn summary(vi: &Catalog, r: &Record) -> String {
             args.set("target", target);
             args.set("comm", get(field::COMM));
             args.set("pid", get(field::PID).parse::<u32>().unwrap_or(0));
-            args.set("uid", get(field::UID));
+            // The uid only: the daemon does no name lookups (NSS may block) for its records.
+            args.set("user", tr_in!(vi, "refusal-user", uid = get(field::UID)));
             vi.text(&id, Some(&args))
         }
         MessageId::DeviceArrival => tr_in!(

@@ -16,6 +16,7 @@ pub mod devices;
 pub mod doctor;
 pub mod enroll;
 pub mod import_usbguard;
+pub mod inspect;
 pub mod media;
 pub mod output;
 pub mod policy;
@@ -74,6 +75,10 @@ pub enum Command {
     Release(release::ReleaseCommand),
     /// Print airgapd's decisions as they happen: refusals, devices judged and removed.
     Watch(watch::WatchArgs),
+    /// What this PC has been connected to, from the traces the OS left (journal,
+    /// NetworkManager, DHCP leases, apt, Bluetooth): one answer per inspection question.
+    /// Works without airgapd; changes nothing. Exit 0 none found, 3 found, 5 unknown.
+    Inspect(inspect::InspectArgs),
 }
 
 /// What every subcommand gets.
@@ -108,6 +113,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Register(args) => register::run(&ctx, args),
         Command::Release(command) => release::run(&ctx, command),
         Command::Watch(args) => watch::run(&ctx, args).await,
+        Command::Inspect(args) => inspect::run(&ctx, args),
     }
 }
 

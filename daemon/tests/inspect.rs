@@ -1,0 +1,465 @@
+//! `airgapctl inspect` on fixture roots this test builds: journal files made from journal
+//! export format by systemd-journal-remote (the journal is read back only through
+//! journalctl), NetworkManager keyfiles with a Wi-Fi PSK, dhclient leases, apt lists, BlueZ
+//! bonds and a policy approving one stick. Each finding and its window is checked, a
+//! tethering phone is found with its MAC, the approved stick is not counted, no secret is
+//! printed, a clean root answers none-found with the journal's window, a root without a
+//! journal answers unknown, and nothing the inspection read is changed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const CTL: &str = env!("CARGO_BIN_EXE_airgapctl");
+const MACHINE_ID: &str = "0123456789abcdef0123456789abcdef";
+/// 2023-11-14 22:13:20 UTC.
+const T0: u64 = 1_700_000_000_000_000;
+const HOUR: u64 = 3_600_000_000;
+const BOOT1: &str = "11111111111111111111111111111111";
+const BOOT2: &str = "22222222222222222222222222222222";
+const BOOT3: &str = "33333333333333333333333333333333";
+/// airgapd's DaemonStarted MESSAGE_ID (daemon/src/journal/ids.rs).
+const DAEMON_STARTED: &str = "43e94a8e9f8540b797d0a7e0cfcbc6c0";
+const PSK: &str = "Tr0ub4dor&3-office-wifi";
+const LINK_KEY: &str = "9F8E7D6C5B4A39281706F5E4D3C2B1A0";
+
+/// One journal entry: time, boot, fields.
+struct Line {
+    time_us: u64,
+    boot: &'static str,
+    fields: Vec<(&'static str, String)>,
+}
+
+fn kernel(time_us: u64, boot: &'static str, msg: &str) -> Line {
+    Line {
+        time_us,
+        boot,
+        fields: vec![("_TRANSPORT", "kernel".into()), ("MESSAGE", msg.into())],
+    }
+}
+
+fn daemon(time_us: u64, boot: &'static str, ident: &str, msg: &str) -> Line {
+    Line {
+        time_us,
+        boot,
+        fields: vec![
+            ("_TRANSPORT", "syslog".into()),
+            ("SYSLOG_IDENTIFIER", ident.into()),
+            ("MESSAGE", msg.into()),
+        ],
+    }
+}
+
+fn airgapd_started(time_us: u64, boot: &'static str) -> Line {
+    let mut l = daemon(time_us, boot, "airgapd", "airgapd started");
+    l.fields.push(("MESSAGE_ID", DAEMON_STARTED.into()));
+    l
+}
+
+fn journal_remote() -> PathBuf {
+    for p in [
+        "/lib/systemd/systemd-journal-remote",
+        "/usr/lib/systemd/systemd-journal-remote",
+    ] {
+        if Path::new(p).exists() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("systemd-journal-remote is missing: install the Debian package systemd-journal-remote (scripts/deps.sh)");
+}
+
+struct Fixture {
+    root: PathBuf,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Fixture {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("inspect-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        Fixture { root }
+    }
+
+    fn file(&self, inside: &str, text: &str) {
+        let path = self.root.join(inside.trim_start_matches('/'));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Journal files in /var/log/journal/<machine-id>/, written by systemd-journal-remote
+    /// from export format.
+    fn journal(&self, lines: &[Line]) {
+        let mut export = String::new();
+        for (seq, l) in lines.iter().enumerate() {
+            writeln!(export, "__CURSOR=s=0;i={seq}").unwrap();
+            writeln!(export, "__REALTIME_TIMESTAMP={}", l.time_us).unwrap();
+            writeln!(export, "__MONOTONIC_TIMESTAMP={}", l.time_us - T0 + 1).unwrap();
+            writeln!(export, "_BOOT_ID={}", l.boot).unwrap();
+            writeln!(export, "_MACHINE_ID={MACHINE_ID}").unwrap();
+            writeln!(export, "PRIORITY=6").unwrap();
+            for (k, v) in &l.fields {
+                assert!(!v.contains('\n'));
+                writeln!(export, "{k}={v}").unwrap();
+            }
+            export.push('\n');
+        }
+        let dir = self.root.join("var/log/journal").join(MACHINE_ID);
+        std::fs::create_dir_all(&dir).unwrap();
+        let input = self.root.with_extension("export");
+        std::fs::write(&input, export).unwrap();
+        let out = Command::new(journal_remote())
+            .arg("-o")
+            .arg(dir.join("system.journal"))
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "systemd-journal-remote: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_file(input).unwrap();
+    }
+
+    /// (exit code, stdout) of `airgapctl [--json] inspect --root ROOT` in a language.
+    fn inspect(&self, json: bool, lang: &str) -> (i32, String) {
+        let mut cmd = Command::new(CTL);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .arg("inspect")
+            .arg("--root")
+            .arg(&self.root)
+            .env("LC_ALL", lang)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "stderr: {stderr}");
+        (out.status.code().unwrap_or(-1), stdout)
+    }
+
+    fn report(&self) -> (i32, Value) {
+        let (code, out) = self.inspect(true, "C.UTF-8");
+        (
+            code,
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")),
+        )
+    }
+
+    /// Every file and folder: size, mode, mtime and content, to show nothing changed.
+    fn snapshot(&self) -> BTreeMap<PathBuf, (u64, u32, i64, i64, Vec<u8>)> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let e = e.unwrap();
+                let m = std::fs::symlink_metadata(e.path()).unwrap();
+                let content = if m.is_file() {
+                    std::fs::read(e.path()).unwrap()
+                } else {
+                    Vec::new()
+                };
+                if m.is_dir() {
+                    stack.push(e.path());
+                }
+                out.insert(
+                    e.path(),
+                    (m.len(), m.mode(), m.mtime(), m.mtime_nsec(), content),
+                );
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+fn kinds(f: &Value) -> Vec<String> {
+    f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A PC with a past: a phone that tethered, an approved and an unapproved stick, Wi-Fi,
+/// DHCP, apt from a public mirror, a Bluetooth bond, and two boots airgapd did not see.
+fn dirty() -> Fixture {
+    let f = Fixture::new("dirty");
+    let b1 = T0;
+    let b2 = T0 + 24 * HOUR;
+    let b3 = T0 + 48 * HOUR;
+    let m = 60_000_000;
+    let mut lines = vec![
+        kernel(b1, BOOT1, "Linux version 6.1.0-13-amd64"),
+        // A phone, tethering over RNDIS.
+        kernel(b1 + m, BOOT1, "usb 1-2: new high-speed USB device number 5 using xhci_hcd"),
+        kernel(b1 + m, BOOT1, "usb 1-2: New USB device found, idVendor=18d1, idProduct=4ee7, bcdDevice= 4.40"),
+        kernel(b1 + m, BOOT1, "usb 1-2: New USB device strings: Mfr=1, Product=2, SerialNumber=3"),
+        kernel(b1 + m, BOOT1, "usb 1-2: Product: Pixel 7"),
+        kernel(b1 + m, BOOT1, "usb 1-2: Manufacturer: Google"),
+        kernel(b1 + m, BOOT1, "usb 1-2: SerialNumber: 29031FDH2000AB"),
+        kernel(b1 + m + 1, BOOT1, "rndis_host 1-2:1.0 usb0: register 'rndis_host' at usb-0000:00:14.0-2, RNDIS device, 5a:2b:3c:4d:5e:6f"),
+        daemon(b1 + 2 * m, BOOT1, "NetworkManager", "<info>  [1700000120.0000] manager: NetworkManager state is now CONNECTED_GLOBAL"),
+        kernel(b1 + 3 * m, BOOT1, "usb 1-2: USB disconnect, device number 5"),
+        // The approved stick.
+        kernel(b1 + 4 * m, BOOT1, "usb 1-3: new high-speed USB device number 6 using xhci_hcd"),
+        kernel(b1 + 4 * m, BOOT1, "usb 1-3: New USB device found, idVendor=0951, idProduct=1666, bcdDevice= 1.10"),
+        kernel(b1 + 4 * m, BOOT1, "usb 1-3: Product: DataTraveler 3.0"),
+        kernel(b1 + 4 * m, BOOT1, "usb 1-3: Manufacturer: Kingston"),
+        kernel(b1 + 4 * m, BOOT1, "usb 1-3: SerialNumber: APPROVED0001"),
+        kernel(b1 + 4 * m, BOOT1, "usb-storage 1-3:1.0: USB Mass Storage device detected"),
+        kernel(b1 + 4 * m, BOOT1, "scsi host2: usb-storage 1-3:1.0"),
+        kernel(b1 + 4 * m + 1, BOOT1, "sd 2:0:0:0: [sdb] Attached SCSI removable disk"),
+        kernel(b1 + 5 * m, BOOT1, "usb 1-3: USB disconnect, device number 6"),
+        kernel(b1 + 6 * m, BOOT1, "usb 1-3: new high-speed USB device number 7 using xhci_hcd"),
+        kernel(b1 + 6 * m, BOOT1, "usb 1-3: New USB device found, idVendor=0951, idProduct=1666, bcdDevice= 1.10"),
+        kernel(b1 + 6 * m, BOOT1, "usb 1-3: SerialNumber: APPROVED0001"),
+        kernel(b1 + 6 * m, BOOT1, "usb-storage 1-3:1.0: USB Mass Storage device detected"),
+        kernel(b1 + 7 * m, BOOT1, "usb 1-3: USB disconnect, device number 7"),
+        // airgapd ran in boot 2 only.
+        kernel(b2, BOOT2, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(b2 + m, BOOT2),
+        // An unapproved stick with the approved one's ids but another serial.
+        kernel(b2 + 2 * m, BOOT2, "usb 2-1: new SuperSpeed USB device number 2 using xhci_hcd"),
+        kernel(b2 + 2 * m, BOOT2, "usb 2-1: New USB device found, idVendor=0951, idProduct=1666, bcdDevice= 1.10"),
+        kernel(b2 + 2 * m, BOOT2, "usb 2-1: SerialNumber: FORGED0002"),
+        kernel(b2 + 2 * m, BOOT2, "usb-storage 2-1:1.0: USB Mass Storage device detected"),
+        kernel(b2 + 2 * m, BOOT2, "scsi host3: usb-storage 2-1:1.0"),
+        kernel(b2 + 2 * m + 1, BOOT2, "sd 3:0:0:0: [sdc] Attached SCSI removable disk"),
+        kernel(b3, BOOT3, "Linux version 6.1.0-13-amd64"),
+        daemon(b3 + m, BOOT3, "systemd-timesyncd", "Contacted time server 185.125.190.56:123 (ntp.ubuntu.com)."),
+        daemon(b3 + 2 * m, BOOT3, "dhclient", "DHCPACK of 192.168.1.23 from 192.168.1.1"),
+        daemon(b3 + 3 * m, BOOT3, "systemd", "Reached target multi-user.target"),
+    ];
+    lines.sort_by_key(|l| l.time_us);
+    f.journal(&lines);
+    f.file(
+        "/etc/airgapd/policy.toml",
+        "[[media]]\nname = \"Stick 3\"\nvendor_id = \"0951\"\nproduct_id = \"1666\"\nserial = \"APPROVED0001\"\naccess = \"read-write\"\n",
+    );
+    f.file(
+        "/etc/NetworkManager/system-connections/Office.nmconnection",
+        &format!(
+            "[connection]\nid=Office\nuuid=6a1e0f4c-1d5e-4b7a-9a60-0c6f5b0a2e11\ntype=wifi\ninterface-name=wlan0\ntimestamp=1700090000\n\n[wifi]\nmode=infrastructure\nssid=OfficeNet\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk={PSK}\n\n[ipv4]\nmethod=auto\n"
+        ),
+    );
+    f.file(
+        "/var/lib/NetworkManager/timestamps",
+        "[timestamps]\n6a1e0f4c-1d5e-4b7a-9a60-0c6f5b0a2e11=1700100000\n",
+    );
+    f.file(
+        "/var/lib/NetworkManager/seen-bssids",
+        "[seen-bssids]\n6a1e0f4c-1d5e-4b7a-9a60-0c6f5b0a2e11=AA:BB:CC:00:11:22,\n",
+    );
+    f.file(
+        "/var/lib/dhcp/dhclient.eth0.leases",
+        "lease {\n  interface \"eth0\";\n  fixed-address 192.168.1.23;\n  option routers 192.168.1.1;\n  renew 3 2023/11/15 10:00:00;\n  rebind 3 2023/11/15 20:00:00;\n  expire 4 2023/11/16 00:00:00;\n}\n",
+    );
+    f.file(
+        "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nOrigin: Debian\nSuite: stable\nDate: Sat, 07 Oct 2023 09:31:43 UTC\n",
+    );
+    f.file(
+        "/var/lib/bluetooth/00:11:22:33:44:55/AA:BB:CC:DD:EE:FF/info",
+        &format!("[General]\nName=Galaxy A54\nClass=0x5a020c\n\n[LinkKey]\nKey={LINK_KEY}\nType=4\nPINLength=0\n"),
+    );
+    f
+}
+
+#[test]
+fn a_pc_with_a_past_answers_found_with_the_evidence() {
+    let f = dirty();
+    let before = f.snapshot();
+    let (code, r) = f.report();
+    assert_eq!(code, 3, "{r:#}");
+    let first = T0;
+    let last = T0 + 48 * HOUR + 3 * 60_000_000;
+
+    let internet = finding(&r, "internet");
+    assert_eq!(internet["answer"], "found");
+    let k = kinds(internet);
+    for want in ["nm-connected-global", "ntp-server", "apt-source"] {
+        assert!(k.contains(&want.to_string()), "{k:?}");
+    }
+
+    let network = finding(&r, "network");
+    assert_eq!(network["answer"], "found");
+    let k = kinds(network);
+    for want in ["nm-profile", "dhcp-lease", "dhcp-lease-file"] {
+        assert!(k.contains(&want.to_string()), "{k:?}");
+    }
+
+    // The phone that tethered: found, with its MAC.
+    let phone = finding(&r, "phone-or-network-device");
+    assert_eq!(phone["answer"], "found");
+    assert_eq!(phone["from_us"], first);
+    assert_eq!(phone["to_us"], last);
+    let ev = &phone["evidence"][0];
+    assert_eq!(ev["kind"], "usb-phone", "{phone:#}");
+    assert!(
+        ev["subject"]
+            .as_str()
+            .unwrap()
+            .contains("MAC 5a:2b:3c:4d:5e:6f"),
+        "{ev:#}"
+    );
+    assert!(
+        ev["example"]
+            .as_str()
+            .unwrap()
+            .contains("register 'rndis_host'"),
+        "{ev:#}"
+    );
+    let pixel = r["usb_devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["vendor_id"] == "18d1")
+        .unwrap();
+    assert_eq!(pixel["category"], "phone");
+    assert_eq!(pixel["networks"][0]["mac"], "5a:2b:3c:4d:5e:6f");
+    assert_eq!(pixel["networks"][0]["interface"], "usb0");
+
+    // The approved stick is not counted; the one with a forged serial is.
+    let storage = finding(&r, "unapproved-storage");
+    assert_eq!(storage["answer"], "found");
+    let subjects: Vec<&str> = storage["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+    assert!(subjects[0].contains("FORGED0002"), "{subjects:?}");
+    let approved = r["usb_devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["serial"] == "APPROVED0001")
+        .unwrap();
+    assert_eq!(approved["approved_by"], "Stick 3");
+    assert_eq!(approved["attaches"], 2);
+    assert_eq!(approved["category"], "storage");
+    assert_eq!(approved["disks"][0], "sdb");
+
+    let bt = finding(&r, "bluetooth-pairing");
+    assert_eq!(bt["answer"], "found");
+    assert!(bt["evidence"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("Galaxy A54"));
+
+    let boots = finding(&r, "uncovered-boots");
+    assert_eq!(boots["answer"], "found");
+    let uncovered: Vec<&str> = boots["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(uncovered, vec![BOOT1, BOOT3]);
+    assert_eq!(boots["from_us"], first);
+    assert_eq!(boots["to_us"], last);
+
+    // The Wi-Fi PSK and the Bluetooth link key appear in no output.
+    let json = r.to_string();
+    for (_, text) in [
+        ("json", json),
+        ("en", f.inspect(false, "C.UTF-8").1),
+        ("vi", f.inspect(false, "vi_VN.UTF-8").1),
+    ] {
+        assert!(!text.contains(PSK), "PSK printed: {text}");
+        assert!(!text.contains(LINK_KEY), "link key printed: {text}");
+    }
+    assert_eq!(f.snapshot(), before, "inspect changed what it read");
+}
+
+#[test]
+fn a_clean_root_answers_none_found_with_the_journal_window() {
+    let f = Fixture::new("clean");
+    let b1 = T0;
+    let b2 = T0 + 24 * HOUR;
+    let m = 60_000_000;
+    f.journal(&[
+        kernel(b1, BOOT1, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(b1 + m, BOOT1),
+        daemon(
+            b1 + 2 * m,
+            BOOT1,
+            "systemd",
+            "Reached target multi-user.target",
+        ),
+        kernel(b2, BOOT2, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(b2 + m, BOOT2),
+        daemon(
+            b2 + 5 * m,
+            BOOT2,
+            "systemd",
+            "Reached target multi-user.target",
+        ),
+    ]);
+    let (code, r) = f.report();
+    for id in [
+        "internet",
+        "network",
+        "phone-or-network-device",
+        "unapproved-storage",
+        "bluetooth-pairing",
+        "uncovered-boots",
+    ] {
+        let x = finding(&r, id);
+        assert_eq!(x["answer"], "none-found", "{x:#}");
+        assert_eq!(x["from_us"], b1, "{x:#}");
+        assert_eq!(x["to_us"], b2 + 5 * m, "{x:#}");
+        assert_eq!(x["evidence"].as_array().unwrap().len(), 0);
+    }
+    assert_eq!(code, 0);
+    let (_, vi) = f.inspect(false, "vi_VN.UTF-8");
+    assert!(
+        vi.contains("Không phát hiện trong khoảng từ 14/11/2023 22:13:20 +0000"),
+        "{vi}"
+    );
+    let (_, en) = f.inspect(false, "C.UTF-8");
+    assert!(
+        en.contains("None found between 2023-11-14 22:13:20 +0000"),
+        "{en}"
+    );
+}
+
+#[test]
+fn a_root_without_a_journal_answers_unknown() {
+    let f = Fixture::new("empty");
+    let (code, r) = f.report();
+    for x in r["findings"].as_array().unwrap() {
+        assert_eq!(x["answer"], "unknown", "{x:#}");
+        assert!(x["from_us"].is_null());
+    }
+    assert_eq!(r["sources"][0]["name"], "journal");
+    assert_eq!(r["sources"][0]["exists"], false);
+    assert_eq!(code, 5);
+}

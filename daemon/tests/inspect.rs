@@ -463,3 +463,130 @@ fn a_root_without_a_journal_answers_unknown() {
     assert_eq!(r["sources"][0]["exists"], false);
     assert_eq!(code, 5);
 }
+
+/// The speed goal of issue 19: a journal of 1 million entries over 50 boots, 10 000 of them
+/// USB and network lines, inspected in under 10 s and 200 MiB RSS (airgapctl and the
+/// journalctl it runs, the larger of the two). Slow to set up (the journal files are
+/// written by systemd-journal-remote), so run by hand:
+/// `cargo test -p airgapd --test inspect -- --ignored --nocapture benchmark`.
+#[test]
+#[ignore]
+fn benchmark_one_million_entries() {
+    use std::io::Write as _;
+    const BOOTS: u64 = 50;
+    const PER_BOOT: u64 = 20_000;
+    let f = Fixture::new("bench");
+    let dir = f.root.join("var/log/journal").join(MACHINE_ID);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = f.root.with_extension("export");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+    let mut seq = 0u64;
+    let mut usb_net = 0u64;
+    let idents = [
+        "systemd",
+        "cron",
+        "gnome-shell",
+        "sshd",
+        "dbus-daemon",
+        "rsyslogd",
+    ];
+    for boot in 0..BOOTS {
+        let boot_id = format!("{:032x}", 0xb007_0000u64 + boot);
+        let start = T0 + boot * 24 * HOUR;
+        for i in 0..PER_BOOT {
+            let t = start + i * 1_000_000;
+            let (transport, ident, msg) = if i % 100 == 50 && usb_net < BOOTS * 200 {
+                // 200 per boot: 25 attaches of 8 lines.
+                usb_net += 1;
+                let n = i / 100;
+                let attach = n / 8;
+                let port = format!("1-{}", attach % 8 + 1);
+                let line = match n % 8 {
+                    0 => format!("usb {port}: new high-speed USB device number {attach} using xhci_hcd"),
+                    1 => format!("usb {port}: New USB device found, idVendor=0951, idProduct=1666, bcdDevice= 1.10"),
+                    2 => format!("usb {port}: SerialNumber: BENCH{:04}", attach % 37),
+                    3 => format!("usb-storage {port}:1.0: USB Mass Storage device detected"),
+                    4 => format!("scsi host{attach}: usb-storage {port}:1.0"),
+                    5 => format!("sd {attach}:0:0:0: [sdb] Attached SCSI removable disk"),
+                    6 => {
+                        let line = "<info>  [1700000000.0000] manager: NetworkManager state is now CONNECTED_SITE";
+                        writeln!(out, "__CURSOR=s=0;i={seq}\n__REALTIME_TIMESTAMP={t}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID={boot_id}\n_MACHINE_ID={MACHINE_ID}\nSYSLOG_IDENTIFIER=NetworkManager\nMESSAGE={line}\n", i + 1).unwrap();
+                        seq += 1;
+                        continue;
+                    }
+                    _ => format!("usb {port}: USB disconnect, device number {attach}"),
+                };
+                ("kernel", "kernel", line)
+            } else if i % 20 == 0 {
+                (
+                    "kernel",
+                    "kernel",
+                    format!(
+                        "audit: type=1400 audit({}.000:{i}): apparmor=\"ALLOWED\"",
+                        t / 1_000_000
+                    ),
+                )
+            } else {
+                (
+                    "syslog",
+                    idents[(i % 6) as usize],
+                    format!("ordinary message number {i} of boot {boot}"),
+                )
+            };
+            writeln!(
+                out,
+                "__CURSOR=s=0;i={seq}\n__REALTIME_TIMESTAMP={t}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID={boot_id}\n_MACHINE_ID={MACHINE_ID}\n_TRANSPORT={transport}\nSYSLOG_IDENTIFIER={ident}\nMESSAGE={msg}\n",
+                i + 1
+            )
+            .unwrap();
+            seq += 1;
+        }
+    }
+    drop(out);
+    let made = std::time::Instant::now();
+    let status = Command::new(journal_remote())
+        .arg("-o")
+        .arg(dir.join("system.journal"))
+        .arg(&input)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_file(&input).unwrap();
+    eprintln!(
+        "journal of {seq} entries ({usb_net} USB/network lines) written in {:?}",
+        made.elapsed()
+    );
+
+    let started = std::time::Instant::now();
+    // Reaped below by wait4, which also gives its rusage (Child::wait does not).
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(CTL)
+        .args(["--json", "inspect", "--root"])
+        .arg(&f.root)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = i32::try_from(child.id()).unwrap();
+    let mut stdout = child.stdout.unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).unwrap();
+        s
+    });
+    let mut status = 0;
+    // SAFETY: plain wait4 on our own child; `usage` is filled by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid);
+    let elapsed = started.elapsed();
+    let report: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    // ru_maxrss of wait4: the larger of the child's and its reaped children's (journalctl).
+    let rss_mib = usage.ru_maxrss as f64 / 1024.0;
+    eprintln!("inspect: {elapsed:?}, max RSS {rss_mib:.1} MiB");
+    assert_eq!(report["boots"].as_array().unwrap().len(), BOOTS as usize);
+    assert_eq!(finding(&report, "unapproved-storage")["answer"], "found");
+    // 25 attaches per boot, numbered alike in every boot: 25 serials.
+    assert_eq!(report["usb_devices"].as_array().unwrap().len(), 25);
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    assert!(rss_mib < 200.0, "{rss_mib} MiB");
+}

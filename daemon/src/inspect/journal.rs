@@ -5,7 +5,9 @@
 //! to the consumers ([`super::kernel_usb`], [`super::netlog`]) as it streams, so memory stays
 //! flat however large the journal is.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde::Deserialize;
@@ -99,10 +101,16 @@ struct RawBoot {
 }
 
 /// The journal's source report and its boots, after every selected entry went to `each`.
+///
+/// journalctl is run on one journal file at a time, oldest first: it maps the files it reads,
+/// so asking for all of them at once would make its memory grow with the whole journal
+/// (docs/benchmarks.md). The consumers keep their state per boot, so a boot spread over
+/// several files is assembled all the same.
 pub fn read(root: &Root, mut each: impl FnMut(&Entry)) -> (SourceReport, Vec<Boot>) {
     let mut source = SourceReport::new("journal");
     source.paths = DIRS.iter().map(|d| d.to_string()).collect();
-    source.exists = DIRS.iter().any(|d| has_journal_files(root, d));
+    let files = journal_files(root);
+    source.exists = !files.is_empty();
     if !source.exists {
         return (source, Vec::new());
     }
@@ -111,74 +119,99 @@ pub fn read(root: &Root, mut each: impl FnMut(&Entry)) -> (SourceReport, Vec<Boo
             .problems
             .push("not root: journalctl shows only the entries this user may read".into());
     }
-    let boots = match list_boots(root) {
-        Ok(b) => b,
-        Err(e) => {
-            source.problems.push(e);
-            Vec::new()
+    // Each file's boots: the boots of the whole journal, and the order to read the files in.
+    let mut boots: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut ordered: Vec<(u64, PathBuf)> = Vec::new();
+    for file in files {
+        match list_boots(&file) {
+            Ok(list) => {
+                let first = list.iter().map(|b| b.first_entry).min().unwrap_or(u64::MAX);
+                for b in list {
+                    let e = boots.entry(b.boot_id).or_insert((u64::MAX, 0));
+                    e.0 = e.0.min(b.first_entry);
+                    e.1 = e.1.max(b.last_entry);
+                }
+                ordered.push((first, file));
+            }
+            Err(e) => source.problems.push(e),
         }
-    };
-    for b in &boots {
-        source.date(b.first_entry);
-        source.date(b.last_entry);
     }
+    ordered.sort();
     let started = format!("{:032x}", MessageId::DaemonStarted.id128());
-    let mut covered = std::collections::HashSet::new();
-    let result = entries(root, &started, |entry| {
-        source.record(None);
-        if entry.message_id == started {
-            covered.insert(entry.boot_id.clone());
+    let mut covered = HashSet::new();
+    for (_, file) in &ordered {
+        let result = entries(file, &started, |entry| {
+            source.record(None);
+            if entry.message_id == started {
+                covered.insert(entry.boot_id.clone());
+            }
+            each(&entry);
+        });
+        match result {
+            Ok(warnings) => source.problems.extend(warnings),
+            Err(e) => source.problems.push(e),
         }
-        each(&entry);
-    });
-    match result {
-        Ok(warnings) => source.problems.extend(warnings),
-        Err(e) => source.problems.push(e),
     }
-    let boots = boots
+    let mut boots: Vec<Boot> = boots
         .into_iter()
-        .map(|b| Boot {
-            airgapd_started: covered.contains(&b.boot_id),
-            boot_id: b.boot_id,
-            first_us: b.first_entry,
-            last_us: b.last_entry,
+        .map(|(boot_id, (first_us, last_us))| Boot {
+            airgapd_started: covered.contains(&boot_id),
+            boot_id,
+            first_us,
+            last_us,
         })
         .collect();
+    boots.sort_by_key(|b| (b.first_us, b.last_us));
+    for b in &boots {
+        source.date(b.first_us);
+        source.date(b.last_us);
+    }
     (source, boots)
 }
 
-/// Whether `dir` (inside the root) holds journal files, directly or in a machine-id folder.
-fn has_journal_files(root: &Root, dir: &str) -> bool {
+/// The journal files of the root, found inside it: `*.journal` (and `*.journal~`, files
+/// journald set aside as damaged) in the journal directories and their machine-id (and
+/// namespace) folders.
+fn journal_files(root: &Root) -> Vec<PathBuf> {
     let is_journal = |n: &str| n.ends_with(".journal") || n.ends_with(".journal~");
-    let Ok(Some(names)) = root.list(dir) else {
-        return false;
-    };
-    names.iter().any(|n| {
-        is_journal(n)
-            || root
-                .list(&format!("{dir}/{n}"))
-                .ok()
-                .flatten()
-                .is_some_and(|inner| inner.iter().any(|i| is_journal(i)))
-    })
+    let mut out = Vec::new();
+    for dir in DIRS {
+        let Ok(Some(names)) = root.list(dir) else {
+            continue;
+        };
+        for name in names {
+            let inside = format!("{dir}/{name}");
+            if is_journal(&name) {
+                out.extend(root.resolve(&inside));
+            } else if let Ok(Some(inner)) = root.list(&inside) {
+                out.extend(
+                    inner
+                        .iter()
+                        .filter(|n| is_journal(n))
+                        .filter_map(|n| root.resolve(&format!("{inside}/{n}"))),
+                );
+            }
+        }
+    }
+    out.retain(|p| p.is_file());
+    out
 }
 
-fn journalctl(root: &Root) -> Command {
+/// journalctl on one file (resolved inside the root, so it never follows the image's links
+/// out of it).
+fn journalctl(file: &Path) -> Command {
     let mut cmd = Command::new(JOURNALCTL);
     cmd.env("LC_ALL", "C.UTF-8")
         .env("SYSTEMD_COLORS", "0")
         .env_remove("SYSTEMD_PAGER")
         .arg("--no-pager")
+        .arg(format!("--file={}", file.display()))
         .stdin(Stdio::null());
-    if !root.is_live() {
-        // journalctl resolves the journal directories inside this root itself.
-        cmd.arg(format!("--root={}", root.dir().display()));
-    }
     cmd
 }
 
-fn list_boots(root: &Root) -> Result<Vec<RawBoot>, String> {
-    let out = journalctl(root)
+fn list_boots(file: &Path) -> Result<Vec<RawBoot>, String> {
+    let out = journalctl(file)
         .args(["--list-boots", "-o", "json"])
         .output()
         .map_err(|e| format!("cannot run {JOURNALCTL}: {e}"))?;
@@ -189,13 +222,18 @@ fn list_boots(root: &Root) -> Result<Vec<RawBoot>, String> {
             Ok(Vec::new())
         } else {
             Err(format!(
-                "{JOURNALCTL} --list-boots failed: {}",
+                "{}: {JOURNALCTL} --list-boots failed: {}",
+                file.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
             ))
         };
     }
-    let mut boots: Vec<RawBoot> = serde_json::from_str(&text)
-        .map_err(|e| format!("{JOURNALCTL} --list-boots gave unreadable JSON: {e}"))?;
+    let mut boots: Vec<RawBoot> = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: {JOURNALCTL} --list-boots gave unreadable JSON: {e}",
+            file.display()
+        )
+    })?;
     boots.sort_by_key(|b| b.first_entry);
     Ok(boots)
 }
@@ -203,8 +241,8 @@ fn list_boots(root: &Root) -> Result<Vec<RawBoot>, String> {
 /// Stream the entries journalctl's matches select: kernel lines, the network daemons'
 /// lines, and airgapd's DaemonStarted records.
 /// Ok holds what journalctl warned about (a damaged file it skipped, say).
-fn entries(root: &Root, started: &str, mut each: impl FnMut(Entry)) -> Result<Vec<String>, String> {
-    let mut cmd = journalctl(root);
+fn entries(file: &Path, started: &str, mut each: impl FnMut(Entry)) -> Result<Vec<String>, String> {
+    let mut cmd = journalctl(file);
     cmd.args([
         "-o",
         "json",
@@ -244,16 +282,21 @@ fn entries(root: &Root, started: &str, mut each: impl FnMut(Entry)) -> Result<Ve
         .map_err(|e| format!("waiting for {JOURNALCTL}: {e}"))?;
     let errors = errors.join().unwrap_or_default();
     if !status.success() {
-        return Err(format!("{JOURNALCTL} failed ({status}): {}", errors.trim()));
+        return Err(format!(
+            "{}: {JOURNALCTL} failed ({status}): {}",
+            file.display(),
+            errors.trim()
+        ));
     }
     let mut warnings: Vec<String> = errors
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| format!("{JOURNALCTL}: {}", l.trim()))
+        .map(|l| format!("{}: {JOURNALCTL}: {}", file.display(), l.trim()))
         .collect();
     if bad_lines > 0 {
         warnings.push(format!(
-            "{bad_lines} entries {JOURNALCTL} printed could not be read"
+            "{}: {bad_lines} entries {JOURNALCTL} printed could not be read",
+            file.display()
         ));
     }
     Ok(warnings)

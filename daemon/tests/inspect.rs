@@ -206,6 +206,21 @@ fn kinds(f: &Value) -> Vec<String> {
         .collect()
 }
 
+/// One `struct utmp` (384 bytes, x86_64 layout) as glibc's updwtmp writes it.
+fn utmp(kind: i16, line: &str, user: &str, host: &str, time_us: u64) -> Vec<u8> {
+    let mut r = vec![0u8; 384];
+    r[0..2].copy_from_slice(&kind.to_ne_bytes());
+    r[8..8 + line.len()].copy_from_slice(line.as_bytes());
+    r[44..44 + user.len()].copy_from_slice(user.as_bytes());
+    r[76..76 + host.len()].copy_from_slice(host.as_bytes());
+    let secs = i32::try_from(time_us / 1_000_000).unwrap();
+    r[340..344].copy_from_slice(&secs.to_ne_bytes());
+    r
+}
+
+/// Ten days before the journal's first entry: a boot only wtmp remembers.
+const LOST_BOOT: u64 = T0 - 240 * HOUR;
+
 /// A PC with a past: a phone that tethered, an approved and an unapproved stick, Wi-Fi,
 /// DHCP, apt from a public mirror, a Bluetooth bond, and two boots airgapd did not see.
 fn dirty() -> Fixture {
@@ -284,6 +299,12 @@ fn dirty() -> Fixture {
         "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
         "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nOrigin: Debian\nSuite: stable\nDate: Sat, 07 Oct 2023 09:31:43 UTC\n",
     );
+    let mut wtmp = utmp(2, "~", "reboot", "6.1.0-13-amd64", LOST_BOOT);
+    wtmp.extend(utmp(2, "~", "reboot", "6.1.0-13-amd64", T0 + 30_000_000));
+    wtmp.extend(utmp(7, "pts/0", "admin", "203.0.113.7", T0 + 600_000_000));
+    wtmp.extend(utmp(7, "tty7", "drafter", ":0", T0 + 700_000_000));
+    let path = f.root.join("var/log/wtmp");
+    std::fs::write(path, wtmp).unwrap();
     f.file(
         "/var/lib/bluetooth/00:11:22:33:44:55/AA:BB:CC:DD:EE:FF/info",
         &format!("[General]\nName=Galaxy A54\nClass=0x5a020c\n\n[LinkKey]\nKey={LINK_KEY}\nType=4\nPINLength=0\n"),
@@ -310,7 +331,12 @@ fn a_pc_with_a_past_answers_found_with_the_evidence() {
     let network = finding(&r, "network");
     assert_eq!(network["answer"], "found");
     let k = kinds(network);
-    for want in ["nm-profile", "dhcp-lease", "dhcp-lease-file"] {
+    for want in [
+        "nm-profile",
+        "dhcp-lease",
+        "dhcp-lease-file",
+        "remote-login",
+    ] {
         assert!(k.contains(&want.to_string()), "{k:?}");
     }
 
@@ -382,9 +408,26 @@ fn a_pc_with_a_past_answers_found_with_the_evidence() {
         .iter()
         .map(|e| e["subject"].as_str().unwrap())
         .collect();
-    assert_eq!(uncovered, vec![BOOT1, BOOT3]);
-    assert_eq!(boots["from_us"], first);
+    // Boots 1 and 3 lack airgapd's start; wtmp remembers a boot the journal lost.
+    assert_eq!(uncovered, vec![BOOT1, BOOT3, ""]);
+    let lost = &boots["evidence"][2];
+    assert_eq!(lost["kind"], "boot-not-in-journal");
+    assert_eq!(lost["count"], 1);
+    assert_eq!(lost["first_us"], LOST_BOOT);
+    assert_eq!(boots["from_us"], LOST_BOOT);
     assert_eq!(boots["to_us"], last);
+    let logins: Vec<&Value> = network["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "remote-login")
+        .collect();
+    assert_eq!(
+        logins.len(),
+        1,
+        "only the login from another machine: {logins:?}"
+    );
+    assert_eq!(logins[0]["subject"], "admin from 203.0.113.7");
 
     // The Wi-Fi PSK and the Bluetooth link key appear in no output.
     let json = r.to_string();

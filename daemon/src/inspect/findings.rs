@@ -20,12 +20,13 @@ pub fn sources_of(id: FindingId) -> &'static [&'static str] {
             "dhclient-leases",
             "apt",
             "known-hosts",
+            "wtmp",
         ],
         FindingId::PhoneOrNetworkDevice => &["journal"],
         FindingId::UnapprovedStorage => &["journal"],
         // No Bluetooth adapter in the journal's window means no pairing in it either.
         FindingId::BluetoothPairing => &["bluez", "journal"],
-        FindingId::UncoveredBoots => &["journal"],
+        FindingId::UncoveredBoots => &["journal", "wtmp"],
     }
 }
 
@@ -106,6 +107,30 @@ pub fn from_devices(fold: &mut Folder, devices: &[UsbDevice], loose: &[LooseDisk
             b.last_us,
             &b.boot_id,
         ));
+    }
+}
+
+/// How long before a journal boot's first entry its wtmp boot record may be dated: the kernel's
+/// first lines carry the boot's start, wtmp the moment systemd-update-utmp ran.
+const BOOT_SLACK_US: u64 = 5 * 60 * 1_000_000;
+
+/// Boots wtmp records that no boot in the journal spans: the journal lost them (vacuumed,
+/// volatile, another OS writing the same wtmp), so nothing shows airgapd ran.
+pub fn boots_not_in_journal(fold: &mut Folder, wtmp_boots: &[u64], boots: &[Boot]) {
+    for &t in wtmp_boots {
+        let in_journal = boots
+            .iter()
+            .any(|b| t + BOOT_SLACK_US >= b.first_us && t <= b.last_us);
+        if !in_journal {
+            fold.add(
+                FindingId::UncoveredBoots,
+                "wtmp",
+                "boot-not-in-journal",
+                String::new(),
+                Some(t),
+                "/var/log/wtmp",
+            );
+        }
     }
 }
 

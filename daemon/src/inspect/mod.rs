@@ -22,6 +22,7 @@ pub mod netlog;
 pub mod nm;
 pub mod root;
 pub mod usb_approval;
+pub mod wtmp;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -125,8 +126,11 @@ pub fn inspect(dir: &Path) -> Report {
     let (bluez_src, bluetooth_bonds) = bluez::read(&root, &mut fold);
     sources.push(bluez_src);
     sources.push(known_hosts::read(&root, &mut fold));
+    let (wtmp_src, wtmp_boots) = wtmp::read(&root, &mut fold);
+    sources.push(wtmp_src);
 
     findings::from_devices(&mut fold, &devices, &loose_disks, &boots);
+    findings::boots_not_in_journal(&mut fold, &wtmp_boots, &boots);
     let findings = findings::answer(fold.into_items(), &sources);
     Report {
         format: FORMAT_VERSION,

@@ -154,13 +154,15 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "usb-storage",
     "removable-disk",
     "boot-without-airgapd",
+    "boot-not-in-journal",
+    "remote-login",
 ];
 
 /// One evidence source.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
     /// Stable id: `journal`, `nm-profiles`, `nm-state`, `nm-leases`, `dhclient-leases`,
-    /// `apt`, `bluez`, `known-hosts`.
+    /// `apt`, `bluez`, `known-hosts`, `wtmp`.
     pub name: String,
     /// Where it was looked for, inside the root.
     pub paths: Vec<String>,

@@ -44,6 +44,8 @@ inspect-evidence-usb-radio = Wi-Fi or Bluetooth adapter: { $subject }
 inspect-evidence-usb-storage = Storage device not approved by the policy: { $subject }
 inspect-evidence-removable-disk = Removable disk of unknown device: { $subject }
 inspect-evidence-boot-without-airgapd = Boot without airgapd: { $subject }
+inspect-evidence-boot-not-in-journal = Boot recorded in wtmp that the journal does not hold
+inspect-evidence-remote-login = Login from another computer: { $subject }
 inspect-evidence-when = { $count ->
     [one] once
    *[other] { $count } times

@@ -41,6 +41,8 @@ inspect-evidence-usb-radio = Bộ thu phát Wi-Fi hoặc Bluetooth: { $subject }
 inspect-evidence-usb-storage = Thiết bị lưu trữ không được chính sách cho phép: { $subject }
 inspect-evidence-removable-disk = Ổ đĩa rời của thiết bị không xác định: { $subject }
 inspect-evidence-boot-without-airgapd = Lần khởi động không có airgapd: { $subject }
+inspect-evidence-boot-not-in-journal = Lần khởi động có trong wtmp nhưng không có trong nhật ký hệ thống
+inspect-evidence-remote-login = Đăng nhập từ máy tính khác: { $subject }
 inspect-evidence-when = { $count } lần{ $first ->
     [none] {""}
    *[other] , { $first }{ $last ->

@@ -26,6 +26,8 @@ const BOOT3: &str = "33333333333333333333333333333333";
 const DAEMON_STARTED: &str = "43e94a8e9f8540b797d0a7e0cfcbc6c0";
 const PSK: &str = "Tr0ub4dor&3-office-wifi";
 const LINK_KEY: &str = "9F8E7D6C5B4A39281706F5E4D3C2B1A0";
+/// A site in the browser history: counted, never named.
+const SECRET_SITE: &str = "webmail.example.com";
 
 /// One journal entry: time, boot, fields.
 struct Line {
@@ -299,6 +301,30 @@ fn dirty() -> Fixture {
         "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
         "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nOrigin: Debian\nSuite: stable\nDate: Sat, 07 Oct 2023 09:31:43 UTC\n",
     );
+    // Firefox history: two web visits and a local file; no address may be printed.
+    let places = f
+        .root
+        .join("home/drafter/.mozilla/firefox/abcd1234.default-esr");
+    std::fs::create_dir_all(&places).unwrap();
+    let sql = format!(
+        "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT);\
+         CREATE TABLE moz_historyvisits (id INTEGER PRIMARY KEY, place_id INTEGER, visit_date INTEGER);\
+         INSERT INTO moz_places VALUES (1, 'https://{SECRET_SITE}/'), (2, 'file:///home/drafter/help.html');\
+         INSERT INTO moz_historyvisits VALUES (1, 1, {}), (2, 1, {}), (3, 2, {});",
+        T0 + 100_000_000,
+        T0 + 200_000_000,
+        T0 + 300_000_000
+    );
+    let out = Command::new("sqlite3")
+        .arg(places.join("places.sqlite"))
+        .arg(sql)
+        .output()
+        .expect("sqlite3 (scripts/deps.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut wtmp = utmp(2, "~", "reboot", "6.1.0-13-amd64", LOST_BOOT);
     wtmp.extend(utmp(2, "~", "reboot", "6.1.0-13-amd64", T0 + 30_000_000));
     wtmp.extend(utmp(7, "pts/0", "admin", "203.0.113.7", T0 + 600_000_000));
@@ -438,6 +464,10 @@ fn a_pc_with_a_past_answers_found_with_the_evidence() {
     ] {
         assert!(!text.contains(PSK), "PSK printed: {text}");
         assert!(!text.contains(LINK_KEY), "link key printed: {text}");
+        assert!(
+            !text.contains(SECRET_SITE),
+            "a visited address printed: {text}"
+        );
     }
     assert_eq!(f.snapshot(), before, "inspect changed what it read");
 }

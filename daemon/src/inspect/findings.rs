@@ -20,6 +20,7 @@ pub fn sources_of(id: FindingId) -> &'static [&'static str] {
             "dhclient-leases",
             "apt",
             "known-hosts",
+            "browsers",
             "wtmp",
         ],
         FindingId::PhoneOrNetworkDevice => &["journal"],

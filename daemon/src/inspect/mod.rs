@@ -9,6 +9,7 @@
 
 pub mod apt;
 pub mod bluez;
+pub mod browser;
 pub mod categories;
 pub mod dates;
 pub mod dhclient;
@@ -126,6 +127,7 @@ pub fn inspect(dir: &Path) -> Report {
     let (bluez_src, bluetooth_bonds) = bluez::read(&root, &mut fold);
     sources.push(bluez_src);
     sources.push(known_hosts::read(&root, &mut fold));
+    sources.push(browser::read(&root, &mut fold));
     let (wtmp_src, wtmp_boots) = wtmp::read(&root, &mut fold);
     sources.push(wtmp_src);
 

@@ -156,13 +156,14 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "boot-without-airgapd",
     "boot-not-in-journal",
     "remote-login",
+    "browser-history",
 ];
 
 /// One evidence source.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
     /// Stable id: `journal`, `nm-profiles`, `nm-state`, `nm-leases`, `dhclient-leases`,
-    /// `apt`, `bluez`, `known-hosts`, `wtmp`.
+    /// `apt`, `bluez`, `known-hosts`, `browsers`, `wtmp`.
     pub name: String,
     /// Where it was looked for, inside the root.
     pub paths: Vec<String>,

@@ -46,6 +46,7 @@ inspect-evidence-removable-disk = Removable disk of unknown device: { $subject }
 inspect-evidence-boot-without-airgapd = Boot without airgapd: { $subject }
 inspect-evidence-boot-not-in-journal = Boot recorded in wtmp that the journal does not hold
 inspect-evidence-remote-login = Login from another computer: { $subject }
+inspect-evidence-browser-history = Web pages visited (http, https) in the browser of { $subject }
 inspect-evidence-when = { $count ->
     [one] once
    *[other] { $count } times

@@ -43,6 +43,7 @@ inspect-evidence-removable-disk = Ổ đĩa rời của thiết bị không xác
 inspect-evidence-boot-without-airgapd = Lần khởi động không có airgapd: { $subject }
 inspect-evidence-boot-not-in-journal = Lần khởi động có trong wtmp nhưng không có trong nhật ký hệ thống
 inspect-evidence-remote-login = Đăng nhập từ máy tính khác: { $subject }
+inspect-evidence-browser-history = Các trang web đã truy cập (http, https) trong trình duyệt của { $subject }
 inspect-evidence-when = { $count } lần{ $first ->
     [none] {""}
    *[other] , { $first }{ $last ->

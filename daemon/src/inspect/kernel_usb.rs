@@ -110,20 +110,38 @@ impl UsbTraces {
         let state = self.boots.entry(entry.boot_id.clone()).or_default();
         let t = entry.time_us;
 
-        // `scsi host2: usb-storage 1-2:1.0`
+        // `scsi host2: usb-storage 1-2:1.0`; UAS says only `scsi host2: uas`, right after
+        // its device enumerated: the latest attach of the boot is taken to be it.
         if driver == "scsi" {
-            if let (Some(host), Some(("usb-storage" | "uas", iface))) =
-                (dev.strip_prefix("host"), rest.split_once(' '))
-            {
-                let port = iface.split(':').next().unwrap_or("");
-                if is_port(port) {
-                    state.scsi_hosts.insert(host.to_string(), port.to_string());
+            if let Some(host) = dev.strip_prefix("host") {
+                let port = match rest.split_once(' ') {
+                    Some(("usb-storage" | "uas", iface)) => {
+                        Some(iface.split(':').next().unwrap_or("").to_string())
+                    }
+                    None if rest == "uas" => state
+                        .open
+                        .values()
+                        .max_by_key(|s| s.first_us)
+                        .map(|s| s.port.clone()),
+                    _ => None,
+                };
+                if let Some(port) = port.filter(|p| is_port(p)) {
+                    if let Some(s) = state.open.get_mut(&port) {
+                        s.capabilities.insert(Category::Storage);
+                        if rest == "uas" {
+                            s.drivers.insert("uas".into());
+                        }
+                    }
+                    state.scsi_hosts.insert(host.to_string(), port);
                 }
             }
             return;
         }
-        // `sd 2:0:0:0: [sdb] Attached SCSI removable disk`
-        if driver == "sd" && rest.contains("Attached SCSI removable disk") {
+        // `sd 2:0:0:0: [sdb] Attached SCSI removable disk`; a USB disk that says it is not
+        // removable (many SSD enclosures) prints `Attached SCSI disk`, and counts when its
+        // SCSI host is a USB one.
+        let removable = rest.contains("Attached SCSI removable disk");
+        if driver == "sd" && (removable || rest.contains("Attached SCSI disk")) {
             let disk = rest
                 .strip_prefix('[')
                 .and_then(|r| r.split_once(']'))
@@ -140,6 +158,8 @@ impl UsbTraces {
                     s.disks.insert(disk);
                     s.capabilities.insert(Category::Storage);
                 }
+                // An internal disk: not evidence of anything.
+                None if !removable => {}
                 None => self.loose_disks.push(LooseDisk {
                     time_us: t,
                     disk,
@@ -192,6 +212,10 @@ impl UsbTraces {
             s.drivers.insert(driver.to_string());
         }
         s.capabilities.extend(categories::of_driver(driver));
+        if driver == "ipheth" {
+            // iPhone USB Ethernet: a phone that is also a network interface.
+            s.capabilities.insert(Category::NetworkCapable);
+        }
         if let Some(reg) = rest.strip_prefix("register '") {
             // `register 'rndis_host' at usb-0000:00:14.0-2, RNDIS device, 5a:2b:3c:4d:5e:6f`
             let mac = reg.rsplit(", ").next().unwrap_or("").trim();
@@ -344,5 +368,63 @@ fn identity_key(s: &Session) -> String {
             o(&s.manufacturer),
             o(&s.product)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(lines: &[&str]) -> (Vec<UsbDevice>, Vec<LooseDisk>) {
+        let mut traces = UsbTraces::default();
+        for (i, line) in lines.iter().enumerate() {
+            traces.feed(&Entry {
+                time_us: 1_000_000 * (i as u64 + 1),
+                boot_id: "b".into(),
+                kernel: true,
+                identifier: "kernel".into(),
+                message_id: String::new(),
+                message: (*line).into(),
+            });
+        }
+        traces.finish()
+    }
+
+    #[test]
+    fn uas_ssd_enclosures_and_internal_disks() {
+        let (devices, loose) = feed(&[
+            "sd 0:0:0:0: [sda] Attached SCSI disk",
+            "usb 2-1: new SuperSpeed USB device number 2 using xhci_hcd",
+            "usb 2-1: New USB device found, idVendor=174c, idProduct=55aa, bcdDevice= 1.00",
+            "usb 2-1: SerialNumber: SSD0001",
+            "scsi host4: uas",
+            "sd 4:0:0:0: [sdb] Attached SCSI disk",
+            "usb 2-1: USB disconnect, device number 2",
+        ]);
+        // The internal sda is no evidence; the UAS SSD is storage with its disk.
+        assert!(loose.is_empty(), "{loose:?}");
+        assert_eq!(devices.len(), 1);
+        assert_eq!(devices[0].category, Category::Storage);
+        assert!(devices[0].disks.contains("sdb"));
+        assert!(devices[0].drivers.contains("uas"));
+    }
+
+    #[test]
+    fn an_iphone_tethering_is_a_phone_with_a_network() {
+        let (devices, _) = feed(&[
+            "usb 1-4: new high-speed USB device number 9 using xhci_hcd",
+            "usb 1-4: New USB device found, idVendor=05ac, idProduct=12a8, bcdDevice=15.02",
+            "usb 1-4: Product: iPhone",
+            "ipheth 1-4:4.2: Apple iPhone USB Ethernet device attached",
+            "usb 1-4: USB disconnect, device number 9",
+            // The same port, another device: a keyboard.
+            "usb 1-4: new full-speed USB device number 10 using xhci_hcd",
+            "usb 1-4: New USB device found, idVendor=046d, idProduct=c31c, bcdDevice=64.02",
+            "hid-generic 0003:046D:C31C.0004: input,hidraw0: USB HID v1.10 Keyboard [Logitech USB Keyboard] on usb-0000:00:14.0-4/input0",
+        ]);
+        assert_eq!(devices.len(), 2);
+        assert_eq!(devices[0].category, Category::Phone);
+        assert!(devices[0].capabilities.contains(&Category::NetworkCapable));
+        assert_eq!(devices[1].category, Category::Input);
     }
 }

@@ -377,7 +377,7 @@ fn a_pc_with_a_past_answers_found_with_the_evidence() {
         ev["subject"]
             .as_str()
             .unwrap()
-            .contains("MAC 5a:2b:3c:4d:5e:6f"),
+            .contains("MAC=5a:2b:3c:4d:5e:6f"),
         "{ev:#}"
     );
     assert!(
@@ -453,7 +453,7 @@ fn a_pc_with_a_past_answers_found_with_the_evidence() {
         1,
         "only the login from another machine: {logins:?}"
     );
-    assert_eq!(logins[0]["subject"], "admin from 203.0.113.7");
+    assert_eq!(logins[0]["subject"], "admin@203.0.113.7");
 
     // The Wi-Fi PSK and the Bluetooth link key appear in no output.
     let json = r.to_string();

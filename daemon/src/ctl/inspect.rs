@@ -53,6 +53,18 @@ pub fn exit_code(report: &Report) -> i32 {
     }
 }
 
+/// A source's name in the reader's language.
+fn source_name(id: &str) -> String {
+    tr_in!(catalog(), &format!("inspect-source-name-{id}"))
+}
+
+fn source_names<'a>(ids: impl IntoIterator<Item = &'a String>) -> String {
+    ids.into_iter()
+        .map(|s| source_name(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn opt_time(t: Option<u64>) -> String {
     t.map_or_else(|| "none".to_string(), local_time)
 }
@@ -154,19 +166,17 @@ fn marker(a: Answer) -> &'static str {
 }
 
 fn answer_text(f: &Finding) -> String {
-    let sources = f.sources.join(", ");
+    let sources = source_names(&f.sources);
     let text = match (f.answer, f.from_us, f.to_us) {
         (Answer::Found, ..) => tr!(
             "inspect-answer-found",
             count = f.evidence.iter().map(|e| e.count).sum::<u64>(),
-            sources = f
-                .evidence
-                .iter()
-                .map(|e| e.source.as_str())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-                .join(", ")
+            sources = source_names(
+                &f.evidence
+                    .iter()
+                    .map(|e| e.source.clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+            )
         ),
         (Answer::NoneFound, Some(from), Some(to)) => tr!(
             "inspect-answer-none-found",
@@ -178,7 +188,7 @@ fn answer_text(f: &Finding) -> String {
         (Answer::Unknown, ..) => {
             return tr!(
                 "inspect-answer-unknown",
-                missing = f.missing_sources.join(", ")
+                missing = source_names(&f.missing_sources)
             );
         }
     };
@@ -189,7 +199,7 @@ fn answer_text(f: &Finding) -> String {
             "{text}; {}",
             tr!(
                 "inspect-answer-missing",
-                missing = f.missing_sources.join(", ")
+                missing = source_names(&f.missing_sources)
             )
         )
     }
@@ -212,7 +222,7 @@ fn evidence_when(e: &Evidence) -> String {
             (Some(f), Some(l)) if l != f => local_time(l),
             _ => "none".to_string(),
         },
-        source = e.source.clone()
+        source = source_name(&e.source)
     )
 }
 
@@ -281,7 +291,7 @@ fn source_lines(s: &SourceReport) -> Vec<String> {
             "  - {}",
             tr!(
                 "inspect-source-present",
-                name = s.name.clone(),
+                name = source_name(&s.name),
                 records = s.records,
                 from = opt_time(s.earliest_us),
                 to = opt_time(s.latest_us)
@@ -292,7 +302,7 @@ fn source_lines(s: &SourceReport) -> Vec<String> {
             "  - {}",
             tr!(
                 "inspect-source-absent",
-                name = s.name.clone(),
+                name = source_name(&s.name),
                 paths = s.paths.join(", ")
             )
         )
@@ -309,7 +319,7 @@ fn source_lines(s: &SourceReport) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use crate::i18n::{Catalog, Lang};
-    use crate::inspect::model::{Category, FindingId, EVIDENCE_KINDS};
+    use crate::inspect::model::{Category, FindingId, EVIDENCE_KINDS, SOURCE_NAMES};
 
     /// Ids built at run time are not seen by the i18n test: check them here, in both
     /// languages.
@@ -336,6 +346,11 @@ mod tests {
             ]
             .iter()
             .map(|c| format!("inspect-category-{}", c.name())),
+        );
+        ids.extend(
+            SOURCE_NAMES
+                .iter()
+                .map(|n| format!("inspect-source-name-{n}")),
         );
         for lang in [Lang::En, Lang::Vi] {
             let catalog = Catalog::new(lang, None);

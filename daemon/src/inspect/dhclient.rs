@@ -87,7 +87,8 @@ pub fn read(root: &Root, fold: &mut Folder) -> SourceReport {
                     subject = format!("{i} {subject}");
                 }
                 if let Some(r) = &lease.router {
-                    subject.push_str(&format!(" router {r}"));
+                    // dhclient's own option name.
+                    subject.push_str(&format!(", routers={r}"));
                 }
                 fold.add(
                     FindingId::Network,

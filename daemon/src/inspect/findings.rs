@@ -31,22 +31,24 @@ pub fn sources_of(id: FindingId) -> &'static [&'static str] {
     }
 }
 
-/// `18d1:4ee7 Google Pixel 7 serial 29031FDH2000AB`.
+/// `18d1:4ee7 Google Pixel 7, SerialNumber=29031FDH2000AB, MAC=5a:2b:3c:4d:5e:6f`: the
+/// kernel's own field names, so the label reads the same in every language.
 pub fn device_label(d: &UsbDevice) -> String {
-    let mut parts = vec![format!(
+    let mut head = vec![format!(
         "{}:{}",
         d.vendor_id.as_deref().unwrap_or("????"),
         d.product_id.as_deref().unwrap_or("????")
     )];
-    parts.extend(d.manufacturer.clone());
-    parts.extend(d.product.clone());
+    head.extend(d.manufacturer.clone());
+    head.extend(d.product.clone());
+    let mut parts = vec![head.join(" ")];
     if let Some(s) = &d.serial {
-        parts.push(format!("serial {s}"));
+        parts.push(format!("SerialNumber={s}"));
     }
     for n in &d.networks {
-        parts.push(format!("MAC {}", n.mac));
+        parts.push(format!("MAC={}", n.mac));
     }
-    parts.join(" ")
+    parts.join(", ")
 }
 
 /// Evidence items from the journal's devices and boots.

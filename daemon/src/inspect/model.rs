@@ -159,6 +159,21 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "browser-history",
 ];
 
+/// Every [`SourceReport::name`], in report order; each has an `inspect-source-name-<name>`
+/// message in every catalog.
+pub const SOURCE_NAMES: &[&str] = &[
+    "journal",
+    "nm-profiles",
+    "nm-state",
+    "nm-leases",
+    "dhclient-leases",
+    "apt",
+    "bluez",
+    "known-hosts",
+    "browsers",
+    "wtmp",
+];
+
 /// One evidence source.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {

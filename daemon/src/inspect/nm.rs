@@ -85,13 +85,16 @@ pub fn read(root: &Root, fold: &mut Folder) -> (Vec<SourceReport>, Vec<NetworkPr
     }
 
     for p in &profiles {
-        let kind = p.kind.clone().unwrap_or_else(|| "?".into());
-        let mut subject = format!("{} ({kind})", p.id.as_deref().unwrap_or("?"));
+        // The keyfile's own key names: the same in every language.
+        let mut subject = p.id.clone().unwrap_or_else(|| "?".into());
+        if let Some(kind) = &p.kind {
+            subject.push_str(&format!(", type={kind}"));
+        }
         if let Some(ssid) = &p.ssid {
-            subject.push_str(&format!(" ssid {ssid}"));
+            subject.push_str(&format!(", ssid={ssid}"));
         }
         if !p.bssids.is_empty() {
-            subject.push_str(&format!(" bssid {}", p.bssids.join(",")));
+            subject.push_str(&format!(", bssid={}", p.bssids.join(",")));
         }
         fold.add(
             FindingId::Network,

@@ -82,7 +82,7 @@ pub fn read(root: &Root, fold: &mut Folder) -> (SourceReport, Vec<u64>) {
                     FindingId::Network,
                     "wtmp",
                     "remote-login",
-                    format!("{} from {}", r.user, r.host),
+                    format!("{}@{}", r.user, r.host),
                     Some(r.time_us),
                     &format!("{path}: {} {} {}", r.user, r.line, r.host),
                 );

@@ -93,3 +93,15 @@ inspect-source-present = { $name }: { $records ->
 inspect-source-absent = { $name }: not present ({ $paths })
 inspect-source-problem = problem: { $problem }
 inspect-not-a-directory = --root: { $root } is not a directory
+
+## Source names.
+inspect-source-name-journal = system journal
+inspect-source-name-nm-profiles = NetworkManager profiles
+inspect-source-name-nm-state = NetworkManager state
+inspect-source-name-nm-leases = NetworkManager leases
+inspect-source-name-dhclient-leases = dhclient leases
+inspect-source-name-apt = apt
+inspect-source-name-bluez = Bluetooth bonds
+inspect-source-name-known-hosts = SSH known hosts
+inspect-source-name-browsers = browser history
+inspect-source-name-wtmp = login records (wtmp)

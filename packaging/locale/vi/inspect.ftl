@@ -81,3 +81,15 @@ inspect-source-present = { $name }: { $records } bản ghi{ $from ->
 inspect-source-absent = { $name }: không có ({ $paths })
 inspect-source-problem = vấn đề: { $problem }
 inspect-not-a-directory = --root: { $root } không phải là thư mục
+
+## Tên các nguồn dấu vết.
+inspect-source-name-journal = nhật ký hệ thống
+inspect-source-name-nm-profiles = cấu hình mạng NetworkManager
+inspect-source-name-nm-state = trạng thái NetworkManager
+inspect-source-name-nm-leases = địa chỉ DHCP của NetworkManager
+inspect-source-name-dhclient-leases = địa chỉ DHCP của dhclient
+inspect-source-name-apt = apt (cài đặt phần mềm)
+inspect-source-name-bluez = thiết bị Bluetooth đã ghép đôi
+inspect-source-name-known-hosts = máy chủ SSH đã biết
+inspect-source-name-browsers = lịch sử trình duyệt
+inspect-source-name-wtmp = nhật ký đăng nhập (wtmp)

@@ -184,7 +184,8 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
+        // AIRGAPD_KEEP_FIXTURES=1 keeps the roots to run airgapctl inspect on by hand.
+        if !std::thread::panicking() && std::env::var_os("AIRGAPD_KEEP_FIXTURES").is_none() {
             let _ = std::fs::remove_dir_all(&self.root);
         }
     }

@@ -32,7 +32,9 @@ pub fn run(ctx: &Ctx, args: InspectArgs) -> Result<i32, CtlError> {
             root = args.root.display().to_string()
         )));
     }
-    let report = inspect::inspect(&args.root);
+    // The report names the root as an absolute path: it goes into an inspection record.
+    let root = args.root.canonicalize().unwrap_or(args.root);
+    let report = inspect::inspect(&root);
     if ctx.json {
         print_json(&report);
     } else {
@@ -103,10 +105,15 @@ pub fn render(report: &Report) -> String {
     }
     line(String::new(), 0);
     line(tr!("inspect-details"), 0);
-    for f in report.findings.iter().filter(|f| !f.evidence.is_empty()) {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.evidence.iter().any(|e| e.finding == f.id))
+    {
         line(String::new(), 0);
         line(tr_in!(c, &format!("inspect-question-{}", f.id.name())), 2);
-        for e in &f.evidence {
+        // Under "network", the Internet's items were just listed under "internet".
+        for e in f.evidence.iter().filter(|e| e.finding == f.id) {
             line(format!("  - {}", evidence_sentence(e)), 4);
             line(format!("    {}", evidence_when(e)), 6);
             if !e.example.is_empty() && e.example != e.subject {

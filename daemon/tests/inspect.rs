@@ -664,3 +664,34 @@ fn benchmark_one_million_entries() {
     assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
     assert!(rss_mib < 200.0, "{rss_mib} MiB");
 }
+
+/// An image's symbolic link to an absolute path means that path in the image, never on the
+/// inspecting machine: a disk prepared to make the officer's machine testify about itself (or
+/// to plant evidence there) is read only inside its root. Before paths were resolved inside the
+/// root, this bond on "the host" was reported as the image's.
+#[test]
+fn an_image_link_to_an_absolute_path_stays_inside_the_image() {
+    let f = Fixture::new("links");
+    let host = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("inspect-host-{}", std::process::id()));
+    let bond = host.join("00:11:22:33:44:55/AA:BB:CC:DD:EE:01");
+    std::fs::create_dir_all(&bond).unwrap();
+    std::fs::write(
+        bond.join("info"),
+        "[General]\nName=Host phone\n[LinkKey]\nKey=00\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(f.root.join("var/lib")).unwrap();
+    std::os::unix::fs::symlink(&host, f.root.join("var/lib/bluetooth")).unwrap();
+    // And a relative link that climbs above the image's root.
+    std::os::unix::fs::symlink(
+        "../../../../../../../../../../etc/hostname-of-nowhere",
+        f.root.join("etc/NetworkManager"),
+    )
+    .unwrap();
+    let (_, r) = f.report();
+    let bt = finding(&r, "bluetooth-pairing");
+    assert_eq!(bt["answer"], "unknown", "{bt:#}");
+    assert_eq!(r["bluetooth_bonds"].as_array().unwrap().len(), 0);
+    std::fs::remove_dir_all(&host).unwrap();
+}

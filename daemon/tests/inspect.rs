@@ -695,3 +695,26 @@ fn an_image_link_to_an_absolute_path_stays_inside_the_image() {
     assert_eq!(r["bluetooth_bonds"].as_array().unwrap().len(), 0);
     std::fs::remove_dir_all(&host).unwrap();
 }
+
+/// A damaged journal file is named among the journal's problems (never skipped silently), and
+/// the other files are still read.
+#[test]
+fn a_damaged_journal_file_is_reported_and_the_rest_read() {
+    let f = Fixture::new("damaged");
+    f.journal(&[
+        kernel(T0, BOOT1, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(T0 + 1, BOOT1),
+    ]);
+    let damaged = f
+        .root
+        .join("var/log/journal")
+        .join(MACHINE_ID)
+        .join("system@damaged.journal");
+    std::fs::write(&damaged, vec![0x5a; 8192]).unwrap();
+    let (_, r) = f.report();
+    let journal = &r["sources"][0];
+    let problems = journal["problems"].to_string();
+    assert!(problems.contains("system@damaged.journal"), "{journal:#}");
+    assert_eq!(journal["earliest_us"], T0);
+    assert_eq!(finding(&r, "uncovered-boots")["answer"], "none-found");
+}

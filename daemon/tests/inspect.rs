@@ -716,5 +716,9 @@ fn a_damaged_journal_file_is_reported_and_the_rest_read() {
     let problems = journal["problems"].to_string();
     assert!(problems.contains("system@damaged.journal"), "{journal:#}");
     assert_eq!(journal["earliest_us"], T0);
-    assert_eq!(finding(&r, "uncovered-boots")["answer"], "none-found");
+    let boots = finding(&r, "uncovered-boots");
+    assert_eq!(boots["answer"], "none-found");
+    assert_eq!(boots["incomplete_sources"][0], "journal", "{boots:#}");
+    let (_, text) = f.inspect(false, "C.UTF-8");
+    assert!(text.contains("not read whole: system journal"), "{text}");
 }

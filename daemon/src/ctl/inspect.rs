@@ -199,6 +199,17 @@ fn answer_text(f: &Finding) -> String {
             );
         }
     };
+    let text = if f.incomplete_sources.is_empty() {
+        text
+    } else {
+        format!(
+            "{text}; {}",
+            tr!(
+                "inspect-answer-incomplete",
+                sources = source_names(&f.incomplete_sources)
+            )
+        )
+    };
     if f.missing_sources.is_empty() {
         text
     } else {

@@ -180,6 +180,11 @@ pub fn answer(items: Vec<Evidence>, sources: &[SourceReport]) -> Vec<Finding> {
                 to_us,
                 sources: present.iter().map(|s| s.name.clone()).collect(),
                 missing_sources: missing.iter().map(|s| s.name.clone()).collect(),
+                incomplete_sources: present
+                    .iter()
+                    .filter(|s| !s.problems.is_empty())
+                    .map(|s| s.name.clone())
+                    .collect(),
                 evidence,
             }
         })

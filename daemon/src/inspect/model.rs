@@ -103,6 +103,9 @@ pub struct Finding {
     pub sources: Vec<String>,
     /// The sources that could have answered but do not exist.
     pub missing_sources: Vec<String>,
+    /// Sources it was answered from that could not be read whole (see their `problems`):
+    /// the answer may miss what the unread part held.
+    pub incomplete_sources: Vec<String>,
     /// What was found, grouped by kind and subject.
     pub evidence: Vec<Evidence>,
 }

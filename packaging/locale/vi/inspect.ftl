@@ -18,6 +18,7 @@ inspect-answer-found = CÓ: { $count } dấu vết (nguồn: { $sources })
 inspect-answer-none-found = Không phát hiện trong khoảng từ { $from } đến { $to } (nguồn: { $sources })
 inspect-answer-none-found-undated = Không phát hiện (nguồn: { $sources }; các nguồn không có bản ghi có ngày tháng)
 inspect-answer-unknown = Không xác định: không có nguồn nào để trả lời (đã tìm: { $missing })
+inspect-answer-incomplete = không đọc được toàn bộ: { $sources } (xem các vấn đề ở dưới)
 inspect-answer-missing = Không có: { $missing }
 
 ## Dấu vết: { $subject } là thiết bị, cấu hình mạng, máy chủ hoặc lần khởi động.

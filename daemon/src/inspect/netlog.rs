@@ -109,3 +109,75 @@ pub fn feed(fold: &mut Folder, e: &Entry) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(identifier: &str, message: &str) -> Vec<(FindingId, String, String)> {
+        let mut fold = Folder::default();
+        feed(
+            &mut fold,
+            &Entry {
+                time_us: 1,
+                boot_id: "b".into(),
+                kernel: false,
+                identifier: identifier.into(),
+                message_id: String::new(),
+                message: message.into(),
+            },
+        );
+        fold.into_items()
+            .into_iter()
+            .map(|e| (e.finding, e.kind, e.subject))
+            .collect()
+    }
+
+    #[test]
+    fn network_daemons_lines() {
+        assert_eq!(
+            classify(
+                "systemd-networkd",
+                "eth0: DHCPv4 address 10.1.2.3/24, gateway 10.1.2.1 acquired from 10.1.2.1"
+            ),
+            vec![(
+                FindingId::Network,
+                "dhcp-lease".into(),
+                "eth0 10.1.2.3/24".into()
+            )]
+        );
+        assert_eq!(
+            classify("systemd-networkd", "enp3s0: Gained carrier"),
+            vec![(FindingId::Network, "link-carrier".into(), "enp3s0".into())]
+        );
+        // A time server on the LAN is a network, not the Internet.
+        assert_eq!(
+            classify(
+                "systemd-timesyncd",
+                "Initial synchronization to time server 192.168.1.1:123 (ntp.office.lan)."
+            ),
+            vec![(
+                FindingId::Network,
+                "ntp-server".into(),
+                "192.168.1.1:123 ntp.office.lan".into()
+            )]
+        );
+        assert_eq!(
+            classify("NetworkManager", "<info>  [1700000000.1] dhcp4 (wlp2s0): state changed new lease, address=192.168.43.5"),
+            vec![(FindingId::Network, "dhcp-lease".into(), "wlp2s0 192.168.43.5".into())]
+        );
+        assert_eq!(
+            classify(
+                "NetworkManager",
+                "<info>  [1700000000.1] device (wlp2s0): Activation: successful, device activated."
+            ),
+            vec![(FindingId::Network, "nm-activated".into(), "wlp2s0".into())]
+        );
+        assert!(classify(
+            "NetworkManager",
+            "<info>  [1700000000.1] manager: NetworkManager state is now DISCONNECTED"
+        )
+        .is_empty());
+        assert!(classify("sshd", "Accepted publickey for root").is_empty());
+    }
+}

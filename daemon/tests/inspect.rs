@@ -302,6 +302,10 @@ fn dirty() -> Fixture {
         "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
         "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nOrigin: Debian\nSuite: stable\nDate: Sat, 07 Oct 2023 09:31:43 UTC\n",
     );
+    f.file(
+        "/etc/network/interfaces",
+        "auto lo\niface lo inet loopback\n\nallow-hotplug eth0\niface eth0 inet dhcp\n",
+    );
     // Firefox history: two web visits and a local file; no address may be printed.
     let places = f
         .root
@@ -363,9 +367,26 @@ fn a_pc_with_a_past_answers_found_with_the_evidence() {
         "dhcp-lease",
         "dhcp-lease-file",
         "remote-login",
+        "browser-history",
+        "interface-configured",
     ] {
         assert!(k.contains(&want.to_string()), "{k:?}");
     }
+    let item = |kind: &str| {
+        network["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .unwrap()
+            .clone()
+    };
+    let web = item("browser-history");
+    assert_eq!(web["subject"], "drafter (firefox)");
+    assert_eq!(web["count"], 2, "the local file is not a web page");
+    assert_eq!(web["first_us"], T0 + 100_000_000);
+    assert_eq!(web["last_us"], T0 + 200_000_000);
+    assert_eq!(item("interface-configured")["subject"], "eth0 inet dhcp");
 
     // The phone that tethered: found, with its MAC.
     let phone = finding(&r, "phone-or-network-device");
@@ -497,6 +518,11 @@ fn a_clean_root_answers_none_found_with_the_journal_window() {
             "Reached target multi-user.target",
         ),
     ]);
+    // The loopback interface is no network.
+    f.file(
+        "/etc/network/interfaces",
+        "auto lo\niface lo inet loopback\n",
+    );
     let (code, r) = f.report();
     for id in [
         "internet",

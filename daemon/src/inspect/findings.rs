@@ -17,6 +17,7 @@ pub fn sources_of(id: FindingId) -> &'static [&'static str] {
             "nm-profiles",
             "nm-state",
             "nm-leases",
+            "network-config",
             "dhclient-leases",
             "apt",
             "known-hosts",

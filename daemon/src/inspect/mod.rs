@@ -19,6 +19,7 @@ pub mod journal;
 pub mod kernel_usb;
 pub mod known_hosts;
 pub mod model;
+pub mod netconfig;
 pub mod netlog;
 pub mod nm;
 pub mod root;
@@ -122,6 +123,7 @@ pub fn inspect(dir: &Path) -> Report {
     let mut sources = vec![journal_src];
     let (nm_sources, network_profiles) = nm::read(&root, &mut fold);
     sources.extend(nm_sources);
+    sources.push(netconfig::read(&root, &mut fold));
     sources.push(dhclient::read(&root, &mut fold));
     sources.push(apt::read(&root, &mut fold));
     let (bluez_src, bluetooth_bonds) = bluez::read(&root, &mut fold);

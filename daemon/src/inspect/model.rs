@@ -160,6 +160,7 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "boot-not-in-journal",
     "remote-login",
     "browser-history",
+    "interface-configured",
 ];
 
 /// Every [`SourceReport::name`], in report order; each has an `inspect-source-name-<name>`
@@ -169,6 +170,7 @@ pub const SOURCE_NAMES: &[&str] = &[
     "nm-profiles",
     "nm-state",
     "nm-leases",
+    "network-config",
     "dhclient-leases",
     "apt",
     "bluez",

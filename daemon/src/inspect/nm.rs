@@ -1,4 +1,5 @@
-//! NetworkManager's files: the profiles (`/etc/NetworkManager/system-connections/*`, keyfile
+//! NetworkManager's files: the profiles (`/etc/NetworkManager/system-connections/*`, and in
+//! `/run` and `/usr/lib`; keyfile
 //! format: id, type, SSID, interface, `ipv4.method=shared`, last activation), its state
 //! (`/var/lib/NetworkManager/timestamps`: `uuid=epoch` of each last activation;
 //! `seen-bssids`: `uuid=mac,...`), and its leases (`/var/lib/NetworkManager/*.lease`).
@@ -11,35 +12,44 @@ use super::model::{FindingId, NetworkProfile, SourceReport};
 use super::root::Root;
 use super::Folder;
 
-const PROFILES: &str = "/etc/NetworkManager/system-connections";
+/// Where profiles live: the administrator's, this boot's (in `/run`), the distribution's.
+const PROFILES: [&str; 3] = [
+    "/etc/NetworkManager/system-connections",
+    "/run/NetworkManager/system-connections",
+    "/usr/lib/NetworkManager/system-connections",
+];
 const STATE: &str = "/var/lib/NetworkManager";
 
 /// The sources `nm-profiles`, `nm-state`, `nm-leases`, and the profiles read.
 pub fn read(root: &Root, fold: &mut Folder) -> (Vec<SourceReport>, Vec<NetworkProfile>) {
     let mut profiles_src = SourceReport::new("nm-profiles");
-    profiles_src.paths.push(PROFILES.into());
     let mut profiles = Vec::new();
-    match root.list(PROFILES) {
-        Ok(Some(names)) => {
-            profiles_src.exists = true;
-            for name in names {
-                let path = format!("{PROFILES}/{name}");
-                match root.read(&path) {
-                    Ok(Some(bytes)) => {
-                        let p = profile(&path, &String::from_utf8_lossy(&bytes));
-                        if p.kind.as_deref() == Some("loopback") {
-                            continue;
-                        }
-                        profiles_src.record(p.last_activated_us);
-                        profiles.push(p);
+    for dir in PROFILES {
+        profiles_src.paths.push(dir.into());
+        let names = match root.list(dir) {
+            Ok(Some(names)) => names,
+            Ok(None) => continue,
+            Err(e) => {
+                profiles_src.problems.push(format!("{dir}: {e}"));
+                continue;
+            }
+        };
+        profiles_src.exists = true;
+        for name in names {
+            let path = format!("{dir}/{name}");
+            match root.read(&path) {
+                Ok(Some(bytes)) => {
+                    let p = profile(&path, &String::from_utf8_lossy(&bytes));
+                    if p.kind.as_deref() == Some("loopback") {
+                        continue;
                     }
-                    Ok(None) => {}
-                    Err(e) => profiles_src.problems.push(format!("{path}: {e}")),
+                    profiles_src.record(p.last_activated_us);
+                    profiles.push(p);
                 }
+                Ok(None) => {}
+                Err(e) => profiles_src.problems.push(format!("{path}: {e}")),
             }
         }
-        Ok(None) => {}
-        Err(e) => profiles_src.problems.push(format!("{PROFILES}: {e}")),
     }
 
     let mut state_src = SourceReport::new("nm-state");

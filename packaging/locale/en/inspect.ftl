@@ -48,6 +48,7 @@ inspect-evidence-boot-without-airgapd = Boot without airgapd: { $subject }
 inspect-evidence-boot-not-in-journal = Boot recorded in wtmp that the journal does not hold
 inspect-evidence-remote-login = Login from another computer: { $subject }
 inspect-evidence-browser-history = Web pages visited (http, https) in the browser of { $subject }
+inspect-evidence-interface-configured = Network interface configured: { $subject }
 inspect-evidence-when = { $count ->
     [one] once
    *[other] { $count } times
@@ -106,3 +107,4 @@ inspect-source-name-bluez = Bluetooth bonds
 inspect-source-name-known-hosts = SSH known hosts
 inspect-source-name-browsers = browser history
 inspect-source-name-wtmp = login records (wtmp)
+inspect-source-name-network-config = network configuration files

@@ -45,6 +45,7 @@ inspect-evidence-boot-without-airgapd = Lần khởi động không có airgapd:
 inspect-evidence-boot-not-in-journal = Lần khởi động có trong wtmp nhưng không có trong nhật ký hệ thống
 inspect-evidence-remote-login = Đăng nhập từ máy tính khác: { $subject }
 inspect-evidence-browser-history = Các trang web đã truy cập (http, https) trong trình duyệt của { $subject }
+inspect-evidence-interface-configured = Giao diện mạng đã được cấu hình: { $subject }
 inspect-evidence-when = { $count } lần{ $first ->
     [none] {""}
    *[other] , { $first }{ $last ->
@@ -94,3 +95,4 @@ inspect-source-name-bluez = thiết bị Bluetooth đã ghép đôi
 inspect-source-name-known-hosts = máy chủ SSH đã biết
 inspect-source-name-browsers = lịch sử trình duyệt
 inspect-source-name-wtmp = nhật ký đăng nhập (wtmp)
+inspect-source-name-network-config = tệp cấu hình mạng

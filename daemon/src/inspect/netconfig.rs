@@ -82,6 +82,15 @@ pub fn read(root: &Root, fold: &mut Folder) -> SourceReport {
             .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
         {
             let path = format!("{NETPLAN}/{name}");
+            // Ubuntu's `renderer: NetworkManager` file configures nothing by itself.
+            let bytes = root.read(&path).ok().flatten().unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            if !["ethernets:", "wifis:", "modems:"]
+                .iter()
+                .any(|k| text.contains(k))
+            {
+                continue;
+            }
             let t = root.mtime_us(&path);
             src.record(t);
             fold.add(

@@ -1,19 +1,15 @@
 //! Browser history: Firefox's `places.sqlite` and Chromium's and Chrome's `History`, of root
 //! and of every user under `/home`. Only counts and dates are read (visits to http and https
 //! pages, the first and the last), never an address: the officer learns that the browser was
-//! used for the web and when, not what was read. The files are SQLite databases, read with the
-//! `sqlite3` program opened read-only and `immutable` (no lock, no journal, nothing written;
-//! pages still in a `-wal` file of a running browser are not seen).
+//! used for the web and when, not what was read. The files are SQLite databases, read through
+//! [`super::sqlite`] (read-only, immutable).
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use super::model::{FindingId, SourceReport};
 use super::root::Root;
+use super::sqlite;
 use super::Folder;
-
-/// The SQLite shell this reads with.
-pub const SQLITE3: &str = "sqlite3";
 
 /// Chromium's clock starts on 1601-01-01: microseconds from there to the Unix epoch.
 const WINDOWS_EPOCH_OFFSET_US: i64 = 11_644_473_600_000_000;
@@ -67,40 +63,14 @@ fn databases(root: &Root) -> Vec<Db> {
     out
 }
 
-/// `file:` URI of a path, for SQLite's URI filenames.
-fn uri(path: &Path) -> String {
-    let mut s = String::from("file:");
-    for b in path.to_string_lossy().bytes() {
-        match b {
-            b'%' | b'?' | b'#' | b' ' => s.push_str(&format!("%{b:02X}")),
-            _ => s.push(char::from(b)),
-        }
-    }
-    s.push_str("?mode=ro&immutable=1");
-    s
-}
-
 /// (visits, first, last) in raw units, or why not.
 fn query(path: &Path, sql: &str) -> Result<(u64, i64, i64), String> {
-    let out = Command::new(SQLITE3)
-        .args(["-readonly", "-batch", "-noheader", "-separator", "|"])
-        .arg(uri(path))
-        .arg(sql)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {SQLITE3}: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut parts = text.trim().split('|').map(|p| p.parse::<i64>().ok());
-    match (
-        parts.next().flatten(),
-        parts.next().flatten(),
-        parts.next().flatten(),
-    ) {
+    let rows = sqlite::rows(path, sql)?;
+    let row = rows.first().ok_or("no answer")?;
+    let num = |i: usize| row.get(i).and_then(|v| v.trim().parse::<i64>().ok());
+    match (num(0), num(1), num(2)) {
         (Some(n), Some(first), Some(last)) => Ok((u64::try_from(n).unwrap_or(0), first, last)),
-        _ => Err(format!("unexpected answer {:?}", text.trim())),
+        _ => Err(format!("unexpected answer {row:?}")),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod netconfig;
 pub mod netlog;
 pub mod nm;
 pub mod root;
+pub mod sqlite;
 pub mod usb_approval;
 pub mod wtmp;
 

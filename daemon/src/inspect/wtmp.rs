@@ -1,13 +1,19 @@
 //! `/var/log/wtmp` (and its rotation `wtmp.1`): the login records glibc's `updwtmp` writes,
 //! `struct utmp` of 384 bytes on 64-bit Linux. Boot records (`BOOT_TIME`) date the boots; user
 //! logins with a remote host are network logins (SSH, remote desktop). Kept about a month by
-//! logrotate. Debian 13 moved to wtmpdb (`/var/lib/wtmpdb/wtmp.db`), not read here.
+//! logrotate. Debian 13 moved to wtmpdb (`/var/lib/wtmpdb/wtmp.db`, SQLite, read through
+//! [`super::sqlite`]): its boots are the rows of user `reboot`, its remote logins the rows
+//! with a `RemoteHost`.
 
 use super::model::{FindingId, SourceReport};
 use super::root::Root;
+use super::sqlite;
 use super::Folder;
 
 const FILES: [&str; 2] = ["/var/log/wtmp.1", "/var/log/wtmp"];
+const WTMPDB: &str = "/var/lib/wtmpdb/wtmp.db";
+const WTMPDB_QUERY: &str =
+    "SELECT User, coalesce(TTY,''), coalesce(RemoteHost,''), coalesce(Login,0) FROM wtmp;";
 /// `sizeof(struct utmp)` on x86_64, aarch64 and the other 64-bit ABIs glibc keeps 32-bit
 /// times in it for.
 const RECORD: usize = 384;
@@ -87,6 +93,34 @@ pub fn read(root: &Root, fold: &mut Folder) -> (SourceReport, Vec<u64>) {
                     &format!("{path}: {} {} {}", r.user, r.line, r.host),
                 );
             }
+        }
+    }
+    src.paths.push(WTMPDB.into());
+    if let Some(path) = root.resolve(WTMPDB).filter(|p| p.is_file()) {
+        src.exists = true;
+        match sqlite::rows(&path, WTMPDB_QUERY) {
+            Ok(rows) => {
+                for row in rows {
+                    let [user, tty, host, login] = &row[..] else {
+                        continue;
+                    };
+                    let t = login.parse::<u64>().ok().filter(|&t| t > 0);
+                    src.record(t);
+                    if user == "reboot" {
+                        boots.extend(t);
+                    } else if is_remote(host) {
+                        fold.add(
+                            FindingId::Network,
+                            "wtmp",
+                            "remote-login",
+                            format!("{user}@{host}"),
+                            t,
+                            &format!("{WTMPDB}: {user} {tty} {host}"),
+                        );
+                    }
+                }
+            }
+            Err(e) => src.problems.push(format!("{WTMPDB}: {e}")),
         }
     }
     (src, boots)

@@ -22,7 +22,7 @@ inspect-answer-none-found = None found between { $from } and { $to } (sources: {
 inspect-answer-none-found-undated = None found (sources: { $sources }; they hold no dated record)
 inspect-answer-unknown = Unknown: no source to answer from (looked for: { $missing })
 inspect-answer-incomplete = not read whole: { $sources } (see their problems below)
-inspect-answer-missing = Not available: { $missing }
+inspect-answer-missing = not present: { $missing }
 
 ## Evidence items: { $subject } is a device, profile, host or boot.
 inspect-evidence-nm-connected-global = NetworkManager reported an Internet connection (CONNECTED_GLOBAL)

@@ -19,7 +19,7 @@ inspect-answer-none-found = Không phát hiện trong khoảng từ { $from } đ
 inspect-answer-none-found-undated = Không phát hiện (nguồn: { $sources }; các nguồn không có bản ghi có ngày tháng)
 inspect-answer-unknown = Không xác định: không có nguồn nào để trả lời (đã tìm: { $missing })
 inspect-answer-incomplete = không đọc được toàn bộ: { $sources } (xem các vấn đề ở dưới)
-inspect-answer-missing = Không có: { $missing }
+inspect-answer-missing = không có: { $missing }
 
 ## Dấu vết: { $subject } là thiết bị, cấu hình mạng, máy chủ hoặc lần khởi động.
 inspect-evidence-nm-connected-global = NetworkManager ghi nhận đã kết nối Internet (CONNECTED_GLOBAL)

@@ -5,7 +5,8 @@
 //! items into one answer per directive question; renderers (`ctl/inspect.rs`) only print.
 //!
 //! Nothing here writes: files are opened read-only inside the root ([`root::Root`]), the
-//! journal is read by `journalctl`, and the daemon is never asked.
+//! journal is read by `journalctl` and SQLite databases by `sqlite3` (read-only, immutable),
+//! and the daemon is never asked.
 
 pub mod apt;
 pub mod bluez;

@@ -22,8 +22,6 @@ const HOUR: u64 = 3_600_000_000;
 const BOOT1: &str = "11111111111111111111111111111111";
 const BOOT2: &str = "22222222222222222222222222222222";
 const BOOT3: &str = "33333333333333333333333333333333";
-/// airgapd's DaemonStarted MESSAGE_ID (daemon/src/journal/ids.rs).
-const DAEMON_STARTED: &str = "43e94a8e9f8540b797d0a7e0cfcbc6c0";
 const PSK: &str = "Tr0ub4dor&3-office-wifi";
 const LINK_KEY: &str = "9F8E7D6C5B4A39281706F5E4D3C2B1A0";
 /// A site in the browser history: counted, never named.
@@ -58,7 +56,9 @@ fn daemon(time_us: u64, boot: &'static str, ident: &str, msg: &str) -> Line {
 
 fn airgapd_started(time_us: u64, boot: &'static str) -> Line {
     let mut l = daemon(time_us, boot, "airgapd", "airgapd started");
-    l.fields.push(("MESSAGE_ID", DAEMON_STARTED.into()));
+    // The id the daemon's journal sink writes (daemon/src/journal/ids.rs).
+    let id = airgapd::journal::MessageId::DaemonStarted.to_string();
+    l.fields.push(("MESSAGE_ID", id));
     l
 }
 

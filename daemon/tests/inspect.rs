@@ -6,6 +6,8 @@
 //! printed, a clean root answers none-found with the journal's window, a root without a
 //! journal answers unknown, and nothing the inspection read is changed.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::os::unix::fs::MetadataExt;
@@ -765,4 +767,51 @@ fn a_damaged_journal_file_is_reported_and_the_rest_read() {
     assert_eq!(boots["incomplete_sources"][0], "journal", "{boots:#}");
     let (_, text) = f.inspect(false, "C.UTF-8");
     assert!(text.contains("not read whole: system journal"), "{text}");
+}
+
+/// A real journal: the daemon's own journal sink sends DaemonStarted to a private
+/// systemd-journald, whose files (copied into a root, as from a disk taken out of a PC) show
+/// this boot covered. Needs root for the private journald (skipped otherwise).
+#[test]
+fn a_boot_with_airgapd_started_in_a_real_journal_is_covered() {
+    use airgapd::journal::{field, JournalSocket, MessageId, Record, Sink};
+    if common::journald::skip_unless_root() {
+        return;
+    }
+    let mut journald = common::journald::PrivateJournald::start("inspect");
+    let sink = Sink::Journal(JournalSocket::new(journald.socket()).unwrap());
+    let record = Record::new(MessageId::DaemonStarted, "airgapd started")
+        .field(field::PID, std::process::id().to_string());
+    sink.send(&record).unwrap();
+    journald.wait_for(&record);
+
+    let f = Fixture::new("real");
+    let from = journald.journal_dir().unwrap();
+    let to = f
+        .root
+        .join("var/log/journal")
+        .join(from.file_name().unwrap());
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(&from).unwrap() {
+        let e = e.unwrap();
+        if e.file_name().to_string_lossy().ends_with(".journal") {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    let (_, r) = f.report();
+    let this_boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .unwrap()
+        .trim()
+        .replace('-', "");
+    let boots = r["boots"].as_array().unwrap();
+    assert_eq!(boots.len(), 1, "{r:#}");
+    assert_eq!(boots[0]["boot_id"], this_boot.as_str());
+    assert_eq!(boots[0]["airgapd_started"], true, "{r:#}");
+    let uncovered = finding(&r, "uncovered-boots");
+    assert_eq!(uncovered["answer"], "none-found", "{uncovered:#}");
+    assert_eq!(
+        r["sources"][0]["problems"].as_array().unwrap().len(),
+        0,
+        "{r:#}"
+    );
 }

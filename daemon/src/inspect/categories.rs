@@ -2,6 +2,8 @@
 //! id and the strings it gave. Strings are what the device claims, so they only ever ADD a
 //! category (a "USB Stick" string never hides a network interface the kernel registered).
 
+use std::collections::BTreeSet;
+
 use super::model::Category;
 
 /// Drivers of USB network interfaces: tethering, USB Ethernet, mobile broadband modems.
@@ -115,18 +117,30 @@ pub fn of_driver(driver: &str) -> Option<Category> {
     })
 }
 
-/// What the ids and strings make it.
+/// What the ids and strings make it. `shown` is what its drivers already showed: a handset
+/// maker's vendor id alone does not make a phone of a device that showed itself a disk, a
+/// keyboard or a camera (Samsung's SSDs, Google's security keys); its strings still can.
 pub fn of_identity(
     vendor: Option<&str>,
     product_id: Option<&str>,
     manufacturer: Option<&str>,
     product: Option<&str>,
+    shown: &BTreeSet<Category>,
 ) -> Vec<Category> {
     let mut out = Vec::new();
     let text = format!(" {} {}", manufacturer.unwrap_or(""), product.unwrap_or("")).to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
     let apple_handset = vendor == Some("05ac") && product_id.is_some_and(|p| p.starts_with("12"));
-    if vendor.is_some_and(|v| PHONE_VENDORS.contains(&v)) || apple_handset || has(PHONE_WORDS) {
+    let something_else = [
+        Category::Storage,
+        Category::Input,
+        Category::CameraOrMicrophone,
+        Category::Radio,
+    ]
+    .iter()
+    .any(|c| shown.contains(c));
+    let phone_vendor = vendor.is_some_and(|v| PHONE_VENDORS.contains(&v)) || apple_handset;
+    if (phone_vendor && !something_else) || has(PHONE_WORDS) {
         out.push(Category::Phone);
     }
     if has(RADIO_WORDS) {
@@ -144,8 +158,15 @@ mod tests {
 
     #[test]
     fn phones_radios_and_cameras_from_what_the_device_shows() {
+        let none = BTreeSet::new();
         assert_eq!(
-            of_identity(Some("18d1"), Some("4ee7"), Some("Google"), Some("Pixel 7")),
+            of_identity(
+                Some("18d1"),
+                Some("4ee7"),
+                Some("Google"),
+                Some("Pixel 7"),
+                &none
+            ),
             vec![Category::Phone]
         );
         assert_eq!(
@@ -153,7 +174,8 @@ mod tests {
                 Some("05ac"),
                 Some("12a8"),
                 Some("Apple Inc."),
-                Some("iPhone")
+                Some("iPhone"),
+                &none
             ),
             vec![Category::Phone]
         );
@@ -162,13 +184,52 @@ mod tests {
                 Some("0bda"),
                 Some("8179"),
                 Some("Realtek"),
-                Some("802.11n NIC")
+                Some("802.11n NIC"),
+                &none
             ),
             vec![Category::Radio]
         );
         assert_eq!(
-            of_identity(Some("0951"), Some("1666"), None, Some("DataTraveler 3.0")),
+            of_identity(
+                Some("0951"),
+                Some("1666"),
+                None,
+                Some("DataTraveler 3.0"),
+                &none
+            ),
             vec![]
+        );
+        // A Samsung SSD is a disk, not a phone; a Samsung phone in MTP mode shows no driver.
+        let disk = BTreeSet::from([Category::Storage]);
+        assert_eq!(
+            of_identity(
+                Some("04e8"),
+                Some("4001"),
+                Some("Samsung"),
+                Some("PSSD T7"),
+                &disk
+            ),
+            vec![]
+        );
+        assert_eq!(
+            of_identity(
+                Some("04e8"),
+                Some("6860"),
+                Some("SAMSUNG"),
+                Some("SAMSUNG_Android"),
+                &disk
+            ),
+            vec![Category::Phone]
+        );
+        assert_eq!(
+            of_identity(
+                Some("04e8"),
+                Some("6860"),
+                Some("SAMSUNG"),
+                Some("Galaxy"),
+                &none
+            ),
+            vec![Category::Phone]
         );
         assert_eq!(of_driver("rndis_host"), Some(Category::NetworkCapable));
         assert_eq!(of_driver("uas"), Some(Category::Storage));

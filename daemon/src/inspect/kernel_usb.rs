@@ -295,6 +295,7 @@ impl UsbTraces {
                 s.product_id.as_deref(),
                 s.manufacturer.as_deref(),
                 s.product.as_deref(),
+                &s.capabilities,
             ));
             let key = identity_key(&s);
             let d = by_identity.entry(key).or_insert_with(|| UsbDevice {

@@ -2,8 +2,9 @@
 //! each takes the [`Ctx`] (connecting only if it needs the daemon) and returns the exit status.
 //!
 //! Exit status: 0 success; 1 failure (daemon not running, bus error); 2 bad usage; 3 `status`
-//! found the machine NOT air-gapped, or only partly; 4 access denied; 5 `status` cannot tell
-//! (airgapd not running, no record of it, and not root).
+//! found the machine NOT air-gapped, or only partly, or `inspect` found a trace; 4 access
+//! denied; 5 `status` cannot tell (airgapd not running, no record of it, and not root), or
+//! `inspect` found nothing but could not answer every question.
 
 use clap::{Parser, Subcommand};
 

@@ -78,6 +78,7 @@ Architecture: $arch
 Maintainer: airgapd developers <airgapd@localhost>
 Installed-Size: $size
 Depends: libc6 (>= 2.34), systemd, dbus, openssh-client
+Recommends: sqlite3
 Section: admin
 Priority: optional
 Description: air-gap enforcement for drafting PCs (network and removable media refused)

@@ -2,8 +2,9 @@
 //! each takes the [`Ctx`] (connecting only if it needs the daemon) and returns the exit status.
 //!
 //! Exit status: 0 success; 1 failure (daemon not running, bus error); 2 bad usage; 3 `status`
-//! found the machine NOT air-gapped, or only partly; 4 access denied; 5 `status` cannot tell
-//! (airgapd not running, no record of it, and not root).
+//! found the machine NOT air-gapped, or only partly, or `inspect` found a trace; 4 access
+//! denied; 5 `status` cannot tell (airgapd not running, no record of it, and not root), or
+//! `inspect` found nothing but could not answer every question.
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +17,7 @@ pub mod devices;
 pub mod doctor;
 pub mod enroll;
 pub mod import_usbguard;
+pub mod inspect;
 pub mod media;
 pub mod output;
 pub mod policy;
@@ -75,6 +77,10 @@ pub enum Command {
     Release(release::ReleaseCommand),
     /// Print airgapd's decisions as they happen: refusals, devices judged and removed.
     Watch(watch::WatchArgs),
+    /// What this PC has been connected to, from the traces the OS left (journal,
+    /// NetworkManager, DHCP leases, apt, Bluetooth): one answer per inspection question.
+    /// Works without airgapd; changes nothing. Exit 0 none found, 3 found, 5 unknown.
+    Inspect(inspect::InspectArgs),
 }
 
 /// What every subcommand gets.
@@ -109,6 +115,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Register(args) => register::run(&ctx, args),
         Command::Release(command) => release::run(&ctx, command),
         Command::Watch(args) => watch::run(&ctx, args).await,
+        Command::Inspect(args) => inspect::run(&ctx, args),
     }
 }
 

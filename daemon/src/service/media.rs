@@ -19,6 +19,7 @@ use crate::devices::block::{block_device_names, BlockDevice};
 use crate::devices::fsprobe::Filesystem;
 use crate::devices::identity::DeviceIdentity;
 use crate::devices::prober::{ProbeResult, Prober, PROBE_DEADLINE};
+use crate::devices::readonly::{self, Marker};
 use crate::devices::uevent::Uevent;
 use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
 use crate::maps::{DevAccess, DevMatch, DevType};
@@ -37,6 +38,9 @@ type Dev = (u32, u32);
 struct Grant {
     record: DeviceRecord,
     diskseq: Option<u64>,
+    /// For a read-only grant: the block devices marked read-only in the kernel for it
+    /// (`devices::readonly::targets`), watched while the grant lasts.
+    read_only: Vec<(Dev, String)>,
 }
 
 /// A probe under way.
@@ -78,6 +82,12 @@ pub struct Media {
     /// While the daemon starts: the devices present when it last stopped (from the history).
     /// Decisions made meanwhile are recorded as "present at start", not as arrivals.
     pub at_start: Option<Vec<DeviceRecord>>,
+    /// Sets the kernel's read-only flag of read-only media.
+    marker: Marker,
+    /// The block devices whose read-only flag the daemon set. A withdrawal leaves the flag set
+    /// (the medium is never writable for a moment); only a medium approved read-write that
+    /// arrives at the same device clears it.
+    marked: std::collections::BTreeSet<Dev>,
 }
 
 fn covered(plan: &Plan, (major, minor): Dev) -> bool {
@@ -209,11 +219,14 @@ impl Media {
                 return;
             }
         };
+        self.mark_new_partition(&block);
         let seq = current_diskseq(&block);
         if self.granted.get(&devnum).is_some_and(|g| g.diskseq != seq) {
             self.seen.remove(&devnum);
             self.identities.remove(&devnum);
-            self.revoke(cx, devnum, "medium changed");
+            if let Some(left) = self.revoke(cx, devnum, "medium changed") {
+                self.unmark_left(&left);
+            }
         }
         if let Some(p) = self.pending.get_mut(&devnum) {
             if p.diskseq == seq {
@@ -320,7 +333,7 @@ impl Media {
         match arrival::judge(block, Path::new("/dev"), None, cx.policy) {
             Ok(mut j) => {
                 j.verdict = Verdict::Refused { reason };
-                self.record_decision(cx, j, (devnum, current_diskseq(block)));
+                self.record_decision(cx, block, j, (devnum, current_diskseq(block)));
             }
             Err(e) => tracing::error!(error = %e, "identifying a device that does not answer"),
         }
@@ -334,7 +347,7 @@ impl Media {
         fs: Option<Filesystem>,
     ) {
         match arrival::judge(block, Path::new("/dev"), fs, cx.policy) {
-            Ok(j) => self.record_decision(cx, j, at),
+            Ok(j) => self.record_decision(cx, block, j, at),
             Err(e) => {
                 self.revoke(cx, at.0, "unidentifiable");
                 let r = Record::new(
@@ -352,6 +365,7 @@ impl Media {
     fn record_decision(
         &mut self,
         cx: &mut Ctx,
+        block: &BlockDevice,
         judged: Judgement,
         (devnum, diskseq): (Dev, Option<u64>),
     ) {
@@ -385,27 +399,46 @@ impl Media {
                         self.seen_as(&record),
                     ),
                 );
-                audit.field(
-                    field::ACCESS,
-                    if *access == DevAccess::READ {
-                        "read"
-                    } else {
-                        "read+write"
-                    },
-                );
-                match cx.enforcer.dev_rules().set(m, *access) {
-                    Ok(()) => {
+                let read_only = *access == DevAccess::READ;
+                audit.field(field::ACCESS, if read_only { "read" } else { "read+write" });
+                // Read-only in the kernel before the rule is written: by the time anything may
+                // open the medium, the kernel itself knows it is read-only. A failure to mark
+                // it refuses the grant (fail closed).
+                let marked = match read_only {
+                    true => self.mark_read_only(block),
+                    false => {
+                        self.unmark_for_read_write(block);
+                        Ok(Vec::new())
+                    }
+                };
+                let granted = marked.and_then(|ro| {
+                    cx.enforcer
+                        .dev_rules()
+                        .set(m, *access)
+                        .map(|()| ro)
+                        .map_err(|e| e.to_string())
+                });
+                match granted {
+                    Ok(ro) => {
+                        if !ro.is_empty() {
+                            let names: Vec<_> = ro.iter().map(|(_, n)| n.as_str()).collect();
+                            audit.field(
+                                field::STATE,
+                                format!("marked read-only in the kernel: {}", names.join(", ")),
+                            );
+                        }
                         let _ = audit.success();
                         self.granted.insert(
                             devnum,
                             Grant {
                                 record: record.clone(),
                                 diskseq,
+                                read_only: ro,
                             },
                         );
                     }
                     Err(e) => {
-                        audit.field(field::STATE, e.to_string());
+                        audit.field(field::STATE, e);
                         let _ = audit.failure();
                     }
                 }
@@ -457,10 +490,11 @@ impl Media {
         self.identities.get(&devnum)
     }
 
-    fn revoke(&mut self, cx: &mut Ctx, devnum: Dev, why: &str) {
-        let Some(Grant { record, .. }) = self.granted.remove(&devnum) else {
-            return;
-        };
+    /// Withdraw a grant (rule first, then the record); the grant withdrawn, if there was one.
+    /// The kernel's read-only flags stay as they are.
+    fn revoke(&mut self, cx: &mut Ctx, devnum: Dev, why: &str) -> Option<Grant> {
+        let grant = self.granted.remove(&devnum)?;
+        let record = &grant.record;
         let m = DevMatch::device(DevType::Block, devnum.0, devnum.1);
         if let Err(e) = cx.enforcer.dev_rules().remove(m) {
             tracing::error!(error = %e, "could not withdraw a medium's grant");
@@ -473,6 +507,133 @@ impl Media {
         .field(field::DEV_NODE, &record.node)
         .field(field::RULE, &record.rule);
         let _ = cx.sink.send(&r);
+        Some(grant)
+    }
+
+    /// A read-only medium has left its device (another medium instance is there now, with no
+    /// rule yet): the flags set for it are cleared, so that a card reader or a loop device
+    /// serves the next medium as that medium is. Never for a medium still there.
+    fn unmark_left(&mut self, left: &Grant) {
+        for (dev, name) in &left.read_only {
+            let still = self
+                .granted
+                .values()
+                .any(|g| g.read_only.iter().any(|(d, _)| d == dev));
+            if still || !self.marked.contains(dev) {
+                continue;
+            }
+            match self.marker.set(*dev, name, false) {
+                Ok(()) => {
+                    self.marked.remove(dev);
+                }
+                Err(e) => {
+                    tracing::info!(device = %name, error = %e, "read-only flag of a medium that left not cleared")
+                }
+            }
+        }
+    }
+
+    /// Mark every block device that reaches a read-only medium's data read-only in the kernel
+    /// (`readonly::targets`); the devices marked, or why one could not be.
+    fn mark_read_only(&mut self, block: &BlockDevice) -> Result<Vec<(Dev, String)>, String> {
+        let targets = readonly::targets(Path::new("/sys"), block);
+        for (dev, name) in &targets {
+            self.marker.set(*dev, name, true).map_err(|e| {
+                format!("refused: /dev/{name} could not be marked read-only in the kernel: {e}")
+            })?;
+            self.marked.insert(*dev);
+        }
+        Ok(targets)
+    }
+
+    /// A medium approved read-write at devices the daemon marked read-only for an earlier
+    /// (read-only) medium or grant: clear the flags no read-only grant still needs.
+    fn unmark_for_read_write(&mut self, block: &BlockDevice) {
+        for (dev, name) in readonly::targets(Path::new("/sys"), block) {
+            let still = self
+                .granted
+                .values()
+                .any(|g| g.read_only.iter().any(|(d, _)| *d == dev));
+            if still || !self.marked.contains(&dev) {
+                continue;
+            }
+            match self.marker.set(dev, &name, false) {
+                Ok(()) => {
+                    self.marked.remove(&dev);
+                }
+                Err(e) => {
+                    tracing::error!(device = %name, error = %e, "could not clear the read-only flag for a read-write medium")
+                }
+            }
+        }
+    }
+
+    /// A partition appearing on a disk granted read-only comes with its flag clear: mark it
+    /// before anything else (it is refused until judged, and marked whatever its verdict).
+    fn mark_new_partition(&mut self, block: &BlockDevice) {
+        if block.partition.is_none() {
+            return;
+        }
+        let Some(grant) = self
+            .granted
+            .values_mut()
+            .find(|g| !g.read_only.is_empty() && g.read_only[0].1 == block.disk)
+        else {
+            return;
+        };
+        if !grant.read_only.iter().any(|(d, _)| *d == block.dev) {
+            grant.read_only.push((block.dev, block.name.clone()));
+        }
+        match self.marker.set(block.dev, &block.name, true) {
+            Ok(()) => {
+                self.marked.insert(block.dev);
+            }
+            Err(e) => {
+                tracing::error!(device = %block.name, error = %e, "could not mark a partition of a read-only medium read-only")
+            }
+        }
+    }
+
+    /// On every tick: the kernel's read-only flag of each device of a read-only grant. Where
+    /// BPF LSM cannot refuse clearing it (`BLKROSET 0` as root), a cleared flag is set again
+    /// and recorded at alert priority.
+    pub fn watch_read_only(&mut self, cx: &mut Ctx) {
+        let sysfs = Path::new("/sys");
+        let mut cleared = Vec::new();
+        for g in self.granted.values() {
+            for (dev, name) in &g.read_only {
+                if readonly::is_read_only(sysfs, name) == Some(false) {
+                    cleared.push((*dev, name.clone(), g.record.rule.clone()));
+                }
+            }
+        }
+        for (dev, name, rule) in cleared {
+            let repaired = self.marker.set(dev, &name, true);
+            let object = format!("read-only flag of /dev/{name} (read-only medium \"{rule}\")");
+            let outcome = match &repaired {
+                Ok(()) => "airgapd set it again".to_string(),
+                Err(e) => format!("airgapd could NOT set it again: {e}"),
+            };
+            let r = Record::new(
+                MessageId::EnforcementTampered,
+                format!("{object} was cleared: the medium was writable in the kernel; {outcome}"),
+            )
+            .field(field::OBJECT, &object)
+            .field(field::BEFORE, "read-only")
+            .field(field::AFTER, "read-write")
+            .field(field::DEVICE, format!("{}:{}", dev.0, dev.1))
+            .field(field::DEV_NODE, format!("/dev/{name}"))
+            .field(field::RULE, &rule)
+            .field(
+                field::RESULT,
+                if repaired.is_ok() {
+                    field::result::SUCCESS
+                } else {
+                    field::result::FAILURE
+                },
+            );
+            let _ = cx.sink.send(&r);
+        }
     }
 
     /// Every device decided, for the state.

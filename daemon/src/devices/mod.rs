@@ -30,6 +30,7 @@ pub mod prober;
 pub mod raw;
 pub mod raw_majors;
 pub mod readonly;
+pub mod readonly_lsm;
 mod sysfs;
 pub mod uevent;
 pub mod usb;

@@ -219,7 +219,7 @@ impl Media {
                 return;
             }
         };
-        self.mark_new_partition(&block);
+        self.mark_new_partition(cx, &block);
         let seq = current_diskseq(&block);
         if self.granted.get(&devnum).is_some_and(|g| g.diskseq != seq) {
             self.seen.remove(&devnum);
@@ -405,7 +405,7 @@ impl Media {
                 // open the medium, the kernel itself knows it is read-only. A failure to mark
                 // it refuses the grant (fail closed).
                 let marked = match read_only {
-                    true => self.mark_read_only(block),
+                    true => self.mark_read_only(cx, block),
                     false => {
                         self.unmark_for_read_write(block);
                         Ok(Vec::new())
@@ -495,6 +495,17 @@ impl Media {
     fn revoke(&mut self, cx: &mut Ctx, devnum: Dev, why: &str) -> Option<Grant> {
         let grant = self.granted.remove(&devnum)?;
         let record = &grant.record;
+        if let Some(map) = cx.enforcer.ro_devices() {
+            for (dev, _) in &grant.read_only {
+                let still = self
+                    .granted
+                    .values()
+                    .any(|g| g.read_only.iter().any(|(d, _)| d == dev));
+                if !still {
+                    map.remove(*dev);
+                }
+            }
+        }
         let m = DevMatch::device(DevType::Block, devnum.0, devnum.1);
         if let Err(e) = cx.enforcer.dev_rules().remove(m) {
             tracing::error!(error = %e, "could not withdraw a medium's grant");
@@ -535,13 +546,26 @@ impl Media {
 
     /// Mark every block device that reaches a read-only medium's data read-only in the kernel
     /// (`readonly::targets`); the devices marked, or why one could not be.
-    fn mark_read_only(&mut self, block: &BlockDevice) -> Result<Vec<(Dev, String)>, String> {
-        let targets = readonly::targets(Path::new("/sys"), block);
+    /// Each is then listed for the BPF LSM programs (where they load), before its rule.
+    fn mark_read_only(
+        &mut self,
+        cx: &mut Ctx,
+        block: &BlockDevice,
+    ) -> Result<Vec<(Dev, String)>, String> {
+        let sysfs = Path::new("/sys");
+        let targets = readonly::targets(sysfs, block);
         for (dev, name) in &targets {
-            self.marker.set(*dev, name, true).map_err(|e| {
-                format!("refused: /dev/{name} could not be marked read-only in the kernel: {e}")
-            })?;
-            self.marked.insert(*dev);
+            // Already read-only (write-protected, or marked for this grant before a reload):
+            // left as it is; the LSM programs would refuse even the daemon's BLKROSET.
+            if readonly::is_read_only(sysfs, name) != Some(true) {
+                self.marker.set(*dev, name, true).map_err(|e| {
+                    format!("refused: /dev/{name} could not be marked read-only in the kernel: {e}")
+                })?;
+                self.marked.insert(*dev);
+            }
+            if let Some(map) = cx.enforcer.ro_devices() {
+                map.insert(*dev)?;
+            }
         }
         Ok(targets)
     }
@@ -570,7 +594,7 @@ impl Media {
 
     /// A partition appearing on a disk granted read-only comes with its flag clear: mark it
     /// before anything else (it is refused until judged, and marked whatever its verdict).
-    fn mark_new_partition(&mut self, block: &BlockDevice) {
+    fn mark_new_partition(&mut self, cx: &mut Ctx, block: &BlockDevice) {
         if block.partition.is_none() {
             return;
         }
@@ -581,12 +605,18 @@ impl Media {
         else {
             return;
         };
-        if !grant.read_only.iter().any(|(d, _)| *d == block.dev) {
-            grant.read_only.push((block.dev, block.name.clone()));
+        if grant.read_only.iter().any(|(d, _)| *d == block.dev) {
+            return; // known, and listed for the LSM programs already
         }
+        grant.read_only.push((block.dev, block.name.clone()));
         match self.marker.set(block.dev, &block.name, true) {
             Ok(()) => {
                 self.marked.insert(block.dev);
+                if let Some(map) = cx.enforcer.ro_devices() {
+                    if let Err(e) = map.insert(block.dev) {
+                        tracing::error!(device = %block.name, error = %e, "read-only partition not listed for the LSM programs");
+                    }
+                }
             }
             Err(e) => {
                 tracing::error!(device = %block.name, error = %e, "could not mark a partition of a read-only medium read-only")

@@ -146,6 +146,7 @@ pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
     });
     out.push(lsm_check(f, catalog));
     out.push(compat_check(f, catalog));
+    out.push(read_only_media_check(f, catalog));
     out.push(Check {
         name: "USB authorization",
         status: if f.usb_hubs > 0 {
@@ -174,6 +175,7 @@ pub fn display_name(name: &str, catalog: &Catalog) -> String {
         "USB authorization" => "doctor-name-usb",
         "USB before airgapd starts" => "doctor-name-usb-early",
         "32-bit system calls" => "doctor-name-compat",
+        "read-only media" => "doctor-name-ro-media",
         other => return other.to_string(),
     };
     catalog.text(id, None)
@@ -229,6 +231,24 @@ fn compat_check(f: &Facts, catalog: &Catalog) -> Check {
         status,
         detail: catalog.text(id, None),
         fix: (status == Status::Warn).then(|| catalog.text("doctor-compat-fix", None)),
+    }
+}
+
+/// Which routes to writing an approved read-only medium this kernel refuses (issue 17). The
+/// block device's read-only flag and the device rule hold everywhere; clearing the flag, SCSI
+/// commands through SG_IO and partitions made anew are refused only by BPF LSM programs.
+fn read_only_media_check(f: &Facts, catalog: &Catalog) -> Check {
+    let listed = active_lsms(f).is_some_and(|l| l.iter().any(|s| s == "bpf"));
+    let (status, id) = match (&f.lsm_loads, listed) {
+        (Some(Ok(())), _) => (Status::Ok, "doctor-ro-media-lsm"),
+        (None, true) => (Status::Ok, "doctor-ro-media-listed"),
+        _ => (Status::Warn, "doctor-ro-media-no-lsm"),
+    };
+    Check {
+        name: "read-only media",
+        status,
+        detail: catalog.text(id, None),
+        fix: (status == Status::Warn).then(|| catalog.text("doctor-ro-media-fix", None)),
     }
 }
 
@@ -312,6 +332,22 @@ mod tests {
 
     fn check<'a>(c: &'a [Check], name: &str) -> &'a Check {
         c.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn read_only_media_name_what_this_kernel_cannot_refuse() {
+        let mut f = facts();
+        f.lsm_loads = Some(Err("Operation not permitted".into()));
+        let c = diagnose(&f);
+        let ro = check(&c, "read-only media");
+        assert_eq!(ro.status, Status::Warn);
+        for route in ["blockdev --setrw", "SG_IO", "BLKRRPART"] {
+            assert!(ro.detail.contains(route), "{route}: {}", ro.detail);
+        }
+        assert!(ro.fix.is_some());
+        f.lsm_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        assert_eq!(check(&c, "read-only media").status, Status::Ok);
     }
 
     #[test]

@@ -185,6 +185,22 @@ fn clearing_the_read_only_flag_is_undone_and_recorded() {
     let mut j = PrivateJournald::start("ro-flag");
     let mut d = Daemon::new("ro-flag", j.socket(), Some(POLICY));
     d.start();
+    // This kernel cannot load the BPF LSM programs: the layer says so, naming what it leaves
+    // unrefused.
+    let layer = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementState),
+            m("AIRGAP_LAYER", "media-ro-bpf-lsm"),
+        ],
+    );
+    if text(&layer, "AIRGAP_STATE") != "active" {
+        let says = text(&layer, "MESSAGE");
+        assert!(
+            says.contains("blockdev --setrw") && says.contains("SG_IO"),
+            "{layer:?}"
+        );
+    }
     let stick = Stick::new("ro-flag", "AIRGAPRO", false);
     authorized(&mut j, &stick);
     assert_eq!(stick.getro(), "1", "marked read-only on approval");

@@ -24,15 +24,21 @@ use common::daemon::{entry, id, m, text, Daemon};
 use common::journald::{skip_unless_root, PrivateJournald};
 use serde_json::Value;
 
-const POLICY: &str = r#"
+/// The policy approving, read-only, the medium labelled `label`. Each test has its own label:
+/// the tests' daemons run side by side and each sees every loop device.
+fn policy(label: &str) -> String {
+    format!(
+        r#"
 [devices]
 loop = "removable"
 
 [[media]]
 name = "Read-only transfer stick"
-fs_label = "AIRGAPRO"
+fs_label = "{label}"
 access = "read-only"
-"#;
+"#
+    )
+}
 
 fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd).args(args).output().unwrap();
@@ -81,10 +87,14 @@ impl Drop for Stick {
             .args(["--setrw", &self.path])
             .status();
         let _ = Command::new("losetup").args(["-d", &self.path]).status();
-        // Detached now: whoever attaches it next must not find it read-only.
-        let _ = Command::new("blockdev")
-            .args(["--setrw", &self.path])
-            .status();
+        // Detached now (the daemon clears its flags when it sees that, if it still runs):
+        // whoever attaches it next must not find it read-only.
+        let name = self.path.trim_start_matches("/dev/");
+        if !std::path::Path::new(&format!("/sys/class/block/{name}/loop/backing_file")).exists() {
+            let _ = Command::new("blockdev")
+                .args(["--setrw", &self.path])
+                .status();
+        }
         let _ = std::fs::remove_file(&self.image);
     }
 }
@@ -140,9 +150,9 @@ fn a_read_only_medium_mounts_read_only_and_cannot_be_remounted_read_write() {
         return;
     }
     let mut j = PrivateJournald::start("ro-mount");
-    let mut d = Daemon::new("ro-mount", j.socket(), Some(POLICY));
+    let mut d = Daemon::new("ro-mount", j.socket(), Some(&policy("AIRGAPRO1")));
     d.start();
-    let stick = Stick::new("ro-mount", "AIRGAPRO", false);
+    let stick = Stick::new("ro-mount", "AIRGAPRO1", false);
     let arrival = authorized(&mut j, &stick);
 
     // As an official mounts a stick: no -o ro. mount(8) falls back to read-only.
@@ -183,7 +193,7 @@ fn clearing_the_read_only_flag_is_undone_and_recorded() {
         return;
     }
     let mut j = PrivateJournald::start("ro-flag");
-    let mut d = Daemon::new("ro-flag", j.socket(), Some(POLICY));
+    let mut d = Daemon::new("ro-flag", j.socket(), Some(&policy("AIRGAPRO2")));
     d.start();
     // This kernel cannot load the BPF LSM programs: the layer says so, naming what it leaves
     // unrefused.
@@ -201,7 +211,7 @@ fn clearing_the_read_only_flag_is_undone_and_recorded() {
             "{layer:?}"
         );
     }
-    let stick = Stick::new("ro-flag", "AIRGAPRO", false);
+    let stick = Stick::new("ro-flag", "AIRGAPRO2", false);
     authorized(&mut j, &stick);
     assert_eq!(stick.getro(), "1", "marked read-only on approval");
 
@@ -232,10 +242,10 @@ fn a_read_only_mount_never_replays_a_journal_onto_the_medium() {
         return;
     }
     let mut j = PrivateJournald::start("ro-journal");
-    let mut d = Daemon::new("ro-journal", j.socket(), Some(POLICY));
+    let mut d = Daemon::new("ro-journal", j.socket(), Some(&policy("AIRGAPRO3")));
     d.start();
     // Pulled out while mounted: its ext4 journal needs recovery.
-    let stick = Stick::new("ro-journal", "AIRGAPRO", true);
+    let stick = Stick::new("ro-journal", "AIRGAPRO3", true);
     authorized(&mut j, &stick);
     let before = sha256(&stick.image);
 
@@ -255,4 +265,52 @@ fn a_read_only_mount_never_replays_a_journal_onto_the_medium() {
     assert!(mnt.options().starts_with("ro"), "ro,noload mounts: {err}");
     let _ = Command::new("umount").arg(mnt.path()).status();
     assert_eq!(sha256(&stick.image), before);
+}
+
+#[test]
+fn a_read_write_remount_racing_the_tick_is_undone_and_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut j = PrivateJournald::start("ro-race");
+    let mut d = Daemon::new("ro-race", j.socket(), Some(&policy("AIRGAPRO4")));
+    d.start();
+    let stick = Stick::new("ro-race", "AIRGAPRO4", false);
+    authorized(&mut j, &stick);
+    let mnt = MountPoint::new("ro-race");
+    let (_, err) = d.victim(&format!("mount -o ro {} {}", stick.path, mnt.path()), false);
+    assert!(mnt.options().starts_with("ro"), "mounted read-only: {err}");
+
+    // Root clears the flag and remounts read-write at once, faster than the daemon's tick.
+    let (_, err) = d.victim(
+        &format!(
+            "blockdev --setrw {} && mount -o remount,rw {}",
+            stick.path,
+            mnt.path()
+        ),
+        false,
+    );
+    let won = err.is_empty();
+    // Within a few ticks the filesystem is read-only again.
+    let until = Instant::now() + Duration::from_secs(5);
+    while !mnt.options().starts_with("ro") && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        mnt.options().starts_with("ro"),
+        "read-only again: {} (remount said {err:?})",
+        mnt.options()
+    );
+    if won {
+        // The flag and the mount are each recorded at alert priority.
+        let r = j.wait_until("the read-write mount's record", |j| {
+            j.query(&[id(MessageId::EnforcementTampered)])
+                .into_iter()
+                .find(|r| text(r, "AIRGAP_OBJECT").contains(mnt.path()))
+        });
+        assert_eq!(text(&r, "AIRGAP_RESULT"), "success", "{r:?}");
+        assert_eq!(text(&r, "PRIORITY"), "1", "{r:?}");
+    }
+    let (_, err) = d.victim(&format!("echo x > {}/written", mnt.path()), false);
+    assert!(err.contains("Read-only file system"), "{err}");
 }

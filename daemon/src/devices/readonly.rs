@@ -84,3 +84,117 @@ pub fn is_read_only(sysfs: &Path, name: &str) -> Option<bool> {
     let text = std::fs::read_to_string(sysfs.join("class/block").join(name).join("ro")).ok()?;
     Some(text.trim() != "0")
 }
+
+/// A mount whose filesystem is on a read-only medium yet read-write (the flag was cleared and
+/// the filesystem remounted read-write before the daemon's tick set it again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadWriteMount {
+    /// Mount id (mountinfo's first field).
+    pub id: u64,
+    /// Where it is mounted, as the daemon's mount namespace sees it.
+    pub point: String,
+    /// The block device.
+    pub dev: (u32, u32),
+}
+
+/// The mounts in `mountinfo` of the devices `devs` whose filesystem (the superblock options
+/// after " - ") is read-write.
+pub fn read_write_mounts(mountinfo: &str, devs: &[(u32, u32)]) -> Vec<ReadWriteMount> {
+    let mut out = Vec::new();
+    for line in mountinfo.lines() {
+        let Some((mount, sb)) = line.split_once(" - ") else {
+            continue;
+        };
+        let f: Vec<&str> = mount.split(' ').collect();
+        let (Some(id), Some(majmin), Some(point)) = (f.first(), f.get(2), f.get(4)) else {
+            continue;
+        };
+        let dev = majmin
+            .split_once(':')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+        let Some(dev) = dev.filter(|d| devs.contains(d)) else {
+            continue;
+        };
+        let rw = sb
+            .split(' ')
+            .nth(2)
+            .is_some_and(|o| o.split(',').next() == Some("rw"));
+        if let (true, Ok(id)) = (rw, id.parse()) {
+            out.push(ReadWriteMount {
+                id,
+                point: super::internal::unescape(point),
+                dev,
+            });
+        }
+    }
+    out
+}
+
+/// Make the filesystem of mount `m` read-only again: its superblock only (`fspick` +
+/// `fsconfig` "ro" + reconfigure), so that the mount's own attributes (noexec, nosuid) stay as
+/// they are; through a handle checked to be that mount (`statx` mount id), never a mount
+/// covering it. Fails with EBUSY while files on it are open for writing.
+pub fn remount_read_only(m: &ReadWriteMount) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+    const FSPICK_CLOEXEC: libc::c_uint = 1;
+    const FSPICK_NO_AUTOMOUNT: libc::c_uint = 4;
+    const FSPICK_EMPTY_PATH: libc::c_uint = 8;
+    const FSCONFIG_SET_FLAG: libc::c_uint = 0;
+    const FSCONFIG_CMD_RECONFIGURE: libc::c_uint = 7;
+    let p = CString::new(m.point.as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: valid C string; the descriptor is owned at once.
+    let fd = unsafe {
+        libc::open(
+            p.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor.
+    let point = unsafe { OwnedFd::from_raw_fd(fd) };
+    let top = crate::noexec::remount::mount_id(point.as_fd())?;
+    if top != m.id {
+        return Err(io::Error::other(format!(
+            "{} is covered by another mount ({top})",
+            m.point
+        )));
+    }
+    // SAFETY: valid descriptor and empty path; the returned descriptor is owned at once.
+    let fs = unsafe {
+        libc::syscall(
+            libc::SYS_fspick,
+            point.as_raw_fd(),
+            c"".as_ptr(),
+            FSPICK_CLOEXEC | FSPICK_NO_AUTOMOUNT | FSPICK_EMPTY_PATH,
+        )
+    };
+    if fs < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor.
+    let fs = unsafe { OwnedFd::from_raw_fd(fs as i32) };
+    for (cmd, key) in [
+        (FSCONFIG_SET_FLAG, c"ro".as_ptr()),
+        (FSCONFIG_CMD_RECONFIGURE, std::ptr::null()),
+    ] {
+        // SAFETY: valid descriptor; key is a C string or null as the command wants.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                fs.as_raw_fd(),
+                cmd,
+                key,
+                std::ptr::null::<libc::c_char>(),
+                0,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

@@ -88,6 +88,9 @@ pub struct Media {
     /// (the medium is never writable for a moment); only a medium approved read-write that
     /// arrives at the same device clears it.
     marked: std::collections::BTreeSet<Dev>,
+    /// Read-write mounts of read-only media that could not be made read-only (mount ids),
+    /// recorded once each.
+    rw_unrepaired: std::collections::BTreeSet<u64>,
 }
 
 fn covered(plan: &Plan, (major, minor): Dev) -> bool {
@@ -653,6 +656,68 @@ impl Media {
             .field(field::AFTER, "read-write")
             .field(field::DEVICE, format!("{}:{}", dev.0, dev.1))
             .field(field::DEV_NODE, format!("/dev/{name}"))
+            .field(field::RULE, &rule)
+            .field(
+                field::RESULT,
+                if repaired.is_ok() {
+                    field::result::SUCCESS
+                } else {
+                    field::result::FAILURE
+                },
+            );
+            let _ = cx.sink.send(&r);
+        }
+        self.watch_read_write_mounts(cx);
+    }
+
+    /// A read-only medium's filesystem mounted read-write (root cleared the flag and remounted
+    /// within one tick): made read-only again, and recorded at alert priority.
+    fn watch_read_write_mounts(&mut self, cx: &mut Ctx) {
+        let devs: Vec<Dev> = self
+            .granted
+            .values()
+            .flat_map(|g| g.read_only.iter().map(|(d, _)| *d))
+            .collect();
+        if devs.is_empty() {
+            self.rw_unrepaired.clear();
+            return;
+        }
+        let Ok(mountinfo) = std::fs::read_to_string(crate::paths::MOUNTINFO) else {
+            return;
+        };
+        let found = readonly::read_write_mounts(&mountinfo, &devs);
+        self.rw_unrepaired
+            .retain(|id| found.iter().any(|m| m.id == *id));
+        for m in found {
+            if self.rw_unrepaired.contains(&m.id) {
+                continue;
+            }
+            let rule = self
+                .granted
+                .values()
+                .find(|g| g.read_only.iter().any(|(d, _)| *d == m.dev))
+                .map(|g| g.record.rule.clone())
+                .unwrap_or_default();
+            let repaired = readonly::remount_read_only(&m);
+            let object = format!(
+                "filesystem of read-only medium \"{rule}\" mounted at {}",
+                m.point
+            );
+            let outcome = match &repaired {
+                Ok(()) => "airgapd made it read-only again".to_string(),
+                Err(e) => {
+                    self.rw_unrepaired.insert(m.id);
+                    format!("airgapd could NOT make it read-only again: {e}")
+                }
+            };
+            let r = Record::new(
+                MessageId::EnforcementTampered,
+                format!("{object} was made read-write; {outcome}"),
+            )
+            .field(field::OBJECT, &object)
+            .field(field::BEFORE, "read-only")
+            .field(field::AFTER, "read-write")
+            .field(field::DEVICE, format!("{}:{}", m.dev.0, m.dev.1))
             .field(field::RULE, &rule)
             .field(
                 field::RESULT,

@@ -12,6 +12,8 @@ use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
 
 use airgapd_ebpf::abi;
 
+use crate::devices::readonly_lsm::{self, RoDevices};
+
 use crate::links::{self, AttachType, Origin, Target};
 use crate::maps::{Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, MapsError, NetMode};
 use crate::network;
@@ -131,6 +133,9 @@ pub enum Layer {
     ExecFanotify,
     /// noexec remount of removable media (`crate::noexec`).
     ExecNoexec,
+    /// BPF LSM programs keeping approved read-only media read-only
+    /// (`crate::devices::readonly_lsm`).
+    MediaReadOnlyLsm,
     /// Unprivileged user namespaces turned off (`crate::noexec::userns`).
     ExecUserNamespaces,
 }
@@ -148,6 +153,7 @@ impl Layer {
             Layer::ExecLsm => "exec-bpf-lsm",
             Layer::ExecFanotify => "exec-fanotify",
             Layer::ExecNoexec => "exec-noexec",
+            Layer::MediaReadOnlyLsm => "media-ro-bpf-lsm",
             Layer::ExecUserNamespaces => "exec-userns",
         }
     }
@@ -190,6 +196,8 @@ pub struct Enforcer {
     scope_dir: Option<PathBuf>,
     /// The config value last written by [`Enforcer::configure`].
     config_written: Option<abi::airgap_config>,
+    /// The block devices of read-only grants (`crate::devices::readonly_lsm`).
+    ro_devices: Option<RoDevices>,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -263,6 +271,7 @@ impl Enforcer {
         let events = ebpf.take_map(abi::MAP_EVENTS).ok_or(MapsError::Missing {
             name: abi::MAP_EVENTS,
         })?;
+        let ro_devices = RoDevices::take(&mut ebpf);
         let events = RingBuf::try_from(events).map_err(|source| MapsError::Map {
             name: abi::MAP_EVENTS,
             action: "opening".into(),
@@ -282,6 +291,7 @@ impl Enforcer {
             adopted: 0,
             scope_dir: None,
             config_written: None,
+            ro_devices,
         })
     }
 
@@ -501,6 +511,42 @@ impl Enforcer {
         )?;
         self.set_layer(Layer::Devices, LayerState::Active);
         Ok(())
+    }
+
+    /// The BPF LSM programs that keep approved read-only media read-only (global, scope-checked
+    /// in the kernel); the layer's state either way.
+    pub fn enforce_media_read_only(&mut self) -> LayerState {
+        let loaded = Btf::from_sys_fs()
+            .map_err(|e| format!("no kernel BTF ({e})"))
+            .and_then(|btf| {
+                readonly_lsm::load(&mut self.ebpf, &btf).map_err(|e| {
+                    format!(
+                        "this kernel refused to load the BPF LSM programs ({}): {}",
+                        kernel_answer(&e),
+                        readonly_lsm::UNREFUSED
+                    )
+                })
+            });
+        let state = loaded.and_then(|()| {
+            for (name, _) in readonly_lsm::PROGRAMS {
+                let pin = format!("link_{name}");
+                self.link(name, Target::Global, AttachType::BPF_LSM_MAC, &pin)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        });
+        let state = match state {
+            Ok(()) => LayerState::Active,
+            Err(why) => LayerState::Unavailable(why),
+        };
+        tracing::info!(layer = Layer::MediaReadOnlyLsm.name(), "{state}");
+        self.set_layer(Layer::MediaReadOnlyLsm, state.clone());
+        state
+    }
+
+    /// The map of read-only media's block devices (None: the object has none).
+    pub fn ro_devices(&mut self) -> Option<&mut RoDevices> {
+        self.ro_devices.as_mut()
     }
 
     /// The device rules, to grant or withdraw access as devices come and go.

@@ -51,6 +51,8 @@ pub struct Facts {
     pub usb_boot_default: Option<i32>,
     /// usbcore is a module (it has an `initstate`), so modprobe.d options reach it.
     pub usbcore_module: bool,
+    /// The kernel release (`/proc/sys/kernel/osrelease`), "6.12.48-amd64".
+    pub kernel_release: String,
 }
 
 /// The package's modprobe.d file: usbcore holds USB devices back from the first moment of boot
@@ -78,6 +80,7 @@ impl Facts {
             usb_boot_default: read("/sys/module/usbcore/parameters/authorized_default")
                 .and_then(|v| v.trim().parse().ok()),
             usbcore_module: std::path::Path::new("/sys/module/usbcore/initstate").exists(),
+            kernel_release: read("/proc/sys/kernel/osrelease").unwrap_or_default(),
         }
     }
 }
@@ -146,6 +149,7 @@ pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
     });
     out.push(lsm_check(f, catalog));
     out.push(compat_check(f, catalog));
+    out.push(read_only_media_check(f, catalog));
     out.push(Check {
         name: "USB authorization",
         status: if f.usb_hubs > 0 {
@@ -174,6 +178,7 @@ pub fn display_name(name: &str, catalog: &Catalog) -> String {
         "USB authorization" => "doctor-name-usb",
         "USB before airgapd starts" => "doctor-name-usb-early",
         "32-bit system calls" => "doctor-name-compat",
+        "read-only media" => "doctor-name-ro-media",
         other => return other.to_string(),
     };
     catalog.text(id, None)
@@ -212,12 +217,7 @@ fn usb_boot_check(f: &Facts, catalog: &Catalog) -> Check {
 /// native calls), so where BPF LSM does not refuse AF_PACKET and AF_XDP at creation, a 32-bit
 /// call can still set PACKET_QDISC_BYPASS. `ia32_emulation=0` (Linux 6.7+) removes that entry.
 fn compat_check(f: &Facts, catalog: &Catalog) -> Check {
-    let off = f.cmdline.split_whitespace().any(|a| {
-        matches!(
-            a,
-            "ia32_emulation=0" | "ia32_emulation=false" | "ia32_emulation=off" | "ia32_emulation=n"
-        )
-    });
+    let off = ia32_off(f);
     let lsm = matches!(f.lsm_loads, Some(Ok(())));
     let (status, id) = match (off, lsm) {
         (true, _) => (Status::Ok, "doctor-compat-off"),
@@ -229,6 +229,49 @@ fn compat_check(f: &Facts, catalog: &Catalog) -> Check {
         status,
         detail: catalog.text(id, None),
         fix: (status == Status::Warn).then(|| catalog.text("doctor-compat-fix", None)),
+    }
+}
+
+/// `ia32_emulation=0` (or its other spellings) on the kernel command line.
+fn ia32_off(f: &Facts) -> bool {
+    f.cmdline.split_whitespace().any(|a| {
+        matches!(
+            a,
+            "ia32_emulation=0" | "ia32_emulation=false" | "ia32_emulation=off" | "ia32_emulation=n"
+        )
+    })
+}
+
+/// Linux 6.8 and later send a 32-bit process's ioctl to `file_ioctl_compat`, not `file_ioctl`.
+fn has_ioctl_compat_hook(release: &str) -> bool {
+    let mut n = release.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = n.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    let minor: u32 = n.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    (major, minor) >= (6, 8)
+}
+
+/// Which routes to writing an approved read-only medium this kernel refuses (issue 17). The
+/// block device's read-only flag and the device rule hold everywhere; clearing the flag, SCSI
+/// commands through SG_IO and partitions made anew are refused only by BPF LSM programs, and
+/// those hook `file_ioctl`, which a 32-bit process's ioctl skips on Linux 6.8 and later.
+fn read_only_media_check(f: &Facts, catalog: &Catalog) -> Check {
+    let listed = active_lsms(f).is_some_and(|l| l.iter().any(|s| s == "bpf"));
+    let compat_gap = has_ioctl_compat_hook(&f.kernel_release) && !ia32_off(f);
+    let (status, id) = match (&f.lsm_loads, listed) {
+        (Some(Ok(())), _) if compat_gap => (Status::Warn, "doctor-ro-media-compat"),
+        (Some(Ok(())), _) => (Status::Ok, "doctor-ro-media-lsm"),
+        (None, true) => (Status::Ok, "doctor-ro-media-listed"),
+        _ => (Status::Warn, "doctor-ro-media-no-lsm"),
+    };
+    let fix = match id {
+        "doctor-ro-media-compat" => "doctor-compat-fix",
+        _ => "doctor-ro-media-fix",
+    };
+    Check {
+        name: "read-only media",
+        status,
+        detail: catalog.text(id, None),
+        fix: (status == Status::Warn).then(|| catalog.text(fix, None)),
     }
 }
 
@@ -307,11 +350,35 @@ mod tests {
             lsm_loads: None,
             usb_boot_default: Some(-1),
             usbcore_module: false,
+            kernel_release: "6.1.0-40-amd64".into(),
         }
     }
 
     fn check<'a>(c: &'a [Check], name: &str) -> &'a Check {
         c.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn read_only_media_name_what_this_kernel_cannot_refuse() {
+        let mut f = facts();
+        f.lsm_loads = Some(Err("Operation not permitted".into()));
+        let c = diagnose(&f);
+        let ro = check(&c, "read-only media");
+        assert_eq!(ro.status, Status::Warn);
+        for route in ["blockdev --setrw", "SG_IO", "BLKRRPART"] {
+            assert!(ro.detail.contains(route), "{route}: {}", ro.detail);
+        }
+        assert!(ro.fix.is_some());
+        f.lsm_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        assert_eq!(check(&c, "read-only media").status, Status::Ok);
+        // Linux 6.8+: a 32-bit process's ioctl skips file_ioctl unless ia32 emulation is off.
+        f.kernel_release = "6.12.48-amd64".into();
+        let ro = check(&diagnose(&f), "read-only media").clone();
+        assert_eq!(ro.status, Status::Warn);
+        assert!(ro.detail.contains("32-bit"), "{}", ro.detail);
+        f.cmdline.push_str(" ia32_emulation=0");
+        assert_eq!(check(&diagnose(&f), "read-only media").status, Status::Ok);
     }
 
     #[test]

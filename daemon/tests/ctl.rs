@@ -86,8 +86,37 @@ fn doctor_reports_every_check_as_json() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    for want in ["cgroup v2", "bpffs", "BTF", "BPF LSM", "USB authorization"] {
+    for want in [
+        "cgroup v2",
+        "bpffs",
+        "BTF",
+        "BPF LSM",
+        "USB authorization",
+        "read-only media",
+    ] {
         assert!(names.contains(&want), "{names:?}");
+    }
+    // Issue 17: where BPF LSM does not load (this machine), doctor names the routes to writing
+    // a read-only medium that the kernel cannot refuse.
+    let ro = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "read-only media")
+        .unwrap();
+    let lsm = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "BPF LSM")
+        .unwrap();
+    if lsm["status"] != "ok" {
+        assert_eq!(ro["status"], "warn", "{ro}");
+        let detail = ro["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("blockdev --setrw") && detail.contains("SG_IO"),
+            "{ro}"
+        );
     }
 }
 

@@ -19,9 +19,12 @@ struct super_block {
 	__u32 s_dev; /* dev_t: major << 20 | minor */
 };
 
+/* media_ro.bpf.c: a block device node's type and number, and a mount's filesystem. */
 struct inode {
 	struct super_block *i_sb;
 	unsigned long i_ino;
+	unsigned short i_mode; /* umode_t */
+	__u32 i_rdev;          /* dev_t: major << 20 | minor */
 };
 
 struct qstr {
@@ -32,7 +35,12 @@ struct dentry {
 	struct qstr d_name;
 };
 
+struct vfsmount {
+	struct super_block *mnt_sb;
+};
+
 struct path {
+	struct vfsmount *mnt;
 	struct dentry *dentry;
 };
 

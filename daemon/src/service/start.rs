@@ -43,6 +43,7 @@ impl Service {
         apply_rules(&mut enforcer, None, &plan)?;
         enforcer.enforce_network(&scope)?;
         enforcer.enforce_devices(&scope)?;
+        enforcer.enforce_media_read_only(); // issue 17: reported either way
         if !scope.is_machine() {
             enforcer.set_layer(
                 Layer::Wire,

@@ -48,6 +48,10 @@ refusal-dev-char = { $pid ->
     [0] Refused access to the device { $target }.
    *[other] Refused access to the device { $target } by { $comm } (process { $pid }, { $user }).
 }
+refusal-dev-readonly = { $pid ->
+    [0] Refused writing the read-only medium { $target }.
+   *[other] Refused writing the read-only medium { $target } by { $comm } (process { $pid }, uid { $uid }).
+}
 refusal-exec = { $pid ->
     [0] Refused running { $target } from a removable medium.
    *[other] Refused running { $target } from a removable medium by { $comm } (process { $pid }, { $user }).

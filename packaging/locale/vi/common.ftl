@@ -46,6 +46,10 @@ refusal-dev-char = { $pid ->
     [0] Đã chặn truy cập thiết bị { $target }.
    *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) truy cập thiết bị { $target }.
 }
+refusal-dev-readonly = { $pid ->
+    [0] Đã chặn ghi vào vật mang tin chỉ đọc { $target }.
+   *[other] Đã chặn { $comm } (tiến trình { $pid }, uid { $uid }) ghi vào vật mang tin chỉ đọc { $target }.
+}
 refusal-exec = { $pid ->
     [0] Đã chặn chạy { $target } từ thiết bị lưu trữ di động.
    *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) chạy { $target } từ thiết bị lưu trữ di động.

@@ -50,7 +50,7 @@ refusal-dev-char = { $pid ->
 }
 refusal-dev-readonly = { $pid ->
     [0] Refused writing the read-only medium { $target }.
-   *[other] Refused writing the read-only medium { $target } by { $comm } (process { $pid }, uid { $uid }).
+   *[other] Refused writing the read-only medium { $target } by { $comm } (process { $pid }, { $user }).
 }
 refusal-exec = { $pid ->
     [0] Refused running { $target } from a removable medium.

@@ -48,7 +48,7 @@ refusal-dev-char = { $pid ->
 }
 refusal-dev-readonly = { $pid ->
     [0] Đã chặn ghi vào vật mang tin chỉ đọc { $target }.
-   *[other] Đã chặn { $comm } (tiến trình { $pid }, uid { $uid }) ghi vào vật mang tin chỉ đọc { $target }.
+   *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) ghi vào vật mang tin chỉ đọc { $target }.
 }
 refusal-exec = { $pid ->
     [0] Đã chặn chạy { $target } từ thiết bị lưu trữ di động.

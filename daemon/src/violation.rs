@@ -169,6 +169,8 @@ pub struct Violation {
     pub file: Option<String>,
     /// Socket option refusals: the option's (level, name).
     pub sockopt: Option<(u32, u32)>,
+    /// The call came through the 32-bit compat entry (an i386 program, or `int 0x80`).
+    pub compat: bool,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -219,6 +221,7 @@ impl Violation {
             access: e.access,
             file: None,
             sockopt: (kind == Kind::NetSockopt).then_some((e.opt_level, e.opt_name)),
+            compat: e.flags & abi::AIRGAP_EVENT_COMPAT != 0,
         })
     }
 
@@ -258,7 +261,10 @@ impl fmt::Display for Violation {
                     " {} on {}",
                     sockopt_name(level, name),
                     family_name(self.family)
-                )?
+                )?;
+                if self.compat {
+                    f.write_str(" through the 32-bit entry")?;
+                }
             }
             _ => {
                 if let Some(ep) = self.endpoint() {

@@ -54,6 +54,7 @@ fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)
         },
         file: None,
         sockopt: None,
+        compat: false,
     }
 }
 

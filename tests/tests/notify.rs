@@ -225,6 +225,7 @@ fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
             access: 0,
             file: Some("/media/usb/setup.sh".into()),
             sockopt: None,
+            compat: false,
         },
         repeats: 0,
     }

@@ -46,6 +46,9 @@ pub struct Facts {
     pub usb_hubs: usize,
     /// Whether a BPF LSM program could actually be loaded (None: not tried).
     pub lsm_loads: Option<Result<(), String>>,
+    /// Whether layer 6c's fmod_ret program (32-bit setsockopt) could be loaded (None: not
+    /// tried).
+    pub compat_loads: Option<Result<(), String>>,
     /// usbcore's `authorized_default` parameter: what the kernel does with a USB device before
     /// any program judged it (-1 or 1: authorize, 0: none, 2: internal only). None: no usbcore.
     pub usb_boot_default: Option<i32>,
@@ -77,6 +80,7 @@ impl Facts {
             btf: std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
             usb_hubs,
             lsm_loads: None,
+            compat_loads: None,
             usb_boot_default: read("/sys/module/usbcore/parameters/authorized_default")
                 .and_then(|v| v.trim().parse().ok()),
             usbcore_module: std::path::Path::new("/sys/module/usbcore/initstate").exists(),
@@ -214,20 +218,26 @@ fn usb_boot_check(f: &Facts, catalog: &Catalog) -> Check {
 }
 
 /// 32-bit system calls skip every `cgroup/setsockopt` program (the kernel runs them only for
-/// native calls), so where BPF LSM does not refuse AF_PACKET and AF_XDP at creation, a 32-bit
-/// call can still set PACKET_QDISC_BYPASS. `ia32_emulation=0` (Linux 6.7+) removes that entry.
+/// native calls). Closed where layer 6c's fmod_ret program loads (it judges them), where BPF LSM
+/// refuses AF_PACKET and AF_XDP at creation, or without the entry (`ia32_emulation=0`, Linux
+/// 6.7+). Otherwise a 32-bit call can still set PACKET_QDISC_BYPASS.
 fn compat_check(f: &Facts, catalog: &Catalog) -> Check {
     let off = ia32_off(f);
     let lsm = matches!(f.lsm_loads, Some(Ok(())));
-    let (status, id) = match (off, lsm) {
-        (true, _) => (Status::Ok, "doctor-compat-off"),
-        (false, true) => (Status::Ok, "doctor-compat-lsm"),
-        (false, false) => (Status::Warn, "doctor-compat-on"),
+    let (status, detail) = match (off, &f.compat_loads, lsm) {
+        (true, _, _) => (Status::Ok, catalog.text("doctor-compat-off", None)),
+        (false, Some(Ok(())), _) => (Status::Ok, catalog.text("doctor-compat-fmod-ret", None)),
+        (false, _, true) => (Status::Ok, catalog.text("doctor-compat-lsm", None)),
+        (false, Some(Err(why)), false) => (
+            Status::Warn,
+            tr_in!(catalog, "doctor-compat-on-refused", why = why),
+        ),
+        (false, None, false) => (Status::Warn, catalog.text("doctor-compat-on", None)),
     };
     Check {
         name: "32-bit system calls",
         status,
-        detail: catalog.text(id, None),
+        detail,
         fix: (status == Status::Warn).then(|| catalog.text("doctor-compat-fix", None)),
     }
 }
@@ -348,6 +358,7 @@ mod tests {
             btf: true,
             usb_hubs: 2,
             lsm_loads: None,
+            compat_loads: None,
             usb_boot_default: Some(-1),
             usbcore_module: false,
             kernel_release: "6.1.0-40-amd64".into(),
@@ -457,6 +468,27 @@ mod tests {
             check(&diagnose(&f), "32-bit system calls").status,
             Status::Ok
         );
+    }
+
+    #[test]
+    fn thirty_two_bit_calls_are_closed_where_the_fmod_ret_program_loads() {
+        let mut f = facts();
+        f.compat_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        let compat = check(&c, "32-bit system calls");
+        assert_eq!(compat.status, Status::Ok);
+        assert!(compat.detail.contains("fmod_ret"), "{}", compat.detail);
+        // Refused (this development kernel): the kernel's answer is shown, with the remedy.
+        f.compat_loads = Some(Err("Operation not permitted (os error 1)".into()));
+        let c = diagnose(&f);
+        let compat = check(&c, "32-bit system calls");
+        assert_eq!(compat.status, Status::Warn);
+        assert!(
+            compat.detail.contains("Operation not permitted"),
+            "{}",
+            compat.detail
+        );
+        assert!(compat.fix.as_ref().unwrap().contains("ia32_emulation=0"));
     }
 
     #[test]

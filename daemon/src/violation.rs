@@ -181,6 +181,8 @@ pub struct Violation {
     pub sockopt: Option<(u32, u32)>,
     /// Read-only medium refusals: the route (`enum airgap_ro_route`) and its detail.
     pub route: Option<(u32, u32)>,
+    /// The call came through the 32-bit compat entry (an i386 program, or `int 0x80`).
+    pub compat: bool,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -232,6 +234,7 @@ impl Violation {
             file: None,
             sockopt: (kind == Kind::NetSockopt).then_some((e.opt_level, e.opt_name)),
             route: (kind == Kind::DevReadOnly).then_some((e.opt_level, e.opt_name)),
+            compat: e.flags & abi::AIRGAP_EVENT_COMPAT != 0,
         })
     }
 
@@ -276,7 +279,10 @@ impl fmt::Display for Violation {
                     " {} on {}",
                     sockopt_name(level, name),
                     family_name(self.family)
-                )?
+                )?;
+                if self.compat {
+                    f.write_str(" through the 32-bit entry")?;
+                }
             }
             _ => {
                 if let Some(ep) = self.endpoint() {

@@ -108,8 +108,18 @@ struct airgap_event {
 	char comm[16];
 	__u32 opt_level; /* AIRGAP_KIND_NET_SOCKOPT: the option's level (SOL_PACKET, SOL_XDP, ...) */
 	__u32 opt_name;  /* and its name (PACKET_QDISC_BYPASS, XDP_UMEM_REG, ...) */
+	__u32 flags;     /* enum airgap_event_flag bits */
+	__u32 reserved;  /* 0; keeps the size a multiple of 8 */
 };
-#define AIRGAP_EVENT_SIZE 96
+#define AIRGAP_EVENT_SIZE 104
+
+/* airgap_event.flags. */
+enum airgap_event_flag {
+	/* The call came through the 32-bit compat entry (an i386 program, or `int 0x80` from a
+	 * 64-bit one): refused by the fmod_ret program, which the kernel runs for that entry too,
+	 * where it skips every cgroup/setsockopt program. */
+	AIRGAP_EVENT_COMPAT = 1,
+};
 
 /* Key of the device rule map; the value is a __u32 mask of enum airgap_dev_access that may be
  * granted. A rule names one device, or with AIRGAP_DEV_ANY every minor of a major, or every

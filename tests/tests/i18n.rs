@@ -56,6 +56,7 @@ fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)
         file: None,
         sockopt: None,
         route: None,
+        compat: false,
     }
 }
 

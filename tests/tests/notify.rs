@@ -226,6 +226,7 @@ fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
             file: Some("/media/usb/setup.sh".into()),
             sockopt: None,
             route: None,
+            compat: false,
         },
         repeats: 0,
     }

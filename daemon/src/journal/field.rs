@@ -16,6 +16,7 @@
 //! | `AIRGAP_FAMILY`, `AIRGAP_SOCK_TYPE`, `AIRGAP_PROTOCOL` | socket address family, type, protocol |
 //! | `AIRGAP_ADDRESS`, `AIRGAP_PORT` | the peer or local address the process used |
 //! | `AIRGAP_SOCKOPT` | a refused socket option, `LEVEL/NAME`, e.g. `SOL_PACKET/PACKET_QDISC_BYPASS` |
+//! | `AIRGAP_SYSCALL_ENTRY` | `compat` when the refused call came through the 32-bit entry (an i386 program, or `int 0x80`); absent for the native one |
 //! | `AIRGAP_IFINDEX` | network interface index |
 //! | `AIRGAP_INTERFACE` | network interface name, e.g. `enp3s0` |
 //! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::network::isolation::Change::name`]) |
@@ -70,6 +71,8 @@ pub const ADDRESS: &str = "AIRGAP_ADDRESS";
 pub const PORT: &str = "AIRGAP_PORT";
 /// A refused socket option, `LEVEL/NAME`.
 pub const SOCKOPT: &str = "AIRGAP_SOCKOPT";
+/// `compat`: the refused call came through the 32-bit system call entry.
+pub const SYSCALL_ENTRY: &str = "AIRGAP_SYSCALL_ENTRY";
 /// Network interface index.
 pub const IFINDEX: &str = "AIRGAP_IFINDEX";
 /// Network interface name.
@@ -156,6 +159,7 @@ pub const ALL: &[&str] = &[
     ADDRESS,
     PORT,
     SOCKOPT,
+    SYSCALL_ENTRY,
     IFINDEX,
     INTERFACE,
     CHANGE,

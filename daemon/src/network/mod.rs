@@ -9,6 +9,7 @@
 //! - `rtnetlink`: the netlink socket and message parsing the three above share.
 
 pub mod attach;
+pub mod compat;
 pub mod interfaces;
 pub mod isolation;
 pub mod lan;

@@ -116,6 +116,9 @@ pub struct StoredViolation {
     /// A refused route to writing a read-only medium; absent in files written before it existed.
     #[serde(default)]
     route: Option<(u32, u32)>,
+    /// Made through the 32-bit compat entry; absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    compat: bool,
 }
 
 impl From<&ViolationRecord> for StoredViolation {
@@ -146,6 +149,7 @@ impl From<&ViolationRecord> for StoredViolation {
             file: v.file.clone(),
             sockopt: v.sockopt,
             route: v.route,
+            compat: v.compat,
         }
     }
 }
@@ -177,6 +181,7 @@ impl StoredViolation {
                 file: self.file,
                 sockopt: self.sockopt,
                 route: self.route,
+                compat: self.compat,
             },
         })
     }

@@ -52,6 +52,9 @@ pub fn violation(
         if let Some((level, name)) = v.sockopt {
             r = r.field(field::SOCKOPT, sockopt_name(level, name));
         }
+        if v.compat {
+            r = r.field(field::SYSCALL_ENTRY, "compat");
+        }
         if matches!(v.kind, Kind::NetCreate | Kind::NetSockopt) {
             r = r
                 .field(field::SOCK_TYPE, v.sock_type)

@@ -221,8 +221,10 @@ doctor-usb-not-held = usbcore.authorized_default={ $value }: devices plugged in 
 doctor-usb-held-fix-module = usbcore was loaded without the option of { $file } (installed by the package; update-initramfs -u copies it into the initramfs): run update-initramfs -u and reboot
 doctor-compat-off = off (ia32_emulation=0)
 doctor-compat-lsm = on; BPF LSM refuses AF_PACKET and AF_XDP at creation, so 32-bit calls gain nothing
+doctor-compat-fmod-ret = on; the fmod_ret program on security_socket_setsockopt (layer compat-setsockopt) refuses PACKET_QDISC_BYPASS and the AF_XDP options from 32-bit calls, and records them
+doctor-compat-on-refused = on, and this kernel refuses the fmod_ret program that would judge 32-bit setsockopt ({ $why }): a root process making 32-bit system calls can set PACKET_QDISC_BYPASS and send raw frames around the interface programs
 doctor-compat-on = on, or not known to be off: a root process making 32-bit system calls can set PACKET_QDISC_BYPASS and send raw frames around the interface programs
-doctor-compat-fix = add ia32_emulation=0 to GRUB_CMDLINE_LINUX in /etc/default/grub (Linux 6.7 and later; 32-bit programs stop running), then run update-grub and reboot; or make BPF LSM available
+doctor-compat-fix = add ia32_emulation=0 to GRUB_CMDLINE_LINUX in /etc/default/grub (Linux 6.7 and later; 32-bit programs stop running), then run update-grub and reboot; or use a kernel that loads BPF trampolines (ftrace), or make BPF LSM available
 doctor-lsm-fix = add lsm={ $list } to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub and reboot
 doctor-lsm-refused-unknown = this kernel refuses BPF LSM programs ({ $why }); its LSM list is unknown (securityfs is not mounted): non-inet sockets are not refused at creation
 doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security and run doctor again; if bpf is missing from /sys/kernel/security/lsm: { $fix }

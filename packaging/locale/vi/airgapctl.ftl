@@ -207,8 +207,10 @@ doctor-usb-not-held = usbcore.authorized_default={ $value }: thiết bị cắm 
 doctor-usb-held-fix-module = usbcore đã được nạp mà không có tùy chọn trong { $file } (do gói cài; update-initramfs -u chép nó vào initramfs): chạy update-initramfs -u rồi khởi động lại
 doctor-compat-off = tắt (ia32_emulation=0)
 doctor-compat-lsm = bật; BPF LSM chặn AF_PACKET và AF_XDP ngay khi tạo, nên lời gọi 32 bit không vượt qua được
+doctor-compat-fmod-ret = bật; chương trình fmod_ret trên security_socket_setsockopt (lớp compat-setsockopt) chặn PACKET_QDISC_BYPASS và các tùy chọn AF_XDP từ lời gọi 32 bit, và ghi nhận từng lần
+doctor-compat-on-refused = bật, và nhân này từ chối nạp chương trình fmod_ret dùng để xét setsockopt 32 bit ({ $why }): một tiến trình root dùng lời gọi hệ thống 32 bit có thể đặt PACKET_QDISC_BYPASS và gửi khung thô vòng qua các chương trình trên giao diện mạng
 doctor-compat-on = bật, hoặc không biết là đã tắt: một tiến trình root dùng lời gọi hệ thống 32 bit có thể đặt PACKET_QDISC_BYPASS và gửi khung thô vòng qua các chương trình trên giao diện mạng
-doctor-compat-fix = thêm ia32_emulation=0 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (Linux 6.7 trở lên; chương trình 32 bit sẽ không chạy được), rồi chạy update-grub và khởi động lại; hoặc dùng nhân có BPF LSM
+doctor-compat-fix = thêm ia32_emulation=0 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (Linux 6.7 trở lên; chương trình 32 bit sẽ không chạy được), rồi chạy update-grub và khởi động lại; hoặc dùng nhân nạp được BPF trampoline (ftrace), hoặc nhân có BPF LSM
 doctor-lsm-fix = thêm lsm={ $list } vào GRUB_CMDLINE_LINUX trong /etc/default/grub, rồi chạy update-grub và khởi động lại
 doctor-lsm-refused-unknown = nhân này từ chối chương trình BPF LSM ({ $why }); không rõ danh sách LSM (securityfs chưa gắn): socket không phải inet không bị chặn khi tạo
 doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security rồi chạy lại doctor; nếu /sys/kernel/security/lsm không có bpf: { $fix }

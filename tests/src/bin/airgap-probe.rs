@@ -4,6 +4,9 @@
 //!
 //! OPs:
 //!   socket FAMILY TYPE PROTO        create a socket (numbers, e.g. `socket 2 3 1` = raw ICMP)
+//!   sockopt-int80 FAMILY TYPE PROTO LEVEL NAME
+//!                                   create a socket, then setsockopt(LEVEL, NAME, int 1) through
+//!                                   `int 0x80`: the 32-bit entry, which runs no cgroup/setsockopt
 //!   connect tcp|udp ADDR PORT       connect (non-blocking TCP: EINPROGRESS counts as ok)
 //!   bind tcp|udp ADDR PORT          bind
 //!   sendto ADDR PORT                UDP sendto from an unbound socket
@@ -122,6 +125,14 @@ fn op(args: &[String]) -> io::Result<()> {
                 .map(|a| a.parse().expect("number"))
                 .collect();
             socket(n[0], n[1], n[2]).map(drop)
+        }
+        "sockopt-int80" => {
+            let n: Vec<i32> = args[1..6]
+                .iter()
+                .map(|a| a.parse().expect("number"))
+                .collect();
+            let s = socket(n[0], n[1], n[2])?;
+            airgapd_tests::compat32::setsockopt_int(s.as_raw_fd(), n[3], n[4], 1)
         }
         "connect" => {
             let a = addr(args, 2);

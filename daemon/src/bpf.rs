@@ -133,6 +133,9 @@ pub enum Layer {
     ExecNoexec,
     /// Unprivileged user namespaces turned off (`crate::noexec::userns`).
     ExecUserNamespaces,
+    /// Refused media mounted before the daemon started made unusable
+    /// (`crate::devices::premount`): unavailable when one is left usable.
+    PremountedMedia,
 }
 
 impl Layer {
@@ -149,6 +152,7 @@ impl Layer {
             Layer::ExecFanotify => "exec-fanotify",
             Layer::ExecNoexec => "exec-noexec",
             Layer::ExecUserNamespaces => "exec-userns",
+            Layer::PremountedMedia => "premounted-media",
         }
     }
 }

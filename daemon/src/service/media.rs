@@ -452,6 +452,14 @@ impl Media {
         }
     }
 
+    /// Whether the block device `dev` is one the daemon refuses now: present, not opened by
+    /// the plan (internal disks, classes) and not granted as an approved medium.
+    pub fn refuses(&self, plan: &Plan, dev: Dev) -> bool {
+        Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists()
+            && !covered(plan, dev)
+            && !self.granted.contains_key(&dev)
+    }
+
     /// The identity of a judged device, filesystem included.
     pub fn identity(&self, devnum: Dev) -> Option<&DeviceIdentity> {
         self.identities.get(&devnum)

@@ -26,7 +26,12 @@ impl Service {
     pub(super) fn try_reload(&mut self) -> Result<airgapd_policy::Policy> {
         let checked = airgapd_policy::load(&self.opts.policy)?;
         crate::update::check_reload(&checked.policy, &self.opts.policy)?;
-        let facts = Facts::read()?;
+        // The mounts that make disks internal are those of the start: a medium mounted since
+        // (one the daemon granted itself) is neither a pre-start mount nor internal (issue 17).
+        let facts = Facts {
+            mountinfo: self.mountinfo_at_start.clone(),
+            ..Facts::read()?
+        };
         let plan = Plan::new(&checked.policy, &facts)?;
         apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
         // --- isolated LAN (issue 9) ---

@@ -75,12 +75,16 @@ impl Bench {
     }
 
     fn mount(&self, dev: &LoopDev) {
+        self.mount_fs(&dev.path, "ext4", None);
+    }
+
+    fn mount_fs(&self, dev: &str, fstype: &str, options: Option<&str>) {
         mount(
-            Some(dev.path.as_str()),
+            Some(dev),
             &self.mnt,
-            Some("ext4"),
+            Some(fstype),
             MsFlags::empty(),
-            None::<&str>,
+            options,
         )
         .expect("mounting the medium");
         std::fs::set_permissions(&self.mnt, std::fs::Permissions::from_mode(0o1777)).unwrap();
@@ -106,6 +110,37 @@ impl Drop for Held {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// An unprivileged process in the scope that works on the medium since before the start: its
+/// working directory there and a file held open for writing; each round it writes through the
+/// descriptor and opens and reads `secret`, and logs how both went.
+fn hold(d: &Daemon, bench: &Bench) -> (Held, PathBuf) {
+    let log = bench.dir.join("holder.log");
+    let script = format!(
+        "exec {AS_NOBODY} bash -c 'cd {mnt} && exec 3>>held && while :; do \
+           if echo tick >&3; then echo W-OK; else echo W-FAIL; fi; \
+           if cat secret >/dev/null; then echo R-OK; else echo R-FAIL; fi; \
+           sleep 0.1; done' > {log} 2>/dev/null",
+        mnt = bench.mnt.display(),
+        log = log.display()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    spawn::prepare(
+        &mut cmd,
+        d.scope(),
+        SpawnOptions {
+            new_netns: false,
+            die_with_parent: true,
+        },
+    )
+    .unwrap();
+    let holder = Held(cmd.spawn().unwrap());
+    wait_last_line(&log, "W-OK R-OK");
+    (holder, log)
 }
 
 /// The last line of `path` once it is `want` (bounded wait); panics with the file otherwise.
@@ -144,30 +179,7 @@ fn a_refused_medium_mounted_before_start_is_made_unusable_and_recorded() {
 
     // An unprivileged process that works on the medium since before the start: its working
     // directory there and a file held open for writing.
-    let log = bench.dir.join("holder.log");
-    let script = format!(
-        "exec {AS_NOBODY} bash -c 'cd {mnt} && exec 3>>held && while :; do \
-           if echo tick >&3; then echo W-OK; else echo W-FAIL; fi; \
-           if cat secret >/dev/null; then echo R-OK; else echo R-FAIL; fi; \
-           sleep 0.1; done' > {log} 2>/dev/null",
-        mnt = bench.mnt.display(),
-        log = log.display()
-    );
-    let mut cmd = Command::new("bash");
-    cmd.args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
-    spawn::prepare(
-        &mut cmd,
-        d.scope(),
-        SpawnOptions {
-            new_netns: false,
-            die_with_parent: true,
-        },
-    )
-    .unwrap();
-    let holder = Held(cmd.spawn().unwrap());
-    wait_last_line(&log, "W-OK R-OK");
+    let (holder, log) = hold(&d, &bench);
     // Without airgapd any user reads and writes the refused medium.
     let read = format!("{AS_NOBODY} cat {}", bench.on("secret"));
     let write = format!("{AS_NOBODY} bash -c 'echo leak >> {}'", bench.on("secret"));
@@ -267,4 +279,86 @@ fn an_approved_medium_mounted_after_start_survives_reload_and_restart_untouched(
         j.query(&[id(MessageId::PremountedMedium)]).is_empty(),
         "an approved medium was treated as a refused pre-start mount"
     );
+}
+
+/// Where the filesystem cannot be shut down, what the daemon cannot take away is said, not
+/// hidden. Here the medium is also mounted in a namespace outside the test's scope (a scoped
+/// daemon never shuts down a filesystem others use; on a whole machine, FAT is the case: it
+/// has no shutdown). Opens and reads are refused and the scope's mounts detached, but a
+/// descriptor opened for writing before the start still writes: the record says "failure"
+/// and names the holder, and the layer `premounted-media` is unavailable in the enforcement
+/// record (so `airgapctl status` does not say air-gapped).
+#[test]
+fn a_refused_medium_that_cannot_be_shut_down_is_reported_as_still_usable() {
+    if skip_unless_root() {
+        return;
+    }
+    private_namespace();
+    let mut j = PrivateJournald::start("premount-left");
+    let mut d = Daemon::new("premount-left", j.socket(), Some(POLICY));
+    let bench = Bench::new("premount-left");
+    let stick = LoopDev::with_label("premount-left", "STRANGER");
+    bench.mount(&stick);
+    std::fs::write(bench.on("secret"), "classified\n").unwrap();
+    std::fs::set_permissions(bench.on("secret"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    // A namespace of its own outside the scope, holding a copy of the mount.
+    let outsider = Held(
+        Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (holder, log) = hold(&d, &bench);
+
+    d.start();
+    // Opens and reads are refused; the write through the descriptor held since before goes on.
+    wait_last_line(&log, "W-OK R-FAIL");
+    let (_, err) = d.victim(&format!("{AS_NOBODY} cat {}", bench.on("secret")), false);
+    assert!(!err.is_empty(), "nobody still reads the refused medium");
+
+    let r = entry(
+        &mut j,
+        &[
+            id(MessageId::PremountedMedium),
+            m("AIRGAP_DEVICE", format!("{}:{}", stick.major, stick.minor)),
+        ],
+    );
+    assert_eq!(text(&r, "AIRGAP_RESULT"), "failure", "{r:?}");
+    let message = text(&r, "MESSAGE");
+    assert!(message.contains("not shut down"), "{message}");
+    assert!(message.contains("left alone outside"), "{message}");
+    assert!(
+        message.contains(&format!("still held by: {} (bash)", holder.0.id())),
+        "{message}"
+    );
+    // Each process refused is recorded (once per medium).
+    let refused = entry(
+        &mut j,
+        &[
+            id(MessageId::DeviceViolation),
+            m("AIRGAP_KIND", "dev.premounted"),
+            m("AIRGAP_DEVICE", format!("{}:{}", stick.major, stick.minor)),
+        ],
+    );
+    assert_eq!(text(&refused, "AIRGAP_UID"), "65534", "{refused:?}");
+    assert!(
+        text(&refused, "AIRGAP_SUMMARY_VI").contains("trước khi airgapd khởi động"),
+        "{refused:?}"
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&d.record).unwrap()).unwrap();
+    let layer = record["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "premounted-media")
+        .unwrap_or_else(|| panic!("no premounted-media layer in {record}"))
+        .clone();
+    assert_eq!(layer["state"], "unavailable", "{layer}");
+    assert!(
+        layer["detail"].as_str().unwrap().contains(&stick.path),
+        "{layer}"
+    );
+    drop((holder, outsider));
 }

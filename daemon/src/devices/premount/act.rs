@@ -133,6 +133,9 @@ pub fn shutdown(fd: &OwnedFd) -> io::Result<bool> {
 pub enum Detach {
     /// Detached (lazily: what is still in use stays alive for its users, unreachable by path).
     Done,
+    /// Gone already: detached with another mount (a parent, or a peer whose unmount
+    /// propagated here).
+    Gone,
     /// Its mount point leads to another mount (`top`): covered, or gone already with a
     /// mount above it.
     Covered {
@@ -165,7 +168,15 @@ pub fn detach(place: &Place) -> io::Result<Detach> {
         let top = remount::mount_id(std::os::fd::AsFd::as_fd(&fd))?;
         drop(fd);
         if top != id {
-            return Ok(Detach::Covered { top });
+            let table = std::fs::read_to_string("/proc/thread-self/mountinfo")?;
+            let still = crate::register::mounts::parse(&table)
+                .iter()
+                .any(|m| u64::from(m.id) == id);
+            return Ok(if still {
+                Detach::Covered { top }
+            } else {
+                Detach::Gone
+            });
         }
         // SAFETY: `c` is a valid C string.
         if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) } < 0 {

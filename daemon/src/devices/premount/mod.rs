@@ -165,7 +165,7 @@ fn act_on(
     // Last listed first: a mount stacked inside another goes before its parent.
     for p in ours().rev() {
         match act::detach(p) {
-            Ok(act::Detach::Done) => detached.push(p.label()),
+            Ok(act::Detach::Done | act::Detach::Gone) => detached.push(p.label()),
             Ok(act::Detach::Covered { top }) => {
                 kept.push(format!("{} (covered by mount {top})", p.label()))
             }

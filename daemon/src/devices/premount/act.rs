@@ -56,6 +56,23 @@ pub fn essential(dev: Dev, keep: &[PathBuf]) -> Option<String> {
             return Some(format!("it holds swap in use ({path})"));
         }
     }
+    // A loop device reading an image from it (a live system's root image on its CD or stick):
+    // refusing those reads, or shutting it down, would take the loop device's data away too.
+    let loops = std::fs::read_dir("/sys/block")
+        .into_iter()
+        .flatten()
+        .flatten();
+    for entry in loops {
+        let backing = entry.path().join("loop/backing_file");
+        let Ok(file) = std::fs::read_to_string(&backing) else {
+            continue;
+        };
+        let file = file.trim_end();
+        if on(Path::new(file)) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            return Some(format!("it holds the image {file} of loop device {name}"));
+        }
+    }
     for path in keep {
         let dir = path.parent().unwrap_or(path);
         if on(path) || on(dir) {

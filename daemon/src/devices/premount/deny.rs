@@ -55,6 +55,23 @@ impl Deny {
     }
 }
 
+/// `PF_KTHREAD` in `/proc/PID/stat`'s flags (field 9).
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+fn is_kernel_thread(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return false;
+    };
+    rest.split(' ')
+        .nth(6)
+        .and_then(|f| f.parse::<u64>().ok())
+        .is_some_and(|flags| flags & PF_KTHREAD != 0)
+}
+
 fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
     let own = std::process::id();
     let mut recorded: BTreeSet<(u32, Dev)> = BTreeSet::new();
@@ -73,7 +90,9 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
         for ev in fanotify::parse(&buf[..n]) {
             let Some(fd) = ev.fd else { continue };
             let pid = ev.pid as u32;
-            let allow = pid == own || !scope.contains(pid);
+            // Kernel threads read for the kernel (a loop device's worker reading its image):
+            // never refused.
+            let allow = pid == own || is_kernel_thread(pid) || !scope.contains(pid);
             if let Err(e) = group.respond(fd.as_raw_fd(), allow) {
                 tracing::error!(error = %e, "answering a premount permission event");
             }
@@ -116,5 +135,16 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
             );
             let _ = sink.send(&r);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_threads_are_told_from_processes() {
+        assert!(is_kernel_thread(2), "kthreadd");
+        assert!(!is_kernel_thread(std::process::id()));
     }
 }

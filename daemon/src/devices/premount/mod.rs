@@ -21,8 +21,9 @@
 //! FAT filesystem has no shutdown, so a descriptor opened for writing before the start still
 //! writes (the holders are named); pages already mapped stay readable; when the daemon stops,
 //! the permission group goes with it (the mounts stay detached, the shutdown stays). A refused
-//! medium that holds the machine's root, `/usr`, swap in use, or the daemon's own records is
-//! left usable and recorded so: taking it away would stop the machine or blind the records.
+//! medium that holds the machine's root, `/usr`, swap in use, a loop device's image, or the
+//! daemon's own records is left usable and recorded so: taking it away would stop the machine
+//! or blind the records.
 //! Multi-device filesystems (btrfs) report an anonymous device in mountinfo and are not found.
 
 mod act;

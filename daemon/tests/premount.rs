@@ -221,6 +221,15 @@ fn a_refused_medium_mounted_before_start_is_made_unusable_and_recorded() {
     eprintln!("the record: {message}");
     assert!(message.contains("detached"), "{message}");
     assert!(message.contains("shut down"), "{message}");
+    // `airgapctl devices` says it too (its entry, as kept in the daemon's history file).
+    let history = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("svc-premount-{}", std::process::id()))
+        .join("history.json");
+    let kept = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        kept.contains(&stick.path) && kept.contains("it was mounted before airgapd started"),
+        "{kept}"
+    );
     drop(holder);
 }
 

@@ -71,14 +71,13 @@ impl Service {
                     o.said.join("; ")
                 ));
             }
-            let key = (dev.0, dev.1);
-            if let Some(seen) = self.media.seen.get_mut(&key) {
-                seen.reason = format!(
-                    "{}; it was mounted before airgapd started: {}",
-                    seen.reason,
+            self.media.premounted.insert(
+                dev,
+                format!(
+                    "it was mounted before airgapd started: {}",
                     o.said.join("; ")
-                );
-            }
+                ),
+            );
         }
         self.premount_deny = deny;
         let state = if left.is_empty() {

@@ -369,5 +369,16 @@ fn a_refused_medium_that_cannot_be_shut_down_is_reported_as_still_usable() {
         layer["detail"].as_str().unwrap().contains(&stick.path),
         "{layer}"
     );
+    // Once the medium is gone (its users ended, the loop device detached), nothing of it is
+    // left usable: the layer is active again, and that is recorded.
     drop((holder, outsider));
+    stick.detach();
+    entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementState),
+            m("AIRGAP_LAYER", "premounted-media"),
+            m("AIRGAP_STATE", "active"),
+        ],
+    );
 }

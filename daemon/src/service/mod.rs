@@ -121,6 +121,8 @@ struct Service {
     // --- refused media mounted before the start (issue 15 item 7) ---
     /// Refuses their files while the daemon runs (None: none found, or no group).
     premount_deny: Option<crate::devices::premount::Deny>,
+    /// Those left usable (the layer `premounted-media` is unavailable while one is there).
+    premount_left: std::collections::BTreeSet<(u32, u32)>,
     /// The mount table when the daemon started: the mounts that make disks internal (a
     /// reload must not make a medium mounted since, approved or not, an internal disk).
     mountinfo_at_start: String,

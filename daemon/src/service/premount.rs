@@ -33,6 +33,7 @@ impl Service {
             self.opts.record.clone(),
         ];
         let mut left = Vec::new();
+        let mut left_devs = std::collections::BTreeSet::new();
         for o in premount::deal(found, deny.as_ref(), &keep, &scope) {
             let dev = o.found.dev;
             let node =
@@ -64,6 +65,7 @@ impl Service {
                 );
             send(&self.sink, r);
             if !o.unusable {
+                left_devs.insert(dev);
                 left.push(format!(
                     "{node} ({}:{}): {}",
                     dev.0,
@@ -80,6 +82,7 @@ impl Service {
             );
         }
         self.premount_deny = deny;
+        self.premount_left = left_devs;
         let state = if left.is_empty() {
             LayerState::Active
         } else {
@@ -89,5 +92,24 @@ impl Service {
             ))
         };
         self.enforcer.set_layer(Layer::PremountedMedia, state);
+    }
+
+    /// A medium left usable at start is gone (unplugged, or another medium there now): once
+    /// none is left, the layer is active again, and that is recorded.
+    pub(super) fn premounted_gone(&mut self) {
+        if self.premount_left.is_empty() {
+            return;
+        }
+        let premounted = &self.media.premounted;
+        self.premount_left.retain(|d| premounted.contains_key(d));
+        if self.premount_left.is_empty() {
+            self.enforcer
+                .set_layer(Layer::PremountedMedia, LayerState::Active);
+            send(
+                &self.sink,
+                records::layer(Layer::PremountedMedia, &LayerState::Active, false),
+            );
+            self.publish_layers(false);
+        }
     }
 }

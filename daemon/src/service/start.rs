@@ -122,6 +122,7 @@ impl Service {
             history_saved: Instant::now(),
             guard,
             premount_deny: None,
+            premount_left: Default::default(),
             mountinfo_at_start: facts.mountinfo.clone(),
         };
         send(&service.sink, records::policy_loaded(&service.policy));

@@ -351,6 +351,15 @@ fn a_refused_medium_that_cannot_be_shut_down_is_reported_as_still_usable() {
         ],
     );
     assert_eq!(text(&refused, "AIRGAP_UID"), "65534", "{refused:?}");
+    // The holder runs a new `cat` every 0.1 s: folded into one record per user, command and
+    // medium every 10 s, never one per process.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let cats = j.query(&[
+        id(MessageId::DeviceViolation),
+        m("AIRGAP_KIND", "dev.premounted"),
+        m("AIRGAP_COMM", "cat"),
+    ]);
+    assert_eq!(cats.len(), 1, "{cats:?}");
     assert!(
         text(&refused, "AIRGAP_SUMMARY_VI").contains("trước khi airgapd khởi động"),
         "{refused:?}"

@@ -10,13 +10,16 @@
 //! filesystems with a shutdown the shutdown takes those ([`super::act::shutdown`]).
 //!
 //! The answering thread never stops answering: a permission event left unanswered would
-//! block the process that caused it. Each process refused is recorded once per medium.
+//! block the process that caused it. Refusals are recorded folded: one record per user,
+//! command and medium every 10 s at most, the next one counting those in between
+//! (`AIRGAP_REPEATS`), so a loop of opens cannot flood the journal.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::walk::{Dev, ScopeView};
 use crate::journal::{field, MessageId, Record, Sink};
@@ -25,9 +28,12 @@ use crate::register::fanotify::{self, Group};
 const MASK: u64 =
     libc::FAN_OPEN_PERM | libc::FAN_OPEN_EXEC_PERM | libc::FAN_ACCESS_PERM | libc::FAN_ONDIR;
 
-/// At most this many (process, medium) pairs are remembered as recorded: beyond, a process
-/// refused again is recorded again rather than forgotten.
+/// At most this many (user, command, medium) keys are remembered: beyond, they are forgotten
+/// and the next refusal of each is recorded again rather than counted.
 const REMEMBERED: usize = 4096;
+
+/// One record per key at most this often.
+const FOLD: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The permission group that refuses refused media mounted before the start.
 #[derive(Clone)]
@@ -74,7 +80,7 @@ fn is_kernel_thread(pid: u32) -> bool {
 
 fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
     let own = std::process::id();
-    let mut recorded: BTreeSet<(u32, Dev)> = BTreeSet::new();
+    let mut folds: HashMap<(Option<u32>, String, Dev), (Instant, u64)> = HashMap::new();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match group.read(&mut buf) {
@@ -102,13 +108,26 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
             let dev = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
                 .map(|m| (libc::major(m.dev()), libc::minor(m.dev())))
                 .unwrap_or_default();
-            if recorded.len() >= REMEMBERED {
-                recorded.clear();
-            }
-            if !recorded.insert((pid, dev)) {
-                continue;
-            }
             let who = crate::register::who::identify(pid, None);
+            let now = Instant::now();
+            let key = (who.uid, who.comm.clone(), dev);
+            let repeats = match folds.get_mut(&key) {
+                Some((last, n)) if now.duration_since(*last) < FOLD => {
+                    *n += 1;
+                    continue;
+                }
+                Some((last, n)) => {
+                    *last = now;
+                    std::mem::take(n)
+                }
+                None => {
+                    if folds.len() >= REMEMBERED {
+                        folds.clear();
+                    }
+                    folds.insert(key, (now, 0));
+                    0
+                }
+            };
             let access = if ev.mask & libc::FAN_ACCESS_PERM != 0 {
                 "read"
             } else {
@@ -118,11 +137,16 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
                 MessageId::DeviceViolation,
                 format!(
                     "process {pid} ({}) was refused a file on the refused medium {}:{} that was \
-                     mounted before airgapd started ({access}); further refusals of this \
-                     process on it are not recorded one by one",
-                    who.comm, dev.0, dev.1
+                     mounted before airgapd started ({access}); {repeats} more refusals of this \
+                     user and command on it since the last record; those in the next {} s are \
+                     counted in the next one",
+                    who.comm,
+                    dev.0,
+                    dev.1,
+                    FOLD.as_secs()
                 ),
             )
+            .field(field::REPEATS, repeats)
             .field(field::KIND, "dev.premounted")
             .field(field::ACTION, field::action::DENY)
             .field(field::ACCESS, access)

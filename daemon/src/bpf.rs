@@ -141,6 +141,9 @@ pub enum Layer {
     MediaReadOnlyLsm,
     /// Unprivileged user namespaces turned off (`crate::noexec::userns`).
     ExecUserNamespaces,
+    /// Refused media mounted before the daemon started made unusable
+    /// (`crate::devices::premount`): unavailable when one is left usable.
+    PremountedMedia,
 }
 
 impl Layer {
@@ -159,6 +162,7 @@ impl Layer {
             Layer::ExecNoexec => "exec-noexec",
             Layer::MediaReadOnlyLsm => "media-ro-bpf-lsm",
             Layer::ExecUserNamespaces => "exec-userns",
+            Layer::PremountedMedia => "premounted-media",
         }
     }
 }

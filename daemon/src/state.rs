@@ -148,11 +148,18 @@ impl State {
 
     /// Whether every layer that matters is active: the network cgroup layer and devices.
     pub fn air_gapped(&self) -> bool {
-        [Layer::CgroupNetwork, Layer::Devices].iter().all(|l| {
-            self.layers
-                .iter()
-                .any(|(have, state)| have == l && *state == LayerState::Active)
-        })
+        // A refused medium mounted before the start and left usable (issue 15) is a device
+        // the device layer does not hold: the machine is not air-gapped while it is there.
+        let premount_left = self
+            .layers
+            .iter()
+            .any(|(l, s)| *l == Layer::PremountedMedia && *s != LayerState::Active);
+        !premount_left
+            && [Layer::CgroupNetwork, Layer::Devices].iter().all(|l| {
+                self.layers
+                    .iter()
+                    .any(|(have, state)| have == l && *state == LayerState::Active)
+            })
     }
 }
 
@@ -207,5 +214,10 @@ mod tests {
         s.layers
             .push((Layer::Lsm, LayerState::Unavailable("no".into())));
         assert!(s.air_gapped());
+        s.layers.push((
+            Layer::PremountedMedia,
+            LayerState::Unavailable("left usable".into()),
+        ));
+        assert!(!s.air_gapped(), "a refused medium left usable");
     }
 }

@@ -162,21 +162,30 @@ impl Status {
             p.violation_counts()
         );
         let air_gapped = client.read(what, air_gapped)?;
+        let layers: Vec<LayerEntry> = client.read(what, layers)?;
+        // A refused medium mounted before the start and left usable: the daemon says not
+        // air-gapped; with network and devices enforced that is PARTIAL, not NO.
+        let left = premount_left(&layers);
+        let required = ["cgroup-network", "cgroup-device"]
+            .iter()
+            .all(|n| layers.iter().any(|l| l.name == *n && l.is_active()));
         Ok(Status {
             verdict: if air_gapped {
                 Verdict::Yes
+            } else if !left.is_empty() && required {
+                Verdict::Partial
             } else {
                 Verdict::No
             },
             daemon: "running".into(),
             source: "daemon".into(),
-            problems: Vec::new(),
+            problems: left,
             tampering: Vec::new(),
             lifted: None,
             air_gapped,
             mode: client.read(what, mode)?,
             started_at_us: client.read(what, started_at)?,
-            layers: client.read(what, layers)?,
+            layers,
             policy: PolicyStatus::fetch(client).await?,
             violation_counts: client.read(what, counts)?,
             last_violations: fetch(client, 0, LAST, End::Newest, |_| true).await?,
@@ -411,6 +420,16 @@ fn tamper_line(t: &TamperRecord) -> String {
             error = &t.repair_error
         ),
     }
+}
+
+/// One line per refused medium mounted before airgapd started and left usable (the layer
+/// `premounted-media`, issue 15): each makes the answer PARTIAL at best.
+pub(super) fn premount_left(layers: &[LayerEntry]) -> Vec<String> {
+    layers
+        .iter()
+        .filter(|l| l.name == crate::bpf::Layer::PremountedMedia.name() && !l.is_active())
+        .map(|l| l.detail.clone())
+        .collect()
 }
 
 /// One line per tampering that could not be repaired: each makes the answer PARTIAL.

@@ -54,6 +54,24 @@ pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) ->
         // Not root: bpffs is closed; the record is all there is.
         Err(_) => from_record(&mut status, record.as_ref()),
     }
+    // What only the daemon knows: a refused medium mounted before it started and left
+    // usable (issue 15). The kernel's pins cannot show it; the record can.
+    if let Some(r) = record.as_ref().filter(|r| r.lifted.is_none()) {
+        let layers: Vec<LayerEntry> = r
+            .layers
+            .iter()
+            .map(|l| LayerEntry {
+                name: l.name.clone(),
+                state: l.state.clone(),
+                detail: l.detail.clone(),
+            })
+            .collect();
+        let left = super::status::premount_left(&layers);
+        if !left.is_empty() && status.verdict == Verdict::Yes {
+            status.verdict = Verdict::Partial;
+        }
+        status.problems.extend(left);
+    }
     status.air_gapped = status.verdict == Verdict::Yes;
     status
 }
@@ -131,4 +149,40 @@ fn policy(record: Option<&Record>) -> PolicyStatus {
         provenance: None,
     }
     .with_provenance()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pinned::record::{DaemonRecord, LayerRecord};
+
+    #[test]
+    fn a_refused_medium_left_usable_is_a_problem_and_never_air_gapped() {
+        let layer = |name: &str, state: &str, detail: &str| LayerRecord {
+            name: name.into(),
+            state: state.into(),
+            detail: detail.into(),
+        };
+        let record = Record {
+            daemon: Some(DaemonRecord::this_process(0)),
+            layers: vec![
+                layer("cgroup-network", "active", ""),
+                layer("cgroup-device", "active", ""),
+                layer(
+                    "premounted-media",
+                    "unavailable",
+                    "/dev/sdb1 (8:17): left mounted",
+                ),
+            ],
+            ..Default::default()
+        };
+        let args = StatusArgs {
+            pin_dir: "/sys/fs/bpf/airgapd-no-such-pin-dir".into(),
+            record: None,
+        };
+        let s = status(&args, Ok(Some(record)));
+        assert!(s.problems.iter().any(|p| p.contains("/dev/sdb1")), "{s:?}");
+        assert_ne!(s.verdict, Verdict::Yes);
+        assert!(!s.air_gapped);
+    }
 }

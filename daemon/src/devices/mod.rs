@@ -25,6 +25,7 @@ pub mod fsprobe;
 pub mod holder;
 pub mod identity;
 pub mod internal;
+pub mod premount;
 pub mod probe;
 pub mod prober;
 pub mod raw;

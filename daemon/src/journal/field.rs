@@ -36,6 +36,7 @@
 //! | `AIRGAP_DIRECTION` | copy register: `to-medium` or `from-medium` |
 //! | `AIRGAP_SHA256`, `AIRGAP_SIZE` | SHA-256 and size of a file's content (copied, or refused execution) |
 //! | `AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN` | a copy's line in the register file and its chain hash |
+//! | `AIRGAP_MOUNT_POINTS` | a medium mounted before the daemon started: its mounts, `NAMESPACE:MOUNT_POINT` each, separated by `; ` |
 //! | `AIRGAP_OBJECT`, `AIRGAP_BEFORE`, `AIRGAP_AFTER` | tampering: which kernel object of airgapd's changed (`link_airgap_sendmsg4`, `airgap_config`, `airgap_dev_rules b 8:*`), how airgapd had set it and how it was found |
 //!
 //! The catalog (`packaging/catalog/`) substitutes `@FIELD@` only for names made of `A`–`Z` and
@@ -142,6 +143,10 @@ pub const BEFORE: &str = "AIRGAP_BEFORE";
 /// Tampering: how it was found.
 pub const AFTER: &str = "AIRGAP_AFTER";
 
+/// A medium mounted before the daemon started: its mounts (`mnt:[NAMESPACE]:POINT`, `; `
+/// between them).
+pub const MOUNT_POINTS: &str = "AIRGAP_MOUNT_POINTS";
+
 /// Every field name above; tests use it to check the catalog's `@FIELD@` references.
 pub const ALL: &[&str] = &[
     KIND,
@@ -193,6 +198,7 @@ pub const ALL: &[&str] = &[
     OBJECT,
     BEFORE,
     AFTER,
+    MOUNT_POINTS,
 ];
 
 /// Fields the sink writes itself; a record may not carry them.

@@ -212,6 +212,12 @@ fn summary(vi: &Catalog, r: &Record) -> String {
         MessageId::NetworkIsolationLost => {
             tr_in!(vi, "journal-isolation-lost", change = get(field::CHANGE))
         }
+        MessageId::PremountedMedium => tr_in!(
+            vi,
+            "journal-premounted-medium",
+            node = get(field::DEV_NODE),
+            result = word(vi, field::RESULT, &get(field::RESULT))
+        ),
     }
 }
 

@@ -82,6 +82,9 @@ pub struct Media {
     instances: BTreeMap<Dev, Option<u64>>,
     pending: BTreeMap<Dev, Pending>,
     prober: Prober,
+    /// Refused media found mounted at start, with what was done (issue 15): said in their
+    /// entry of `airgapctl devices` until they leave.
+    pub premounted: BTreeMap<Dev, String>,
     /// While the daemon starts: the devices present when it last stopped (from the history).
     /// Decisions made meanwhile are recorded as "present at start", not as arrivals.
     pub at_start: Option<Vec<DeviceRecord>>,
@@ -150,6 +153,7 @@ impl Media {
             present.push((major, minor));
         }
         self.seen.retain(|d, _| present.contains(d));
+        self.premounted.retain(|d, _| present.contains(d));
         self.identities.retain(|d, _| present.contains(d));
         self.instances.retain(|d, _| present.contains(d));
         self.pending.retain(|d, _| present.contains(d));
@@ -195,6 +199,7 @@ impl Media {
     }
 
     fn gone(&mut self, cx: &mut Ctx, devnum: Dev) {
+        self.premounted.remove(&devnum);
         self.instances.remove(&devnum);
         self.seen.remove(&devnum);
         self.identities.remove(&devnum);
@@ -380,6 +385,10 @@ impl Media {
         // is readable), whether or not the decision changed.
         let same_medium = self.instances.insert(devnum, diskseq) == Some(diskseq)
             && self.identities.get(&devnum) == Some(&judged.identity);
+        if !same_medium {
+            // Another medium there now: what was said of the one mounted at start is not its.
+            self.premounted.remove(&devnum);
+        }
         self.identities.insert(devnum, judged.identity.clone());
         let same_grant = self
             .granted
@@ -491,6 +500,14 @@ impl Media {
         }
     }
 
+    /// Whether the block device `dev` is one the daemon refuses now: present, not opened by
+    /// the plan (internal disks, classes) and not granted as an approved medium.
+    pub fn refuses(&self, plan: &Plan, dev: Dev) -> bool {
+        Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists()
+            && !covered(plan, dev)
+            && !self.granted.contains_key(&dev)
+    }
+
     /// The identity of a judged device, filesystem included.
     pub fn identity(&self, devnum: Dev) -> Option<&DeviceIdentity> {
         self.identities.get(&devnum)
@@ -529,7 +546,16 @@ impl Media {
 
     /// Every device decided, for the state.
     pub fn records(&self) -> Vec<DeviceRecord> {
-        self.seen.values().cloned().collect()
+        self.seen
+            .iter()
+            .map(|(dev, r)| match self.premounted.get(dev) {
+                Some(note) => DeviceRecord {
+                    reason: format!("{}; {note}", r.reason),
+                    ..r.clone()
+                },
+                None => r.clone(),
+            })
+            .collect()
     }
 }
 

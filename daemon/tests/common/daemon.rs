@@ -29,6 +29,8 @@ pub struct Daemon {
     pub record: PathBuf,
     /// Extra arguments for `airgapd service` (e.g. `--bus ADDRESS`).
     pub extra_args: Vec<String>,
+    /// Where the daemon's own diagnostics (stderr) go; None: the test's stderr.
+    pub stderr: Option<PathBuf>,
     notify: UnixDatagram,
     notify_path: PathBuf,
     scope: Option<Scope>,
@@ -59,6 +61,7 @@ impl Daemon {
             journal,
             record: dir.join("enforcement.json"),
             extra_args: Vec::new(),
+            stderr: None,
             notify,
             notify_path,
             scope: Some(Scope::create(tag).unwrap()),
@@ -84,6 +87,16 @@ impl Daemon {
                     .to_string(),
             ]
         };
+        let stderr = match &self.stderr {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => Stdio::inherit(),
+        };
         let child = Command::new(AIRGAPD)
             .arg("service")
             .arg("--policy")
@@ -103,6 +116,7 @@ impl Daemon {
             .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)
             .stdin(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         self.child = Some(child);

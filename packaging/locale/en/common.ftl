@@ -44,6 +44,10 @@ refusal-dev-block = { $pid ->
     [0] Refused access to the storage device { $target }.
    *[other] Refused access to the storage device { $target } by { $comm } (process { $pid }, { $user }).
 }
+refusal-dev-premounted = { $pid ->
+    [0] Refused a file on the storage device { $target }, which was mounted before airgapd started.
+   *[other] Refused { $comm } (process { $pid }, { $user }) a file on the storage device { $target }, which was mounted before airgapd started.
+}
 refusal-dev-char = { $pid ->
     [0] Refused access to the device { $target }.
    *[other] Refused access to the device { $target } by { $comm } (process { $pid }, { $user }).

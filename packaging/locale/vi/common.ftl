@@ -42,6 +42,10 @@ refusal-dev-block = { $pid ->
     [0] Đã chặn truy cập thiết bị lưu trữ { $target }.
    *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) truy cập thiết bị lưu trữ { $target }.
 }
+refusal-dev-premounted = { $pid ->
+    [0] Đã chặn truy cập tệp trên thiết bị lưu trữ { $target }, thiết bị đã được gắn kết trước khi airgapd khởi động.
+   *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) truy cập tệp trên thiết bị lưu trữ { $target }, thiết bị đã được gắn kết trước khi airgapd khởi động.
+}
 refusal-dev-char = { $pid ->
     [0] Đã chặn truy cập thiết bị { $target }.
    *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) truy cập thiết bị { $target }.

@@ -32,19 +32,25 @@ for f in packaging/locale/*/*.ftl; do
   lang=$(basename "$(dirname "$f")")
   install -Dm0644 "$f" "$root/usr/share/airgapd/locale/$lang/$(basename "$f")"
 done
-install -Dm0644 docs/translations.md "$root/usr/share/doc/airgapd/translations.md"
 install -Dm0644 packaging/default-policy.toml "$root/etc/airgapd/policy.toml"
 install -d -m0755 "$root/etc/airgapd/trusted-keys"
 install -Dm0644 packaging/policy.toml "$root/usr/share/doc/airgapd/policy.toml"
 install -Dm0644 README.md "$root/usr/share/doc/airgapd/README.md"
-install -Dm0644 docs/architecture.md "$root/usr/share/doc/airgapd/architecture.md"
+# Every document the README, the man pages and the state files point to; the officers' guide
+# in Vietnamese at the top of the folder.
+for f in docs/*.md; do
+  install -Dm0644 "$f" "$root/usr/share/doc/airgapd/$(basename "$f")"
+done
+install -Dm0644 docs/vi/huong-dan-can-bo.md "$root/usr/share/doc/airgapd/huong-dan-can-bo.md"
 
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
 "$target/release/airgapd-gen" "$gen"
-install -Dm0644 "$gen/man8/airgapd.8" "$root/usr/share/man/man8/airgapd.8"
-install -Dm0644 "$gen/man1/airgapctl.1" "$root/usr/share/man/man1/airgapctl.1"
-install -Dm0644 "$gen/man1/airgapd-notify.1" "$root/usr/share/man/man1/airgapd-notify.1"
+# The top-level pages and one page per subcommand (airgapctl-policy-apply.1, ...).
+for m in "$gen"/man1/*.1 "$gen"/man8/*.8; do
+  sect=${m##*.}
+  install -Dm0644 "$m" "$root/usr/share/man/man$sect/$(basename "$m")"
+done
 install -Dm0644 packaging/man/airgapd.policy.5 "$root/usr/share/man/man5/airgapd.policy.5"
 gzip -9n "$root"/usr/share/man/man*/*
 install -Dm0644 "$gen/completions/bash/airgapd.bash" "$root/usr/share/bash-completion/completions/airgapd"
@@ -72,6 +78,7 @@ Architecture: $arch
 Maintainer: airgapd developers <airgapd@localhost>
 Installed-Size: $size
 Depends: libc6 (>= 2.34), systemd, dbus, openssh-client
+Recommends: sqlite3
 Section: admin
 Priority: optional
 Description: air-gap enforcement for drafting PCs (network and removable media refused)

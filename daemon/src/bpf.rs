@@ -12,6 +12,8 @@ use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
 
 use airgapd_ebpf::abi;
 
+use crate::devices::readonly_lsm::{self, RoDevices};
+
 use crate::links::{self, AttachType, Origin, Target};
 use crate::maps::{Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, MapsError, NetMode};
 use crate::network;
@@ -119,6 +121,9 @@ pub enum Layer {
     Wire,
     /// BPF LSM programs.
     Lsm,
+    /// fmod_ret on `security_socket_setsockopt`: setsockopt of the 32-bit compat entry, which
+    /// the `cgroup/setsockopt` program never sees (`crate::network::compat`).
+    CompatSockopt,
     /// cgroup/dev program.
     Devices,
     /// USB authorization (`authorized_default`, per-device `authorized`).
@@ -131,8 +136,14 @@ pub enum Layer {
     ExecFanotify,
     /// noexec remount of removable media (`crate::noexec`).
     ExecNoexec,
+    /// BPF LSM programs keeping approved read-only media read-only
+    /// (`crate::devices::readonly_lsm`).
+    MediaReadOnlyLsm,
     /// Unprivileged user namespaces turned off (`crate::noexec::userns`).
     ExecUserNamespaces,
+    /// Refused media mounted before the daemon started made unusable
+    /// (`crate::devices::premount`): unavailable when one is left usable.
+    PremountedMedia,
 }
 
 impl Layer {
@@ -142,13 +153,16 @@ impl Layer {
             Layer::CgroupNetwork => "cgroup-network",
             Layer::Wire => "interface",
             Layer::Lsm => "bpf-lsm",
+            Layer::CompatSockopt => "compat-setsockopt",
             Layer::Devices => "cgroup-device",
             Layer::UsbAuthorization => "usb-authorization",
             Layer::CopyRegister => "copy-register",
             Layer::ExecLsm => "exec-bpf-lsm",
             Layer::ExecFanotify => "exec-fanotify",
             Layer::ExecNoexec => "exec-noexec",
+            Layer::MediaReadOnlyLsm => "media-ro-bpf-lsm",
             Layer::ExecUserNamespaces => "exec-userns",
+            Layer::PremountedMedia => "premounted-media",
         }
     }
 }
@@ -194,6 +208,10 @@ pub struct Enforcer {
     wire_tc: Vec<(String, u32)>,
     /// Use classic tc filters even where the kernel has TCX (tests of the older kernels).
     force_tc: bool,
+    /// The block devices of read-only grants (`crate::devices::readonly_lsm`).
+    ro_devices: Option<RoDevices>,
+    /// Layer 6c's program, loaded outside aya ([`network::compat`]).
+    compat_prog: Option<OwnedFd>,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -278,6 +296,7 @@ impl Enforcer {
         let events = ebpf.take_map(abi::MAP_EVENTS).ok_or(MapsError::Missing {
             name: abi::MAP_EVENTS,
         })?;
+        let ro_devices = RoDevices::take(&mut ebpf);
         let events = RingBuf::try_from(events).map_err(|source| MapsError::Map {
             name: abi::MAP_EVENTS,
             action: "opening".into(),
@@ -299,6 +318,8 @@ impl Enforcer {
             config_written: None,
             wire_tc: Vec::new(),
             force_tc: false,
+            ro_devices,
+            compat_prog: None,
         })
     }
 
@@ -391,6 +412,10 @@ impl Enforcer {
 
     /// The kernel id of a loaded program of the object.
     pub(crate) fn program_id(&self, name: &str) -> Option<u32> {
+        if name == network::compat::PROGRAM {
+            let fd = self.compat_prog.as_ref()?;
+            return links::prog_info_of(fd.as_fd()).ok().map(|i| i.id);
+        }
         let prog = self.ebpf.program(name)?;
         links::prog_info_of(prog.fd().ok()?.as_fd())
             .ok()
@@ -545,6 +570,53 @@ impl Enforcer {
         };
         tracing::info!(layer = "bpf-lsm", "BPF LSM layer {lsm}");
         self.set_layer(Layer::Lsm, lsm);
+        self.enforce_compat_sockopt();
+        Ok(())
+    }
+
+    /// Layer 6c: the fmod_ret program that refuses, for scoped tasks, the socket options of
+    /// layer 6 set through the 32-bit compat entry. Global (it checks the scope itself); needs
+    /// the cgroup programs loaded (it shares their maps). Reported either way.
+    pub fn enforce_compat_sockopt(&mut self) -> LayerState {
+        let state = match self.attach_compat_sockopt() {
+            Ok(()) => LayerState::Active,
+            Err(why) => LayerState::Unavailable(why),
+        };
+        tracing::info!(
+            layer = "compat-setsockopt",
+            "32-bit setsockopt layer {state}"
+        );
+        self.set_layer(Layer::CompatSockopt, state.clone());
+        state
+    }
+
+    fn attach_compat_sockopt(&mut self) -> Result<(), String> {
+        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let (sibling, _) = network::CGROUP_LINKS[9];
+        let sibling = self
+            .ebpf
+            .program(sibling)
+            .and_then(|p| p.fd().ok())
+            .ok_or("the setsockopt program is not loaded")?;
+        let prog = network::compat::load(sibling.as_fd(), &btf).map_err(|e| {
+            format!(
+                "this kernel refused to load the fmod_ret program ({e}); setsockopt(2) through \
+                 the 32-bit entry is not judged: boot with ia32_emulation=0 to remove that entry"
+            )
+        })?;
+        let pin_name = format!("link_{}", network::compat::PROGRAM);
+        let pin = self.pin_dir.as_ref().map(|d| d.join(&pin_name));
+        let link = network::compat::attach(prog.as_fd(), pin.as_deref())
+            .map_err(|e| format!("this kernel refused to attach the fmod_ret program ({e})"))?;
+        self.links.push(HeldLink {
+            pin: pin_name,
+            program: network::compat::PROGRAM,
+            ifindex: None,
+            attach: AttachType::BPF_MODIFY_RETURN,
+            fd: link,
+        });
+        // The link holds the program; this fd keeps it for `program_id`-style lookups.
+        self.compat_prog = Some(prog);
         Ok(())
     }
 
@@ -599,6 +671,42 @@ impl Enforcer {
         Ok(())
     }
 
+    /// The BPF LSM programs that keep approved read-only media read-only (global, scope-checked
+    /// in the kernel); the layer's state either way.
+    pub fn enforce_media_read_only(&mut self) -> LayerState {
+        let loaded = Btf::from_sys_fs()
+            .map_err(|e| format!("no kernel BTF ({e})"))
+            .and_then(|btf| {
+                readonly_lsm::load(&mut self.ebpf, &btf).map_err(|e| {
+                    format!(
+                        "this kernel refused to load the BPF LSM programs ({}): {}",
+                        kernel_answer(&e),
+                        readonly_lsm::UNREFUSED
+                    )
+                })
+            });
+        let state = loaded.and_then(|()| {
+            for (name, _) in readonly_lsm::PROGRAMS {
+                let pin = format!("link_{name}");
+                self.link(name, Target::Global, AttachType::BPF_LSM_MAC, &pin)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        });
+        let state = match state {
+            Ok(()) => LayerState::Active,
+            Err(why) => LayerState::Unavailable(why),
+        };
+        tracing::info!(layer = Layer::MediaReadOnlyLsm.name(), "{state}");
+        self.set_layer(Layer::MediaReadOnlyLsm, state.clone());
+        state
+    }
+
+    /// The map of read-only media's block devices (None: the object has none).
+    pub fn ro_devices(&mut self) -> Option<&mut RoDevices> {
+        self.ro_devices.as_mut()
+    }
+
     /// The device rules, to grant or withdraw access as devices come and go.
     pub fn dev_rules(&mut self) -> &mut DevRules {
         &mut self.dev_rules
@@ -645,6 +753,21 @@ impl Enforcer {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         network::load_lsm(&mut enforcer.ebpf, &btf).map_err(|e| kernel_answer(&e))
+    }
+
+    /// Whether this kernel loads layer 6c's fmod_ret program: loaded with a throwaway object,
+    /// never attached (for `airgapctl doctor`).
+    pub fn probe_compat_sockopt() -> Result<(), String> {
+        let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
+        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
+        let (sibling, _) = network::CGROUP_LINKS[9];
+        let fd = enforcer
+            .ebpf
+            .program(sibling)
+            .and_then(|p| p.fd().ok())
+            .ok_or("the setsockopt program is not loaded")?;
+        network::compat::load(fd.as_fd(), &btf).map(drop)
     }
 
     /// Record a layer's state (replacing an earlier one).

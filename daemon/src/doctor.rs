@@ -46,11 +46,16 @@ pub struct Facts {
     pub usb_hubs: usize,
     /// Whether a BPF LSM program could actually be loaded (None: not tried).
     pub lsm_loads: Option<Result<(), String>>,
+    /// Whether layer 6c's fmod_ret program (32-bit setsockopt) could be loaded (None: not
+    /// tried).
+    pub compat_loads: Option<Result<(), String>>,
     /// usbcore's `authorized_default` parameter: what the kernel does with a USB device before
     /// any program judged it (-1 or 1: authorize, 0: none, 2: internal only). None: no usbcore.
     pub usb_boot_default: Option<i32>,
     /// usbcore is a module (it has an `initstate`), so modprobe.d options reach it.
     pub usbcore_module: bool,
+    /// The kernel release (`/proc/sys/kernel/osrelease`), "6.12.48-amd64".
+    pub kernel_release: String,
 }
 
 /// The package's modprobe.d file: usbcore holds USB devices back from the first moment of boot
@@ -75,9 +80,11 @@ impl Facts {
             btf: std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
             usb_hubs,
             lsm_loads: None,
+            compat_loads: None,
             usb_boot_default: read("/sys/module/usbcore/parameters/authorized_default")
                 .and_then(|v| v.trim().parse().ok()),
             usbcore_module: std::path::Path::new("/sys/module/usbcore/initstate").exists(),
+            kernel_release: read("/proc/sys/kernel/osrelease").unwrap_or_default(),
         }
     }
 }
@@ -146,6 +153,7 @@ pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
     });
     out.push(lsm_check(f, catalog));
     out.push(compat_check(f, catalog));
+    out.push(read_only_media_check(f, catalog));
     out.push(Check {
         name: "USB authorization",
         status: if f.usb_hubs > 0 {
@@ -174,6 +182,7 @@ pub fn display_name(name: &str, catalog: &Catalog) -> String {
         "USB authorization" => "doctor-name-usb",
         "USB before airgapd starts" => "doctor-name-usb-early",
         "32-bit system calls" => "doctor-name-compat",
+        "read-only media" => "doctor-name-ro-media",
         other => return other.to_string(),
     };
     catalog.text(id, None)
@@ -209,26 +218,70 @@ fn usb_boot_check(f: &Facts, catalog: &Catalog) -> Check {
 }
 
 /// 32-bit system calls skip every `cgroup/setsockopt` program (the kernel runs them only for
-/// native calls), so where BPF LSM does not refuse AF_PACKET and AF_XDP at creation, a 32-bit
-/// call can still set PACKET_QDISC_BYPASS. `ia32_emulation=0` (Linux 6.7+) removes that entry.
+/// native calls). Closed where layer 6c's fmod_ret program loads (it judges them), where BPF LSM
+/// refuses AF_PACKET and AF_XDP at creation, or without the entry (`ia32_emulation=0`, Linux
+/// 6.7+). Otherwise a 32-bit call can still set PACKET_QDISC_BYPASS.
 fn compat_check(f: &Facts, catalog: &Catalog) -> Check {
-    let off = f.cmdline.split_whitespace().any(|a| {
-        matches!(
-            a,
-            "ia32_emulation=0" | "ia32_emulation=false" | "ia32_emulation=off" | "ia32_emulation=n"
-        )
-    });
+    let off = ia32_off(f);
     let lsm = matches!(f.lsm_loads, Some(Ok(())));
-    let (status, id) = match (off, lsm) {
-        (true, _) => (Status::Ok, "doctor-compat-off"),
-        (false, true) => (Status::Ok, "doctor-compat-lsm"),
-        (false, false) => (Status::Warn, "doctor-compat-on"),
+    let (status, detail) = match (off, &f.compat_loads, lsm) {
+        (true, _, _) => (Status::Ok, catalog.text("doctor-compat-off", None)),
+        (false, Some(Ok(())), _) => (Status::Ok, catalog.text("doctor-compat-fmod-ret", None)),
+        (false, _, true) => (Status::Ok, catalog.text("doctor-compat-lsm", None)),
+        (false, Some(Err(why)), false) => (
+            Status::Warn,
+            tr_in!(catalog, "doctor-compat-on-refused", why = why),
+        ),
+        (false, None, false) => (Status::Warn, catalog.text("doctor-compat-on", None)),
     };
     Check {
         name: "32-bit system calls",
         status,
-        detail: catalog.text(id, None),
+        detail,
         fix: (status == Status::Warn).then(|| catalog.text("doctor-compat-fix", None)),
+    }
+}
+
+/// `ia32_emulation=0` (or its other spellings) on the kernel command line.
+fn ia32_off(f: &Facts) -> bool {
+    f.cmdline.split_whitespace().any(|a| {
+        matches!(
+            a,
+            "ia32_emulation=0" | "ia32_emulation=false" | "ia32_emulation=off" | "ia32_emulation=n"
+        )
+    })
+}
+
+/// Linux 6.8 and later send a 32-bit process's ioctl to `file_ioctl_compat`, not `file_ioctl`.
+fn has_ioctl_compat_hook(release: &str) -> bool {
+    let mut n = release.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = n.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    let minor: u32 = n.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    (major, minor) >= (6, 8)
+}
+
+/// Which routes to writing an approved read-only medium this kernel refuses (issue 17). The
+/// block device's read-only flag and the device rule hold everywhere; clearing the flag, SCSI
+/// commands through SG_IO and partitions made anew are refused only by BPF LSM programs, and
+/// those hook `file_ioctl`, which a 32-bit process's ioctl skips on Linux 6.8 and later.
+fn read_only_media_check(f: &Facts, catalog: &Catalog) -> Check {
+    let listed = active_lsms(f).is_some_and(|l| l.iter().any(|s| s == "bpf"));
+    let compat_gap = has_ioctl_compat_hook(&f.kernel_release) && !ia32_off(f);
+    let (status, id) = match (&f.lsm_loads, listed) {
+        (Some(Ok(())), _) if compat_gap => (Status::Warn, "doctor-ro-media-compat"),
+        (Some(Ok(())), _) => (Status::Ok, "doctor-ro-media-lsm"),
+        (None, true) => (Status::Ok, "doctor-ro-media-listed"),
+        _ => (Status::Warn, "doctor-ro-media-no-lsm"),
+    };
+    let fix = match id {
+        "doctor-ro-media-compat" => "doctor-compat-fix",
+        _ => "doctor-ro-media-fix",
+    };
+    Check {
+        name: "read-only media",
+        status,
+        detail: catalog.text(id, None),
+        fix: (status == Status::Warn).then(|| catalog.text(fix, None)),
     }
 }
 
@@ -305,13 +358,38 @@ mod tests {
             btf: true,
             usb_hubs: 2,
             lsm_loads: None,
+            compat_loads: None,
             usb_boot_default: Some(-1),
             usbcore_module: false,
+            kernel_release: "6.1.0-40-amd64".into(),
         }
     }
 
     fn check<'a>(c: &'a [Check], name: &str) -> &'a Check {
         c.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn read_only_media_name_what_this_kernel_cannot_refuse() {
+        let mut f = facts();
+        f.lsm_loads = Some(Err("Operation not permitted".into()));
+        let c = diagnose(&f);
+        let ro = check(&c, "read-only media");
+        assert_eq!(ro.status, Status::Warn);
+        for route in ["blockdev --setrw", "SG_IO", "BLKRRPART"] {
+            assert!(ro.detail.contains(route), "{route}: {}", ro.detail);
+        }
+        assert!(ro.fix.is_some());
+        f.lsm_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        assert_eq!(check(&c, "read-only media").status, Status::Ok);
+        // Linux 6.8+: a 32-bit process's ioctl skips file_ioctl unless ia32 emulation is off.
+        f.kernel_release = "6.12.48-amd64".into();
+        let ro = check(&diagnose(&f), "read-only media").clone();
+        assert_eq!(ro.status, Status::Warn);
+        assert!(ro.detail.contains("32-bit"), "{}", ro.detail);
+        f.cmdline.push_str(" ia32_emulation=0");
+        assert_eq!(check(&diagnose(&f), "read-only media").status, Status::Ok);
     }
 
     #[test]
@@ -390,6 +468,27 @@ mod tests {
             check(&diagnose(&f), "32-bit system calls").status,
             Status::Ok
         );
+    }
+
+    #[test]
+    fn thirty_two_bit_calls_are_closed_where_the_fmod_ret_program_loads() {
+        let mut f = facts();
+        f.compat_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        let compat = check(&c, "32-bit system calls");
+        assert_eq!(compat.status, Status::Ok);
+        assert!(compat.detail.contains("fmod_ret"), "{}", compat.detail);
+        // Refused (this development kernel): the kernel's answer is shown, with the remedy.
+        f.compat_loads = Some(Err("Operation not permitted (os error 1)".into()));
+        let c = diagnose(&f);
+        let compat = check(&c, "32-bit system calls");
+        assert_eq!(compat.status, Status::Warn);
+        assert!(
+            compat.detail.contains("Operation not permitted"),
+            "{}",
+            compat.detail
+        );
+        assert!(compat.fix.as_ref().unwrap().contains("ia32_emulation=0"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod i18n;
+pub mod inspect;
 pub mod journal;
 pub mod links;
 pub mod logging;

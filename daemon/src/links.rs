@@ -365,3 +365,80 @@ pub fn map_id(fd: BorrowedFd<'_>) -> io::Result<u32> {
     bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
     Ok(info[1])
 }
+
+/// Open a map by id, with its name (struct bpf_map_info: name[16] @24).
+pub fn map_by_id(id: u32) -> io::Result<(OwnedFd, String)> {
+    let fd = get_fd_by_id(bpf_cmd::BPF_MAP_GET_FD_BY_ID, id)?;
+    let mut info = [0u8; 128];
+    let mut attr = Attr::new()
+        .u32(0, fd.as_raw_fd() as u32)
+        .u32(4, info.len() as u32)
+        .u64(8, info.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let name = &info[24..40];
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    Ok((fd, String::from_utf8_lossy(&name[..end]).into_owned()))
+}
+
+/// A tracing program to load by hand (aya 0.14 has no BPF_MODIFY_RETURN programs).
+pub struct TracingLoad<'a> {
+    /// Its name (the kernel keeps the first 15 bytes).
+    pub name: &'a str,
+    /// The relocated instructions, 8 bytes each.
+    pub insns: &'a [u8],
+    /// The attach type it is verified for.
+    pub attach: AttachType,
+    /// The kernel BTF id of the function it attaches to.
+    pub attach_btf_id: u32,
+}
+
+/// BPF_PROG_LOAD of a `BPF_PROG_TYPE_TRACING` program. On failure the error carries the
+/// verifier's log, when it wrote one.
+pub fn load_tracing(p: &TracingLoad<'_>) -> io::Result<OwnedFd> {
+    // union bpf_attr, BPF_PROG_LOAD: prog_type @0, insn_cnt @4, insns @8, license @16,
+    // log_level @24, log_size @28, log_buf @32, prog_name[16] @48, expected_attach_type @68,
+    // attach_btf_id @108.
+    let license = c"GPL";
+    let mut log = vec![0u8; 64 * 1024];
+    let mut name = [0u8; 16];
+    let len = p.name.len().min(15);
+    name[..len].copy_from_slice(&p.name.as_bytes()[..len]);
+    let attr = || {
+        let mut a = Attr::new()
+            .u32(
+                0,
+                aya_obj::generated::bpf_prog_type::BPF_PROG_TYPE_TRACING as u32,
+            )
+            .u32(4, (p.insns.len() / 8) as u32)
+            .u64(8, p.insns.as_ptr() as u64)
+            .u64(16, license.as_ptr() as u64)
+            .u32(68, p.attach as u32)
+            .u32(108, p.attach_btf_id);
+        a.0[48..64].copy_from_slice(&name);
+        a
+    };
+    match bpf(bpf_cmd::BPF_PROG_LOAD, &mut attr()) {
+        Ok(fd) => Ok(owned(fd)),
+        Err(first) => {
+            // Again with the verifier's log, to say why.
+            let mut with_log = attr()
+                .u32(24, 1)
+                .u32(28, log.len() as u32)
+                .u64(32, log.as_mut_ptr() as u64);
+            let _ = bpf(bpf_cmd::BPF_PROG_LOAD, &mut with_log);
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            let text = String::from_utf8_lossy(&log[..end]);
+            let text = text.trim();
+            if text.is_empty() {
+                Err(first)
+            } else {
+                let last: Vec<&str> = text.lines().rev().take(3).collect();
+                let last: Vec<&str> = last.into_iter().rev().collect();
+                Err(io::Error::new(
+                    first.kind(),
+                    format!("{first}; verifier: {}", last.join(" / ")),
+                ))
+            }
+        }
+    }
+}

@@ -153,7 +153,14 @@ impl State {
     /// Whether every layer that matters is active (the network cgroup layer and devices) and
     /// no covered interface is left without its program.
     pub fn air_gapped(&self) -> bool {
+        // A refused medium mounted before the start and left usable (issue 15) is a device
+        // the device layer does not hold: the machine is not air-gapped while it is there.
+        let premount_left = self
+            .layers
+            .iter()
+            .any(|(l, s)| *l == Layer::PremountedMedia && *s != LayerState::Active);
         self.uncovered.is_empty()
+            && !premount_left
             && [Layer::CgroupNetwork, Layer::Devices].iter().all(|l| {
                 self.layers
                     .iter()
@@ -216,5 +223,10 @@ mod tests {
         s.uncovered
             .push("veth0 egress: airgapd's program is detached".into());
         assert!(!s.air_gapped(), "an uncovered interface");
+        s.layers.push((
+            Layer::PremountedMedia,
+            LayerState::Unavailable("left usable".into()),
+        ));
+        assert!(!s.air_gapped(), "a refused medium left usable");
     }
 }

@@ -32,6 +32,9 @@ pub enum Kind {
     /// A socket option that opens a way around the network layers (PACKET_QDISC_BYPASS, AF_XDP
     /// rings, a multicast join in a cgroup scope).
     NetSockopt,
+    /// A route to writing an approved read-only medium (BLKROSET, SG_IO write commands,
+    /// partitions made anew, a read-write remount), where BPF LSM loads.
+    DevReadOnly,
     /// A program, script or executable mapping of a file on a removable medium. Not a kind of
     /// the kernel's violation events: the exec layers report through their own channels.
     Exec,
@@ -51,6 +54,7 @@ impl Kind {
         Kind::DevBlock,
         Kind::DevChar,
         Kind::NetSockopt,
+        Kind::DevReadOnly,
     ];
 
     /// Every kind `airgapctl violations` can show: the kernel's, then exec refusals.
@@ -79,6 +83,7 @@ impl Kind {
             Kind::DevBlock => abi::AIRGAP_KIND_DEV_BLOCK,
             Kind::DevChar => abi::AIRGAP_KIND_DEV_CHAR,
             Kind::NetSockopt => abi::AIRGAP_KIND_NET_SOCKOPT,
+            Kind::DevReadOnly => abi::AIRGAP_KIND_DEV_READONLY,
             Kind::Exec => return None,
         })
     }
@@ -102,6 +107,7 @@ impl Kind {
             Kind::DevBlock => "dev.block",
             Kind::DevChar => "dev.char",
             Kind::NetSockopt => "net.sockopt",
+            Kind::DevReadOnly => "dev.readonly",
             Kind::Exec => "exec",
         }
     }
@@ -120,13 +126,17 @@ impl Kind {
             Kind::DevBlock => "block device",
             Kind::DevChar => "char device",
             Kind::NetSockopt => "socket option",
+            Kind::DevReadOnly => "writing read-only medium",
             Kind::Exec => "running",
         }
     }
 
     /// Whether this kind is about the network (as opposed to devices).
     pub fn is_network(self) -> bool {
-        !matches!(self, Kind::DevBlock | Kind::DevChar | Kind::Exec)
+        !matches!(
+            self,
+            Kind::DevBlock | Kind::DevChar | Kind::DevReadOnly | Kind::Exec
+        )
     }
 }
 
@@ -169,6 +179,10 @@ pub struct Violation {
     pub file: Option<String>,
     /// Socket option refusals: the option's (level, name).
     pub sockopt: Option<(u32, u32)>,
+    /// Read-only medium refusals: the route (`enum airgap_ro_route`) and its detail.
+    pub route: Option<(u32, u32)>,
+    /// The call came through the 32-bit compat entry (an i386 program, or `int 0x80`).
+    pub compat: bool,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -219,6 +233,8 @@ impl Violation {
             access: e.access,
             file: None,
             sockopt: (kind == Kind::NetSockopt).then_some((e.opt_level, e.opt_name)),
+            route: (kind == Kind::DevReadOnly).then_some((e.opt_level, e.opt_name)),
+            compat: e.flags & abi::AIRGAP_EVENT_COMPAT != 0,
         })
     }
 
@@ -250,6 +266,11 @@ impl fmt::Display for Violation {
                 let (maj, min) = self.device.unwrap_or_default();
                 write!(f, " {maj}:{min} ({})", access_words(self.access))?
             }
+            Kind::DevReadOnly => {
+                let (maj, min) = self.device.unwrap_or_default();
+                let (route, detail) = self.route.unwrap_or_default();
+                write!(f, " {maj}:{min} ({})", route_words(route, detail))?
+            }
             Kind::Exec => write!(f, " {}", self.file.as_deref().unwrap_or("?"))?,
             Kind::NetSockopt => {
                 let (level, name) = self.sockopt.unwrap_or_default();
@@ -258,7 +279,10 @@ impl fmt::Display for Violation {
                     " {} on {}",
                     sockopt_name(level, name),
                     family_name(self.family)
-                )?
+                )?;
+                if self.compat {
+                    f.write_str(" through the 32-bit entry")?;
+                }
             }
             _ => {
                 if let Some(ep) = self.endpoint() {
@@ -275,6 +299,21 @@ impl fmt::Display for Violation {
             write!(f, " (cgroup {}, uid={})", self.cgroup_id, self.uid)?;
         }
         Ok(())
+    }
+}
+
+/// How a refused attempt would have written a read-only medium (`enum airgap_ro_route`).
+pub fn route_words(route: u32, detail: u32) -> String {
+    match route {
+        abi::AIRGAP_RO_ROSET => "clearing its read-only flag, BLKROSET".into(),
+        abi::AIRGAP_RO_SG_IO if detail > 0xff => {
+            "SG_IO with a command that could not be read".into()
+        }
+        abi::AIRGAP_RO_SG_IO => format!("SG_IO SCSI command 0x{detail:02x}"),
+        abi::AIRGAP_RO_PARTS => format!("making its partitions anew, ioctl 0x{detail:x}"),
+        abi::AIRGAP_RO_REMOUNT => "remounting it read-write".into(),
+        abi::AIRGAP_RO_RAW_CMD => format!("raw device command, ioctl 0x{detail:x}"),
+        other => format!("route {other}, detail 0x{detail:x}"),
     }
 }
 

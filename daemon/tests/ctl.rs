@@ -49,6 +49,13 @@ fn policy_check_names_file_line_column_and_field() {
     let (code, out, err) = ctl(&["policy", "check", reference]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("valid (serial"), "{out}");
+
+    // Without a file: the installed policy, named in the answer (valid or not, or missing).
+    let (_, out, err) = ctl(&["policy", "check"]);
+    assert!(
+        (out + &err).contains("/etc/airgapd/policy.toml"),
+        "policy check without a file must check the installed one"
+    );
 }
 
 #[test]
@@ -79,8 +86,37 @@ fn doctor_reports_every_check_as_json() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    for want in ["cgroup v2", "bpffs", "BTF", "BPF LSM", "USB authorization"] {
+    for want in [
+        "cgroup v2",
+        "bpffs",
+        "BTF",
+        "BPF LSM",
+        "USB authorization",
+        "read-only media",
+    ] {
         assert!(names.contains(&want), "{names:?}");
+    }
+    // Issue 17: where BPF LSM does not load (this machine), doctor names the routes to writing
+    // a read-only medium that the kernel cannot refuse.
+    let ro = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "read-only media")
+        .unwrap();
+    let lsm = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "BPF LSM")
+        .unwrap();
+    if lsm["status"] != "ok" {
+        assert_eq!(ro["status"], "warn", "{ro}");
+        let detail = ro["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("blockdev --setrw") && detail.contains("SG_IO"),
+            "{ro}"
+        );
     }
 }
 
@@ -162,4 +198,20 @@ fn import_usbguard_refuses_malformed_rules_and_writes_nothing() {
     assert_eq!((code, out.as_str()), (1, ""));
     let (code, _, err) = ctl(&["policy", "import-usbguard", "/nonexistent/rules.conf"]);
     assert_eq!(code, 1, "{err}");
+}
+
+/// `airgapctl doctor | head -n 1`: the reader leaves early; airgapctl ends quietly (SIGPIPE),
+/// never with a panic on the officer's terminal.
+#[test]
+fn a_reader_that_leaves_early_gets_no_panic() {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{CTL}' doctor | head -c 1 >/dev/null; '{CTL}' --help | head -c 1 >/dev/null"
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
 }

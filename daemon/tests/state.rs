@@ -19,11 +19,21 @@ const STRICT: &str = "[meta]\nid = \"state-test\"\nserial = 3\n[network]\nloopba
 const TCP_LOCAL: &str = "exec 3<>/dev/tcp/127.0.0.1/9";
 const NOBODY: u32 = 65534;
 
-/// `airgapctl status --json` (and the text form) for this daemon's pins and record, as root or
-/// as nobody, with no D-Bus to reach: exit code, JSON, text.
+/// `airgapctl status --json` (and the text form, in English) for this daemon's pins and
+/// record, as root or as nobody, with no D-Bus to reach: exit code, JSON, text.
 fn status(d: &Daemon, record: &Path, nobody: bool) -> (i32, Value, String) {
+    status_in(d, record, nobody, "C")
+}
+
+/// The screen in Vietnamese, the officer's language (as root).
+fn screen_vi(d: &Daemon, record: &Path) -> String {
+    status_in(d, record, false, "vi_VN.UTF-8").2
+}
+
+fn status_in(d: &Daemon, record: &Path, nobody: bool, locale: &str) -> (i32, Value, String) {
     let run = |json: bool| {
         let mut cmd = Command::new(CTL);
+        cmd.env("LC_ALL", locale);
         cmd.args(["--bus-address", "unix:path=/nonexistent/airgapd-test-bus"]);
         if json {
             cmd.arg("--json");
@@ -98,6 +108,13 @@ fn status_is_answered_in_every_state() {
         assert_eq!(s["policy"]["id"], "state-test", "{s}");
         assert!(screen.starts_with("AIR-GAPPED: YES"), "{screen}");
     }
+    let vi = screen_vi(&d, &record);
+    assert!(vi.starts_with("CÁCH LY MẠNG: CÓ."), "{vi}");
+    assert!(vi.contains("Các lớp bảo vệ:"), "{vi}");
+    assert!(vi.contains("chỉ cho các chương trình trong"), "{vi}");
+    // The headline (wrapped under the answer) fits an 80-column terminal.
+    let head: Vec<&str> = vi.lines().take_while(|l| !l.is_empty()).collect();
+    assert!(head.iter().all(|l| l.chars().count() <= 80), "{vi}");
 
     // No answer from the daemon, no record, not root (pins closed): it cannot be told.
     let none = record.with_file_name("no-record.json");
@@ -137,6 +154,10 @@ fn status_is_answered_in_every_state() {
     let problems = s["problems"].to_string();
     assert!(problems.contains("airgap_sendmsg4: detached"), "{s}");
     assert!(screen.starts_with("AIR-GAPPED: PARTIAL"), "{screen}");
+    let vi = screen_vi(&d, &record);
+    assert!(vi.starts_with("CÁCH LY MẠNG: MỘT PHẦN."), "{vi}");
+    assert!(vi.contains("Bị thiếu hoặc bị thay đổi:"), "{vi}");
+    assert!(vi.contains("ĐANG DỪNG"), "{vi}");
     let (_, s, screen) = status(&d, &record, true);
     assert_eq!(s["source"], "record", "{s}");
     assert!(
@@ -183,6 +204,9 @@ fn status_is_answered_in_every_state() {
         assert_eq!(code, 3, "{s}");
         assert_eq!(s["verdict"], "no", "{s}");
         assert!(screen.starts_with("AIR-GAPPED: NO"), "{screen}");
+        let vi = screen_vi(&d, &record);
+        assert!(vi.starts_with("CÁCH LY MẠNG: KHÔNG."), "{vi}");
+        assert!(vi.contains("Đã gỡ bỏ:"), "{vi}");
         if nobody {
             assert!(
                 s["lifted"]["removed"].to_string().contains("11 links"),

@@ -694,6 +694,25 @@ async fn running_service_takes_the_update_over_dbus_and_refuses_a_replay() {
         serde_json::from_str::<serde_json::Value>(&ran.stdout).unwrap()["policy"]["serial"].clone()
     };
     assert_eq!(status().await, 2);
+    // Provenance (issue 18): the policy in force is the signed one, and status says by whom.
+    let provenance = || async {
+        let args = ["--bus-address", bus.address(), "--json", "status"];
+        let ran = run_as(User::Root, Path::new(CTL), &args).await;
+        serde_json::from_str::<serde_json::Value>(&ran.stdout).unwrap()["policy"]["provenance"]
+            .clone()
+    };
+    let signed = provenance().await;
+    assert_eq!(
+        (&signed["kind"], &signed["signer"]),
+        (&"signed".into(), &"office".into()),
+        "{signed}"
+    );
+    assert!(
+        signed["fingerprint"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("SHA256:")),
+        "{signed}"
+    );
 
     // Replaying the old file by hand and SIGHUP: refused, serial 2 stays in force.
     write_policy(&d.policy, &policy(1, false));
@@ -717,4 +736,24 @@ async fn running_service_takes_the_update_over_dbus_and_refuses_a_replay() {
         text(&failed, "MESSAGE").contains("refused (unsigned)"),
         "{failed:?}"
     );
+
+    // Root edits the policy by hand with a higher serial: accepted (root is trusted), and the
+    // machine says plainly that no signature covers it.
+    write_policy(&d.policy, &policy(4, true));
+    d.signal(nix::sys::signal::Signal::SIGHUP);
+    entry(
+        &mut j,
+        &[id(MessageId::PolicyLoaded), m("AIRGAP_POLICY_SERIAL", 4)],
+    );
+    let edited = provenance().await;
+    assert_eq!(edited["kind"], "local-edit", "{edited}");
+    assert_eq!(edited["signed_serial"], 2, "{edited}");
+    let vi = Command::new(CTL)
+        .args(["--bus-address", bus.address(), "status"])
+        .env("LC_ALL", "vi_VN.UTF-8")
+        .output()
+        .unwrap();
+    let vi = String::from_utf8_lossy(&vi.stdout);
+    let words = vi.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("SỬA TẠI MÁY"), "{vi}");
 }

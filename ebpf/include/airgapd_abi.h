@@ -25,7 +25,7 @@ typedef uint64_t __u64;
 
 /* Bumped whenever a struct or a meaning below changes; pinned state of another version is
  * never adopted. */
-#define AIRGAP_ABI_VERSION 2
+#define AIRGAP_ABI_VERSION 3
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -41,7 +41,10 @@ enum airgap_kind {
 	AIRGAP_KIND_DEV_CHAR = 9,         /* character device (raw paths: sg, bsg, usb) */
 	AIRGAP_KIND_NET_SOCKOPT = 10,     /* setsockopt(2) opening a path around the layers above:
 					   * PACKET_QDISC_BYPASS, AF_XDP rings, multicast joins */
-	AIRGAP_KIND_COUNT = 11,
+	AIRGAP_KIND_DEV_READONLY = 11,    /* a route to writing an approved read-only medium
+					   * (media_ro.bpf.c): opt_level an enum airgap_ro_route,
+					   * opt_name its detail */
+	AIRGAP_KIND_COUNT = 12,
 };
 
 /* [network] mode: a set of the bits below, each adding one thing TCP/UDP may reach. Zero is the
@@ -105,8 +108,18 @@ struct airgap_event {
 	char comm[16];
 	__u32 opt_level; /* AIRGAP_KIND_NET_SOCKOPT: the option's level (SOL_PACKET, SOL_XDP, ...) */
 	__u32 opt_name;  /* and its name (PACKET_QDISC_BYPASS, XDP_UMEM_REG, ...) */
+	__u32 flags;     /* enum airgap_event_flag bits */
+	__u32 reserved;  /* 0; keeps the size a multiple of 8 */
 };
-#define AIRGAP_EVENT_SIZE 96
+#define AIRGAP_EVENT_SIZE 104
+
+/* airgap_event.flags. */
+enum airgap_event_flag {
+	/* The call came through the 32-bit compat entry (an i386 program, or `int 0x80` from a
+	 * 64-bit one): refused by the fmod_ret program, which the kernel runs for that entry too,
+	 * where it skips every cgroup/setsockopt program. */
+	AIRGAP_EVENT_COMPAT = 1,
+};
 
 /* Key of the device rule map; the value is a __u32 mask of enum airgap_dev_access that may be
  * granted. A rule names one device, or with AIRGAP_DEV_ANY every minor of a major, or every
@@ -203,6 +216,27 @@ struct airgap_task_exit {
 	char comm[16];
 };
 #define AIRGAP_TASK_EXIT_SIZE 32
+
+/*
+ * Approved read-only media (media_ro.bpf.c, where BPF LSM loads). airgap_ro_dev holds every
+ * block device the daemon marked read-only for a read-only grant (the medium's device, a
+ * partition's disk, a disk's partitions), as AIRGAP_KDEV; value 1. Filled after the device's
+ * read-only flag is set and before its device rule is written; emptied before a flag is
+ * cleared. What reaches such a device is refused with AIRGAP_KIND_DEV_READONLY records.
+ */
+#define AIRGAP_RO_DEV_ENTRIES 1024
+#define AIRGAP_MAP_RO_DEV "airgap_ro_dev"
+
+/* How a refused attempt would have written a read-only medium (airgap_event.opt_level). */
+enum airgap_ro_route {
+	AIRGAP_RO_ROSET = 1,     /* BLKROSET: its read-only flag (opt_name: the ioctl) */
+	AIRGAP_RO_SG_IO = 2,     /* SG_IO with a SCSI command that is not a read (opt_name: the
+				  * command's operation code; 0x100 when it could not be read) */
+	AIRGAP_RO_PARTS = 3,     /* BLKPG, BLKRRPART: partitions made anew, flags clear */
+	AIRGAP_RO_REMOUNT = 4,   /* mount(2) MS_REMOUNT without MS_RDONLY (opt_name: the flags) */
+	AIRGAP_RO_RAW_CMD = 5,   /* another raw command ioctl (SCSI_IOCTL_SEND_COMMAND, HDIO_DRIVE_*,
+				  * CDROM_SEND_PACKET; opt_name: the ioctl) */
+};
 
 #define AIRGAP_MAP_EXEC_DEV "airgap_exec_dev"
 #define AIRGAP_MAP_EXEC_EVENTS "airgap_exec_evt"

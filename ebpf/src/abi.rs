@@ -64,3 +64,5 @@ pub const MAP_EXEC_EVENTS: &str = c_name(AIRGAP_MAP_EXEC_EVENTS);
 pub const MAP_EXEC_COUNT: &str = c_name(AIRGAP_MAP_EXEC_COUNT);
 /// See [`MAP_CONFIG`].
 pub const MAP_EXITS: &str = c_name(AIRGAP_MAP_EXITS);
+/// See [`MAP_CONFIG`].
+pub const MAP_RO_DEV: &str = c_name(AIRGAP_MAP_RO_DEV);

@@ -8,6 +8,7 @@
 #include "network.bpf.c"
 #include "devices.bpf.c"
 #include "exec.bpf.c"
+#include "media_ro.bpf.c"
 #include "register.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

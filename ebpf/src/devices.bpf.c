@@ -14,6 +14,7 @@
 #define BPF_DEVCG_DEV_BLOCK 1
 #define BPF_DEVCG_DEV_CHAR 2
 #define PF_KTHREAD 0x00200000
+#define EACCES 13
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -54,11 +55,13 @@ int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
 	__u32 dtype = type == BPF_DEVCG_DEV_BLOCK ? AIRGAP_DEV_BLOCK : AIRGAP_DEV_CHAR;
 	const struct airgap_config *cfg;
 	struct airgap_event *e;
+	__u32 mask;
 
 	/* access(path, F_OK) asks for nothing: existence is not access. */
 	if (want == 0)
 		return CG_ALLOW;
-	if ((want & ~granted(dtype, ctx->major, ctx->minor)) == 0)
+	mask = granted(dtype, ctx->major, ctx->minor);
+	if ((want & ~mask) == 0)
 		return CG_ALLOW;
 	/* With a whole-machine scope kernel threads are in scope too: kdevtmpfs creating the /dev
 	 * node of a new disk, a kworker reading its partition table. That is the kernel's own
@@ -85,5 +88,12 @@ int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
 		e->access = want;
 		bpf_ringbuf_submit(e, 0);
 	}
+	/* A block device granted only reading (an approved read-only medium) refuses writing the
+	 * way a write-protected disk does, with EACCES rather than EPERM: mount(8) then retries
+	 * read-only by itself (util-linux does so on EACCES and EROFS, never on EPERM). The device
+	 * cgroup check comes before the kernel's own read-only check, so without this a plain
+	 * `mount` of a read-only medium would fail. */
+	if (dtype == AIRGAP_DEV_BLOCK && (mask & AIRGAP_ACC_READ) && (want & AIRGAP_ACC_WRITE))
+		bpf_set_retval(-EACCES);
 	return CG_DENY;
 }

@@ -19,9 +19,12 @@ struct super_block {
 	__u32 s_dev; /* dev_t: major << 20 | minor */
 };
 
+/* media_ro.bpf.c: a block device node's type and number, and a mount's filesystem. */
 struct inode {
 	struct super_block *i_sb;
 	unsigned long i_ino;
+	unsigned short i_mode; /* umode_t */
+	__u32 i_rdev;          /* dev_t: major << 20 | minor */
 };
 
 struct qstr {
@@ -32,7 +35,12 @@ struct dentry {
 	struct qstr d_name;
 };
 
+struct vfsmount {
+	struct super_block *mnt_sb;
+};
+
 struct path {
+	struct vfsmount *mnt;
 	struct dentry *dentry;
 };
 
@@ -50,10 +58,32 @@ struct linux_binprm {
 	const char *interp; /* the name bprm->file was opened by */
 };
 
+/* network.bpf.c: x86's thread-synchronous status; TS_COMPAT is set while the task is in a
+ * 32-bit (compat) system call. */
+struct thread_info {
+	__u32 status;
+};
+
 /* devices.bpf.c: kernel threads (kdevtmpfs making /dev nodes, kworkers reading partition
  * tables) are the kernel's own work, not a task's choice. */
 struct task_struct {
 	unsigned int flags; /* PF_KTHREAD */
+	struct thread_info thread_info;
+};
+
+/* network.bpf.c: the fmod_ret setsockopt program. */
+struct sock_common {
+	unsigned short skc_family;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	__u16 sk_protocol;
+};
+
+struct socket {
+	short type;
+	struct sock *sk;
 };
 
 #pragma clang attribute pop

@@ -25,10 +25,12 @@
  * cgroup/setsockopt (before the LSM section) refuses the socket options that send around layer
  * 4 (PACKET_QDISC_BYPASS, AF_XDP's UMEM and rings) and, in a cgroup scope, multicast joins.
  *
- * With BPF LSM, lsm/socket_create (at the end of this file) adds every other family.
+ * With BPF LSM, lsm/socket_create (near the end of this file) adds every other family.
  * The cgroup programs are attached to the scope cgroup only, so being called means being in
  * scope: they need no scope check of their own.
  */
+
+#include "kernel_types.h"
 
 #define LOOPBACK_IFINDEX 1 /* lo is the first device of every network namespace */
 #define AF_INET 2
@@ -520,7 +522,8 @@ int airgap_wire_ingress(struct __sk_buff *skb)
  * Where BPF LSM loads, AF_PACKET and AF_XDP are refused at socket() already (layer 5); this is
  * the layer that closes the direct paths where it does not.
  * Not seen: setsockopt from a 32-bit (compat) syscall, for which the kernel skips every
- * cgroup/setsockopt program (docs/architecture.md says how to close that).
+ * cgroup/setsockopt program; airgap_compat_setsockopt (at the end of this file) judges those
+ * where the kernel loads BPF trampolines.
  */
 #define SOL_IP 0
 #define SOL_IPV6 41
@@ -629,6 +632,65 @@ int BPF_PROG(airgap_lsm_socket_create, int family, int type, int protocol, int k
 		e->family = family;
 		e->sock_type = type;
 		e->protocol = protocol;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return -EPERM;
+}
+
+/*
+ * fmod_ret on security_socket_setsockopt: the 32-bit compat entry of setsockopt(2).
+ *
+ * The kernel runs no cgroup/setsockopt program for a setsockopt made through the compat entry
+ * (an i386 program, or `int 0x80` from a 64-bit one): do_sock_setsockopt() skips them when
+ * in_compat_syscall(). It does call security_socket_setsockopt() for both entries, and the
+ * verifier lets BPF_MODIFY_RETURN programs attach to any security_* function whether or not BPF
+ * LSM is in the active LSM list (it is an ftrace trampoline on the function itself, not an LSM
+ * hook). So on every kernel with BTF and trampolines this program refuses, for compat calls only,
+ * what the cgroup program refuses for native ones, with the same rules (sockopt_refused), and
+ * records it as net.sockopt flagged AIRGAP_EVENT_COMPAT. Native calls pass untouched: the cgroup
+ * program judges them, so no attempt is refused or recorded twice.
+ *
+ * Unlike the cgroup programs it runs for every task of the machine: the scope is checked before
+ * anything is refused, as the LSM programs do.
+ *
+ * The section says fentry because aya 0.14 parses no fmod_ret section (an unknown one would fail
+ * the whole object); aya never loads it. The daemon loads it itself as BPF_MODIFY_RETURN
+ * (daemon/src/network/compat.rs), where the fourth argument is the return value so far.
+ */
+#define TS_COMPAT 0x0002
+
+SEC("fentry/security_socket_setsockopt")
+int BPF_PROG(airgap_compat_setsockopt, struct socket *sock, int level, int optname, int ret)
+{
+	struct airgap_event *e;
+	struct sock *sk;
+
+	/* An earlier refusal (another LSM, another program) stands. */
+	if (ret)
+		return ret;
+	if (!(bpf_get_current_task_btf()->thread_info.status & TS_COMPAT))
+		return 0;
+	if ((__u32)(level - 1) < SOL_IPV6 - 1)
+		return 0;
+	if (!sockopt_refused(level, optname))
+		return 0;
+	if (!in_scope())
+		return 0;
+
+	e = deny_event(AIRGAP_KIND_NET_SOCKOPT);
+	if (e) {
+		fill_task(e);
+		e->flags = AIRGAP_EVENT_COMPAT;
+		e->opt_level = level;
+		e->opt_name = optname;
+		if (sock) {
+			e->sock_type = sock->type;
+			sk = sock->sk;
+			if (sk) {
+				e->family = sk->__sk_common.skc_family;
+				e->protocol = sk->sk_protocol;
+			}
+		}
 		bpf_ringbuf_submit(e, 0);
 	}
 	return -EPERM;

@@ -44,9 +44,29 @@ check "the initramfs is rebuilt with it" "grep -qx 'activate-noawait update-init
 check "the policy is a conffile" "grep -qx /etc/airgapd/policy.toml '$dir/DEBIAN/conffiles'"
 check "the default policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >/dev/null"
 check "the reference policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/usr/share/doc/airgapd/policy.toml' >/dev/null"
-for m in man8/airgapd.8 man1/airgapctl.1 man1/airgapd-notify.1 man5/airgapd.policy.5; do
-  check "man page $m renders without warnings" \
-    "[ -z \"\$(zcat '$dir/root/usr/share/man/$m.gz' | groff -man -Tutf8 -ww -z 2>&1)\" ]"
+for m in "$dir"/root/usr/share/man/man*/*.gz; do
+  check "man page ${m#"$dir/root"} renders without warnings" \
+    "[ -z \"\$(zcat '$m' | groff -man -Tutf8 -ww -z 2>&1)\" ]"
+done
+for sub in status devices violations policy-check policy-show policy-reload policy-apply \
+  policy-sign policy-import-usbguard media-enroll doctor register register-verify \
+  release-sign release-apply watch inspect; do
+  check "ships man page airgapctl-$sub(1)" "[ -e '$dir/root/usr/share/man/man1/airgapctl-$sub.1.gz' ]"
+done
+for s in 'EXIT STATUS' EXAMPLES; do
+  check "airgapctl(1) has $s" "zcat '$dir/root/usr/share/man/man1/airgapctl.1.gz' | grep -q '^.SH \"\\?$s'"
+  check "airgapd(8) has $s" "zcat '$dir/root/usr/share/man/man8/airgapd.8.gz' | grep -q '^.SH \"\\?$s'"
+done
+check "the officers' guide in Vietnamese is installed" \
+  "grep -q 'CÁCH LY MẠNG: CÓ' '$dir/root/usr/share/doc/airgapd/huong-dan-can-bo.md'"
+# Every document an installed file points to is installed: /usr/share/doc/airgapd/X and
+# docs/X.md (the source tree's name of the same file).
+refs=$(grep -rhoE '/usr/share/doc/airgapd/[A-Za-z0-9_.-]*[A-Za-z0-9_-]|docs/[a-z0-9-]+\.md' \
+  "$dir/root/usr/share/doc/airgapd" "$dir/root/etc" "$dir/root/usr/share/airgapd" \
+  <(zcat "$dir"/root/usr/share/man/man*/*.gz) <(strings "$dir/root/usr/sbin/airgapd") \
+  <(strings "$dir/root/usr/bin/airgapctl") | sort -u)
+for r in $refs; do
+  check "the referenced document $r is installed" "[ -e '$dir/root/usr/share/doc/airgapd/$(basename "$r")' ]"
 done
 check "depends only on what a desktop has" \
   "dpkg-deb -f '$deb' Depends | grep -qx 'libc6 (>= 2.34), systemd, dbus, openssh-client'"

@@ -14,6 +14,8 @@ pub struct BenchService {
     child: Child,
     /// Where its links and maps are pinned.
     pub pin_dir: PathBuf,
+    /// Its enforcement record (lift needs the same one).
+    record: PathBuf,
     airgapd: PathBuf,
 }
 
@@ -40,6 +42,24 @@ impl BenchService {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))
             .expect("chmod policy");
         let pin_dir = PathBuf::from(format!("/sys/fs/bpf/airgapd-{tag}-{}", std::process::id()));
+        // The daemon's files in the bench's folder unless `extra` names them: never the
+        // machine's /var/lib/airgapd or /run/airgapd.
+        let record = extra
+            .iter()
+            .position(|a| *a == OsStr::new("--record"))
+            .and_then(|i| extra.get(i + 1))
+            .map_or_else(|| dir.join("enforcement.json"), PathBuf::from);
+        let mut files: Vec<std::ffi::OsString> = Vec::new();
+        for (flag, name) in [
+            ("--register", "register.jsonl"),
+            ("--history", "history.json"),
+            ("--record", "enforcement.json"),
+        ] {
+            if !extra.iter().any(|a| *a == OsStr::new(flag)) {
+                files.push(flag.into());
+                files.push(dir.join(name).into());
+            }
+        }
         let child = Command::new(airgapd)
             .arg("service")
             .arg("--policy")
@@ -50,6 +70,7 @@ impl BenchService {
             .arg(&pin_dir)
             .args(["--bus", "none", "--journal-socket"])
             .arg(journal_socket)
+            .args(&files)
             .args(extra)
             .stderr(Stdio::null())
             .spawn()
@@ -57,6 +78,7 @@ impl BenchService {
         BenchService {
             child,
             pin_dir,
+            record,
             airgapd: airgapd.to_path_buf(),
         }
     }
@@ -75,6 +97,8 @@ impl Drop for BenchService {
                 "--pin-dir",
             ])
             .arg(&self.pin_dir)
+            .arg("--record")
+            .arg(&self.record)
             .stderr(Stdio::null())
             .status();
     }

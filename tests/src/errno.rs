@@ -16,6 +16,7 @@ pub fn errno_name(e: &io::Error) -> String {
         libc::EAFNOSUPPORT => "EAFNOSUPPORT",
         libc::EINVAL => "EINVAL",
         libc::ENOBUFS => "ENOBUFS",
+        libc::ENOPROTOOPT => "ENOPROTOOPT",
         libc::ENODEV => "ENODEV",
         libc::EHOSTUNREACH => "EHOSTUNREACH",
         libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",

@@ -14,6 +14,8 @@ use airgapd::spawn::{self, SpawnOptions};
 use airgapd::violation::Violation;
 
 pub mod bench_service;
+#[cfg(target_arch = "x86_64")]
+pub mod compat32;
 pub mod dbus_harness;
 pub mod errno;
 pub mod loopdev;

@@ -57,6 +57,8 @@ fn violation(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u3
         },
         file: None,
         sockopt: None,
+        route: None,
+        compat: false,
     }
 }
 

@@ -225,6 +225,8 @@ fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
             access: 0,
             file: Some("/media/usb/setup.sh".into()),
             sockopt: None,
+            route: None,
+            compat: false,
         },
         repeats: 0,
     }

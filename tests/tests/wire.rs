@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use airgapd::bpf::Enforcer;
+use airgapd::bpf::{Enforcer, LayerState};
 use airgapd::maps::NetMode;
 use airgapd::scope::Scope;
 use airgapd::violation::Kind;
@@ -345,4 +345,94 @@ async fn an_autobound_listener_in_a_scope_looks_closed_from_outside() {
         seen, closed,
         "the scope's listener on port {port} must look like a closed port from the peer"
     );
+}
+
+/// Issue 16 (1), the 32-bit entry: the kernel runs no `cgroup/setsockopt` program for a
+/// setsockopt made through `int 0x80` (or by an i386 program), so layer 6 never saw it and
+/// PACKET_QDISC_BYPASS got set past it, its frames reaching the peer. Layer 6c, an fmod_ret
+/// program on `security_socket_setsockopt`, refuses it where the kernel loads BPF trampolines;
+/// where it does not (this development machine), the layer must be reported unavailable, with
+/// the kernel's answer and the remedy, never silently. A process outside the scope is never
+/// refused by the global program. Frames only ever go between the test's namespaces.
+/// (Failed before the layer existed: no layer `compat-setsockopt` was reported while the
+/// scoped `int 0x80` setsockopt succeeded and 5 frames reached the peer.)
+#[tokio::test]
+async fn compat_setsockopt_is_refused_or_reported_unavailable() {
+    let mut armed = Armed::network(NetMode::Loopback);
+    let link = Link::new("wire7");
+    link.a
+        .enter(|| armed.enforcer.enforce_interface("veth-a"))
+        .expect("attaching TCX");
+    let attack = |scope: Option<&Scope>| {
+        let before = link.b.stat("veth-b", "rx_packets");
+        let place = Place {
+            scope,
+            fresh_netns: false,
+        };
+        let args = [
+            "netns",
+            "exec",
+            &link.a.name,
+            netprobe(),
+            "qdisc-bypass-int80",
+            "veth-a",
+            "5",
+        ];
+        let out = run_at(Path::new("ip"), place, &args);
+        (out, link.b.stat("veth-b", "rx_packets") - before)
+    };
+
+    // Outside the scope the global program must never refuse: the frames go (between the
+    // test's own namespaces).
+    let (control, arrived) = attack(None);
+    assert_eq!(control.result, "ok", "outside the scope: {control:?}");
+    assert!(arrived >= 5, "control: the peer must receive 5 frames");
+
+    let state = armed
+        .enforcer
+        .layers()
+        .iter()
+        .find(|(l, _)| l.name() == "compat-setsockopt")
+        .map(|(_, s)| s.clone());
+    let (inside, arrived) = attack(Some(&armed.scope));
+    let Some(state) = state else {
+        panic!(
+            "no layer compat-setsockopt reported, and the scoped int 0x80 setsockopt gave \
+             {:?} with {arrived} frames at the peer",
+            inside.result
+        );
+    };
+    match state {
+        LayerState::Active => {
+            assert_eq!(
+                inside.result, "EPERM",
+                "the 32-bit setsockopt must be refused"
+            );
+            assert_eq!(arrived, 0, "frames reached the peer");
+            let ev = armed
+                .expect_event("compat sockopt", |v| v.kind == Kind::NetSockopt)
+                .await;
+            assert_eq!(ev.pid, inside.pid, "recorded for the wrong process");
+            assert!(ev.compat, "the record must say the 32-bit entry: {ev}");
+            assert!(
+                ev.to_string()
+                    .contains("SOL_PACKET/PACKET_QDISC_BYPASS on AF_PACKET through the 32-bit"),
+                "{ev}"
+            );
+            assert_eq!(ev.cgroup_id, armed.scope.id());
+        }
+        LayerState::Unavailable(why) => {
+            // What the report says is true here: the entry is open. It must say why and what
+            // closes it.
+            assert!(
+                why.contains("fmod_ret") && why.contains("ia32_emulation=0"),
+                "the reason must name the kernel's refusal and the remedy: {why}"
+            );
+            eprintln!("layer compat-setsockopt unavailable on this kernel: {why}");
+            eprintln!(
+                "scoped int 0x80 setsockopt: {} ({arrived} frames at the peer)",
+                inside.result
+            );
+        }
+    }
 }

@@ -23,7 +23,9 @@ machine):
   - a process in the scope can ptrace, or write the memory of, a process of the same user
     outside it and act through it (kernel.yama.ptrace_scope=1 or higher stops that);
   - sockets passed in from outside (SCM_RIGHTS) keep the cgroup they were made in;
-  - 32-bit system calls skip the socket option checks (boot with ia32_emulation=0).";
+  - 32-bit system calls skip the socket option checks where the kernel loads no BPF
+    trampolines (the run then says layer compat-setsockopt is unavailable; boot with
+    ia32_emulation=0).";
 
 const MEDIA: &str = "the policy's [[media]] entries are not applied: approving a medium needs \
 the USB and superblock checks of airgapd service, so every removable medium stays refused in \

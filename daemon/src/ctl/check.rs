@@ -14,7 +14,8 @@ use crate::tr;
 /// Arguments of `airgapctl policy check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The policy file to check.
+    /// The policy file to check [default: the installed one].
+    #[arg(default_value = crate::paths::POLICY_FILE)]
     pub file: PathBuf,
 }
 

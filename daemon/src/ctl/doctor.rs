@@ -18,6 +18,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
     let mut facts = Facts::read();
     if nix::unistd::geteuid().is_root() {
         facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
+        facts.compat_loads = Some(crate::bpf::Enforcer::probe_compat_sockopt());
     }
     let checks = diagnose(&facts, catalog());
     if ctx.json {

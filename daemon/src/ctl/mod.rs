@@ -2,8 +2,9 @@
 //! each takes the [`Ctx`] (connecting only if it needs the daemon) and returns the exit status.
 //!
 //! Exit status: 0 success; 1 failure (daemon not running, bus error); 2 bad usage; 3 `status`
-//! found the machine NOT air-gapped, or only partly; 4 access denied; 5 `status` cannot tell
-//! (airgapd not running, no record of it, and not root).
+//! found the machine NOT air-gapped, or only partly, or `inspect` found a trace; 4 access
+//! denied; 5 `status` cannot tell (airgapd not running, no record of it, and not root), or
+//! `inspect` found nothing but could not answer every question.
 
 use clap::{Parser, Subcommand};
 
@@ -16,9 +17,11 @@ pub mod devices;
 pub mod doctor;
 pub mod enroll;
 pub mod import_usbguard;
+pub mod inspect;
 pub mod media;
 pub mod output;
 pub mod policy;
+pub mod provenance;
 pub mod register;
 pub mod release;
 pub mod sign;
@@ -74,6 +77,10 @@ pub enum Command {
     Release(release::ReleaseCommand),
     /// Print airgapd's decisions as they happen: refusals, devices judged and removed.
     Watch(watch::WatchArgs),
+    /// What this PC has been connected to, from the traces the OS left (journal,
+    /// NetworkManager, DHCP leases, apt, Bluetooth): one answer per inspection question.
+    /// Works without airgapd; changes nothing. Exit 0 none found, 3 found, 5 unknown.
+    Inspect(inspect::InspectArgs),
 }
 
 /// What every subcommand gets.
@@ -108,11 +115,18 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Register(args) => register::run(&ctx, args),
         Command::Release(command) => release::run(&ctx, command),
         Command::Watch(args) => watch::run(&ctx, args).await,
+        Command::Inspect(args) => inspect::run(&ctx, args),
     }
 }
 
 /// `airgapctl`'s main: parse, run, print any error on stderr; returns the exit status.
 pub fn main() -> i32 {
+    // `airgapctl ... | head` ends quietly when the reader goes, as Unix tools do, instead of a
+    // panic in every println! (Rust ignores SIGPIPE by default).
+    // SAFETY: setting a signal's disposition to its default before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

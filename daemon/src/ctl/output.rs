@@ -31,13 +31,38 @@ pub fn print_json<T: Serialize>(value: &T) {
 /// `#12    24/11/2025 23:30:00 +0700  Refused a connection to 93.184.216.34:443 by curl
 ///        (process 4242, uid 1000).` (wrapped to 80 columns)
 pub fn violation_line(v: &ViolationEntry) -> String {
+    violation_line_at(v, 0)
+}
+
+/// [`violation_line`] indented by `lead` columns, the indent counted in the 80.
+pub fn violation_line_at(v: &ViolationEntry, lead: usize) -> String {
     wrap(
         &format!(
-            "#{:<5} {}  {}",
+            "{:lead$}#{:<5} {}  {}",
+            "",
             v.seq,
             local_time(v.time_us),
-            v.sentence(catalog())
+            v.sentence_by(catalog(), user_name(v.uid).as_deref())
         ),
-        7,
+        lead + 7,
     )
+}
+
+/// The name of account `uid` on this machine (None when it has none), looked up once per uid:
+/// an officer reads "user chuyenvien", not "uid 1000".
+pub fn user_name(uid: u32) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static NAMES: Mutex<Option<HashMap<u32, Option<String>>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    names
+        .get_or_insert_with(HashMap::new)
+        .entry(uid)
+        .or_insert_with(|| {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .clone()
 }

@@ -144,6 +144,9 @@ pub fn render(s: &PolicyShow) -> String {
     } else {
         lines.push(format!("  {}", tr!("policy-show-from", path = &p.path)));
     }
+    if let Some(provenance) = &p.provenance {
+        lines.push(format!("  {}", provenance.sentence()));
+    }
     let f = &s.file;
     let path = f.path.display().to_string();
     lines.push(String::new());

@@ -6,18 +6,21 @@
 //! Exit status: 0 air-gapped (YES, also with the daemon stopped); 3 NOT air-gapped or only
 //! partly (NO, PARTIAL); 5 cannot tell (no daemon, no record, and not root).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::client::{Client, CtlError};
-use super::output::{local_time, print_json, violation_line};
+use super::output::{local_time, print_json, violation_line_at, wrap};
+use super::provenance::Provenance;
 use super::violations::{fetch, End};
 use super::Ctx;
 use crate::dbus::{KindCount, LayerEntry, ViolationEntry};
+use crate::i18n::catalog;
 use crate::paths;
 use crate::pinned::record::{LiftRecord, Record, TamperRecord};
 use crate::pinned::Verdict;
+use crate::tr;
 
 /// Refusals shown at the bottom of the screen.
 const LAST: usize = 5;
@@ -55,6 +58,9 @@ pub struct PolicyStatus {
     pub fallback_reason: String,
     /// The file it came from (empty for a built-in policy).
     pub path: String,
+    /// Signed, a local edit, or never signed (absent for a built-in policy, or when unknown).
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
 }
 
 impl PolicyStatus {
@@ -77,17 +83,27 @@ impl PolicyStatus {
             builtin: client.read(what, builtin)?,
             fallback_reason: client.read(what, fallback_reason)?,
             path: client.read(what, path)?,
-        })
+            provenance: None,
+        }
+        .with_provenance())
     }
 
-    /// `"office-12" serial 7` or `(no id) serial 0`.
+    /// Add where the policy comes from (none for the built-in fallback).
+    pub fn with_provenance(mut self) -> PolicyStatus {
+        if !self.builtin && !self.path.is_empty() && !self.sha256.is_empty() {
+            self.provenance = Some(Provenance::of(Path::new(&self.path), &self.sha256));
+        }
+        self
+    }
+
+    /// `"office-12" serial 7` or `(no id) serial 0`, in the reader's language.
     pub fn name(&self) -> String {
         let id = if self.id.is_empty() {
-            "(no id)".to_string()
+            tr!("status-policy-no-id")
         } else {
             format!("{:?}", self.id)
         };
-        format!("{id} serial {}", self.serial)
+        tr!("status-policy-name", id = id, serial = self.serial)
     }
 }
 
@@ -148,10 +164,12 @@ impl Status {
         let air_gapped = client.read(what, air_gapped)?;
         let layers: Vec<LayerEntry> = client.read(what, layers)?;
         // Not air-gapped with both required layers active: something else is open (an
-        // interface without its program), which is PARTIAL, not NO.
+        // interface without its program, a refused medium mounted before the start and left
+        // usable), which is PARTIAL, not NO.
+        let left = premount_left(&layers);
         let required = ["cgroup-network", "cgroup-device"]
             .iter()
-            .all(|r| layers.iter().any(|l| l.name == *r && l.state == "active"));
+            .all(|r| layers.iter().any(|l| l.name == *r && l.is_active()));
         Ok(Status {
             verdict: match (air_gapped, required) {
                 (true, _) => Verdict::Yes,
@@ -160,7 +178,7 @@ impl Status {
             },
             daemon: "running".into(),
             source: "daemon".into(),
-            problems: Vec::new(),
+            problems: left,
             tampering: Vec::new(),
             lifted: None,
             air_gapped,
@@ -221,31 +239,10 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CtlError> {
     Ok(status.exit_code())
 }
 
-/// The sentences of the headline (one place, for the translation catalog).
-mod headline {
-    pub const YES: [&str; 2] = [
-        "AIR-GAPPED: YES. The kernel blocks all network access beyond this computer",
-        "            and every storage device the policy does not allow.",
-    ];
-    pub const DAEMON_STOPPED: &str =
-        "            airgapd is stopped: nothing is recorded until it starts again.";
-    pub const PARTIAL: [&str; 2] = [
-        "AIR-GAPPED: PARTIAL. Some protection is missing or was changed: do not draft",
-        "            or store secret documents on it until this says YES.",
-    ];
-    pub const NO: [&str; 2] = [
-        "AIR-GAPPED: NO. This machine is NOT protected: do not draft or store",
-        "            secret documents on it until this says YES.",
-    ];
-    pub const UNKNOWN: [&str; 2] = [
-        "AIR-GAPPED: CANNOT TELL. airgapd is not running and left no record here;",
-        "            run airgapctl status as root to read the kernel's state.",
-    ];
-    pub const FROM_RECORD: &str =
-        "(As airgapd last recorded it; only root can check the kernel itself.)";
-}
+/// Indent of the headline's continuation lines: under the answer, after "AIR-GAPPED: ".
+const HEAD_INDENT: usize = 12;
 
-/// The screen.
+/// The screen, in the reader's language (wrapped to 80 columns).
 pub fn render(s: &Status) -> String {
     let mut out = String::new();
     let mut line = |l: String| {
@@ -253,123 +250,185 @@ pub fn render(s: &Status) -> String {
         out.push('\n');
     };
     let head = match s.verdict {
-        Verdict::Yes => headline::YES,
-        Verdict::Partial => headline::PARTIAL,
-        Verdict::No => headline::NO,
-        Verdict::Unknown => headline::UNKNOWN,
+        Verdict::Yes => tr!("status-yes"),
+        Verdict::Partial => tr!("status-partial"),
+        Verdict::No => tr!("status-no"),
+        Verdict::Unknown => tr!("status-unknown"),
     };
-    head.iter().for_each(|l| line(l.to_string()));
+    line(wrap(&head, HEAD_INDENT));
     if s.daemon == "stopped" && s.verdict == Verdict::Yes {
-        line(headline::DAEMON_STOPPED.into());
+        line(format!(
+            "{:HEAD_INDENT$}{}",
+            "",
+            wrap(&tr!("status-daemon-stopped"), HEAD_INDENT)
+        ));
     }
     if s.source == "record" {
-        line(headline::FROM_RECORD.into());
+        line(wrap(&tr!("status-from-record"), 0));
     }
     if !s.problems.is_empty() {
         line(String::new());
-        line("Missing or changed:".into());
+        line(tr!("status-problems"));
         for p in &s.problems {
-            line(format!("  {p}"));
+            line(format!("  {}", wrap(p, 4)));
         }
     }
     if let Some(l) = &s.lifted {
         line(String::new());
-        line(format!(
-            "Lifted:        {} by uid {}: {}",
-            local_time(l.at_us),
-            l.uid,
-            l.removed.join("; ")
+        line(tr!(
+            "status-lifted",
+            time = local_time(l.at_us),
+            uid = l.uid,
+            removed = l.removed.join("; ")
         ));
     }
     if !s.tampering.is_empty() {
         line(String::new());
-        line("Tampering found by airgapd (latest last):".into());
+        line(tr!("status-tampering"));
         for t in &s.tampering {
-            let repair = if t.repair_error.is_empty() {
-                "restored".to_string()
-            } else {
-                format!("NOT restored: {}", t.repair_error)
-            };
-            let when = if t.while_down {
-                ", while airgapd was stopped"
-            } else {
-                ""
-            };
-            line(format!(
-                "  {}  {}: {} (was {}{when}); {repair}",
-                local_time(t.at_us),
-                t.what,
-                t.to,
-                t.from
-            ));
+            line(format!("  {}", wrap(&tamper_line(t), 4)));
         }
     }
     line(String::new());
-    line("Protection layers:".into());
+    line(tr!("status-layers"));
     let width = s.layers.iter().map(|l| l.name.len()).max().unwrap_or(0);
     for l in &s.layers {
         let state = if l.is_active() {
-            "active".to_string()
+            tr!("status-layer-active")
         } else {
-            format!("{} ({})", l.state.to_uppercase(), l.detail)
+            tr!(
+                "status-layer-problem",
+                state = layer_state(&l.state),
+                detail = &l.detail
+            )
         };
-        line(format!("  {:width$}  {state}", l.name));
+        // Wrapped as if the name were blanks (its width counts on the first line), then the
+        // blanks replaced by the name.
+        let indent = width + 4;
+        let wrapped = wrap(&format!("{:indent$}{state}", ""), indent);
+        line(format!("  {:width$}  {}", l.name, &wrapped[indent..]));
     }
     if s.layers.is_empty() {
-        line("  none: airgapd enforces nothing yet".into());
+        line(format!("  {}", tr!("status-layers-none")));
     }
     line(String::new());
     let p = &s.policy;
     if p.sha256.is_empty() {
-        line("Policy:        unknown (airgapd is not running and left no record)".into());
+        line(tr!("status-policy-unknown"));
     } else if p.builtin {
-        line(format!(
-            "Policy:        BUILT-IN STRICT FALLBACK ({}): the policy file could not be used",
-            p.name()
-        ));
+        line(tr!("status-policy-builtin", name = p.name()));
         if !p.fallback_reason.is_empty() {
-            line(format!("               because {}", p.fallback_reason));
+            let why = tr!("status-policy-builtin-why", reason = &p.fallback_reason);
+            line(format!("{:15}{}", "", wrap(&why, 15)));
         }
     } else {
-        line(format!("Policy:        {} from {}", p.name(), p.path));
+        // Not wrapped: the label's spaces line the values up, and a path is one word.
+        line(tr!("status-policy-file", name = p.name(), path = &p.path));
     }
     if !p.sha256.is_empty() {
-        line(format!("  sha256:      {}", p.sha256));
+        line(format!(
+            "  {}",
+            tr!("status-policy-sha256", sha256 = &p.sha256)
+        ));
     }
-    let mode = match s.mode.as_str() {
-        "enforcing" => "enforcing on the whole machine".to_string(),
-        other => other.to_string(),
-    };
-    line(format!("Mode:          {mode}"));
+    if let Some(provenance) = &p.provenance {
+        line(wrap(&format!("  {}", provenance.sentence()), 2));
+    }
+    line(match s.mode.strip_prefix("scoped:") {
+        Some(scope) => tr!("status-mode-scoped", scope = scope),
+        None if s.mode == "enforcing" => tr!("status-mode-machine"),
+        None => tr!("status-mode-scoped", scope = &s.mode),
+    });
     match s.daemon.as_str() {
-        "running" => line(format!("Running since: {}", local_time(s.started_at_us))),
-        "stopped" if s.started_at_us != 0 => line(format!(
-            "Daemon:        STOPPED (it had started {})",
-            local_time(s.started_at_us)
+        "running" => line(tr!(
+            "status-running-since",
+            time = local_time(s.started_at_us)
         )),
-        _ => line("Daemon:        not running".into()),
+        "stopped" if s.started_at_us != 0 => line(tr!(
+            "status-daemon-had-started",
+            time = local_time(s.started_at_us)
+        )),
+        _ => line(tr!("status-daemon-not-running")),
     }
     if s.source != "daemon" && !s.source.is_empty() {
         return out;
     }
     line(String::new());
     let total: u64 = s.violation_counts.iter().map(|c| c.denied).sum();
-    line(format!("Refusals since start: {total}"));
+    line(tr!("status-refusals", total = total));
     for c in s.violation_counts.iter().filter(|c| c.denied > 0) {
         let lost = if c.lost > 0 {
-            format!(" ({} without details: event buffer was full)", c.lost)
+            format!(" ({})", tr!("status-refusals-lost", count = c.lost))
         } else {
             String::new()
         };
         line(format!("  {:18} {}{lost}", c.kind, c.denied));
     }
     if !s.last_violations.is_empty() {
-        line(format!("Last {}:", s.last_violations.len()));
+        line(tr!("status-last", count = s.last_violations.len() as u64));
         for v in &s.last_violations {
-            line(format!("  {}", violation_line(v)));
+            line(violation_line_at(v, 2));
         }
     }
     out
+}
+
+/// A layer's state in capitals, as the catalog words it (the raw word when it has none).
+fn layer_state(state: &str) -> String {
+    let id = format!("layer-state-{state}");
+    if catalog().has(&id) {
+        catalog().text(&id, None)
+    } else {
+        state.to_uppercase()
+    }
+}
+
+/// One tampering: when, what, from what to what, and whether it was restored.
+fn tamper_line(t: &TamperRecord) -> String {
+    let time = local_time(t.at_us);
+    let (what, to, from) = (&t.what, &t.to, &t.from);
+    match (t.repair_error.is_empty(), t.while_down) {
+        (true, false) => tr!(
+            "status-tamper-restored",
+            time = time,
+            what = what,
+            to = to,
+            from = from
+        ),
+        (true, true) => tr!(
+            "status-tamper-restored-down",
+            time = time,
+            what = what,
+            to = to,
+            from = from
+        ),
+        (false, false) => tr!(
+            "status-tamper-failed",
+            time = time,
+            what = what,
+            to = to,
+            from = from,
+            error = &t.repair_error
+        ),
+        (false, true) => tr!(
+            "status-tamper-failed-down",
+            time = time,
+            what = what,
+            to = to,
+            from = from,
+            error = &t.repair_error
+        ),
+    }
+}
+
+/// One line per refused medium mounted before airgapd started and left usable (the layer
+/// `premounted-media`, issue 15): each makes the answer PARTIAL at best.
+pub(super) fn premount_left(layers: &[LayerEntry]) -> Vec<String> {
+    layers
+        .iter()
+        .filter(|l| l.name == crate::bpf::Layer::PremountedMedia.name() && !l.is_active())
+        .map(|l| l.detail.clone())
+        .collect()
 }
 
 /// One line per tampering that could not be repaired: each makes the answer PARTIAL, until a
@@ -385,11 +444,6 @@ pub(super) fn unrepaired(tampering: &[crate::pinned::record::TamperRecord]) -> V
                     .any(|later| later.what == t.what && later.repair_error.is_empty())
         })
         .map(|(_, t)| t)
-        .map(|t| {
-            format!(
-                "{} was changed and could not be restored: {}",
-                t.what, t.repair_error
-            )
-        })
+        .map(|t| tr!("status-unrepaired", what = &t.what, error = &t.repair_error))
         .collect()
 }

@@ -6,13 +6,14 @@ use super::status::{PolicyStatus, Status, StatusArgs};
 use crate::dbus::LayerEntry;
 use crate::pinned::record::{Record, RecordError};
 use crate::pinned::{self, Inspection, Verdict};
+use crate::tr;
 
 /// The status without the daemon. `record` is the daemon's record as read (None: there is
 /// none of this boot).
 pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) -> Status {
     let mut problems = Vec::new();
     let record = record.unwrap_or_else(|e| {
-        problems.push(format!("the enforcement record cannot be used: {e}"));
+        problems.push(tr!("status-record-unusable", error = e.to_string()));
         None
     });
     // A record of another pin directory says nothing about this one.
@@ -52,6 +53,24 @@ pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) ->
         Ok(insp) => from_kernel(&mut status, &insp, record.as_ref()),
         // Not root: bpffs is closed; the record is all there is.
         Err(_) => from_record(&mut status, record.as_ref()),
+    }
+    // What only the daemon knows: a refused medium mounted before it started and left
+    // usable (issue 15). The kernel's pins cannot show it; the record can.
+    if let Some(r) = record.as_ref().filter(|r| r.lifted.is_none()) {
+        let layers: Vec<LayerEntry> = r
+            .layers
+            .iter()
+            .map(|l| LayerEntry {
+                name: l.name.clone(),
+                state: l.state.clone(),
+                detail: l.detail.clone(),
+            })
+            .collect();
+        let left = super::status::premount_left(&layers);
+        if !left.is_empty() && status.verdict == Verdict::Yes {
+            status.verdict = Verdict::Partial;
+        }
+        status.problems.extend(left);
     }
     status.air_gapped = status.verdict == Verdict::Yes;
     status
@@ -136,5 +155,43 @@ fn policy(record: Option<&Record>) -> PolicyStatus {
         builtin: p.builtin,
         fallback_reason: String::new(),
         path: p.path,
+        provenance: None,
+    }
+    .with_provenance()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pinned::record::{DaemonRecord, LayerRecord};
+
+    #[test]
+    fn a_refused_medium_left_usable_is_a_problem_and_never_air_gapped() {
+        let layer = |name: &str, state: &str, detail: &str| LayerRecord {
+            name: name.into(),
+            state: state.into(),
+            detail: detail.into(),
+        };
+        let record = Record {
+            daemon: Some(DaemonRecord::this_process(0)),
+            layers: vec![
+                layer("cgroup-network", "active", ""),
+                layer("cgroup-device", "active", ""),
+                layer(
+                    "premounted-media",
+                    "unavailable",
+                    "/dev/sdb1 (8:17): left mounted",
+                ),
+            ],
+            ..Default::default()
+        };
+        let args = StatusArgs {
+            pin_dir: "/sys/fs/bpf/airgapd-no-such-pin-dir".into(),
+            record: None,
+        };
+        let s = status(&args, Ok(Some(record)));
+        assert!(s.problems.iter().any(|p| p.contains("/dev/sdb1")), "{s:?}");
+        assert_ne!(s.verdict, Verdict::Yes);
+        assert!(!s.air_gapped);
     }
 }

@@ -171,6 +171,16 @@ impl ViolationEntry {
     /// The refusal as one sentence in `catalog`'s language (`text`, the journal's English,
     /// for a kind this program does not know).
     pub fn sentence(&self, catalog: &Catalog) -> String {
+        self.sentence_by(catalog, None)
+    }
+
+    /// [`Self::sentence`] with the account's name beside its uid (`name`, as the reader's
+    /// machine knows it).
+    pub fn sentence_by(&self, catalog: &Catalog, name: Option<&str>) -> String {
+        let user = match name {
+            Some(name) => tr_in!(catalog, "refusal-user-named", name = name, uid = self.uid),
+            None => tr_in!(catalog, "refusal-user", uid = self.uid),
+        };
         let id = format!("refusal-{}", self.kind.replace('.', "-"));
         if !catalog.has(&id) {
             return self.text.clone();
@@ -186,7 +196,7 @@ impl ViolationEntry {
             target = target,
             comm = &self.comm,
             pid = self.pid,
-            uid = self.uid
+            user = user
         );
         if self.repeats > 0 {
             tr_in!(
@@ -218,6 +228,31 @@ mod tests {
         assert_eq!(KindCount::SIGNATURE.to_string(), "(stt)");
         assert_eq!(DeviceEntry::SIGNATURE.to_string(), "(ssssssssss)");
         assert_eq!(ViolationEntry::SIGNATURE.to_string(), "(ttsuuussst)");
+    }
+
+    #[test]
+    fn a_refusal_names_the_account_beside_its_uid() {
+        let catalog = crate::i18n::Catalog::new(crate::i18n::Lang::En, None);
+        let v = ViolationEntry {
+            kind: "net.connect".into(),
+            pid: 42,
+            uid: 65534,
+            comm: "curl".into(),
+            target: "192.0.2.1:80".into(),
+            ..ViolationEntry::default()
+        };
+        assert_eq!(
+            v.sentence_by(&catalog, Some("nobody")),
+            "Refused a connection to 192.0.2.1:80 by curl (process 42, user nobody, uid 65534)."
+        );
+        assert_eq!(
+            v.sentence(&catalog),
+            "Refused a connection to 192.0.2.1:80 by curl (process 42, uid 65534)."
+        );
+        let vi = crate::i18n::Catalog::new(crate::i18n::Lang::Vi, None);
+        assert!(v
+            .sentence_by(&vi, Some("nobody"))
+            .contains("(tiến trình 42, người dùng nobody, uid 65534)"));
     }
 
     #[test]

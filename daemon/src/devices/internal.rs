@@ -17,10 +17,16 @@
 //! An external disk (USB, removable, SD card, external port: see [`super::block`]) is **never**
 //! internal because it is mounted: a stick that a desktop auto-mounted before airgapd started, or
 //! one mounted by an intruder during boot, would otherwise become "internal" for as long as the
-//! machine runs. Such a mount keeps working for files already open, but new opens of the device
-//! are refused until it is approved as a medium or named in the policy; the daemon logs a warning
-//! naming it. The same holds for a loop device declared removable even if it is mounted (snap
-//! images on Ubuntu then need naming).
+//! machine runs. New opens of the device are refused until it is approved as a medium or named
+//! in the policy, and at start the daemon makes such a mount unusable and records it at
+//! critical priority ([`super::premount`]), once every medium present has been judged. The
+//! same holds for a loop device declared removable even if it is mounted (snap images on
+//! Ubuntu then need naming).
+//!
+//! The mounts that count are those of the start: a reload plans with the mount table read at
+//! start (issue 17: a medium the daemon granted and a desktop mounted since is neither
+//! internal nor a pre-start mount). This module only computes; it says nothing to the
+//! officer.
 //!
 //! Loop devices created after start-up are judged with [`loop_is_internal`] when they appear.
 
@@ -127,10 +133,11 @@ pub fn internal_devices(
         let Some(name) = name else { continue };
         for leaf in leaves(&devices, &name) {
             match not_internal(&devices[&leaf], loop_removable) {
-                Some(why) => tracing::warn!(
+                // A medium, not an internal disk: judged as one, and dealt with at start
+                // if refused (`super::premount`), never here.
+                Some(why) => tracing::debug!(
                     device = %devices[&leaf].node(), mounted = %name, mount_point = %mount.mount_point, why,
-                    "mounted before airgapd started but not internal: new opens are refused unless the \
-                     policy names it or approves it as a medium"
+                    "mounted but not internal"
                 ),
                 None => {
                     roots.insert(leaf);

@@ -14,6 +14,8 @@
 //! - [`identity`]: the identity carried by events and journal records, and matched against media.
 //! - [`raw`]: SCSI generic, bsg, USB device nodes and other character devices that reach a
 //!   device's data without its block device; [`raw_majors`]: the character majors denied by default.
+//! - [`readonly`]: read-only media marked read-only in the kernel (`BLKROSET`), and that mark
+//!   watched.
 
 pub mod arrival;
 pub mod block;
@@ -23,10 +25,13 @@ pub mod fsprobe;
 pub mod holder;
 pub mod identity;
 pub mod internal;
+pub mod premount;
 pub mod probe;
 pub mod prober;
 pub mod raw;
 pub mod raw_majors;
+pub mod readonly;
+pub mod readonly_lsm;
 mod sysfs;
 pub mod uevent;
 pub mod usb;

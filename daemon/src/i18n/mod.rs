@@ -32,10 +32,11 @@ pub const FILES: &[&str] = &[
     "airgapd.ftl",
     "notify.ftl",
     "journal.ftl",
+    "inspect.ftl",
 ];
 
 /// The built-in text of `FILES` for one language, in the same order.
-fn builtin(lang: Lang) -> [&'static str; 5] {
+fn builtin(lang: Lang) -> [&'static str; 6] {
     macro_rules! files {
         ($dir:literal) => {
             [
@@ -48,6 +49,7 @@ fn builtin(lang: Lang) -> [&'static str; 5] {
                 include_str!(concat!("../../../packaging/locale/", $dir, "/airgapd.ftl")),
                 include_str!(concat!("../../../packaging/locale/", $dir, "/notify.ftl")),
                 include_str!(concat!("../../../packaging/locale/", $dir, "/journal.ftl")),
+                include_str!(concat!("../../../packaging/locale/", $dir, "/inspect.ftl")),
             ]
         };
     }

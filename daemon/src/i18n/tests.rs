@@ -119,6 +119,19 @@ fn every_message_is_in_both_languages_with_the_same_placeables() {
     for id in vi.keys().filter(|id| !en.contains_key(*id)) {
         failures.push(format!("{id}: no English entry (packaging/locale/en)"));
     }
+    // A refusal sentence gets exactly what ViolationEntry::sentence_by gives it: a message of a
+    // new kind written with another placeable ($uid) renders with an error.
+    let given: BTreeSet<String> = ["$pid", "$target", "$comm", "$user"]
+        .map(String::from)
+        .into();
+    for (id, refs) in &en {
+        let helper = ["refusal-folded", "refusal-user", "refusal-user-named"];
+        if id.starts_with("refusal-") && !helper.contains(&id.as_str()) && !refs.is_subset(&given) {
+            failures.push(format!(
+                "{id}: uses {refs:?}; a refusal is given only {given:?}"
+            ));
+        }
+    }
     // Every reference inside a message must exist.
     for (id, refs) in &en {
         for r in refs.iter().filter(|r| !r.starts_with('$')) {

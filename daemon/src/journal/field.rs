@@ -16,6 +16,7 @@
 //! | `AIRGAP_FAMILY`, `AIRGAP_SOCK_TYPE`, `AIRGAP_PROTOCOL` | socket address family, type, protocol |
 //! | `AIRGAP_ADDRESS`, `AIRGAP_PORT` | the peer or local address the process used |
 //! | `AIRGAP_SOCKOPT` | a refused socket option, `LEVEL/NAME`, e.g. `SOL_PACKET/PACKET_QDISC_BYPASS` |
+//! | `AIRGAP_SYSCALL_ENTRY` | `compat` when the refused call came through the 32-bit entry (an i386 program, or `int 0x80`); absent for the native one |
 //! | `AIRGAP_IFINDEX` | network interface index |
 //! | `AIRGAP_INTERFACE` | network interface name, e.g. `enp3s0` |
 //! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::network::isolation::Change::name`]) |
@@ -35,6 +36,7 @@
 //! | `AIRGAP_DIRECTION` | copy register: `to-medium` or `from-medium` |
 //! | `AIRGAP_SHA256`, `AIRGAP_SIZE` | SHA-256 and size of a file's content (copied, or refused execution) |
 //! | `AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN` | a copy's line in the register file and its chain hash |
+//! | `AIRGAP_MOUNT_POINTS` | a medium mounted before the daemon started: its mounts, `NAMESPACE:MOUNT_POINT` each, separated by `; ` |
 //! | `AIRGAP_OBJECT`, `AIRGAP_BEFORE`, `AIRGAP_AFTER` | tampering: which kernel object of airgapd's changed (`link_airgap_sendmsg4`, `airgap_config`, `airgap_dev_rules b 8:*`), how airgapd had set it and how it was found |
 //!
 //! The catalog (`packaging/catalog/`) substitutes `@FIELD@` only for names made of `A`–`Z` and
@@ -70,6 +72,8 @@ pub const ADDRESS: &str = "AIRGAP_ADDRESS";
 pub const PORT: &str = "AIRGAP_PORT";
 /// A refused socket option, `LEVEL/NAME`.
 pub const SOCKOPT: &str = "AIRGAP_SOCKOPT";
+/// `compat`: the refused call came through the 32-bit system call entry.
+pub const SYSCALL_ENTRY: &str = "AIRGAP_SYSCALL_ENTRY";
 /// Network interface index.
 pub const IFINDEX: &str = "AIRGAP_IFINDEX";
 /// Network interface name.
@@ -139,6 +143,10 @@ pub const BEFORE: &str = "AIRGAP_BEFORE";
 /// Tampering: how it was found.
 pub const AFTER: &str = "AIRGAP_AFTER";
 
+/// A medium mounted before the daemon started: its mounts (`mnt:[NAMESPACE]:POINT`, `; `
+/// between them).
+pub const MOUNT_POINTS: &str = "AIRGAP_MOUNT_POINTS";
+
 /// Every field name above; tests use it to check the catalog's `@FIELD@` references.
 pub const ALL: &[&str] = &[
     KIND,
@@ -156,6 +164,7 @@ pub const ALL: &[&str] = &[
     ADDRESS,
     PORT,
     SOCKOPT,
+    SYSCALL_ENTRY,
     IFINDEX,
     INTERFACE,
     CHANGE,
@@ -189,6 +198,7 @@ pub const ALL: &[&str] = &[
     OBJECT,
     BEFORE,
     AFTER,
+    MOUNT_POINTS,
 ];
 
 /// Fields the sink writes itself; a record may not carry them.

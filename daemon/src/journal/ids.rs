@@ -147,6 +147,12 @@ message_ids! {
     /// A release order was applied or refused (`AIRGAP_RESULT`). Notice when applied (the lift
     /// itself is an `EnforcementLifted` alert naming the order), warning when refused.
     ReleaseOrder = 0x2eb6e0f30ec04393a3e735d03bd1245f, Notice, [UID, RESULT];
+    /// A medium the policy refuses was found mounted when the daemon started (an fstab line
+    /// or a desktop automount ran first); the record says which device, its mounts and what
+    /// was done (`AIRGAP_RESULT`: all of it done, or something left usable). Critical: until
+    /// then everyone could read and write it, unrecorded.
+    PremountedMedium = 0x49cd919df79045e19bd12b2e9d743b09, Critical,
+        [DEVICE, DEV_NODE, MOUNT_POINTS, RESULT];
 }
 
 impl MessageId {
@@ -181,7 +187,7 @@ mod tests {
             assert_eq!(hex.len(), 32);
             assert_eq!(MessageId::from_hex(&hex), Some(m));
         }
-        assert_eq!(MessageId::ALL.len(), 17);
+        assert_eq!(MessageId::ALL.len(), 18);
     }
 
     #[test]

@@ -136,7 +136,8 @@ fn summary(vi: &Catalog, r: &Record) -> String {
             args.set("target", target);
             args.set("comm", get(field::COMM));
             args.set("pid", get(field::PID).parse::<u32>().unwrap_or(0));
-            args.set("uid", get(field::UID));
+            // The uid only: the daemon does no name lookups (NSS may block) for its records.
+            args.set("user", tr_in!(vi, "refusal-user", uid = get(field::UID)));
             vi.text(&id, Some(&args))
         }
         MessageId::DeviceArrival => tr_in!(
@@ -211,6 +212,12 @@ fn summary(vi: &Catalog, r: &Record) -> String {
         MessageId::NetworkIsolationLost => {
             tr_in!(vi, "journal-isolation-lost", change = get(field::CHANGE))
         }
+        MessageId::PremountedMedium => tr_in!(
+            vi,
+            "journal-premounted-medium",
+            node = get(field::DEV_NODE),
+            result = word(vi, field::RESULT, &get(field::RESULT))
+        ),
     }
 }
 

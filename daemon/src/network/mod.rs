@@ -11,6 +11,7 @@
 //! - `rtnetlink`: the netlink socket and message parsing the three above share.
 
 pub mod attach;
+pub mod compat;
 pub mod filters;
 pub mod interfaces;
 pub mod isolation;

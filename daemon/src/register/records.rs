@@ -182,6 +182,8 @@ pub fn exec_violation(path: &str, who: &Who, dev: (u32, u32), at_us: u64) -> Vio
         access: 0,
         file: Some(path.to_string()),
         sockopt: None,
+        route: None,
+        compat: false,
     }
 }
 

@@ -15,6 +15,7 @@ impl Service {
         self.media.rescan(&mut cx);
         self.sync_media_files(); // issue 8
         self.publish_devices();
+        self.premounted_gone(); // issue 15
     }
 
     /// A medium's probe answered (issue 15: probes never run on the loop).
@@ -28,6 +29,7 @@ impl Service {
         self.media.on_probe(&mut cx, r);
         self.sync_media_files();
         self.publish_devices();
+        self.premounted_gone(); // issue 15
     }
 
     pub(super) fn on_uevent(&mut self, ev: &Uevent) {
@@ -75,6 +77,7 @@ impl Service {
         self.media.on_uevent(&mut cx, ev);
         self.sync_media_files(); // issue 8
         self.publish_devices();
+        self.premounted_gone(); // issue 15
     }
 
     // --- copy register and exec refusal (issue 8): media judged, handed to crate::register ---
@@ -99,8 +102,8 @@ impl Service {
 
     /// The machine changed (a capture device appeared or left): plan again for the same policy.
     pub(super) fn replan(&mut self) {
-        let result = Facts::read()
-            .map_err(anyhow::Error::from)
+        let result = self
+            .facts()
             .and_then(|facts| Ok(Plan::new(&self.policy, &facts)?))
             .and_then(|plan| {
                 apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;

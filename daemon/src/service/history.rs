@@ -113,6 +113,12 @@ pub struct StoredViolation {
     /// A refused socket option's (level, name); absent in files written before it existed.
     #[serde(default)]
     sockopt: Option<(u32, u32)>,
+    /// A refused route to writing a read-only medium; absent in files written before it existed.
+    #[serde(default)]
+    route: Option<(u32, u32)>,
+    /// Made through the 32-bit compat entry; absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    compat: bool,
 }
 
 impl From<&ViolationRecord> for StoredViolation {
@@ -142,6 +148,8 @@ impl From<&ViolationRecord> for StoredViolation {
             access: v.access,
             file: v.file.clone(),
             sockopt: v.sockopt,
+            route: v.route,
+            compat: v.compat,
         }
     }
 }
@@ -172,6 +180,8 @@ impl StoredViolation {
                 access: self.access,
                 file: self.file,
                 sockopt: self.sockopt,
+                route: self.route,
+                compat: self.compat,
             },
         })
     }

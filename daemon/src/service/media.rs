@@ -19,6 +19,7 @@ use crate::devices::block::{block_device_names, BlockDevice};
 use crate::devices::fsprobe::Filesystem;
 use crate::devices::identity::DeviceIdentity;
 use crate::devices::prober::{ProbeResult, Prober, PROBE_DEADLINE};
+use crate::devices::readonly::Marker;
 use crate::devices::uevent::Uevent;
 use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
 use crate::maps::{DevAccess, DevMatch, DevType};
@@ -26,6 +27,9 @@ use crate::plan::Plan;
 use crate::state::DeviceRecord;
 
 use super::records::identity_fields;
+
+#[path = "media_ro.rs"]
+mod read_only;
 
 /// The pseudo-action asking for a full rescan (after the uevent queue overflowed).
 pub const RESCAN: &str = "airgapd-rescan";
@@ -37,6 +41,9 @@ type Dev = (u32, u32);
 struct Grant {
     record: DeviceRecord,
     diskseq: Option<u64>,
+    /// For a read-only grant: the block devices marked read-only in the kernel for it
+    /// (`devices::readonly::targets`), watched while the grant lasts.
+    read_only: Vec<(Dev, String)>,
 }
 
 /// A probe under way.
@@ -75,9 +82,21 @@ pub struct Media {
     instances: BTreeMap<Dev, Option<u64>>,
     pending: BTreeMap<Dev, Pending>,
     prober: Prober,
+    /// Refused media found mounted at start, with what was done (issue 15): said in their
+    /// entry of `airgapctl devices` until they leave.
+    pub premounted: BTreeMap<Dev, String>,
     /// While the daemon starts: the devices present when it last stopped (from the history).
     /// Decisions made meanwhile are recorded as "present at start", not as arrivals.
     pub at_start: Option<Vec<DeviceRecord>>,
+    /// Sets the kernel's read-only flag of read-only media.
+    marker: Marker,
+    /// The block devices whose read-only flag the daemon set. A withdrawal leaves the flag set
+    /// (the medium is never writable for a moment); only a medium approved read-write that
+    /// arrives at the same device clears it.
+    marked: std::collections::BTreeSet<Dev>,
+    /// Read-write mounts of read-only media that could not be made read-only (mount ids),
+    /// recorded once each.
+    rw_unrepaired: std::collections::BTreeSet<u64>,
 }
 
 fn covered(plan: &Plan, (major, minor): Dev) -> bool {
@@ -134,6 +153,7 @@ impl Media {
             present.push((major, minor));
         }
         self.seen.retain(|d, _| present.contains(d));
+        self.premounted.retain(|d, _| present.contains(d));
         self.identities.retain(|d, _| present.contains(d));
         self.instances.retain(|d, _| present.contains(d));
         self.pending.retain(|d, _| present.contains(d));
@@ -179,6 +199,7 @@ impl Media {
     }
 
     fn gone(&mut self, cx: &mut Ctx, devnum: Dev) {
+        self.premounted.remove(&devnum);
         self.instances.remove(&devnum);
         self.seen.remove(&devnum);
         self.identities.remove(&devnum);
@@ -209,11 +230,14 @@ impl Media {
                 return;
             }
         };
+        self.mark_new_partition(cx, &block);
         let seq = current_diskseq(&block);
         if self.granted.get(&devnum).is_some_and(|g| g.diskseq != seq) {
             self.seen.remove(&devnum);
             self.identities.remove(&devnum);
-            self.revoke(cx, devnum, "medium changed");
+            if let Some(left) = self.revoke(cx, devnum, "medium changed") {
+                self.unmark_left(&left);
+            }
         }
         if let Some(p) = self.pending.get_mut(&devnum) {
             if p.diskseq == seq {
@@ -320,7 +344,7 @@ impl Media {
         match arrival::judge(block, Path::new("/dev"), None, cx.policy) {
             Ok(mut j) => {
                 j.verdict = Verdict::Refused { reason };
-                self.record_decision(cx, j, (devnum, current_diskseq(block)));
+                self.record_decision(cx, block, j, (devnum, current_diskseq(block)));
             }
             Err(e) => tracing::error!(error = %e, "identifying a device that does not answer"),
         }
@@ -334,7 +358,7 @@ impl Media {
         fs: Option<Filesystem>,
     ) {
         match arrival::judge(block, Path::new("/dev"), fs, cx.policy) {
-            Ok(j) => self.record_decision(cx, j, at),
+            Ok(j) => self.record_decision(cx, block, j, at),
             Err(e) => {
                 self.revoke(cx, at.0, "unidentifiable");
                 let r = Record::new(
@@ -352,6 +376,7 @@ impl Media {
     fn record_decision(
         &mut self,
         cx: &mut Ctx,
+        block: &BlockDevice,
         judged: Judgement,
         (devnum, diskseq): (Dev, Option<u64>),
     ) {
@@ -360,6 +385,10 @@ impl Media {
         // is readable), whether or not the decision changed.
         let same_medium = self.instances.insert(devnum, diskseq) == Some(diskseq)
             && self.identities.get(&devnum) == Some(&judged.identity);
+        if !same_medium {
+            // Another medium there now: what was said of the one mounted at start is not its.
+            self.premounted.remove(&devnum);
+        }
         self.identities.insert(devnum, judged.identity.clone());
         let same_grant = self
             .granted
@@ -385,27 +414,46 @@ impl Media {
                         self.seen_as(&record),
                     ),
                 );
-                audit.field(
-                    field::ACCESS,
-                    if *access == DevAccess::READ {
-                        "read"
-                    } else {
-                        "read+write"
-                    },
-                );
-                match cx.enforcer.dev_rules().set(m, *access) {
-                    Ok(()) => {
+                let read_only = *access == DevAccess::READ;
+                audit.field(field::ACCESS, if read_only { "read" } else { "read+write" });
+                // Read-only in the kernel before the rule is written: by the time anything may
+                // open the medium, the kernel itself knows it is read-only. A failure to mark
+                // it refuses the grant (fail closed).
+                let marked = match read_only {
+                    true => self.mark_read_only(cx, block),
+                    false => {
+                        self.unmark_for_read_write(block);
+                        Ok(Vec::new())
+                    }
+                };
+                let granted = marked.and_then(|ro| {
+                    cx.enforcer
+                        .dev_rules()
+                        .set(m, *access)
+                        .map(|()| ro)
+                        .map_err(|e| e.to_string())
+                });
+                match granted {
+                    Ok(ro) => {
+                        if !ro.is_empty() {
+                            let names: Vec<_> = ro.iter().map(|(_, n)| n.as_str()).collect();
+                            audit.field(
+                                field::STATE,
+                                format!("marked read-only in the kernel: {}", names.join(", ")),
+                            );
+                        }
                         let _ = audit.success();
                         self.granted.insert(
                             devnum,
                             Grant {
                                 record: record.clone(),
                                 diskseq,
+                                read_only: ro,
                             },
                         );
                     }
                     Err(e) => {
-                        audit.field(field::STATE, e.to_string());
+                        audit.field(field::STATE, e);
                         let _ = audit.failure();
                     }
                 }
@@ -452,15 +500,35 @@ impl Media {
         }
     }
 
+    /// Whether the block device `dev` is one the daemon refuses now: present, not opened by
+    /// the plan (internal disks, classes) and not granted as an approved medium.
+    pub fn refuses(&self, plan: &Plan, dev: Dev) -> bool {
+        Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists()
+            && !covered(plan, dev)
+            && !self.granted.contains_key(&dev)
+    }
+
     /// The identity of a judged device, filesystem included.
     pub fn identity(&self, devnum: Dev) -> Option<&DeviceIdentity> {
         self.identities.get(&devnum)
     }
 
-    fn revoke(&mut self, cx: &mut Ctx, devnum: Dev, why: &str) {
-        let Some(Grant { record, .. }) = self.granted.remove(&devnum) else {
-            return;
-        };
+    /// Withdraw a grant (rule first, then the record); the grant withdrawn, if there was one.
+    /// The kernel's read-only flags stay as they are.
+    fn revoke(&mut self, cx: &mut Ctx, devnum: Dev, why: &str) -> Option<Grant> {
+        let grant = self.granted.remove(&devnum)?;
+        let record = &grant.record;
+        if let Some(map) = cx.enforcer.ro_devices() {
+            for (dev, _) in &grant.read_only {
+                let still = self
+                    .granted
+                    .values()
+                    .any(|g| g.read_only.iter().any(|(d, _)| d == dev));
+                if !still {
+                    map.remove(*dev);
+                }
+            }
+        }
         let m = DevMatch::device(DevType::Block, devnum.0, devnum.1);
         if let Err(e) = cx.enforcer.dev_rules().remove(m) {
             tracing::error!(error = %e, "could not withdraw a medium's grant");
@@ -473,11 +541,21 @@ impl Media {
         .field(field::DEV_NODE, &record.node)
         .field(field::RULE, &record.rule);
         let _ = cx.sink.send(&r);
+        Some(grant)
     }
 
     /// Every device decided, for the state.
     pub fn records(&self) -> Vec<DeviceRecord> {
-        self.seen.values().cloned().collect()
+        self.seen
+            .iter()
+            .map(|(dev, r)| match self.premounted.get(dev) {
+                Some(note) => DeviceRecord {
+                    reason: format!("{}; {note}", r.reason),
+                    ..r.clone()
+                },
+                None => r.clone(),
+            })
+            .collect()
     }
 }
 

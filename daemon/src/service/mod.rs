@@ -14,6 +14,7 @@ mod interfaces;
 mod media;
 mod notify;
 mod policy_source;
+mod premount;
 pub(crate) mod records;
 mod refusals;
 mod reload;
@@ -21,7 +22,7 @@ mod serve;
 mod start;
 mod usb;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -124,6 +125,14 @@ struct Service {
     history_saved: Instant,
     // --- tampering and the enforcement record (issue 14) ---
     guard: crate::tamper::Guard,
+    // --- refused media mounted before the start (issue 15 item 7) ---
+    /// Refuses their files while the daemon runs (None: none found, or no group).
+    premount_deny: Option<crate::devices::premount::Deny>,
+    /// Those left usable (the layer `premounted-media` is unavailable while one is there).
+    premount_left: std::collections::BTreeSet<(u32, u32)>,
+    /// The mount table when the daemon started: the mounts that make disks internal (a
+    /// reload must not make a medium mounted since, approved or not, an internal disk).
+    mountinfo_at_start: String,
 }
 
 /// How often the history file may be rewritten under a stream of refusals.

@@ -7,7 +7,7 @@ use crate::devices::identity::DeviceIdentity;
 use crate::journal::field;
 use crate::journal::{MessageId, Priority, Record};
 use crate::maps::Count;
-use crate::violation::{access_words, family_name, sockopt_name, Kind, Violation};
+use crate::violation::{access_words, family_name, route_words, sockopt_name, Kind, Violation};
 
 /// A violation record; `repeats` counts identical refusals folded into it (storms). `known` is
 /// the device's identity as last judged (with its filesystem), when the daemon has it.
@@ -52,6 +52,9 @@ pub fn violation(
         if let Some((level, name)) = v.sockopt {
             r = r.field(field::SOCKOPT, sockopt_name(level, name));
         }
+        if v.compat {
+            r = r.field(field::SYSCALL_ENTRY, "compat");
+        }
         if matches!(v.kind, Kind::NetCreate | Kind::NetSockopt) {
             r = r
                 .field(field::SOCK_TYPE, v.sock_type)
@@ -68,10 +71,14 @@ pub fn violation(
         r = r
             .field(field::DEVICE, format!("{major}:{minor}"))
             .field(field::ACCESS, access_words(v.access));
+        if let Some((route, detail)) = v.route {
+            r = r.field(field::CHANGE, route_words(route, detail));
+        }
         let sysfs = std::path::Path::new("/sys");
+        let block = matches!(v.kind, Kind::DevBlock | Kind::DevReadOnly);
         if let Some(id) = known
             .cloned()
-            .or_else(|| DeviceIdentity::of_device(sysfs, v.kind == Kind::DevBlock, major, minor))
+            .or_else(|| DeviceIdentity::of_device(sysfs, block, major, minor))
         {
             r = identity_fields(r, &id);
         }

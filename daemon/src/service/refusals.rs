@@ -90,6 +90,7 @@ impl Service {
             policy: &self.policy,
             plan: &self.plan,
         };
+        self.media.watch_read_only(&mut cx); // issue 17
         if self.media.deadlines(&mut cx, Instant::now()) {
             self.sync_media_files();
             self.publish_devices();

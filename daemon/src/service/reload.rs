@@ -26,7 +26,7 @@ impl Service {
     pub(super) fn try_reload(&mut self) -> Result<airgapd_policy::Policy> {
         let checked = airgapd_policy::load(&self.opts.policy)?;
         crate::update::check_reload(&checked.policy, &self.opts.policy)?;
-        let facts = Facts::read()?;
+        let facts = self.facts()?;
         let plan = Plan::new(&checked.policy, &facts)?;
         apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
         // --- isolated LAN (issue 9) ---
@@ -39,6 +39,18 @@ impl Service {
         self.policy = checked.policy.clone();
         self.rescan_media();
         Ok(checked.policy)
+    }
+}
+
+impl Service {
+    /// The machine as plans read it after start: sysfs and devices now, but the mounts of the
+    /// start, which are what make disks internal. A medium mounted since (one the daemon
+    /// granted itself) is neither a pre-start mount nor internal (issue 17).
+    pub(super) fn facts(&self) -> Result<Facts> {
+        Ok(Facts {
+            mountinfo: self.mountinfo_at_start.clone(),
+            ..Facts::read()?
+        })
     }
 }
 

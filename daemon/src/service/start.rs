@@ -55,6 +55,7 @@ impl Service {
         apply_rules(&mut enforcer, None, &plan)?;
         enforcer.enforce_network(&scope)?;
         enforcer.enforce_devices(&scope)?;
+        enforcer.enforce_media_read_only(); // issue 17: reported either way
         if !scope.is_machine() && !opts.cover_interfaces {
             enforcer.set_layer(
                 Layer::Wire,
@@ -134,6 +135,9 @@ impl Service {
             history_dirty: false,
             history_saved: Instant::now(),
             guard,
+            premount_deny: None,
+            premount_left: Default::default(),
+            mountinfo_at_start: facts.mountinfo.clone(),
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -165,6 +169,9 @@ impl Service {
         };
         service.media.settle(&mut cx);
         service.media.at_start = None;
+        // --- refused media mounted before the start (issue 15 item 7): once every medium
+        // present is judged, so that approved ones are never touched ---
+        service.premounted_media();
         service.sync_media_files();
         // Devices present when the daemon last stopped and not there now left meanwhile.
         service.publish_devices_at(true);

@@ -194,6 +194,11 @@ fn attempt_update(
         serial,
         sha256: offered.sha256.clone(),
         previous_sha256,
+        signed: Some(state::Signed {
+            signer: signer.principal.clone(),
+            fingerprint: signer.fingerprint.clone(),
+            installed_at_us: crate::pinned::record::now_us(),
+        }),
     };
     install::install(layout, &offered, &next, resuming, hook)?;
     Ok(Applied {
@@ -304,6 +309,7 @@ mod tests {
             serial: 3,
             sha256: a.clone(),
             previous_sha256: None,
+            signed: None,
         };
         let kind = |r: Result<bool, UpdateError>| r.unwrap_err().kind();
         assert!(!check_newer(f, 4, "x", Some(&state), None).unwrap());

@@ -8,7 +8,13 @@
 //! serial=7
 //! sha256=<SHA-256 of the policy applied with serial 7>
 //! previous-sha256=<SHA-256 of the policy it replaces; only while the update is unfinished>
+//! signer=<the trusted key's name>          (who signed the policy with this serial)
+//! fingerprint=SHA256:<its fingerprint>
+//! installed-at=<microseconds since the Unix epoch>
 //! ```
+//!
+//! The last three let `airgapctl status` and `policy show` say whether the policy in force is
+//! the signed one (its SHA-256 equals `sha256`) or a local edit made after it.
 //!
 //! The counter is raised *before* the new policy is renamed into place (see
 //! [`super::install`]), so no crash lets an older file in after a newer one was installed.
@@ -41,6 +47,20 @@ pub struct SerialState {
     /// While an update is unfinished, SHA-256 of the policy it replaces (if that one was
     /// acceptable): accepted while the update is interrupted before its rename.
     pub previous_sha256: Option<String>,
+    /// Who signed the policy with this serial, and when it was installed (absent in state
+    /// files written before airgapd kept it).
+    pub signed: Option<Signed>,
+}
+
+/// The provenance of the policy the counter was raised for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Signed {
+    /// The trusted key's name.
+    pub signer: String,
+    /// The key's fingerprint, `SHA256:...`.
+    pub fingerprint: String,
+    /// When `policy apply` installed it, microseconds since the Unix epoch.
+    pub installed_at_us: u64,
 }
 
 impl SerialState {
@@ -78,11 +98,21 @@ impl SerialState {
         let mut text = String::from(
             "# airgapd anti-rollback state, written by `airgapctl policy apply` and checked by\n\
              # airgapd whenever it loads the policy. Never lower it by hand: see\n\
-             # docs/policy-updates.md.\n",
+             # /usr/share/doc/airgapd/policy-updates.md.\n",
         );
         text.push_str(&format!("serial={}\nsha256={}\n", self.serial, self.sha256));
         if let Some(previous) = &self.previous_sha256 {
             text.push_str(&format!("previous-sha256={previous}\n"));
+        }
+        if let Some(s) = &self.signed {
+            // One line each: a name cannot carry a line break into the file.
+            let one_line = |v: &str| v.replace(['\n', '\r'], " ");
+            text.push_str(&format!(
+                "signer={}\nfingerprint={}\ninstalled-at={}\n",
+                one_line(&s.signer),
+                one_line(&s.fingerprint),
+                s.installed_at_us
+            ));
         }
         text
     }
@@ -97,6 +127,7 @@ pub fn staged(path: &Path) -> PathBuf {
 
 fn parse(text: &str) -> Result<SerialState, String> {
     let (mut serial, mut sha256, mut previous) = (None, None, None);
+    let (mut signer, mut fingerprint, mut installed_at) = (None, None, None);
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -110,6 +141,9 @@ fn parse(text: &str) -> Result<SerialState, String> {
             "serial" => &mut serial,
             "sha256" => &mut sha256,
             "previous-sha256" => &mut previous,
+            "signer" => &mut signer,
+            "fingerprint" => &mut fingerprint,
+            "installed-at" => &mut installed_at,
             other => return Err(format!("line {at}: unknown key {other:?}")),
         };
         if slot.replace(value.to_string()).is_some() {
@@ -135,6 +169,15 @@ fn parse(text: &str) -> Result<SerialState, String> {
         serial,
         sha256: hex("sha256", sha256.ok_or("no sha256")?)?,
         previous_sha256: previous.map(|p| hex("previous-sha256", p)).transpose()?,
+        signed: match (signer, fingerprint, installed_at) {
+            (None, None, None) => None,
+            (Some(signer), Some(fingerprint), Some(at)) => Some(Signed {
+                signer,
+                fingerprint,
+                installed_at_us: at.parse().map_err(|e| format!("installed-at: {e}"))?,
+            }),
+            _ => return Err("signer, fingerprint and installed-at go together".into()),
+        },
     })
 }
 
@@ -199,13 +242,23 @@ mod tests {
             serial: 7,
             sha256: sha('a'),
             previous_sha256: Some(sha('b')),
+            signed: None,
         };
         assert_eq!(parse(&state.render()), Ok(state.clone()));
         let first = SerialState {
             previous_sha256: None,
             ..state
         };
-        assert_eq!(parse(&first.render()), Ok(first));
+        assert_eq!(parse(&first.render()), Ok(first.clone()));
+        let signed = SerialState {
+            signed: Some(Signed {
+                signer: "office".into(),
+                fingerprint: "SHA256:abc".into(),
+                installed_at_us: 1_796_000_000_000_000,
+            }),
+            ..first
+        };
+        assert_eq!(parse(&signed.render()), Ok(signed));
     }
 
     #[test]
@@ -218,6 +271,8 @@ mod tests {
             format!("serial=1\nserial=2\nsha256={a}\n"),
             format!("serial=1\nsha256={a}\nowner=me\n"),
             "serial=1\n".to_string(),
+            format!("serial=1\nsha256={a}\nsigner=office\n"),
+            format!("serial=1\nsha256={a}\nsigner=o\nfingerprint=f\ninstalled-at=soon\n"),
         ] {
             assert!(parse(&bad).is_err(), "{bad:?}");
         }
@@ -230,6 +285,7 @@ mod tests {
             serial: 5,
             sha256: sha('a'),
             previous_sha256: None,
+            signed: None,
         };
         assert!(check_against(&policy(5), file, Some(&state), false).is_ok());
         assert!(check_against(&policy(6), file, Some(&state), false).is_ok());
@@ -250,6 +306,7 @@ mod tests {
             serial: 5,
             sha256: sha('a'),
             previous_sha256: Some(old.sha256().to_string()),
+            signed: None,
         };
         assert!(check_against(&old, file, Some(&state), true).is_ok());
         assert!(check_against(&old, file, Some(&state), false).is_err());

@@ -31,6 +31,8 @@ pub struct Daemon {
     pub extra_args: Vec<String>,
     /// A network namespace (its /run/netns path) to start the daemon in: one the test made.
     pub netns: Option<PathBuf>,
+    /// Where the daemon's own diagnostics (stderr) go; None: the test's stderr.
+    pub stderr: Option<PathBuf>,
     notify: UnixDatagram,
     notify_path: PathBuf,
     scope: Option<Scope>,
@@ -62,6 +64,7 @@ impl Daemon {
             record: dir.join("enforcement.json"),
             extra_args: Vec::new(),
             netns: None,
+            stderr: None,
             notify,
             notify_path,
             scope: Some(Scope::create(tag).unwrap()),
@@ -86,6 +89,16 @@ impl Daemon {
                     .display()
                     .to_string(),
             ]
+        };
+        let stderr = match &self.stderr {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => Stdio::inherit(),
         };
         let mut cmd = Command::new(AIRGAPD);
         if let Some(ns) = &self.netns {
@@ -118,6 +131,7 @@ impl Daemon {
             .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)
             .stdin(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         self.child = Some(child);

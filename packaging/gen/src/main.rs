@@ -1,6 +1,9 @@
 //! `airgapd-gen OUTDIR`: man pages (`man1/airgapctl.1`, `man1/airgapd-notify.1`,
-//! `man8/airgapd.8`) and bash, zsh and fish completions for the binaries, generated from the same clap definitions the binaries parse,
-//! so the documentation cannot drift from the options.
+//! `man8/airgapd.8`, and one page per subcommand: `man1/airgapctl-policy-apply.1`, ...) and
+//! bash, zsh and fish completions for the binaries, generated from the same clap definitions
+//! the binaries parse, so the documentation cannot drift from the options. The hand-written
+//! sections clap cannot know (EXIT STATUS, EXAMPLES, FILES, SEE ALSO) are appended from
+//! `packaging/man/<name>.extra.<section>`.
 
 use std::path::Path;
 
@@ -25,7 +28,9 @@ fn main() -> Result<()> {
         clap_mangen::Man::new(cmd.clone())
             .section(section)
             .render(&mut page)?;
+        page.extend_from_slice(extra(&name).as_bytes());
         std::fs::write(dir.join(format!("{name}.{section}")), page)?;
+        subcommand_pages(&cmd, &name, section, &dir)?;
         for (shell, sub) in [
             (Shell::Bash, "bash"),
             (Shell::Zsh, "zsh"),
@@ -36,6 +41,36 @@ fn main() -> Result<()> {
             clap_complete::generate_to(shell, &mut cmd.clone(), &name, &dir)
                 .with_context(|| format!("{sub} completion for {name}"))?;
         }
+    }
+    Ok(())
+}
+
+/// The hand-written sections of a top-level page.
+fn extra(name: &str) -> &'static str {
+    match name {
+        "airgapctl" => include_str!("../../man/airgapctl.extra.1"),
+        "airgapd" => include_str!("../../man/airgapd.extra.8"),
+        _ => "",
+    }
+}
+
+/// `PREFIX-SUB.SECTION` for every subcommand of `cmd`, recursively, each pointing back to the
+/// top-level page (which has the exit status and examples).
+fn subcommand_pages(cmd: &clap::Command, prefix: &str, section: &str, dir: &Path) -> Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("{prefix}-{}", sub.get_name());
+        let top = prefix.split('-').next().unwrap_or(prefix);
+        // A generator that runs once: leaking the names is simpler than enabling clap's `string`.
+        let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+        let sub = sub.clone().name(leaked).after_long_help(format!(
+            "Exit status, examples and files: {top}({section})."
+        ));
+        let mut page = Vec::new();
+        clap_mangen::Man::new(sub.clone())
+            .section(section)
+            .render(&mut page)?;
+        std::fs::write(dir.join(format!("{name}.{section}")), page)?;
+        subcommand_pages(&sub, &name, section, dir)?;
     }
     Ok(())
 }

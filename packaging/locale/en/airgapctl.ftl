@@ -54,6 +54,56 @@ violations-none = No refusals recorded.
 violations-none-after = No refusals recorded after #{ $seq }.
 violations-unknown-kind = unknown kind "{ $kind }": use one of { $kinds }, or a group: net, dev
 
+## airgapctl status: the officer's first question. The headline's lines are wrapped with a
+## hanging indent under the answer.
+status-yes = AIR-GAPPED: YES. The kernel blocks all network access beyond this computer and every storage device the policy does not allow.
+status-partial = AIR-GAPPED: PARTIAL. Some protection is missing or was changed: do not draft or store secret documents on it until this says YES.
+status-no = AIR-GAPPED: NO. This machine is NOT protected: do not draft or store secret documents on it until this says YES.
+status-unknown = AIR-GAPPED: CANNOT TELL. airgapd is not running and left no record here; run airgapctl status as root to read the kernel's state.
+status-daemon-stopped = airgapd is stopped: nothing is recorded until it starts again.
+status-from-record = (As airgapd last recorded it; only root can check the kernel itself.)
+status-problems = Missing or changed:
+status-lifted = Lifted:        { $time } by uid { $uid }: { $removed }
+status-tampering = Tampering found by airgapd (latest last):
+status-tamper-restored = { $time }  { $what }: { $to } (was { $from }); restored
+status-tamper-restored-down = { $time }  { $what }: { $to } (was { $from }, while airgapd was stopped); restored
+status-tamper-failed = { $time }  { $what }: { $to } (was { $from }); NOT restored: { $error }
+status-tamper-failed-down = { $time }  { $what }: { $to } (was { $from }, while airgapd was stopped); NOT restored: { $error }
+status-unrepaired = { $what } was changed and could not be restored: { $error }
+status-record-unusable = the enforcement record cannot be used: { $error }
+status-layers = Protection layers:
+status-layers-none = none: airgapd enforces nothing yet
+status-layer-active = active
+# $state: the layer's state, one of the layer-state-* words.
+status-layer-problem = { $state } ({ $detail })
+layer-state-unavailable = UNAVAILABLE
+layer-state-damaged = DAMAGED
+layer-state-missing = MISSING
+layer-state-absent = ABSENT
+status-policy-unknown = Policy:        unknown (airgapd is not running and left no record)
+status-policy-builtin = Policy:        BUILT-IN STRICT FALLBACK ({ $name }): the policy file could not be used
+status-policy-builtin-why = because { $reason }
+status-policy-file = Policy:        { $name } from { $path }
+status-policy-sha256 = sha256:      { $sha256 }
+# $name of a policy: its id in quotes, or status-policy-no-id.
+status-policy-name = { $id } serial { $serial }
+status-policy-no-id = (no id)
+status-mode-machine = Mode:          enforcing on the whole machine
+status-mode-scoped = Mode:          only for the programs in { $scope }
+status-running-since = Running since: { $time }
+status-daemon-had-started = Daemon:        STOPPED (it had started { $time })
+status-daemon-not-running = Daemon:        not running
+status-refusals = Refusals since start: { $total }
+status-refusals-lost = { $count } without details: event buffer was full
+status-last = Last { $count }:
+# Where the policy in force comes from (status, policy show).
+provenance-signed = Signed by { $signer } ({ $fingerprint }); the signature was verified when it was installed on { $time }.
+provenance-signed-unnamed = The signed policy with serial { $serial }, installed by airgapctl policy apply (its signer was not recorded then).
+provenance-local-edit = LOCAL EDIT: not the signed policy installed on { $time } (serial { $serial }); no signature covers the policy in force.
+provenance-unsigned = Not signed: never installed by airgapctl policy apply; written on this machine.
+provenance-unknown = Where it comes from cannot be told: { $problem }
+provenance-time-unknown = an unknown date
+
 ## airgapctl doctor. $mark is one of doctor-ok, doctor-warn, doctor-fail.
 doctor-ok = ok
 doctor-warn = WARNING
@@ -171,8 +221,10 @@ doctor-usb-not-held = usbcore.authorized_default={ $value }: devices plugged in 
 doctor-usb-held-fix-module = usbcore was loaded without the option of { $file } (installed by the package; update-initramfs -u copies it into the initramfs): run update-initramfs -u and reboot
 doctor-compat-off = off (ia32_emulation=0)
 doctor-compat-lsm = on; BPF LSM refuses AF_PACKET and AF_XDP at creation, so 32-bit calls gain nothing
+doctor-compat-fmod-ret = on; the fmod_ret program on security_socket_setsockopt (layer compat-setsockopt) refuses PACKET_QDISC_BYPASS and the AF_XDP options from 32-bit calls, and records them
+doctor-compat-on-refused = on, and this kernel refuses the fmod_ret program that would judge 32-bit setsockopt ({ $why }): a root process making 32-bit system calls can set PACKET_QDISC_BYPASS and send raw frames around the interface programs
 doctor-compat-on = on, or not known to be off: a root process making 32-bit system calls can set PACKET_QDISC_BYPASS and send raw frames around the interface programs
-doctor-compat-fix = add ia32_emulation=0 to GRUB_CMDLINE_LINUX in /etc/default/grub (Linux 6.7 and later; 32-bit programs stop running), then run update-grub and reboot; or make BPF LSM available
+doctor-compat-fix = add ia32_emulation=0 to GRUB_CMDLINE_LINUX in /etc/default/grub (Linux 6.7 and later; 32-bit programs stop running), then run update-grub and reboot; or use a kernel that loads BPF trampolines (ftrace), or make BPF LSM available
 doctor-lsm-fix = add lsm={ $list } to GRUB_CMDLINE_LINUX in /etc/default/grub, then run update-grub and reboot
 doctor-lsm-refused-unknown = this kernel refuses BPF LSM programs ({ $why }); its LSM list is unknown (securityfs is not mounted): non-inet sockets are not refused at creation
 doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security and run doctor again; if bpf is missing from /sys/kernel/security/lsm: { $fix }
@@ -182,3 +234,9 @@ doctor-lsm-kernel-fix = this kernel (lockdown, or no BPF trampolines) cannot run
 doctor-lsm-inactive = not active (LSMs: { $lsms }): non-inet sockets are not refused at creation; the interface layer still drops their traffic
 doctor-lsm-inactive-unknown = not active (LSMs: unknown): non-inet sockets are not refused at creation; the interface layer still drops their traffic
 doctor-lsm-listed = bpf is in the active LSM list (not test-loaded: run as root to try)
+doctor-name-ro-media = read-only media
+doctor-ro-media-lsm = BPF LSM refuses, for root too, every route around an approved read-only medium's read-only flag: clearing it (blockdev --setrw), SCSI write commands through SG_IO, making its partitions anew, remounting it read-write; each attempt is recorded
+doctor-ro-media-listed = bpf is in the active LSM list: clearing a read-only medium's flag, SG_IO write commands and read-write remounts are refused where the programs load (not test-loaded: run as root to try)
+doctor-ro-media-no-lsm = approved read-only media are read-only in the kernel, but without BPF LSM this kernel cannot refuse root clearing that flag (blockdev --setrw: airgapd sets it again within 250 ms and records it), SCSI write commands through SG_IO on a read-only descriptor (CAP_SYS_RAWIO: neither refused nor recorded), or re-reading its partition table (BLKRRPART, BLKPG)
+doctor-ro-media-fix = make BPF LSM available (see the BPF LSM check)
+doctor-ro-media-compat = BPF LSM refuses every route around an approved read-only medium's read-only flag, but on this kernel (6.8 or later) a 32-bit process's ioctl goes to file_ioctl_compat, which airgapd does not hook: a 32-bit program run by root could still clear the flag (set again within 250 ms and recorded) or send SCSI write commands through SG_IO

@@ -51,6 +51,52 @@ violations-none = Chưa ghi nhận lần chặn nào.
 violations-none-after = Không có lần chặn nào sau #{ $seq }.
 violations-unknown-kind = loại "{ $kind }" không có: hãy dùng một trong { $kinds }, hoặc một nhóm: net, dev
 
+## airgapctl status: câu hỏi đầu tiên của cán bộ bảo mật.
+status-yes = CÁCH LY MẠNG: CÓ. Nhân hệ điều hành chặn mọi truy cập mạng ra ngoài máy tính này và mọi thiết bị lưu trữ mà chính sách không cho phép.
+status-partial = CÁCH LY MẠNG: MỘT PHẦN. Một số lớp bảo vệ bị thiếu hoặc đã bị thay đổi: không soạn thảo, không lưu giữ tài liệu mật trên máy này cho đến khi dòng này ghi CÓ.
+status-no = CÁCH LY MẠNG: KHÔNG. Máy này KHÔNG được bảo vệ: không soạn thảo, không lưu giữ tài liệu mật trên máy này cho đến khi dòng này ghi CÓ.
+status-unknown = CÁCH LY MẠNG: KHÔNG XÁC ĐỊNH ĐƯỢC. airgapd không chạy và không để lại bản ghi nào ở đây; hãy chạy airgapctl status bằng quyền root để đọc trạng thái của nhân.
+status-daemon-stopped = airgapd đang dừng: không có gì được ghi nhận cho đến khi airgapd chạy lại.
+status-from-record = (Theo bản ghi cuối cùng của airgapd; chỉ root mới kiểm tra được chính nhân hệ điều hành.)
+status-problems = Bị thiếu hoặc bị thay đổi:
+status-lifted = Đã gỡ bỏ:      { $time } bởi uid { $uid }: { $removed }
+status-tampering = airgapd phát hiện can thiệp (mới nhất ở cuối):
+status-tamper-restored = { $time }  { $what }: { $to } (trước đó { $from }); đã khôi phục
+status-tamper-restored-down = { $time }  { $what }: { $to } (trước đó { $from }, khi airgapd đang dừng); đã khôi phục
+status-tamper-failed = { $time }  { $what }: { $to } (trước đó { $from }); CHƯA khôi phục được: { $error }
+status-tamper-failed-down = { $time }  { $what }: { $to } (trước đó { $from }, khi airgapd đang dừng); CHƯA khôi phục được: { $error }
+status-unrepaired = { $what } đã bị thay đổi và không khôi phục được: { $error }
+status-record-unusable = không dùng được bản ghi trạng thái cách ly: { $error }
+status-layers = Các lớp bảo vệ:
+status-layers-none = không có: airgapd chưa thực thi lớp nào
+status-layer-active = đang hoạt động
+status-layer-problem = { $state } ({ $detail })
+layer-state-unavailable = KHÔNG DÙNG ĐƯỢC
+layer-state-damaged = BỊ HỎNG
+layer-state-missing = BỊ THIẾU
+layer-state-absent = CHƯA CÓ
+status-policy-unknown = Chính sách:    không rõ (airgapd không chạy và không để lại bản ghi)
+status-policy-builtin = Chính sách:    CHÍNH SÁCH DỰ PHÒNG NGHIÊM NGẶT CÀI SẴN ({ $name }): không dùng được tệp chính sách
+status-policy-builtin-why = vì { $reason }
+status-policy-file = Chính sách:    { $name } từ { $path }
+status-policy-sha256 = sha256:      { $sha256 }
+status-policy-name = { $id } số hiệu { $serial }
+status-policy-no-id = (không có mã)
+status-mode-machine = Chế độ:        thực thi trên toàn bộ máy
+status-mode-scoped = Chế độ:        chỉ cho các chương trình trong { $scope }
+status-running-since = Chạy từ:       { $time }
+status-daemon-had-started = Daemon:        ĐANG DỪNG (đã khởi động lúc { $time })
+status-daemon-not-running = Daemon:        không chạy
+status-refusals = Số lần chặn từ khi khởi động: { $total }
+status-refusals-lost = { $count } lần không có chi tiết: bộ đệm sự kiện đã đầy
+status-last = { $count } lần gần nhất:
+provenance-signed = Được ký bởi { $signer } ({ $fingerprint }); chữ ký đã được kiểm tra khi cài đặt lúc { $time }.
+provenance-signed-unnamed = Chính sách đã ký có số hiệu { $serial }, được cài bằng airgapctl policy apply (khi đó chưa ghi lại người ký).
+provenance-local-edit = SỬA TẠI MÁY: không phải chính sách đã ký được cài lúc { $time } (số hiệu { $serial }); không có chữ ký nào cho chính sách đang áp dụng.
+provenance-unsigned = Không có chữ ký: chưa từng được cài bằng airgapctl policy apply; được soạn trên chính máy này.
+provenance-unknown = Không xác định được nguồn gốc: { $problem }
+provenance-time-unknown = một thời điểm không rõ
+
 ## airgapctl doctor
 doctor-ok = đạt
 doctor-warn = CẢNH BÁO
@@ -161,8 +207,10 @@ doctor-usb-not-held = usbcore.authorized_default={ $value }: thiết bị cắm 
 doctor-usb-held-fix-module = usbcore đã được nạp mà không có tùy chọn trong { $file } (do gói cài; update-initramfs -u chép nó vào initramfs): chạy update-initramfs -u rồi khởi động lại
 doctor-compat-off = tắt (ia32_emulation=0)
 doctor-compat-lsm = bật; BPF LSM chặn AF_PACKET và AF_XDP ngay khi tạo, nên lời gọi 32 bit không vượt qua được
+doctor-compat-fmod-ret = bật; chương trình fmod_ret trên security_socket_setsockopt (lớp compat-setsockopt) chặn PACKET_QDISC_BYPASS và các tùy chọn AF_XDP từ lời gọi 32 bit, và ghi nhận từng lần
+doctor-compat-on-refused = bật, và nhân này từ chối nạp chương trình fmod_ret dùng để xét setsockopt 32 bit ({ $why }): một tiến trình root dùng lời gọi hệ thống 32 bit có thể đặt PACKET_QDISC_BYPASS và gửi khung thô vòng qua các chương trình trên giao diện mạng
 doctor-compat-on = bật, hoặc không biết là đã tắt: một tiến trình root dùng lời gọi hệ thống 32 bit có thể đặt PACKET_QDISC_BYPASS và gửi khung thô vòng qua các chương trình trên giao diện mạng
-doctor-compat-fix = thêm ia32_emulation=0 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (Linux 6.7 trở lên; chương trình 32 bit sẽ không chạy được), rồi chạy update-grub và khởi động lại; hoặc dùng nhân có BPF LSM
+doctor-compat-fix = thêm ia32_emulation=0 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (Linux 6.7 trở lên; chương trình 32 bit sẽ không chạy được), rồi chạy update-grub và khởi động lại; hoặc dùng nhân nạp được BPF trampoline (ftrace), hoặc nhân có BPF LSM
 doctor-lsm-fix = thêm lsm={ $list } vào GRUB_CMDLINE_LINUX trong /etc/default/grub, rồi chạy update-grub và khởi động lại
 doctor-lsm-refused-unknown = nhân này từ chối chương trình BPF LSM ({ $why }); không rõ danh sách LSM (securityfs chưa gắn): socket không phải inet không bị chặn khi tạo
 doctor-lsm-securityfs-fix = mount -t securityfs securityfs /sys/kernel/security rồi chạy lại doctor; nếu /sys/kernel/security/lsm không có bpf: { $fix }
@@ -172,3 +220,9 @@ doctor-lsm-kernel-fix = nhân này (lockdown, hoặc không có BPF trampoline) 
 doctor-lsm-inactive = không hoạt động (LSM: { $lsms }): socket không phải inet không bị chặn khi tạo; lớp giao diện mạng vẫn hủy lưu lượng của chúng
 doctor-lsm-inactive-unknown = không hoạt động (LSM: không rõ): socket không phải inet không bị chặn khi tạo; lớp giao diện mạng vẫn hủy lưu lượng của chúng
 doctor-lsm-listed = bpf có trong danh sách LSM đang hoạt động (chưa thử nạp: hãy chạy bằng root để thử)
+doctor-name-ro-media = Vật mang tin chỉ đọc
+doctor-ro-media-lsm = BPF LSM chặn, kể cả đối với root, mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt: xóa cờ (blockdev --setrw), lệnh ghi SCSI qua SG_IO, tạo lại phân vùng, gắn lại ở chế độ đọc-ghi; mọi lần thử đều được ghi nhận
+doctor-ro-media-listed = bpf có trong danh sách LSM đang hoạt động: việc xóa cờ chỉ đọc, lệnh ghi qua SG_IO và gắn lại ở chế độ đọc-ghi bị chặn khi chương trình nạp được (chưa thử nạp: hãy chạy bằng root để thử)
+doctor-ro-media-no-lsm = vật mang tin chỉ đọc đã được phê duyệt được đánh dấu chỉ đọc trong nhân, nhưng không có BPF LSM thì nhân này không chặn được root xóa cờ đó (blockdev --setrw: airgapd đặt lại trong vòng 250 ms và ghi nhận), lệnh ghi SCSI qua SG_IO trên bộ mô tả chỉ đọc (CAP_SYS_RAWIO: không bị chặn, không được ghi nhận), hoặc việc đọc lại bảng phân vùng (BLKRRPART, BLKPG)
+doctor-ro-media-fix = bật BPF LSM (xem mục kiểm tra BPF LSM)
+doctor-ro-media-compat = BPF LSM chặn mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt, nhưng trên nhân này (6.8 trở lên) lời gọi ioctl của tiến trình 32 bit đi qua file_ioctl_compat, mà airgapd không theo dõi: chương trình 32 bit do root chạy vẫn có thể xóa cờ (được đặt lại trong vòng 250 ms và ghi nhận) hoặc gửi lệnh ghi SCSI qua SG_IO

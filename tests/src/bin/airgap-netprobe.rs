@@ -5,6 +5,10 @@
 //! OPs:
 //!   qdisc-bypass IFNAME COUNT    AF_PACKET with PACKET_QDISC_BYPASS (the direct xmit path that
 //!                                never runs TCX egress), then COUNT raw frames on IFNAME
+//!   qdisc-bypass-int80 IFNAME COUNT  the same with the setsockopt made through `int 0x80`
+//!                                (the 32-bit compat entry, which runs no cgroup/setsockopt)
+//!   sockopt-int80 FAMILY LEVEL NAME  socket(FAMILY: packet, udp) and one setsockopt(LEVEL,
+//!                                NAME, 1) through `int 0x80`, nothing sent
 //!   xsk IFNAME COUNT             AF_XDP socket in copy mode on IFNAME queue 0: UMEM, rings,
 //!                                bind, COUNT frames through the TX ring (the same direct path)
 //!   xsk-socket                   only socket(AF_XDP): refused at creation where BPF LSM loads
@@ -26,6 +30,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use airgapd_tests::compat32;
 use airgapd_tests::errno::errno_name;
 
 const PACKET_QDISC_BYPASS: i32 = 20;
@@ -77,13 +82,22 @@ fn frame() -> [u8; 60] {
     frame
 }
 
-fn qdisc_bypass(ifname: &str, count: u32) -> io::Result<()> {
-    let s = socket(
+fn packet_socket() -> io::Result<OwnedFd> {
+    socket(
         libc::AF_PACKET,
         libc::SOCK_RAW,
         (libc::ETH_P_ALL as u16).to_be() as i32,
-    )?;
-    setsockopt(&s, libc::SOL_PACKET, PACKET_QDISC_BYPASS, &1i32)?;
+    )
+}
+
+/// `int80`: set the option through the 32-bit compat entry.
+fn qdisc_bypass(ifname: &str, count: u32, int80: bool) -> io::Result<()> {
+    let s = packet_socket()?;
+    if int80 {
+        compat32::setsockopt_int(s.as_raw_fd(), libc::SOL_PACKET, PACKET_QDISC_BYPASS, 1)?;
+    } else {
+        setsockopt(&s, libc::SOL_PACKET, PACKET_QDISC_BYPASS, &1i32)?;
+    }
     // SAFETY: zeroed sockaddr_ll, then filled.
     let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
     sll.sll_family = libc::AF_PACKET as _;
@@ -454,7 +468,17 @@ fn listen_autobind(secs: u64) -> io::Result<()> {
 fn op(args: &[String]) -> io::Result<()> {
     let ip = |i: usize| -> IpAddr { args[i].parse().expect("address") };
     match args[0].as_str() {
-        "qdisc-bypass" => qdisc_bypass(&args[1], args[2].parse().expect("count")),
+        "qdisc-bypass" => qdisc_bypass(&args[1], args[2].parse().expect("count"), false),
+        "qdisc-bypass-int80" => qdisc_bypass(&args[1], args[2].parse().expect("count"), true),
+        "sockopt-int80" => {
+            let s = match args[1].as_str() {
+                "packet" => packet_socket()?,
+                "udp" => socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?,
+                other => panic!("unknown family {other}"),
+            };
+            let n = |i: usize| -> i32 { args[i].parse().expect("number") };
+            compat32::setsockopt_int(s.as_raw_fd(), n(2), n(3), 1)
+        }
         "xsk" => xsk(&args[1], args[2].parse().expect("count")),
         "xsk-socket" => socket(libc::AF_XDP, libc::SOCK_RAW, 0).map(drop),
         "udp-cmsg" => udp_cmsg(ip(1), &args[2]),

@@ -4,6 +4,9 @@
 //!
 //! OPs:
 //!   socket FAMILY TYPE PROTO        create a socket (numbers, e.g. `socket 2 3 1` = raw ICMP)
+//!   sockopt-int80 FAMILY TYPE PROTO LEVEL NAME
+//!                                   create a socket, then setsockopt(LEVEL, NAME, int 1) through
+//!                                   `int 0x80`: the 32-bit entry, which runs no cgroup/setsockopt
 //!   connect tcp|udp ADDR PORT       connect (non-blocking TCP: EINPROGRESS counts as ok)
 //!   bind tcp|udp ADDR PORT          bind
 //!   sendto ADDR PORT                UDP sendto from an unbound socket
@@ -122,6 +125,14 @@ fn op(args: &[String]) -> io::Result<()> {
                 .map(|a| a.parse().expect("number"))
                 .collect();
             socket(n[0], n[1], n[2]).map(drop)
+        }
+        "sockopt-int80" => {
+            let n: Vec<i32> = args[1..6]
+                .iter()
+                .map(|a| a.parse().expect("number"))
+                .collect();
+            let s = socket(n[0], n[1], n[2])?;
+            airgapd_tests::compat32::setsockopt_int(s.as_raw_fd(), n[3], n[4], 1)
         }
         "connect" => {
             let a = addr(args, 2);
@@ -264,6 +275,8 @@ fn op(args: &[String]) -> io::Result<()> {
         "tcp-accept" => tcp_accept(addr(args, 1), args[3].parse().expect("ms")),
         "echo-server" => echo_server(addr(args, 1), args[3].parse().expect("seconds")),
         "open" => open_dev(&args[1], &args[2]),
+        "sg-read" => sg_io_block0(&args[1], false),
+        "sg-write" => sg_io_block0(&args[1], true),
         "mount" => mount_dev(&args[1], &args[2], false),
         "fsmount" => mount_dev(&args[1], &args[2], true),
         "mknod-open" => mknod_open(&args[1], &args[2], &args[3], &args[4]),
@@ -292,6 +305,90 @@ fn open_dev(path: &str, mode: &str) -> io::Result<()> {
     // SAFETY: fd was just opened by us.
     unsafe { libc::close(fd) };
     Ok(())
+}
+
+/// `struct sg_io_hdr` (scsi/sg.h).
+#[repr(C)]
+struct SgIoHdr {
+    interface_id: i32,
+    dxfer_direction: i32,
+    cmd_len: u8,
+    mx_sb_len: u8,
+    iovec_count: u16,
+    dxfer_len: u32,
+    dxferp: *mut libc::c_void,
+    cmdp: *const u8,
+    sbp: *mut u8,
+    timeout: u32,
+    flags: u32,
+    pack_id: i32,
+    usr_ptr: *mut libc::c_void,
+    status: u8,
+    masked_status: u8,
+    msg_status: u8,
+    sb_len_wr: u8,
+    host_status: u16,
+    driver_status: u16,
+    resid: i32,
+    duration: u32,
+    info: u32,
+}
+
+/// SCSI READ(10) of block 0 through SG_IO on a descriptor opened read-only; with `write`,
+/// WRITE(10) of what was read back to it (the medium keeps its content if it succeeds). The
+/// block layer lets root (CAP_SYS_RAWIO) send any command on a read-only descriptor.
+fn sg_io_block0(path: &str, write: bool) -> io::Result<()> {
+    const SG_IO: libc::c_ulong = 0x2285;
+    let p = cstr(path);
+    // SAFETY: valid path.
+    let fd = cvt(unsafe { libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) })?;
+    let mut block = vec![0u8; 512];
+    let mut sense = [0u8; 32];
+    let mut run = |op: u8, dir: i32, block: &mut [u8]| -> io::Result<()> {
+        // LBA 0, one block of 512 bytes.
+        let cdb = [op, 0, 0, 0, 0, 0, 0, 0, 1, 0];
+        let mut h = SgIoHdr {
+            interface_id: b'S' as i32,
+            dxfer_direction: dir,
+            cmd_len: cdb.len() as u8,
+            mx_sb_len: sense.len() as u8,
+            iovec_count: 0,
+            dxfer_len: block.len() as u32,
+            dxferp: block.as_mut_ptr().cast(),
+            cmdp: cdb.as_ptr(),
+            sbp: sense.as_mut_ptr(),
+            timeout: 10_000,
+            flags: 0,
+            pack_id: 0,
+            usr_ptr: std::ptr::null_mut(),
+            status: 0,
+            masked_status: 0,
+            msg_status: 0,
+            sb_len_wr: 0,
+            host_status: 0,
+            driver_status: 0,
+            resid: 0,
+            duration: 0,
+            info: 0,
+        };
+        // SAFETY: valid fd; the header and the buffers it points to outlive the call.
+        cvt(unsafe { libc::ioctl(fd, SG_IO as _, &mut h) })?;
+        if h.status != 0 || h.host_status != 0 || h.driver_status != 0 {
+            return Err(io::Error::other(format!(
+                "SCSI status {} host {} driver {}",
+                h.status, h.host_status, h.driver_status
+            )));
+        }
+        Ok(())
+    };
+    // SG_DXFER_FROM_DEV -3, SG_DXFER_TO_DEV -2.
+    let mut result = run(0x28, -3, &mut block);
+    if result.is_ok() && write {
+        result = run(0x2a, -2, &mut block);
+    }
+    // SAFETY: fd was opened above.
+    unsafe { libc::close(fd) };
+    result
 }
 
 /// Run a program: `ok` when it exits 0, else its exit status and what it printed.

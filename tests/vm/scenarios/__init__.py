@@ -14,9 +14,11 @@ from . import (
     s10_capture,
     s11_userns,
     s12_enroll,
-    s13_lifecycle,
+    s13_premount,
+    s14_lifecycle,
 )
 
-# s13_lifecycle removes the package and lifts enforcement: always last.
+# s14_lifecycle removes the package and lifts enforcement: always last.
 ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
-       s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s13_lifecycle]
+       s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s13_premount,
+       s14_lifecycle]

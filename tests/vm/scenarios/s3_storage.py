@@ -24,6 +24,46 @@ def node_exists(g, disk):
     return ok
 
 
+def ro_records(g, since, route_word):
+    """dev.readonly refusal records since `since` whose route (AIRGAP_CHANGE) names `route_word`."""
+    rec = g.wait_journal(ids.DEVICE_VIOLATION, "AIRGAP_KIND=dev.readonly", since=since)
+    return [x for x in rec if route_word in x.get("AIRGAP_CHANGE", "")]
+
+
+def read_only_stays_read_only(g, disk):
+    """Issue 17: the approved read-only stick is read-only in the kernel, and root cannot make
+    it writable again; every attempt is refused by the BPF LSM programs and recorded."""
+    r = g.report
+    got = g.out(f"blockdev --getro {disk}")
+    r.check(f"approved read-only stick: read-only in the kernel (blockdev --getro {disk}: 1)", got == "1", got)
+    code, out, err = g.sh(f"mkdir -p /mnt/ro2 && mount {disk} /mnt/ro2 && findmnt -no OPTIONS /mnt/ro2")
+    r.check(
+        "approved read-only stick: plain mount (no -o ro) mounts it read-only",
+        code == 0 and out.strip().startswith("ro"),
+        out + err,
+    )
+    cursor = g.cursor()
+    code, out, err = g.sh("mount -o remount,rw /mnt/ro2")
+    opts = g.out("findmnt -no OPTIONS /mnt/ro2")
+    r.check("root: mount -o remount,rw refused, still read-only", code != 0 and opts.startswith("ro"), out + err + opts)
+    rec = ro_records(g, cursor, "remount")
+    r.check("root's remount,rw recorded (DeviceViolation, AIRGAP_KIND=dev.readonly)", bool(rec), rec)
+    g.sh("umount /mnt/ro2")
+    cursor = g.cursor()
+    code, out, err = g.sh(f"blockdev --setrw {disk}")
+    got = g.out(f"blockdev --getro {disk}")
+    r.check("root: blockdev --setrw refused, still read-only", code != 0 and got == "1", out + err + got)
+    rec = ro_records(g, cursor, "BLKROSET")
+    r.check("root's blockdev --setrw recorded (dev.readonly, BLKROSET)", bool(rec), rec)
+    got = g.probe("sg-read", disk)
+    r.check(f"root: SG_IO READ(10) on {disk} opened read-only: ok", got == "ok", got)
+    cursor = g.cursor()
+    got = g.probe("sg-write", disk)
+    r.check(f"root: SG_IO WRITE(10) on {disk} opened read-only: EPERM", got == "EPERM", got)
+    rec = ro_records(g, cursor, "0x2a")
+    r.check("root's SG_IO WRITE(10) recorded (dev.readonly, SCSI command 0x2a)", bool(rec), rec)
+
+
 def run(g):
     r = g.report
     work = g.host["work"]
@@ -71,13 +111,16 @@ def run(g):
     if disk and node_exists(g, disk):
         got = g.out(f"probe_until 15 ok open {disk} ro")
         r.check(f"approved read-only stick: open {disk} ro: ok", got == "ok", got)
-        for op, mode, want in (("mount", "ro", "ok"), ("mount", "rw", "EPERM"), ("open", "rw", "EPERM"),
-                               ("fsmount", "rw", "EPERM")):
+        # Writing is refused as a write-protected disk refuses it (EACCES), so that mount(8)
+        # falls back to read-only by itself (issue 17).
+        for op, mode, want in (("mount", "ro", "ok"), ("mount", "rw", "EACCES"), ("open", "rw", "EACCES"),
+                               ("fsmount", "rw", "EACCES")):
             got = g.probe(op, disk, mode)
             r.check(f"approved read-only stick: {op} {mode}: {want}", got == want, got)
         got = g.out(f"mkdir -p /mnt/ro && mount -o ro {disk} /mnt/ro && cat /mnt/ro/hello.txt; umount /mnt/ro")
         r.check("approved read-only stick: mount -o ro and read a file", got == "approved content", got)
         g.facts["ro_disk"] = disk
+        read_only_stays_read_only(g, disk)
         rec = g.journal(ids.DEVICE_ARRIVAL, "AIRGAP_ACTION=authorize", f"AIRGAP_SERIAL={RO_SERIAL}", since=cursor)
         r.check("approved read-only stick: DeviceArrival authorize records", len(rec) >= 1, rec)
     g.unplug("stick1", block=True)

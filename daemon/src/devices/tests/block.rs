@@ -115,3 +115,22 @@ fn a_refusal_event_number_finds_its_device() {
     );
     assert_eq!(BlockDevice::from_dev(&sysfs(), 8, 99).unwrap(), None);
 }
+
+/// Issue 17: the block devices a read-only grant marks read-only. The flag belongs to one
+/// block device, so a partition's grant marks its disk too, and a disk's grant its partitions.
+#[test]
+fn read_only_targets_cover_the_disk_and_its_partitions() {
+    use crate::devices::readonly::targets;
+    let names = |b: &BlockDevice| -> Vec<String> {
+        targets(&sysfs(), b).into_iter().map(|(_, n)| n).collect()
+    };
+    assert_eq!(names(&block("sda1")), ["sda1", "sda"]);
+    assert_eq!(names(&block("sda")), ["sda", "sda1"]);
+    assert_eq!(
+        names(&block("nvme0n1")),
+        ["nvme0n1", "nvme0n1p1", "nvme0n1p2", "nvme0n1p3"]
+    );
+    let t = targets(&sysfs(), &block("sda1"));
+    assert_eq!(t[1].0, block("sda").dev, "each with its own device number");
+    assert_eq!(names(&block("loop0")), ["loop0"]);
+}

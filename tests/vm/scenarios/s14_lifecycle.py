@@ -1,4 +1,4 @@
-"""13. Lifecycle (issue 14), last because it removes the package: on the whole machine, a link
+"""14. Lifecycle (issue 14), last because it removes the package: on the whole machine, a link
 detached by root is put back within a second and recorded; an exec LSM link cannot be detached
 and, unpinned, is pinned again and recorded; `airgapctl status` answers with the
 daemon stopped (root and uid 65534); `airgapd lift` refuses under the running service; `dpkg -r`

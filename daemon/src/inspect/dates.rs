@@ -1,0 +1,120 @@
+//! The date formats the sources write, turned into microseconds since the Unix epoch. Written
+//! here rather than pulled from a date crate: four small formats, all in UTC or with an
+//! explicit offset, except apt's history (the inspected machine's local time, read in the
+//! inspecting machine's zone, which docs/inspection.md states).
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// UTC date and time to microseconds; None before 1970 or out of range.
+pub fn utc_us(year: i64, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Option<u64> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour) * 3600
+        + i64::from(min) * 60
+        + i64::from(sec);
+    u64::try_from(secs).ok().map(|s| s * 1_000_000)
+}
+
+fn hms(text: &str) -> Option<(u32, u32, u32)> {
+    let mut it = text.split(':').map(|p| p.parse::<u32>().ok());
+    Some((it.next()??, it.next()??, it.next().flatten().unwrap_or(0)))
+}
+
+/// `2023/11/14 22:13:20` (dhclient leases, UTC) or `2023-11-14 22:13:20`.
+pub fn ymd_hms_utc(date: &str, time: &str) -> Option<u64> {
+    let mut d = date.split(['/', '-']).map(|p| p.parse::<i64>().ok());
+    let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
+    let (h, mi, s) = hms(time)?;
+    utc_us(y, u32::try_from(m).ok()?, u32::try_from(dd).ok()?, h, mi, s)
+}
+
+/// `Sat, 14 Oct 2023 09:31:43 UTC` or `... +0700` (apt's `InRelease` `Date:`, RFC 2822).
+pub fn rfc2822(text: &str) -> Option<u64> {
+    let text = text.split_once(',').map_or(text, |(_, rest)| rest).trim();
+    let mut parts = text.split_whitespace();
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = month_number(parts.next()?)?;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let (h, mi, s) = hms(parts.next()?)?;
+    let zone = parts.next().unwrap_or("UTC");
+    let offset_secs: i64 = match zone {
+        "UTC" | "GMT" | "Z" => 0,
+        z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
+            let n: i64 = z[1..].parse().ok()?;
+            let secs = (n / 100) * 3600 + (n % 100) * 60;
+            if z.starts_with('-') {
+                -secs
+            } else {
+                secs
+            }
+        }
+        _ => 0,
+    };
+    let utc = i64::try_from(utc_us(year, month, day, h, mi, s)? / 1_000_000).ok()?;
+    u64::try_from(utc - offset_secs).ok().map(|s| s * 1_000_000)
+}
+
+fn month_number(name: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let lower = name.get(..3)?.to_ascii_lowercase();
+    MONTHS
+        .iter()
+        .position(|m| *m == lower)
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// `2023-11-14  22:13:20` in the local time zone of this machine (apt's history.log).
+pub fn local_ymd_hms(date: &str, time: &str) -> Option<u64> {
+    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
+    let (h, mi, s) = hms(time)?;
+    // SAFETY: `tm` is plain data; mktime reads and normalises it.
+    let secs = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        tm.tm_year = y - 1900;
+        tm.tm_mon = m - 1;
+        tm.tm_mday = dd;
+        tm.tm_hour = i32::try_from(h).ok()?;
+        tm.tm_min = i32::try_from(mi).ok()?;
+        tm.tm_sec = i32::try_from(s).ok()?;
+        tm.tm_isdst = -1;
+        libc::mktime(&mut tm)
+    };
+    u64::try_from(secs).ok().map(|s| s * 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(
+            ymd_hms_utc("2023/11/14", "22:13:20"),
+            Some(1_700_000_000_000_000)
+        );
+        assert_eq!(
+            rfc2822("Tue, 14 Nov 2023 22:13:20 UTC"),
+            Some(1_700_000_000_000_000)
+        );
+        assert_eq!(
+            rfc2822("Wed, 15 Nov 2023 05:13:20 +0700"),
+            Some(1_700_000_000_000_000)
+        );
+        assert_eq!(utc_us(1970, 1, 1, 0, 0, 0), Some(0));
+        assert_eq!(utc_us(1969, 12, 31, 0, 0, 0), None);
+    }
+}

@@ -1,0 +1,110 @@
+# airgapctl inspect: what this PC has been connected to (docs/inspection.md). English.
+
+inspect-title-live = Inspection of this machine, { $time }
+inspect-title-root = Inspection of the root filesystem { $root }, { $time }
+inspect-caveat = Traces the operating system left. "None found" covers only the dates shown: traces rotate, a live USB boot leaves none, and root can delete them.
+inspect-details = Details
+
+## The questions (Law 29/2018 art. 5, the directives).
+inspect-question-internet = Connected to the Internet?
+inspect-question-network = Connected to a computer network?
+inspect-question-phone-or-network-device = Phone or network-capable device attached?
+inspect-question-unapproved-storage = Unapproved storage device attached?
+inspect-question-bluetooth-pairing = Bluetooth device paired?
+inspect-question-uncovered-boots = Started without airgapd?
+
+## The answers.
+inspect-answer-found = YES: { $count ->
+    [one] 1 trace
+   *[other] { $count } traces
+} (sources: { $sources })
+inspect-answer-none-found = None found between { $from } and { $to } (sources: { $sources })
+inspect-answer-none-found-undated = None found (sources: { $sources }; they hold no dated record)
+inspect-answer-unknown = Unknown: no source to answer from (looked for: { $missing })
+inspect-answer-incomplete = not read whole: { $sources } (see their problems below)
+inspect-answer-missing = not present: { $missing }
+
+## Evidence items: { $subject } is a device, profile, host or boot.
+inspect-evidence-nm-connected-global = NetworkManager reported an Internet connection (CONNECTED_GLOBAL)
+inspect-evidence-nm-connected = NetworkManager reported a network connection: { $subject }
+inspect-evidence-nm-activated = NetworkManager connected the interface { $subject }
+inspect-evidence-dhcp-lease = A DHCP server gave an address: { $subject }
+inspect-evidence-link-carrier = A network cable was connected: { $subject }
+inspect-evidence-ntp-server = A time server answered: { $subject }
+inspect-evidence-nm-profile = Network profile: { $subject }
+inspect-evidence-nm-shared = The PC shared its connection with profile { $subject }
+inspect-evidence-nm-deleted-profile = A deleted network profile was once activated: { $subject }
+inspect-evidence-dhcp-lease-file = DHCP lease kept: { $subject }
+inspect-evidence-apt-source = Packages downloaded from { $subject }
+inspect-evidence-bluetooth-bond = Paired Bluetooth device: { $subject }
+inspect-evidence-bluetooth-known = Known Bluetooth device (not paired): { $subject }
+inspect-evidence-ssh-known-hosts = SSH connections to other computers recorded for user { $subject }
+inspect-evidence-usb-phone = Phone: { $subject }
+inspect-evidence-usb-network-capable = Network-capable USB device: { $subject }
+inspect-evidence-usb-radio = Wi-Fi or Bluetooth adapter: { $subject }
+inspect-evidence-usb-storage = Storage device not approved by the policy: { $subject }
+inspect-evidence-removable-disk = Removable disk of unknown device: { $subject }
+inspect-evidence-boot-without-airgapd = Boot without airgapd: { $subject }
+inspect-evidence-boot-not-in-journal = Boot recorded in wtmp that the journal does not hold
+inspect-evidence-remote-login = Login from another computer: { $subject }
+inspect-evidence-browser-history = Web pages visited (http, https) in the browser of { $subject }
+inspect-evidence-interface-configured = Network interface configured: { $subject }
+inspect-evidence-when = { $count ->
+    [one] once
+   *[other] { $count } times
+}{ $first ->
+    [none] {""}
+   *[other] , { $first }{ $last ->
+        [none] {""}
+       *[other] {" "}– { $last }
+    }
+} [{ $source }]
+inspect-evidence-example = record: { $example }
+
+## USB devices.
+inspect-devices-title = USB devices in the journal ({ $count })
+inspect-devices-none = No USB device in the journal.
+inspect-device-line = { $label }: { $category }, attached { $count ->
+    [one] once
+   *[other] { $count } times
+}, { $first } – { $last }
+inspect-device-approved = approved by the policy: "{ $name }" (vendor, product and serial; the filesystem is not in the traces)
+inspect-device-network = network interface { $interface } ({ $driver }), MAC { $mac }
+inspect-device-disks = removable disks: { $disks }
+inspect-category-phone = phone
+inspect-category-network-capable = network-capable
+inspect-category-radio = Wi-Fi or Bluetooth
+inspect-category-camera-or-microphone = camera or microphone
+inspect-category-storage = storage
+inspect-category-input = keyboard, mouse or other input
+inspect-category-other = other
+
+## Boots, policy, sources.
+inspect-boots = Boots in the journal: { $count }, of which { $uncovered } without airgapd
+inspect-policy-loaded = Policy judging storage devices: { $path } ({ $id }, serial { $serial }), { $media } approved media
+inspect-policy-missing = No policy at { $path }: no storage device counts as approved.
+inspect-policy-invalid = The policy at { $path } cannot be read, so no storage device counts as approved: { $error }
+inspect-sources-title = Evidence sources
+inspect-source-present = { $name }: { $records ->
+    [one] 1 record
+   *[other] { $records } records
+}{ $from ->
+    [none] {""}
+   *[other] , { $from } – { $to }
+}
+inspect-source-absent = { $name }: not present ({ $paths })
+inspect-source-problem = problem: { $problem }
+inspect-not-a-directory = --root: { $root } is not a directory
+
+## Source names.
+inspect-source-name-journal = system journal
+inspect-source-name-nm-profiles = NetworkManager profiles
+inspect-source-name-nm-state = NetworkManager state
+inspect-source-name-nm-leases = NetworkManager leases
+inspect-source-name-dhclient-leases = dhclient leases
+inspect-source-name-apt = apt
+inspect-source-name-bluez = Bluetooth bonds
+inspect-source-name-known-hosts = SSH known hosts
+inspect-source-name-browsers = browser history
+inspect-source-name-wtmp = login records (wtmp)
+inspect-source-name-network-config = network configuration files

@@ -1,0 +1,98 @@
+# airgapctl inspect: máy tính này đã từng kết nối với những gì (docs/inspection.md). Tiếng Việt.
+
+inspect-title-live = Kiểm tra máy tính này, { $time }
+inspect-title-root = Kiểm tra hệ thống tệp gốc { $root }, { $time }
+inspect-caveat = Dấu vết do hệ điều hành để lại. "Không phát hiện" chỉ có giá trị trong khoảng thời gian ghi bên cạnh: dấu vết bị xoay vòng, khởi động từ USB không để lại dấu vết, và root có thể xóa chúng.
+inspect-details = Chi tiết
+
+## Các câu hỏi (Luật 29/2018 điều 5, các chỉ thị).
+inspect-question-internet = Đã kết nối Internet?
+inspect-question-network = Đã kết nối mạng máy tính?
+inspect-question-phone-or-network-device = Đã gắn điện thoại hoặc thiết bị có khả năng kết nối mạng?
+inspect-question-unapproved-storage = Đã gắn thiết bị lưu trữ không được phép?
+inspect-question-bluetooth-pairing = Đã ghép đôi thiết bị Bluetooth?
+inspect-question-uncovered-boots = Đã khởi động mà không có airgapd?
+
+## Các câu trả lời.
+inspect-answer-found = CÓ: { $count } dấu vết (nguồn: { $sources })
+inspect-answer-none-found = Không phát hiện trong khoảng từ { $from } đến { $to } (nguồn: { $sources })
+inspect-answer-none-found-undated = Không phát hiện (nguồn: { $sources }; các nguồn không có bản ghi có ngày tháng)
+inspect-answer-unknown = Không xác định: không có nguồn nào để trả lời (đã tìm: { $missing })
+inspect-answer-incomplete = không đọc được toàn bộ: { $sources } (xem các vấn đề ở dưới)
+inspect-answer-missing = không có: { $missing }
+
+## Dấu vết: { $subject } là thiết bị, cấu hình mạng, máy chủ hoặc lần khởi động.
+inspect-evidence-nm-connected-global = NetworkManager ghi nhận đã kết nối Internet (CONNECTED_GLOBAL)
+inspect-evidence-nm-connected = NetworkManager ghi nhận kết nối mạng: { $subject }
+inspect-evidence-nm-activated = NetworkManager đã kết nối giao diện mạng { $subject }
+inspect-evidence-dhcp-lease = Máy chủ DHCP đã cấp địa chỉ: { $subject }
+inspect-evidence-link-carrier = Đã cắm cáp mạng: { $subject }
+inspect-evidence-ntp-server = Máy chủ thời gian đã trả lời: { $subject }
+inspect-evidence-nm-profile = Cấu hình mạng: { $subject }
+inspect-evidence-nm-shared = Máy tính đã chia sẻ kết nối qua cấu hình { $subject }
+inspect-evidence-nm-deleted-profile = Một cấu hình mạng đã bị xóa từng được kích hoạt: { $subject }
+inspect-evidence-dhcp-lease-file = Còn lưu địa chỉ DHCP được cấp: { $subject }
+inspect-evidence-apt-source = Đã tải gói phần mềm từ { $subject }
+inspect-evidence-bluetooth-bond = Thiết bị Bluetooth đã ghép đôi: { $subject }
+inspect-evidence-bluetooth-known = Thiết bị Bluetooth đã biết (chưa ghép đôi): { $subject }
+inspect-evidence-ssh-known-hosts = Có ghi nhận kết nối SSH tới máy tính khác của người dùng { $subject }
+inspect-evidence-usb-phone = Điện thoại: { $subject }
+inspect-evidence-usb-network-capable = Thiết bị USB có khả năng kết nối mạng: { $subject }
+inspect-evidence-usb-radio = Bộ thu phát Wi-Fi hoặc Bluetooth: { $subject }
+inspect-evidence-usb-storage = Thiết bị lưu trữ không được chính sách cho phép: { $subject }
+inspect-evidence-removable-disk = Ổ đĩa rời của thiết bị không xác định: { $subject }
+inspect-evidence-boot-without-airgapd = Lần khởi động không có airgapd: { $subject }
+inspect-evidence-boot-not-in-journal = Lần khởi động có trong wtmp nhưng không có trong nhật ký hệ thống
+inspect-evidence-remote-login = Đăng nhập từ máy tính khác: { $subject }
+inspect-evidence-browser-history = Các trang web đã truy cập (http, https) trong trình duyệt của { $subject }
+inspect-evidence-interface-configured = Giao diện mạng đã được cấu hình: { $subject }
+inspect-evidence-when = { $count } lần{ $first ->
+    [none] {""}
+   *[other] , { $first }{ $last ->
+        [none] {""}
+       *[other] {" "}– { $last }
+    }
+} [{ $source }]
+inspect-evidence-example = bản ghi: { $example }
+
+## Thiết bị USB.
+inspect-devices-title = Thiết bị USB trong nhật ký hệ thống ({ $count })
+inspect-devices-none = Nhật ký hệ thống không có thiết bị USB nào.
+inspect-device-line = { $label }: { $category }, đã gắn { $count } lần, { $first } – { $last }
+inspect-device-approved = được chính sách cho phép: "{ $name }" (hãng, sản phẩm và số sê-ri; dấu vết không có thông tin hệ thống tệp)
+inspect-device-network = giao diện mạng { $interface } ({ $driver }), địa chỉ MAC { $mac }
+inspect-device-disks = ổ đĩa rời: { $disks }
+inspect-category-phone = điện thoại
+inspect-category-network-capable = có khả năng kết nối mạng
+inspect-category-radio = Wi-Fi hoặc Bluetooth
+inspect-category-camera-or-microphone = camera hoặc micro
+inspect-category-storage = thiết bị lưu trữ
+inspect-category-input = bàn phím, chuột hoặc thiết bị nhập khác
+inspect-category-other = khác
+
+## Lần khởi động, chính sách, nguồn dấu vết.
+inspect-boots = Số lần khởi động trong nhật ký hệ thống: { $count }, trong đó { $uncovered } lần không có airgapd
+inspect-policy-loaded = Chính sách dùng để xét thiết bị lưu trữ: { $path } ({ $id }, số hiệu { $serial }), { $media } thiết bị lưu trữ được phép
+inspect-policy-missing = Không có chính sách tại { $path }: không thiết bị lưu trữ nào được coi là được phép.
+inspect-policy-invalid = Không đọc được chính sách tại { $path }, nên không thiết bị lưu trữ nào được coi là được phép: { $error }
+inspect-sources-title = Nguồn dấu vết
+inspect-source-present = { $name }: { $records } bản ghi{ $from ->
+    [none] {""}
+   *[other] , { $from } – { $to }
+}
+inspect-source-absent = { $name }: không có ({ $paths })
+inspect-source-problem = vấn đề: { $problem }
+inspect-not-a-directory = --root: { $root } không phải là thư mục
+
+## Tên các nguồn dấu vết.
+inspect-source-name-journal = nhật ký hệ thống
+inspect-source-name-nm-profiles = cấu hình mạng NetworkManager
+inspect-source-name-nm-state = trạng thái NetworkManager
+inspect-source-name-nm-leases = địa chỉ DHCP của NetworkManager
+inspect-source-name-dhclient-leases = địa chỉ DHCP của dhclient
+inspect-source-name-apt = apt (cài đặt phần mềm)
+inspect-source-name-bluez = thiết bị Bluetooth đã ghép đôi
+inspect-source-name-known-hosts = máy chủ SSH đã biết
+inspect-source-name-browsers = lịch sử trình duyệt
+inspect-source-name-wtmp = nhật ký đăng nhập (wtmp)
+inspect-source-name-network-config = tệp cấu hình mạng

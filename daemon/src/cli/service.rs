@@ -38,6 +38,11 @@ pub struct ServiceArgs {
     /// another pin directory NAME].
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// The machine record: starts, stops, policy changes, lifts, tampering (hash-chained)
+    /// [default: /var/lib/airgapd/machine-record.jsonl with the production pin directory,
+    /// none with another unless given].
+    #[arg(long, value_name = "FILE")]
+    pub machine_record: Option<PathBuf>,
 }
 
 /// Run the daemon until SIGTERM.
@@ -46,6 +51,8 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         bail!("airgapd service must run as root");
     }
     let record = paths::record_for(&args.pin_dir, args.record.as_deref());
+    let machine_record =
+        crate::machine_record::path_for(&args.pin_dir, args.machine_record.as_deref());
     let opts = Options {
         policy: args.policy,
         scope_cgroup: args.scope_cgroup,
@@ -59,6 +66,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         register: args.register,
         history: args.history,
         record,
+        machine_record,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

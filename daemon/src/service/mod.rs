@@ -65,6 +65,8 @@ pub struct Options {
     pub history: PathBuf,
     /// The enforcement record `airgapctl status` reads while the daemon is stopped (issue 14).
     pub record: PathBuf,
+    /// The machine record (issue 19); None keeps none.
+    pub machine_record: Option<PathBuf>,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.
@@ -117,6 +119,8 @@ struct Service {
     history_saved: Instant,
     // --- tampering and the enforcement record (issue 14) ---
     guard: crate::tamper::Guard,
+    // --- the machine record (issue 19) ---
+    machine: crate::machine_record::Writer,
 }
 
 /// How often the history file may be rewritten under a stream of refusals.

@@ -48,6 +48,7 @@ impl Service {
         let found = self.guard.check(&mut self.enforcer);
         for t in &found {
             send(&self.sink, t.record());
+            self.machine.send(super::start::tamper_entry(t));
         }
         let snapshot = {
             let state = self.state.read().expect("state lock");

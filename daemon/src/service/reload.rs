@@ -10,7 +10,12 @@ impl Service {
         match self.try_reload() {
             Ok(policy) => {
                 send(&self.sink, records::policy_loaded(&policy));
-                Ok(self.state.read().expect("state lock").policy.clone())
+                let info = self.state.read().expect("state lock").policy.clone();
+                self.machine.send(
+                    crate::machine_record::Entry::now("policy")
+                        .with_policy(&info, &self.opts.policy),
+                );
+                Ok(info)
             }
             Err(e) => {
                 let why = format!("{e:#}");

@@ -815,3 +815,145 @@ fn a_boot_with_airgapd_started_in_a_real_journal_is_covered() {
         "{r:#}"
     );
 }
+
+/// A machine record (issue 19) written as the daemon writes it, in the fixture root.
+fn machine_record(f: &Fixture, starts: &[(u64, &str)]) -> PathBuf {
+    let path = f.root.join("var/lib/airgapd/machine-record.jsonl");
+    for &(t, boot) in starts {
+        for event in ["start", "stop"] {
+            let mut e = airgapd::machine_record::Entry {
+                time_us: t + if event == "stop" { HOUR } else { 0 },
+                event: event.into(),
+                boot_id: boot.into(),
+                pid: 1,
+                ..Default::default()
+            };
+            airgapd::chain::append_locked(&path, &mut e).unwrap();
+        }
+    }
+    path
+}
+
+fn two_covered_boots(name: &str) -> Fixture {
+    let f = Fixture::new(name);
+    let m = 60_000_000;
+    f.journal(&[
+        kernel(T0, BOOT1, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(T0 + m, BOOT1),
+        kernel(T0 + 24 * HOUR, BOOT2, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(T0 + 24 * HOUR + m, BOOT2),
+        kernel(T0 + 48 * HOUR, BOOT3, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(T0 + 48 * HOUR + m, BOOT3),
+    ]);
+    f
+}
+
+fn evidence_of<'a>(f: &'a Value, kind: &str) -> Vec<&'a Value> {
+    f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn a_boot_the_machine_record_does_not_hold_is_uncovered() {
+    let f = two_covered_boots("mrec-missing");
+    // BOOT2's start never reached the record (the journal line alone can be written by anyone).
+    machine_record(&f, &[(T0, BOOT1), (T0 + 48 * HOUR, BOOT3)]);
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "found", "{u:#}");
+    let missing = evidence_of(u, "boot-not-in-machine-record");
+    assert_eq!(missing.len(), 1, "{u:#}");
+    assert_eq!(missing[0]["subject"], BOOT2);
+    assert!(evidence_of(u, "machine-record-altered").is_empty(), "{u:#}");
+    let since = &r["since_airgapd"];
+    assert_eq!(since["exists"], true, "{since:#}");
+    assert_eq!(since["verified"], true, "{since:#}");
+    assert_eq!(since["records"], 4, "{since:#}");
+    assert_eq!(since["entries"][0]["event"], "start");
+    let (_, en) = f.inspect(false, "C.UTF-8");
+    assert!(en.contains("machine-record.jsonl"), "{en}");
+}
+
+#[test]
+fn a_complete_machine_record_covers_every_boot() {
+    let f = two_covered_boots("mrec-clean");
+    machine_record(
+        &f,
+        &[
+            (T0, BOOT1),
+            (T0 + 24 * HOUR, BOOT2),
+            (T0 + 48 * HOUR, BOOT3),
+        ],
+    );
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "none-found", "{u:#}");
+    assert!(u["sources"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("machine-record")));
+}
+
+#[test]
+fn an_edited_machine_record_line_is_found() {
+    let f = two_covered_boots("mrec-edited");
+    let path = machine_record(
+        &f,
+        &[
+            (T0, BOOT1),
+            (T0 + 24 * HOUR, BOOT2),
+            (T0 + 48 * HOUR, BOOT3),
+        ],
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Someone makes the second boot's stop look later than it was.
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let later = (T0 + 25 * HOUR).to_string();
+    let edited = lines[3].replace(&later, &(T0 + 30 * HOUR).to_string());
+    assert_ne!(edited, lines[3]);
+    let mut all = lines.clone();
+    all[3] = edited;
+    std::fs::write(&path, all.join("\n") + "\n").unwrap();
+    let (code, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "found", "{u:#}");
+    let altered = evidence_of(u, "machine-record-altered");
+    assert_eq!(altered.len(), 1, "{u:#}");
+    assert_eq!(altered[0]["subject"], "4", "{u:#}");
+    assert_eq!(r["since_airgapd"]["verified"], false);
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn a_removed_machine_record_line_is_found() {
+    let f = two_covered_boots("mrec-removed");
+    let path = machine_record(
+        &f,
+        &[
+            (T0, BOOT1),
+            (T0 + 24 * HOUR, BOOT2),
+            (T0 + 48 * HOUR, BOOT3),
+        ],
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.remove(2); // BOOT2's start
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    let altered = evidence_of(u, "machine-record-altered");
+    assert_eq!(altered.len(), 1, "{u:#}");
+    assert_eq!(altered[0]["subject"], "3", "{u:#}");
+    let problem = r["since_airgapd"]["problem"].as_str().unwrap();
+    assert!(problem.contains("record #3 is missing"), "{problem}");
+    // And the boot whose start was removed is uncovered.
+    assert_eq!(
+        evidence_of(u, "boot-not-in-machine-record").len(),
+        1,
+        "{u:#}"
+    );
+}

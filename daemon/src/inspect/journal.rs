@@ -156,6 +156,7 @@ pub fn read(root: &Root, mut each: impl FnMut(&Entry)) -> (SourceReport, Vec<Boo
         .into_iter()
         .map(|(boot_id, (first_us, last_us))| Boot {
             airgapd_started: covered.contains(&boot_id),
+            in_machine_record: None,
             boot_id,
             first_us,
             last_us,

@@ -10,6 +10,10 @@ impl Service {
         match self.try_reload() {
             Ok(policy) => {
                 send(&self.sink, records::policy_loaded(&policy));
+                // The enforcement record must say the new configuration at once: a stop before
+                // the next tick otherwise left the old one, and the next start reported the
+                // reload as tampering while no daemon ran (found by the machine record's test).
+                self.guard_tick();
                 let info = self.state.read().expect("state lock").policy.clone();
                 self.machine.send(
                     crate::machine_record::Entry::now("policy")

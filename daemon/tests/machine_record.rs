@@ -1,0 +1,133 @@
+//! Issue 19, the machine record: a scoped `airgapd service` started, given a new policy,
+//! stopped and started again leaves two starts (with this boot's id and how long after boot
+//! enforcement was ready), the policy change, the stop, in a chain that verifies; and
+//! `airgapctl inspect` reads it back from a root holding it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use airgapd::journal::MessageId;
+use airgapd::machine_record::Entry;
+use common::daemon::{entry, id, m, write_policy, Daemon};
+use common::journald::{skip_unless_root, PrivateJournald};
+
+const CTL: &str = env!("CARGO_BIN_EXE_airgapctl");
+const STRICT: &str = "[meta]\nid = \"mrec-test\"\nserial = 7\n[network]\nloopback = false\n";
+const LOOPBACK: &str = "[meta]\nid = \"mrec-test\"\nserial = 8\n[network]\nloopback = true\n";
+
+fn sha256(path: &Path) -> String {
+    airgapd_policy::load(path)
+        .unwrap()
+        .policy
+        .sha256()
+        .to_string()
+}
+
+/// The record's entries once `done` holds for them (the daemon writes off its loop), bounded.
+fn wait_entries(path: &Path, done: impl Fn(&[Entry]) -> bool) -> Vec<Entry> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let entries = airgapd::chain::read::<Entry>(path).unwrap_or_default();
+        if done(&entries) {
+            return entries;
+        }
+        assert!(Instant::now() < deadline, "machine record: {entries:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn events(entries: &[Entry]) -> Vec<&str> {
+    entries.iter().map(|e| e.event.as_str()).collect()
+}
+
+#[test]
+fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut j = PrivateJournald::start("mrec");
+    let mut d = Daemon::new("mrec", j.socket(), Some(STRICT));
+    let path = d.machine_record.clone();
+    assert!(!path.starts_with("/var/lib/airgapd"));
+    let strict_sha = sha256(&d.policy);
+    d.start();
+    wait_entries(&path, |e| !e.is_empty());
+
+    write_policy(&d.policy, LOOPBACK);
+    let loopback_sha = sha256(&d.policy);
+    d.signal(nix::sys::signal::Signal::SIGHUP);
+    entry(
+        &mut j,
+        &[
+            id(MessageId::PolicyLoaded),
+            m("AIRGAP_POLICY_SHA256", &loopback_sha),
+        ],
+    );
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    d.wait();
+    // The stop is on disk before the daemon exits.
+    assert_eq!(
+        events(&airgapd::chain::read::<Entry>(&path).unwrap()),
+        ["start", "policy", "stop"]
+    );
+    d.start();
+    wait_entries(&path, |e| {
+        e.iter().filter(|e| e.event == "start").count() == 2
+    });
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    d.wait();
+    let all = airgapd::chain::read::<Entry>(&path).unwrap();
+    assert_eq!(
+        events(&all),
+        ["start", "policy", "stop", "start", "stop"],
+        "{all:#?}"
+    );
+
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .unwrap()
+        .trim()
+        .replace('-', "");
+    for (i, e) in all.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+        assert_eq!(e.boot_id, boot, "{e:?}");
+    }
+    let (first, policy, second) = (&all[0], &all[1], &all[3]);
+    assert_eq!(first.policy_sha256.as_deref(), Some(strict_sha.as_str()));
+    assert_eq!(first.policy_serial, Some(7));
+    assert_eq!(first.policy_id.as_deref(), Some("mrec-test"));
+    assert!(
+        first.ready_after_boot_ms.is_some_and(|ms| ms > 0),
+        "{first:?}"
+    );
+    assert!(first.mode.as_deref().unwrap().starts_with("scoped:"));
+    assert_eq!(policy.policy_serial, Some(8));
+    assert_eq!(policy.policy_sha256.as_deref(), Some(loopback_sha.as_str()));
+    assert_eq!(second.policy_serial, Some(8));
+    assert!(second.time_us >= first.time_us);
+    let v = airgapd::chain::verify::<Entry>(&path).unwrap();
+    assert_eq!(v.records, 5);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o640);
+
+    // airgapctl inspect reads it back from a root holding it, chain head and all.
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("mrec-root-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("var/lib/airgapd")).unwrap();
+    std::fs::copy(&path, root.join("var/lib/airgapd/machine-record.jsonl")).unwrap();
+    let out = Command::new(CTL)
+        .args(["--json", "inspect", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let since = &r["since_airgapd"];
+    assert_eq!(since["verified"], true, "{since:#}");
+    assert_eq!(since["records"], 5);
+    assert_eq!(since["last_chain"], v.last_chain.as_str());
+    let _ = std::fs::remove_dir_all(&root);
+}

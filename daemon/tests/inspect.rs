@@ -21,6 +21,7 @@ const MACHINE_ID: &str = "0123456789abcdef0123456789abcdef";
 /// 2023-11-14 22:13:20 UTC.
 const T0: u64 = 1_700_000_000_000_000;
 const HOUR: u64 = 3_600_000_000;
+const MINUTE: u64 = 60_000_000;
 const BOOT1: &str = "11111111111111111111111111111111";
 const BOOT2: &str = "22222222222222222222222222222222";
 const BOOT3: &str = "33333333333333333333333333333333";
@@ -278,6 +279,8 @@ fn dirty() -> Fixture {
     ];
     lines.sort_by_key(|l| l.time_us);
     f.journal(&lines);
+    // The daemon recorded the boot it ran in (issue 19).
+    machine_record(&f, &[(b2 + m, BOOT2)]);
     f.file(
         "/etc/airgapd/policy.toml",
         "[[media]]\nname = \"Stick 3\"\nvendor_id = \"0951\"\nproduct_id = \"1666\"\nserial = \"APPROVED0001\"\naccess = \"read-write\"\n",
@@ -538,6 +541,7 @@ fn a_clean_root_answers_none_found_with_the_journal_window() {
             "Reached target multi-user.target",
         ),
     ]);
+    machine_record(&f, &[(b1 + m, BOOT1), (b2 + m, BOOT2)]);
     // The loopback interface is no network.
     f.file(
         "/etc/network/interfaces",
@@ -751,6 +755,7 @@ fn a_damaged_journal_file_is_reported_and_the_rest_read() {
         kernel(T0, BOOT1, "Linux version 6.1.0-13-amd64"),
         airgapd_started(T0 + 1, BOOT1),
     ]);
+    machine_record(&f, &[(T0 + 1, BOOT1)]);
     let damaged = f
         .root
         .join("var/log/journal")
@@ -798,11 +803,12 @@ fn a_boot_with_airgapd_started_in_a_real_journal_is_covered() {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
-    let (_, r) = f.report();
     let this_boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .unwrap()
         .trim()
         .replace('-', "");
+    machine_record(&f, &[(T0, &this_boot)]);
+    let (_, r) = f.report();
     let boots = r["boots"].as_array().unwrap();
     assert_eq!(boots.len(), 1, "{r:#}");
     assert_eq!(boots[0]["boot_id"], this_boot.as_str());
@@ -822,7 +828,7 @@ fn machine_record(f: &Fixture, starts: &[(u64, &str)]) -> PathBuf {
     for &(t, boot) in starts {
         for event in ["start", "stop"] {
             let mut e = airgapd::machine_record::Entry {
-                time_us: t + if event == "stop" { HOUR } else { 0 },
+                time_us: t + if event == "stop" { MINUTE } else { 0 },
                 event: event.into(),
                 boot_id: boot.into(),
                 pid: 1,
@@ -912,7 +918,7 @@ fn an_edited_machine_record_line_is_found() {
     let text = std::fs::read_to_string(&path).unwrap();
     // Someone makes the second boot's stop look later than it was.
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let later = (T0 + 25 * HOUR).to_string();
+    let later = (T0 + 24 * HOUR + MINUTE).to_string();
     let edited = lines[3].replace(&later, &(T0 + 30 * HOUR).to_string());
     assert_ne!(edited, lines[3]);
     let mut all = lines.clone();
@@ -956,4 +962,24 @@ fn a_removed_machine_record_line_is_found() {
         1,
         "{u:#}"
     );
+}
+
+/// Deleting the record does not cover the boots again: the journal shows airgapd ran, so the
+/// record should hold them.
+#[test]
+fn a_deleted_machine_record_leaves_the_boots_airgapd_ran_in_uncovered() {
+    let f = two_covered_boots("mrec-deleted");
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "found", "{u:#}");
+    assert_eq!(
+        evidence_of(u, "boot-not-in-machine-record").len(),
+        3,
+        "{u:#}"
+    );
+    assert_eq!(r["since_airgapd"]["exists"], false);
+    assert!(u["missing_sources"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("machine-record")));
 }

@@ -25,6 +25,11 @@ pub fn read(root: &Root, boots: &mut [Boot]) -> (SourceReport, SinceAirgapd) {
         ..SinceAirgapd::default()
     };
     let Some(path) = root.resolve(paths::MACHINE_RECORD) else {
+        // No record, yet the journal shows airgapd ran: the boots it ran in are not in a record
+        // that should hold them (deleted, or written by an airgapd older than the record).
+        for b in boots.iter_mut() {
+            b.in_machine_record = Some(false);
+        }
         return (source, since);
     };
     source.exists = true;
@@ -70,7 +75,8 @@ pub fn read(root: &Root, boots: &mut [Boot]) -> (SourceReport, SinceAirgapd) {
 }
 
 /// Evidence: the record altered; journal boots it holds no start for (those the journal shows
-/// no airgapd start for either are already `boot-without-airgapd`).
+/// no airgapd start for either are already `boot-without-airgapd`). With no record at all,
+/// every boot the journal shows airgapd started in is one: a deleted record is found so.
 pub fn findings(fold: &mut Folder, since: &SinceAirgapd, boots: &[Boot]) {
     if let Some(at) = since.broken_at {
         fold.add(

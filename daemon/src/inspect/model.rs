@@ -378,7 +378,8 @@ pub struct Boot {
     pub last_us: u64,
     /// Whether airgapd journaled DaemonStarted in this boot.
     pub airgapd_started: bool,
-    /// Whether the machine record holds a start in this boot (None: there is no record).
+    /// Whether the machine record holds a start in this boot (false too when there is no
+    /// record; None: not looked up).
     pub in_machine_record: Option<bool>,
 }
 

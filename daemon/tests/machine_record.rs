@@ -1,7 +1,8 @@
 //! Issue 19, the machine record: a scoped `airgapd service` started, given a new policy,
 //! stopped and started again leaves two starts (with this boot's id and how long after boot
-//! enforcement was ready), the policy change, the stop, in a chain that verifies; and
-//! `airgapctl inspect` reads it back from a root holding it.
+//! enforcement was ready), the policy change, the stop, in a chain that verifies; `airgapd
+//! lift` adds the lift to the same chain; and `airgapctl inspect` reads it back from a root
+//! holding it.
 
 mod common;
 
@@ -107,11 +108,33 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     assert_eq!(policy.policy_sha256.as_deref(), Some(loopback_sha.as_str()));
     assert_eq!(second.policy_serial, Some(8));
     assert!(second.time_us >= first.time_us);
-    let v = airgapd::chain::verify::<Entry>(&path).unwrap();
-    assert_eq!(v.records, 5);
+    assert_eq!(airgapd::chain::verify::<Entry>(&path).unwrap().records, 5);
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o640);
+
+    // A lift is recorded by `airgapd lift` itself, continuing the same chain.
+    let status = Command::new(common::daemon::AIRGAPD)
+        .args(["lift", "--yes", "--pin-dir"])
+        .arg(&d.pin_dir)
+        .arg("--journal-socket")
+        .arg(&d.journal)
+        .arg("--record")
+        .arg(&d.record)
+        .arg("--machine-record")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let all = airgapd::chain::read::<Entry>(&path).unwrap();
+    let lift = all.last().unwrap();
+    assert_eq!(lift.event, "lift", "{all:#?}");
+    assert!(
+        lift.detail.as_deref().unwrap().contains("links"),
+        "{lift:?}"
+    );
+    let v = airgapd::chain::verify::<Entry>(&path).unwrap();
+    assert_eq!(v.records, 6);
 
     // airgapctl inspect reads it back from a root holding it, chain head and all.
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -127,7 +150,7 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let since = &r["since_airgapd"];
     assert_eq!(since["verified"], true, "{since:#}");
-    assert_eq!(since["records"], 5);
+    assert_eq!(since["records"], 6);
     assert_eq!(since["last_chain"], v.last_chain.as_str());
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use airgapd::journal::MessageId;
 use airgapd::machine_record::Entry;
-use common::daemon::{entry, id, m, write_policy, Daemon};
+use common::daemon::{entry, id, m, text, write_policy, Daemon};
 use common::journald::{skip_unless_root, PrivateJournald};
 
 const CTL: &str = env!("CARGO_BIN_EXE_airgapctl");
@@ -135,6 +135,26 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     );
     let v = airgapd::chain::verify::<Entry>(&path).unwrap();
     assert_eq!(v.records, 6);
+    // Every line has its copy in the journal: the last one's chain is the file's chain head,
+    // which is what shows lines cut from the end.
+    let last = entry(
+        &mut j,
+        &[
+            id(MessageId::MachineRecord),
+            m("AIRGAP_MACHINE_RECORD_SEQ", 6),
+        ],
+    );
+    assert_eq!(text(&last, "AIRGAP_MACHINE_RECORD_CHAIN"), v.last_chain);
+    assert_eq!(text(&last, "AIRGAP_MACHINE_RECORD_EVENT"), "lift");
+    for seq in 1..=5 {
+        entry(
+            &mut j,
+            &[
+                id(MessageId::MachineRecord),
+                m("AIRGAP_MACHINE_RECORD_SEQ", seq),
+            ],
+        );
+    }
 
     // airgapctl inspect reads it back from a root holding it, chain head and all.
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))

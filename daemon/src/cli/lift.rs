@@ -214,6 +214,7 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
                 detail: Some(message.clone()),
                 ..crate::machine_record::Entry::now("lift")
             },
+            &sink,
         );
     }
     let alert = Record::new(MessageId::EnforcementLifted, message)

@@ -147,6 +147,11 @@ message_ids! {
     /// A release order was applied or refused (`AIRGAP_RESULT`). Notice when applied (the lift
     /// itself is an `EnforcementLifted` alert naming the order), warning when refused.
     ReleaseOrder = 0x2eb6e0f30ec04393a3e735d03bd1245f, Notice, [UID, RESULT];
+    /// A line was added to the machine record (issue 19): its event, number and chain hash,
+    /// so that lines cut from the end of the file, or the whole file deleted or rolled back,
+    /// show against the journal. Info: the event itself has its own record.
+    MachineRecord = 0x531031d21f704d0cbc636d29509bb7a6, Info,
+        [MACHINE_RECORD_EVENT, MACHINE_RECORD_SEQ];
 }
 
 impl MessageId {
@@ -181,7 +186,7 @@ mod tests {
             assert_eq!(hex.len(), 32);
             assert_eq!(MessageId::from_hex(&hex), Some(m));
         }
-        assert_eq!(MessageId::ALL.len(), 17);
+        assert_eq!(MessageId::ALL.len(), 18);
     }
 
     #[test]

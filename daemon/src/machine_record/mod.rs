@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::chain::Chained;
+use crate::journal::{field, MessageId, Record, Sink};
 use crate::paths;
 
 pub use writer::Writer;
@@ -134,11 +135,30 @@ pub fn path_for(pin_dir: &Path, given: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
-/// Append `entry` now (blocking: for processes without a loop, like `airgapd lift`); a
-/// failure is said on stderr and in the log, never fatal.
-pub fn append_now(path: &Path, mut entry: Entry) {
-    if let Err(e) = crate::chain::append_locked(path, &mut entry) {
-        tracing::error!(error = %e, "could not write the machine record");
-        eprintln!("airgapd: warning: machine record: {e}");
+/// Append `entry` now (blocking: for processes without a loop, like `airgapd lift`), and its
+/// journal copy to `sink`; a failure is said on stderr and in the log, never fatal.
+pub fn append_now(path: &Path, mut entry: Entry, sink: &Sink) {
+    match crate::chain::append_locked(path, &mut entry) {
+        Ok((seq, chain)) => {
+            if let Err(e) = sink.send(&journal_copy(&entry, seq, &chain)) {
+                tracing::error!(error = %e, "could not journal the machine record's line");
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not write the machine record");
+            eprintln!("airgapd: warning: machine record: {e}");
+        }
     }
+}
+
+/// The journal's copy of a line: its event, number and chain hash (what shows lines cut from
+/// the end, or the file deleted or rolled back).
+pub fn journal_copy(entry: &Entry, seq: u64, chain: &str) -> Record {
+    Record::new(
+        MessageId::MachineRecord,
+        format!("machine record line #{seq} ({}) written", entry.event),
+    )
+    .field(field::MACHINE_RECORD_EVENT, &entry.event)
+    .field(field::MACHINE_RECORD_SEQ, seq)
+    .field(field::MACHINE_RECORD_CHAIN, chain)
 }

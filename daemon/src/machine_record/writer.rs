@@ -6,6 +6,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use super::Entry;
+use crate::journal::Sink;
 
 /// Records handed to the writing thread.
 #[derive(Debug)]
@@ -15,8 +16,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// A writer for the file at `path`; None keeps no record (every call does nothing).
-    pub fn start(path: Option<PathBuf>) -> Writer {
+    /// A writer for the file at `path`, journaling each line's copy to journald at
+    /// `journal_socket` (None: the default); None keeps no record (every call does nothing).
+    pub fn start(path: Option<PathBuf>, journal_socket: Option<PathBuf>) -> Writer {
         let Some(path) = path else {
             return Writer {
                 tx: None,
@@ -27,11 +29,12 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("machine-record".into())
             .spawn(move || {
-                for mut entry in rx {
-                    if let Err(e) = crate::chain::append_locked(&path, &mut entry) {
-                        tracing::error!(error = %e, event = %entry.event,
-                            "could not write the machine record");
-                    }
+                let sink = match &journal_socket {
+                    Some(p) => Sink::detect_at(p),
+                    None => Sink::detect(),
+                };
+                for entry in rx {
+                    super::append_now(&path, entry, &sink);
                 }
             })
             .map_err(|e| tracing::error!(error = %e, "could not start the machine record writer"))

@@ -28,7 +28,10 @@ impl Service {
 
         // --- tampering while no daemon ran (issue 14): before adoption puts everything back ---
         let down = crate::tamper::while_down(&opts.pin_dir, &opts.record);
-        let machine = crate::machine_record::Writer::start(opts.machine_record.clone());
+        let machine = crate::machine_record::Writer::start(
+            opts.machine_record.clone(),
+            opts.journal_socket.clone(),
+        );
         for t in &down {
             send(&sink, t.record());
             machine.send(tamper_entry(t));

@@ -28,3 +28,4 @@ journal-policy-update = The user with UID { $uid } installed a signed policy upd
 journal-copy-register = Copy register record ({ $event }): { $document }.
 journal-isolation-lost = The isolated LAN is no longer isolated (change: { $change }). The technical detail (in English) is in the MESSAGE field.
 journal-copy-register-no-document = Copy register record ({ $event }).
+journal-machine-record = Machine record line #{ $seq } written.

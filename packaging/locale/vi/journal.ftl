@@ -27,3 +27,4 @@ journal-policy-update = Người dùng có UID { $uid } cài bản cập nhật 
 journal-copy-register = Bản ghi sổ quản lý sao, chụp ({ $event }): { $document }.
 journal-isolation-lost = Mạng LAN độc lập không còn được cách ly (thay đổi: { $change }). Chi tiết kỹ thuật (bằng tiếng Anh) nằm trong trường MESSAGE.
 journal-copy-register-no-document = Bản ghi sổ quản lý sao, chụp ({ $event }).
+journal-machine-record = Đã ghi dòng số { $seq } vào sổ ghi của máy.

@@ -983,3 +983,65 @@ fn a_deleted_machine_record_leaves_the_boots_airgapd_ran_in_uncovered() {
         .unwrap()
         .contains(&Value::from("machine-record")));
 }
+
+/// The journal's copy of the record's last line shows lines cut from the end of the file
+/// (which its chain alone cannot) and a file replaced by another.
+#[test]
+fn lines_cut_from_the_end_of_the_machine_record_are_found_from_the_journal_copy() {
+    let m = 60_000_000;
+    for (name, cut, replaced) in [
+        ("mrec-copy-ok", false, false),
+        ("mrec-copy-cut", true, false),
+        ("mrec-copy-replaced", false, true),
+    ] {
+        let f = Fixture::new(name);
+        let path = machine_record(&f, &[(T0 + m, BOOT1), (T0 + 24 * HOUR + m, BOOT2)]);
+        let head = airgapd::chain::verify::<airgapd::machine_record::Entry>(&path).unwrap();
+        let copy = |time_us, boot, seq: u64, chain: &str| {
+            let mut l = daemon(time_us, boot, "airgapd", "machine record line written");
+            l.fields.push((
+                "MESSAGE_ID",
+                airgapd::journal::MessageId::MachineRecord.to_string(),
+            ));
+            l.fields
+                .push(("AIRGAP_MACHINE_RECORD_SEQ", seq.to_string()));
+            l.fields
+                .push(("AIRGAP_MACHINE_RECORD_CHAIN", chain.to_string()));
+            l
+        };
+        let last_chain = if replaced {
+            "f".repeat(64)
+        } else {
+            head.last_chain.clone()
+        };
+        f.journal(&[
+            kernel(T0, BOOT1, "Linux version 6.1.0-13-amd64"),
+            airgapd_started(T0 + m, BOOT1),
+            copy(T0 + m, BOOT1, 1, "0"),
+            kernel(T0 + 24 * HOUR, BOOT2, "Linux version 6.1.0-13-amd64"),
+            airgapd_started(T0 + 24 * HOUR + m, BOOT2),
+            copy(T0 + 24 * HOUR + 2 * m, BOOT2, 4, &last_chain),
+        ]);
+        if cut {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().take(3).collect();
+            std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        }
+        let (_, r) = f.report();
+        let u = finding(&r, "uncovered-boots");
+        let kinds = kinds(u);
+        assert_eq!(
+            kinds.contains(&"machine-record-cut".to_string()),
+            cut,
+            "{name}: {u:#}"
+        );
+        assert_eq!(
+            kinds.contains(&"machine-record-replaced".to_string()),
+            replaced,
+            "{name}: {u:#}"
+        );
+        if !cut && !replaced {
+            assert_eq!(u["answer"], "none-found", "{u:#}");
+        }
+    }
+}

@@ -13,6 +13,24 @@ use crate::chain::{self, ChainError};
 use crate::machine_record::Entry;
 use crate::paths;
 
+/// The journal's copy of the record: the highest line number it shows written, and that
+/// line's chain hash.
+#[derive(Debug, Default)]
+pub struct JournalCopy {
+    last: Option<(u64, String, u64)>,
+}
+
+impl JournalCopy {
+    /// Take the copy from a journal entry, if it is one.
+    pub fn feed(&mut self, e: &super::journal::Entry) {
+        if let Some(seq) = e.record_seq {
+            if self.last.as_ref().is_none_or(|(s, _, _)| seq >= *s) {
+                self.last = Some((seq, e.record_chain.clone(), e.time_us));
+            }
+        }
+    }
+}
+
 /// The source's name.
 pub const SOURCE: &str = "machine-record";
 
@@ -77,7 +95,29 @@ pub fn read(root: &Root, boots: &mut [Boot]) -> (SourceReport, SinceAirgapd) {
 /// Evidence: the record altered; journal boots it holds no start for (those the journal shows
 /// no airgapd start for either are already `boot-without-airgapd`). With no record at all,
 /// every boot the journal shows airgapd started in is one: a deleted record is found so.
-pub fn findings(fold: &mut Folder, since: &SinceAirgapd, boots: &[Boot]) {
+pub fn findings(fold: &mut Folder, since: &SinceAirgapd, boots: &[Boot], copy: &JournalCopy) {
+    // Lines the journal shows written and the file lacks: cut from its end, the file deleted
+    // or replaced by an older copy; or its last line is not the one written.
+    if let Some((seq, chain, time)) = &copy.last {
+        let file_last = since.entries.last().map_or(0, |e| e.seq);
+        let kind = if *seq > file_last {
+            Some("machine-record-cut")
+        } else if *seq == file_last && since.last_chain.as_ref().is_some_and(|c| c != chain) {
+            Some("machine-record-replaced")
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            fold.add(
+                FindingId::UncoveredBoots,
+                "journal",
+                kind,
+                seq.to_string(),
+                Some(*time),
+                &format!("AIRGAP_MACHINE_RECORD_SEQ={seq} AIRGAP_MACHINE_RECORD_CHAIN={chain}"),
+            );
+        }
+    }
     if let Some(at) = since.broken_at {
         fold.add(
             FindingId::UncoveredBoots,

@@ -116,9 +116,11 @@ pub fn inspect(dir: &Path) -> Report {
     let root = Root::new(dir);
     let mut fold = Folder::default();
     let mut usb = kernel_usb::UsbTraces::default();
+    let mut record_copy = machine_record::JournalCopy::default();
     let (journal_src, mut boots) = journal::read(&root, |entry| {
         usb.feed(entry);
         netlog::feed(&mut fold, entry);
+        record_copy.feed(entry);
     });
     let (mut devices, loose_disks) = usb.finish();
     let policy = usb_approval::judge(&root, &mut devices);
@@ -140,7 +142,7 @@ pub fn inspect(dir: &Path) -> Report {
 
     findings::from_devices(&mut fold, &devices, &loose_disks, &boots);
     findings::boots_not_in_journal(&mut fold, &wtmp_boots, &boots);
-    machine_record::findings(&mut fold, &since_airgapd, &boots);
+    machine_record::findings(&mut fold, &since_airgapd, &boots, &record_copy);
     let findings = findings::answer(fold.into_items(), &sources);
     Report {
         format: FORMAT_VERSION,

@@ -189,6 +189,8 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "interface-configured",
     "machine-record-altered",
     "boot-not-in-machine-record",
+    "machine-record-cut",
+    "machine-record-replaced",
 ];
 
 /// Every [`SourceReport::name`], in report order; each has an `inspect-source-name-<name>`

@@ -113,3 +113,5 @@ inspect-since-event-tamper = phát hiện can thiệp trái phép
 inspect-since-ready = bảo vệ có hiệu lực { $seconds } giây sau khi khởi động
 inspect-since-policy = chính sách { $id } số hiệu { $serial }
 inspect-since-signer = ký bởi { $signer }
+inspect-evidence-machine-record-cut = Nhật ký hệ thống cho thấy dòng số { $subject } của sổ ghi của máy đã được ghi, nhưng tệp không có dòng đó: các dòng cuối bị cắt, hoặc tệp bị xóa hay bị thay bằng bản cũ
+inspect-evidence-machine-record-replaced = Dòng cuối số { $subject } của sổ ghi của máy không phải là dòng mà nhật ký hệ thống cho thấy đã được ghi: tệp đã bị thay thế

@@ -40,8 +40,13 @@ fn wait_entries(path: &Path, done: impl Fn(&[Entry]) -> bool) -> Vec<Entry> {
     }
 }
 
+/// The events, the day's summaries left out (device decisions at start may add some).
 fn events(entries: &[Entry]) -> Vec<&str> {
-    entries.iter().map(|e| e.event.as_str()).collect()
+    entries
+        .iter()
+        .map(|e| e.event.as_str())
+        .filter(|e| *e != "summary")
+        .collect()
 }
 
 #[test]
@@ -56,6 +61,13 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     let strict_sha = sha256(&d.policy);
     d.start();
     wait_entries(&path, |e| !e.is_empty());
+    // A refusal, counted in the day's summary written at stop.
+    let (pid, err) = d.victim("exec 3<>/dev/tcp/127.0.0.1/9", true);
+    assert!(err.contains("Operation not permitted"), "{err}");
+    entry(
+        &mut j,
+        &[id(MessageId::NetworkViolation), m("AIRGAP_PID", pid)],
+    );
 
     write_policy(&d.policy, LOOPBACK);
     let loopback_sha = sha256(&d.policy);
@@ -69,10 +81,18 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     );
     d.signal(nix::sys::signal::Signal::SIGTERM);
     d.wait();
-    // The stop is on disk before the daemon exits.
+    // The stop is on disk before the daemon exits, the day's summary before it.
+    let first_run = airgapd::chain::read::<Entry>(&path).unwrap();
+    assert_eq!(events(&first_run), ["start", "policy", "stop"]);
+    let summary = &first_run[first_run.len() - 2];
+    assert_eq!(summary.event, "summary", "{first_run:#?}");
+    assert!(
+        summary.refusals.as_ref().unwrap()["net.create"] >= 1,
+        "{summary:?}"
+    );
     assert_eq!(
-        events(&airgapd::chain::read::<Entry>(&path).unwrap()),
-        ["start", "policy", "stop"]
+        summary.day.as_deref(),
+        Some(airgapd::machine_record::utc_day(summary.time_us).as_str())
     );
     d.start();
     wait_entries(&path, |e| {
@@ -95,7 +115,8 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
         assert_eq!(e.seq, i as u64 + 1);
         assert_eq!(e.boot_id, boot, "{e:?}");
     }
-    let (first, policy, second) = (&all[0], &all[1], &all[3]);
+    let events_only: Vec<&Entry> = all.iter().filter(|e| e.event != "summary").collect();
+    let (first, policy, second) = (events_only[0], events_only[1], events_only[3]);
     assert_eq!(first.policy_sha256.as_deref(), Some(strict_sha.as_str()));
     assert_eq!(first.policy_serial, Some(7));
     assert_eq!(first.policy_id.as_deref(), Some("mrec-test"));
@@ -108,7 +129,11 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     assert_eq!(policy.policy_sha256.as_deref(), Some(loopback_sha.as_str()));
     assert_eq!(second.policy_serial, Some(8));
     assert!(second.time_us >= first.time_us);
-    assert_eq!(airgapd::chain::verify::<Entry>(&path).unwrap().records, 5);
+    let records = all.len() as u64;
+    assert_eq!(
+        airgapd::chain::verify::<Entry>(&path).unwrap().records,
+        records
+    );
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o640);
@@ -134,19 +159,19 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
         "{lift:?}"
     );
     let v = airgapd::chain::verify::<Entry>(&path).unwrap();
-    assert_eq!(v.records, 6);
+    assert_eq!(v.records, records + 1);
     // Every line has its copy in the journal: the last one's chain is the file's chain head,
     // which is what shows lines cut from the end.
     let last = entry(
         &mut j,
         &[
             id(MessageId::MachineRecord),
-            m("AIRGAP_MACHINE_RECORD_SEQ", 6),
+            m("AIRGAP_MACHINE_RECORD_SEQ", records + 1),
         ],
     );
     assert_eq!(text(&last, "AIRGAP_MACHINE_RECORD_CHAIN"), v.last_chain);
     assert_eq!(text(&last, "AIRGAP_MACHINE_RECORD_EVENT"), "lift");
-    for seq in 1..=5 {
+    for seq in 1..=records {
         entry(
             &mut j,
             &[
@@ -170,7 +195,7 @@ fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let since = &r["since_airgapd"];
     assert_eq!(since["verified"], true, "{since:#}");
-    assert_eq!(since["records"], 6);
+    assert_eq!(since["records"], records + 1);
     assert_eq!(since["last_chain"], v.last_chain.as_str());
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -365,6 +365,13 @@ fn since_lines(s: &SinceAirgapd) -> Vec<String> {
         if !e.boot_id.is_empty() {
             parts.push(format!("_BOOT_ID={}", e.boot_id));
         }
+        if let Some(day) = &e.day {
+            parts.push(day.clone());
+        }
+        for counts in [&e.refusals, &e.devices].into_iter().flatten() {
+            let list: Vec<String> = counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
+            parts.push(list.join(" "));
+        }
         if let Some(d) = &e.detail {
             parts.push(d.clone());
         }

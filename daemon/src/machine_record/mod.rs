@@ -13,6 +13,7 @@
 //! truncate it: the journal copy of every record (`AIRGAP_MACHINE_RECORD_*`) and, not built
 //! yet, a TPM counter are what would show that.
 
+mod day;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -23,11 +24,12 @@ use crate::chain::Chained;
 use crate::journal::{field, MessageId, Record, Sink};
 use crate::paths;
 
+pub use day::{utc_day, Day};
 pub use writer::Writer;
 
-/// `start`, `stop`, `policy`, `lift`, `tamper`: every kind of record, for the docs and the
-/// catalogs.
-pub const EVENTS: &[&str] = &["start", "stop", "policy", "lift", "tamper"];
+/// `start`, `stop`, `policy`, `lift`, `tamper`, `summary`: every kind of record, for the docs
+/// and the catalogs.
+pub const EVENTS: &[&str] = &["start", "stop", "policy", "lift", "tamper", "summary"];
 
 /// One line of the machine record. Optional members are left out when empty; readers ignore
 /// members they do not know (keys are only ever added).
@@ -64,6 +66,15 @@ pub struct Entry {
     /// What happened, in words (tampering found, what a lift removed and on whose authority).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// `summary`: the UTC day (`YYYY-MM-DD`) it counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
+    /// `summary`: refusals by kind (`net.create`, `dev.block`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusals: Option<std::collections::BTreeMap<String, u64>>,
+    /// `summary`: device decisions by decision (`allowed`, `refused`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Chained for Entry {

@@ -121,6 +121,8 @@ struct Service {
     guard: crate::tamper::Guard,
     // --- the machine record (issue 19) ---
     machine: crate::machine_record::Writer,
+    /// The day's refusals and device decisions, summarised into the machine record.
+    day: crate::machine_record::Day,
 }
 
 /// How often the history file may be rewritten under a stream of refusals.

@@ -99,6 +99,9 @@ impl Service {
         self.save_history();
         let _ = notify::notify("STOPPING=1");
         self.guard.stopped(); // issue 14
+        if let Some(summary) = self.day.flush() {
+            self.machine.send(summary);
+        }
         self.machine.send(crate::machine_record::Entry::now("stop"));
         self.machine.finish(); // issue 19: on disk before the stop is announced
         send(

@@ -127,6 +127,7 @@ impl Service {
             history_saved: Instant::now(),
             guard,
             machine,
+            day: Default::default(),
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {

@@ -127,3 +127,4 @@ inspect-since-policy = policy { $id } serial { $serial }
 inspect-since-signer = signed by { $signer }
 inspect-evidence-machine-record-cut = The journal shows machine record line #{ $subject } written, and the file lacks it: lines cut from its end, or the file deleted or replaced by an older copy
 inspect-evidence-machine-record-replaced = The machine record's last line #{ $subject } is not the one the journal shows written: the file was replaced
+inspect-since-event-summary = summary of the day (refusals by kind, device decisions)

@@ -115,3 +115,4 @@ inspect-since-policy = chính sách { $id } số hiệu { $serial }
 inspect-since-signer = ký bởi { $signer }
 inspect-evidence-machine-record-cut = Nhật ký hệ thống cho thấy dòng số { $subject } của sổ ghi của máy đã được ghi, nhưng tệp không có dòng đó: các dòng cuối bị cắt, hoặc tệp bị xóa hay bị thay bằng bản cũ
 inspect-evidence-machine-record-replaced = Dòng cuối số { $subject } của sổ ghi của máy không phải là dòng mà nhật ký hệ thống cho thấy đã được ghi: tệp đã bị thay thế
+inspect-since-event-summary = tổng hợp trong ngày (số lần từ chối theo loại, quyết định về thiết bị)

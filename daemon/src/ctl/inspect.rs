@@ -146,7 +146,12 @@ pub fn render(report: &Report) -> String {
         }
     }
     line(String::new(), 0);
-    let uncovered = report.boots.iter().filter(|b| !b.airgapd_started).count();
+    // Uncovered: no airgapd start in the journal, or none in the machine record (issue 19).
+    let uncovered = report
+        .boots
+        .iter()
+        .filter(|b| !b.airgapd_started || b.in_machine_record == Some(false))
+        .count();
     line(
         tr!(
             "inspect-boots",

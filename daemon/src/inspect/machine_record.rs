@@ -52,6 +52,18 @@ pub fn read(root: &Root, boots: &mut [Boot]) -> (SourceReport, SinceAirgapd) {
     };
     source.exists = true;
     since.exists = true;
+    // Bounded like every file inspect reads: a huge (hostile) file is reported, not loaded.
+    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+    if size > super::root::MAX_FILE_BYTES {
+        let problem = format!(
+            "{}: {size} bytes, more than the {} read: not verified",
+            paths::MACHINE_RECORD,
+            super::root::MAX_FILE_BYTES
+        );
+        source.problems.push(problem.clone());
+        since.problem = Some(problem);
+        return (source, since);
+    }
     match chain::verify::<Entry>(&path) {
         Ok(v) => {
             since.verified = true;

@@ -6,6 +6,7 @@
 
 pub mod bpf;
 pub mod bpffs;
+pub mod chain;
 pub mod cli;
 pub mod ctl;
 pub mod dbus;
@@ -19,6 +20,7 @@ pub mod inspect;
 pub mod journal;
 pub mod links;
 pub mod logging;
+pub mod machine_record;
 pub mod maps;
 pub mod network;
 pub mod noexec;

@@ -11,6 +11,11 @@ pub const POLICY_SERIAL_FILE: &str = "/var/lib/airgapd/policy-serial";
 /// The copy register of removable media: hash-chained JSON lines, append-only (`airgapd service
 /// --register`, `airgapctl register --file`).
 pub const COPY_REGISTER: &str = "/var/lib/airgapd/register.jsonl";
+/// The machine record: starts, stops, policy changes, lifts and tampering, hash-chained JSON
+/// lines, append-only (`airgapd service --machine-record`; `airgapctl inspect` reads it).
+pub const MACHINE_RECORD: &str = "/var/lib/airgapd/machine-record.jsonl";
+/// This boot's id.
+pub const BOOT_ID: &str = "/proc/sys/kernel/random/boot_id";
 /// What `airgapctl violations` and `devices` show, kept across restarts (`airgapd service
 /// --history`; bounded, replaced atomically).
 pub const HISTORY: &str = "/var/lib/airgapd/history.json";

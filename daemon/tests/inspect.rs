@@ -21,6 +21,7 @@ const MACHINE_ID: &str = "0123456789abcdef0123456789abcdef";
 /// 2023-11-14 22:13:20 UTC.
 const T0: u64 = 1_700_000_000_000_000;
 const HOUR: u64 = 3_600_000_000;
+const MINUTE: u64 = 60_000_000;
 const BOOT1: &str = "11111111111111111111111111111111";
 const BOOT2: &str = "22222222222222222222222222222222";
 const BOOT3: &str = "33333333333333333333333333333333";
@@ -278,6 +279,8 @@ fn dirty() -> Fixture {
     ];
     lines.sort_by_key(|l| l.time_us);
     f.journal(&lines);
+    // The daemon recorded the boot it ran in (issue 19).
+    machine_record(&f, &[(b2 + m, BOOT2)]);
     f.file(
         "/etc/airgapd/policy.toml",
         "[[media]]\nname = \"Stick 3\"\nvendor_id = \"0951\"\nproduct_id = \"1666\"\nserial = \"APPROVED0001\"\naccess = \"read-write\"\n",
@@ -538,6 +541,7 @@ fn a_clean_root_answers_none_found_with_the_journal_window() {
             "Reached target multi-user.target",
         ),
     ]);
+    machine_record(&f, &[(b1 + m, BOOT1), (b2 + m, BOOT2)]);
     // The loopback interface is no network.
     f.file(
         "/etc/network/interfaces",
@@ -751,6 +755,7 @@ fn a_damaged_journal_file_is_reported_and_the_rest_read() {
         kernel(T0, BOOT1, "Linux version 6.1.0-13-amd64"),
         airgapd_started(T0 + 1, BOOT1),
     ]);
+    machine_record(&f, &[(T0 + 1, BOOT1)]);
     let damaged = f
         .root
         .join("var/log/journal")
@@ -798,11 +803,12 @@ fn a_boot_with_airgapd_started_in_a_real_journal_is_covered() {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
-    let (_, r) = f.report();
     let this_boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .unwrap()
         .trim()
         .replace('-', "");
+    machine_record(&f, &[(T0, &this_boot)]);
+    let (_, r) = f.report();
     let boots = r["boots"].as_array().unwrap();
     assert_eq!(boots.len(), 1, "{r:#}");
     assert_eq!(boots[0]["boot_id"], this_boot.as_str());
@@ -814,4 +820,228 @@ fn a_boot_with_airgapd_started_in_a_real_journal_is_covered() {
         0,
         "{r:#}"
     );
+}
+
+/// A machine record (issue 19) written as the daemon writes it, in the fixture root.
+fn machine_record(f: &Fixture, starts: &[(u64, &str)]) -> PathBuf {
+    let path = f.root.join("var/lib/airgapd/machine-record.jsonl");
+    for &(t, boot) in starts {
+        for event in ["start", "stop"] {
+            let mut e = airgapd::machine_record::Entry {
+                time_us: t + if event == "stop" { MINUTE } else { 0 },
+                event: event.into(),
+                boot_id: boot.into(),
+                pid: 1,
+                ..Default::default()
+            };
+            airgapd::chain::append_locked(&path, &mut e).unwrap();
+        }
+    }
+    path
+}
+
+fn two_covered_boots(name: &str) -> Fixture {
+    let f = Fixture::new(name);
+    let m = 60_000_000;
+    f.journal(&[
+        kernel(T0, BOOT1, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(T0 + m, BOOT1),
+        kernel(T0 + 24 * HOUR, BOOT2, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(T0 + 24 * HOUR + m, BOOT2),
+        kernel(T0 + 48 * HOUR, BOOT3, "Linux version 6.1.0-13-amd64"),
+        airgapd_started(T0 + 48 * HOUR + m, BOOT3),
+    ]);
+    f
+}
+
+fn evidence_of<'a>(f: &'a Value, kind: &str) -> Vec<&'a Value> {
+    f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn a_boot_the_machine_record_does_not_hold_is_uncovered() {
+    let f = two_covered_boots("mrec-missing");
+    // BOOT2's start never reached the record (the journal line alone can be written by anyone).
+    machine_record(&f, &[(T0, BOOT1), (T0 + 48 * HOUR, BOOT3)]);
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "found", "{u:#}");
+    let missing = evidence_of(u, "boot-not-in-machine-record");
+    assert_eq!(missing.len(), 1, "{u:#}");
+    assert_eq!(missing[0]["subject"], BOOT2);
+    assert!(evidence_of(u, "machine-record-altered").is_empty(), "{u:#}");
+    let since = &r["since_airgapd"];
+    assert_eq!(since["exists"], true, "{since:#}");
+    assert_eq!(since["verified"], true, "{since:#}");
+    assert_eq!(since["records"], 4, "{since:#}");
+    assert_eq!(since["entries"][0]["event"], "start");
+    let (_, en) = f.inspect(false, "C.UTF-8");
+    assert!(en.contains("machine-record.jsonl"), "{en}");
+}
+
+#[test]
+fn a_complete_machine_record_covers_every_boot() {
+    let f = two_covered_boots("mrec-clean");
+    machine_record(
+        &f,
+        &[
+            (T0, BOOT1),
+            (T0 + 24 * HOUR, BOOT2),
+            (T0 + 48 * HOUR, BOOT3),
+        ],
+    );
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "none-found", "{u:#}");
+    assert!(u["sources"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("machine-record")));
+}
+
+#[test]
+fn an_edited_machine_record_line_is_found() {
+    let f = two_covered_boots("mrec-edited");
+    let path = machine_record(
+        &f,
+        &[
+            (T0, BOOT1),
+            (T0 + 24 * HOUR, BOOT2),
+            (T0 + 48 * HOUR, BOOT3),
+        ],
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Someone makes the second boot's stop look later than it was.
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let later = (T0 + 24 * HOUR + MINUTE).to_string();
+    let edited = lines[3].replace(&later, &(T0 + 30 * HOUR).to_string());
+    assert_ne!(edited, lines[3]);
+    let mut all = lines.clone();
+    all[3] = edited;
+    std::fs::write(&path, all.join("\n") + "\n").unwrap();
+    let (code, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "found", "{u:#}");
+    let altered = evidence_of(u, "machine-record-altered");
+    assert_eq!(altered.len(), 1, "{u:#}");
+    assert_eq!(altered[0]["subject"], "4", "{u:#}");
+    assert_eq!(r["since_airgapd"]["verified"], false);
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn a_removed_machine_record_line_is_found() {
+    let f = two_covered_boots("mrec-removed");
+    let path = machine_record(
+        &f,
+        &[
+            (T0, BOOT1),
+            (T0 + 24 * HOUR, BOOT2),
+            (T0 + 48 * HOUR, BOOT3),
+        ],
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.remove(2); // BOOT2's start
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    let altered = evidence_of(u, "machine-record-altered");
+    assert_eq!(altered.len(), 1, "{u:#}");
+    assert_eq!(altered[0]["subject"], "3", "{u:#}");
+    let problem = r["since_airgapd"]["problem"].as_str().unwrap();
+    assert!(problem.contains("record #3 is missing"), "{problem}");
+    // And the boot whose start was removed is uncovered.
+    assert_eq!(
+        evidence_of(u, "boot-not-in-machine-record").len(),
+        1,
+        "{u:#}"
+    );
+}
+
+/// Deleting the record does not cover the boots again: the journal shows airgapd ran, so the
+/// record should hold them.
+#[test]
+fn a_deleted_machine_record_leaves_the_boots_airgapd_ran_in_uncovered() {
+    let f = two_covered_boots("mrec-deleted");
+    let (_, r) = f.report();
+    let u = finding(&r, "uncovered-boots");
+    assert_eq!(u["answer"], "found", "{u:#}");
+    assert_eq!(
+        evidence_of(u, "boot-not-in-machine-record").len(),
+        3,
+        "{u:#}"
+    );
+    assert_eq!(r["since_airgapd"]["exists"], false);
+    assert!(u["missing_sources"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("machine-record")));
+}
+
+/// The journal's copy of the record's last line shows lines cut from the end of the file
+/// (which its chain alone cannot) and a file replaced by another.
+#[test]
+fn lines_cut_from_the_end_of_the_machine_record_are_found_from_the_journal_copy() {
+    let m = 60_000_000;
+    for (name, cut, replaced) in [
+        ("mrec-copy-ok", false, false),
+        ("mrec-copy-cut", true, false),
+        ("mrec-copy-replaced", false, true),
+    ] {
+        let f = Fixture::new(name);
+        let path = machine_record(&f, &[(T0 + m, BOOT1), (T0 + 24 * HOUR + m, BOOT2)]);
+        let head = airgapd::chain::verify::<airgapd::machine_record::Entry>(&path).unwrap();
+        let copy = |time_us, boot, seq: u64, chain: &str| {
+            let mut l = daemon(time_us, boot, "airgapd", "machine record line written");
+            l.fields.push((
+                "MESSAGE_ID",
+                airgapd::journal::MessageId::MachineRecord.to_string(),
+            ));
+            l.fields
+                .push(("AIRGAP_MACHINE_RECORD_SEQ", seq.to_string()));
+            l.fields
+                .push(("AIRGAP_MACHINE_RECORD_CHAIN", chain.to_string()));
+            l
+        };
+        let last_chain = if replaced {
+            "f".repeat(64)
+        } else {
+            head.last_chain.clone()
+        };
+        f.journal(&[
+            kernel(T0, BOOT1, "Linux version 6.1.0-13-amd64"),
+            airgapd_started(T0 + m, BOOT1),
+            copy(T0 + m, BOOT1, 1, "0"),
+            kernel(T0 + 24 * HOUR, BOOT2, "Linux version 6.1.0-13-amd64"),
+            airgapd_started(T0 + 24 * HOUR + m, BOOT2),
+            copy(T0 + 24 * HOUR + 2 * m, BOOT2, 4, &last_chain),
+        ]);
+        if cut {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().take(3).collect();
+            std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        }
+        let (_, r) = f.report();
+        let u = finding(&r, "uncovered-boots");
+        let kinds = kinds(u);
+        assert_eq!(
+            kinds.contains(&"machine-record-cut".to_string()),
+            cut,
+            "{name}: {u:#}"
+        );
+        assert_eq!(
+            kinds.contains(&"machine-record-replaced".to_string()),
+            replaced,
+            "{name}: {u:#}"
+        );
+        if !cut && !replaced {
+            assert_eq!(u["answer"], "none-found", "{u:#}");
+        }
+    }
 }

@@ -36,6 +36,10 @@ pub struct LiftArgs {
     /// `airgapd service` finds it from the pin directory].
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// The machine record to write the lift to [default: /var/lib/airgapd/machine-record.jsonl
+    /// for the production pin directory, none for another].
+    #[arg(long, value_name = "FILE")]
+    pub machine_record: Option<PathBuf>,
     /// Confirm: the machine stops being air-gapped.
     #[arg(long)]
     pub yes: bool,
@@ -200,6 +204,19 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
         Authority::Root if machine || args.emergency => text::emergency(&dir, &what),
         Authority::Root => text::lifted(&dir, &what),
     };
+    // The machine record (issue 19): lifts are part of the machine's protected history.
+    if let Some(path) =
+        crate::machine_record::path_for(&args.pin_dir, args.machine_record.as_deref())
+    {
+        crate::machine_record::append_now(
+            &path,
+            crate::machine_record::Entry {
+                detail: Some(message.clone()),
+                ..crate::machine_record::Entry::now("lift")
+            },
+            &sink,
+        );
+    }
     let alert = Record::new(MessageId::EnforcementLifted, message)
         .field(field::UID, nix::unistd::getuid())
         .field(field::PID, std::process::id());

@@ -47,6 +47,11 @@ pub struct ServiceArgs {
     /// the kernel has TCX (tests of kernels without it, such as Debian 12's 6.1).
     #[arg(long, requires = "cover_interfaces", hide = true)]
     pub tc_filters: bool,
+    /// The machine record: starts, stops, policy changes, lifts, tampering (hash-chained)
+    /// [default: /var/lib/airgapd/machine-record.jsonl with the production pin directory,
+    /// none with another unless given].
+    #[arg(long, value_name = "FILE")]
+    pub machine_record: Option<PathBuf>,
 }
 
 /// Run the daemon until SIGTERM.
@@ -55,6 +60,8 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         bail!("airgapd service must run as root");
     }
     let record = paths::record_for(&args.pin_dir, args.record.as_deref());
+    let machine_record =
+        crate::machine_record::path_for(&args.pin_dir, args.machine_record.as_deref());
     let opts = Options {
         policy: args.policy,
         scope_cgroup: args.scope_cgroup,
@@ -70,6 +77,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         record,
         cover_interfaces: args.cover_interfaces,
         tc_filters: args.tc_filters,
+        machine_record,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

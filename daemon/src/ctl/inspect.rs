@@ -11,7 +11,9 @@ use super::client::CtlError;
 use super::output::{local_time, print_json, wrap};
 use super::Ctx;
 use crate::i18n::catalog;
-use crate::inspect::model::{Answer, Evidence, Finding, Report, SourceReport, UsbDevice};
+use crate::inspect::model::{
+    Answer, Evidence, Finding, Report, SinceAirgapd, SourceReport, UsbDevice,
+};
 use crate::inspect::{self, findings::device_label};
 use crate::{tr, tr_in};
 
@@ -144,7 +146,12 @@ pub fn render(report: &Report) -> String {
         }
     }
     line(String::new(), 0);
-    let uncovered = report.boots.iter().filter(|b| !b.airgapd_started).count();
+    // Uncovered: no airgapd start in the journal, or none in the machine record (issue 19).
+    let uncovered = report
+        .boots
+        .iter()
+        .filter(|b| !b.airgapd_started || b.in_machine_record == Some(false))
+        .count();
     line(
         tr!(
             "inspect-boots",
@@ -153,6 +160,10 @@ pub fn render(report: &Report) -> String {
         ),
         2,
     );
+    line(String::new(), 0);
+    for l in since_lines(&report.since_airgapd) {
+        line(l, 6);
+    }
     line(String::new(), 0);
     line(tr!("inspect-sources-title"), 0);
     for s in &report.sources {
@@ -303,6 +314,77 @@ fn device_lines(d: &UsbDevice) -> Vec<String> {
     out
 }
 
+/// "Since airgapd": the machine record's verification and every record, one line each.
+fn since_lines(s: &SinceAirgapd) -> Vec<String> {
+    let c = catalog();
+    let mut out = vec![tr!("inspect-since-title", path = s.path.clone())];
+    if !s.exists {
+        out.push(format!("  {}", tr!("inspect-since-absent")));
+        return out;
+    }
+    match (&s.problem, &s.last_chain) {
+        (None, Some(chain)) => out.push(format!(
+            "  {}",
+            tr!(
+                "inspect-since-verified",
+                records = s.records,
+                seq = s.last_seq,
+                chain = chain.clone()
+            )
+        )),
+        (problem, _) => out.push(format!(
+            "  {}",
+            tr!(
+                "inspect-since-broken",
+                problem = problem.clone().unwrap_or_default()
+            )
+        )),
+    }
+    for e in &s.entries {
+        let mut parts = vec![format!(
+            "{} #{} {}",
+            local_time(e.time_us),
+            e.seq,
+            if crate::machine_record::EVENTS.contains(&e.event.as_str()) {
+                tr_in!(c, &format!("inspect-since-event-{}", e.event))
+            } else {
+                e.event.clone()
+            }
+        )];
+        if let Some(ms) = e.ready_after_boot_ms {
+            parts.push(tr!(
+                "inspect-since-ready",
+                seconds = format!("{:.1}", ms as f64 / 1000.0)
+            ));
+        }
+        if let (Some(id), Some(serial)) = (&e.policy_id, e.policy_serial) {
+            parts.push(tr!(
+                "inspect-since-policy",
+                id = id.clone(),
+                serial = serial
+            ));
+        }
+        if let Some(signer) = &e.signer {
+            parts.push(tr!("inspect-since-signer", signer = signer.clone()));
+        }
+        if !e.boot_id.is_empty() {
+            parts.push(format!("_BOOT_ID={}", e.boot_id));
+        }
+        if let Some(day) = &e.day {
+            parts.push(day.clone());
+        }
+        for counts in [&e.refusals, &e.devices].into_iter().flatten() {
+            let list: Vec<String> = counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
+            parts.push(list.join(" "));
+        }
+        if let Some(d) = &e.detail {
+            parts.push(d.clone());
+        }
+        out.push(format!("  - {}", parts.join(", ")));
+    }
+    out
+}
+
 fn source_lines(s: &SourceReport) -> Vec<String> {
     let mut out = vec![if s.exists {
         format!(
@@ -369,6 +451,11 @@ mod tests {
             SOURCE_NAMES
                 .iter()
                 .map(|n| format!("inspect-source-name-{n}")),
+        );
+        ids.extend(
+            crate::machine_record::EVENTS
+                .iter()
+                .map(|e| format!("inspect-since-event-{e}")),
         );
         for lang in [Lang::En, Lang::Vi] {
             let catalog = Catalog::new(lang, None);

@@ -149,6 +149,7 @@ fn apply(args: ApplyArgs) -> Result<i32, CtlError> {
         pin_dir: args.pin_dir.clone(),
         journal_socket: args.journal_socket.clone(),
         record: args.record.clone(),
+        machine_record: None,
         yes: true,
         emergency: false,
     };

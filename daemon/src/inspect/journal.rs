@@ -47,6 +47,10 @@ pub struct Entry {
     pub message_id: String,
     /// `MESSAGE`, lossily decoded when it is not UTF-8.
     pub message: String,
+    /// `AIRGAP_MACHINE_RECORD_SEQ`: the journal's copy of a machine record line (issue 19).
+    pub record_seq: Option<u64>,
+    /// `AIRGAP_MACHINE_RECORD_CHAIN`.
+    pub record_chain: String,
 }
 
 /// A field as journalctl's JSON writes it: text, bytes (not UTF-8), or several values.
@@ -91,6 +95,10 @@ struct RawEntry {
     message_id: Option<Field>,
     #[serde(rename = "MESSAGE")]
     message: Option<Field>,
+    #[serde(rename = "AIRGAP_MACHINE_RECORD_SEQ")]
+    record_seq: Option<Field>,
+    #[serde(rename = "AIRGAP_MACHINE_RECORD_CHAIN")]
+    record_chain: Option<Field>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +164,7 @@ pub fn read(root: &Root, mut each: impl FnMut(&Entry)) -> (SourceReport, Vec<Boo
         .into_iter()
         .map(|(boot_id, (first_us, last_us))| Boot {
             airgapd_started: covered.contains(&boot_id),
+            in_machine_record: None,
             boot_id,
             first_us,
             last_us,
@@ -246,13 +255,17 @@ fn entries(file: &Path, started: &str, mut each: impl FnMut(Entry)) -> Result<Ve
     cmd.args([
         "-o",
         "json",
-        "--output-fields=MESSAGE,_TRANSPORT,SYSLOG_IDENTIFIER,MESSAGE_ID",
+        "--output-fields=MESSAGE,_TRANSPORT,SYSLOG_IDENTIFIER,MESSAGE_ID,\
+         AIRGAP_MACHINE_RECORD_SEQ,AIRGAP_MACHINE_RECORD_CHAIN",
         "_TRANSPORT=kernel",
     ]);
     for id in NETWORK_IDENTIFIERS {
         cmd.arg("+").arg(format!("SYSLOG_IDENTIFIER={id}"));
     }
     cmd.arg("+").arg(format!("MESSAGE_ID={started}"));
+    // The machine record's journal copy (issue 19).
+    cmd.arg("+")
+        .arg(format!("MESSAGE_ID={}", MessageId::MachineRecord));
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -311,5 +324,7 @@ fn convert(raw: RawEntry) -> Entry {
         identifier: text(raw.identifier),
         message_id: text(raw.message_id).to_ascii_lowercase(),
         message: text(raw.message),
+        record_seq: raw.record_seq.map(Field::text).and_then(|s| s.parse().ok()),
+        record_chain: text(raw.record_chain),
     }
 }

@@ -385,6 +385,8 @@ mod tests {
                 kernel: true,
                 identifier: "kernel".into(),
                 message_id: String::new(),
+                record_seq: None,
+                record_chain: String::new(),
                 message: (*line).into(),
             });
         }

@@ -19,6 +19,7 @@ pub mod ini;
 pub mod journal;
 pub mod kernel_usb;
 pub mod known_hosts;
+pub mod machine_record;
 pub mod model;
 pub mod netconfig;
 pub mod netlog;
@@ -115,9 +116,11 @@ pub fn inspect(dir: &Path) -> Report {
     let root = Root::new(dir);
     let mut fold = Folder::default();
     let mut usb = kernel_usb::UsbTraces::default();
-    let (journal_src, boots) = journal::read(&root, |entry| {
+    let mut record_copy = machine_record::JournalCopy::default();
+    let (journal_src, mut boots) = journal::read(&root, |entry| {
         usb.feed(entry);
         netlog::feed(&mut fold, entry);
+        record_copy.feed(entry);
     });
     let (mut devices, loose_disks) = usb.finish();
     let policy = usb_approval::judge(&root, &mut devices);
@@ -134,9 +137,12 @@ pub fn inspect(dir: &Path) -> Report {
     sources.push(browser::read(&root, &mut fold));
     let (wtmp_src, wtmp_boots) = wtmp::read(&root, &mut fold);
     sources.push(wtmp_src);
+    let (record_src, since_airgapd) = machine_record::read(&root, &mut boots);
+    sources.push(record_src);
 
     findings::from_devices(&mut fold, &devices, &loose_disks, &boots);
     findings::boots_not_in_journal(&mut fold, &wtmp_boots, &boots);
+    machine_record::findings(&mut fold, &since_airgapd, &boots, &record_copy);
     let findings = findings::answer(fold.into_items(), &sources);
     Report {
         format: FORMAT_VERSION,
@@ -149,6 +155,7 @@ pub fn inspect(dir: &Path) -> Report {
         boots,
         network_profiles,
         bluetooth_bonds,
+        since_airgapd,
     }
 }
 

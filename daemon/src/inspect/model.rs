@@ -32,6 +32,32 @@ pub struct Report {
     pub network_profiles: Vec<NetworkProfile>,
     /// Bonded Bluetooth devices.
     pub bluetooth_bonds: Vec<BluetoothBond>,
+    /// The machine record airgapd keeps (issue 19), verified.
+    pub since_airgapd: SinceAirgapd,
+}
+
+/// The machine record, read back: what airgapd recorded since it was installed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SinceAirgapd {
+    /// Its path inside the root.
+    pub path: String,
+    /// Whether it exists.
+    pub exists: bool,
+    /// Records read.
+    pub records: u64,
+    /// Whether every line verified (false also when it does not exist).
+    pub verified: bool,
+    /// The first line (1-based) that does not verify, when one does not.
+    pub broken_at: Option<u64>,
+    /// Why it does not verify, or could not be read.
+    pub problem: Option<String>,
+    /// The last record's number, when it verified.
+    pub last_seq: u64,
+    /// The chain head (the last record's chain), when it verified: keep it to compare with
+    /// the next inspection.
+    pub last_chain: Option<String>,
+    /// Every record, oldest first.
+    pub entries: Vec<crate::machine_record::Entry>,
 }
 
 /// The directive questions, with their stable JSON ids.
@@ -161,6 +187,10 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "remote-login",
     "browser-history",
     "interface-configured",
+    "machine-record-altered",
+    "boot-not-in-machine-record",
+    "machine-record-cut",
+    "machine-record-replaced",
 ];
 
 /// Every [`SourceReport::name`], in report order; each has an `inspect-source-name-<name>`
@@ -177,6 +207,7 @@ pub const SOURCE_NAMES: &[&str] = &[
     "known-hosts",
     "browsers",
     "wtmp",
+    "machine-record",
 ];
 
 /// One evidence source.
@@ -349,6 +380,9 @@ pub struct Boot {
     pub last_us: u64,
     /// Whether airgapd journaled DaemonStarted in this boot.
     pub airgapd_started: bool,
+    /// Whether the machine record holds a start in this boot (false too when there is no
+    /// record; None: not looked up).
+    pub in_machine_record: Option<bool>,
 }
 
 /// A NetworkManager profile, without any secret.

@@ -124,6 +124,8 @@ mod tests {
                 kernel: false,
                 identifier: identifier.into(),
                 message_id: String::new(),
+                record_seq: None,
+                record_chain: String::new(),
                 message: message.into(),
             },
         );

@@ -37,6 +37,7 @@
 //! | `AIRGAP_SHA256`, `AIRGAP_SIZE` | SHA-256 and size of a file's content (copied, or refused execution) |
 //! | `AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN` | a copy's line in the register file and its chain hash |
 //! | `AIRGAP_MOUNT_POINTS` | a medium mounted before the daemon started: its mounts, `NAMESPACE:MOUNT_POINT` each, separated by `; ` |
+//! | `AIRGAP_MACHINE_RECORD_EVENT`, `AIRGAP_MACHINE_RECORD_SEQ`, `AIRGAP_MACHINE_RECORD_CHAIN` | a line of the machine record: its event, number and chain hash |
 //! | `AIRGAP_OBJECT`, `AIRGAP_BEFORE`, `AIRGAP_AFTER` | tampering: which kernel object of airgapd's changed (`link_airgap_sendmsg4`, `airgap_config`, `airgap_dev_rules b 8:*`), how airgapd had set it and how it was found |
 //!
 //! The catalog (`packaging/catalog/`) substitutes `@FIELD@` only for names made of `A`–`Z` and
@@ -136,6 +137,12 @@ pub const SIZE: &str = "AIRGAP_SIZE";
 pub const REGISTER_SEQ: &str = "AIRGAP_REGISTER_SEQ";
 /// Copy register: the record's chain hash in the register file.
 pub const REGISTER_CHAIN: &str = "AIRGAP_REGISTER_CHAIN";
+/// Machine record: the line's event (`start`, `stop`, `policy`, `lift`, `tamper`).
+pub const MACHINE_RECORD_EVENT: &str = "AIRGAP_MACHINE_RECORD_EVENT";
+/// Machine record: the line's number.
+pub const MACHINE_RECORD_SEQ: &str = "AIRGAP_MACHINE_RECORD_SEQ";
+/// Machine record: the line's chain hash.
+pub const MACHINE_RECORD_CHAIN: &str = "AIRGAP_MACHINE_RECORD_CHAIN";
 /// Tampering: the kernel object of airgapd's that another process changed.
 pub const OBJECT: &str = "AIRGAP_OBJECT";
 /// Tampering: how airgapd had set it.
@@ -195,6 +202,9 @@ pub const ALL: &[&str] = &[
     SIZE,
     REGISTER_SEQ,
     REGISTER_CHAIN,
+    MACHINE_RECORD_EVENT,
+    MACHINE_RECORD_SEQ,
+    MACHINE_RECORD_CHAIN,
     OBJECT,
     BEFORE,
     AFTER,

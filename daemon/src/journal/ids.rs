@@ -153,6 +153,11 @@ message_ids! {
     /// then everyone could read and write it, unrecorded.
     PremountedMedium = 0x49cd919df79045e19bd12b2e9d743b09, Critical,
         [DEVICE, DEV_NODE, MOUNT_POINTS, RESULT];
+    /// A line was added to the machine record (issue 19): its event, number and chain hash,
+    /// so that lines cut from the end of the file, or the whole file deleted or rolled back,
+    /// show against the journal. Info: the event itself has its own record.
+    MachineRecord = 0x531031d21f704d0cbc636d29509bb7a6, Info,
+        [MACHINE_RECORD_EVENT, MACHINE_RECORD_SEQ];
 }
 
 impl MessageId {
@@ -187,7 +192,7 @@ mod tests {
             assert_eq!(hex.len(), 32);
             assert_eq!(MessageId::from_hex(&hex), Some(m));
         }
-        assert_eq!(MessageId::ALL.len(), 18);
+        assert_eq!(MessageId::ALL.len(), 19);
     }
 
     #[test]

@@ -163,6 +163,11 @@ fn summary(vi: &Catalog, r: &Record) -> String {
         ),
         MessageId::EventsLost => tr_in!(vi, "journal-events-lost", lost = get(field::LOST)),
         MessageId::DaemonStarted => tr_in!(vi, "journal-daemon-started"),
+        MessageId::MachineRecord => tr_in!(
+            vi,
+            "journal-machine-record",
+            seq = get(field::MACHINE_RECORD_SEQ)
+        ),
         MessageId::DaemonStopped => tr_in!(vi, "journal-daemon-stopped"),
         MessageId::EnforcementLifted => tr_in!(
             vi,

@@ -1,370 +1,48 @@
 //! The register file: one JSON object per line, appended (O_APPEND) and flushed to disk
 //! (fdatasync) by the daemon alone, each line chained to the one before by SHA-256, so a line
-//! removed or altered anywhere breaks the chain from that line on.
+//! removed or altered anywhere breaks the chain from that line on. The chain is
+//! [`crate::chain`], shared with the machine record; see there for the line format.
 //!
-//! A line is the entry's JSON with one last member added, `"chain"`:
-//!
-//! ```text
-//! {"seq":7,"time":"...",...,"lost":0,"chain":"<64 hex>"}
-//! chain(n) = SHA-256( chain(n-1) as 64 hex digits || the line's bytes before `,"chain":"` )
-//! chain(0) = 64 zeros
-//! ```
-//!
-//! The hash covers the exact bytes written, so verifying needs no canonical JSON. What the
-//! chain cannot show alone is lines cut from the end: every record also goes to the journal
-//! with its sequence number and chain (`AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN`), which
-//! an officer compares with the file's last line.
+//! What the chain cannot show alone is lines cut from the end: every record also goes to the
+//! journal with its sequence number and chain (`AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN`),
+//! which an officer compares with the file's last line.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use crate::chain::{self as chained, ChainFile, Chained};
+pub use crate::chain::{chain, ChainError as RegisterError, Verified, GENESIS};
 
 use super::entry::Entry;
 
-/// The chain value before the first line.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const CHAIN_KEY: &str = ",\"chain\":\"";
-/// Mode of a new register file: the daemon writes, root and the file's group read.
-const MODE: u32 = 0o640;
-
-/// Errors of the register file.
-#[derive(Debug, thiserror::Error)]
-pub enum RegisterError {
-    /// The file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The register file.
-        path: PathBuf,
-        /// What the kernel said.
-        #[source]
-        source: io::Error,
-    },
-    /// A line is not what the daemon writes, or does not continue the chain.
-    #[error("{}: line {line}{}: {problem}", path.display(), seq.map(|s| format!(" (record #{s})")).unwrap_or_default())]
-    Broken {
-        /// The register file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// The record's own sequence number, when it could be read.
-        seq: Option<u64>,
-        /// What is wrong, in words.
-        problem: String,
-    },
-}
-
-impl RegisterError {
-    fn io(path: &Path) -> impl FnOnce(io::Error) -> RegisterError + '_ {
-        move |source| RegisterError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+impl Chained for Entry {
+    fn seq(&self) -> u64 {
+        self.seq
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `chain(n)` from `chain(n-1)` and the line's bytes before the chain member.
-pub fn chain(prev: &str, body: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(prev.as_bytes());
-    h.update(body.as_bytes());
-    hex(&h.finalize())
-}
-
-/// Split a line into the body the chain covers and the chain it claims.
-fn split(line: &str) -> Option<(&str, &str)> {
-    let at = line.rfind(CHAIN_KEY)?;
-    let claimed = line[at + CHAIN_KEY.len()..].strip_suffix("\"}")?;
-    (claimed.len() == 64 && claimed.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then_some((&line[..at], claimed))
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
 }
 
 /// The register, open for appending.
-#[derive(Debug)]
-pub struct RegisterFile {
-    path: PathBuf,
-    /// None until the first record creates the file.
-    file: Option<File>,
-    next_seq: u64,
-    last_chain: String,
-    unsynced: usize,
-}
+pub type RegisterFile = ChainFile<Entry>;
 
-/// What verifying found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    /// Records checked.
-    pub records: u64,
-    /// The last record's sequence number (0 for an empty register).
-    pub last_seq: u64,
-    /// The last record's chain ([`GENESIS`] for an empty register).
-    pub last_chain: String,
-}
-
-impl RegisterFile {
-    /// Open the register at `path`, ready to continue its chain. A file that does not exist
-    /// yet is created (mode 0640, its directory too) by the first append, so a machine where
-    /// nothing was ever copied has no register file. A line torn by a crash at the end is left
-    /// as it is (verify will name it), and the chain continues from the last whole record; the
-    /// caller is told so it can record a note.
-    pub fn open(path: &Path) -> Result<(RegisterFile, Option<String>), RegisterError> {
-        let mut file = match OpenOptions::new()
-            .read(true)
-            .append(true)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok((
-                    RegisterFile {
-                        path: path.to_path_buf(),
-                        file: None,
-                        next_seq: 1,
-                        last_chain: GENESIS.to_string(),
-                        unsynced: 0,
-                    },
-                    None,
-                ))
-            }
-            Err(e) => return Err(RegisterError::io(path)(e)),
-        };
-        let (last, torn) = last_line(&mut file).map_err(RegisterError::io(path))?;
-        let mut note = None;
-        let (next_seq, last_chain) = match last.as_deref().and_then(split) {
-            Some((body, claimed)) => {
-                let seq = serde_json::from_str::<Entry>(&format!("{body}}}"))
-                    .map(|e| e.seq)
-                    .unwrap_or(0);
-                // The daemon never numbers that far; a file that does was not written by it,
-                // and numbering again from 0 would hide that.
-                let next = seq.checked_add(1).ok_or_else(|| RegisterError::Broken {
-                    path: path.to_path_buf(),
-                    line: 0,
-                    seq: Some(seq),
-                    problem: "the last record's number is the largest there is; the chain \
-                              cannot be continued (keep this file for the officer and start a \
-                              new one)"
-                        .into(),
-                })?;
-                (next, claimed.to_string())
-            }
-            None if last.is_none() => (1, GENESIS.to_string()),
-            None => {
-                return Err(RegisterError::Broken {
-                    path: path.to_path_buf(),
-                    line: 0,
-                    seq: None,
-                    problem: "the last line is not a register record; the chain cannot be \
-                              continued (keep this file for the officer and start a new one)"
-                        .into(),
-                })
-            }
-        };
-        if torn > 0 {
-            // End the torn line so the next record starts on a line of its own.
-            file.write_all(b"\n").map_err(RegisterError::io(path))?;
-            note = Some(format!(
-                "a partial record of {torn} bytes was found at the end of the register (the \
-                 daemon stopped while writing it); it stays in the file and fails verification"
-            ));
-        }
-        Ok((
-            RegisterFile {
-                path: path.to_path_buf(),
-                file: Some(file),
-                next_seq,
-                last_chain,
-                unsynced: 0,
-            },
-            note,
-        ))
-    }
-
-    /// Whether the file is still to be created (by the next append).
-    pub fn is_new(&self) -> bool {
-        self.file.is_none()
-    }
-
-    fn create(&mut self) -> Result<&mut File, RegisterError> {
-        if self.file.is_none() {
-            let path = self.path.clone();
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(RegisterError::io(&path))?;
-            }
-            let file = OpenOptions::new()
-                .read(true)
-                .append(true)
-                .create(true)
-                .mode(MODE)
-                .custom_flags(libc::O_CLOEXEC)
-                .open(&path)
-                .map_err(RegisterError::io(&path))?;
-            // The umask may have taken the group's read bit; the mode is part of the design.
-            file.set_permissions(std::fs::Permissions::from_mode(MODE))
-                .map_err(RegisterError::io(&path))?;
-            self.file = Some(file);
-        }
-        Ok(self.file.as_mut().expect("just opened"))
-    }
-
-    /// The register's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Append `entry` with the next sequence number; returns (seq, chain). The line is in the
-    /// file (one write(2) with O_APPEND) but not yet on disk: see [`RegisterFile::sync`].
-    pub fn append(&mut self, entry: &mut Entry) -> Result<(u64, String), RegisterError> {
-        entry.seq = self.next_seq;
-        let json = serde_json::to_string(entry).map_err(|e| RegisterError::Io {
-            path: self.path.clone(),
-            source: io::Error::other(e),
-        })?;
-        let body = json.strip_suffix('}').unwrap_or(&json);
-        let chain = chain(&self.last_chain, body);
-        let line = format!("{body}{CHAIN_KEY}{chain}\"}}\n");
-        let path = self.path.clone();
-        self.create()?
-            .write_all(line.as_bytes())
-            .map_err(RegisterError::io(&path))?;
-        self.next_seq += 1;
-        self.last_chain.clone_from(&chain);
-        self.unsynced += 1;
-        Ok((entry.seq, chain))
-    }
-
-    /// Lines appended since the last sync.
-    pub fn unsynced(&self) -> usize {
-        self.unsynced
-    }
-
-    /// Flush appended lines to disk.
-    pub fn sync(&mut self) -> Result<(), RegisterError> {
-        if let (true, Some(file)) = (self.unsynced > 0, self.file.as_ref()) {
-            file.sync_data().map_err(RegisterError::io(&self.path))?;
-            self.unsynced = 0;
-        }
-        Ok(())
-    }
-}
-
-/// The last line (without its newline) and, when the file does not end with a newline, the
-/// length of the torn tail (then the line returned is the last whole one).
-fn last_line(file: &mut File) -> io::Result<(Option<String>, usize)> {
-    let len = file.seek(SeekFrom::End(0))?;
-    let mut tail = Vec::new();
-    let mut start = len;
-    // Read backwards in blocks until two newlines (or the start) are in view.
-    loop {
-        let step = 8192.min(start);
-        start -= step;
-        file.seek(SeekFrom::Start(start))?;
-        let mut block = vec![0; step as usize];
-        file.read_exact(&mut block)?;
-        block.extend_from_slice(&tail);
-        tail = block;
-        if start == 0 || tail.iter().filter(|&&b| b == b'\n').count() >= 2 {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&tail);
-    let torn = if text.is_empty() || text.ends_with('\n') {
-        0
-    } else {
-        text.len() - text.rfind('\n').map_or(0, |i| i + 1)
-    };
-    let whole = &text[..text.len() - torn];
-    let last = whole
-        .strip_suffix('\n')
-        .and_then(|t| t.rsplit('\n').next())
-        .filter(|l| !l.is_empty())
-        .map(str::to_string);
-    Ok((last, torn))
-}
-
-/// Check every line of the register at `path`: that it is a record, that its number follows
-/// the one before (a gap is a removed line), and that its chain matches. Stops at the first
-/// problem, which names the line.
+/// Check every line of the register at `path` ([`crate::chain::verify`]).
 pub fn verify(path: &Path) -> Result<Verified, RegisterError> {
-    let file = File::open(path).map_err(RegisterError::io(path))?;
-    let mut prev = GENESIS.to_string();
-    let mut expected = 1u64;
-    let mut records = 0;
-    for (index, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(RegisterError::io(path))?;
-        let broken = |seq, problem: String| RegisterError::Broken {
-            path: path.to_path_buf(),
-            line: index + 1,
-            seq,
-            problem,
-        };
-        let Some((body, claimed)) = split(&line) else {
-            return Err(broken(
-                None,
-                "not a register record (no chain hash at its end)".into(),
-            ));
-        };
-        let entry: Entry = serde_json::from_str(&format!("{body}}}"))
-            .map_err(|e| broken(None, format!("not a register record ({e})")))?;
-        if chain(&prev, body) != claimed {
-            // Every line before verified, so either this one was edited, or the line before it
-            // is not the one that was there: its number tells which.
-            let problem = if entry.seq > expected {
-                let to = if entry.seq > expected + 1 {
-                    format!(" to #{}", entry.seq - 1)
-                } else {
-                    String::new()
-                };
-                format!("record #{expected}{to} is missing: removed from the register")
-            } else {
-                "this line was altered after it was written (its chain hash does not match its \
-                 content)"
-                    .to_string()
-            };
-            return Err(broken(Some(entry.seq), problem));
-        }
-        if entry.seq != expected {
-            return Err(broken(
-                Some(entry.seq),
-                format!("numbered #{} where #{expected} was expected", entry.seq),
-            ));
-        }
-        prev = claimed.to_string();
-        expected += 1;
-        records += 1;
-    }
-    Ok(Verified {
-        records,
-        last_seq: expected - 1,
-        last_chain: prev,
-    })
+    chained::verify::<Entry>(path)
 }
 
-/// Every record of the register at `path`, in order (lines that are not records are skipped;
-/// `verify` is what judges them).
+/// Every record of the register at `path`, in order ([`crate::chain::read`]).
 pub fn read(path: &Path) -> Result<Vec<Entry>, RegisterError> {
-    let file = File::open(path).map_err(RegisterError::io(path))?;
-    let mut out = Vec::new();
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(RegisterError::io(path))?;
-        if let Some((body, _)) = split(&line) {
-            if let Ok(e) = serde_json::from_str::<Entry>(&format!("{body}}}")) {
-                out.push(e);
-            }
-        }
-    }
-    Ok(out)
+    chained::read::<Entry>(path)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+
     use super::*;
 
     /// A register path in a directory of its own, removed on drop.

@@ -107,7 +107,12 @@ impl MediaFiles {
                     Ok(mode) => {
                         w.register = true;
                         let marked = std::time::SystemTime::now();
-                        if let (Some(&since), Some(queue)) = (self.seen.get(&dev), &self.queue) {
+                        // Nothing can have been written to a read-only medium between the
+                        // mount and the mark (its read-only flag is set before the grant): no
+                        // scan, which would only hold its files open for a moment (an unmount
+                        // right after reading said "target is busy").
+                        let since = self.seen.get(&dev).filter(|_| !medium.read_only);
+                        if let (Some(&since), Some(queue)) = (since, &self.queue) {
                             let scan = Job::Scan(Scan { dev, since, marked });
                             if queue.offer(scan).is_err() {
                                 tracing::error!(point = %point.display(),

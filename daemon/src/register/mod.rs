@@ -77,6 +77,8 @@ pub struct Medium {
     pub approved: bool,
     /// Its entry lets programs on it run.
     pub allow_exec: bool,
+    /// Granted read-only (the kernel's read-only flag is set before the grant).
+    pub read_only: bool,
     /// Who it is.
     pub identity: DeviceIdentity,
 }
@@ -420,6 +422,7 @@ impl MediaFiles {
                     rule: j.record.rule.clone(),
                     approved,
                     allow_exec,
+                    read_only: j.record.decision == "read-only",
                     identity,
                 },
             );

@@ -178,6 +178,9 @@ impl Service {
             .cloned()
             .collect();
         for d in devices.into_iter().filter(|d| !old.contains(d)) {
+            if d.decision != "departed" {
+                self.day.device(&d.decision); // issue 19: the day's summary
+            }
             self.signal(move |s| async move { s.device_decision(&d).await });
         }
         // A notifier closes the notice of a device that left (issue 18).

@@ -71,6 +71,8 @@ pub struct Options {
     pub cover_interfaces: bool,
     /// Classic tc filters instead of TCX links for the interface programs (tests).
     pub tc_filters: bool,
+    /// The machine record (issue 19); None keeps none.
+    pub machine_record: Option<PathBuf>,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.
@@ -133,6 +135,10 @@ struct Service {
     /// The mount table when the daemon started: the mounts that make disks internal (a
     /// reload must not make a medium mounted since, approved or not, an internal disk).
     mountinfo_at_start: String,
+    // --- the machine record (issue 19) ---
+    machine: crate::machine_record::Writer,
+    /// The day's refusals and device decisions, summarised into the machine record.
+    day: crate::machine_record::Day,
 }
 
 /// How often the history file may be rewritten under a stream of refusals.

@@ -29,6 +29,7 @@ impl Service {
     /// Keep a violation for `airgapctl violations` and announce it on D-Bus (its journal
     /// record is written already).
     pub(super) fn keep(&mut self, v: Violation, repeats: u64) {
+        self.day.refusal(v.kind.name(), 1 + repeats); // issue 19: the day's summary
         let seq = self
             .state
             .write()
@@ -48,6 +49,7 @@ impl Service {
         let found = self.guard.check(&mut self.enforcer);
         for t in &found {
             send(&self.sink, t.record());
+            self.machine.send(super::start::tamper_entry(t));
         }
         self.judge_wire();
         let snapshot = {
@@ -81,6 +83,9 @@ impl Service {
 
     pub(super) fn housekeeping(&mut self) {
         self.guard_tick(); // issue 14
+        if let Some(summary) = self.day.roll(crate::pinned::record::now_us()) {
+            self.machine.send(summary); // issue 19: the day that ended
+        }
         if self.history_dirty && self.history_saved.elapsed() >= HISTORY_EVERY {
             self.save_history();
         }

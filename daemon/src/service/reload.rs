@@ -10,7 +10,16 @@ impl Service {
         match self.try_reload() {
             Ok(policy) => {
                 send(&self.sink, records::policy_loaded(&policy));
-                Ok(self.state.read().expect("state lock").policy.clone())
+                // The enforcement record must say the new configuration at once: a stop before
+                // the next tick otherwise left the old one, and the next start reported the
+                // reload as tampering while no daemon ran (found by the machine record's test).
+                self.guard_tick();
+                let info = self.state.read().expect("state lock").policy.clone();
+                self.machine.send(
+                    crate::machine_record::Entry::now("policy")
+                        .with_policy(&info, &self.opts.policy),
+                );
+                Ok(info)
             }
             Err(e) => {
                 let why = format!("{e:#}");

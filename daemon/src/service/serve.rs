@@ -32,6 +32,13 @@ impl Service {
             "READY=1\nSTATUS=enforcing ({})",
             self.state_mode()
         ))?;
+        // --- the machine record (issue 19): this boot is covered from now on ---
+        let info = self.state.read().expect("state lock").policy.clone();
+        self.machine.send(crate::machine_record::Entry {
+            ready_after_boot_ms: crate::machine_record::since_boot_ms(),
+            mode: Some(self.state_mode()),
+            ..crate::machine_record::Entry::now("start").with_policy(&info, &self.opts.policy)
+        });
 
         let mut probe_rx = self.media.take_results().context("probe results")?;
         let mut mount_rx = self.media_files.mount_changes(); // issue 8
@@ -92,6 +99,11 @@ impl Service {
         self.save_history();
         let _ = notify::notify("STOPPING=1");
         self.guard.stopped(); // issue 14
+        if let Some(summary) = self.day.flush() {
+            self.machine.send(summary);
+        }
+        self.machine.send(crate::machine_record::Entry::now("stop"));
+        self.machine.finish(); // issue 19: on disk before the stop is announced
         send(
             &self.sink,
             Record::new(

@@ -37,8 +37,13 @@ impl Service {
 
         // --- tampering while no daemon ran (issue 14): before adoption puts everything back ---
         let down = crate::tamper::while_down(&opts.pin_dir, &opts.record);
+        let machine = crate::machine_record::Writer::start(
+            opts.machine_record.clone(),
+            opts.journal_socket.clone(),
+        );
         for t in &down {
             send(&sink, t.record());
+            machine.send(tamper_entry(t));
         }
         let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
         if opts.tc_filters {
@@ -138,6 +143,8 @@ impl Service {
             premount_deny: None,
             premount_left: Default::default(),
             mountinfo_at_start: facts.mountinfo.clone(),
+            machine,
+            day: Default::default(),
         };
         send(&service.sink, records::policy_loaded(&service.policy));
         let usb_state = if service.scope.is_machine() {
@@ -184,5 +191,25 @@ impl Service {
         service.publish_layers(false);
         service.guard_tick(); // issue 14: the first enforcement record
         Ok(service)
+    }
+}
+
+/// The machine record's line for a tampering found (issue 19).
+pub(super) fn tamper_entry(t: &crate::tamper::Tampering) -> crate::machine_record::Entry {
+    let when = if t.while_down {
+        "while no daemon ran"
+    } else {
+        "while running"
+    };
+    let repair = match &t.repair_error {
+        None => "repaired".to_string(),
+        Some(e) => format!("NOT repaired: {e}"),
+    };
+    crate::machine_record::Entry {
+        detail: Some(format!(
+            "{}: set as {}, found as {} ({when}); {repair}",
+            t.object, t.before, t.after
+        )),
+        ..crate::machine_record::Entry::now("tamper")
     }
 }

@@ -27,6 +27,8 @@ pub struct Daemon {
     pub journal: PathBuf,
     /// The enforcement record (issue 14), in the test's directory.
     pub record: PathBuf,
+    /// The machine record (issue 19), in the test's directory: never /var/lib/airgapd.
+    pub machine_record: PathBuf,
     /// Extra arguments for `airgapd service` (e.g. `--bus ADDRESS`).
     pub extra_args: Vec<String>,
     /// A network namespace (its /run/netns path) to start the daemon in: one the test made.
@@ -62,6 +64,7 @@ impl Daemon {
             )),
             journal,
             record: dir.join("enforcement.json"),
+            machine_record: dir.join("machine-record.jsonl"),
             extra_args: Vec::new(),
             netns: None,
             stderr: None,
@@ -127,6 +130,8 @@ impl Daemon {
             .arg(self.notify_path.with_file_name("history.json"))
             .arg("--record")
             .arg(&self.record)
+            .arg("--machine-record")
+            .arg(&self.machine_record)
             .args(&register)
             .args(&self.extra_args)
             .env("NOTIFY_SOCKET", &self.notify_path)

@@ -108,3 +108,23 @@ inspect-source-name-known-hosts = SSH known hosts
 inspect-source-name-browsers = browser history
 inspect-source-name-wtmp = login records (wtmp)
 inspect-source-name-network-config = network configuration files
+
+# The machine record (issue 19): what airgapd recorded since it was installed.
+inspect-evidence-machine-record-altered = The machine record was altered: its chain breaks at line { $subject } (a line removed or edited)
+inspect-evidence-boot-not-in-machine-record = Boot the machine record holds no airgapd start for: { $subject }
+inspect-source-name-machine-record = airgapd machine record
+inspect-since-title = Since airgapd (the machine record, { $path })
+inspect-since-absent = No machine record: airgapd never ran on this machine, or the file was deleted.
+inspect-since-verified = { $records } records; the chain verifies. Chain head: #{ $seq } { $chain }
+inspect-since-broken = The chain does NOT verify: { $problem }
+inspect-since-event-start = airgapd started
+inspect-since-event-stop = airgapd stopped
+inspect-since-event-policy = policy changed
+inspect-since-event-lift = enforcement lifted
+inspect-since-event-tamper = tampering found
+inspect-since-ready = enforcing { $seconds } s after boot
+inspect-since-policy = policy { $id } serial { $serial }
+inspect-since-signer = signed by { $signer }
+inspect-evidence-machine-record-cut = The journal shows machine record line #{ $subject } written, and the file lacks it: lines cut from its end, or the file deleted or replaced by an older copy
+inspect-evidence-machine-record-replaced = The machine record's last line #{ $subject } is not the one the journal shows written: the file was replaced
+inspect-since-event-summary = summary of the day (refusals by kind, device decisions)

@@ -29,3 +29,4 @@ journal-copy-register = Copy register record ({ $event }): { $document }.
 journal-isolation-lost = The isolated LAN is no longer isolated (change: { $change }). The technical detail (in English) is in the MESSAGE field.
 journal-copy-register-no-document = Copy register record ({ $event }).
 journal-premounted-medium = The refused medium { $node } was mounted before airgapd started; making it unusable: { $result }.
+journal-machine-record = Machine record line #{ $seq } written.

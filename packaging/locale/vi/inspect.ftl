@@ -96,3 +96,23 @@ inspect-source-name-known-hosts = máy chủ SSH đã biết
 inspect-source-name-browsers = lịch sử trình duyệt
 inspect-source-name-wtmp = nhật ký đăng nhập (wtmp)
 inspect-source-name-network-config = tệp cấu hình mạng
+
+# Sổ ghi của máy (issue 19): những gì airgapd ghi lại từ khi được cài đặt.
+inspect-evidence-machine-record-altered = Sổ ghi của máy đã bị sửa đổi: chuỗi băm bị đứt tại dòng { $subject } (một dòng bị xóa hoặc bị sửa)
+inspect-evidence-boot-not-in-machine-record = Lần khởi động mà sổ ghi của máy không có bản ghi airgapd khởi chạy: { $subject }
+inspect-source-name-machine-record = sổ ghi của máy (airgapd)
+inspect-since-title = Từ khi có airgapd (sổ ghi của máy, { $path })
+inspect-since-absent = Không có sổ ghi của máy: airgapd chưa từng chạy trên máy này, hoặc tệp đã bị xóa.
+inspect-since-verified = { $records } bản ghi; chuỗi băm hợp lệ. Đầu chuỗi: #{ $seq } { $chain }
+inspect-since-broken = Chuỗi băm KHÔNG hợp lệ: { $problem }
+inspect-since-event-start = airgapd khởi chạy
+inspect-since-event-stop = airgapd dừng
+inspect-since-event-policy = thay đổi chính sách
+inspect-since-event-lift = gỡ bỏ cơ chế bảo vệ
+inspect-since-event-tamper = phát hiện can thiệp trái phép
+inspect-since-ready = bảo vệ có hiệu lực { $seconds } giây sau khi khởi động
+inspect-since-policy = chính sách { $id } số hiệu { $serial }
+inspect-since-signer = ký bởi { $signer }
+inspect-evidence-machine-record-cut = Nhật ký hệ thống cho thấy dòng số { $subject } của sổ ghi của máy đã được ghi, nhưng tệp không có dòng đó: các dòng cuối bị cắt, hoặc tệp bị xóa hay bị thay bằng bản cũ
+inspect-evidence-machine-record-replaced = Dòng cuối số { $subject } của sổ ghi của máy không phải là dòng mà nhật ký hệ thống cho thấy đã được ghi: tệp đã bị thay thế
+inspect-since-event-summary = tổng hợp trong ngày (số lần từ chối theo loại, quyết định về thiết bị)

@@ -28,3 +28,4 @@ journal-copy-register = Bản ghi sổ quản lý sao, chụp ({ $event }): { $d
 journal-isolation-lost = Mạng LAN độc lập không còn được cách ly (thay đổi: { $change }). Chi tiết kỹ thuật (bằng tiếng Anh) nằm trong trường MESSAGE.
 journal-copy-register-no-document = Bản ghi sổ quản lý sao, chụp ({ $event }).
 journal-premounted-medium = Thiết bị lưu trữ bị từ chối { $node } đã được gắn kết trước khi airgapd khởi động; kết quả vô hiệu hóa: { $result }.
+journal-machine-record = Đã ghi dòng số { $seq } vào sổ ghi của máy.

@@ -50,6 +50,10 @@ def run(g):
     disk = g.out(f"wait_until 20 disk_by_serial {SERIAL} && disk_by_serial {SERIAL}")
     r.check("the enrolled stick, replugged, gets its disk", disk.startswith("/dev/"), disk)
     if disk.startswith("/dev/"):
+        # The node appears before the daemon's grant (a read-only grant first sets the kernel's
+        # read-only flag on the disk): wait until the disk reads.
+        code, _, err = g.sh(f"wait_until 20 dd if={disk} of=/dev/null bs=4096 count=1")
+        r.check(f"the enrolled stick's {disk} is granted (readable)", code == 0, err)
         uuid = g.out(f"blkid -o value -s UUID {disk} 2>/dev/null || true")
         code, out, err = enroll(g, disk)
         r.check(f"enroll {disk}: the approved stick's ext4 UUID and label are read",

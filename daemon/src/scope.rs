@@ -51,6 +51,19 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 }
 
 /// Where cgroup v2 is mounted, from the mount table.
+/// Whether process `pid` is in the cgroup `cgroup` (its path below the cgroup2 root, `/a/b`)
+/// or below it, as `/proc/PID/cgroup` says; false when the process is gone.
+pub fn pid_in_cgroup(pid: u32, cgroup: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {
+        t.lines().filter_map(|l| l.strip_prefix("0::")).any(|cg| {
+            cg == cgroup
+                || cg
+                    .strip_prefix(cgroup)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    })
+}
+
 pub fn cgroup2_root() -> Result<PathBuf, ScopeError> {
     let text = fs::read_to_string(paths::MOUNTINFO).unwrap_or_default();
     cgroup2_root_from(&text).ok_or(ScopeError::NoCgroup2 {

@@ -135,27 +135,13 @@ pub fn read_write_mounts(mountinfo: &str, devs: &[(u32, u32)]) -> Vec<ReadWriteM
 /// they are; through a handle checked to be that mount (`statx` mount id), never a mount
 /// covering it. Fails with EBUSY while files on it are open for writing.
 pub fn remount_read_only(m: &ReadWriteMount) -> io::Result<()> {
-    use std::ffi::CString;
     use std::os::fd::{AsFd, FromRawFd, OwnedFd};
     const FSPICK_CLOEXEC: libc::c_uint = 1;
     const FSPICK_NO_AUTOMOUNT: libc::c_uint = 4;
     const FSPICK_EMPTY_PATH: libc::c_uint = 8;
     const FSCONFIG_SET_FLAG: libc::c_uint = 0;
     const FSCONFIG_CMD_RECONFIGURE: libc::c_uint = 7;
-    let p = CString::new(m.point.as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    // SAFETY: valid C string; the descriptor is owned at once.
-    let fd = unsafe {
-        libc::open(
-            p.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor.
-    let point = unsafe { OwnedFd::from_raw_fd(fd) };
+    let point = crate::register::mounts::open_dir(std::path::Path::new(&m.point), libc::O_PATH)?;
     let top = crate::noexec::remount::mount_id(point.as_fd())?;
     if top != m.id {
         return Err(io::Error::other(format!(

@@ -133,14 +133,7 @@ impl Gate {
         let Some(scope) = &self.scope else {
             return true;
         };
-        std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {
-            t.lines().filter_map(|l| l.strip_prefix("0::")).any(|cg| {
-                cg == scope
-                    || cg
-                        .strip_prefix(scope.as_str())
-                        .is_some_and(|r| r.starts_with('/'))
-            })
-        })
+        crate::scope::pid_in_cgroup(pid, scope)
     }
 
     /// Whether `pid` runs the dynamic loader itself (`ld.so FILE`): it maps FILE without

@@ -14,11 +14,9 @@
 //! its own ([`in_namespace`], used by [`super::namespaces`]). Entering one needs CAP_SYS_ADMIN
 //! and CAP_SYS_CHROOT and a seccomp filter that lets `setns` through.
 
-use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -109,20 +107,7 @@ pub fn is_noexec(fd: BorrowedFd<'_>) -> io::Result<bool> {
 
 /// Open the mount point `point` (relative to the calling thread's root) as a handle.
 fn open_point(point: &Path) -> io::Result<OwnedFd> {
-    let p = CString::new(point.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    // SAFETY: `p` is a valid C string.
-    let fd = unsafe {
-        libc::open(
-            p.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    crate::register::mounts::open_dir(point, libc::O_PATH)
 }
 
 fn change(point: &Path, id: u64, set: u64, clear: u64) -> io::Result<Reached> {

@@ -67,20 +67,7 @@ impl MountEntry {
     /// been stacked there or the mount moved. Everything the daemon does to a medium's
     /// filesystem (marking it, opening files by handle) goes through a descriptor checked so.
     pub fn open_root(&self, dev: (u32, u32)) -> io::Result<OwnedFd> {
-        let c = std::ffi::CString::new(self.point.as_os_str().as_bytes())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
-        let fd = unsafe {
-            libc::open(
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the kernel just returned this new descriptor to us.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = open_dir(&self.point, libc::O_RDONLY)?;
         let st = statx_fd(&fd)?;
         let found = (st.stx_dev_major, st.stx_dev_minor);
         let root = st.stx_attributes & libc::STATX_ATTR_MOUNT_ROOT as u64 != 0;
@@ -102,6 +89,25 @@ impl MountEntry {
         }
         Ok(fd)
     }
+}
+
+/// Open the directory `path` without following a last symlink, close-on-exec, with `access`
+/// (`O_RDONLY` to read it, `O_PATH` for a handle): the mount points the daemon acts on.
+pub fn open_dir(path: &std::path::Path, access: libc::c_int) -> io::Result<OwnedFd> {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            access | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this new descriptor to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// `statx` of an open descriptor, with its mount id.

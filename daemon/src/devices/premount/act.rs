@@ -101,20 +101,7 @@ impl BlockType for std::fs::Metadata {
 pub fn open_fs(place: &Place, dev: Dev) -> io::Result<OwnedFd> {
     let rel = place.point.strip_prefix("/").unwrap_or(&place.point);
     let path = Path::new(&format!("/proc/{}/root", place.pid)).join(rel);
-    let c = CString::new(path.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    // SAFETY: `c` is a valid C string for the duration of the call.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = crate::register::mounts::open_dir(&path, libc::O_RDONLY)?;
     let st = crate::register::mounts::statx_fd(&fd)?;
     let found = (st.stx_dev_major, st.stx_dev_minor);
     if found != dev {

@@ -97,14 +97,7 @@ impl ScopeView {
         let ScopeView::Cgroup(scope) = self else {
             return true;
         };
-        std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {
-            t.lines().filter_map(|l| l.strip_prefix("0::")).any(|cg| {
-                cg == scope
-                    || cg
-                        .strip_prefix(scope.as_str())
-                        .is_some_and(|r| r.starts_with('/'))
-            })
-        })
+        crate::scope::pid_in_cgroup(pid, scope)
     }
 }
 

@@ -57,15 +57,7 @@ pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) ->
     // What only the daemon knows: a refused medium mounted before it started and left
     // usable (issue 15). The kernel's pins cannot show it; the record can.
     if let Some(r) = record.as_ref().filter(|r| r.lifted.is_none()) {
-        let layers: Vec<LayerEntry> = r
-            .layers
-            .iter()
-            .map(|l| LayerEntry {
-                name: l.name.clone(),
-                state: l.state.clone(),
-                detail: l.detail.clone(),
-            })
-            .collect();
+        let layers = layer_entries(r);
         let left = super::status::premount_left(&layers);
         if !left.is_empty() && status.verdict == Verdict::Yes {
             status.verdict = Verdict::Partial;
@@ -120,15 +112,7 @@ fn from_record(status: &mut Status, record: Option<&Record>) {
         status.verdict = Verdict::No;
         return;
     }
-    status.layers = r
-        .layers
-        .iter()
-        .map(|l| LayerEntry {
-            name: l.name.clone(),
-            state: l.state.clone(),
-            detail: l.detail.clone(),
-        })
-        .collect();
+    status.layers = layer_entries(r);
     let required = ["cgroup-network", "cgroup-device"];
     let active = |name: &str| {
         r.layers
@@ -158,6 +142,18 @@ fn policy(record: Option<&Record>) -> PolicyStatus {
         provenance: None,
     }
     .with_provenance()
+}
+
+/// The layers as the daemon recorded them, in the form `status` shows.
+fn layer_entries(r: &Record) -> Vec<LayerEntry> {
+    r.layers
+        .iter()
+        .map(|l| LayerEntry {
+            name: l.name.clone(),
+            state: l.state.clone(),
+            detail: l.detail.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the guest image: Debian bookworm (debootstrap minbase) with systemd, udev, journald,
-# dbus, the guest agent, locales (vi_VN.UTF-8 for the catalog) and Debian's 6.1 kernel, whose
+# dbus, udisks2, polkit, dunst and Xvfb, the guest agent, locales (vi_VN.UTF-8 for the catalog) and Debian's 6.1 kernel, whose
 # LSM list includes bpf. The cache key is a hash of this file: edit it and the image is rebuilt.
 #
 # usage: image.sh CACHE_DIR   → prints the image folder (vmlinuz, initrd.img, rootfs.img) last
@@ -43,6 +43,9 @@ trap cleanup EXIT
 
 packages=systemd,systemd-sysv,dbus,udev,kmod,util-linux,iproute2,linux-image-amd64,usbutils
 packages+=,pciutils,procps,qemu-guest-agent,openssh-client,locales,bpftool,e2fsprogs
+# The desktop parts the daily-use scenarios drive: udisks2 under polkit (a desktop user mounts an
+# approved stick), and a notification server (dunst under Xvfb) for the notice at the keyboard.
+packages+=,udisks2,polkitd,pkexec,dunst,xvfb,libnotify-bin,dbus-user-session,dosfstools
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
   tail -n 30 "$work/debootstrap.log" >&2
   exit 1

@@ -61,9 +61,9 @@ install -Dm0644 "$gen/completions/fish/airgapd.fish" "$root/usr/share/fish/vendo
 install -Dm0644 "$gen/completions/fish/airgapctl.fish" "$root/usr/share/fish/vendor_completions.d/airgapctl.fish"
 
 install -m0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$root/DEBIAN/"
-install -m0644 packaging/debian/conffiles packaging/debian/triggers "$root/DEBIAN/"
+install -m0644 packaging/debian/conffiles "$root/DEBIAN/"
 # USB held back from the first moment of boot (issue 22); initramfs-tools copies it into the
-# initramfs when the trigger above runs update-initramfs.
+# initramfs of every installed kernel when postinst runs `update-initramfs -u -k all`.
 install -Dm0644 packaging/modprobe/airgapd.conf "$root/lib/modprobe.d/airgapd.conf"
 # ...and hubs and HID-only devices (a keyboard for a disk passphrase) still usable there.
 install -Dm0755 packaging/usb-early/usb-early "$root/usr/lib/airgapd/usb-early"

@@ -40,7 +40,7 @@ check "the notifier starts with desktop sessions" \
 check "airgapd is executable" "[ -x '$dir/root/usr/sbin/airgapd' ]"
 check "usbcore holds USB devices back from boot (issue 22)" \
   "grep -qx 'options usbcore authorized_default=2' '$dir/root/lib/modprobe.d/airgapd.conf'"
-check "the initramfs is rebuilt with it" "grep -qx 'activate-noawait update-initramfs' '$dir/DEBIAN/triggers'"
+check "every kernel's initramfs is rebuilt with it" "grep -q 'update-initramfs -u -k all' '$dir/DEBIAN/postinst' && grep -q 'update-initramfs -u -k all' '$dir/DEBIAN/postrm'"
 check "the policy is a conffile" "grep -qx /etc/airgapd/policy.toml '$dir/DEBIAN/conffiles'"
 check "the default policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/etc/airgapd/policy.toml' >/dev/null"
 check "the reference policy is valid" "'$dir/root/usr/bin/airgapctl' policy check '$dir/root/usr/share/doc/airgapd/policy.toml' >/dev/null"

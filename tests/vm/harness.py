@@ -36,6 +36,8 @@ def main():
     ap.add_argument("--deb", required=True, help="the airgapd package to install")
     ap.add_argument("--probe", required=True, help="the airgap-probe binary")
     ap.add_argument("--only", default="", help="comma-separated scenario titles (default: all)")
+    ap.add_argument("--kernel", default="6.1", help="kernel of the image to boot (5.10, 6.1, 6.12)")
+    ap.add_argument("--lsm", default="", help="the kernel's lsm= list (default: the kernel's own)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (console log)")
     ap.add_argument("--qemu-timeout", type=int, default=900, help="hard limit for QEMU, seconds")
     args = ap.parse_args()
@@ -55,8 +57,16 @@ def main():
         subprocess.run(["dpkg-deb", "-x", args.deb, os.path.join(work, "deb")], check=True)
         host = {"work": work, "airgapctl": os.path.join(work, "deb/usr/bin/airgapctl")}
 
+        # One boot of the kernel matrix: its checks are prefixed with the kernel (and "no BPF LSM"
+        # when the lsm= list leaves it out), so that the closing line counts every kernel's.
+        label = args.kernel
+        if args.lsm and "bpf" not in args.lsm.split(","):
+            label += " no-bpf-lsm"
+        report.prefix = f"{label} " if label else ""
         report.begin("vm")
-        machine = Machine(args.qemu, args.image, work, share, args.qemu_timeout)
+        machine = Machine(
+            args.qemu, args.image, work, share, args.qemu_timeout, args.kernel, args.lsm
+        )
         try:
             secs, state = machine.boot()
             report.check(f"guest booted to multi-user ({state}) in {secs:.1f} s", True)
@@ -64,7 +74,18 @@ def main():
             report.check("guest booted", False, f"{type(e).__name__}: {e}")
             console_tail(work)
             return False
+        if state != "running":
+            _, failed, _ = machine.sh("systemctl --failed --no-legend --plain | cut -d' ' -f1")
+            report.note(f"failed units: {' '.join(failed.split()) or 'none'}")
+        # The share is `nofail` in fstab: if its mount lost a race at boot, mount it now.
+        machine.sh("for i in 1 2 3 4 5; do mountpoint -q /mnt/host && break; mount /mnt/host; sleep 2; done")
+        # The image carries three kernels and the package rebuilds every installed kernel's
+        # initramfs (`update-initramfs -u -k all`); under TCG each takes minutes. The disk is a
+        # snapshot: forget, for this boot only, the kernels it did not boot.
+        machine.sh('for v in /var/lib/initramfs-tools/*; do [ "${v##*/}" = "$(uname -r)" ] || rm -f "$v"; done')
         guest = Guest(machine, report, share, host)
+        guest.learn_kernel()
+        report.note(f"kernel {guest.kernel_release}, BPF LSM {'on' if guest.bpf_lsm else 'off'}")
         code, out, err = guest.sh(
             "mountpoint -q /mnt/host && install -m 0755 /mnt/host/airgap-probe /usr/local/bin/"
         )

@@ -3,12 +3,18 @@
 # dbus, udisks2, polkit, dunst and Xvfb, the guest agent, locales (vi_VN.UTF-8 for the catalog) and Debian's 6.1 kernel, whose
 # LSM list includes bpf. The cache key is a hash of this file: edit it and the image is rebuilt.
 #
+# The kernel matrix (issue 22): Debian 11's 5.10 and Debian 13's 6.12 are installed beside
+# bookworm's 6.1, from Debian's archive, each .deb checked against the archive's signed InRelease
+# (the keys of debian-archive-keyring). `kernels` in the image folder maps a short name (5.10,
+# 6.1, 6.12) to the files vmlinuz-NAME and initrd.img-NAME; one root filesystem boots all three.
+#
 # usage: image.sh CACHE_DIR   → prints the image folder (vmlinuz, initrd.img, rootfs.img) last
 set -euo pipefail
 cache=$1
 key=$(sha256sum "$0" | cut -c1-12)
 out="$cache/image-$key"
 if [ -s "$out/rootfs.img" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ]; then
+  touch "$out" # last use: images unused for half a day are removed below, by a later build
   echo "$out"
   exit 0
 fi
@@ -46,6 +52,32 @@ packages+=,pciutils,procps,qemu-guest-agent,openssh-client,locales,bpftool,e2fsp
 # The desktop parts the daily-use scenarios drive: udisks2 under polkit (a desktop user mounts an
 # approved stick), and a notification server (dunst under Xvfb) for the notice at the keyboard.
 packages+=,udisks2,polkitd,pkexec,dunst,xvfb,libnotify-bin,dbus-user-session,dosfstools
+# newest_kernel BASE SUITE REGEX → the path of that suite's newest linux-image package whose name
+# matches REGEX, downloaded into $work and checked: InRelease signature, Packages.xz hash, .deb hash.
+newest_kernel() {
+  local base=$1 suite=$2 regex=$3 d="$work/k-$2"
+  mkdir -p "$d"
+  curl -fsS -m 120 -o "$d/InRelease" "$base/dists/$suite/InRelease"
+  gpgv --keyring /usr/share/keyrings/debian-archive-keyring.gpg --output "$d/Release" \
+    "$d/InRelease" 2>/dev/null || { echo "$suite: InRelease signature not good" >&2; return 1; }
+  curl -fsS -m 300 -o "$d/Packages.xz" "$base/dists/$suite/main/binary-amd64/Packages.xz"
+  local want
+  want=$(awk '/^SHA256:/ {s = 1; next} /^[A-Z]/ {s = 0}
+    s && $3 == "main/binary-amd64/Packages.xz" {print $1}' "$d/Release")
+  echo "$want  $d/Packages.xz" | sha256sum -c --quiet - >&2
+  xz -dc "$d/Packages.xz" | awk -v re="$regex" '
+    /^Package: / {p = ($2 ~ re) ? $2 : ""} p && /^Version: / {v = $2}
+    p && /^Filename: / {f = $2} p && /^SHA256: / {h = $2}
+    /^$/ {if (p != "") print v, f, h; p = ""}' | sort -V | tail -n 1 >"$d/pick"
+  read -r _ file hash <"$d/pick"
+  [ -n "$file" ] || { echo "$suite: no package matches $regex" >&2; return 1; }
+  curl -fsS -m 600 -o "$d/kernel.deb" "$base/$file"
+  echo "$hash  $d/kernel.deb" | sha256sum -c --quiet - >&2
+  echo "$d/kernel.deb"
+}
+deb_bullseye=$(newest_kernel "$mirror-security" bullseye-security '^linux-image-5\\.10\\.0-[0-9]+-amd64$')
+deb_trixie=$(newest_kernel "$mirror" trixie '^linux-image-6\\.12\\.[0-9]+\\+deb13-amd64$')
+
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
   tail -n 30 "$work/debootstrap.log" >&2
   exit 1
@@ -74,6 +106,14 @@ in_root locale-gen >/dev/null
 # A small initramfs: only what mounting /dev/vda needs (boots faster than the 36 MB default).
 echo MODULES=list >"$root/etc/initramfs-tools/conf.d/airgap-test"
 printf 'virtio_pci\nvirtio_blk\next4\n' >"$root/etc/initramfs-tools/modules"
+# The matrix's other kernels; each postinst builds its initramfs with the settings above.
+cp "$deb_bullseye" "$root/tmp/k510.deb"
+cp "$deb_trixie" "$root/tmp/k612.deb"
+in_root dpkg -i /tmp/k510.deb /tmp/k612.deb >"$work/kernels.log" 2>&1 || {
+  tail -n 30 "$work/kernels.log" >&2
+  exit 1
+}
+rm -f "$root/tmp/k510.deb" "$root/tmp/k612.deb"
 in_root update-initramfs -u -k all >/dev/null 2>&1
 in_root apt-get clean
 rm -rf "$root/var/lib/apt/lists"/*
@@ -82,11 +122,20 @@ rm -rf "$work/out"
 mkdir -p "$work/out"
 cp -L "$root/vmlinuz" "$work/out/vmlinuz"
 cp -L "$root/initrd.img" "$work/out/initrd.img"
-mkfs.ext4 -q -F -L airgap-root -d "$root" "$work/out/rootfs.img" 2G >/dev/null
+: >"$work/out/kernels"
+for v in "$root"/boot/vmlinuz-*; do
+  v=${v##*/vmlinuz-}
+  name=$(echo "$v" | grep -oE '^[0-9]+\.[0-9]+')
+  cp "$root/boot/vmlinuz-$v" "$work/out/vmlinuz-$name"
+  cp "$root/boot/initrd.img-$v" "$work/out/initrd.img-$name"
+  echo "$name $v" >>"$work/out/kernels"
+done
+mkfs.ext4 -q -F -L airgap-root -d "$root" "$work/out/rootfs.img" 3G >/dev/null
 rm -rf "$out"
 mv "$work/out" "$out"
-# Images of older versions of this script are never used again (about 1 GB each).
-for old in "$cache"/image-*; do
-  [ "$old" = "$out" ] || [ "$old" = "$work" ] || rm -rf "$old"
-done
+# Images of older versions of this script (about 1.5 GB each) are removed when unused:
+# Not those of another checkout still using its own (helpers' worktrees share the cache): only
+# images unused for 12 hours.
+find "$cache" -mindepth 1 -maxdepth 1 -name 'image-*' ! -name 'image-tmp.*' -mmin +720 \
+  ! -path "$out" -exec rm -rf {} +
 echo "$out"

@@ -2,6 +2,8 @@
 refused); an approved stick mounts read-only or read-write exactly as its [[media]] entry says;
 a stick copying the approved serial but not its filesystem label is refused at the block level."""
 
+import json
+
 from . import ids
 from .media import (
     RO_LABEL,
@@ -42,6 +44,9 @@ def read_only_stays_read_only(g, disk):
         code == 0 and out.strip().startswith("ro"),
         out + err,
     )
+    if not g.bpf_lsm:
+        read_only_without_lsm(g, disk)
+        return
     cursor = g.cursor()
     code, out, err = g.sh("mount -o remount,rw /mnt/ro2")
     opts = g.out("findmnt -no OPTIONS /mnt/ro2")
@@ -62,6 +67,35 @@ def read_only_stays_read_only(g, disk):
     r.check(f"root: SG_IO WRITE(10) on {disk} opened read-only: EPERM", got == "EPERM", got)
     rec = ro_records(g, cursor, "0x2a")
     r.check("root's SG_IO WRITE(10) recorded (dev.readonly, SCSI command 0x2a)", bool(rec), rec)
+
+
+def read_only_without_lsm(g, disk):
+    """The same stick on a boot without BPF LSM (issue 22's matrix): the documented fallback.
+    The kernel's read-only flag still makes a remount read-write fail; root clearing the flag
+    is undone within a tick and recorded at alert priority; SG_IO writes are not refused, and
+    `doctor` says so."""
+    r = g.report
+    code, out, err = g.sh("mount -o remount,rw /mnt/ro2")
+    opts = g.out("findmnt -no OPTIONS /mnt/ro2")
+    r.check("root: mount -o remount,rw fails (the kernel's read-only flag)", code != 0 and opts.startswith("ro"), out + err + opts)
+    g.sh("umount /mnt/ro2")
+    cursor = g.cursor()
+    g.sh(f"blockdev --setrw {disk}")
+    got = g.out(f"wait_until 5 test \"$(blockdev --getro {disk})\" = 1; blockdev --getro {disk}")
+    r.check("root: blockdev --setrw undone by the daemon within a tick (read-only again)", got == "1", got)
+    rec = g.wait_journal(ids.ENFORCEMENT_TAMPERED, since=cursor)
+    rec = [x for x in rec if "read-only flag" in x.get("AIRGAP_OBJECT", "")]
+    r.check("the cleared flag recorded (EnforcementTampered, read-only flag)", bool(rec), rec)
+    r.note(f"SG_IO WRITE(10) without BPF LSM: {g.probe('sg-write', disk)} (not refused: documented)")
+    code, out, err = g.sh("airgapctl doctor --json", timeout=30)
+    try:
+        checks = json.loads(out)
+        checks = checks.get("checks", checks) if isinstance(checks, dict) else checks
+        checks = {c.get("name"): c for c in checks}
+    except ValueError:
+        checks = {}
+    ro = checks.get("read-only media", {})
+    r.check("doctor: read-only media is a warning naming what is not refused", ro.get("status") == "warn", ro or out + err)
 
 
 def run(g):

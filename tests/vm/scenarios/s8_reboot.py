@@ -2,7 +2,8 @@
 comes back enforced before any network unit ran; the USB buses are closed from the start.
 Issue 22: a stick and a keyboard plugged in at power-on: the kernel holds both back until
 airgapd judges them (the package's /lib/modprobe.d/airgapd.conf), so the stick never gets a
-block device, not even for the seconds before airgapd starts, and the keyboard works."""
+block device, not even for the seconds before airgapd starts, and the keyboard works. And the
+NIC present at boot, configured for DHCP by systemd-networkd, sends not one frame."""
 
 import json
 
@@ -26,6 +27,15 @@ def run(g):
     g.plug_stick("bootstick", img, BOOT_SERIAL)
     g.plug("usb-kbd", "bootkbd", bus="xhci.0")
     g.out(f"wait_until 20 usb_by_serial {BOOT_SERIAL}")
+    # Issue 22, the network before airgapd: the NIC present at boot is configured as an office
+    # PC's would be (systemd-networkd, DHCP and IPv6 router solicitation) so that something
+    # really tries to send during the boot.
+    nic = g.facts.get("nic", "")
+    if nic:
+        mac = g.out(f"cat /sys/class/net/{nic}/address")
+        g.sh("mkdir -p /etc/systemd/network && printf '[Match]\\nMACAddress=%s\\n[Network]\\n"
+             f"DHCP=yes\\nIPv6AcceptRA=yes\\n' {mac} >/etc/systemd/network/50-office.network"
+             " && systemctl enable -q systemd-networkd.service")
     before = g.out("cat /proc/sys/kernel/random/boot_id")
     g.sh("setsid sh -c 'sleep 1; systemctl reboot' </dev/null >/dev/null 2>&1 &")
     secs = g.m.reboot_wait(before, timeout=300)
@@ -52,6 +62,17 @@ def run(g):
                    f"bpftool net show dev {nic}")
         r.check(f"after the reboot: the NIC present at boot ({nic}) carries the interface programs",
                 "airgap_wire_ingress" in tc and "airgap_wire_egress" in tc, tc)
+        networkd = mono(g, "systemd-networkd")
+        r.check("systemd-networkd started after airgapd was READY",
+                airgapd is not None and networkd is not None and airgapd < networkd,
+                f"airgapd {airgapd} us, systemd-networkd {networkd} us")
+        up = g.out(f"wait_until 30 ip -o link show dev {nic} up | grep -q UP; "
+                   f"sleep 5; ip -o link show dev {nic}")
+        r.check(f"networkd brought {nic} up (DHCP, router solicitation)", "UP" in up, up)
+        tx = g.out(f"cat /sys/class/net/{nic}/statistics/tx_packets")
+        r.check(f"no frame left {nic} during the whole boot (tx_packets {tx})", tx == "0", tx)
+        g.sh("systemctl disable -q --now systemd-networkd.service systemd-networkd.socket; "
+             f"rm -f /etc/systemd/network/50-office.network; ip link set {nic} down")
     hubs = g.out("grep -H . /sys/bus/usb/devices/usb*/authorized_default")
     r.check(
         "after the reboot: every USB root hub closed (authorized_default 0)",

@@ -21,6 +21,24 @@ class Guest:
         self.share = share
         self.host = host  # host-side paths: deb, probe, airgapctl, workdir
         self.facts = {}  # what one scenario leaves for a later one (e.g. pids to find records)
+        self.kernel_release = ""  # uname -r
+        self.kernel = (0, 0)  # (major, minor), for the checks that depend on the kernel
+        self.bpf_lsm = True  # bpf in /sys/kernel/security/lsm
+
+    def learn_kernel(self):
+        """What the booted kernel is and whether BPF LSM is in its LSM list (issue 22's matrix:
+        scenarios check the documented fallback where a kernel lacks something)."""
+        # Without the prelude: the share (and helpers.sh) may not be mounted yet.
+        self.kernel_release = self.m.sh("uname -r")[1].strip()
+        major, _, rest = self.kernel_release.partition(".")
+        minor = rest.split(".")[0].split("-")[0]
+        self.kernel = (int(major), int(minor)) if major.isdigit() and minor.isdigit() else (0, 0)
+        self.bpf_lsm = "bpf" in self.m.sh("cat /sys/kernel/security/lsm")[1].strip().split(",")
+
+    @property
+    def tcx(self):
+        """TCX (6.6+): interface programs are TCX links; before it, tc filters on clsact."""
+        return self.kernel >= (6, 6)
 
     # --- commands -------------------------------------------------------------------------
 

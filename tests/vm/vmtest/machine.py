@@ -191,8 +191,14 @@ class Agent:
 class Machine:
     """One QEMU guest, started once for every scenario."""
 
-    def __init__(self, qemu_prefix, image, rundir, share, hard_timeout):
+    def __init__(self, qemu_prefix, image, rundir, share, hard_timeout, kernel="", lsm=""):
         self.rundir = rundir
+        # The kernel matrix (issue 22): `kernel` names vmlinuz-NAME/initrd.img-NAME of the image
+        # (empty: the image's default, bookworm's 6.1); `lsm` replaces the kernel's LSM list.
+        suffix = f"-{kernel}" if kernel else ""
+        append = "root=/dev/vda rw console=ttyS0 quiet panic=-1"
+        if lsm:
+            append += f" lsm={lsm}"
         self.qmp_path = os.path.join(rundir, "qmp.sock")
         self.qga_path = os.path.join(rundir, "qga.sock")
         self.console = os.path.join(rundir, "console.log")
@@ -212,9 +218,9 @@ class Machine:
             # input-send-event reaches (as on a PC with only USB input).
             "-accel", "tcg,thread=multi,tb-size=512", "-cpu", "max", "-machine", "q35,i8042=off",
             "-smp", "2", "-m", "2G",
-            "-kernel", os.path.join(image, "vmlinuz"),
-            "-initrd", os.path.join(image, "initrd.img"),
-            "-append", "root=/dev/vda rw console=ttyS0 quiet panic=-1",
+            "-kernel", os.path.join(image, "vmlinuz" + suffix),
+            "-initrd", os.path.join(image, "initrd.img" + suffix),
+            "-append", append,
             "-drive", f"file={os.path.join(image, 'rootfs.img')},if=none,id=root,format=raw,snapshot=on",
             "-device", "virtio-blk-pci,drive=root",
             "-virtfs", f"local,path={share},mount_tag=host0,security_model=none,id=host0",

@@ -9,10 +9,11 @@ class Report:
         self.passed = 0
         self.failed = 0
         self.scenario = ""
+        self.prefix = ""  # the kernel of this boot, for the matrix (harness.py)
         self.timings = []
 
     def begin(self, scenario):
-        self.scenario = scenario
+        self.scenario = self.prefix + scenario
         self._t0 = time.monotonic()
 
     def end(self):

@@ -122,6 +122,32 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
     d.start();
     let mut took = Vec::new();
 
+    // 0. The refusal of bpf() on airgapd's objects is a layer like the other LSM ones: active
+    //    where BPF LSM loads (the guest), else unavailable with the kernel's answer and what is
+    //    left (this development kernel: found and repaired, as below). With it active the
+    //    attacks below would be refused: docs/tampering.md, tests/vm lifecycle.
+    let s = record_with(&d, |s| layer(s, "bpf-guard").is_some());
+    let (state, detail) = layer(&s, "bpf-guard").expect("layer bpf-guard in the record");
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementState),
+            m("AIRGAP_LAYER", "bpf-guard"),
+        ],
+    );
+    match airgapd::bpf::Enforcer::probe_lsm() {
+        Ok(()) => assert_eq!(state, "active", "{detail}"),
+        Err(_) => {
+            assert_eq!(state, "unavailable", "{s}");
+            assert!(
+                detail.contains("refused to load the BPF LSM program"),
+                "{detail}"
+            );
+            assert!(detail.contains("repaired within 250 ms"), "{detail}");
+            assert_eq!(text(&e, "AIRGAP_STATE"), "unavailable");
+        }
+    }
+
     // 1. A link detached (bpftool link detach).
     let sock_create = pin(&d, "link_airgap_sock_create");
     took.push(attack(&d, RAW_SOCKET, || {
@@ -894,6 +920,31 @@ fn interface_filters_removed_or_overtaken_are_recorded_and_repaired() {
     });
     assert_eq!(status(&d, |s| s["verdict"] == "yes")["verdict"], "yes");
     drop(d);
+}
+
+/// The (state, detail) of `name` in a status answer's layers.
+fn layer(s: &serde_json::Value, name: &str) -> Option<(String, String)> {
+    let l = s["layers"].as_array()?.iter().find(|l| l["name"] == name)?;
+    Some((
+        l["state"].as_str().unwrap_or_default().to_string(),
+        l["detail"].as_str().unwrap_or_default().to_string(),
+    ))
+}
+
+/// The daemon's enforcement record (what `airgapctl status` shows to those who cannot read
+/// bpffs), read again for up to three seconds until `until` holds.
+fn record_with(d: &Daemon, until: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let s: serde_json::Value = std::fs::read(&d.record)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        if until(&s) || Instant::now() > deadline {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// `airgapctl --json status` as root without the bus (from the kernel and the record), asked

@@ -4,7 +4,7 @@ layer is active (BPF LSM included: the guest kernel can load it), the start is r
 from . import ids
 
 TITLE = "boot"
-LAYERS = ("cgroup-network", "bpf-lsm", "cgroup-device", "usb-authorization", "media-ro-bpf-lsm")
+LAYERS = ("cgroup-network", "bpf-lsm", "cgroup-device", "usb-authorization", "media-ro-bpf-lsm", "bpf-guard")
 
 
 def run(g):

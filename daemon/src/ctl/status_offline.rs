@@ -50,7 +50,10 @@ pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) ->
         status.lifted = r.lifted.clone();
     }
     match Inspection::read(&args.pin_dir) {
-        Ok(insp) => from_kernel(&mut status, &insp, record.as_ref()),
+        Ok(mut insp) => {
+            insp.read_interfaces_of(record.as_ref());
+            from_kernel(&mut status, &insp, record.as_ref())
+        }
         // Not root: bpffs is closed; the record is all there is.
         Err(_) => from_record(&mut status, record.as_ref()),
     }
@@ -75,12 +78,13 @@ fn from_kernel(status: &mut Status, insp: &Inspection, record: Option<&Record>) 
     let judgement = pinned::judge(insp, compare);
     status.verdict = judgement.verdict;
     for l in &judgement.layers {
-        status.problems.extend(l.problems.iter().cloned());
+        let problems: Vec<String> = l.problems.iter().map(|p| p.localized()).collect();
         status.layers.push(LayerEntry {
             name: l.name.clone(),
             state: l.state.clone(),
-            detail: l.problems.join("; "),
+            detail: problems.join("; "),
         });
+        status.problems.extend(problems);
     }
     // What the daemon could not restore (an interface's tc filters, which bpffs does not
     // show) keeps the answer from YES, as it does from the record alone.

@@ -67,6 +67,50 @@ status-tamper-failed = { $time }  { $what }: { $to } (trước đó { $from }); 
 status-tamper-failed-down = { $time }  { $what }: { $to } (trước đó { $from }, khi airgapd đang dừng); CHƯA khôi phục được: { $error }
 status-unrepaired = { $what } đã bị thay đổi và không khôi phục được: { $error }
 status-record-unusable = không dùng được bản ghi trạng thái cách ly: { $error }
+# Những gì sai ở các tệp ghim, khi status đọc từ nhân mà không có tiến trình airgapd.
+status-problem-not-pinned = { $program }: không được ghim (không có tác dụng ngăn chặn)
+status-problem-unreadable = { $program }: không đọc được ({ $error })
+status-problem-detached = { $program }: đã bị tháo (không có tác dụng ngăn chặn)
+status-problem-other-cgroup = { $program }: gắn vào cgroup { $have }, không phải phạm vi cách ly (cgroup { $want })
+status-problem-program-unreadable = { $program }: không đọc được chương trình { $id } của nó
+status-problem-other-program = { $program }: đang chạy một chương trình khác, "{ $name }" (id { $id })
+status-problem-not-our-config = { $program }: đang chạy một chương trình (id { $id }) không đọc cấu hình của airgapd
+status-problem-replaced = { $program }: đang chạy chương trình id { $have }, airgapd đã để lại id { $want } (đã bị thay)
+status-problem-config-missing = bảng cấu hình không được ghim
+status-problem-config-abi = bảng cấu hình mang phiên bản ABI { $have }, không phải { $want }
+status-problem-config-unknown-mode = bảng cấu hình mang một chế độ mạng không xác định { $mode }
+status-problem-config-scope = phạm vi trong bảng cấu hình là cgroup { $have } cấp { $have_level }, airgapd đã đặt cgroup { $want } cấp { $want_level }
+status-problem-config-mode = chế độ mạng là { $have ->
+        [none] không có mạng
+        [loopback] chỉ loopback
+        [lan] chỉ mạng LAN độc lập
+        [lan-loopback] chỉ mạng LAN độc lập và loopback
+       *[other] không xác định ({ $have })
+    }, airgapd đã đặt { $want ->
+        [none] không có mạng
+        [loopback] chỉ loopback
+        [lan] chỉ mạng LAN độc lập
+        [lan-loopback] chỉ mạng LAN độc lập và loopback
+       *[other] không xác định ({ $want })
+    }
+status-problem-lan-added = mục LAN { $line } đã bị thêm vào
+status-problem-lan-removed = mục LAN { $line } đã bị xóa
+status-problem-rule-added = quy tắc thiết bị { $line } đã bị thêm vào
+status-problem-rule-removed = quy tắc thiết bị { $line } đã bị xóa
+status-problem-overtaken = { $pin }: chương trình id { $ids } chạy trước nó trên { $interface } (chương trình đó có thể cho qua những gì airgapd chặn)
+status-problem-tc-missing = { $interface } { $direction ->
+        [ingress] chiều vào
+       *[egress] chiều ra
+    }: không có bộ lọc của airgapd (không có tác dụng ngăn chặn)
+status-problem-tc-other = { $interface } { $direction ->
+        [ingress] chiều vào
+       *[egress] chiều ra
+    }: bộ lọc của airgapd đang chạy một chương trình khác ({ $filter })
+status-problem-tc-overtaken = { $interface } { $direction ->
+        [ingress] chiều vào
+       *[egress] chiều ra
+    }: { $filters } chạy trước nó
+status-problem-tc-qdisc = { $interface }: qdisc clsact đã bị thay bằng qdisc "{ $kind }", nơi không thể đặt bộ lọc của airgapd (hãy gỡ nó: tc qdisc del dev { $interface } { $kind })
 status-layers = Các lớp bảo vệ:
 status-layers-none = không có: airgapd chưa thực thi lớp nào
 status-layer-active = đang hoạt động

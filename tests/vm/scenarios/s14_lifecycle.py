@@ -138,7 +138,7 @@ def run(g):
             code != 0 and "systemctl stop airgapd" in err, f"{code} {err}")
 
     # dpkg -r refused while enforced.
-    code, out, err = g.sh("dpkg -r airgapd", timeout=120)
+    code, out, err = g.sh("dpkg -r airgapd", timeout=300)
     installed = g.ok("dpkg-query -W -f='${Status}' airgapd | grep -q 'install ok installed'")
     r.check("dpkg -r while enforcing: refused with how to lift, package kept",
             code != 0 and "airgapd lift --yes --emergency" in err and installed, f"{code} {err}")
@@ -199,9 +199,9 @@ def run(g):
     r.check("after the emergency lift: TCP connect no longer EPERM", got != "EPERM", got)
 
     # The package now removes cleanly; a purge keeps the audit records and says where.
-    code, out, err = g.sh("dpkg -r airgapd", timeout=120)
+    code, out, err = g.sh("dpkg -r airgapd", timeout=300)
     r.check("dpkg -r after the lift succeeds", code == 0, f"{code} {err}")
-    code, out, err = g.sh("dpkg --purge airgapd", timeout=120)
+    code, out, err = g.sh("dpkg --purge airgapd", timeout=300)
     kept = g.ok("test -d /var/lib/airgapd")
     r.check("dpkg --purge keeps /var/lib/airgapd and says so",
             code == 0 and kept and "audit records are kept in /var/lib/airgapd" in err, f"{code} {err}")

@@ -546,6 +546,27 @@ mod tests {
     }
 
     #[test]
+    fn decodes_a_refused_bpf_change_naming_the_object() {
+        let mut e = event(abi::AIRGAP_KIND_BPF_GUARD);
+        e.opt_level = abi::AIRGAP_GUARD_MAP_WRITE;
+        e.opt_name = 14;
+        let mut v = Violation::decode(&bytes(&e), &BootClock::now()).unwrap();
+        assert_eq!(v.kind.name(), "bpf.guard");
+        assert_eq!(v.guard, Some((abi::AIRGAP_GUARD_MAP_WRITE, 14)));
+        assert_eq!((v.device, v.addr), (None, None));
+        assert_eq!(
+            v.to_string(),
+            "denied bpf() on object 14 (opening the map for writing) by curl[4242] uid=1000"
+        );
+        v.object = Some("map airgap_config (map 14)".into());
+        assert_eq!(
+            v.to_string(),
+            "denied bpf() on map airgap_config (map 14) (opening the map for writing) by \
+             curl[4242] uid=1000"
+        );
+    }
+
+    #[test]
     fn rejects_wrong_size_and_unknown_kind() {
         let e = event(99);
         assert!(Violation::decode(&bytes(&e), &BootClock::now()).is_none());

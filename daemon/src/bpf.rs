@@ -144,6 +144,9 @@ pub enum Layer {
     /// Refused media mounted before the daemon started made unusable
     /// (`crate::devices::premount`): unavailable when one is left usable.
     PremountedMedia,
+    /// BPF LSM programs refusing other processes' bpf(2) on airgapd's own links, maps and
+    /// pins while the daemon runs (`crate::bpf_guard`).
+    BpfGuard,
 }
 
 impl Layer {
@@ -163,6 +166,7 @@ impl Layer {
             Layer::MediaReadOnlyLsm => "media-ro-bpf-lsm",
             Layer::ExecUserNamespaces => "exec-userns",
             Layer::PremountedMedia => "premounted-media",
+            Layer::BpfGuard => "bpf-guard",
         }
     }
 }

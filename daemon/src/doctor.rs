@@ -154,6 +154,7 @@ pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
     out.push(lsm_check(f, catalog));
     out.push(compat_check(f, catalog));
     out.push(read_only_media_check(f, catalog));
+    out.push(bpf_guard_check(f, catalog));
     out.push(Check {
         name: "USB authorization",
         status: if f.usb_hubs > 0 {
@@ -183,6 +184,7 @@ pub fn display_name(name: &str, catalog: &Catalog) -> String {
         "USB before airgapd starts" => "doctor-name-usb-early",
         "32-bit system calls" => "doctor-name-compat",
         "read-only media" => "doctor-name-ro-media",
+        "airgapd's BPF objects" => "doctor-name-bpf-guard",
         other => return other.to_string(),
     };
     catalog.text(id, None)
@@ -285,6 +287,23 @@ fn read_only_media_check(f: &Facts, catalog: &Catalog) -> Check {
     }
 }
 
+/// Whether other processes' bpf(2) on airgapd's own links, maps and pins is refused while the
+/// daemon runs (issue 14, `crate::bpf_guard`), or only found and repaired.
+fn bpf_guard_check(f: &Facts, catalog: &Catalog) -> Check {
+    let listed = active_lsms(f).is_some_and(|l| l.iter().any(|s| s == "bpf"));
+    let (status, id) = match (&f.lsm_loads, listed) {
+        (Some(Ok(())), _) => (Status::Ok, "doctor-bpf-guard-lsm"),
+        (None, true) => (Status::Ok, "doctor-bpf-guard-listed"),
+        _ => (Status::Warn, "doctor-bpf-guard-no-lsm"),
+    };
+    Check {
+        name: "airgapd's BPF objects",
+        status,
+        detail: catalog.text(id, None),
+        fix: (status == Status::Warn).then(|| catalog.text("doctor-ro-media-fix", None)),
+    }
+}
+
 fn lsm_check(f: &Facts, catalog: &Catalog) -> Check {
     let active = active_lsms(f);
     let has_bpf = active
@@ -367,6 +386,24 @@ mod tests {
 
     fn check<'a>(c: &'a [Check], name: &str) -> &'a Check {
         c.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn bpf_guard_says_whether_root_is_refused_or_only_repaired() {
+        let mut f = facts();
+        f.lsm_loads = Some(Err("Operation not permitted".into()));
+        let g = check(&diagnose(&f), "airgapd's BPF objects").clone();
+        assert_eq!(g.status, Status::Warn);
+        assert!(
+            g.detail.contains("repairs it within 250 ms"),
+            "{}",
+            g.detail
+        );
+        assert!(g.fix.is_some());
+        f.lsm_loads = Some(Ok(()));
+        let g = check(&diagnose(&f), "airgapd's BPF objects").clone();
+        assert_eq!(g.status, Status::Ok);
+        assert!(g.detail.contains("bpftool link detach"), "{}", g.detail);
     }
 
     #[test]

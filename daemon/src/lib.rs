@@ -5,6 +5,7 @@
 //! reports what the kernel refused.
 
 pub mod bpf;
+pub mod bpf_guard;
 pub mod bpffs;
 pub mod chain;
 pub mod cli;

@@ -35,6 +35,10 @@ pub enum Kind {
     /// A route to writing an approved read-only medium (BLKROSET, SG_IO write commands,
     /// partitions made anew, a read-write remount), where BPF LSM loads.
     DevReadOnly,
+    /// Another process's bpf(2) on airgapd's own objects (a link opened, a map opened for
+    /// writing, the pin directory changed, the daemon ptraced), where BPF LSM loads
+    /// (`crate::bpf_guard`).
+    BpfGuard,
     /// A program, script or executable mapping of a file on a removable medium. Not a kind of
     /// the kernel's violation events: the exec layers report through their own channels.
     Exec,
@@ -55,6 +59,7 @@ impl Kind {
         Kind::DevChar,
         Kind::NetSockopt,
         Kind::DevReadOnly,
+        Kind::BpfGuard,
     ];
 
     /// Every kind `airgapctl violations` can show: the kernel's, then exec refusals.
@@ -84,6 +89,7 @@ impl Kind {
             Kind::DevChar => abi::AIRGAP_KIND_DEV_CHAR,
             Kind::NetSockopt => abi::AIRGAP_KIND_NET_SOCKOPT,
             Kind::DevReadOnly => abi::AIRGAP_KIND_DEV_READONLY,
+            Kind::BpfGuard => abi::AIRGAP_KIND_BPF_GUARD,
             Kind::Exec => return None,
         })
     }
@@ -108,6 +114,7 @@ impl Kind {
             Kind::DevChar => "dev.char",
             Kind::NetSockopt => "net.sockopt",
             Kind::DevReadOnly => "dev.readonly",
+            Kind::BpfGuard => "bpf.guard",
             Kind::Exec => "exec",
         }
     }
@@ -127,6 +134,7 @@ impl Kind {
             Kind::DevChar => "char device",
             Kind::NetSockopt => "socket option",
             Kind::DevReadOnly => "writing read-only medium",
+            Kind::BpfGuard => "bpf() on",
             Kind::Exec => "running",
         }
     }
@@ -135,8 +143,13 @@ impl Kind {
     pub fn is_network(self) -> bool {
         !matches!(
             self,
-            Kind::DevBlock | Kind::DevChar | Kind::DevReadOnly | Kind::Exec
+            Kind::DevBlock | Kind::DevChar | Kind::DevReadOnly | Kind::BpfGuard | Kind::Exec
         )
+    }
+
+    /// Whether this kind is about a device (a major:minor).
+    pub fn is_device(self) -> bool {
+        matches!(self, Kind::DevBlock | Kind::DevChar | Kind::DevReadOnly)
     }
 }
 
@@ -183,6 +196,11 @@ pub struct Violation {
     pub route: Option<(u32, u32)>,
     /// The call came through the 32-bit compat entry (an i386 program, or `int 0x80`).
     pub compat: bool,
+    /// bpf.guard refusals: what was refused (`enum airgap_guard_action`) and the object's id.
+    pub guard: Option<(u32, u32)>,
+    /// bpf.guard refusals: the object by name (`link_airgap_connect4 (link 17)`), as the daemon
+    /// knows its objects; None until it is named.
+    pub object: Option<String>,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -229,12 +247,14 @@ impl Violation {
             addr: addr.filter(|_| !matches!(kind, Kind::NetCreate | Kind::NetSockopt)),
             port: e.port,
             ifindex: e.ifindex,
-            device: (!kind.is_network()).then_some((e.dev_major, e.dev_minor)),
+            device: kind.is_device().then_some((e.dev_major, e.dev_minor)),
             access: e.access,
             file: None,
             sockopt: (kind == Kind::NetSockopt).then_some((e.opt_level, e.opt_name)),
             route: (kind == Kind::DevReadOnly).then_some((e.opt_level, e.opt_name)),
             compat: e.flags & abi::AIRGAP_EVENT_COMPAT != 0,
+            guard: (kind == Kind::BpfGuard).then_some((e.opt_level, e.opt_name)),
+            object: None,
         })
     }
 
@@ -272,6 +292,14 @@ impl fmt::Display for Violation {
                 write!(f, " {maj}:{min} ({})", route_words(route, detail))?
             }
             Kind::Exec => write!(f, " {}", self.file.as_deref().unwrap_or("?"))?,
+            Kind::BpfGuard => {
+                let (action, id) = self.guard.unwrap_or_default();
+                let object = self
+                    .object
+                    .clone()
+                    .unwrap_or_else(|| format!("object {id}"));
+                write!(f, " {object} ({})", guard_action_words(action))?
+            }
             Kind::NetSockopt => {
                 let (level, name) = self.sockopt.unwrap_or_default();
                 write!(
@@ -314,6 +342,17 @@ pub fn route_words(route: u32, detail: u32) -> String {
         abi::AIRGAP_RO_REMOUNT => "remounting it read-write".into(),
         abi::AIRGAP_RO_RAW_CMD => format!("raw device command, ioctl 0x{detail:x}"),
         other => format!("route {other}, detail 0x{detail:x}"),
+    }
+}
+
+/// What a bpf.guard refusal refused (`enum airgap_guard_action`).
+pub fn guard_action_words(action: u32) -> String {
+    match action {
+        abi::AIRGAP_GUARD_LINK_BY_ID => "opening the link by id".into(),
+        abi::AIRGAP_GUARD_MAP_WRITE => "opening the map for writing".into(),
+        abi::AIRGAP_GUARD_PIN_WRITE => "opening the pin or changing the pin directory".into(),
+        abi::AIRGAP_GUARD_PTRACE => "ptrace or taking its descriptors".into(),
+        other => format!("action {other}"),
     }
 }
 
@@ -504,6 +543,27 @@ mod tests {
             "SOL_XDP/XDP_UMEM_REG"
         );
         assert_eq!(sockopt_name(1, 2), "level 1 option 2");
+    }
+
+    #[test]
+    fn decodes_a_refused_bpf_change_naming_the_object() {
+        let mut e = event(abi::AIRGAP_KIND_BPF_GUARD);
+        e.opt_level = abi::AIRGAP_GUARD_MAP_WRITE;
+        e.opt_name = 14;
+        let mut v = Violation::decode(&bytes(&e), &BootClock::now()).unwrap();
+        assert_eq!(v.kind.name(), "bpf.guard");
+        assert_eq!(v.guard, Some((abi::AIRGAP_GUARD_MAP_WRITE, 14)));
+        assert_eq!((v.device, v.addr), (None, None));
+        assert_eq!(
+            v.to_string(),
+            "denied bpf() on object 14 (opening the map for writing) by curl[4242] uid=1000"
+        );
+        v.object = Some("map airgap_config (map 14)".into());
+        assert_eq!(
+            v.to_string(),
+            "denied bpf() on map airgap_config (map 14) (opening the map for writing) by \
+             curl[4242] uid=1000"
+        );
     }
 
     #[test]

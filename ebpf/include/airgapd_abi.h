@@ -25,7 +25,7 @@ typedef uint64_t __u64;
 
 /* Bumped whenever a struct or a meaning below changes; pinned state of another version is
  * never adopted. */
-#define AIRGAP_ABI_VERSION 3
+#define AIRGAP_ABI_VERSION 4
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -44,7 +44,10 @@ enum airgap_kind {
 	AIRGAP_KIND_DEV_READONLY = 11,    /* a route to writing an approved read-only medium
 					   * (media_ro.bpf.c): opt_level an enum airgap_ro_route,
 					   * opt_name its detail */
-	AIRGAP_KIND_COUNT = 12,
+	AIRGAP_KIND_BPF_GUARD = 12,       /* another process's bpf() on airgapd's own objects
+					   * (bpf_guard.bpf.c): opt_level an enum
+					   * airgap_guard_action, opt_name the object's id */
+	AIRGAP_KIND_COUNT = 13,
 };
 
 /* [network] mode: a set of the bits below, each adding one thing TCP/UDP may reach. Zero is the
@@ -242,5 +245,48 @@ enum airgap_ro_route {
 #define AIRGAP_MAP_EXEC_EVENTS "airgap_exec_evt"
 #define AIRGAP_MAP_EXEC_COUNT "airgap_exec_cnt"
 #define AIRGAP_MAP_EXITS "airgap_exits"
+
+/*
+ * airgapd's own BPF objects, where BPF LSM loads (bpf_guard.bpf.c). While the daemon runs, no
+ * other process may open one of its links (by id or by pin), open one of its maps for
+ * writing, change its pin directory (unpin, pin a decoy) or ptrace it (pidfd_getfd would hand
+ * over its descriptors). The guard's links are never pinned: they end with the daemon, so a
+ * stopped, killed or lifted daemon leaves nothing that refuses.
+ *
+ *   airgap_guard_cfg  (array, key 0) struct airgap_guard_config;
+ *   airgap_guarded    the objects, by struct airgap_guard_key; value 1.
+ */
+#define AIRGAP_MAP_GUARD_CFG "airgap_guard_cfg"
+#define AIRGAP_MAP_GUARDED "airgap_guarded"
+#define AIRGAP_GUARDED_ENTRIES 1024
+
+struct airgap_guard_config {
+	__u32 daemon_tgid; /* the daemon; 0: nothing is refused */
+	__u32 pin_dev;     /* the bpffs holding the pins, as super_block.s_dev (AIRGAP_KDEV) */
+};
+#define AIRGAP_GUARD_CONFIG_SIZE 8
+
+/* What an airgap_guard_key names. */
+enum airgap_guard_object {
+	AIRGAP_GUARD_LINK = 1,  /* a link, by id */
+	AIRGAP_GUARD_MAP = 2,   /* a map, by id */
+	AIRGAP_GUARD_INODE = 3, /* a pin or the pin directory, by inode number on pin_dev */
+};
+
+struct airgap_guard_key {
+	__u32 type; /* enum airgap_guard_object */
+	__u32 id;
+};
+#define AIRGAP_GUARD_KEY_SIZE 8
+
+/* What was refused (airgap_event.opt_level; opt_name is the object's id, or the daemon's pid
+ * for AIRGAP_GUARD_PTRACE). */
+enum airgap_guard_action {
+	AIRGAP_GUARD_LINK_BY_ID = 1, /* BPF_LINK_GET_FD_BY_ID */
+	AIRGAP_GUARD_MAP_WRITE = 2,  /* a map opened for writing (by id or by pin) */
+	AIRGAP_GUARD_PIN_WRITE = 3,  /* a link pin opened (BPF_OBJ_GET), or the pin directory
+				      * changed (unpin, pin, rename) */
+	AIRGAP_GUARD_PTRACE = 4,     /* ptrace, /proc/PID/mem, pidfd_getfd of the daemon */
+};
 
 #endif /* AIRGAPD_ABI_H */

@@ -15,6 +15,8 @@ unsafe impl aya::Pod for airgap_dev_key {}
 unsafe impl aya::Pod for airgap_exec_event {}
 unsafe impl aya::Pod for airgap_task_exit {}
 unsafe impl aya::Pod for airgap_lan_key {}
+unsafe impl aya::Pod for airgap_guard_config {}
+unsafe impl aya::Pod for airgap_guard_key {}
 
 const _: () = {
     use core::mem::size_of;
@@ -31,6 +33,8 @@ const _: () = {
     // the same layout: prefix length, then the 16 address bytes.
     assert!(size_of::<aya::maps::lpm_trie::Key<[u8; 16]>>() == AIRGAP_LAN_KEY_SIZE as usize);
     assert!(core::mem::offset_of!(airgap_lan_key, addr) == 4);
+    assert!(size_of::<airgap_guard_config>() == AIRGAP_GUARD_CONFIG_SIZE as usize);
+    assert!(size_of::<airgap_guard_key>() == AIRGAP_GUARD_KEY_SIZE as usize);
 };
 
 /// A NUL-terminated C string constant from the header, as a `&str` (checked at compile time).
@@ -66,3 +70,7 @@ pub const MAP_EXEC_COUNT: &str = c_name(AIRGAP_MAP_EXEC_COUNT);
 pub const MAP_EXITS: &str = c_name(AIRGAP_MAP_EXITS);
 /// See [`MAP_CONFIG`].
 pub const MAP_RO_DEV: &str = c_name(AIRGAP_MAP_RO_DEV);
+/// See [`MAP_CONFIG`].
+pub const MAP_GUARD_CFG: &str = c_name(AIRGAP_MAP_GUARD_CFG);
+/// See [`MAP_CONFIG`].
+pub const MAP_GUARDED: &str = c_name(AIRGAP_MAP_GUARDED);

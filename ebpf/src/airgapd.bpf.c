@@ -10,5 +10,6 @@
 #include "exec.bpf.c"
 #include "media_ro.bpf.c"
 #include "register.bpf.c"
+#include "bpf_guard.bpf.c"
 
 char LICENSE[] SEC("license") = "GPL";

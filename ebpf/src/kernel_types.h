@@ -16,7 +16,8 @@
 
 /* exec.bpf.c: the file an exec or an executable mapping is of, and its filesystem's device. */
 struct super_block {
-	__u32 s_dev; /* dev_t: major << 20 | minor */
+	__u32 s_dev;           /* dev_t: major << 20 | minor */
+	unsigned long s_magic; /* bpf_guard.bpf.c: BPF_FS_MAGIC for bpffs */
 };
 
 /* media_ro.bpf.c: a block device node's type and number, and a mount's filesystem. */
@@ -69,6 +70,12 @@ struct thread_info {
 struct task_struct {
 	unsigned int flags; /* PF_KTHREAD */
 	struct thread_info thread_info;
+	int tgid; /* bpf_guard.bpf.c: pid_t of the task's process */
+};
+
+/* bpf_guard.bpf.c: which map a descriptor is asked for. */
+struct bpf_map {
+	__u32 id;
 };
 
 /* network.bpf.c: the fmod_ret setsockopt program. */

@@ -227,6 +227,8 @@ fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
             sockopt: None,
             route: None,
             compat: false,
+            guard: None,
+            object: None,
         },
         repeats: 0,
     }

@@ -116,9 +116,6 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
         bail!(text::CONFIRM);
     }
     let dir = args.pin_dir.display().to_string();
-    let insp = Inspection::read(&args.pin_dir)
-        .with_context(|| format!("reading {}", args.pin_dir.display()))?;
-    let machine = insp.config.is_some_and(|c| c.scope_level == 0);
     let record_path = paths::record_for(&args.pin_dir, args.record.as_deref());
     // A record of another pin directory says nothing about this one.
     let record = EnforcementRecord::read(&record_path)
@@ -131,9 +128,19 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
         .filter(|d| d.running())
         .map(|d| d.pid)
         .or_else(|| process::find_daemon(&args.pin_dir));
+    // Asked before the pins are read: where BPF LSM loads, a running daemon refuses them to
+    // every other process (crate::bpf_guard), which would hide the reason.
+    let insp = Inspection::read(&args.pin_dir);
     if let Some(pid) = running {
+        let machine = match (&insp, &record) {
+            (Ok(i), _) if i.config.is_some() => i.config.is_some_and(|c| c.scope_level == 0),
+            (_, Some(r)) => r.scope.machine,
+            _ => true,
+        };
         bail!(text::running(pid, machine));
     }
+    let insp = insp.with_context(|| format!("reading {}", args.pin_dir.display()))?;
+    let machine = insp.config.is_some_and(|c| c.scope_level == 0);
     if machine && authority == Authority::Root && !args.emergency {
         bail!(text::NEEDS_ORDER);
     }

@@ -49,8 +49,24 @@ pub fn status(args: &StatusArgs, record: Result<Option<Record>, RecordError>) ->
         status.tampering = r.tampering.clone();
         status.lifted = r.lifted.clone();
     }
-    match Inspection::read(&args.pin_dir) {
-        Ok(insp) => from_kernel(&mut status, &insp, record.as_ref()),
+    // A running daemon whose guard is active refuses its pins to everyone else
+    // (crate::bpf_guard): asking would only leave an alert behind. Its record answers.
+    let guarded = record.as_ref().is_some_and(|r| {
+        r.daemon.as_ref().is_some_and(|d| d.running())
+            && r.layers
+                .iter()
+                .any(|l| l.name == crate::bpf::Layer::BpfGuard.name() && l.state == "active")
+    });
+    let insp = if guarded {
+        Err(std::io::Error::from_raw_os_error(libc::EPERM))
+    } else {
+        Inspection::read(&args.pin_dir)
+    };
+    match insp {
+        Ok(mut insp) => {
+            insp.read_interfaces_of(record.as_ref());
+            from_kernel(&mut status, &insp, record.as_ref())
+        }
         // Not root: bpffs is closed; the record is all there is.
         Err(_) => from_record(&mut status, record.as_ref()),
     }
@@ -75,12 +91,13 @@ fn from_kernel(status: &mut Status, insp: &Inspection, record: Option<&Record>) 
     let judgement = pinned::judge(insp, compare);
     status.verdict = judgement.verdict;
     for l in &judgement.layers {
-        status.problems.extend(l.problems.iter().cloned());
+        let problems: Vec<String> = l.problems.iter().map(|p| p.localized()).collect();
         status.layers.push(LayerEntry {
             name: l.name.clone(),
             state: l.state.clone(),
-            detail: l.problems.join("; "),
+            detail: problems.join("; "),
         });
+        status.problems.extend(problems);
     }
     // What the daemon could not restore (an interface's tc filters, which bpffs does not
     // show) keeps the answer from YES, as it does from the record alone.
@@ -189,5 +206,31 @@ mod tests {
         assert!(s.problems.iter().any(|p| p.contains("/dev/sdb1")), "{s:?}");
         assert_ne!(s.verdict, Verdict::Yes);
         assert!(!s.air_gapped);
+    }
+
+    /// Where a running daemon's guard is active (BPF LSM), its pins are not asked for (they
+    /// would answer EPERM and leave an alert behind): the record answers.
+    #[test]
+    fn a_guarded_running_daemon_is_answered_from_its_record() {
+        let layer = |name: &str| LayerRecord {
+            name: name.into(),
+            state: "active".into(),
+            detail: String::new(),
+        };
+        let mut record = Record {
+            daemon: Some(DaemonRecord::this_process(0)),
+            layers: vec![layer("cgroup-network"), layer("cgroup-device")],
+            ..Default::default()
+        };
+        let args = StatusArgs {
+            pin_dir: "/sys/fs/bpf/airgapd-no-such-pin-dir".into(),
+            record: None,
+        };
+        let s = status(&args, Ok(Some(record.clone())));
+        assert_eq!(s.source, "kernel", "no guard: the kernel is read");
+        record.layers.push(layer("bpf-guard"));
+        let s = status(&args, Ok(Some(record)));
+        assert_eq!(s.source, "record");
+        assert_eq!(s.verdict, Verdict::Yes);
     }
 }

@@ -143,7 +143,7 @@ impl From<&ViolationRecord> for ViolationEntry {
 impl ViolationEntry {
     /// The wire form of one refusal kept as number `seq`, with `repeats` folded into it.
     pub fn new(v: &Violation, seq: u64, repeats: u64) -> ViolationEntry {
-        let target = if let Some(file) = &v.file {
+        let target = if let Some(file) = v.file.as_ref().or(v.object.as_ref()) {
             file.clone()
         } else if let Some(ep) = v.endpoint() {
             ep

@@ -158,6 +158,12 @@ message_ids! {
     /// show against the journal. Info: the event itself has its own record.
     MachineRecord = 0x531031d21f704d0cbc636d29509bb7a6, Info,
         [MACHINE_RECORD_EVENT, MACHINE_RECORD_SEQ];
+    /// Another process was refused a bpf(2) change to airgapd's own BPF objects while the
+    /// daemon ran (a link opened by id or by pin, a map opened for writing, the pin directory
+    /// changed, the daemon ptraced), where BPF LSM loads (`crate::bpf_guard`). Alert: nothing
+    /// changed, but someone with root tried to switch enforcement off.
+    BpfObjectRefused = 0x35060f6a7f8048da883baf58913be6be, Alert,
+        [KIND, OBJECT, COMM, PID, UID];
 }
 
 impl MessageId {
@@ -192,7 +198,7 @@ mod tests {
             assert_eq!(hex.len(), 32);
             assert_eq!(MessageId::from_hex(&hex), Some(m));
         }
-        assert_eq!(MessageId::ALL.len(), 19);
+        assert_eq!(MessageId::ALL.len(), 20);
     }
 
     #[test]

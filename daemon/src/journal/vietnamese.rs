@@ -110,7 +110,10 @@ fn device_name(vi: &Catalog, r: &Record) -> String {
 fn summary(vi: &Catalog, r: &Record) -> String {
     let get = |name| r.get(name).unwrap_or_default().to_string();
     match r.message_id {
-        MessageId::NetworkViolation | MessageId::DeviceViolation | MessageId::ExecViolation => {
+        MessageId::NetworkViolation
+        | MessageId::DeviceViolation
+        | MessageId::ExecViolation
+        | MessageId::BpfObjectRefused => {
             let kind = match r.message_id {
                 MessageId::ExecViolation => "exec".to_string(),
                 _ => get(field::KIND),
@@ -118,6 +121,7 @@ fn summary(vi: &Catalog, r: &Record) -> String {
             let target = match r.message_id {
                 MessageId::ExecViolation => get(field::EXE),
                 MessageId::DeviceViolation => get(field::DEVICE),
+                MessageId::BpfObjectRefused => get(field::OBJECT),
                 _ => match (r.get(field::ADDRESS), r.get(field::PORT)) {
                     (Some(a), Some(p)) if p != "0" && a.contains(':') => format!("[{a}]:{p}"),
                     (Some(a), Some(p)) if p != "0" => format!("{a}:{p}"),

@@ -49,6 +49,45 @@ impl Filter {
     }
 }
 
+/// What keeps airgapd's filter of one direction from enforcing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterProblem {
+    /// Another qdisc than clsact on the ingress handle (`ingress`: no egress hook; its filters
+    /// share one list, where airgapd's cannot be put back without replacing someone else's).
+    ForeignQdisc(String),
+    /// No bpf filter at airgapd's priority and handle.
+    Missing,
+    /// Airgapd's filter runs another program (the filter, described).
+    OtherProgram(String),
+    /// Filters that run before airgapd's (described).
+    Overtaken(Vec<String>),
+}
+
+/// Judge airgapd's filter of `attach` on `ifindex` (a bpf filter at `prio`, `handle`, first
+/// of its list, whose program `is_ours` accepts). None: it enforces (or the filters cannot be
+/// read, which says nothing).
+pub fn judge(
+    ifindex: u32,
+    attach: TcAttachType,
+    (prio, handle): (u16, u32),
+    is_ours: &dyn Fn(&Filter) -> bool,
+) -> Option<FilterProblem> {
+    if let Some(kind) = ingress_qdisc(ifindex).ok()?.filter(|k| k != "clsact") {
+        return Some(FilterProblem::ForeignQdisc(kind));
+    }
+    let list = list(ifindex, attach).ok()?;
+    let Some(at) = list
+        .iter()
+        .position(|f| f.kind == "bpf" && f.prio == prio && f.handle == handle)
+    else {
+        return Some(FilterProblem::Missing);
+    };
+    if !is_ours(&list[at]) {
+        return Some(FilterProblem::OtherProgram(list[at].describe()));
+    }
+    (at > 0).then(|| FilterProblem::Overtaken(list[..at].iter().map(Filter::describe).collect()))
+}
+
 /// The clsact parent of a direction: TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS or _EGRESS).
 fn parent(attach: TcAttachType) -> u32 {
     match attach {

@@ -3,6 +3,8 @@
 //! hold; and the judgement `airgapctl status` gives from it when the daemon is not running.
 //! Root only (bpffs pins are root's); others read the [`record::Record`] the daemon keeps.
 
+pub mod interfaces;
+pub mod problem;
 pub mod process;
 pub mod record;
 
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::links::{self, LinkInfo, ProgInfo};
 use crate::maps::{ConfigMap, DevRules, LanTrie, NetMode};
 use crate::network;
+pub use problem::Problem;
 use record::Record;
 
 /// One `link_*` pin.
@@ -47,6 +50,9 @@ pub struct Inspection {
     pub lan: Option<Vec<String>>,
     /// Names of every pin (links and maps).
     pub pins: Vec<String>,
+    /// What is wrong with the classic tc filters of the interfaces read
+    /// ([`Inspection::read_interfaces`]): one problem each.
+    pub tc: Vec<Problem>,
 }
 
 /// `b 8:* = 0x7`, the form of a device rule in the record and in records of tampering.
@@ -153,14 +159,14 @@ pub enum Verdict {
 }
 
 /// One layer as found in the kernel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerFinding {
     /// Stable layer name (as [`crate::bpf::Layer::name`]).
     pub name: String,
     /// `active`, `damaged` or `missing`.
     pub state: String,
     /// What is wrong, one item each.
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 /// The judgement of an inspection.
@@ -191,44 +197,60 @@ fn link_problems(
     program: &str,
     pin: &str,
     scope: Option<u64>,
-) -> Vec<String> {
+) -> Vec<Problem> {
     let Some(link) = insp.link(pin) else {
-        return vec![format!("{program}: not pinned (not enforcing)")];
+        return vec![Problem::new(
+            "status-problem-not-pinned",
+            &[("program", &program)],
+        )];
     };
     let info = match &link.info {
         Ok(i) => i,
-        Err(e) => return vec![format!("{program}: cannot be read ({e})")],
+        Err(e) => {
+            return vec![Problem::new(
+                "status-problem-unreadable",
+                &[("program", &program), ("error", e)],
+            )]
+        }
     };
     let mut out = Vec::new();
     match (info.target, scope) {
-        (0, _) => out.push(format!("{program}: detached (not enforcing)")),
-        (have, Some(want)) if have != want => out.push(format!(
-            "{program}: attached to cgroup {have}, not the scope (cgroup {want})"
+        (0, _) => out.push(Problem::new(
+            "status-problem-detached",
+            &[("program", &program)],
+        )),
+        (have, Some(want)) if have != want => out.push(Problem::new(
+            "status-problem-other-cgroup",
+            &[("program", &program), ("have", &have), ("want", &want)],
         )),
         _ => {}
     }
     match &link.prog {
-        None => out.push(format!(
-            "{program}: its program {} cannot be read",
-            info.prog_id
+        None => out.push(Problem::new(
+            "status-problem-program-unreadable",
+            &[("program", &program), ("id", &info.prog_id)],
         )),
-        Some(p) if !p.is_named(program) => out.push(format!(
-            "{program}: runs another program, {:?} (id {})",
-            p.name, p.id
+        Some(p) if !p.is_named(program) => out.push(Problem::new(
+            "status-problem-other-program",
+            &[("program", &program), ("name", &p.name), ("id", &p.id)],
         )),
         Some(p) if insp.config_map_id.is_some_and(|m| !p.map_ids.contains(&m)) => {
-            out.push(format!(
-                "{program}: runs a program (id {}) that does not read airgapd's config",
-                p.id
+            out.push(Problem::new(
+                "status-problem-not-our-config",
+                &[("program", &program), ("id", &p.id)],
             ))
         }
         Some(_) => {}
     }
     if let Some(r) = record.and_then(|r| r.links.iter().find(|l| l.pin == pin)) {
         if r.prog_id != info.prog_id {
-            out.push(format!(
-                "{program}: runs program id {}, airgapd left id {} (replaced)",
-                info.prog_id, r.prog_id
+            out.push(Problem::new(
+                "status-problem-replaced",
+                &[
+                    ("program", &program),
+                    ("have", &info.prog_id),
+                    ("want", &r.prog_id),
+                ],
             ));
         }
     }
@@ -236,42 +258,60 @@ fn link_problems(
 }
 
 /// What is wrong with the config map.
-fn config_problems(insp: &Inspection, record: Option<&Record>) -> Vec<String> {
+fn config_problems(insp: &Inspection, record: Option<&Record>) -> Vec<Problem> {
     let Some(c) = insp.config else {
-        return vec!["the config map is not pinned".into()];
+        return vec![Problem::new("status-problem-config-missing", &[])];
     };
     let mut out = Vec::new();
     if c.abi_version != abi::AIRGAP_ABI_VERSION {
-        out.push(format!(
-            "the config map holds ABI version {}, not {}",
-            c.abi_version,
-            abi::AIRGAP_ABI_VERSION
+        out.push(Problem::new(
+            "status-problem-config-abi",
+            &[("have", &c.abi_version), ("want", &abi::AIRGAP_ABI_VERSION)],
         ));
     }
     if NetMode::from_bits(c.net_mode).is_none() {
-        out.push(format!(
-            "the config map holds an unknown network mode {}",
-            c.net_mode
+        out.push(Problem::new(
+            "status-problem-config-unknown-mode",
+            &[("mode", &c.net_mode)],
         ));
     }
     if let Some(r) = record {
         let want = r.config;
         let have = record::ConfigRecord::from(c);
         if have.scope_cgroup_id != want.scope_cgroup_id || have.scope_level != want.scope_level {
-            out.push(format!(
-                "the config map's scope is cgroup {} level {}, airgapd set cgroup {} level {}",
-                have.scope_cgroup_id, have.scope_level, want.scope_cgroup_id, want.scope_level
+            out.push(Problem::new(
+                "status-problem-config-scope",
+                &[
+                    ("have", &have.scope_cgroup_id),
+                    ("have_level", &have.scope_level),
+                    ("want", &want.scope_cgroup_id),
+                    ("want_level", &want.scope_level),
+                ],
             ));
         }
         if have.net_mode != want.net_mode {
-            out.push(format!(
-                "the network mode is {}, airgapd set {}",
-                mode_name(have.net_mode),
-                mode_name(want.net_mode)
+            out.push(Problem::new(
+                "status-problem-config-mode",
+                &[
+                    ("have", &mode_key(have.net_mode)),
+                    ("want", &mode_key(want.net_mode)),
+                ],
             ));
         }
     }
     out
+}
+
+/// A network mode's bits as the catalogs select on them (`none`, `loopback`, `lan`,
+/// `lan-loopback`; the number for bits no daemon writes).
+fn mode_key(bits: u32) -> String {
+    match NetMode::from_bits(bits) {
+        Some(NetMode::None) => "none".into(),
+        Some(NetMode::Loopback) => "loopback".into(),
+        Some(NetMode::Lan { loopback: false }) => "lan".into(),
+        Some(NetMode::Lan { loopback: true }) => "lan-loopback".into(),
+        None => bits.to_string(),
+    }
 }
 
 /// A network mode's bits in words.
@@ -279,20 +319,24 @@ pub fn mode_name(bits: u32) -> String {
     NetMode::from_bits(bits).map_or_else(|| format!("unknown ({bits})"), |m| m.describe().into())
 }
 
-/// Lines in `have` but not in `want` and the reverse, as problems about `what`.
-fn differences(what: &str, have: &[String], want: &[String]) -> Vec<String> {
-    let added = have.iter().filter(|l| !want.contains(l));
-    let removed = want.iter().filter(|l| !have.contains(l));
-    added
-        .map(|l| format!("{what} {l} was added"))
-        .chain(removed.map(|l| format!("{what} {l} was removed")))
+/// Lines in `have` but not in `want` and the reverse, as problems: `added` and `removed` are
+/// the messages for one line each.
+fn differences(
+    (added, removed): (&'static str, &'static str),
+    have: &[String],
+    want: &[String],
+) -> Vec<Problem> {
+    let plus = have.iter().filter(|l| !want.contains(l));
+    let minus = want.iter().filter(|l| !have.contains(l));
+    plus.map(|l| Problem::new(added, &[("line", l)]))
+        .chain(minus.map(|l| Problem::new(removed, &[("line", l)])))
         .collect()
 }
 
 /// Whether another program runs before the interface link `pin` on its interface (TCX), in
 /// words. Read only when the interface at that index in this namespace has the name the pin
 /// carries (the link may belong to another namespace, where the index means another one).
-fn overtaken(pin: &str, info: &LinkInfo) -> Option<String> {
+fn overtaken(pin: &str, info: &LinkInfo) -> Option<Problem> {
     let rest = pin.strip_prefix("link_airgap_wire_")?;
     let (attach, interface) = if let Some(i) = rest.strip_prefix("egress_") {
         (links::AttachType::BPF_TCX_EGRESS, i)
@@ -310,10 +354,13 @@ fn overtaken(pin: &str, info: &LinkInfo) -> Option<String> {
     let at = chain.iter().position(|e| e.link_id == info.id)?;
     (at > 0).then(|| {
         let ids: Vec<String> = chain[..at].iter().map(|e| e.prog_id.to_string()).collect();
-        format!(
-            "{pin}: program id {} runs before it on {interface} (it can pass what airgapd \
-             refuses)",
-            ids.join(", ")
+        Problem::new(
+            "status-problem-overtaken",
+            &[
+                ("pin", &pin),
+                ("ids", &ids.join(", ")),
+                ("interface", &interface),
+            ],
         )
     })
 }
@@ -328,17 +375,25 @@ pub fn judge(insp: &Inspection, record: Option<&Record>) -> Judgement {
             .iter()
             .filter(|(_, pin)| insp.link(pin).is_some())
             .count();
-        let mut problems: Vec<String> = want
+        let mut problems: Vec<Problem> = want
             .iter()
             .flat_map(|(prog, pin)| link_problems(insp, record, prog, pin, scope))
             .collect();
         if name == "cgroup-network" {
             problems.extend(config_problems(insp, record));
             if let (Some(have), Some(r)) = (&insp.lan, record) {
-                problems.extend(differences("LAN entry", have, &r.lan));
+                problems.extend(differences(
+                    ("status-problem-lan-added", "status-problem-lan-removed"),
+                    have,
+                    &r.lan,
+                ));
             }
         } else if let (Some(have), Some(r)) = (&insp.dev_rules, record) {
-            problems.extend(differences("device rule", have, &r.dev_rules));
+            problems.extend(differences(
+                ("status-problem-rule-added", "status-problem-rule-removed"),
+                have,
+                &r.dev_rules,
+            ));
         }
         let state = match (present, problems.is_empty()) {
             (0, _) => "missing",
@@ -360,14 +415,20 @@ pub fn judge(insp: &Inspection, record: Option<&Record>) -> Judgement {
         .filter(|l| l.pin.starts_with("link_airgap_wire_"))
         .collect();
     let mut wire_ok = true;
-    if !wire.is_empty() {
-        let problems: Vec<String> = wire
+    if !wire.is_empty() || !insp.tc.is_empty() {
+        let mut problems: Vec<Problem> = wire
             .iter()
             .filter_map(|l| match &l.info {
                 Ok(i) if i.target != 0 => overtaken(&l.pin, i),
-                _ => Some(format!("{}: detached (not enforcing)", l.pin)),
+                _ => Some(Problem::new(
+                    "status-problem-detached",
+                    &[("program", &l.pin)],
+                )),
             })
             .collect();
+        // Classic tc filters (kernels without TCX), read where the record or the scope says
+        // the daemon put them ([`interfaces`]).
+        problems.extend(insp.tc.iter().cloned());
         wire_ok = problems.is_empty();
         layers.push(LayerFinding {
             name: crate::bpf::Layer::Wire.name().into(),
@@ -458,7 +519,7 @@ mod tests {
             assert_eq!(j.verdict, Verdict::Partial);
             j.layers
                 .iter()
-                .flat_map(|l| l.problems.clone())
+                .flat_map(|l| l.problems.iter().map(Problem::to_string))
                 .collect::<Vec<_>>()
                 .join("; ")
         };

@@ -46,6 +46,10 @@ pub struct Record {
     pub tampering: Vec<TamperRecord>,
     /// Set by `airgapd lift`: enforcement is gone.
     pub lifted: Option<LiftRecord>,
+    /// The interfaces carrying the interface programs as classic tc filters (kernels without
+    /// TCX), which bpffs does not show; absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tc_interfaces: Vec<String>,
 }
 
 /// The daemon, as a process.

@@ -119,6 +119,12 @@ pub struct StoredViolation {
     /// Made through the 32-bit compat entry; absent in files written before it existed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     compat: bool,
+    /// A refused bpf(2) on airgapd's objects: (action, id); absent before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    guard: Option<(u32, u32)>,
+    /// That object by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    object: Option<String>,
 }
 
 impl From<&ViolationRecord> for StoredViolation {
@@ -150,6 +156,8 @@ impl From<&ViolationRecord> for StoredViolation {
             sockopt: v.sockopt,
             route: v.route,
             compat: v.compat,
+            guard: v.guard,
+            object: v.object.clone(),
         }
     }
 }
@@ -182,6 +190,8 @@ impl StoredViolation {
                 sockopt: self.sockopt,
                 route: self.route,
                 compat: self.compat,
+                guard: self.guard,
+                object: self.object,
             },
         })
     }

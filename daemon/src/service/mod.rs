@@ -127,6 +127,9 @@ struct Service {
     history_saved: Instant,
     // --- tampering and the enforcement record (issue 14) ---
     guard: crate::tamper::Guard,
+    /// The refusal of other processes' bpf(2) on airgapd's objects (None: BPF LSM does not
+    /// load here; the layer `bpf-guard` says why).
+    bpf_guard: Option<crate::bpf_guard::BpfGuard>,
     // --- refused media mounted before the start (issue 15 item 7) ---
     /// Refuses their files while the daemon runs (None: none found, or no group).
     premount_deny: Option<crate::devices::premount::Deny>,

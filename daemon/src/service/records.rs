@@ -7,7 +7,9 @@ use crate::devices::identity::DeviceIdentity;
 use crate::journal::field;
 use crate::journal::{MessageId, Priority, Record};
 use crate::maps::Count;
-use crate::violation::{access_words, family_name, route_words, sockopt_name, Kind, Violation};
+use crate::violation::{
+    access_words, family_name, guard_action_words, route_words, sockopt_name, Kind, Violation,
+};
 
 /// A violation record; `repeats` counts identical refusals folded into it (storms). `known` is
 /// the device's identity as last judged (with its filesystem), when the daemon has it.
@@ -17,7 +19,9 @@ pub fn violation(
     policy_sha256: &str,
     known: Option<&DeviceIdentity>,
 ) -> Record {
-    let id = if v.kind.is_network() {
+    let id = if v.kind == Kind::BpfGuard {
+        MessageId::BpfObjectRefused
+    } else if v.kind.is_network() {
         MessageId::NetworkViolation
     } else {
         MessageId::DeviceViolation
@@ -45,7 +49,12 @@ pub fn violation(
     if let Some(exe) = exe_of(v.pid) {
         r = r.field(field::EXE, exe);
     }
-    if v.kind.is_network() {
+    if let Some((action, id)) = v.guard {
+        let object = v.object.clone().unwrap_or_else(|| format!("object {id}"));
+        r = r
+            .field(field::OBJECT, object)
+            .field(field::CHANGE, guard_action_words(action));
+    } else if v.kind.is_network() {
         if v.family != 0 {
             r = r.field(field::FAMILY, family_name(v.family));
         }

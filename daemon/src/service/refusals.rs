@@ -4,7 +4,11 @@
 use super::*;
 
 impl Service {
-    pub(super) fn offer(&mut self, v: Violation) {
+    pub(super) fn offer(&mut self, mut v: Violation) {
+        // bpf.guard: the object by the name the daemon knows it by.
+        if let (Some((action, id)), Some(g)) = (v.guard, &self.bpf_guard) {
+            v.object = Some(g.name(action, id));
+        }
         for emit in self.storm.offer((v.pid, v.kind), Instant::now(), v) {
             self.record(emit);
         }
@@ -47,6 +51,9 @@ impl Service {
     /// Issue 14: find and repair tampering, and keep the enforcement record current.
     pub(super) fn guard_tick(&mut self) {
         let found = self.guard.check(&mut self.enforcer);
+        if let Some(g) = &mut self.bpf_guard {
+            g.sync(&self.enforcer);
+        }
         for t in &found {
             send(&self.sink, t.record());
             self.machine.send(super::start::tamper_entry(t));

@@ -140,6 +140,7 @@ impl Service {
             history_dirty: false,
             history_saved: Instant::now(),
             guard,
+            bpf_guard: None,
             premount_deny: None,
             premount_left: Default::default(),
             mountinfo_at_start: facts.mountinfo.clone(),
@@ -188,6 +189,22 @@ impl Service {
         for (layer, state) in service.media_files.attach(&mut service.enforcer) {
             send(&service.sink, records::layer(layer, &state, false));
         }
+        // --- issue 14: other processes' bpf() on airgapd's objects refused, once every link
+        // is made; the guard's own links end with this process ---
+        let guard_state =
+            match crate::bpf_guard::BpfGuard::arm(&mut service.enforcer, &service.opts.pin_dir) {
+                Ok(g) => {
+                    tracing::info!(guarded = g.guarded(), "bpf() on airgapd's objects refused");
+                    service.bpf_guard = Some(g);
+                    LayerState::Active
+                }
+                Err(why) => LayerState::Unavailable(why),
+            };
+        send(
+            &service.sink,
+            records::layer(Layer::BpfGuard, &guard_state, false),
+        );
+        service.enforcer.set_layer(Layer::BpfGuard, guard_state);
         service.publish_layers(false);
         service.guard_tick(); // issue 14: the first enforcement record
         Ok(service)

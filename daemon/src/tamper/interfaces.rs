@@ -20,7 +20,8 @@ use aya::programs::TcAttachType;
 
 use crate::bpf::{Enforcer, HeldLink};
 use crate::links::{self, link_kind, AttachType, TcxEntry};
-use crate::network::{self, filters};
+use crate::network::filters::{self, FilterProblem};
+use crate::network::{self};
 
 use super::Tampering;
 
@@ -120,42 +121,33 @@ fn tc_direction(attach: TcAttachType) -> &'static str {
 /// What is wrong with airgapd's tc filter `program` on `ifindex` (None: there, running our
 /// program `ours`, first), and whether the fix is to put it first.
 fn tc_problem(ifindex: u32, attach: TcAttachType, ours: Option<u32>) -> Option<(String, bool)> {
-    if let Some(other) = foreign_qdisc(ifindex) {
-        return Some((other, false));
-    }
-    let list = filters::list(ifindex, attach).ok()?;
-    let at = list.iter().position(|f| {
-        f.kind == "bpf"
-            && f.prio == network::WIRE_LEGACY_PRIORITY
-            && f.handle == u32::from(network::WIRE_LEGACY_HANDLE)
-    });
-    let Some(at) = at else {
-        return Some(("no airgapd filter (removed)".into(), false));
-    };
-    if ours.is_some_and(|id| list[at].prog_id != Some(id)) {
-        return Some((
-            format!(
-                "airgapd's filter runs another program ({})",
-                list[at].describe()
-            ),
+    let is_ours = |f: &filters::Filter| ours.is_none_or(|id| f.prog_id == Some(id));
+    let key = (
+        network::WIRE_LEGACY_PRIORITY,
+        u32::from(network::WIRE_LEGACY_HANDLE),
+    );
+    Some(match filters::judge(ifindex, attach, key, &is_ours)? {
+        FilterProblem::ForeignQdisc(kind) => (foreign_words(&kind), false),
+        FilterProblem::Missing => ("no airgapd filter (removed)".into(), false),
+        FilterProblem::OtherProgram(f) => (
+            format!("airgapd's filter runs another program ({f})"),
             false,
-        ));
-    }
-    if at > 0 {
-        let before: Vec<String> = list[..at].iter().map(filters::Filter::describe).collect();
-        return Some((format!("{} runs before it", before.join(", ")), true));
-    }
-    None
+        ),
+        FilterProblem::Overtaken(before) => (format!("{} runs before it", before.join(", ")), true),
+    })
 }
 
-/// Another qdisc than clsact on the ingress handle (`ingress`: no egress hook; its filters
-/// share one list, where ours cannot be put back without replacing someone else's): in words.
+fn foreign_words(kind: &str) -> String {
+    format!(
+        "the clsact qdisc was replaced by a {kind:?} qdisc, where airgapd's filters cannot \
+         go (remove it: tc qdisc del dev IFACE {kind})"
+    )
+}
+
+/// Another qdisc than clsact on the ingress handle, in words.
 fn foreign_qdisc(ifindex: u32) -> Option<String> {
     match filters::ingress_qdisc(ifindex).ok()? {
-        Some(kind) if kind != "clsact" => Some(format!(
-            "the clsact qdisc was replaced by a {kind:?} qdisc, where airgapd's filters cannot \
-             go (remove it: tc qdisc del dev IFACE {kind})"
-        )),
+        Some(kind) if kind != "clsact" => Some(foreign_words(&kind)),
         _ => None,
     }
 }

@@ -359,12 +359,13 @@ pub fn while_down(pin_dir: &Path, record_path: &Path) -> Vec<Tampering> {
     if record.lifted.is_some() || record.pin_dir != pin_dir.display().to_string() {
         return Vec::new();
     }
-    let Ok(insp) = Inspection::read(pin_dir) else {
+    let Ok(mut insp) = Inspection::read(pin_dir) else {
         return Vec::new();
     };
     if insp.pins.is_empty() {
         return Vec::new();
     }
+    insp.read_interfaces_of(Some(&record));
     let judgement = pinned::judge(&insp, Some(&record));
     let mut out = Vec::new();
     for layer in judgement.layers {
@@ -372,7 +373,7 @@ pub fn while_down(pin_dir: &Path, record_path: &Path) -> Vec<Tampering> {
             out.push(Tampering {
                 object: layer.name.clone(),
                 before: "as airgapd left it".into(),
-                after: problem,
+                after: problem.to_string(),
                 while_down: true,
                 repair_error: None,
                 interface: None,

@@ -22,6 +22,7 @@ pub struct Snapshot {
     policy: PolicyRecord,
     dev_rules: Vec<String>,
     lan: Vec<String>,
+    tc_interfaces: Vec<String>,
 }
 
 impl Snapshot {
@@ -81,6 +82,7 @@ impl Snapshot {
             },
             dev_rules,
             lan,
+            tc_interfaces: enforcer.wire_tc().iter().map(|(n, _)| n.clone()).collect(),
         }
     }
 
@@ -93,5 +95,6 @@ impl Snapshot {
         record.policy = self.policy;
         record.dev_rules = self.dev_rules;
         record.lan = self.lan;
+        record.tc_interfaces = self.tc_interfaces;
     }
 }

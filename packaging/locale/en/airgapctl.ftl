@@ -71,6 +71,51 @@ status-tamper-failed = { $time }  { $what }: { $to } (was { $from }); NOT restor
 status-tamper-failed-down = { $time }  { $what }: { $to } (was { $from }, while airgapd was stopped); NOT restored: { $error }
 status-unrepaired = { $what } was changed and could not be restored: { $error }
 status-record-unusable = the enforcement record cannot be used: { $error }
+# What is wrong with the pins, as status reads them from the kernel without the daemon.
+# $program: airgapd's program (or a pin's name); $have and $want: found and set by airgapd.
+status-problem-not-pinned = { $program }: not pinned (not enforcing)
+status-problem-unreadable = { $program }: cannot be read ({ $error })
+status-problem-detached = { $program }: detached (not enforcing)
+status-problem-other-cgroup = { $program }: attached to cgroup { $have }, not the scope (cgroup { $want })
+status-problem-program-unreadable = { $program }: its program { $id } cannot be read
+status-problem-other-program = { $program }: runs another program, "{ $name }" (id { $id })
+status-problem-not-our-config = { $program }: runs a program (id { $id }) that does not read airgapd's config
+status-problem-replaced = { $program }: runs program id { $have }, airgapd left id { $want } (replaced)
+status-problem-config-missing = the config map is not pinned
+status-problem-config-abi = the config map holds ABI version { $have }, not { $want }
+status-problem-config-unknown-mode = the config map holds an unknown network mode { $mode }
+status-problem-config-scope = the config map's scope is cgroup { $have } level { $have_level }, airgapd set cgroup { $want } level { $want_level }
+status-problem-config-mode = the network mode is { $have ->
+        [none] no network
+        [loopback] loopback only
+        [lan] the isolated LAN only
+        [lan-loopback] the isolated LAN and loopback only
+       *[other] unknown ({ $have })
+    }, airgapd set { $want ->
+        [none] no network
+        [loopback] loopback only
+        [lan] the isolated LAN only
+        [lan-loopback] the isolated LAN and loopback only
+       *[other] unknown ({ $want })
+    }
+status-problem-lan-added = LAN entry { $line } was added
+status-problem-lan-removed = LAN entry { $line } was removed
+status-problem-rule-added = device rule { $line } was added
+status-problem-rule-removed = device rule { $line } was removed
+status-problem-overtaken = { $pin }: program id { $ids } runs before it on { $interface } (it can pass what airgapd refuses)
+status-problem-tc-missing = { $interface } { $direction ->
+        [ingress] ingress
+       *[egress] egress
+    }: no airgapd filter (not enforcing)
+status-problem-tc-other = { $interface } { $direction ->
+        [ingress] ingress
+       *[egress] egress
+    }: airgapd's filter runs another program ({ $filter })
+status-problem-tc-overtaken = { $interface } { $direction ->
+        [ingress] ingress
+       *[egress] egress
+    }: { $filters } runs before it
+status-problem-tc-qdisc = { $interface }: the clsact qdisc was replaced by a "{ $kind }" qdisc, where airgapd's filters cannot go (remove it: tc qdisc del dev { $interface } { $kind })
 status-layers = Protection layers:
 status-layers-none = none: airgapd enforces nothing yet
 status-layer-active = active
@@ -239,4 +284,8 @@ doctor-ro-media-lsm = BPF LSM refuses, for root too, every route around an appro
 doctor-ro-media-listed = bpf is in the active LSM list: clearing a read-only medium's flag, SG_IO write commands and read-write remounts are refused where the programs load (not test-loaded: run as root to try)
 doctor-ro-media-no-lsm = approved read-only media are read-only in the kernel, but without BPF LSM this kernel cannot refuse root clearing that flag (blockdev --setrw: airgapd sets it again within 250 ms and records it), SCSI write commands through SG_IO on a read-only descriptor (CAP_SYS_RAWIO: neither refused nor recorded), or re-reading its partition table (BLKRRPART, BLKPG)
 doctor-ro-media-fix = make BPF LSM available (see the BPF LSM check)
+doctor-name-bpf-guard = airgapd's BPF objects
+doctor-bpf-guard-lsm = while airgapd runs, BPF LSM refuses every other process, root included, its links (bpftool link detach), writing its maps (bpftool map update), changes to its pin directory (rm of a pin) and ptrace of the daemon; each attempt is recorded
+doctor-bpf-guard-listed = bpf is in the active LSM list: other processes' bpf() on airgapd's links, maps and pins is refused where the programs load (not test-loaded: run as root to try)
+doctor-bpf-guard-no-lsm = without BPF LSM this kernel cannot refuse root detaching airgapd's links, rewriting its maps or removing its pins: airgapd finds each change, repairs it within 250 ms and records it
 doctor-ro-media-compat = BPF LSM refuses every route around an approved read-only medium's read-only flag, but on this kernel (6.8 or later) a 32-bit process's ioctl goes to file_ioctl_compat, which airgapd does not hook: a 32-bit program run by root could still clear the flag (set again within 250 ms and recorded) or send SCSI write commands through SG_IO

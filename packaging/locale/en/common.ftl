@@ -56,6 +56,10 @@ refusal-dev-readonly = { $pid ->
     [0] Refused writing the read-only medium { $target }.
    *[other] Refused writing the read-only medium { $target } by { $comm } (process { $pid }, { $user }).
 }
+refusal-bpf-guard = { $pid ->
+    [0] Refused a change to airgapd's BPF object { $target }.
+   *[other] Refused { $comm } (process { $pid }, { $user }) a change to airgapd's BPF object { $target }.
+}
 refusal-exec = { $pid ->
     [0] Refused running { $target } from a removable medium.
    *[other] Refused running { $target } from a removable medium by { $comm } (process { $pid }, { $user }).

@@ -67,6 +67,50 @@ status-tamper-failed = { $time }  { $what }: { $to } (trước đó { $from }); 
 status-tamper-failed-down = { $time }  { $what }: { $to } (trước đó { $from }, khi airgapd đang dừng); CHƯA khôi phục được: { $error }
 status-unrepaired = { $what } đã bị thay đổi và không khôi phục được: { $error }
 status-record-unusable = không dùng được bản ghi trạng thái cách ly: { $error }
+# Những gì sai ở các tệp ghim, khi status đọc từ nhân mà không có tiến trình airgapd.
+status-problem-not-pinned = { $program }: không được ghim (không có tác dụng ngăn chặn)
+status-problem-unreadable = { $program }: không đọc được ({ $error })
+status-problem-detached = { $program }: đã bị tháo (không có tác dụng ngăn chặn)
+status-problem-other-cgroup = { $program }: gắn vào cgroup { $have }, không phải phạm vi cách ly (cgroup { $want })
+status-problem-program-unreadable = { $program }: không đọc được chương trình { $id } của nó
+status-problem-other-program = { $program }: đang chạy một chương trình khác, "{ $name }" (id { $id })
+status-problem-not-our-config = { $program }: đang chạy một chương trình (id { $id }) không đọc cấu hình của airgapd
+status-problem-replaced = { $program }: đang chạy chương trình id { $have }, airgapd đã để lại id { $want } (đã bị thay)
+status-problem-config-missing = bảng cấu hình không được ghim
+status-problem-config-abi = bảng cấu hình mang phiên bản ABI { $have }, không phải { $want }
+status-problem-config-unknown-mode = bảng cấu hình mang một chế độ mạng không xác định { $mode }
+status-problem-config-scope = phạm vi trong bảng cấu hình là cgroup { $have } cấp { $have_level }, airgapd đã đặt cgroup { $want } cấp { $want_level }
+status-problem-config-mode = chế độ mạng là { $have ->
+        [none] không có mạng
+        [loopback] chỉ loopback
+        [lan] chỉ mạng LAN độc lập
+        [lan-loopback] chỉ mạng LAN độc lập và loopback
+       *[other] không xác định ({ $have })
+    }, airgapd đã đặt { $want ->
+        [none] không có mạng
+        [loopback] chỉ loopback
+        [lan] chỉ mạng LAN độc lập
+        [lan-loopback] chỉ mạng LAN độc lập và loopback
+       *[other] không xác định ({ $want })
+    }
+status-problem-lan-added = mục LAN { $line } đã bị thêm vào
+status-problem-lan-removed = mục LAN { $line } đã bị xóa
+status-problem-rule-added = quy tắc thiết bị { $line } đã bị thêm vào
+status-problem-rule-removed = quy tắc thiết bị { $line } đã bị xóa
+status-problem-overtaken = { $pin }: chương trình id { $ids } chạy trước nó trên { $interface } (chương trình đó có thể cho qua những gì airgapd chặn)
+status-problem-tc-missing = { $interface } { $direction ->
+        [ingress] chiều vào
+       *[egress] chiều ra
+    }: không có bộ lọc của airgapd (không có tác dụng ngăn chặn)
+status-problem-tc-other = { $interface } { $direction ->
+        [ingress] chiều vào
+       *[egress] chiều ra
+    }: bộ lọc của airgapd đang chạy một chương trình khác ({ $filter })
+status-problem-tc-overtaken = { $interface } { $direction ->
+        [ingress] chiều vào
+       *[egress] chiều ra
+    }: { $filters } chạy trước nó
+status-problem-tc-qdisc = { $interface }: qdisc clsact đã bị thay bằng qdisc "{ $kind }", nơi không thể đặt bộ lọc của airgapd (hãy gỡ nó: tc qdisc del dev { $interface } { $kind })
 status-layers = Các lớp bảo vệ:
 status-layers-none = không có: airgapd chưa thực thi lớp nào
 status-layer-active = đang hoạt động
@@ -225,4 +269,8 @@ doctor-ro-media-lsm = BPF LSM chặn, kể cả đối với root, mọi cách v
 doctor-ro-media-listed = bpf có trong danh sách LSM đang hoạt động: việc xóa cờ chỉ đọc, lệnh ghi qua SG_IO và gắn lại ở chế độ đọc-ghi bị chặn khi chương trình nạp được (chưa thử nạp: hãy chạy bằng root để thử)
 doctor-ro-media-no-lsm = vật mang tin chỉ đọc đã được phê duyệt được đánh dấu chỉ đọc trong nhân, nhưng không có BPF LSM thì nhân này không chặn được root xóa cờ đó (blockdev --setrw: airgapd đặt lại trong vòng 250 ms và ghi nhận), lệnh ghi SCSI qua SG_IO trên bộ mô tả chỉ đọc (CAP_SYS_RAWIO: không bị chặn, không được ghi nhận), hoặc việc đọc lại bảng phân vùng (BLKRRPART, BLKPG)
 doctor-ro-media-fix = bật BPF LSM (xem mục kiểm tra BPF LSM)
+doctor-name-bpf-guard = Đối tượng BPF của airgapd
+doctor-bpf-guard-lsm = khi airgapd đang chạy, BPF LSM chặn mọi tiến trình khác, kể cả root, mở liên kết của airgapd (bpftool link detach), ghi vào bảng của airgapd (bpftool map update), thay đổi thư mục ghim (xóa tệp ghim) và ptrace tiến trình airgapd; mọi lần thử đều được ghi nhận
+doctor-bpf-guard-listed = bpf có trong danh sách LSM đang hoạt động: bpf() của tiến trình khác trên liên kết, bảng và tệp ghim của airgapd bị chặn khi chương trình nạp được (chưa thử nạp: hãy chạy bằng root để thử)
+doctor-bpf-guard-no-lsm = không có BPF LSM thì nhân này không chặn được root tháo liên kết, ghi đè bảng hoặc xóa tệp ghim của airgapd: airgapd phát hiện từng thay đổi, khôi phục trong vòng 250 ms và ghi nhận
 doctor-ro-media-compat = BPF LSM chặn mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt, nhưng trên nhân này (6.8 trở lên) lời gọi ioctl của tiến trình 32 bit đi qua file_ioctl_compat, mà airgapd không theo dõi: chương trình 32 bit do root chạy vẫn có thể xóa cờ (được đặt lại trong vòng 250 ms và ghi nhận) hoặc gửi lệnh ghi SCSI qua SG_IO

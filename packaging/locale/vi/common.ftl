@@ -54,6 +54,10 @@ refusal-dev-readonly = { $pid ->
     [0] Đã chặn ghi vào vật mang tin chỉ đọc { $target }.
    *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) ghi vào vật mang tin chỉ đọc { $target }.
 }
+refusal-bpf-guard = { $pid ->
+    [0] Đã chặn thay đổi đối tượng BPF { $target } của airgapd.
+   *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) thay đổi đối tượng BPF { $target } của airgapd.
+}
 refusal-exec = { $pid ->
     [0] Đã chặn chạy { $target } từ thiết bị lưu trữ di động.
    *[other] Đã chặn { $comm } (tiến trình { $pid }, { $user }) chạy { $target } từ thiết bị lưu trữ di động.

@@ -33,6 +33,8 @@
 //!   mmap-exec PATH                  map PATH's first page PROT_READ|PROT_EXEC
 //!   mprotect-exec PATH              map it PROT_READ, then mprotect it to PROT_READ|PROT_EXEC
 //!   dlopen PATH                     dlopen(RTLD_NOW) a shared library (failures: dlerror's text)
+//!   bpf-get PATH ro|rw              BPF_OBJ_GET of a bpffs pin (ro: BPF_F_RDONLY)
+//!   pidfd-getfd PID FD              pidfd_getfd(2) of process PID's descriptor FD
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -285,12 +287,47 @@ fn op(args: &[String]) -> io::Result<()> {
         "mmap-exec" => map_exec(&args[1], false),
         "mprotect-exec" => map_exec(&args[1], true),
         "dlopen" => dlopen(&args[1]),
+        "bpf-get" => bpf_get(&args[1], &args[2]),
+        "pidfd-getfd" => pidfd_getfd(args[1].parse().expect("pid"), args[2].parse().expect("fd")),
         other => panic!("unknown op {other}"),
     }
 }
 
 fn cstr(s: &str) -> std::ffi::CString {
     std::ffi::CString::new(s).expect("no NUL in argument")
+}
+
+/// BPF_OBJ_GET of a pinned object, read-only (`ro`: BPF_F_RDONLY) or read-write.
+fn bpf_get(path: &str, mode: &str) -> io::Result<()> {
+    const BPF_OBJ_GET: libc::c_long = 7;
+    const BPF_F_RDONLY: u32 = 1 << 3;
+    let p = cstr(path);
+    // union bpf_attr for BPF_OBJ_GET: pathname @0, bpf_fd @8, file_flags @12.
+    let mut attr = [0u8; 64];
+    attr[..8].copy_from_slice(&(p.as_ptr() as u64).to_ne_bytes());
+    let flags = if mode == "ro" { BPF_F_RDONLY } else { 0 };
+    attr[12..16].copy_from_slice(&flags.to_ne_bytes());
+    // SAFETY: a zero-padded bpf_attr for BPF_OBJ_GET; the path outlives the call.
+    let fd = unsafe { libc::syscall(libc::SYS_bpf, BPF_OBJ_GET, attr.as_mut_ptr(), attr.len()) };
+    let fd = cvt(fd as libc::c_int)?;
+    // SAFETY: fd was just returned to us.
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+
+/// pidfd_getfd(2): take a copy of descriptor `fd` of process `pid`.
+fn pidfd_getfd(pid: i32, fd: i32) -> io::Result<()> {
+    // SAFETY: pidfd_open returns a new fd we own (or -1).
+    let pidfd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as libc::c_int)?;
+    // SAFETY: pidfd is ours; the copy is closed right away.
+    let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) } as libc::c_int;
+    let result = cvt(got).map(|fd| {
+        // SAFETY: fd was just returned to us.
+        unsafe { libc::close(fd) };
+    });
+    // SAFETY: pidfd is ours.
+    unsafe { libc::close(pidfd) };
+    result
 }
 
 fn open_dev(path: &str, mode: &str) -> io::Result<()> {

@@ -4,8 +4,9 @@ layer is active (BPF LSM included: the guest kernel can load it), the start is r
 from . import ids
 
 TITLE = "boot"
-LAYERS = ("cgroup-network", "bpf-lsm", "cgroup-device", "usb-authorization", "media-ro-bpf-lsm")
-LSM_LAYERS = ("bpf-lsm", "media-ro-bpf-lsm")
+LAYERS = ("cgroup-network", "bpf-lsm", "cgroup-device", "usb-authorization", "media-ro-bpf-lsm",
+          "bpf-guard")
+LSM_LAYERS = ("bpf-lsm", "media-ro-bpf-lsm", "bpf-guard")
 
 
 def run(g):

@@ -89,6 +89,32 @@ impl EnforceError {
 }
 
 /// The kernel's answer to a failed load, without the (often empty) verifier log aya appends.
+/// Whether the kernel runs BPF LSM programs at all, as its active LSM list says. A kernel whose
+/// `lsm=` list leaves `bpf` out still loads and attaches BPF LSM programs, and then never calls
+/// them: the layers said "active" while AF_PACKET sockets were created freely (found by the
+/// guest's boot of 6.1 without `bpf` in `lsm=`, issue 22). Where securityfs is not mounted the
+/// list cannot be read, and the load decides as before.
+pub(crate) fn bpf_lsm_listed() -> Result<(), String> {
+    let Ok(list) = std::fs::read_to_string(LSM_LIST) else {
+        return Ok(());
+    };
+    bpf_lsm_in(&list)
+}
+
+/// The LSM list securityfs shows (comma-separated).
+pub(crate) const LSM_LIST: &str = "/sys/kernel/security/lsm";
+
+fn bpf_lsm_in(list: &str) -> Result<(), String> {
+    let list = list.trim();
+    if list.split(',').any(|m| m == "bpf") {
+        return Ok(());
+    }
+    Err(format!(
+        "bpf is not in the kernel's active LSM list ({list}): the kernel would accept BPF LSM \
+         programs and never run them; add bpf to lsm= on the kernel command line"
+    ))
+}
+
 fn kernel_answer(e: &EnforceError) -> String {
     match e {
         EnforceError::Load { source, .. } => match source.as_ref() {
@@ -644,6 +670,7 @@ impl Enforcer {
     }
 
     fn enforce_lsm(&mut self) -> Result<(), String> {
+        bpf_lsm_listed()?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         network::load_lsm(&mut self.ebpf, &btf).map_err(|e| {
             format!(
@@ -678,8 +705,8 @@ impl Enforcer {
     /// The BPF LSM programs that keep approved read-only media read-only (global, scope-checked
     /// in the kernel); the layer's state either way.
     pub fn enforce_media_read_only(&mut self) -> LayerState {
-        let loaded = Btf::from_sys_fs()
-            .map_err(|e| format!("no kernel BTF ({e})"))
+        let loaded = bpf_lsm_listed()
+            .and_then(|()| Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})")))
             .and_then(|btf| {
                 readonly_lsm::load(&mut self.ebpf, &btf).map_err(|e| {
                     format!(
@@ -799,5 +826,19 @@ impl Enforcer {
     /// The event ring buffer, for the one reader (None once taken).
     pub fn take_events(&mut self) -> Option<RingBuf<MapData>> {
         self.events.take()
+    }
+}
+
+#[cfg(test)]
+mod lsm_list_tests {
+    use super::bpf_lsm_in;
+
+    #[test]
+    fn bpf_lsm_counts_only_when_listed() {
+        assert!(bpf_lsm_in("lockdown,capability,landlock,yama,apparmor,bpf\n").is_ok());
+        let why = bpf_lsm_in("lockdown,capability,yama,apparmor\n").unwrap_err();
+        assert!(why.contains("(lockdown,capability,yama,apparmor)"), "{why}");
+        assert!(why.contains("lsm="), "{why}");
+        assert!(bpf_lsm_in("bpfx,xbpf").is_err());
     }
 }

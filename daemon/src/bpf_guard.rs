@@ -70,6 +70,7 @@ impl BpfGuard {
     /// Load the programs, name the daemon (this process) and what it guards, then link them.
     /// Fails where the kernel cannot load BPF LSM programs, with the kernel's answer.
     pub fn arm(enforcer: &mut Enforcer, pin_dir: &Path) -> Result<BpfGuard, String> {
+        crate::bpf::bpf_lsm_listed()?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         let ebpf = enforcer.object_mut();
         let take = |ebpf: &mut aya::Ebpf, name: &str| {

@@ -99,6 +99,14 @@ fn fstype_mounted(mountinfo: &str, fstype: &str) -> bool {
 }
 
 /// The kernel's active LSM list: securityfs when mounted, else the `lsm=` boot parameter.
+/// BPF LSM programs load here and the kernel calls them: a kernel whose active LSM list is
+/// known and leaves `bpf` out accepts the programs and never runs them (issue 22's guest boot
+/// of 6.1 without `bpf` in `lsm=`: doctor said "ok" there).
+fn lsm_runs(f: &Facts) -> bool {
+    matches!(f.lsm_loads, Some(Ok(())))
+        && active_lsms(f).is_none_or(|l| l.iter().any(|s| s == "bpf"))
+}
+
 fn active_lsms(f: &Facts) -> Option<Vec<String>> {
     let list = f.lsm_list.clone().or_else(|| {
         f.cmdline
@@ -225,7 +233,7 @@ fn usb_boot_check(f: &Facts, catalog: &Catalog) -> Check {
 /// 6.7+). Otherwise a 32-bit call can still set PACKET_QDISC_BYPASS.
 fn compat_check(f: &Facts, catalog: &Catalog) -> Check {
     let off = ia32_off(f);
-    let lsm = matches!(f.lsm_loads, Some(Ok(())));
+    let lsm = lsm_runs(f);
     let (status, detail) = match (off, &f.compat_loads, lsm) {
         (true, _, _) => (Status::Ok, catalog.text("doctor-compat-off", None)),
         (false, Some(Ok(())), _) => (Status::Ok, catalog.text("doctor-compat-fmod-ret", None)),
@@ -270,8 +278,8 @@ fn read_only_media_check(f: &Facts, catalog: &Catalog) -> Check {
     let listed = active_lsms(f).is_some_and(|l| l.iter().any(|s| s == "bpf"));
     let compat_gap = has_ioctl_compat_hook(&f.kernel_release) && !ia32_off(f);
     let (status, id) = match (&f.lsm_loads, listed) {
-        (Some(Ok(())), _) if compat_gap => (Status::Warn, "doctor-ro-media-compat"),
-        (Some(Ok(())), _) => (Status::Ok, "doctor-ro-media-lsm"),
+        (Some(Ok(())), _) if lsm_runs(f) && compat_gap => (Status::Warn, "doctor-ro-media-compat"),
+        (Some(Ok(())), _) if lsm_runs(f) => (Status::Ok, "doctor-ro-media-lsm"),
         (None, true) => (Status::Ok, "doctor-ro-media-listed"),
         _ => (Status::Warn, "doctor-ro-media-no-lsm"),
     };
@@ -292,7 +300,7 @@ fn read_only_media_check(f: &Facts, catalog: &Catalog) -> Check {
 fn bpf_guard_check(f: &Facts, catalog: &Catalog) -> Check {
     let listed = active_lsms(f).is_some_and(|l| l.iter().any(|s| s == "bpf"));
     let (status, id) = match (&f.lsm_loads, listed) {
-        (Some(Ok(())), _) => (Status::Ok, "doctor-bpf-guard-lsm"),
+        (Some(Ok(())), _) if lsm_runs(f) => (Status::Ok, "doctor-bpf-guard-lsm"),
         (None, true) => (Status::Ok, "doctor-bpf-guard-listed"),
         _ => (Status::Warn, "doctor-bpf-guard-no-lsm"),
     };
@@ -319,7 +327,10 @@ fn lsm_check(f: &Facts, catalog: &Catalog) -> Check {
         l.push("bpf".into());
         tr_in!(catalog, "doctor-lsm-fix", list = l.join(","))
     };
-    match (&f.lsm_loads, has_bpf) {
+    // Loaded with the list unknown counts as running; loaded with a known list that leaves bpf
+    // out does not (the kernel accepts the programs and never calls them).
+    let listed = has_bpf || (active.is_none() && matches!(f.lsm_loads, Some(Ok(()))));
+    match (&f.lsm_loads, listed) {
         (Some(Err(why)), false) if active.is_none() => Check {
             name: "BPF LSM",
             status: Status::Warn,
@@ -330,7 +341,7 @@ fn lsm_check(f: &Facts, catalog: &Catalog) -> Check {
                 fix = fix(&active)
             )),
         },
-        (Some(Ok(())), _) => Check {
+        (Some(Ok(())), true) => Check {
             name: "BPF LSM",
             status: Status::Ok,
             detail: tr_in!(catalog, "doctor-lsm-active"),
@@ -401,6 +412,7 @@ mod tests {
         );
         assert!(g.fix.is_some());
         f.lsm_loads = Some(Ok(()));
+        f.lsm_list = Some("lockdown,capability,landlock,yama,apparmor,bpf".into());
         let g = check(&diagnose(&f), "airgapd's BPF objects").clone();
         assert_eq!(g.status, Status::Ok);
         assert!(g.detail.contains("bpftool link detach"), "{}", g.detail);
@@ -418,6 +430,7 @@ mod tests {
         }
         assert!(ro.fix.is_some());
         f.lsm_loads = Some(Ok(()));
+        f.lsm_list = Some("lockdown,capability,landlock,yama,apparmor,bpf".into());
         let c = diagnose(&f);
         assert_eq!(check(&c, "read-only media").status, Status::Ok);
         // Linux 6.8+: a 32-bit process's ioctl skips file_ioctl unless ia32 emulation is off.
@@ -501,6 +514,7 @@ mod tests {
         );
         let mut f = facts();
         f.lsm_loads = Some(Ok(()));
+        f.lsm_list = Some("lockdown,capability,landlock,yama,apparmor,bpf".into());
         assert_eq!(
             check(&diagnose(&f), "32-bit system calls").status,
             Status::Ok
@@ -548,5 +562,22 @@ mod tests {
             check(&diagnose(&f), "USB before airgapd starts").status,
             Status::Warn
         );
+    }
+
+    /// The guest's boot of 6.1 with `lsm=` leaving `bpf` out (issue 22): the programs load and
+    /// attach there, but never run; doctor said "ok" for BPF LSM, read-only media and the guard.
+    #[test]
+    fn programs_that_load_but_never_run_are_not_ok() {
+        let mut f = facts();
+        f.lsm_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        for name in ["BPF LSM", "read-only media", "airgapd's BPF objects"] {
+            assert_eq!(check(&c, name).status, Status::Warn, "{name}");
+        }
+        f.lsm_list = Some("lockdown,capability,landlock,yama,apparmor,bpf".into());
+        let c = diagnose(&f);
+        for name in ["BPF LSM", "airgapd's BPF objects"] {
+            assert_eq!(check(&c, name).status, Status::Ok, "{name}");
+        }
     }
 }

@@ -353,7 +353,9 @@ impl MediaFiles {
     pub fn attach(&mut self, enforcer: &mut Enforcer) -> Vec<(Layer, LayerState)> {
         let lsm_state = match self.lsm_maps.as_mut() {
             None => LayerState::Unavailable("the LSM maps could not be opened".into()),
-            Some(maps) => match lsm::attach(enforcer.object_mut(), &self.setup.pin_dir) {
+            Some(maps) => match crate::bpf::bpf_lsm_listed()
+                .and_then(|()| lsm::attach(enforcer.object_mut(), &self.setup.pin_dir))
+            {
                 Ok(links) => {
                     // Watched by the tamper check like every other link (issue 14).
                     for ((name, _), link) in lsm::PROGRAMS.into_iter().zip(&links) {

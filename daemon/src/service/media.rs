@@ -31,6 +31,9 @@ use super::records::identity_fields;
 #[path = "media_ro.rs"]
 mod read_only;
 
+#[path = "media_disk.rs"]
+mod whole_disk;
+
 /// The pseudo-action asking for a full rescan (after the uevent queue overflowed).
 pub const RESCAN: &str = "airgapd-rescan";
 
@@ -97,6 +100,10 @@ pub struct Media {
     /// Read-write mounts of read-only media that could not be made read-only (mount ids),
     /// recorded once each.
     rw_unrepaired: std::collections::BTreeSet<u64>,
+    /// Whole disks of partitioned media granted reading for their partitions (`whole_disk`).
+    disks: BTreeMap<Dev, whole_disk::DiskGrant>,
+    /// Partitioned disks refused by their own identity, decided once their partitions are.
+    held: BTreeMap<Dev, whole_disk::HeldRefusal>,
 }
 
 fn covered(plan: &Plan, (major, minor): Dev) -> bool {
@@ -205,6 +212,7 @@ impl Media {
         self.identities.remove(&devnum);
         self.pending.remove(&devnum);
         self.revoke(cx, devnum, "removed");
+        self.forget_disk(cx, devnum, "removed");
     }
 
     /// A device appeared or changed: withdraw a grant made for another medium, then start a
@@ -238,6 +246,13 @@ impl Media {
             if let Some(left) = self.revoke(cx, devnum, "medium changed") {
                 self.unmark_left(&left);
             }
+        }
+        if self
+            .disk_grant_diskseq(devnum)
+            .is_some_and(|granted| granted != seq)
+        {
+            self.forget_disk(cx, devnum, "medium changed");
+            self.identities.remove(&devnum);
         }
         if let Some(p) = self.pending.get_mut(&devnum) {
             if p.diskseq == seq {
@@ -373,7 +388,27 @@ impl Media {
         }
     }
 
+    /// Record a decision and act on it; the whole disk of a partitioned medium is decided by
+    /// its partitions (`whole_disk`).
     fn record_decision(
+        &mut self,
+        cx: &mut Ctx,
+        block: &BlockDevice,
+        judged: Judgement,
+        at: (Dev, Option<u64>),
+    ) {
+        if self.hold_disk_refusal(cx, block, &judged, at.1) {
+            return;
+        }
+        self.record_own(cx, block, judged, at);
+        if block.partition.is_some() {
+            if let Ok(disk) = BlockDevice::from_sysfs(Path::new("/sys"), &block.disk) {
+                self.settle_disk(cx, &disk);
+            }
+        }
+    }
+
+    fn record_own(
         &mut self,
         cx: &mut Ctx,
         block: &BlockDevice,
@@ -403,6 +438,8 @@ impl Media {
                 if !same_grant {
                     self.revoke(cx, devnum, "medium changed");
                 }
+                // A disk read for its partitions before, approved in its own right now.
+                self.forget_disk(cx, devnum, "approved in its own right");
                 let mut audit = AuditRecord::begin(
                     cx.sink,
                     arrival_record(
@@ -451,6 +488,7 @@ impl Media {
                                 read_only: ro,
                             },
                         );
+                        self.announce(cx, block);
                     }
                     Err(e) => {
                         audit.field(field::STATE, e);
@@ -506,6 +544,7 @@ impl Media {
         Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists()
             && !covered(plan, dev)
             && !self.granted.contains_key(&dev)
+            && !self.disks.contains_key(&dev)
     }
 
     /// The identity of a judged device, filesystem included.
@@ -541,6 +580,7 @@ impl Media {
         .field(field::DEV_NODE, &record.node)
         .field(field::RULE, &record.rule);
         let _ = cx.sink.send(&r);
+        self.withdraw_disks_serving(cx, devnum, why);
         Some(grant)
     }
 

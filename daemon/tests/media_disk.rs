@@ -55,6 +55,13 @@ struct Stick {
 
 impl Stick {
     fn new(tag: &str, labels: &[&str]) -> Stick {
+        let stick = Self::without_partitions(tag, labels);
+        stick.add_parts(labels.len());
+        stick
+    }
+
+    /// The same, its partitions not added yet ([`Stick::add_parts`]).
+    fn without_partitions(tag: &str, labels: &[&str]) -> Stick {
         let image = std::env::temp_dir().join(format!("airgapd-{tag}-{}.img", std::process::id()));
         let size = 1 + 8 * labels.len() as u64;
         let mut mbr = vec![0u8; 446];
@@ -75,17 +82,20 @@ impl Stick {
             );
         }
         let path = run("losetup", &["--find", "--show", "--partscan", img]);
-        // This development kernel reads no partition table (no CONFIG_MSDOS_PARTITION): the
-        // partitions are added as the table says, with BLKPG (as `partx` would).
-        for i in 0..labels.len() as u64 {
+        Stick { path, image }
+    }
+
+    /// This development kernel reads no partition table (no CONFIG_MSDOS_PARTITION): the
+    /// partitions are added as the table says, with BLKPG (as `partx` would).
+    fn add_parts(&self, count: usize) {
+        for i in 0..count as u64 {
             let (start, len) = ((1 + 8 * i) * MIB / 512, 8 * MIB / 512);
             let n = (i + 1).to_string();
             run(
                 "addpart",
-                &[&path, &n, &start.to_string(), &len.to_string()],
+                &[&self.path, &n, &start.to_string(), &len.to_string()],
             );
         }
-        Stick { path, image }
     }
 
     fn part(&self, n: u32) -> String {
@@ -214,4 +224,54 @@ fn the_whole_disk_of_an_approved_partitioned_medium_is_read_never_written() {
             || !std::path::Path::new(&path).exists(),
         "after it left"
     );
+}
+
+/// The system probing a medium as it arrives (udev, udisks, blkid), before the daemon has
+/// identified it: refused, but once the medium is approved those refusals are not violations.
+#[test]
+fn reads_before_an_approved_medium_is_granted_are_no_violations() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut j = PrivateJournald::start("media-early");
+    let mut d = Daemon::new("media-early", j.socket(), Some(POLICY));
+    d.start();
+    for attempt in 0..5 {
+        let stick = Stick::without_partitions(&format!("early-{attempt}"), &["AIRGAPPART"]);
+        // A reader waiting for the partition, reading it as soon as it exists until a read
+        // succeeds: the first ones come before its grant. stderr says how many were refused.
+        let part = stick.part(1);
+        let script = format!(
+            "n=0; end=$((SECONDS + 10)); while [ $SECONDS -lt $end ]; do \
+             [ -b {part} ] || continue; \
+             head -c 512 {part} > /dev/null 2>&1 && {{ echo refused=$n >&2; exit 0; }}; \
+             n=$((n+1)); done; echo never >&2"
+        );
+        let (pid, err) = std::thread::scope(|s| {
+            let reader = s.spawn(|| d.victim(&script, false));
+            std::thread::sleep(Duration::from_millis(200));
+            stick.add_parts(1);
+            reader.join().unwrap()
+        });
+        authorized(&mut j, &part);
+        let refused: u32 = err
+            .trim()
+            .strip_prefix("refused=")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        eprintln!("attempt {attempt}: {refused} reads refused before the grant ({err:?})");
+        if refused == 0 {
+            continue; // granted before the first read: try again
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        // By the device: the reads were made by the reader's children.
+        let violations = j.query(&[id(MessageId::DeviceViolation), m("AIRGAP_DEV_NODE", &part)]);
+        assert!(
+            violations.is_empty(),
+            "{refused} reads refused before the grant (reader {pid}) were recorded as \
+             violations: {violations:?}"
+        );
+        return;
+    }
+    panic!("no read came before the grant in five attempts");
 }

@@ -47,6 +47,9 @@ struct Grant {
     /// For a read-only grant: the block devices marked read-only in the kernel for it
     /// (`devices::readonly::targets`), watched while the grant lasts.
     read_only: Vec<(Dev, String)>,
+    /// When it was made: refusals from before are the system probing the medium while it was
+    /// being identified.
+    at: std::time::SystemTime,
 }
 
 /// A probe under way.
@@ -486,6 +489,7 @@ impl Media {
                                 record: record.clone(),
                                 diskseq,
                                 read_only: ro,
+                                at: std::time::SystemTime::now(),
                             },
                         );
                         self.announce(cx, block);
@@ -545,6 +549,23 @@ impl Media {
             && !covered(plan, dev)
             && !self.granted.contains_key(&dev)
             && !self.disks.contains_key(&dev)
+    }
+
+    /// Whether `dev` is being judged now: its probe is under way, or it is a partitioned disk
+    /// waiting for its partitions' decisions.
+    pub fn judging(&self, dev: Dev) -> bool {
+        self.pending.get(&dev).is_some_and(|p| !p.timed_out)
+            || (self.held.contains_key(&dev)
+                && !self.disks.contains_key(&dev)
+                && !self.seen.contains_key(&dev))
+    }
+
+    /// When the grant `dev` has now was made (its own, or its whole disk's reading).
+    pub fn granted_at(&self, dev: Dev) -> Option<std::time::SystemTime> {
+        self.granted
+            .get(&dev)
+            .map(|g| g.at)
+            .or_else(|| self.disk_granted_at(dev))
     }
 
     /// The identity of a judged device, filesystem included.

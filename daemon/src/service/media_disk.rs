@@ -34,6 +34,7 @@ use super::{covered, device_record, Ctx, Dev, Media};
 #[derive(Debug)]
 pub(super) struct DiskGrant {
     diskseq: Option<u64>,
+    at: std::time::SystemTime,
     /// The partitions it serves (all there were when it was granted).
     parts: Vec<Dev>,
 }
@@ -190,7 +191,14 @@ impl Media {
         match cx.enforcer.dev_rules().set(m, DevAccess::READ) {
             Ok(()) => {
                 let _ = audit.success();
-                self.disks.insert(disk.dev, DiskGrant { diskseq, parts });
+                self.disks.insert(
+                    disk.dev,
+                    DiskGrant {
+                        diskseq,
+                        at: std::time::SystemTime::now(),
+                        parts,
+                    },
+                );
                 self.seen.insert(disk.dev, record);
                 self.announce(cx, disk);
             }
@@ -246,6 +254,11 @@ impl Media {
     /// The disk reading grant's medium instance, if the disk has one.
     pub(super) fn disk_grant_diskseq(&self, disk: Dev) -> Option<Option<u64>> {
         self.disks.get(&disk).map(|g| g.diskseq)
+    }
+
+    /// When the whole disk `disk` was granted reading, if it is.
+    pub(super) fn disk_granted_at(&self, disk: Dev) -> Option<std::time::SystemTime> {
+        self.disks.get(&disk).map(|g| g.at)
     }
 
     /// Whether the whole disk of `block` can be read (udev locks it before handling any of

@@ -15,9 +15,9 @@
 //! have been judged, so an approved stick's disk is never recorded as refused on the way. A
 //! disk approved in its own right keeps its own grant.
 //!
-//! Once a medium can be read, udev is asked to look at it again (a "change" uevent): the probe
-//! it made on arrival was refused, and udisks, the desktop's automount and /dev/disk/by-*
-//! links come from what udev learns.
+//! Once a medium can be read, udev is asked to handle it again (an "add" uevent, as at boot):
+//! the probe it made on arrival was refused, and udisks, the desktop's automount and
+//! /dev/disk/by-* links come from what udev learns.
 
 use std::path::Path;
 
@@ -274,9 +274,12 @@ impl Media {
         .then_some(disk)
     }
 
-    /// A device was granted: ask udev to handle it again ("change"), now that it can read it,
-    /// so that its filesystem properties and /dev/disk/by-* links exist and udisks sees it. A
-    /// readable disk brings its granted partitions along; a partition waits for its disk.
+    /// A device was granted: ask udev to handle it again, now that it can read it, so that its
+    /// filesystem properties and /dev/disk/by-* links exist and udisks sees it. An "add", as
+    /// at boot (`udevadm trigger`): udisks makes a drive object (what `udisksctl status` lists,
+    /// and what makes a stick removable rather than a system disk to polkit) only on "add",
+    /// never on "change", and the first "add" reached it while udev could not read the disk.
+    /// A readable disk brings its granted partitions along; a partition waits for its disk.
     pub(super) fn announce(&self, cx: &Ctx, block: &BlockDevice) {
         let Some(disk) = self.disk_readable(cx, block) else {
             return;
@@ -297,7 +300,7 @@ impl Media {
         }
         for name in names {
             let path = Path::new("/sys/class/block").join(&name).join("uevent");
-            if let Err(e) = std::fs::write(&path, "change") {
+            if let Err(e) = std::fs::write(&path, "add") {
                 tracing::warn!(device = %name, error = %e, "could not ask udev to look at a granted medium again");
             }
         }

@@ -551,10 +551,17 @@ impl Media {
             && !self.disks.contains_key(&dev)
     }
 
-    /// Whether `dev` is being judged now: its probe is under way, or it is a partitioned disk
-    /// waiting for its partitions' decisions.
-    pub fn judging(&self, dev: Dev) -> bool {
-        self.pending.get(&dev).is_some_and(|p| !p.timed_out)
+    /// Whether `dev` is being judged now: its probe is under way, it is a partitioned disk
+    /// waiting for its partitions' decisions, or it has just appeared and its uevent has not
+    /// been handled yet (a reader can open a node before the daemon reads that uevent).
+    pub fn judging(&self, plan: &Plan, dev: Dev) -> bool {
+        let unseen = !self.seen.contains_key(&dev)
+            && !self.granted.contains_key(&dev)
+            && !self.pending.contains_key(&dev)
+            && !covered(plan, dev)
+            && Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists();
+        unseen
+            || self.pending.get(&dev).is_some_and(|p| !p.timed_out)
             || (self.held.contains_key(&dev)
                 && !self.disks.contains_key(&dev)
                 && !self.seen.contains_key(&dev))

@@ -13,7 +13,7 @@ impl Service {
         // is a violation like any other; approved, it was the system's own probing of an
         // approved medium, logged as such and not counted as a violation.
         if let Some(dev) = v.device.filter(|_| v.kind == Kind::DevBlock) {
-            if self.media.judging(dev) {
+            if self.media.judging(&self.plan, dev) {
                 self.deferred.push((Instant::now(), v));
                 return;
             }
@@ -42,9 +42,9 @@ impl Service {
         let now = Instant::now();
         for (since, v) in std::mem::take(&mut self.deferred) {
             let dev = v.device.expect("deferred refusals name a device");
-            if self.media.judging(dev) && now.duration_since(since) < DEFERRED_AT_MOST {
+            if self.media.judging(&self.plan, dev) && now.duration_since(since) < DEFERRED_AT_MOST {
                 self.deferred.push((since, v));
-            } else if self.media.judging(dev) {
+            } else if self.media.judging(&self.plan, dev) {
                 for emit in self.storm.offer((v.pid, v.kind), now, v) {
                     self.record(emit);
                 }

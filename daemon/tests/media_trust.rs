@@ -168,6 +168,13 @@ fn a_medium_that_never_answers_stalls_no_decision() {
     // The dead medium arrives first; its probe never returns.
     let stall = StallFs::new("stall");
     std::thread::sleep(Duration::from_millis(300));
+    // Read while it is being identified: refused at once; the refusal waits for the decision
+    // (issue 17) and, the medium refused, is recorded as a violation (below).
+    let (early_reader, err) = d.victim(
+        &format!("exec head -c 512 {} > /dev/null", stall.loop_path),
+        false,
+    );
+    assert!(err.contains("Operation not permitted"), "{err}");
 
     // Meanwhile an approved medium arrives and is granted within the usual latency.
     let approved = Image::new("stall-ok", "AIRGAPTEST");
@@ -207,6 +214,14 @@ fn a_medium_that_never_answers_stalls_no_decision() {
 
     // The dead medium itself: refused, and recorded as not answering.
     arrival(&mut j, &stall.loop_path, "refuse", "did not answer");
+    let refusal = entry(
+        &mut j,
+        &[
+            id(MessageId::DeviceViolation),
+            m("AIRGAP_PID", early_reader),
+        ],
+    );
+    assert_eq!(text(&refusal, "AIRGAP_DEV_NODE"), stall.loop_path);
 
     // SIGTERM is honoured while the stall lasts.
     let t = Instant::now();

@@ -27,6 +27,7 @@ impl Service {
             plan: &self.plan,
         };
         self.media.on_probe(&mut cx, r);
+        self.release_deferred(); // issue 17
         self.sync_media_files();
         self.publish_devices();
         self.premounted_gone(); // issue 15

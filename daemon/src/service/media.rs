@@ -31,6 +31,9 @@ use super::records::identity_fields;
 #[path = "media_ro.rs"]
 mod read_only;
 
+#[path = "media_disk.rs"]
+mod whole_disk;
+
 /// The pseudo-action asking for a full rescan (after the uevent queue overflowed).
 pub const RESCAN: &str = "airgapd-rescan";
 
@@ -44,6 +47,9 @@ struct Grant {
     /// For a read-only grant: the block devices marked read-only in the kernel for it
     /// (`devices::readonly::targets`), watched while the grant lasts.
     read_only: Vec<(Dev, String)>,
+    /// When it was made: refusals from before are the system probing the medium while it was
+    /// being identified.
+    at: std::time::SystemTime,
 }
 
 /// A probe under way.
@@ -97,6 +103,10 @@ pub struct Media {
     /// Read-write mounts of read-only media that could not be made read-only (mount ids),
     /// recorded once each.
     rw_unrepaired: std::collections::BTreeSet<u64>,
+    /// Whole disks of partitioned media granted reading for their partitions (`whole_disk`).
+    disks: BTreeMap<Dev, whole_disk::DiskGrant>,
+    /// Partitioned disks refused by their own identity, decided once their partitions are.
+    held: BTreeMap<Dev, whole_disk::HeldRefusal>,
 }
 
 fn covered(plan: &Plan, (major, minor): Dev) -> bool {
@@ -205,6 +215,7 @@ impl Media {
         self.identities.remove(&devnum);
         self.pending.remove(&devnum);
         self.revoke(cx, devnum, "removed");
+        self.forget_disk(cx, devnum, "removed");
     }
 
     /// A device appeared or changed: withdraw a grant made for another medium, then start a
@@ -238,6 +249,13 @@ impl Media {
             if let Some(left) = self.revoke(cx, devnum, "medium changed") {
                 self.unmark_left(&left);
             }
+        }
+        if self
+            .disk_grant_diskseq(devnum)
+            .is_some_and(|granted| granted != seq)
+        {
+            self.forget_disk(cx, devnum, "medium changed");
+            self.identities.remove(&devnum);
         }
         if let Some(p) = self.pending.get_mut(&devnum) {
             if p.diskseq == seq {
@@ -373,7 +391,27 @@ impl Media {
         }
     }
 
+    /// Record a decision and act on it; the whole disk of a partitioned medium is decided by
+    /// its partitions (`whole_disk`).
     fn record_decision(
+        &mut self,
+        cx: &mut Ctx,
+        block: &BlockDevice,
+        judged: Judgement,
+        at: (Dev, Option<u64>),
+    ) {
+        if self.hold_disk_refusal(cx, block, &judged, at.1) {
+            return;
+        }
+        self.record_own(cx, block, judged, at);
+        if block.partition.is_some() {
+            if let Ok(disk) = BlockDevice::from_sysfs(Path::new("/sys"), &block.disk) {
+                self.settle_disk(cx, &disk);
+            }
+        }
+    }
+
+    fn record_own(
         &mut self,
         cx: &mut Ctx,
         block: &BlockDevice,
@@ -403,6 +441,8 @@ impl Media {
                 if !same_grant {
                     self.revoke(cx, devnum, "medium changed");
                 }
+                // A disk read for its partitions before, approved in its own right now.
+                self.forget_disk(cx, devnum, "approved in its own right");
                 let mut audit = AuditRecord::begin(
                     cx.sink,
                     arrival_record(
@@ -449,8 +489,10 @@ impl Media {
                                 record: record.clone(),
                                 diskseq,
                                 read_only: ro,
+                                at: std::time::SystemTime::now(),
                             },
                         );
+                        self.announce(cx, block);
                     }
                     Err(e) => {
                         audit.field(field::STATE, e);
@@ -506,6 +548,31 @@ impl Media {
         Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists()
             && !covered(plan, dev)
             && !self.granted.contains_key(&dev)
+            && !self.disks.contains_key(&dev)
+    }
+
+    /// Whether `dev` is being judged now: its probe is under way, it is a partitioned disk
+    /// waiting for its partitions' decisions, or it has just appeared and its uevent has not
+    /// been handled yet (a reader can open a node before the daemon reads that uevent).
+    pub fn judging(&self, plan: &Plan, dev: Dev) -> bool {
+        let unseen = !self.seen.contains_key(&dev)
+            && !self.granted.contains_key(&dev)
+            && !self.pending.contains_key(&dev)
+            && !covered(plan, dev)
+            && Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists();
+        unseen
+            || self.pending.get(&dev).is_some_and(|p| !p.timed_out)
+            || (self.held.contains_key(&dev)
+                && !self.disks.contains_key(&dev)
+                && !self.seen.contains_key(&dev))
+    }
+
+    /// When the grant `dev` has now was made (its own, or its whole disk's reading).
+    pub fn granted_at(&self, dev: Dev) -> Option<std::time::SystemTime> {
+        self.granted
+            .get(&dev)
+            .map(|g| g.at)
+            .or_else(|| self.disk_granted_at(dev))
     }
 
     /// The identity of a judged device, filesystem included.
@@ -541,6 +608,7 @@ impl Media {
         .field(field::DEV_NODE, &record.node)
         .field(field::RULE, &record.rule);
         let _ = cx.sink.send(&r);
+        self.withdraw_disks_serving(cx, devnum, why);
         Some(grant)
     }
 

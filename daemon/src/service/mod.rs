@@ -97,6 +97,8 @@ struct Service {
     plan: Plan,
     state: Shared,
     storm: Aggregator<(u32, Kind), Violation>,
+    /// Refusals of media being identified, waiting for the decision (issue 17).
+    deferred: Vec<(Instant, Violation)>,
     lost_seen: Vec<(Kind, u64)>,
     policy: airgapd_policy::Policy,
     media: media::Media,

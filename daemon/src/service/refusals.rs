@@ -3,14 +3,58 @@
 
 use super::*;
 
+/// The longest a refusal waits for its medium's decision (the probe deadline is 5 s).
+const DEFERRED_AT_MOST: Duration = Duration::from_secs(15);
+
 impl Service {
     pub(super) fn offer(&mut self, mut v: Violation) {
         // bpf.guard: the object by the name the daemon knows it by.
         if let (Some((action, id)), Some(g)) = (v.guard, &self.bpf_guard) {
             v.object = Some(g.name(action, id));
         }
+        // Issue 17: udev, udisks and blkid read a medium as it arrives, while the daemon is
+        // still identifying it. Such a refusal waits for the decision: the medium refused, it
+        // is a violation like any other; approved, it was the system's own probing of an
+        // approved medium, logged as such and not counted as a violation.
+        if let Some(dev) = v.device.filter(|_| v.kind == Kind::DevBlock) {
+            if self.media.judging(&self.plan, dev) {
+                self.deferred.push((Instant::now(), v));
+                return;
+            }
+            if self.media.granted_at(dev).is_some_and(|at| v.time <= at) {
+                tracing::info!(
+                    device = %format!("{}:{}", dev.0, dev.1),
+                    pid = v.pid,
+                    uid = v.uid,
+                    comm = %v.comm,
+                    "refused while the medium was still being identified, before its grant (the system probing an approved medium): not a violation"
+                );
+                return;
+            }
+        }
         for emit in self.storm.offer((v.pid, v.kind), Instant::now(), v) {
             self.record(emit);
+        }
+    }
+
+    /// Refusals that waited for their medium's decision: judged again now; one waiting longer
+    /// than [`DEFERRED_AT_MOST`] is recorded as it is.
+    pub(super) fn release_deferred(&mut self) {
+        if self.deferred.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        for (since, v) in std::mem::take(&mut self.deferred) {
+            let dev = v.device.expect("deferred refusals name a device");
+            if self.media.judging(&self.plan, dev) && now.duration_since(since) < DEFERRED_AT_MOST {
+                self.deferred.push((since, v));
+            } else if self.media.judging(&self.plan, dev) {
+                for emit in self.storm.offer((v.pid, v.kind), now, v) {
+                    self.record(emit);
+                }
+            } else {
+                self.offer(v);
+            }
         }
     }
 
@@ -107,6 +151,7 @@ impl Service {
             self.sync_media_files();
             self.publish_devices();
         }
+        self.release_deferred(); // issue 17
         for emit in self.storm.flush_due(Instant::now()) {
             self.record(emit);
         }

@@ -124,6 +124,7 @@ impl Service {
             plan,
             state: state.shared(),
             storm: Aggregator::new(interval),
+            deferred: Vec::new(),
             lost_seen: Vec::new(),
             policy,
             media,

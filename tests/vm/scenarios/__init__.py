@@ -16,9 +16,11 @@ from . import (
     s12_enroll,
     s13_premount,
     s14_lifecycle,
+    s15_desktop,
 )
 
-# s14_lifecycle removes the package and lifts enforcement: always last.
+# s14_lifecycle removes the package and lifts enforcement: always last; s13_premount stops the
+# service and lifts enforcement for a while: the desktop scenario comes before it.
 ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
-       s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s13_premount,
-       s14_lifecycle]
+       s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s15_desktop,
+       s13_premount, s14_lifecycle]

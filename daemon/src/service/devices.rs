@@ -172,9 +172,16 @@ impl Service {
             &mut self.state.write().expect("state lock").devices,
             devices.clone(),
         );
+        // Present before, not present now (its departed record has the same node: issue 18,
+        // the notice of a refused stick stayed on screen after it was pulled out).
+        let present_now = |node: &str| {
+            devices
+                .iter()
+                .any(|d| d.node == node && d.decision != "departed")
+        };
         let gone: Vec<DeviceRecord> = old
             .iter()
-            .filter(|o| !devices.iter().any(|d| d.node == o.node))
+            .filter(|o| o.decision != "departed" && !present_now(&o.node))
             .cloned()
             .collect();
         for d in devices.into_iter().filter(|d| !old.contains(d)) {

@@ -50,6 +50,12 @@ pub struct DeviceRecord {
     pub rule: String,
     /// Plain words for the person at the keyboard.
     pub reason: String,
+    /// When airgapd first saw it present (µs since the epoch; 0 unknown).
+    pub since_us: u64,
+    /// When it left (µs since the epoch); 0 while it is present.
+    pub left_us: u64,
+    /// For a departed device, what was decided while it was present; empty otherwise.
+    pub was: String,
 }
 
 /// A violation as kept for `airgapctl violations`.

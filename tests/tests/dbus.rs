@@ -74,6 +74,7 @@ fn usb_stick() -> DeviceRecord {
         decision: "refused".into(),
         rule: "default".into(),
         reason: "not a medium issued by the Government Cipher Committee".into(),
+        ..DeviceRecord::default()
     }
 }
 
@@ -259,12 +260,12 @@ async fn introspection_shows_the_documented_interface() {
         (".Violations", "method", "tu"),
         (".ReloadPolicy", "method", "-"),
         (".Violation", "signal", "(ttsuuussst)"),
-        (".DeviceDecision", "signal", "(ssssssssss)"),
-        (".DeviceRemoved", "signal", "(ssssssssss)"),
+        (".DeviceDecision", "signal", "(sssssssssstts)"),
+        (".DeviceRemoved", "signal", "(sssssssssstts)"),
         (".PolicyChanged", "signal", "st"),
     ];
     let results = [
-        (".ListDevices", "a(ssssssssss)"),
+        (".ListDevices", "a(sssssssssstts)"),
         (".Violations", "a(ttsuuussst)"),
         (".ReloadPolicy", "st"),
     ];

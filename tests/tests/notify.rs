@@ -200,6 +200,7 @@ fn stick() -> DeviceRecord {
         decision: "refused".into(),
         rule: "default".into(),
         reason: "not a medium issued by the Government Cipher Committee".into(),
+        ..DeviceRecord::default()
     }
 }
 

@@ -150,6 +150,15 @@ impl Service {
         let now = std::time::SystemTime::now();
         // Until the start-up probes are in, absence proves nothing.
         let judging = self.media.at_start.is_some();
+        // A device keeps the time it was first seen (across restarts: the history file).
+        let now_us = crate::dbus::values::micros(now);
+        for d in &mut present {
+            let before = self.present.iter().find(|p| key(p) == key(d));
+            d.since_us = before.map_or(0, |p| p.since_us);
+            if d.since_us == 0 {
+                d.since_us = now_us;
+            }
+        }
         for gone in self
             .present
             .iter()

@@ -52,6 +52,12 @@ pub struct StoredDevice {
     decision: String,
     rule: String,
     reason: String,
+    #[serde(default)]
+    since_us: u64,
+    #[serde(default)]
+    left_us: u64,
+    #[serde(default)]
+    was: String,
 }
 
 impl From<&DeviceRecord> for StoredDevice {
@@ -67,6 +73,9 @@ impl From<&DeviceRecord> for StoredDevice {
             decision: d.decision.clone(),
             rule: d.rule.clone(),
             reason: d.reason.clone(),
+            since_us: d.since_us,
+            left_us: d.left_us,
+            was: d.was.clone(),
         }
     }
 }
@@ -84,6 +93,9 @@ impl From<StoredDevice> for DeviceRecord {
             decision: d.decision,
             rule: d.rule,
             reason: d.reason,
+            since_us: d.since_us,
+            left_us: d.left_us,
+            was: d.was,
         }
     }
 }
@@ -268,7 +280,8 @@ pub fn departed_record(mut d: DeviceRecord, when: SystemTime, while_stopped: boo
     } else {
         format!("was {was}; left at {at}")
     };
-    d.decision = "departed".into();
+    d.left_us = crate::dbus::values::micros(when);
+    d.was = std::mem::replace(&mut d.decision, "departed".into());
     d
 }
 

@@ -601,6 +601,7 @@ fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
         decision,
         rule,
         reason,
+        ..DeviceRecord::default()
     }
 }
 

@@ -619,6 +619,7 @@ async fn violation_and_device_signals_reach_subscribers() {
     );
     let seq = s.state.write().unwrap().push_violation(v.clone(), 0);
     let record = ViolationRecord {
+        device_name: String::new(),
         seq,
         violation: v,
         repeats: 0,

@@ -106,7 +106,12 @@ fn state() -> Shared {
     });
     let v4 = IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34));
     s.push_violation(refusal(Kind::NetConnect, 4242, Some(v4), None), 0);
-    s.push_violation(refusal(Kind::DevBlock, 4300, None, Some((8, 16))), 999);
+    // Named by the daemon from its device table (issue 18), not by 8:16 alone.
+    s.push_violation_named(
+        refusal(Kind::DevBlock, 4300, None, Some((8, 16))),
+        999,
+        "/dev/sdb SanDisk Ultra 4C530001".into(),
+    );
     s.shared()
 }
 
@@ -287,13 +292,14 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
             &[
                 "24/11/2026",
                 "Đã chặn soffice.bin (tiến trình 4242, người dùng nobody, uid 65534) kết nối tới 93.184.216.34:443",
-                "truy cập thiết bị lưu trữ 8:16",
+                "truy cập thiết bị lưu trữ /dev/sdb SanDisk Ultra 4C530001 (8:16)",
                 "và 999 lần khác giống vậy",
             ],
             &[
                 "2026-11-24",
                 "Refused a connection to 93.184.216.34:443 by soffice.bin",
                 "(and 999 more like it)",
+                "/dev/sdb SanDisk Ultra 4C530001 (8:16)",
             ],
         ),
         case(

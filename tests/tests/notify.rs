@@ -206,6 +206,7 @@ fn stick() -> DeviceRecord {
 
 fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
     ViolationRecord {
+        device_name: String::new(),
         seq,
         violation: Violation {
             time: UNIX_EPOCH + Duration::from_secs(1_795_521_600),

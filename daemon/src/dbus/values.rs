@@ -135,7 +135,9 @@ pub struct ViolationEntry {
     pub uid: u32,
     /// Command name, empty when unknown.
     pub comm: String,
-    /// What was aimed at: `address:port`, `major:minor`, or the socket family.
+    /// What was aimed at: `address:port`, `major:minor` (`NAME (major:minor)` when airgapd
+    /// knew the block device: its node, model and serial, or its policy name), or the socket
+    /// family.
     pub target: String,
     /// The whole refusal in words, as the journal says it.
     pub text: String,
@@ -145,7 +147,11 @@ pub struct ViolationEntry {
 
 impl From<&ViolationRecord> for ViolationEntry {
     fn from(r: &ViolationRecord) -> ViolationEntry {
-        ViolationEntry::new(&r.violation, r.seq, r.repeats)
+        let mut entry = ViolationEntry::new(&r.violation, r.seq, r.repeats);
+        if let (false, Some((major, minor))) = (r.device_name.is_empty(), r.violation.device) {
+            entry.target = format!("{} ({major}:{minor})", r.device_name);
+        }
+        entry
     }
 }
 

@@ -131,6 +131,9 @@ pub struct StoredViolation {
     /// Made through the 32-bit compat entry; absent in files written before it existed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     compat: bool,
+    /// The refused device's name (issue 18); absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    device_name: String,
 }
 
 impl From<&ViolationRecord> for StoredViolation {
@@ -162,6 +165,7 @@ impl From<&ViolationRecord> for StoredViolation {
             sockopt: v.sockopt,
             route: v.route,
             compat: v.compat,
+            device_name: r.device_name.clone(),
         }
     }
 }
@@ -173,6 +177,7 @@ impl StoredViolation {
         Some(ViolationRecord {
             seq: self.seq,
             repeats: self.repeats,
+            device_name: self.device_name,
             violation: Violation {
                 time: UNIX_EPOCH + Duration::from_micros(self.time_us),
                 kind,
@@ -320,6 +325,7 @@ mod tests {
             seq: 7,
             violation: v.clone(),
             repeats: 3,
+            device_name: "/dev/sdb SanDisk Ultra 4C53 (8:16)".into(),
         };
         let dev = DeviceRecord {
             node: "/dev/loop3".into(),

@@ -15,7 +15,7 @@ import os
 import shlex
 import subprocess
 
-from .media import make_stick
+from .media import RO_SERIAL, install_policy, make_stick, next_serial, plug_and_find_disk, policy
 
 TITLE = "notice"
 USER = "chuyenvien"
@@ -263,6 +263,10 @@ def vietnamese(g, r, s):
         r.check("body in Vietnamese: why, and hand it to the security officer",
                 body == VI_STICK_BODY, body)
 
+    # 2b. A stick copying an approved serial, with another label: authorized at the USB level,
+    # refused at the block level. Its notice names it; a refusal of its disk names it too.
+    block_refusal(g, r, s)
+
     # 3. Another account's refusal is not this user's notice. (The notifier is listening: it
     # answered above; the bus delivers its signals in order, so the user's own refusal after
     # it is handled after it.)
@@ -292,6 +296,60 @@ def vietnamese(g, r, s):
     r.note(f"flood: {len(new)} notices, {on_screen} on screen at the end")
     r.check("the flood made at most 3 notices (and at least one)",
             1 <= len(new) <= 3 and on_screen <= 3, [n[1:] for n in new])
+
+
+VI_BLOCK_BODY = (
+    "Máy tính này chỉ dùng thiết bị lưu trữ đã được duyệt, thiết bị này chưa được duyệt. "
+    "Hãy giao thiết bị cho cán bộ bảo mật."
+)
+
+
+def block_refusal(g, r, s):
+    # The approved-media policy (as the storage scenario leaves it), unless it is in force.
+    if g.status().get("policy", {}).get("id") != "vm-test-media":
+        code, out = install_policy(g, policy(next_serial(g)))
+        r.check("the approved-media policy reloaded", code == 0, out)
+    img = make_stick(g.host["work"], "notice-copy", "NOTICECOPY", {"a.txt": "x\n"})
+    before = s.settle()
+    usb, disk = plug_and_find_disk(g, "stick-copy", img, RO_SERIAL)
+    r.check("a stick copying the approved serial (label NOTICECOPY): its disk appears",
+            disk != "", usb)
+    shown = s.displayed_within(30)
+    majmin = g.out(f"cat /sys/block/{disk[5:]}/dev") if disk else ""
+    if disk:
+        # By device number, as the storage scenario does (the answer must not depend on /dev).
+        got = g.probe("mknod-open", "b", *majmin.split(":"), "ro")
+        r.check(f"root: open {majmin} ro refused: EPERM", got == "EPERM", got)
+        code, out, err = g.sh("airgapctl violations --kind dev --json", timeout=30)
+        try:
+            entries = json.loads(out)
+        except ValueError:
+            entries = []
+        named = [e.get("target", "") for e in entries
+                 if isinstance(e, dict) and e.get("kind") == "dev.block"
+                 and e.get("target", "").endswith(f"({majmin})")]
+        r.check(f"the refusal names the stick: {disk} QEMU ... {RO_SERIAL} ({majmin}), not {majmin}",
+                any(t.startswith(f"{disk} ") and RO_SERIAL in t for t in named),
+                named or out + err)
+        code, out, err = g.sh("LANG=vi_VN.UTF-8 airgapctl violations --kind dev", timeout=30)
+        flat = " ".join(out.split())
+        r.check("airgapctl violations in Vietnamese names it: truy cập thiết bị lưu trữ /dev/...",
+                f"truy cập thiết bị lưu trữ {disk} " in flat, out[-600:] + err)
+    g.unplug("stick-copy", block=True)
+    gone = g.ok(
+        f"wait_until 20 sh -c '[ \"$(runuser -u {USER} -- env {s.env} dunstctl count displayed)\""
+        f" = 0 ]'"
+    )
+    new = new_notices(s, before)
+    r.check("the copy stick: one notice, closed when it is pulled out", shown and gone and
+            len(new) == 1, new)
+    if new:
+        _, summary, body = new[0]
+        r.check(f"its summary names it: Đã chặn thiết bị: ... {RO_SERIAL}",
+                summary.startswith("Đã chặn thiết bị: ") and RO_SERIAL in summary
+                and majmin not in summary, summary)
+        r.check("its body: not approved, hand it to the security officer",
+                body == VI_BLOCK_BODY, body)
 
 
 def english(g, r, s):

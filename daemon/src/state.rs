@@ -50,6 +50,12 @@ pub struct DeviceRecord {
     pub rule: String,
     /// Plain words for the person at the keyboard.
     pub reason: String,
+    /// When airgapd first saw it present (µs since the epoch; 0 unknown).
+    pub since_us: u64,
+    /// When it left (µs since the epoch); 0 while it is present.
+    pub left_us: u64,
+    /// For a departed device, what was decided while it was present; empty otherwise.
+    pub was: String,
 }
 
 /// A violation as kept for `airgapctl violations`.
@@ -61,6 +67,9 @@ pub struct ViolationRecord {
     pub violation: Violation,
     /// Identical refusals folded into this record by storm aggregation.
     pub repeats: u64,
+    /// The refused block device as airgapd knew it then (node, model and serial, or the
+    /// medium's policy name), so that it is not named by `8:16` alone; empty when unknown.
+    pub device_name: String,
 }
 
 /// Everything the daemon reports.
@@ -113,6 +122,16 @@ impl State {
 
     /// Keep a violation; returns its sequence number. The oldest goes when full.
     pub fn push_violation(&mut self, violation: Violation, repeats: u64) -> u64 {
+        self.push_violation_named(violation, repeats, String::new())
+    }
+
+    /// [`Self::push_violation`] with the refused device's name ([`ViolationRecord::device_name`]).
+    pub fn push_violation_named(
+        &mut self,
+        violation: Violation,
+        repeats: u64,
+        device_name: String,
+    ) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         if self.violations.len() == self.capacity {
@@ -122,6 +141,7 @@ impl State {
             seq,
             violation,
             repeats,
+            device_name,
         });
         seq
     }
@@ -203,6 +223,7 @@ mod tests {
                 seq,
                 violation: v(seq as u32),
                 repeats: 0,
+                device_name: String::new(),
             })
             .collect();
         s.restore_violations(kept, 4);

@@ -71,10 +71,13 @@ async fn history_survives_a_restart_and_present_media_are_not_new_arrivals() {
     let (pid, err) = d.victim("exec 3<>/dev/tcp/127.0.0.1/9", true);
     assert!(err.contains("Operation not permitted"), "{err}");
     let before = wait_listed(&bus, "violations", |e| e["pid"] == pid).await;
-    wait_listed(&bus, "devices", |e| {
+    let listed = wait_listed(&bus, "devices", |e| {
         e["node"] == node.as_str() && e["decision"] == "read-write"
     })
     .await;
+    // Issue 18: when it came, and present (no time of leaving).
+    let since = listed["since_us"].as_u64().unwrap_or(0);
+    assert!(since > 0 && listed["left_us"] == 0, "{listed}");
 
     // A restart of the scoped service (stop, start again with the same files).
     d.signal(nix::sys::signal::Signal::SIGTERM);
@@ -84,10 +87,15 @@ async fn history_survives_a_restart_and_present_media_are_not_new_arrivals() {
     let after = wait_listed(&bus, "violations", |e| e["pid"] == pid).await;
     assert_eq!(after["seq"], before["seq"], "the same refusal, same number");
     assert_eq!(after["text"], before["text"]);
-    wait_listed(&bus, "devices", |e| {
+    let listed = wait_listed(&bus, "devices", |e| {
         e["node"] == node.as_str() && e["decision"] == "read-write"
     })
     .await;
+    assert_eq!(
+        listed["since_us"].as_u64(),
+        Some(since),
+        "present since it came, not since the restart: {listed}"
+    );
     // Judged again (this daemon made its own grant), but as present at start.
     entry(&mut j, &arrivals("present-at-start"));
     entry(&mut j, &arrivals("arrival"));

@@ -226,6 +226,12 @@ pub fn airgapd_notify() -> &'static Path {
     PATH.get_or_init(|| build_binary("airgapd-notify"))
 }
 
+/// The `airgapd` binary of this build (its `lift` and `run`), built once per test run.
+pub fn airgapd() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| build_binary("airgapd"))
+}
+
 /// Build binary `name` of the `airgapd` package into this test's target directory and profile.
 fn build_binary(name: &str) -> PathBuf {
     // This test runs as <target>/<profile>/deps/<test>-<hash>.

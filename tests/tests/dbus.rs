@@ -76,6 +76,7 @@ fn usb_stick() -> DeviceRecord {
         decision: "refused".into(),
         rule: "default".into(),
         reason: "not a medium issued by the Government Cipher Committee".into(),
+        ..DeviceRecord::default()
     }
 }
 
@@ -261,12 +262,12 @@ async fn introspection_shows_the_documented_interface() {
         (".Violations", "method", "tu"),
         (".ReloadPolicy", "method", "-"),
         (".Violation", "signal", "(ttsuuussst)"),
-        (".DeviceDecision", "signal", "(ssssssssss)"),
-        (".DeviceRemoved", "signal", "(ssssssssss)"),
+        (".DeviceDecision", "signal", "(sssssssssstts)"),
+        (".DeviceRemoved", "signal", "(sssssssssstts)"),
         (".PolicyChanged", "signal", "st"),
     ];
     let results = [
-        (".ListDevices", "a(ssssssssss)"),
+        (".ListDevices", "a(sssssssssstts)"),
         (".Violations", "a(ttsuuussst)"),
         (".ReloadPolicy", "st"),
     ];
@@ -620,6 +621,7 @@ async fn violation_and_device_signals_reach_subscribers() {
     );
     let seq = s.state.write().unwrap().push_violation(v.clone(), 0);
     let record = ViolationRecord {
+        device_name: String::new(),
         seq,
         violation: v,
         repeats: 0,

@@ -88,10 +88,32 @@ fn state() -> Shared {
         decision: "refused".into(),
         rule: "default".into(),
         reason: REASON.into(),
+        since_us: T0 * 1_000_000,
+        ..DeviceRecord::default()
     }];
+    // A stick that was refused and left half an hour later (issue 18: times, present/removed).
+    s.devices.push(DeviceRecord {
+        node: "/dev/bus/usb/001/007".into(),
+        kind: "usb".into(),
+        vendor_id: "0951".into(),
+        product_id: "1666".into(),
+        model: "DataTraveler 3.0".into(),
+        decision: "departed".into(),
+        was: "refused".into(),
+        rule: "default".into(),
+        reason: "was refused; left at 2026-11-24 12:30:00 UTC".into(),
+        since_us: T0 * 1_000_000,
+        left_us: (T0 + 1800) * 1_000_000,
+        ..DeviceRecord::default()
+    });
     let v4 = IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34));
     s.push_violation(refusal(Kind::NetConnect, 4242, Some(v4), None), 0);
-    s.push_violation(refusal(Kind::DevBlock, 4300, None, Some((8, 16))), 999);
+    // Named by the daemon from its device table (issue 18), not by 8:16 alone.
+    s.push_violation_named(
+        refusal(Kind::DevBlock, 4300, None, Some((8, 16))),
+        999,
+        "/dev/sdb SanDisk Ultra 4C530001".into(),
+    );
     s.shared()
 }
 
@@ -228,6 +250,21 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
     let reg = register(&s.dir);
     let reg = reg.to_str().unwrap();
     let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/policy.toml");
+    // Issue 18: the sysadmin's tools too. A USBGuard rules file with one storage rule and one
+    // that names no interface, and a malformed one.
+    let rules = s.dir.join("rules.conf");
+    std::fs::write(
+        &rules,
+        "allow id 0951:1666 serial \"AA01\" with-interface equals { 08:06:50 }\n\
+         allow id 1234:5678\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    let bad_rules = s.dir.join("bad.conf");
+    std::fs::write(&bad_rules, "allow id 0951:zz\n").unwrap();
+    let bad_rules = bad_rules.to_str().unwrap();
+    let imported = s.dir.join("imported.toml");
+    let imported = imported.to_str().unwrap();
     let mut cases = vec![
         case(
             &["devices"],
@@ -236,12 +273,20 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
                 "thiết bị USB",
                 "Số sê-ri: 4C530001230925117332",
                 "Lý do:",
+                "Đang cắm từ 24/11/2026 19:00:00 +0700",
+                "ĐÃ RÚT RA /dev/bus/usb/001/007",
+                "Đã cắm từ 24/11/2026 19:00:00 +0700 đến 24/11/2026 19:30:00 +0700",
+                "Quyết định khi còn cắm: BỊ CHẶN",
             ],
             &[
                 "REFUSED",
                 "USB device",
                 "Serial number: 4C530001230925117332",
                 "Why:",
+                "Present since 2026-11-24 19:00:00 +0700",
+                "REMOVED /dev/bus/usb/001/007",
+                "Present from 2026-11-24 19:00:00 +0700 to 2026-11-24 19:30:00 +0700",
+                "Decision while present: REFUSED",
             ],
         ),
         case(
@@ -249,13 +294,14 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
             &[
                 "24/11/2026",
                 "Đã chặn soffice.bin (tiến trình 4242, người dùng nobody, uid 65534) kết nối tới 93.184.216.34:443",
-                "truy cập thiết bị lưu trữ 8:16",
+                "truy cập thiết bị lưu trữ /dev/sdb SanDisk Ultra 4C530001 (8:16)",
                 "và 999 lần khác giống vậy",
             ],
             &[
                 "2026-11-24",
                 "Refused a connection to 93.184.216.34:443 by soffice.bin",
                 "(and 999 more like it)",
+                "/dev/sdb SanDisk Ultra 4C530001 (8:16)",
             ],
         ),
         case(
@@ -350,6 +396,58 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
                 &["violations", "--kind", "bogus"],
                 &["loại \"bogus\" không có"],
                 &["unknown kind \"bogus\""],
+            )
+        },
+        Case {
+            nobody: true,
+            code: 4,
+            ..case(
+                &["release", "apply", "/nonexistent/order"],
+                &["chỉ root mới được áp dụng lệnh giải tỏa: hãy chạy lệnh với sudo"],
+                &["only root may apply a release order: run it with sudo"],
+            )
+        },
+        Case {
+            code: 1,
+            ..case(
+                &["release", "sign", "--key", "/nonexistent/key", "/nonexistent/order"],
+                &["không đọc được /nonexistent/order"],
+                &["cannot read /nonexistent/order"],
+            )
+        },
+        Case {
+            code: 1,
+            ..case(
+                &["media", "enroll", "/dev/null"],
+                &["/dev/null không phải thiết bị khối cũng không phải thiết bị USB"],
+                &["/dev/null is neither a block device nor a USB device"],
+            )
+        },
+        Case {
+            code: 1,
+            ..case(
+                &["media", "enroll", "/nonexistent/sdz"],
+                &["không mở được /nonexistent/sdz"],
+                &["cannot open /nonexistent/sdz"],
+            )
+        },
+        case(
+            &["policy", "import-usbguard", "--out", imported, rules],
+            &[
+                "đã đọc 2 quy tắc, đã nhập 1 mục, 1 cấu trúc không áp dụng",
+                ":2:1: không áp dụng:",
+            ],
+            &[
+                "2 rules read, 1 entry imported, 1 construct not honoured",
+                ":2:1: not honoured:",
+            ],
+        ),
+        Case {
+            code: 1,
+            ..case(
+                &["policy", "import-usbguard", bad_rules],
+                &["1 quy tắc sai cú pháp; USBGuard sẽ từ chối tệp này; chưa ghi gì"],
+                &["1 malformed rule; USBGuard would refuse this file; nothing written"],
             )
         },
         Case {
@@ -479,4 +577,44 @@ async fn watch_streams_decisions_in_the_readers_language() {
         );
     }
     assert!(all.lines().all(|l| width(l) <= 80), "{all}");
+}
+
+/// `airgapd lift` in the reader's language (issue 18), without ever lifting: as nobody it is
+/// refused, as root without --yes it asks for it; in 80 columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn airgapd_lift_speaks_the_readers_language() {
+    require_root();
+    let program = airgapd_tests::dbus_harness::airgapd();
+    let cases: [(bool, &[&str], &str, &str); 2] = [
+        (
+            true,
+            &["lift", "--yes", "--pin-dir", "/nonexistent/pins"],
+            "lỗi: chỉ root mới được gỡ bỏ việc cách ly",
+            "error: only root may lift enforcement",
+        ),
+        (
+            false,
+            &["lift", "--pin-dir", "/nonexistent/pins"],
+            "lỗi: gỡ bỏ việc cách ly sẽ làm máy này kết nối được với mạng; hãy chạy lại lệnh với --yes",
+            "error: lifting enforcement makes this machine able to connect; repeat with --yes",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (nobody, args, vi, en) in cases {
+        for (lang, want) in [(VI, vi), (EN, en)] {
+            let ran = ctl(lang, nobody, program, args).await;
+            let flat = ran.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+            let what = format!("LANG={lang} airgapd {}", args.join(" "));
+            if ran.code != 1 || !flat.contains(want) {
+                failures.push(format!(
+                    "{what}: exit {}, want {want:?}:\n{}",
+                    ran.code, ran.stderr
+                ));
+            }
+            for line in ran.stderr.lines().filter(|l| width(l) > 80) {
+                failures.push(format!("{what}: {} columns: {line}", width(line)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -200,11 +200,13 @@ fn stick() -> DeviceRecord {
         decision: "refused".into(),
         rule: "default".into(),
         reason: "not a medium issued by the Government Cipher Committee".into(),
+        ..DeviceRecord::default()
     }
 }
 
 fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
     ViolationRecord {
+        device_name: String::new(),
         seq,
         violation: Violation {
             time: UNIX_EPOCH + Duration::from_secs(1_795_521_600),

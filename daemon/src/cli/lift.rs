@@ -18,6 +18,7 @@ use crate::links;
 use crate::paths;
 use crate::pinned::record::{now_us, LiftRecord, Record as EnforcementRecord};
 use crate::pinned::{process, Inspection};
+use crate::tr;
 
 /// How long the kernel may take to free unpinned links (bpffs frees them after an RCU grace
 /// period and a work item).
@@ -58,26 +59,19 @@ pub enum Authority {
     Order(String),
 }
 
-/// The sentences of this command (one place, for the translation catalog).
+/// The sentences of this command: on the terminal in the reader's language (`airgapd.ftl`),
+/// in the journal in English (journalctl -x explains the records in Vietnamese).
 mod text {
+    use crate::tr;
+
     pub fn running(pid: u32, machine: bool) -> String {
         let stop = if machine {
             "systemctl stop airgapd".to_string()
         } else {
             format!("kill -TERM {pid}")
         };
-        format!(
-            "airgapd service (pid {pid}) is running and would keep enforcing; stop it first \
-             with `{stop}`, then run airgapd lift again. Nothing was removed."
-        )
+        tr!("lift-running", pid = pid, stop = stop)
     }
-    pub const CONFIRM: &str =
-        "lifting enforcement makes this machine able to connect; repeat with --yes";
-    pub const NEEDS_ORDER: &str = "this machine is enforced as a whole: it may leave the air gap \
-         only by a signed release order, after its secrets were removed (Law 29/2018/QH14, \
-         article 5, clause 7): airgapctl release apply ORDER. If it is locked out, \
-         `airgapd lift --yes --emergency` lifts it, recorded at alert priority as an emergency \
-         lift. Nothing was removed.";
     pub fn emergency(dir: &str, removed: &str) -> String {
         format!(
             "EMERGENCY LIFT without a release order: enforcement in {dir} lifted by root; \
@@ -101,6 +95,57 @@ mod text {
     }
 }
 
+/// One kind of thing a lift removed: in English for the records (journal, enforcement record,
+/// machine record), in the reader's language on the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    /// Pinned links, by name.
+    Links(Vec<String>),
+    /// Pinned maps, by name.
+    Maps(Vec<String>),
+    /// The pin directory held nothing.
+    Nothing,
+    /// Classic tc filters, by interface.
+    TcFilters(Vec<String>),
+    /// USB buses given back to the kernel's default.
+    UsbRestored(Vec<String>),
+    /// USB authorization could not be given back.
+    UsbNotRestored(String),
+}
+
+impl Removed {
+    /// For the records.
+    pub fn english(&self) -> String {
+        match self {
+            Removed::Links(n) => format!("{} links ({})", n.len(), n.join(", ")),
+            Removed::Maps(n) => format!("{} maps ({})", n.len(), n.join(", ")),
+            Removed::Nothing => "nothing was pinned".into(),
+            Removed::TcFilters(i) => format!("tc filters (kernel without TCX) on {}", i.join(", ")),
+            Removed::UsbRestored(b) => format!(
+                "USB authorization restored to the kernel default ({})",
+                b.join("; ")
+            ),
+            Removed::UsbNotRestored(e) => format!("USB authorization NOT restored: {e}"),
+        }
+    }
+
+    /// For the reader at the terminal.
+    pub fn said(&self) -> String {
+        match self {
+            Removed::Links(n) => tr!("lift-removed-links", count = n.len(), names = n.join(", ")),
+            Removed::Maps(n) => tr!("lift-removed-maps", count = n.len(), names = n.join(", ")),
+            Removed::Nothing => tr!("lift-removed-nothing"),
+            Removed::TcFilters(i) => tr!("lift-removed-tc", interfaces = i.join(", ")),
+            Removed::UsbRestored(b) => tr!("lift-removed-usb", buses = b.join("; ")),
+            Removed::UsbNotRestored(e) => tr!("lift-removed-usb-failed", error = e),
+        }
+    }
+}
+
+fn joined(removed: &[Removed], f: impl Fn(&Removed) -> String) -> String {
+    removed.iter().map(f).collect::<Vec<_>>().join("; ")
+}
+
 /// `airgapd lift`: on a whole-machine installation only with `--emergency` (otherwise a
 /// release order is the way, `airgapctl release apply`).
 pub fn run(args: LiftArgs) -> Result<i32> {
@@ -110,10 +155,10 @@ pub fn run(args: LiftArgs) -> Result<i32> {
 /// Unpin every link and map in the pin directory; the kernel detaches what nothing holds.
 pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
     if !nix::unistd::geteuid().is_root() {
-        bail!("only root may lift enforcement");
+        bail!(tr!("lift-not-root"));
     }
     if !args.yes {
-        bail!(text::CONFIRM);
+        bail!(tr!("lift-confirm"));
     }
     let dir = args.pin_dir.display().to_string();
     let record_path = paths::record_for(&args.pin_dir, args.record.as_deref());
@@ -139,10 +184,10 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
         };
         bail!(text::running(pid, machine));
     }
-    let insp = insp.with_context(|| format!("reading {}", args.pin_dir.display()))?;
+    let insp = insp.with_context(|| tr!("lift-reading", dir = &dir))?;
     let machine = insp.config.is_some_and(|c| c.scope_level == 0);
     if machine && authority == Authority::Root && !args.emergency {
-        bail!(text::NEEDS_ORDER);
+        bail!(tr!("lift-needs-order"));
     }
 
     let sink = match &args.journal_socket {
@@ -156,7 +201,7 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
         .field(field::UID, nix::unistd::getuid())
         .field(field::PID, std::process::id());
     sink.send(&intent)
-        .context("recording the lift (nothing was removed)")?;
+        .with_context(|| tr!("lift-not-recorded"))?;
 
     let link_ids: BTreeSet<u32> = insp
         .links
@@ -169,18 +214,12 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
     if machine {
         let filters = remove_tc_filters();
         if !filters.is_empty() {
-            removed.push(format!(
-                "tc filters (kernel without TCX) on {}",
-                filters.join(", ")
-            ));
+            removed.push(Removed::TcFilters(filters));
         }
         match crate::devices::usb_authorize::restore_kernel_default(Path::new("/sys")) {
             Ok(done) if done.is_empty() => {}
-            Ok(done) => removed.push(format!(
-                "USB authorization restored to the kernel default ({})",
-                done.join("; ")
-            )),
-            Err(e) => removed.push(format!("USB authorization NOT restored: {e}")),
+            Ok(done) => removed.push(Removed::UsbRestored(done)),
+            Err(e) => removed.push(Removed::UsbNotRestored(e.to_string())),
         }
     }
     let mut rec = record.clone().unwrap_or_default();
@@ -190,22 +229,22 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
     rec.lifted = Some(LiftRecord {
         at_us: now_us(),
         uid: nix::unistd::getuid().as_raw(),
-        removed: removed.clone(),
+        removed: removed.iter().map(Removed::english).collect(),
     });
     if let Err(e) = rec.write(&record_path) {
-        eprintln!("airgapd: warning: {e}");
+        say(&tr!("run-warning", warning = e.to_string()));
     }
     if !held.is_empty() {
         let ids: Vec<String> = held.iter().map(u32::to_string).collect();
-        let why = text::still_held(&ids.join(", "));
-        let r = Record::new(MessageId::EnforcementState, why.clone())
+        let ids = ids.join(", ");
+        let r = Record::new(MessageId::EnforcementState, text::still_held(&ids))
             .priority(Priority::Critical)
             .field(field::LAYER, "all")
             .field(field::STATE, field::state::ACTIVE);
         let _ = sink.send(&r);
-        bail!(why);
+        bail!(tr!("lift-still-held", ids = ids));
     }
-    let what = removed.join("; ");
+    let what = joined(&removed, Removed::english);
     let message = match &authority {
         Authority::Order(order) => text::by_order(&dir, order, &what),
         Authority::Root if machine || args.emergency => text::emergency(&dir, &what),
@@ -228,26 +267,36 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
         .field(field::UID, nix::unistd::getuid())
         .field(field::PID, std::process::id());
     if let Err(e) = sink.send(&alert) {
-        eprintln!("airgapd: error: enforcement is lifted but the alert could not be recorded: {e}");
+        say(&tr!("lift-alert-unrecorded", error = e.to_string()));
     }
-    eprintln!(
-        "airgapd: enforcement lifted ({dir}); removed: {}",
-        removed.join("; ")
-    );
+    say(&tr!(
+        "lift-done",
+        dir = &dir,
+        removed = joined(&removed, Removed::said)
+    ));
     Ok(0)
+}
+
+/// Say `text` on stderr after "airgapd: ", wrapped to 80 columns.
+fn say(text: &str) {
+    eprintln!("{}", crate::i18n::wrap(&format!("airgapd: {text}"), 80, 2));
 }
 
 fn unpin_all(dir: &Path) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+        Err(e) => {
+            return Err(e).with_context(|| tr!("lift-reading", dir = dir.display().to_string()))
+        }
     };
     for entry in entries {
         let path = entry?.path();
-        std::fs::remove_file(&path).with_context(|| format!("unpinning {}", path.display()))?;
+        std::fs::remove_file(&path)
+            .with_context(|| tr!("lift-unpinning", path = path.display().to_string()))?;
     }
-    std::fs::remove_dir(dir).with_context(|| format!("removing {}", dir.display()))
+    std::fs::remove_dir(dir)
+        .with_context(|| tr!("lift-unpinning", path = dir.display().to_string()))
 }
 
 /// Wait until the kernel has freed every link in `ids`; the ones still there after
@@ -295,7 +344,7 @@ fn remove_tc_filters() -> Vec<String> {
 }
 
 /// What was removed, by kind.
-fn summary(insp: &Inspection) -> Vec<String> {
+fn summary(insp: &Inspection) -> Vec<Removed> {
     let names = |prefix: &str| -> Vec<String> {
         insp.pins
             .iter()
@@ -305,14 +354,14 @@ fn summary(insp: &Inspection) -> Vec<String> {
     let mut out = Vec::new();
     let links = names("link_");
     if !links.is_empty() {
-        out.push(format!("{} links ({})", links.len(), links.join(", ")));
+        out.push(Removed::Links(links));
     }
     let maps = names("map_");
     if !maps.is_empty() {
-        out.push(format!("{} maps ({})", maps.len(), maps.join(", ")));
+        out.push(Removed::Maps(maps));
     }
     if out.is_empty() {
-        out.push("nothing was pinned".into());
+        out.push(Removed::Nothing);
     }
     out
 }

@@ -40,7 +40,8 @@ pub fn main() -> i32 {
         Command::Lift(args) => lift::run(args),
     };
     code.unwrap_or_else(|e| {
-        eprintln!("airgapd: error: {e:#}");
+        let said = crate::tr!("airgapd-error", error = format!("{e:#}"));
+        eprintln!("{}", crate::i18n::wrap(&format!("airgapd: {said}"), 80, 2));
         1
     })
 }

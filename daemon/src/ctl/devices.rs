@@ -5,6 +5,7 @@ use super::output::{print_json, wrap};
 use super::Ctx;
 use crate::dbus::DeviceEntry;
 use crate::i18n::catalog;
+use crate::i18n::time::date_time;
 use crate::tr;
 
 /// Arguments of `airgapctl devices`.
@@ -76,8 +77,20 @@ pub fn render(d: &DeviceEntry) -> String {
     if !d.serial.is_empty() {
         lines.push(tr!("devices-serial", serial = &d.serial));
     }
+    let at = |us: u64| date_time(catalog(), us);
+    match (d.since_us, d.left_us) {
+        (0, 0) => {}
+        (since, 0) => lines.push(tr!("devices-present", since = at(since))),
+        (0, left) => lines.push(tr!("devices-left-unknown", left = at(left))),
+        (since, left) => lines.push(tr!("devices-left", since = at(since), left = at(left))),
+    }
+    if !d.was.is_empty() {
+        lines.push(tr!("devices-was", decision = decision_words(&d.was)));
+    }
     lines.push(tr!("devices-rule", rule = &d.rule));
-    if !d.reason.is_empty() {
+    // A departed device's reason is the daemon's English account of its leaving, said above
+    // in the reader's words; a present one's says why it was decided so.
+    if !d.reason.is_empty() && d.left_us == 0 {
         lines.push(tr!("devices-reason", reason = &d.reason));
     }
     let mut out = String::new();

@@ -17,10 +17,13 @@ use std::path::{Path, PathBuf};
 use airgapd_policy::{Access, MediaIdentity};
 
 use super::client::CtlError;
+use super::output::{say_error, wrap};
 use super::Ctx;
 use crate::devices::block::BlockDevice;
 use crate::devices::fsprobe::{self, Filesystem};
 use crate::devices::usb::UsbDevice;
+use crate::i18n::{catalog, Catalog};
+use crate::tr_in;
 
 /// Where the kernel's device tree is.
 const SYSFS: &str = "/sys";
@@ -31,9 +34,6 @@ const SERIAL_MAX: usize = 126;
 const NAME_MAX: usize = 128;
 /// USB interface class of mass storage.
 const USB_STORAGE: u8 = 0x08;
-/// Why an unauthorized stick's filesystem is not read.
-const NOT_AUTHORIZED: &str =
-    "the stick is not authorized at the USB level, so it has no block device to read";
 
 /// Arguments of `airgapctl media enroll`.
 #[derive(Debug, clap::Args)]
@@ -154,7 +154,93 @@ pub struct Enrolment {
     /// The filesystem, when one was read.
     pub filesystem: Option<Filesystem>,
     /// Why the filesystem could not be read, when it could not.
-    pub filesystem_unread: Option<String>,
+    pub filesystem_unread: Option<Unread>,
+}
+
+/// Why a medium's filesystem was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unread {
+    /// An unapproved stick: unauthorized at the USB level, it has no block device.
+    NotAuthorized,
+    /// Opening or reading the node failed (airgapd refusing it, or not root).
+    Failed {
+        /// The node.
+        node: String,
+        /// The system's error.
+        error: String,
+    },
+}
+
+impl Unread {
+    fn said(&self, catalog: &Catalog) -> String {
+        match self {
+            Unread::NotAuthorized => tr_in!(catalog, "enroll-not-authorized"),
+            Unread::Failed { node, error } => format!("{node}: {error}"),
+        }
+    }
+}
+
+impl EnrollError {
+    /// The error in `catalog`'s language (its Display is English, for logs and tests).
+    pub fn said(&self, catalog: &Catalog) -> String {
+        let c = catalog;
+        let p = |p: &Path| p.display().to_string();
+        match self {
+            EnrollError::Open { path, source } => {
+                tr_in!(
+                    c,
+                    "enroll-error-open",
+                    path = p(path),
+                    error = source.to_string()
+                )
+            }
+            EnrollError::Symlink { path, target } => {
+                tr_in!(c, "enroll-error-symlink", path = p(path), target = target)
+            }
+            EnrollError::NotADevice { what } => tr_in!(c, "enroll-error-not-a-device", what = what),
+            EnrollError::Mismatch { what, dev } => {
+                tr_in!(c, "enroll-error-mismatch", what = what, dev = dev)
+            }
+            EnrollError::Sysfs(e) => tr_in!(c, "enroll-error-sysfs", error = e.to_string()),
+            EnrollError::StorageComposite { what } => {
+                tr_in!(c, "enroll-error-storage-composite", what = what)
+            }
+            EnrollError::NotStorage { what } => tr_in!(c, "enroll-error-not-storage", what = what),
+            EnrollError::Ambiguous { what, nodes } => {
+                tr_in!(c, "enroll-error-ambiguous", what = what, nodes = nodes)
+            }
+            EnrollError::PolicyInvalid { path, detail } => {
+                tr_in!(
+                    c,
+                    "enroll-error-policy-invalid",
+                    file = p(path),
+                    detail = detail
+                )
+            }
+            EnrollError::AppendedInvalid { path, detail } => {
+                tr_in!(
+                    c,
+                    "enroll-error-appended-invalid",
+                    file = p(path),
+                    detail = detail
+                )
+            }
+            EnrollError::AlreadyEnrolled { path, name } => tr_in!(
+                c,
+                "enroll-error-already",
+                file = p(path),
+                name = format!("{name:?}")
+            ),
+            EnrollError::Write { path, source } => {
+                tr_in!(
+                    c,
+                    "enroll-error-write",
+                    file = p(path),
+                    error = source.to_string()
+                )
+            }
+        }
+    }
 }
 
 /// Run `airgapctl media enroll`.
@@ -162,27 +248,29 @@ pub fn run(_ctx: &Ctx, args: EnrollArgs) -> Result<i32, CtlError> {
     match enroll(&args) {
         Ok(()) => Ok(0),
         Err(e) => {
-            eprintln!("airgapctl: {e}");
+            say_error(&e.said(catalog()));
             Ok(1)
         }
     }
 }
 
 fn enroll(args: &EnrollArgs) -> Result<(), EnrollError> {
+    let catalog = catalog();
     let found = find(Path::new(SYSFS), &args.device)?;
     let access = if args.read_write {
         Access::ReadWrite
     } else {
         Access::ReadOnly
     };
-    let entry = render(&found, args.name.as_deref(), access);
+    let entry = render(&found, args.name.as_deref(), access, catalog);
     match &args.append {
         None => print!("{entry}"),
         Some(path) => {
             append(path, &entry, &identity(&found))?;
+            let file = path.display().to_string();
             eprintln!(
-                "{}: entry appended; put it in force with `airgapctl policy reload`",
-                path.display()
+                "{}",
+                wrap(&tr_in!(catalog, "enroll-appended", file = file), 2)
             );
             print!("{entry}");
         }
@@ -285,7 +373,7 @@ fn read_usb(sysfs: &Path, usb: &UsbDevice, mut found: Enrolment) -> Result<Enrol
         // yet; its descriptors (ids, serial) are still there to enrol.
         [] if storage => {
             found.usb = Some(usb_fields(usb));
-            found.filesystem_unread = Some(NOT_AUTHORIZED.to_string());
+            found.filesystem_unread = Some(Unread::NotAuthorized);
             Ok(found)
         }
         [] => Err(EnrollError::NotStorage { what: found.asked }),
@@ -373,7 +461,10 @@ fn probe_node(node: &Path, dev: (u32, u32), found: &mut Enrolment) -> Result<(),
         Err(EnrollError::Open { source, .. })
             if matches!(source.raw_os_error(), Some(libc::EPERM | libc::EACCES)) =>
         {
-            found.filesystem_unread = Some(format!("{}: {source}", node.display()));
+            found.filesystem_unread = Some(Unread::Failed {
+                node: node.display().to_string(),
+                error: source.to_string(),
+            });
             return Ok(());
         }
         Err(e) => return Err(e),
@@ -392,7 +483,12 @@ fn probe_node(node: &Path, dev: (u32, u32), found: &mut Enrolment) -> Result<(),
     }
     match read_head(&file) {
         Ok(head) => found.filesystem = fsprobe::parse(&head),
-        Err(e) => found.filesystem_unread = Some(format!("{}: {e}", node.display())),
+        Err(e) => {
+            found.filesystem_unread = Some(Unread::Failed {
+                node: node.display().to_string(),
+                error: e.to_string(),
+            })
+        }
     }
     Ok(())
 }
@@ -505,43 +601,37 @@ fn usable_serial(serial: &str) -> bool {
     (1..=SERIAL_MAX).contains(&serial.len()) && serial.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
-/// The entry, with comments saying what was read and what to fill in.
-pub fn render(found: &Enrolment, name: Option<&str>, access: Access) -> String {
+/// The entry, with comments (in `catalog`'s language) saying what was read and what to fill in.
+pub fn render(found: &Enrolment, name: Option<&str>, access: Access, catalog: &Catalog) -> String {
+    let c = catalog;
     let id = identity(found);
-    let mut out = format!(
-        "\n# Enrolled by `airgapctl media enroll {}`.\n",
-        comment(&found.asked)
-    );
+    let line = |text: String| format!("# {}\n", comment(&text));
+    let mut out = String::from("\n");
+    out.push_str(&line(tr_in!(c, "enroll-comment-by", asked = &found.asked)));
     match &found.usb {
         Some((_, _, serial, _)) if serial.as_deref().is_some_and(usable_serial) => {}
-        Some((_, _, Some(serial), _)) => out.push_str(&format!(
-            "# The USB serial {:?} is not printable ASCII of 1 to {SERIAL_MAX} characters: not used.\n",
-            comment(serial)
-        )),
-        Some(_) => out.push_str(
-            "# The device reports no USB serial number: other sticks of this model match too.\n",
-        ),
-        None => out.push_str(
-            "# Not a USB device: no vendor, product or serial; only the filesystem names it.\n",
-        ),
+        Some((_, _, Some(serial), _)) => out.push_str(&line(tr_in!(
+            c,
+            "enroll-comment-bad-serial",
+            serial = format!("{serial:?}"),
+            max = SERIAL_MAX
+        ))),
+        Some(_) => out.push_str(&line(tr_in!(c, "enroll-comment-no-serial"))),
+        None => out.push_str(&line(tr_in!(c, "enroll-comment-not-usb"))),
     }
-    match (&found.filesystem, &found.filesystem_unread) {
-        (Some(fs), _) => out.push_str(&format!(
-            "# {} filesystem read from {}.\n",
-            fs.kind,
-            found.node.as_deref().unwrap_or("?")
-        )),
-        (None, Some(why)) => out.push_str(&format!(
-            "# The filesystem could not be read ({}); fs_uuid and fs_label are left out.\n",
-            comment(why)
-        )),
-        (None, None) => out.push_str("# No ext2/3/4, FAT or exFAT filesystem found.\n"),
-    }
-    out.push_str(
-        "# Fill in: name (a meaningful one) and access (\"read-only\" or \"read-write\").\n",
-    );
+    out.push_str(&line(match (&found.filesystem, &found.filesystem_unread) {
+        (Some(fs), _) => tr_in!(
+            c,
+            "enroll-comment-fs-read",
+            kind = fs.kind,
+            node = found.node.as_deref().unwrap_or("?")
+        ),
+        (None, Some(why)) => tr_in!(c, "enroll-comment-fs-unread", why = why.said(c)),
+        (None, None) => tr_in!(c, "enroll-comment-no-fs"),
+    }));
+    out.push_str(&line(tr_in!(c, "enroll-comment-fill-in")));
     out.push_str("[[media]]\n");
-    let default_name = default_name(found, &id);
+    let default_name = default_name(found, &id, c);
     out.push_str(&format!(
         "name = {}\n",
         quote(name.unwrap_or(&default_name))
@@ -570,7 +660,7 @@ pub fn render(found: &Enrolment, name: Option<&str>, access: Access) -> String {
     out
 }
 
-fn default_name(found: &Enrolment, id: &MediaIdentity) -> String {
+fn default_name(found: &Enrolment, id: &MediaIdentity, catalog: &Catalog) -> String {
     let model = found.usb.as_ref().and_then(|u| u.3.clone());
     let mark = id
         .serial
@@ -587,7 +677,8 @@ fn default_name(found: &Enrolment, id: &MediaIdentity) -> String {
         .take(NAME_MAX)
         .collect();
     if text.trim().is_empty() {
-        format!("Medium {}", found.node.as_deref().unwrap_or(&found.asked))
+        let node = found.node.as_deref().unwrap_or(&found.asked);
+        tr_in!(catalog, "enroll-default-name", node = node)
     } else {
         text.trim().to_string()
     }
@@ -666,6 +757,11 @@ fn replace(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+
+    fn en() -> Catalog {
+        Catalog::new(Lang::En, None)
+    }
 
     fn stick(serial: Option<&str>) -> Enrolment {
         Enrolment {
@@ -688,7 +784,7 @@ mod tests {
 
     #[test]
     fn a_usb_stick_gets_a_complete_entry_that_passes_the_check() {
-        let entry = render(&stick(Some("AA01")), None, Access::ReadOnly);
+        let entry = render(&stick(Some("AA01")), None, Access::ReadOnly, &en());
         let checked = airgapd_policy::parse(&entry, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(checked.warnings, Vec::new());
         let m = &checked.policy.media[0];
@@ -707,10 +803,11 @@ mod tests {
             &stick(Some("bad\u{7f}serial")),
             Some("X"),
             Access::ReadWrite,
+            &en(),
         );
         assert!(!entry.contains("\nserial ="), "{entry}");
         assert!(entry.contains("is not printable ASCII"), "{entry}");
-        let entry = render(&stick(None), Some("X"), Access::ReadWrite);
+        let entry = render(&stick(None), Some("X"), Access::ReadWrite, &en());
         assert!(entry.contains("reports no USB serial number"), "{entry}");
     }
 
@@ -742,8 +839,8 @@ mod tests {
         let sysfs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs");
         let usb = UsbDevice::from_sysfs(&sysfs.join("bus/usb/devices/2-2")).unwrap();
         let found = read_usb(&sysfs, &usb, Enrolment::default()).unwrap();
-        assert_eq!(found.filesystem_unread.as_deref(), Some(NOT_AUTHORIZED));
-        let entry = render(&found, None, Access::ReadOnly);
+        assert_eq!(found.filesystem_unread, Some(Unread::NotAuthorized));
+        let entry = render(&found, None, Access::ReadOnly, &en());
         let policy = airgapd_policy::parse(&entry, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(policy.policy.media[0].vendor_id, Some(0x0951));
         assert!(policy.policy.media[0].serial.is_some(), "{entry}");
@@ -766,8 +863,11 @@ mod tests {
     fn an_unreadable_filesystem_is_said_not_guessed() {
         let mut refused = stick(Some("AA01"));
         refused.filesystem = None;
-        refused.filesystem_unread = Some("/dev/sdb1: Operation not permitted".into());
-        let entry = render(&refused, None, Access::ReadOnly);
+        refused.filesystem_unread = Some(Unread::Failed {
+            node: "/dev/sdb1".into(),
+            error: "Operation not permitted".into(),
+        });
+        let entry = render(&refused, None, Access::ReadOnly, &en());
         assert!(entry.contains("could not be read (/dev/sdb1: Operation not permitted)"));
         assert!(!entry.contains("fs_uuid ="), "{entry}");
         airgapd_policy::parse(&entry, None).unwrap();

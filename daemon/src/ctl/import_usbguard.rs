@@ -12,8 +12,9 @@ use airgapd_policy::Access;
 use serde::Serialize;
 
 use super::client::CtlError;
-use super::output::print_json;
+use super::output::{print_json, say_error, wrap};
 use super::Ctx;
+use crate::tr;
 
 /// Larger than any rules file; a bigger one is a mistake (USBGuard's own limit is memory).
 const MAX_RULES_BYTES: u64 = 16 << 20;
@@ -53,7 +54,8 @@ pub fn run(ctx: &Ctx, args: ImportUsbguardArgs) -> Result<i32, CtlError> {
     let text = match read_rules(&args.rules) {
         Ok(text) => text,
         Err(e) => {
-            eprintln!("airgapctl: cannot read {name}: {e}");
+            let error = e.to_string();
+            say_error(&tr!("import-cannot-read", file = &name, error = error));
             return Ok(1);
         }
     };
@@ -74,9 +76,7 @@ pub fn run(ctx: &Ctx, args: ImportUsbguardArgs) -> Result<i32, CtlError> {
     // The importer must never produce a policy the daemon would refuse at boot (and then fall
     // back to its strict built-in one): check it as the daemon does.
     if let Err(e) = airgapd_policy::parse(&policy, args.out.as_deref()) {
-        eprintln!(
-            "airgapctl: internal error: the imported policy does not pass the policy check:\n{e}"
-        );
+        say_error(&tr!("import-internal", error = e.to_string()));
         return Ok(1);
     }
     let notes: Vec<String> = conversion
@@ -84,9 +84,19 @@ pub fn run(ctx: &Ctx, args: ImportUsbguardArgs) -> Result<i32, CtlError> {
         .iter()
         .map(|n| note_line(&name, n))
         .collect();
+    let said: Vec<String> = conversion
+        .notes
+        .iter()
+        .map(|n| note_said(&name, n))
+        .collect();
     if let Some(out) = &args.out {
         if let Err(e) = write_replacing(out, &policy) {
-            eprintln!("airgapctl: cannot write {}: {e}", out.display());
+            let file = out.display().to_string();
+            say_error(&tr!(
+                "import-cannot-write",
+                file = file,
+                error = e.to_string()
+            ));
             return Ok(1);
         }
     }
@@ -100,14 +110,21 @@ pub fn run(ctx: &Ctx, args: ImportUsbguardArgs) -> Result<i32, CtlError> {
             policy: args.out.is_none().then_some(policy),
         });
     } else {
-        for line in &notes {
-            eprintln!("{line}");
+        for line in &said {
+            eprintln!("{}", wrap(line, 4));
         }
         eprintln!(
-            "{name}: {} rules read, {} entries imported, {} constructs not honoured (listed above)",
-            rules.len(),
-            conversion.imported.len(),
-            notes.len()
+            "{}",
+            wrap(
+                &tr!(
+                    "import-summary",
+                    file = &name,
+                    rules = rules.len(),
+                    entries = conversion.imported.len(),
+                    notes = notes.len()
+                ),
+                2
+            )
         );
         if args.out.is_none() {
             print!("{policy}");
@@ -116,6 +133,17 @@ pub fn run(ctx: &Ctx, args: ImportUsbguardArgs) -> Result<i32, CtlError> {
     Ok(0)
 }
 
+/// A note for the reader: the frame in their language, the checker's reason in English.
+fn note_said(name: &str, note: &Note) -> String {
+    let at = format!("{name}:{}:{}", note.line, note.column);
+    tr!(
+        "import-not-honoured",
+        place = at,
+        why = note.kind.to_string()
+    )
+}
+
+/// A note for `--json` (stable English).
 fn note_line(name: &str, note: &Note) -> String {
     format!(
         "{name}:{}:{}: not honoured: {}",
@@ -139,7 +167,7 @@ fn report_errors(ctx: &Ctx, path: &Path, text: &str, errors: &[RuleError]) {
     }
     let source: Vec<&str> = text.split('\n').collect();
     for (error, line) in errors.iter().zip(&lines) {
-        eprintln!("{line}");
+        eprintln!("{}", wrap(line, 4));
         if let Some(rule) = source.get(error.line - 1) {
             let shown: String = rule
                 .chars()
@@ -150,8 +178,11 @@ fn report_errors(ctx: &Ctx, path: &Path, text: &str, errors: &[RuleError]) {
         }
     }
     eprintln!(
-        "{name}: {} malformed rules; USBGuard would refuse this file; nothing written",
-        errors.len()
+        "{}",
+        wrap(
+            &tr!("import-malformed", file = &name, count = errors.len()),
+            2
+        )
     );
 }
 

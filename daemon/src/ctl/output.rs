@@ -19,6 +19,16 @@ pub fn wrap(text: &str, indent: usize) -> String {
     i18n::wrap(text, COLUMNS, indent)
 }
 
+/// Say `text` on stderr after "airgapctl: ", wrapped to the screen.
+pub fn say_error(text: &str) {
+    eprintln!("{}", wrap(&format!("airgapctl: {text}"), 2));
+}
+
+/// Say `text` on stdout, wrapped to the screen.
+pub fn say(text: &str) {
+    println!("{}", wrap(text, 2));
+}
+
 /// Print `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {

@@ -7,11 +7,13 @@
 use std::path::PathBuf;
 
 use super::client::CtlError;
+use super::output::{say, say_error};
 use super::Ctx;
 use crate::cli::lift::{self, Authority, LiftArgs};
 use crate::journal::{field, MessageId, Priority, Record, Sink};
 use crate::paths;
 use crate::release::{self, ReleaseError, Setup};
+use crate::tr;
 use crate::update::signature_path;
 
 /// `airgapctl release ...`.
@@ -72,31 +74,48 @@ fn sign(args: SignArgs) -> Result<i32, CtlError> {
     let text = match std::fs::read_to_string(&args.file) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("airgapctl: {}: {e}", args.file.display());
+            let file = args.file.display().to_string();
+            say_error(&tr!(
+                "release-cannot-read",
+                file = file,
+                error = e.to_string()
+            ));
             return Ok(1);
         }
     };
     if let Err(e) = release::parse(&text, &args.file) {
-        eprintln!("airgapctl: not signed: {e}");
+        say_error(&tr!("release-not-signed", error = e.to_string()));
         return Ok(1);
     }
     let ssh_keygen = std::path::Path::new(paths::SSH_KEYGEN);
     match release::sign_command(ssh_keygen, &args.key, &args.file).status() {
         Ok(s) if s.success() => {}
         Ok(s) => {
-            eprintln!("airgapctl: not signed: {} {s}", paths::SSH_KEYGEN);
+            let status = s.to_string();
+            let program = paths::SSH_KEYGEN;
+            say_error(&tr!(
+                "release-sign-failed",
+                program = program,
+                status = status
+            ));
             return Ok(1);
         }
         Err(e) => {
-            eprintln!("airgapctl: cannot run {}: {e}", paths::SSH_KEYGEN);
+            let program = paths::SSH_KEYGEN;
+            let error = e.to_string();
+            say_error(&tr!(
+                "release-sign-cannot-run",
+                program = program,
+                error = error
+            ));
             return Ok(1);
         }
     }
-    println!(
-        "Signed release order {}: {}",
-        args.file.display(),
-        signature_path(&args.file).display()
-    );
+    say(&tr!(
+        "release-signed",
+        file = args.file.display().to_string(),
+        signature = signature_path(&args.file).display().to_string()
+    ));
     Ok(0)
 }
 
@@ -117,13 +136,13 @@ fn outcome(sink: &Sink, ok: bool, message: String) {
             },
         );
     if let Err(e) = sink.send(&r) {
-        eprintln!("airgapctl: the release order's record could not be written: {e}");
+        say_error(&tr!("release-record-failed", error = e.to_string()));
     }
 }
 
 fn apply(args: ApplyArgs) -> Result<i32, CtlError> {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("airgapctl: only root may apply a release order: run it with sudo");
+        say_error(&tr!("release-apply-not-root"));
         return Ok(4);
     }
     let sink = match &args.journal_socket {
@@ -139,9 +158,9 @@ fn apply(args: ApplyArgs) -> Result<i32, CtlError> {
     let accepted = match release::check(&setup, &args.file) {
         Ok(a) => a,
         Err(e) => {
-            let why = refusal(&e);
-            outcome(&sink, false, why.clone());
-            eprintln!("airgapctl: {why}");
+            outcome(&sink, false, refusal(&e));
+            let said = tr!("release-refused", kind = e.kind(), error = e.to_string());
+            say_error(&said);
             return Ok(1);
         }
     };
@@ -154,16 +173,19 @@ fn apply(args: ApplyArgs) -> Result<i32, CtlError> {
         emergency: false,
     };
     if let Err(e) = lift::lift(&lift_args, Authority::Order(accepted.describe())) {
-        let why = format!(
-            "release order {} is valid but enforcement was not lifted: {e:#}",
-            accepted.order.order
+        let order = &accepted.order.order;
+        let why = format!("release order {order} is valid but enforcement was not lifted: {e:#}");
+        outcome(&sink, false, why);
+        let said = tr!(
+            "release-not-lifted",
+            order = order,
+            error = format!("{e:#}")
         );
-        outcome(&sink, false, why.clone());
-        eprintln!("airgapctl: {why}");
+        say_error(&said);
         return Ok(1);
     }
     if let Err(e) = release::remember(&args.orders, &accepted) {
-        eprintln!("airgapctl: warning: the order could not be recorded as applied: {e}");
+        say_error(&tr!("release-not-remembered", error = e.to_string()));
     }
     outcome(
         &sink,
@@ -174,10 +196,7 @@ fn apply(args: ApplyArgs) -> Result<i32, CtlError> {
             accepted.describe()
         ),
     );
-    println!(
-        "Release order {} applied: enforcement lifted.",
-        accepted.order.order
-    );
+    say(&tr!("release-applied", order = &accepted.order.order));
     Ok(0)
 }
 

@@ -22,7 +22,7 @@ pub struct ViolationsArgs {
     /// Only refusals of this kind (net.create, net.connect, net.bind, net.send, net.egress,
     /// net.ingress, net.wire-egress, net.wire-ingress, net.sockopt, dev.block, dev.char, exec: programs on
     /// removable media) or group (net, dev).
-    #[arg(long, value_name = "KIND")]
+    #[arg(long, value_name = "KIND", value_parser = KindParser, hide_possible_values = true)]
     pub kind: Option<String>,
     /// Show at most N refusals.
     #[arg(long, value_name = "N", default_value_t = 20)]
@@ -77,6 +77,34 @@ pub async fn fetch(
     Ok(out.into())
 }
 
+/// `--kind`: any text (a wrong one gets airgapctl's own error, in the reader's language),
+/// offering the kinds and the groups to shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct KindParser;
+
+impl clap::builder::TypedValueParser for KindParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let groups = ["net", "dev"].into_iter();
+        let kinds = Kind::REPORTED.iter().map(|k| k.name());
+        Some(Box::new(
+            groups.chain(kinds).map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
 /// Check a `--kind` value: a kind name or a group (`net`, `dev`).
 pub fn kind_filter(kind: Option<&str>) -> Result<impl Fn(&ViolationEntry) -> bool, CtlError> {
     let wanted = kind.map(str::to_string);
@@ -121,4 +149,28 @@ pub async fn run(ctx: &Ctx, args: ViolationsArgs) -> Result<i32, CtlError> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::builder::TypedValueParser;
+
+    #[test]
+    fn completion_offers_every_kind_and_group_but_parsing_leaves_the_check_to_airgapctl() {
+        let offered: Vec<String> = KindParser
+            .possible_values()
+            .unwrap()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        for want in ["net", "dev", "net.connect", "dev.block", "exec"] {
+            assert!(
+                offered.iter().any(|o| o == want),
+                "{want} not in {offered:?}"
+            );
+        }
+        let cmd = clap::Command::new("t");
+        let got = KindParser.parse_ref(&cmd, None, std::ffi::OsStr::new("bogus"));
+        assert_eq!(got.unwrap(), "bogus");
+    }
 }

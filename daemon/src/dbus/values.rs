@@ -67,7 +67,7 @@ impl KindCount {
     }
 }
 
-/// One judged device: `(ssssssssss)`. Empty strings stand for "not applicable".
+/// One judged device: `(sssssssssstts)`. Empty strings stand for "not applicable".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
 pub struct DeviceEntry {
     /// `/dev/sdb`, `/dev/bus/usb/001/004`, or the sysfs name.
@@ -90,6 +90,12 @@ pub struct DeviceEntry {
     pub rule: String,
     /// Plain words for the person at the keyboard.
     pub reason: String,
+    /// When airgapd first saw it present (µs since the epoch; 0 unknown).
+    pub since_us: u64,
+    /// When it left (µs since the epoch); 0 while it is present.
+    pub left_us: u64,
+    /// For a departed device, what was decided while it was present; empty otherwise.
+    pub was: String,
 }
 
 impl From<&DeviceRecord> for DeviceEntry {
@@ -105,6 +111,9 @@ impl From<&DeviceRecord> for DeviceEntry {
             decision: d.decision.clone(),
             rule: d.rule.clone(),
             reason: d.reason.clone(),
+            since_us: d.since_us,
+            left_us: d.left_us,
+            was: d.was.clone(),
         }
     }
 }
@@ -126,7 +135,9 @@ pub struct ViolationEntry {
     pub uid: u32,
     /// Command name, empty when unknown.
     pub comm: String,
-    /// What was aimed at: `address:port`, `major:minor`, or the socket family.
+    /// What was aimed at: `address:port`, `major:minor` (`NAME (major:minor)` when airgapd
+    /// knew the block device: its node, model and serial, or its policy name), or the socket
+    /// family.
     pub target: String,
     /// The whole refusal in words, as the journal says it.
     pub text: String,
@@ -136,7 +147,11 @@ pub struct ViolationEntry {
 
 impl From<&ViolationRecord> for ViolationEntry {
     fn from(r: &ViolationRecord) -> ViolationEntry {
-        ViolationEntry::new(&r.violation, r.seq, r.repeats)
+        let mut entry = ViolationEntry::new(&r.violation, r.seq, r.repeats);
+        if let (false, Some((major, minor))) = (r.device_name.is_empty(), r.violation.device) {
+            entry.target = format!("{} ({major}:{minor})", r.device_name);
+        }
+        entry
     }
 }
 
@@ -226,7 +241,7 @@ mod tests {
     fn signatures_are_the_documented_ones() {
         assert_eq!(LayerEntry::SIGNATURE.to_string(), "(sss)");
         assert_eq!(KindCount::SIGNATURE.to_string(), "(stt)");
-        assert_eq!(DeviceEntry::SIGNATURE.to_string(), "(ssssssssss)");
+        assert_eq!(DeviceEntry::SIGNATURE.to_string(), "(sssssssssstts)");
         assert_eq!(ViolationEntry::SIGNATURE.to_string(), "(ttsuuussst)");
     }
 

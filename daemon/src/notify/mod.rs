@@ -149,7 +149,7 @@ impl Notifier<'_> {
         if v.uid != me {
             return;
         }
-        let device = self.devices.get(&v.target).cloned();
+        let device = self.devices.get(words::devnum_of(&v.target)).cloned();
         let key = key_of(&v, device.as_ref());
         let words = words::refusal(self.catalog, &v, device.as_ref());
         let others = words::others(self.catalog);

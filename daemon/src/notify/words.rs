@@ -27,6 +27,15 @@ impl Words {
     }
 }
 
+/// The `major:minor` of a device refusal's target (`8:16`, or `/dev/sdb ... (8:16)` when the
+/// daemon named the device).
+pub fn devnum_of(target: &str) -> &str {
+    target
+        .strip_suffix(')')
+        .and_then(|t| t.rsplit_once(" ("))
+        .map_or(target, |(_, devnum)| devnum)
+}
+
 /// The decisions a notice is for.
 pub fn is_refusal(decision: &str) -> bool {
     matches!(decision, "refused" | "blocked")
@@ -110,5 +119,17 @@ pub fn others(catalog: &Catalog) -> Words {
         summary: tr_in!(catalog, "notify-others-summary"),
         body: tr_in!(catalog, "notify-others-body"),
         persistent: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_device_refusal_still_gives_its_number() {
+        assert_eq!(devnum_of("8:16"), "8:16");
+        assert_eq!(devnum_of("/dev/sdb SanDisk Ultra 4C53 (8:16)"), "8:16");
+        assert_eq!(devnum_of("/dev/sdb \"USB (phòng 3)\" (8:17)"), "8:17");
     }
 }

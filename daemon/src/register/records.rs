@@ -283,6 +283,7 @@ mod tests {
             seq: 1,
             violation: v,
             repeats: 0,
+            device_name: String::new(),
         });
         assert_eq!(listed.target, "/media/stick/setup.exe");
         assert_eq!(listed.time_us, 1_700_000_000_000_000);

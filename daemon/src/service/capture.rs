@@ -110,6 +110,7 @@ pub fn records(plan: &Plan) -> Vec<DeviceRecord> {
                 .map(|r| r.why.clone())
                 .unwrap_or_else(|| "default".into()),
             reason: rule.map(|r| r.why.clone()).unwrap_or_default(),
+            ..DeviceRecord::default()
         });
     }
     for radio in capture::radios(sysfs) {

@@ -151,6 +151,15 @@ impl Service {
         let now = std::time::SystemTime::now();
         // Until the start-up probes are in, absence proves nothing.
         let judging = self.media.at_start.is_some();
+        // A device keeps the time it was first seen (across restarts: the history file).
+        let now_us = crate::dbus::values::micros(now);
+        for d in &mut present {
+            let before = self.present.iter().find(|p| key(p) == key(d));
+            d.since_us = before.map_or(0, |p| p.since_us);
+            if d.since_us == 0 {
+                d.since_us = now_us;
+            }
+        }
         for gone in self
             .present
             .iter()
@@ -173,9 +182,16 @@ impl Service {
             &mut self.state.write().expect("state lock").devices,
             devices.clone(),
         );
+        // Present before, not present now (its departed record has the same node: issue 18,
+        // the notice of a refused stick stayed on screen after it was pulled out).
+        let present_now = |node: &str| {
+            devices
+                .iter()
+                .any(|d| d.node == node && d.decision != "departed")
+        };
         let gone: Vec<DeviceRecord> = old
             .iter()
-            .filter(|o| !devices.iter().any(|d| d.node == o.node))
+            .filter(|o| o.decision != "departed" && !present_now(&o.node))
             .cloned()
             .collect();
         for d in devices.into_iter().filter(|d| !old.contains(d)) {

@@ -52,6 +52,12 @@ pub struct StoredDevice {
     decision: String,
     rule: String,
     reason: String,
+    #[serde(default)]
+    since_us: u64,
+    #[serde(default)]
+    left_us: u64,
+    #[serde(default)]
+    was: String,
 }
 
 impl From<&DeviceRecord> for StoredDevice {
@@ -67,6 +73,9 @@ impl From<&DeviceRecord> for StoredDevice {
             decision: d.decision.clone(),
             rule: d.rule.clone(),
             reason: d.reason.clone(),
+            since_us: d.since_us,
+            left_us: d.left_us,
+            was: d.was.clone(),
         }
     }
 }
@@ -84,6 +93,9 @@ impl From<StoredDevice> for DeviceRecord {
             decision: d.decision,
             rule: d.rule,
             reason: d.reason,
+            since_us: d.since_us,
+            left_us: d.left_us,
+            was: d.was,
         }
     }
 }
@@ -125,6 +137,9 @@ pub struct StoredViolation {
     /// That object by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     object: Option<String>,
+    /// The refused device's name (issue 18); absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    device_name: String,
 }
 
 impl From<&ViolationRecord> for StoredViolation {
@@ -158,6 +173,7 @@ impl From<&ViolationRecord> for StoredViolation {
             compat: v.compat,
             guard: v.guard,
             object: v.object.clone(),
+            device_name: r.device_name.clone(),
         }
     }
 }
@@ -169,6 +185,7 @@ impl StoredViolation {
         Some(ViolationRecord {
             seq: self.seq,
             repeats: self.repeats,
+            device_name: self.device_name,
             violation: Violation {
                 time: UNIX_EPOCH + Duration::from_micros(self.time_us),
                 kind,
@@ -278,7 +295,8 @@ pub fn departed_record(mut d: DeviceRecord, when: SystemTime, while_stopped: boo
     } else {
         format!("was {was}; left at {at}")
     };
-    d.decision = "departed".into();
+    d.left_us = crate::dbus::values::micros(when);
+    d.was = std::mem::replace(&mut d.decision, "departed".into());
     d
 }
 
@@ -317,6 +335,7 @@ mod tests {
             seq: 7,
             violation: v.clone(),
             repeats: 3,
+            device_name: "/dev/sdb SanDisk Ultra 4C53 (8:16)".into(),
         };
         let dev = DeviceRecord {
             node: "/dev/loop3".into(),

@@ -576,6 +576,12 @@ impl Media {
     }
 
     /// The identity of a judged device, filesystem included.
+    /// The name of block device `devnum` as judged, for a refusal of it (issue 18: a stick
+    /// by its node, model and serial, an approved medium by its policy name, not `8:16`).
+    pub fn device_name(&self, devnum: Dev) -> Option<String> {
+        self.seen.get(&devnum).map(device_name)
+    }
+
     pub fn identity(&self, devnum: Dev) -> Option<&DeviceIdentity> {
         self.identities.get(&devnum)
     }
@@ -638,6 +644,26 @@ fn granted_access(r: &DeviceRecord) -> &str {
     &r.decision
 }
 
+/// `/dev/sdb "USB Văn phòng 3"` for a medium a policy entry approves, `/dev/sdb SanDisk Ultra
+/// 4C530001` for another: the words a person knows the stick by, no language's own.
+pub fn device_name(r: &DeviceRecord) -> String {
+    let approved = matches!(r.decision.as_str(), "read-only" | "read-write") && r.rule != "default";
+    let what = if approved {
+        format!("\"{}\"", r.rule)
+    } else {
+        [r.model.trim(), r.serial.trim()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    [r.node.as_str(), what.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
     let id = &j.identity;
     let hex = |v: Option<u16>| v.map(|v| format!("{v:04x}")).unwrap_or_default();
@@ -669,6 +695,7 @@ fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
         decision,
         rule,
         reason,
+        ..DeviceRecord::default()
     }
 }
 
@@ -693,4 +720,35 @@ fn arrival_record(
         .field(field::RULE, rule)
         .field(field::POLICY_SHA256, sha);
     identity_fields(r, &j.identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_stick_is_named_by_node_model_and_serial_an_approved_one_by_its_entry() {
+        let stick = DeviceRecord {
+            node: "/dev/sdb".into(),
+            devnum: "8:16".into(),
+            model: "SanDisk Ultra".into(),
+            serial: "4C530001".into(),
+            decision: "refused".into(),
+            rule: "default".into(),
+            ..DeviceRecord::default()
+        };
+        assert_eq!(device_name(&stick), "/dev/sdb SanDisk Ultra 4C530001");
+        let approved = DeviceRecord {
+            decision: "read-only".into(),
+            rule: "USB Văn phòng 3".into(),
+            ..stick.clone()
+        };
+        assert_eq!(device_name(&approved), "/dev/sdb \"USB Văn phòng 3\"");
+        let bare = DeviceRecord {
+            model: String::new(),
+            serial: String::new(),
+            ..stick
+        };
+        assert_eq!(device_name(&bare), "/dev/sdb");
+    }
 }

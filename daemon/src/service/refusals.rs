@@ -78,16 +78,24 @@ impl Service {
     /// record is written already).
     pub(super) fn keep(&mut self, v: Violation, repeats: u64) {
         self.day.refusal(v.kind.name(), 1 + repeats); // issue 19: the day's summary
+                                                      // Named from the daemon's own table of block devices, as judged when they came: the
+                                                      // kernel's event carries only the number (issue 18).
+        let device_name = v
+            .device
+            .filter(|_| matches!(v.kind, Kind::DevBlock | Kind::DevReadOnly))
+            .and_then(|d| self.media.device_name(d))
+            .unwrap_or_default();
         let seq = self
             .state
             .write()
             .expect("state lock")
-            .push_violation(v.clone(), repeats);
+            .push_violation_named(v.clone(), repeats, device_name.clone());
         self.history_dirty = true;
         let record = ViolationRecord {
             seq,
             violation: v,
             repeats,
+            device_name,
         };
         self.signal(move |s| async move { s.violation(&record).await });
     }

@@ -176,5 +176,6 @@ fn record(
         .into(),
         rule: d.rule.clone(),
         reason: d.reason.clone(),
+        ..DeviceRecord::default()
     }
 }

@@ -42,6 +42,11 @@ devices-usb-id = USB vendor:product: { $vendor }:{ $product }
 devices-serial = Serial number: { $serial }
 devices-rule = Decided by: { $rule }
 devices-reason = Why: { $reason }
+devices-present = Present since { $since }
+devices-left = Present from { $since } to { $left }
+devices-left-unknown = Removed at { $left }
+# $decision: one of the decision-* words.
+devices-was = Decision while present: { $decision }
 device-kind-usb = USB device
 device-kind-block = storage
 device-kind-char = device
@@ -289,3 +294,65 @@ doctor-bpf-guard-lsm = while airgapd runs, BPF LSM refuses every other process, 
 doctor-bpf-guard-listed = bpf is in the active LSM list: other processes' bpf() on airgapd's links, maps and pins is refused where the programs load (not test-loaded: run as root to try)
 doctor-bpf-guard-no-lsm = without BPF LSM this kernel cannot refuse root detaching airgapd's links, rewriting its maps or removing its pins: airgapd finds each change, repairs it within 250 ms and records it
 doctor-ro-media-compat = BPF LSM refuses every route around an approved read-only medium's read-only flag, but on this kernel (6.8 or later) a 32-bit process's ioctl goes to file_ioctl_compat, which airgapd does not hook: a 32-bit program run by root could still clear the flag (set again within 250 ms and recorded) or send SCSI write commands through SG_IO
+
+## airgapctl release sign, apply. The journal's records stay in English.
+release-cannot-read = cannot read { $file }: { $error }
+release-not-signed = not signed: { $error }
+release-sign-failed = not signed: { $program } { $status }
+release-sign-cannot-run = cannot run { $program }: { $error }
+release-signed = Signed release order { $file }: { $signature }
+release-record-failed = the release order's record could not be written: { $error }
+release-apply-not-root = only root may apply a release order: run it with sudo
+# $kind: a code word (wrong-machine, applied-before, ...); $error: the details.
+release-refused = release order refused ({ $kind }): { $error }
+release-not-lifted = release order { $order } is valid but enforcement was not lifted: { $error }
+release-not-remembered = warning: the order could not be recorded as applied: { $error }
+release-applied = Release order { $order } applied: enforcement lifted.
+
+## airgapctl media enroll. The comment lines go into the policy file above the entry.
+enroll-comment-by = Enrolled by `airgapctl media enroll { $asked }`.
+enroll-comment-bad-serial = The USB serial { $serial } is not printable ASCII of 1 to { $max } characters: not used.
+enroll-comment-no-serial = The device reports no USB serial number: other sticks of this model match too.
+enroll-comment-not-usb = Not a USB device: no vendor, product or serial; only the filesystem names it.
+enroll-comment-fs-read = { $kind } filesystem read from { $node }.
+enroll-comment-fs-unread = The filesystem could not be read ({ $why }); fs_uuid and fs_label are left out.
+enroll-comment-no-fs = No ext2/3/4, FAT or exFAT filesystem found.
+enroll-comment-fill-in = Fill in: name (a meaningful one) and access ("read-only" or "read-write").
+enroll-not-authorized = the stick is not authorized at the USB level, so it has no block device to read
+enroll-default-name = Medium { $node }
+enroll-appended = { $file }: entry appended; put it in force with `airgapctl policy reload`
+enroll-error-open = cannot open { $path }: { $error }
+enroll-error-symlink = { $path } is a symbolic link; give the device node it points to ({ $target })
+enroll-error-not-a-device = { $what } is neither a block device nor a USB device
+enroll-error-mismatch = { $what } is not the block device sysfs names { $dev }
+enroll-error-sysfs = cannot read the device in sysfs: { $error }
+enroll-error-storage-composite = { $what } is storage together with other interfaces (a keyboard, a network adapter...); airgapd refuses such a device whatever the policy says, so it cannot be enrolled
+enroll-error-not-storage = { $what } is not a storage device (no mass-storage interface)
+enroll-error-ambiguous = { $what } has several filesystems ({ $nodes }); enroll one of them by its node
+enroll-error-policy-invalid = { $file } does not pass the policy check as it is; nothing appended:
+    { $detail }
+enroll-error-appended-invalid = with the entry appended, { $file } would not pass the policy check; nothing appended:
+    { $detail }
+enroll-error-already = { $file } already approves this medium as [[media]] { $name }; nothing appended
+enroll-error-write = cannot write { $file }: { $error }
+
+## airgapctl policy import-usbguard. $why and $error come from the rules checker (English).
+import-cannot-read = cannot read { $file }: { $error }
+import-internal = internal error: the imported policy does not pass the policy check:
+    { $error }
+import-cannot-write = cannot write { $file }: { $error }
+import-not-honoured = { $place }: not honoured: { $why }
+import-summary = { $file }: { $rules ->
+    [one] 1 rule read
+   *[other] { $rules } rules read
+}, { $entries ->
+    [one] 1 entry imported
+   *[other] { $entries } entries imported
+}, { $notes ->
+    [one] 1 construct not honoured (listed above)
+   *[other] { $notes } constructs not honoured (listed above)
+}
+import-malformed = { $file }: { $count ->
+    [one] 1 malformed rule
+   *[other] { $count } malformed rules
+}; USBGuard would refuse this file; nothing written

@@ -78,5 +78,6 @@ decision-refused = REFUSED
 decision-authorized = authorized
 decision-blocked = BLOCKED
 decision-removed = removed
+decision-departed = REMOVED
 # A refusal whose address or device the kernel did not give.
 target-unknown = (unknown)

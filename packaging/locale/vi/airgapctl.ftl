@@ -39,6 +39,10 @@ devices-usb-id = Mã USB hãng:sản phẩm: { $vendor }:{ $product }
 devices-serial = Số sê-ri: { $serial }
 devices-rule = Quy tắc quyết định: { $rule }
 devices-reason = Lý do: { $reason }
+devices-present = Đang cắm từ { $since }
+devices-left = Đã cắm từ { $since } đến { $left }
+devices-left-unknown = Đã rút ra lúc { $left }
+devices-was = Quyết định khi còn cắm: { $decision }
 device-kind-usb = thiết bị USB
 device-kind-block = thiết bị lưu trữ
 device-kind-char = thiết bị
@@ -274,3 +278,52 @@ doctor-bpf-guard-lsm = khi airgapd đang chạy, BPF LSM chặn mọi tiến tr�
 doctor-bpf-guard-listed = bpf có trong danh sách LSM đang hoạt động: bpf() của tiến trình khác trên liên kết, bảng và tệp ghim của airgapd bị chặn khi chương trình nạp được (chưa thử nạp: hãy chạy bằng root để thử)
 doctor-bpf-guard-no-lsm = không có BPF LSM thì nhân này không chặn được root tháo liên kết, ghi đè bảng hoặc xóa tệp ghim của airgapd: airgapd phát hiện từng thay đổi, khôi phục trong vòng 250 ms và ghi nhận
 doctor-ro-media-compat = BPF LSM chặn mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt, nhưng trên nhân này (6.8 trở lên) lời gọi ioctl của tiến trình 32 bit đi qua file_ioctl_compat, mà airgapd không theo dõi: chương trình 32 bit do root chạy vẫn có thể xóa cờ (được đặt lại trong vòng 250 ms và ghi nhận) hoặc gửi lệnh ghi SCSI qua SG_IO
+
+## airgapctl release sign, apply. Bản ghi trong nhật ký giữ tiếng Anh.
+release-cannot-read = không đọc được { $file }: { $error }
+release-not-signed = chưa ký: { $error }
+release-sign-failed = chưa ký: { $program } { $status }
+release-sign-cannot-run = không chạy được { $program }: { $error }
+release-signed = Đã ký lệnh giải tỏa { $file }: { $signature }
+release-record-failed = không ghi được bản ghi của lệnh giải tỏa: { $error }
+release-apply-not-root = chỉ root mới được áp dụng lệnh giải tỏa: hãy chạy lệnh với sudo
+release-refused = lệnh giải tỏa bị từ chối ({ $kind }): { $error }
+release-not-lifted = lệnh giải tỏa { $order } hợp lệ nhưng chưa gỡ bỏ được việc cách ly: { $error }
+release-not-remembered = cảnh báo: không ghi nhận được là lệnh này đã được áp dụng: { $error }
+release-applied = Đã áp dụng lệnh giải tỏa { $order }: đã gỡ bỏ việc cách ly.
+
+## airgapctl media enroll. Các dòng chú thích được ghi vào tệp chính sách, trên mục mới.
+enroll-comment-by = Ghi danh bằng lệnh `airgapctl media enroll { $asked }`.
+enroll-comment-bad-serial = Số sê-ri USB { $serial } không phải chuỗi ASCII in được dài từ 1 đến { $max } ký tự: không dùng.
+enroll-comment-no-serial = Thiết bị không có số sê-ri USB: các thiết bị khác cùng mẫu này cũng sẽ khớp.
+enroll-comment-not-usb = Không phải thiết bị USB: không có mã nhà sản xuất, mã sản phẩm hay số sê-ri; chỉ hệ thống tệp nhận diện thiết bị.
+enroll-comment-fs-read = Đã đọc hệ thống tệp { $kind } từ { $node }.
+enroll-comment-fs-unread = Không đọc được hệ thống tệp ({ $why }); bỏ qua fs_uuid và fs_label.
+enroll-comment-no-fs = Không tìm thấy hệ thống tệp ext2/3/4, FAT hay exFAT.
+enroll-comment-fill-in = Cần điền: name (một tên có ý nghĩa) và access ("read-only" là chỉ đọc, "read-write" là đọc và ghi).
+enroll-not-authorized = thiết bị chưa được cấp phép ở mức USB nên chưa có thiết bị khối để đọc
+enroll-default-name = Thiết bị { $node }
+enroll-appended = { $file }: đã thêm mục mới; hãy áp dụng bằng lệnh `airgapctl policy reload`
+enroll-error-open = không mở được { $path }: { $error }
+enroll-error-symlink = { $path } là liên kết tượng trưng; hãy chỉ ra nút thiết bị mà nó trỏ tới ({ $target })
+enroll-error-not-a-device = { $what } không phải thiết bị khối cũng không phải thiết bị USB
+enroll-error-mismatch = { $what } không phải thiết bị khối { $dev } mà sysfs cho biết
+enroll-error-sysfs = không đọc được thiết bị trong sysfs: { $error }
+enroll-error-storage-composite = { $what } là thiết bị lưu trữ kèm các chức năng khác (bàn phím, bộ điều hợp mạng...); airgapd luôn chặn loại thiết bị này dù chính sách nói gì, nên không ghi danh được
+enroll-error-not-storage = { $what } không phải thiết bị lưu trữ (không có giao diện lưu trữ dung lượng lớn)
+enroll-error-ambiguous = { $what } có nhiều hệ thống tệp ({ $nodes }); hãy ghi danh từng cái theo nút thiết bị của nó
+enroll-error-policy-invalid = { $file } hiện không qua được bước kiểm tra chính sách; chưa thêm gì:
+    { $detail }
+enroll-error-appended-invalid = nếu thêm mục này, { $file } sẽ không qua được bước kiểm tra chính sách; chưa thêm gì:
+    { $detail }
+enroll-error-already = { $file } đã duyệt thiết bị này trong mục [[media]] { $name }; chưa thêm gì
+enroll-error-write = không ghi được { $file }: { $error }
+
+## airgapctl policy import-usbguard. $why và $error do bộ kiểm tra quy tắc đưa ra (tiếng Anh).
+import-cannot-read = không đọc được { $file }: { $error }
+import-internal = lỗi nội bộ: chính sách nhập vào không qua được bước kiểm tra chính sách:
+    { $error }
+import-cannot-write = không ghi được { $file }: { $error }
+import-not-honoured = { $place }: không áp dụng: { $why }
+import-summary = { $file }: đã đọc { $rules } quy tắc, đã nhập { $entries } mục, { $notes } cấu trúc không áp dụng (liệt kê ở trên)
+import-malformed = { $file }: { $count } quy tắc sai cú pháp; USBGuard sẽ từ chối tệp này; chưa ghi gì

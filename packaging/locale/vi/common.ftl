@@ -74,4 +74,5 @@ decision-refused = BỊ CHẶN
 decision-authorized = được phép
 decision-blocked = BỊ KHÓA
 decision-removed = đã rút ra
+decision-departed = ĐÃ RÚT RA
 target-unknown = (không rõ)

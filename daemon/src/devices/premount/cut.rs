@@ -111,17 +111,17 @@ pub fn cut(dev: Dev, fs: &OwnedFd, spared: impl Fn(Dev) -> Option<String>) -> io
     let done = if disk.join("device/delete").exists() {
         std::fs::write(disk.join("device/delete"), "1")?;
         format!(
-            "its disk {name} was removed from the machine (SCSI delete): every further read \
-             and write of it fails, also through descriptors opened before, and nothing more \
-             reaches the medium"
+            "its disk {name} was removed from the machine (SCSI delete): nothing more is read \
+             from or written to the medium, also through descriptors opened before (what they \
+             write fails or goes nowhere); plugging the medium in again brings it back, refused"
         )
     } else if disk.join("loop").is_dir() {
         let whole = dev_file(&disk).ok_or_else(|| io::Error::other("no device number"))?;
         cut_loop(whole, &name)?;
         format!(
-            "its loop device {name} was moved past the end of its image (capacity 0): every \
-             further read and write of it fails, also through descriptors opened before, and \
-             nothing more reaches the image"
+            "its loop device {name} was moved past the end of its image (capacity 0): nothing \
+             more is read from or written to the image, also through descriptors opened before \
+             (what they write fails or goes nowhere)"
         )
     } else {
         return Err(io::Error::new(

@@ -588,15 +588,28 @@ impl Worker {
             user: r.who.user(),
             device: format!("{}:{}", r.dev.0, r.dev.1),
             result: crate::journal::field::result::SUCCESS.into(),
-            note: format!(
-                "the block device {} itself was {} (not a file on it: no content hash)",
-                r.node,
-                match (r.wrote, r.read) {
-                    (true, _) => "written to",
-                    (false, true) => "read",
-                    (false, false) => "opened",
-                }
-            ),
+            note: if r.swap {
+                format!(
+                    "swap was enabled on {} (swapon): the kernel writes memory pages of any \
+                     process to the medium from now on, until swapoff; no content hash{}",
+                    r.node,
+                    if r.who.pid == 0 {
+                        "; the process that enabled it is not known"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "the block device {} itself was {} (not a file on it: no content hash)",
+                    r.node,
+                    match (r.wrote, r.read) {
+                        (true, _) => "written to",
+                        (false, true) => "read",
+                        (false, false) => "opened",
+                    }
+                )
+            },
             ..Entry::default()
         };
         e.set_document(r.node.as_bytes());

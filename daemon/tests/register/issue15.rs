@@ -10,6 +10,7 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 use super::common::daemon::{id, m};
 use super::common::journald::{skip_unless_root, PrivateJournald};
+use super::common::loopdev::LoopDev;
 use super::{content, sha256, start, Bench};
 
 /// The unprivileged user of the attacks (`nobody`).
@@ -713,4 +714,102 @@ fn issue15_raw_access_to_a_medium_is_recorded() {
         "{e:?}"
     );
     assert_eq!(e.direction, "to-medium");
+}
+
+/// Turns a swap area off on drop (the machine must not keep swapping to a test's device).
+struct SwapOff(String);
+
+impl Drop for SwapOff {
+    fn drop(&mut self) {
+        let _ = Command::new("swapoff").arg(&self.0).status();
+    }
+}
+
+/// The register's line of `event` by `pid`, once it is there (bounded wait).
+fn line_of(register: &Path, pid: u32, event: &str) -> airgapd::register::entry::Entry {
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    loop {
+        let found = airgapd::register::file::read(register)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|e| e.pid == pid && e.event == event);
+        if let Some(e) = found {
+            return e;
+        }
+        let all = airgapd::register::file::read(register).unwrap_or_default();
+        assert!(
+            std::time::Instant::now() < end,
+            "no {event} record by {pid}: {all:#?}"
+        );
+        std::thread::sleep(super::common::journald::POLL);
+    }
+}
+
+/// Item 4, `swapon`: the kernel opens the device inside swapon(2) and writes memory pages to
+/// it with no read or write through any descriptor, so the raw access group never saw a
+/// write. Enabling swap on an approved medium is a write to it, recorded with who did it.
+#[test]
+fn issue15_swap_on_a_medium_is_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, mut bench, stick, _) = start("regswap", "REGSWAP", false);
+    // swapon needs the device to itself.
+    unmount(&mut bench, &stick.path);
+    let made = Command::new("mkswap").arg(&stick.path).output().unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let _off = SwapOff(stick.path.clone());
+    let (pid, err) = d.victim(&format!("exec swapon {}", stick.path), false);
+    assert_eq!(err, "");
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap();
+    assert!(swaps.contains(&stick.path), "{swaps}");
+    let e = line_of(&bench.register, pid, "raw-write");
+    assert_eq!(
+        (e.document.as_str(), e.comm.as_str(), e.uid),
+        (stick.path.as_str(), "swapon", Some(0)),
+        "{e:?}"
+    );
+    assert_eq!(
+        (e.medium.as_str(), e.direction.as_str()),
+        ("Transfer stick REGSWAP", "to-medium")
+    );
+    assert!(e.note.contains("swap"), "{e:?}");
+}
+
+/// Item 4, `swapon` of a file on a medium (recorded, with who enabled it), and of a refused
+/// device (refused: the kernel's own open of it in swapon(2) meets the device rule).
+#[test]
+fn issue15_a_swap_file_on_a_medium_is_recorded_and_a_refused_device_takes_no_swap() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start("regswapf", "REGSWAPF", false);
+    let file = bench.mnt.join("swapfile");
+    let file = file.display().to_string();
+    let _off = SwapOff(file.clone());
+    let (pid, err) = d.victim(
+        &format!(
+            "dd if=/dev/zero of={file} bs=1M count=4 status=none && chmod 600 {file} && \
+             mkswap {file} >/dev/null && exec swapon {file}"
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    let e = line_of(&bench.register, pid, "raw-write");
+    assert_eq!(
+        (e.document.as_str(), e.comm.as_str(), e.uid),
+        (file.as_str(), "swapon", Some(0)),
+        "{e:?}"
+    );
+    assert_eq!(e.medium, "Transfer stick REGSWAPF");
+    assert!(e.note.contains("swap was enabled"), "{e:?}");
+
+    let refused = LoopDev::with_label("regswapr", "STRANGER");
+    let made = Command::new("mkswap").arg(&refused.path).output().unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let _off = SwapOff(refused.path.clone());
+    let (_, err) = d.victim(&format!("exec swapon {}", refused.path), false);
+    assert!(!err.is_empty(), "swap enabled on a refused device");
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap();
+    assert!(!swaps.contains(&refused.path), "{swaps}");
 }

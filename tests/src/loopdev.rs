@@ -43,7 +43,12 @@ impl LoopDev {
     /// An image of `size` bytes made by `mkfs` (the program and its options; the image's path
     /// follows them).
     pub fn with_fs(tag: &str, size: u64, mkfs: &[&str]) -> LoopDev {
-        let image = std::env::temp_dir().join(format!("airgapd-{tag}-{}.img", std::process::id()));
+        Self::with_fs_in(&std::env::temp_dir(), tag, size, mkfs)
+    }
+
+    /// The same with the image in `dir` (`/dev/shm`: a medium whose writes cost no disk).
+    pub fn with_fs_in(dir: &std::path::Path, tag: &str, size: u64, mkfs: &[&str]) -> LoopDev {
+        let image = dir.join(format!("airgapd-{tag}-{}.img", std::process::id()));
         let file = std::fs::File::create(&image).expect("creating image");
         file.set_len(size).expect("sizing image");
         let img = image.to_str().expect("utf-8 path");

@@ -120,6 +120,43 @@ pub fn open_dir(path: &std::path::Path, access: libc::c_int) -> io::Result<Owned
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A private copy of the mount whose root `fd` is (`open_tree(OPEN_TREE_CLONE)`): attached
+/// nowhere, of the same filesystem. A file the daemon opens through it keeps that copy busy,
+/// never the user's mount: `umount` of the medium succeeds while the daemon still reads a file
+/// (the filesystem itself lives on until the daemon closes it; see `hash.rs`).
+pub fn private_copy(fd: &impl AsRawFd) -> io::Result<OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    // SAFETY: an empty path with AT_EMPTY_PATH names `fd`; the result is a new descriptor.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_EMPTY_PATH as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this new descriptor to us.
+    let tree = unsafe { OwnedFd::from_raw_fd(rc as i32) };
+    // A descriptor of the copy's root that is not O_PATH (`open_by_handle_at` takes no other);
+    // it keeps the copy, which closing `tree` detaches from everything.
+    // SAFETY: a valid directory descriptor and C string.
+    let root = unsafe {
+        libc::openat(
+            tree.as_raw_fd(),
+            c".".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if root < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this new descriptor to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(root) })
+}
+
 /// `statx` of an open descriptor, with its mount id.
 pub fn statx_fd(fd: &impl AsRawFd) -> io::Result<libc::statx> {
     let mut st = std::mem::MaybeUninit::<libc::statx>::zeroed();

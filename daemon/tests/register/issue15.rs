@@ -11,7 +11,7 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use super::common::daemon::{id, m};
 use super::common::journald::{skip_unless_root, PrivateJournald};
 use super::common::loopdev::LoopDev;
-use super::{content, sha256, start, Bench};
+use super::{content, sha256, start, start_with, Bench};
 
 /// The unprivileged user of the attacks (`nobody`).
 const NOBODY: u32 = 65534;
@@ -754,10 +754,18 @@ fn issue15_swap_on_a_medium_is_recorded() {
         return;
     }
     let (_j, d, mut bench, stick, _) = start("regswap", "REGSWAP", false);
-    // swapon needs the device to itself.
+    // swapon needs the device to itself (the kernel lets it go a moment after the
+    // filesystem's sysfs folder: mkswap, which opens it exclusively, may have to wait).
     unmount(&mut bench, &stick.path);
-    let made = Command::new("mkswap").arg(&stick.path).output().unwrap();
-    assert!(made.status.success(), "{made:?}");
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    loop {
+        let made = Command::new("mkswap").arg(&stick.path).output().unwrap();
+        if made.status.success() {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "{made:?}");
+        std::thread::sleep(super::common::journald::POLL);
+    }
     let _off = SwapOff(stick.path.clone());
     let (pid, err) = d.victim(&format!("exec swapon {}", stick.path), false);
     assert_eq!(err, "");
@@ -812,4 +820,86 @@ fn issue15_a_swap_file_on_a_medium_is_recorded_and_a_refused_device_takes_no_swa
     assert!(!err.is_empty(), "swap enabled on a refused device");
     let swaps = std::fs::read_to_string("/proc/swaps").unwrap();
     assert!(!swaps.contains(&refused.path), "{swaps}");
+}
+
+/// Item 3: the worker read a copied file to hash it through the user's mount, so `umount`
+/// right after a large copy said "target is busy". It reads through a private copy of the
+/// mount now: the unmount succeeds while it hashes, the hash is given up, the filesystem is
+/// let go at once, and the copy keeps its line.
+#[test]
+fn issue15_unmount_right_after_a_large_copy_succeeds_and_the_copy_keeps_its_line() {
+    use std::os::unix::fs::MetadataExt;
+    if skip_unless_root() {
+        return;
+    }
+    let shm = Path::new("/dev/shm");
+    let (_j, d, mut bench, stick, _) = start_with("regbig", "REGBIG", false, || {
+        LoopDev::with_fs_in(
+            shm,
+            "regbig",
+            400 << 20,
+            &["mkfs.ext4", "-q", "-F", "-L", "REGBIG"],
+        )
+    });
+    // 256 MiB of changing bytes, on tmpfs.
+    struct Gone(PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let src = Gone(shm.join(format!("airgapd-regbig-src-{}", std::process::id())));
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&src.0).unwrap());
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..256 {
+            for chunk in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_ne_bytes());
+            }
+            f.write_all(&block).unwrap();
+        }
+    }
+    let big = bench.on("big");
+    let (cp, err) = d.victim(&format!("exec cp {} {big}", src.0.display()), false);
+    assert_eq!(err, "");
+    // Once the daemon holds the copy open to hash it, unmount at once.
+    let meta = std::fs::metadata(&big).unwrap();
+    let held = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| {
+                std::fs::metadata(fd.path())
+                    .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+            })
+    };
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    while !held(d.pid()) {
+        assert!(
+            std::time::Instant::now() < end,
+            "the daemon never held the copy open (hashed before it was seen?): {}",
+            std::fs::read_to_string(&bench.register).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_micros(500));
+    }
+    let unmounted = umount2(&bench.mnt, MntFlags::empty());
+    assert_eq!(unmounted, Ok(()), "umount right after the copy");
+    bench.mounted = false;
+    // The filesystem is let go soon after (the hash given up), not when the hash is done.
+    gone(&stick.path);
+    let e = line_of(&bench.register, cp, "created");
+    eprintln!("the line: {e:?}");
+    assert_eq!(e.document, "/big", "{e:?}");
+    assert!(
+        e.result == "success"
+            || e.note
+                .contains("unmounted while its content was being read"),
+        "{e:?}"
+    );
 }

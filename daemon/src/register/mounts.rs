@@ -64,7 +64,7 @@ impl MountEntry {
     /// chooses. The mount's source (`/dev/sdb1` after the type) is the mounter's own claim: a
     /// FUSE filesystem of any user's (`-o fsname=/dev/sdb1`) or a tmpfs "mounted from" the
     /// device show the medium's name there, and are never taken for it. The media the daemon
-    /// identifies (ext2/3/4, FAT, exFAT) all report their block device as their device number;
+    /// identifies (ext2/3/4, FAT, exFAT) report their block device as their device number;
     /// btrfs, whose number is anonymous, is tied to its devices by the kernel's list of them.
     pub fn is_of(&self, dev: (u32, u32)) -> bool {
         self.devices.contains(&dev)

@@ -903,3 +903,34 @@ fn issue15_unmount_right_after_a_large_copy_succeeds_and_the_copy_keeps_its_line
         "{e:?}"
     );
 }
+
+/// Item 4, btrfs: its device number is anonymous (not the stick's block device), so the
+/// register never found the mount of an approved btrfs medium and recorded none of its
+/// copies. The mount is tied to the medium by the kernel's list of the filesystem's devices.
+#[test]
+fn issue15_copies_to_an_approved_btrfs_medium_are_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    if Command::new("mkfs.btrfs")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no mkfs.btrfs (btrfs-progs, scripts/deps.sh)");
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start_with("regbtrfs", "REGBTRFS", false, || {
+        LoopDev::with_fs(
+            "regbtrfs",
+            128 << 20,
+            &["mkfs.btrfs", "-q", "-f", "-L", "REGBTRFS"],
+        )
+    });
+    let src = bench.internal("report.odt", b"btrfs transfer\n");
+    let (cp, err) = d.victim(&format!("exec cp {src} {}", bench.on("report.odt")), false);
+    assert_eq!(err, "");
+    let e = bench.record("/report.odt", "created", Some(&sha256(b"btrfs transfer\n")));
+    assert_eq!((e.pid, e.comm.as_str()), (cp, "cp"), "{e:?}");
+    assert_eq!(e.medium, "Transfer stick REGBTRFS");
+}

@@ -93,15 +93,20 @@ impl Bench {
         }
     }
 
+    /// Mount the medium (ext4, or btrfs for the tests of media whose device number is not
+    /// their block device's).
     fn mount(&mut self, dev: &LoopDev) {
-        mount(
-            Some(dev.path.as_str()),
-            &self.mnt,
-            Some("ext4"),
-            MsFlags::empty(),
-            None::<&str>,
-        )
-        .expect("mounting the medium");
+        let mounted = ["ext4", "btrfs"].into_iter().find_map(|fstype| {
+            mount(
+                Some(dev.path.as_str()),
+                &self.mnt,
+                Some(fstype),
+                MsFlags::empty(),
+                None::<&str>,
+            )
+            .ok()
+        });
+        mounted.expect("mounting the medium");
         self.mounted = true;
     }
 

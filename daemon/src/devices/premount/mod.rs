@@ -27,7 +27,8 @@
 //! medium that holds the machine's root, `/usr`, swap in use, a loop device's image, or the
 //! daemon's own records is left usable and recorded so: taking it away would stop the machine
 //! or blind the records.
-//! Multi-device filesystems (btrfs) report an anonymous device in mountinfo and are not found.
+//! btrfs, whose device number is anonymous, is found by the kernel's list of its devices
+//! (`crate::devices::btrfs`).
 
 mod act;
 mod cut;

@@ -440,6 +440,7 @@ fn a_medium_without_shutdown_is_cut_off_from_writers_held_since_before() {
     let message = text(&r, "MESSAGE");
     eprintln!("the record: {message}");
     assert_eq!(text(&r, "AIRGAP_RESULT"), "success", "{message}");
+    assert_eq!(text(&r, "AIRGAP_DEV_NODE"), stick.path, "{message}");
     assert!(message.contains("no shutdown"), "{message}");
     assert!(message.contains("past the end of its image"), "{message}");
     // From now on what the holder writes carries a mark of its own.

@@ -12,6 +12,7 @@ packages=(
   dbus-daemon                                                     # private system bus for D-Bus tests
   openssh-client groff-base python3                              # signed updates, man pages, packaging
   fuse3                                                           # a user's FUSE decoy (register tests)
+  btrfs-progs                                                     # media whose filesystem has no shutdown, anonymous st_dev (premount)
   dunst xvfb x11-apps imagemagick fonts-dejavu-core              # airgapd-notify test: notices, screenshot
 )
 missing=()

@@ -39,9 +39,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The first 8 KiB of a block device, as `fsprobe::probe` reads them from a crafted stick.
+/// The first bytes of a block device, as `probe::probe_file` reads them from a crafted stick.
 pub fn superblock(data: &[u8]) {
-    let head = &data[..data.len().min(8192)];
+    let head = &data[..data.len().min(fsprobe::HEAD_BYTES)];
     if let Some(fs) = fsprobe::parse(head) {
         // What the daemon does next: a media identity for matching, with a lowercased UUID.
         let _ = format!("{fs:?}");

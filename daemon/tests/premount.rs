@@ -114,16 +114,18 @@ impl Drop for Held {
 
 /// An unprivileged process in the scope that works on the medium since before the start: its
 /// working directory there and a file held open for writing; each round it writes through the
-/// descriptor and opens and reads `secret`, and logs how both went.
+/// descriptor (`tick` and the content of the bench's `phase` file) and opens and reads
+/// `secret`, and logs how both went.
 fn hold(d: &Daemon, bench: &Bench) -> (Held, PathBuf) {
     let log = bench.dir.join("holder.log");
     let script = format!(
         "exec {AS_NOBODY} bash -c 'cd {mnt} && exec 3>>held && while :; do \
-           if echo tick >&3; then echo W-OK; else echo W-FAIL; fi; \
+           if echo \"tick $(cat {phase} 2>/dev/null)\" >&3; then echo W-OK; else echo W-FAIL; fi; \
            if cat secret >/dev/null; then echo R-OK; else echo R-FAIL; fi; \
            sleep 0.1; done' > {log} 2>/dev/null",
         mnt = bench.mnt.display(),
-        log = log.display()
+        log = log.display(),
+        phase = bench.dir.join("phase").display()
     );
     let mut cmd = Command::new("bash");
     cmd.args(["-c", &script])
@@ -389,5 +391,71 @@ fn a_refused_medium_that_cannot_be_shut_down_is_reported_as_still_usable() {
             m("AIRGAP_LAYER", "premounted-media"),
             m("AIRGAP_STATE", "active"),
         ],
+    );
+}
+
+/// A filesystem the kernel cannot shut down (btrfs on this kernel, FAT everywhere): the disk
+/// under it is cut off instead (here a loop device, moved past the end of its image), so a
+/// process that opened a file for writing before the start can no longer write to the medium:
+/// its writes fail, and nothing it writes after the start reaches the image. Before the cut,
+/// the holder went on writing (`W-OK`) and its lines reached the image at the next sync.
+#[test]
+fn a_medium_without_shutdown_is_cut_off_from_writers_held_since_before() {
+    if skip_unless_root() {
+        return;
+    }
+    if Command::new("mkfs.btrfs")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no mkfs.btrfs (btrfs-progs, scripts/deps.sh)");
+        return;
+    }
+    private_namespace();
+    let mut j = PrivateJournald::start("premount-cut");
+    let mut d = Daemon::new("premount-cut", j.socket(), Some(POLICY));
+    let bench = Bench::new("premount-cut");
+    let stick = LoopDev::with_fs(
+        "premount-cut",
+        128 << 20,
+        &["mkfs.btrfs", "-q", "-f", "-L", "STRANGER"],
+    );
+    bench.mount_fs(&stick.path, "btrfs", None);
+    std::fs::write(bench.on("secret"), "classified\n").unwrap();
+    std::fs::set_permissions(bench.on("secret"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (holder, log) = hold(&d, &bench);
+    // The test's own descriptor on the filesystem (the test is outside the scope): to sync
+    // what is left at the end.
+    let fs = std::fs::File::open(&bench.mnt).unwrap();
+
+    d.start();
+    let r = entry(
+        &mut j,
+        &[
+            id(MessageId::PremountedMedium),
+            m("AIRGAP_DEVICE", format!("{}:{}", stick.major, stick.minor)),
+        ],
+    );
+    let message = text(&r, "MESSAGE");
+    eprintln!("the record: {message}");
+    assert_eq!(text(&r, "AIRGAP_RESULT"), "success", "{message}");
+    assert_eq!(text(&r, "AIRGAP_DEV_NODE"), stick.path, "{message}");
+    assert!(message.contains("no shutdown"), "{message}");
+    assert!(message.contains("past the end of its image"), "{message}");
+    // From now on what the holder writes carries a mark of its own.
+    let mark = format!("written-after-the-start-{}", std::process::id());
+    std::fs::write(bench.dir.join("phase"), &mark).unwrap();
+    wait_last_line(&log, "W-FAIL R-FAIL");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    drop(holder);
+    // SAFETY: a valid descriptor; the filesystem's error (its disk is gone) is expected.
+    unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&fs)) };
+    drop(fs);
+    let image = std::fs::read(stick.image()).unwrap();
+    let found = image.windows(mark.len()).any(|w| w == mark.as_bytes());
+    assert!(
+        !found,
+        "what the holder wrote after the start reached the medium"
     );
 }

@@ -37,11 +37,24 @@ impl LoopDev {
 
     /// The same with another filesystem label.
     pub fn with_label(tag: &str, label: &str) -> LoopDev {
-        let image = std::env::temp_dir().join(format!("airgapd-{tag}-{}.img", std::process::id()));
+        Self::with_fs(tag, 8 << 20, &["mkfs.ext4", "-q", "-F", "-L", label])
+    }
+
+    /// An image of `size` bytes made by `mkfs` (the program and its options; the image's path
+    /// follows them).
+    pub fn with_fs(tag: &str, size: u64, mkfs: &[&str]) -> LoopDev {
+        Self::with_fs_in(&std::env::temp_dir(), tag, size, mkfs)
+    }
+
+    /// The same with the image in `dir` (`/dev/shm`: a medium whose writes cost no disk).
+    pub fn with_fs_in(dir: &std::path::Path, tag: &str, size: u64, mkfs: &[&str]) -> LoopDev {
+        let image = dir.join(format!("airgapd-{tag}-{}.img", std::process::id()));
         let file = std::fs::File::create(&image).expect("creating image");
-        file.set_len(8 << 20).expect("sizing image");
+        file.set_len(size).expect("sizing image");
         let img = image.to_str().expect("utf-8 path");
-        run("mkfs.ext4", &["-q", "-F", "-L", label, img]);
+        let mut args = mkfs[1..].to_vec();
+        args.push(img);
+        run(mkfs[0], &args);
         let path = run("losetup", &["--find", "--show", img]);
         let rdev = std::fs::metadata(&path).expect("stat loop device").rdev();
         LoopDev {
@@ -54,6 +67,11 @@ impl LoopDev {
 }
 
 impl LoopDev {
+    /// The image file behind the loop device.
+    pub fn image(&self) -> &std::path::Path {
+        &self.image
+    }
+
     /// Detach the loop device now (it stays, without a backing file: a "change" uevent).
     pub fn detach(&self) {
         run("losetup", &["-d", &self.path]);

@@ -27,8 +27,8 @@ use crate::tr_in;
 
 /// Where the kernel's device tree is.
 const SYSFS: &str = "/sys";
-/// Every superblock fsprobe knows lies in the first 8 KiB.
-const HEAD_BYTES: usize = 8192;
+/// Every superblock fsprobe knows lies in the first 68 KiB (btrfs's at 64 KiB).
+const HEAD_BYTES: usize = fsprobe::HEAD_BYTES;
 /// Longest serial and name the policy accepts (policy/src/check/media.rs).
 const SERIAL_MAX: usize = 126;
 const NAME_MAX: usize = 128;

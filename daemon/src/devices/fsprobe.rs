@@ -3,14 +3,15 @@
 //! Why not blkid or udev's `ID_FS_UUID`: with a whole-machine scope, udevd and any helper the
 //! daemon spawns are refused the device like every other process (that is the point), so the
 //! device program lets exactly one process read block devices: the daemon (its tgid is in the
-//! config map). The formats a transfer stick carries are few: ext2/3/4, FAT12/16/32 and exFAT.
+//! config map). The formats a transfer stick carries are few: ext2/3/4, FAT12/16/32, exFAT,
+//! and btrfs.
 //! The UUID is printed the way blkid prints it, so policy entries can be copied from `blkid`.
 //! How the device is opened, without trusting `/dev`, is `probe`'s concern.
 
 /// What the superblock says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filesystem {
-    /// `ext4`, `vfat`, `exfat`.
+    /// `ext4`, `vfat`, `exfat`, `btrfs`.
     pub kind: &'static str,
     /// UUID as blkid prints it.
     pub uuid: Option<String>,
@@ -18,9 +19,41 @@ pub struct Filesystem {
     pub label: Option<String>,
 }
 
+/// How many bytes from the start of a device [`parse`] needs (btrfs's superblock is at
+/// 64 KiB).
+pub const HEAD_BYTES: usize = BTRFS_SB + 4096;
+
 /// Recognise a superblock in the first bytes of a device.
 pub fn parse(b: &[u8]) -> Option<Filesystem> {
-    ext(b).or_else(|| exfat(b)).or_else(|| fat(b))
+    ext(b)
+        .or_else(|| exfat(b))
+        .or_else(|| fat(b))
+        .or_else(|| btrfs(b))
+}
+
+/// Where btrfs's first superblock is.
+const BTRFS_SB: usize = 0x10000;
+
+/// btrfs: superblock at 64 KiB, fsid at +0x20, magic `_BHRfS_M` at +0x40, label at +0x12b.
+fn btrfs(b: &[u8]) -> Option<Filesystem> {
+    let sb = b.get(BTRFS_SB..BTRFS_SB + 0x12b + 256)?;
+    if &sb[0x40..0x48] != b"_BHRfS_M" {
+        return None;
+    }
+    let u = &sb[0x20..0x30];
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        hex(&u[0..4]),
+        hex(&u[4..6]),
+        hex(&u[6..8]),
+        hex(&u[8..10]),
+        hex(&u[10..16])
+    );
+    Some(Filesystem {
+        kind: "btrfs",
+        uuid: Some(uuid),
+        label: text(&sb[0x12b..0x12b + 256]),
+    })
 }
 
 fn text(bytes: &[u8]) -> Option<String> {
@@ -127,6 +160,24 @@ mod tests {
         let fs = parse(&b).unwrap();
         assert_eq!(fs.uuid.as_deref(), Some("1A2B-3C4D"));
         assert_eq!(fs.label.as_deref(), Some("TRANSFER"));
+    }
+
+    #[test]
+    fn btrfs_fsid_and_label_at_64_kib() {
+        let mut b = vec![0u8; HEAD_BYTES];
+        let sb = 0x10000;
+        b[sb + 0x40..sb + 0x48].copy_from_slice(b"_BHRfS_M");
+        let uuid: Vec<u8> = (0u8..16).collect();
+        b[sb + 0x20..sb + 0x30].copy_from_slice(&uuid);
+        b[sb + 0x12b..sb + 0x12b + 6].copy_from_slice(b"BTRSTK");
+        let fs = parse(&b).unwrap();
+        assert_eq!(fs.kind, "btrfs");
+        assert_eq!(
+            fs.uuid.as_deref(),
+            Some("00010203-0405-0607-0809-0a0b0c0d0e0f")
+        );
+        assert_eq!(fs.label.as_deref(), Some("BTRSTK"));
+        assert_eq!(parse(&b[..8192]), None, "a head too short");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 
 pub mod arrival;
 pub mod block;
+pub mod btrfs;
 pub mod capture;
 pub mod enforce;
 pub mod fsprobe;

@@ -200,7 +200,7 @@ pub fn diskseq(file: &File) -> Option<u64> {
 /// A medium changed while it was read is an error, never a mixed answer.
 pub fn probe_file(mut file: &File) -> io::Result<Probed> {
     let before = diskseq(file);
-    let mut head = vec![0u8; 8192];
+    let mut head = vec![0u8; fsprobe::HEAD_BYTES];
     let mut n = 0;
     while n < head.len() {
         match file.read(&mut head[n..]) {

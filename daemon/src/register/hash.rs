@@ -43,8 +43,20 @@ fn fstat(fd: &impl AsRawFd) -> io::Result<libc::stat> {
     Ok(unsafe { st.assume_init() })
 }
 
+/// Why a hash was given up: the medium was unmounted while the file was read. The daemon's
+/// descriptor keeps the filesystem alive (through a private copy of its mount, so the user's
+/// `umount` succeeded): it is let go at once, so the kernel flushes and releases the medium
+/// as the user expects after an unmount.
+pub const UNMOUNTED: &str = "not hashed: the medium was unmounted while its content was being read";
+
 /// Hash an open file from its start (`pread`, so the descriptor's offset does not matter).
 pub fn hash_file(file: &File) -> io::Result<(Content, CacheKey)> {
+    hash_file_while(file, &|| true)
+}
+
+/// The same, asking `go_on` before each MiB: when it says no, the hash is given up
+/// ([`UNMOUNTED`], with how much was read).
+pub fn hash_file_while(file: &File, go_on: &dyn Fn() -> bool) -> io::Result<(Content, CacheKey)> {
     use sha2::{Digest, Sha256};
     use std::os::unix::fs::FileExt;
     let before = fstat(file)?;
@@ -52,6 +64,12 @@ pub fn hash_file(file: &File) -> io::Result<(Content, CacheKey)> {
     let mut buf = vec![0u8; 1 << 20];
     let mut offset = 0u64;
     loop {
+        if !go_on() {
+            return Err(io::Error::other(format!(
+                "{UNMOUNTED} ({offset} of {} bytes read)",
+                before.st_size
+            )));
+        }
         let n = match file.read_at(&mut buf, offset) {
             Ok(0) => break,
             Ok(n) => n,
@@ -86,6 +104,16 @@ impl Cache {
     /// The hash of `f`: remembered when `remembered` and the file is unchanged since, else
     /// read. A hash of a file that did not change while it was read is remembered.
     pub fn hash(&mut self, f: &File, remembered: bool) -> Result<Content, String> {
+        self.hash_while(f, remembered, &|| true)
+    }
+
+    /// The same, given up when `go_on` says no ([`hash_file_while`]).
+    pub fn hash_while(
+        &mut self,
+        f: &File,
+        remembered: bool,
+        go_on: &dyn Fn() -> bool,
+    ) -> Result<Content, String> {
         if remembered {
             if let Ok(st) = fstat(f) {
                 if let Some(sha) = self.0.get(&stat_key(&st)) {
@@ -97,7 +125,7 @@ impl Cache {
                 }
             }
         }
-        let (content, key) = hash_file(f).map_err(|e| e.to_string())?;
+        let (content, key) = hash_file_while(f, go_on).map_err(|e| e.to_string())?;
         if !content.changed {
             if self.0.len() >= CACHE_ENTRIES {
                 self.0.clear();

@@ -28,6 +28,7 @@ pub mod mounts;
 pub mod pace;
 pub mod raw;
 pub(crate) mod records;
+pub mod swaps;
 pub mod watch;
 pub mod who;
 pub mod worker;
@@ -264,8 +265,14 @@ impl MediaFiles {
             (None, _) => LayerState::Unavailable("the recording thread could not start".into()),
         };
         layers.push((Layer::CopyRegister, register_state));
+        let openers = Arc::new(swaps::Openers::default());
+        if let Some(q) = &queue {
+            if let Err(e) = swaps::watch(table.clone(), q.clone(), openers.clone(), exits.clone()) {
+                tracing::error!(error = %e, "swap enabled on a medium is not recorded");
+            }
+        }
         let pace = queue.as_ref().and_then(|q| {
-            pace::Pace::new(q.clone())
+            pace::Pace::new(q.clone(), openers.clone())
                 .map_err(|e| {
                     tracing::error!(error = %e, "open permission events: a flood of opens on \
                         a medium is not slowed to the register's pace");
@@ -273,7 +280,7 @@ impl MediaFiles {
                 .ok()
         });
         let raw = queue.as_ref().and_then(|q| {
-            raw::Raw::new(q.clone(), exits.clone())
+            raw::Raw::new(q.clone(), exits.clone(), openers.clone())
                 .map_err(|e| {
                     tracing::error!(error = %e, "raw access to media's block devices is not \
                         recorded");

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::devices::btrfs::Dev;
 use crate::devices::internal::unescape;
 
 /// One mount of `/proc/<pid>/mountinfo`, with what the media code needs.
@@ -22,7 +23,8 @@ use crate::devices::internal::unescape;
 pub struct MountEntry {
     /// Field 1: the mount id, unique while mounted.
     pub id: u32,
-    /// Field 3: the filesystem's device (`st_dev`).
+    /// Field 3: the filesystem's device (`st_dev`). For btrfs, whose superblock's number
+    /// (field 3) is not what its files show, the `st_dev` of the mount's root instead.
     pub dev: (u32, u32),
     /// Field 4: the directory of the filesystem that is the root of this mount.
     pub root: String,
@@ -32,6 +34,12 @@ pub struct MountEntry {
     pub options: String,
     /// The mount source after the filesystem type, unescaped (`/dev/sdb1`).
     pub source: String,
+    /// The filesystem type (set by the kernel: `ext4`, `vfat`, `fuse.sshfs`).
+    pub fstype: String,
+    /// The block devices under the filesystem: its device number when that is a block device;
+    /// for btrfs, whose device number is anonymous, the devices the kernel lists for it
+    /// ([`read`] finds them; `crate::devices::btrfs`); none for the others.
+    pub devices: Vec<(u32, u32)>,
 }
 
 impl MountEntry {
@@ -56,9 +64,10 @@ impl MountEntry {
     /// chooses. The mount's source (`/dev/sdb1` after the type) is the mounter's own claim: a
     /// FUSE filesystem of any user's (`-o fsname=/dev/sdb1`) or a tmpfs "mounted from" the
     /// device show the medium's name there, and are never taken for it. The media the daemon
-    /// identifies (ext2/3/4, FAT, exFAT) all report their block device as their device number.
+    /// identifies (ext2/3/4, FAT, exFAT) report their block device as their device number;
+    /// btrfs, whose number is anonymous, is tied to its devices by the kernel's list of them.
     pub fn is_of(&self, dev: (u32, u32)) -> bool {
-        self.dev == dev
+        self.devices.contains(&dev)
     }
 
     /// Open the root of this very mount and check, on the open directory itself, that it is
@@ -73,7 +82,8 @@ impl MountEntry {
         let root = st.stx_attributes & libc::STATX_ATTR_MOUNT_ROOT as u64 != 0;
         if st.stx_mask & libc::STATX_MNT_ID == 0
             || st.stx_mnt_id != u64::from(self.id)
-            || found != dev
+            || found != self.dev
+            || !self.is_of(dev)
             || !root
         {
             return Err(io::Error::other(format!(
@@ -110,6 +120,43 @@ pub fn open_dir(path: &std::path::Path, access: libc::c_int) -> io::Result<Owned
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A private copy of the mount whose root `fd` is (`open_tree(OPEN_TREE_CLONE)`): attached
+/// nowhere, of the same filesystem. A file the daemon opens through it keeps that copy busy,
+/// never the user's mount: `umount` of the medium succeeds while the daemon still reads a file
+/// (the filesystem itself lives on until the daemon closes it; see `hash.rs`).
+pub fn private_copy(fd: &impl AsRawFd) -> io::Result<OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    // SAFETY: an empty path with AT_EMPTY_PATH names `fd`; the result is a new descriptor.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_EMPTY_PATH as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this new descriptor to us.
+    let tree = unsafe { OwnedFd::from_raw_fd(rc as i32) };
+    // A descriptor of the copy's root that is not O_PATH (`open_by_handle_at` takes no other);
+    // it keeps the copy, which closing `tree` detaches from everything.
+    // SAFETY: a valid directory descriptor and C string.
+    let root = unsafe {
+        libc::openat(
+            tree.as_raw_fd(),
+            c".".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if root < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this new descriptor to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(root) })
+}
+
 /// `statx` of an open descriptor, with its mount id.
 pub fn statx_fd(fd: &impl AsRawFd) -> io::Result<libc::statx> {
     let mut st = std::mem::MaybeUninit::<libc::statx>::zeroed();
@@ -140,9 +187,12 @@ fn parse_line(line: &str) -> Option<MountEntry> {
     // id parent maj:min root mount-point options [optional...] - fstype source super-options
     let sep = fields.iter().skip(6).position(|f| *f == "-")? + 6;
     let (major, minor) = fields.get(2)?.split_once(':')?;
+    let dev: (u32, u32) = (major.parse().ok()?, minor.parse().ok()?);
     Some(MountEntry {
         id: fields.first()?.parse().ok()?,
-        dev: (major.parse().ok()?, minor.parse().ok()?),
+        dev,
+        devices: if dev.0 == 0 { Vec::new() } else { vec![dev] },
+        fstype: unescape(fields.get(sep + 1)?),
         root: unescape(fields.get(3)?),
         point: PathBuf::from(unescape(fields.get(4)?)),
         options: (*fields.get(5)?).to_owned(),
@@ -150,9 +200,40 @@ fn parse_line(line: &str) -> Option<MountEntry> {
     })
 }
 
-/// Read and parse a mountinfo file.
+/// Read and parse a mountinfo file (`/proc/PID/mountinfo`), and find the devices of each btrfs
+/// mount in it: its root is opened through that process's view (`/proc/PID/root`), checked on
+/// the descriptor to be that mount of that filesystem, and asked (a mount that cannot be
+/// reached keeps no devices).
 pub fn read(path: &Path) -> io::Result<Vec<MountEntry>> {
-    Ok(parse(&std::fs::read_to_string(path)?))
+    let mut list = parse(&std::fs::read_to_string(path)?);
+    let view = path.with_file_name("root");
+    for m in list
+        .iter_mut()
+        .filter(|m| m.dev.0 == 0 && m.fstype == crate::devices::btrfs::FSTYPE)
+    {
+        match btrfs_devices(m, &view) {
+            Ok((dev, devices)) => (m.dev, m.devices) = (dev, devices),
+            Err(e) => {
+                tracing::debug!(error = %e, point = %m.point.display(), "the devices of a btrfs mount");
+            }
+        }
+    }
+    Ok(list)
+}
+
+/// The device number files of the btrfs mount `m` show (each subvolume has an anonymous one
+/// of its own, not the superblock's of mountinfo), and the filesystem's block devices.
+fn btrfs_devices(m: &MountEntry, view: &Path) -> io::Result<(Dev, Vec<Dev>)> {
+    let rel = m.point.strip_prefix("/").unwrap_or(&m.point);
+    let fd = open_dir(&view.join(rel), libc::O_RDONLY)?;
+    let st = statx_fd(&fd)?;
+    if st.stx_mask & libc::STATX_MNT_ID == 0 || st.stx_mnt_id != u64::from(m.id) {
+        return Err(io::Error::other(
+            "the mount point leads to another mount now",
+        ));
+    }
+    let dev = (st.stx_dev_major, st.stx_dev_minor);
+    Ok((dev, crate::devices::btrfs::devices(&fd)?))
 }
 
 /// Watch `path` (a mountinfo file) from a thread of its own: one message on `tx` after each

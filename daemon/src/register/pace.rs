@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::fanotify::{self, Group};
 use super::jobs::{Queue, QUEUE_CAPACITY};
+use super::swaps::Openers;
 
 const MASK: u64 = libc::FAN_OPEN_PERM;
 /// Opens are held while more jobs than this wait for the worker...
@@ -32,7 +33,8 @@ pub struct Pace {
 
 impl Pace {
     /// Create the group and the thread that answers it.
-    pub fn new(queue: Queue) -> io::Result<Pace> {
+    /// Each open is noted in `openers` (a swap file's opener is who enabled swap on it).
+    pub fn new(queue: Queue, openers: Arc<Openers>) -> io::Result<Pace> {
         let group = Arc::new(Group::init(
             libc::FAN_CLASS_CONTENT,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
@@ -40,7 +42,7 @@ impl Pace {
         let g = group.clone();
         std::thread::Builder::new()
             .name("airgapd-pace".into())
-            .spawn(move || answer(&g, &queue))?;
+            .spawn(move || answer(&g, &queue, &openers))?;
         Ok(Pace { group })
     }
 
@@ -62,7 +64,7 @@ fn catch_up(queue: &Queue) -> bool {
     true
 }
 
-fn answer(group: &Group, queue: &Queue) {
+fn answer(group: &Group, queue: &Queue, openers: &Openers) {
     let me = std::process::id() as i32;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -78,6 +80,11 @@ fn answer(group: &Group, queue: &Queue) {
             let Some(fd) = ev.fd else { continue };
             if ev.pid != me {
                 catch_up(queue);
+                if let Ok(meta) = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd())) {
+                    use std::os::unix::fs::MetadataExt;
+                    let dev = (libc::major(meta.dev()), libc::minor(meta.dev()));
+                    openers.note((dev, meta.ino()), ev.pid as u32, None);
+                }
             }
             if let Err(e) = group.respond(fd.as_raw_fd(), true) {
                 tracing::error!(error = %e, "answering an open permission event");

@@ -7,8 +7,9 @@
 //! and whether they read or wrote through it. Each process's access to a medium that read or
 //! wrote through the device becomes one register line (`raw-read` or `raw-write`), made when
 //! it closes the device, or at its first write. An open with no read or write through the
-//! descriptor (`losetup`, ioctls) is not recorded; nor is I/O the kernel does itself on a
-//! device a process handed it (`swapon`: the swap area is written by the kernel). The daemon's own reads (identifying the
+//! descriptor (`losetup`, ioctls) is not recorded; I/O the kernel does itself on a device a
+//! process handed it (`swapon`: the swap area is written by the kernel) is `swaps.rs`'s,
+//! which names the last opener noted here. The daemon's own reads (identifying the
 //! medium) are not recorded. Only the node the daemon knows (`/dev/sdb1`) is watched: a node
 //! made elsewhere with `mknod` for the same device is not (root is trusted, and `mknod` of a
 //! block device is itself refused outside the policy's devices).
@@ -44,6 +45,9 @@ pub struct RawAccess {
     pub read: bool,
     /// When it was first seen.
     pub at_us: u64,
+    /// Swap was enabled on it (`swaps.rs`: the kernel writes to it; `who` is the last opener,
+    /// pid 0 when none is known).
+    pub swap: bool,
 }
 
 /// The watched nodes, by their file handle bytes.
@@ -54,6 +58,8 @@ pub struct Raw {
     group: Arc<Group>,
     nodes: Nodes,
 }
+
+use super::swaps::Openers;
 
 /// The file handle of `path` (not following a symlink), as fanotify reports it.
 fn handle_of(path: &str) -> io::Result<Vec<u8>> {
@@ -84,7 +90,7 @@ fn handle_of(path: &str) -> io::Result<Vec<u8>> {
 
 impl Raw {
     /// Create the group and its reader.
-    pub fn new(queue: Queue, exits: Option<Arc<Exits>>) -> io::Result<Raw> {
+    pub fn new(queue: Queue, exits: Option<Arc<Exits>>, openers: Arc<Openers>) -> io::Result<Raw> {
         let group = Arc::new(Group::init(
             libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_FID,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
@@ -93,7 +99,7 @@ impl Raw {
         let (g, n) = (group.clone(), nodes.clone());
         std::thread::Builder::new()
             .name("airgapd-raw".into())
-            .spawn(move || read(&g, &n, &queue, exits.as_deref()))?;
+            .spawn(move || read(&g, &n, &queue, exits.as_deref(), &openers))?;
         Ok(Raw { group, nodes })
     }
 
@@ -134,7 +140,7 @@ impl Raw {
 /// Accesses in progress, by (process, device).
 type Open = HashMap<(i32, (u32, u32)), RawAccess>;
 
-fn read(group: &Group, nodes: &Nodes, queue: &Queue, exits: Option<&Exits>) {
+fn read(group: &Group, nodes: &Nodes, queue: &Queue, exits: Option<&Exits>, openers: &Openers) {
     let me = std::process::id() as i32;
     let mut buf = vec![0u8; 16 * 1024];
     let mut open: Open = HashMap::new();
@@ -166,7 +172,12 @@ fn read(group: &Group, nodes: &Nodes, queue: &Queue, exits: Option<&Exits>) {
                 wrote: false,
                 read: false,
                 at_us: now_us(),
+                swap: false,
             });
+            if ev.mask & libc::FAN_OPEN != 0 {
+                // Who opened the node last: the kernel's open in swapon(2) is one.
+                openers.note((dev, 0), ev.pid as u32, Some(access.who.clone()));
+            }
             access.read |= ev.mask & libc::FAN_ACCESS != 0;
             access.wrote |= ev.mask & libc::FAN_MODIFY != 0;
             let closed = ev.mask & (libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE) != 0;
@@ -182,6 +193,7 @@ fn read(group: &Group, nodes: &Nodes, queue: &Queue, exits: Option<&Exits>) {
                         wrote: true,
                         read: a.read,
                         at_us: a.at_us,
+                        swap: false,
                     })
                 };
                 let Some(done) = done else { continue };

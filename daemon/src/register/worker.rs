@@ -368,7 +368,8 @@ impl Worker {
             }
         }
         let read_only = e.event == event::READ;
-        match opened.and_then(|f| self.cache.hash(&f, read_only)) {
+        let mounted = self.mounted(c.dev);
+        match opened.and_then(|f| self.cache.hash_while(&f, read_only, &mounted)) {
             Ok(content) => {
                 e.size = Some(content.size);
                 e.sha256 = content.sha256;
@@ -389,13 +390,28 @@ impl Worker {
             }
             Err(why) => {
                 e.result = crate::journal::field::result::FAILURE.into();
-                e.note = format!("the content could not be read to hash it: {why}");
+                e.note = if why.starts_with(super::hash::UNMOUNTED) {
+                    why
+                } else {
+                    format!("the content could not be read to hash it: {why}")
+                };
             }
         }
         if e.document.is_empty() {
             e.document = "(unknown path)".into();
         }
         self.commit(&mut e, medium.as_ref().map(|m| &m.medium));
+    }
+
+    /// Whether the medium `dev` is still mounted in the daemon's namespace (the table follows
+    /// the mount table): a hash goes on only while it is.
+    fn mounted(&self, dev: (u32, u32)) -> impl Fn() -> bool {
+        let table = self.table.clone();
+        move || {
+            table
+                .read()
+                .map_or(true, |t| t.get(&dev).is_some_and(|m| !m.mounts.is_empty()))
+        }
     }
 
     /// Open the file of a job and fill in its path on the medium.
@@ -452,8 +468,13 @@ impl Worker {
                     e.set_document(document.as_bytes());
                 }
                 let file = file.as_ref().ok_or("the event named no file")?;
+                // Through a private copy of the mount: while the file is read, the user's
+                // mount is not busy and `umount` right after a copy succeeds (the hash is then
+                // given up: `hash::UNMOUNTED`).
+                let copy = super::mounts::private_copy(&mount_fd).map_err(|e| e.to_string())?;
+                drop(mount_fd);
                 let fd = file
-                    .open(&mount_fd, libc::O_RDONLY | libc::O_LARGEFILE)
+                    .open(&copy, libc::O_RDONLY | libc::O_LARGEFILE)
                     .map_err(|err| match err.raw_os_error() {
                         Some(libc::ESTALE) => {
                             "the file was deleted before it could be read".to_string()
@@ -470,11 +491,12 @@ impl Worker {
         let Some(tracked) = self.table.read().ok().and_then(|t| t.get(&s.dev).cloned()) else {
             return;
         };
-        let Some((mount, root)) = tracked
-            .mounts
-            .iter()
-            .find_map(|m| m.open_root(s.dev).ok().map(|fd| (m, fd)))
-        else {
+        let Some((mount, root)) = tracked.mounts.iter().find_map(|m| {
+            let fd = m.open_root(s.dev).ok()?;
+            // Walked and held through a private copy of the mount: the user's mount is never
+            // busy because of it.
+            super::mounts::private_copy(&fd).ok().map(|copy| (m, copy))
+        }) else {
             return;
         };
         let through = PathBuf::from(format!("/proc/self/fd/{}", root.as_raw_fd()));
@@ -532,7 +554,8 @@ impl Worker {
                  daemon's scan, the writer is not known",
                 d.gap.as_millis()
             );
-            match self.cache.hash(&f.file, false) {
+            let mounted = self.mounted(d.dev);
+            match self.cache.hash_while(&f.file, false, &mounted) {
                 Ok(content) => {
                     e.size = Some(content.size);
                     e.sha256 = content.sha256;
@@ -588,15 +611,28 @@ impl Worker {
             user: r.who.user(),
             device: format!("{}:{}", r.dev.0, r.dev.1),
             result: crate::journal::field::result::SUCCESS.into(),
-            note: format!(
-                "the block device {} itself was {} (not a file on it: no content hash)",
-                r.node,
-                match (r.wrote, r.read) {
-                    (true, _) => "written to",
-                    (false, true) => "read",
-                    (false, false) => "opened",
-                }
-            ),
+            note: if r.swap {
+                format!(
+                    "swap was enabled on {} (swapon): the kernel writes memory pages of any \
+                     process to the medium from now on, until swapoff; no content hash{}",
+                    r.node,
+                    if r.who.pid == 0 {
+                        "; the process that enabled it is not known"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "the block device {} itself was {} (not a file on it: no content hash)",
+                    r.node,
+                    match (r.wrote, r.read) {
+                        (true, _) => "written to",
+                        (false, true) => "read",
+                        (false, false) => "opened",
+                    }
+                )
+            },
             ..Entry::default()
         };
         e.set_document(r.node.as_bytes());

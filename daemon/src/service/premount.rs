@@ -34,14 +34,25 @@ impl Service {
         ];
         let mut left = Vec::new();
         let mut left_devs = std::collections::BTreeSet::new();
+        // Named before anything is done: a disk cut off is gone from sysfs afterwards.
+        let nodes: std::collections::BTreeMap<_, _> = found
+            .iter()
+            .map(|f| {
+                let node = crate::devices::block::BlockDevice::from_dev(
+                    Path::new("/sys"),
+                    f.dev.0,
+                    f.dev.1,
+                )
+                .ok()
+                .flatten()
+                .map(|b| b.node())
+                .unwrap_or_default();
+                (f.dev, node)
+            })
+            .collect();
         for o in premount::deal(found, deny.as_ref(), &keep, &scope) {
             let dev = o.found.dev;
-            let node =
-                crate::devices::block::BlockDevice::from_dev(Path::new("/sys"), dev.0, dev.1)
-                    .ok()
-                    .flatten()
-                    .map(|b| b.node())
-                    .unwrap_or_default();
+            let node = nodes.get(&dev).cloned().unwrap_or_default();
             let points: Vec<String> = o.found.places.iter().map(|p| p.label()).collect();
             let text = format!(
                 "the refused medium {node} ({}:{}) was mounted before airgapd started ({}): {}",

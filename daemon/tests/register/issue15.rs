@@ -10,7 +10,8 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 use super::common::daemon::{id, m};
 use super::common::journald::{skip_unless_root, PrivateJournald};
-use super::{content, sha256, start, Bench};
+use super::common::loopdev::LoopDev;
+use super::{content, sha256, start, start_with, Bench};
 
 /// The unprivileged user of the attacks (`nobody`).
 const NOBODY: u32 = 65534;
@@ -713,4 +714,223 @@ fn issue15_raw_access_to_a_medium_is_recorded() {
         "{e:?}"
     );
     assert_eq!(e.direction, "to-medium");
+}
+
+/// Turns a swap area off on drop (the machine must not keep swapping to a test's device).
+struct SwapOff(String);
+
+impl Drop for SwapOff {
+    fn drop(&mut self) {
+        let _ = Command::new("swapoff").arg(&self.0).status();
+    }
+}
+
+/// The register's line of `event` by `pid`, once it is there (bounded wait).
+fn line_of(register: &Path, pid: u32, event: &str) -> airgapd::register::entry::Entry {
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    loop {
+        let found = airgapd::register::file::read(register)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|e| e.pid == pid && e.event == event);
+        if let Some(e) = found {
+            return e;
+        }
+        let all = airgapd::register::file::read(register).unwrap_or_default();
+        assert!(
+            std::time::Instant::now() < end,
+            "no {event} record by {pid}: {all:#?}"
+        );
+        std::thread::sleep(super::common::journald::POLL);
+    }
+}
+
+/// Item 4, `swapon`: the kernel opens the device inside swapon(2) and writes memory pages to
+/// it with no read or write through any descriptor, so the raw access group never saw a
+/// write. Enabling swap on an approved medium is a write to it, recorded with who did it.
+#[test]
+fn issue15_swap_on_a_medium_is_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, mut bench, stick, _) = start("regswap", "REGSWAP", false);
+    // swapon needs the device to itself (the kernel lets it go a moment after the
+    // filesystem's sysfs folder: mkswap, which opens it exclusively, may have to wait).
+    unmount(&mut bench, &stick.path);
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    loop {
+        let made = Command::new("mkswap").arg(&stick.path).output().unwrap();
+        if made.status.success() {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "{made:?}");
+        std::thread::sleep(super::common::journald::POLL);
+    }
+    let _off = SwapOff(stick.path.clone());
+    let (pid, err) = d.victim(&format!("exec swapon {}", stick.path), false);
+    assert_eq!(err, "");
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap();
+    assert!(swaps.contains(&stick.path), "{swaps}");
+    let e = line_of(&bench.register, pid, "raw-write");
+    assert_eq!(
+        (e.document.as_str(), e.comm.as_str(), e.uid),
+        (stick.path.as_str(), "swapon", Some(0)),
+        "{e:?}"
+    );
+    assert_eq!(
+        (e.medium.as_str(), e.direction.as_str()),
+        ("Transfer stick REGSWAP", "to-medium")
+    );
+    assert!(e.note.contains("swap"), "{e:?}");
+}
+
+/// Item 4, `swapon` of a file on a medium (recorded, with who enabled it), and of a refused
+/// device (refused: the kernel's own open of it in swapon(2) meets the device rule).
+#[test]
+fn issue15_a_swap_file_on_a_medium_is_recorded_and_a_refused_device_takes_no_swap() {
+    if skip_unless_root() {
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start("regswapf", "REGSWAPF", false);
+    let file = bench.mnt.join("swapfile");
+    let file = file.display().to_string();
+    let _off = SwapOff(file.clone());
+    let (pid, err) = d.victim(
+        &format!(
+            "dd if=/dev/zero of={file} bs=1M count=4 status=none && chmod 600 {file} && \
+             mkswap {file} >/dev/null && exec swapon {file}"
+        ),
+        false,
+    );
+    assert_eq!(err, "");
+    let e = line_of(&bench.register, pid, "raw-write");
+    assert_eq!(
+        (e.document.as_str(), e.comm.as_str(), e.uid),
+        (file.as_str(), "swapon", Some(0)),
+        "{e:?}"
+    );
+    assert_eq!(e.medium, "Transfer stick REGSWAPF");
+    assert!(e.note.contains("swap was enabled"), "{e:?}");
+
+    let refused = LoopDev::with_label("regswapr", "STRANGER");
+    let made = Command::new("mkswap").arg(&refused.path).output().unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let _off = SwapOff(refused.path.clone());
+    let (_, err) = d.victim(&format!("exec swapon {}", refused.path), false);
+    assert!(!err.is_empty(), "swap enabled on a refused device");
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap();
+    assert!(!swaps.contains(&refused.path), "{swaps}");
+}
+
+/// Item 3: the worker read a copied file to hash it through the user's mount, so `umount`
+/// right after a large copy said "target is busy". It reads through a private copy of the
+/// mount now: the unmount succeeds while it hashes, the hash is given up, the filesystem is
+/// let go at once, and the copy keeps its line.
+#[test]
+fn issue15_unmount_right_after_a_large_copy_succeeds_and_the_copy_keeps_its_line() {
+    use std::os::unix::fs::MetadataExt;
+    if skip_unless_root() {
+        return;
+    }
+    let shm = Path::new("/dev/shm");
+    let (_j, d, mut bench, stick, _) = start_with("regbig", "REGBIG", false, || {
+        LoopDev::with_fs_in(
+            shm,
+            "regbig",
+            400 << 20,
+            &["mkfs.ext4", "-q", "-F", "-L", "REGBIG"],
+        )
+    });
+    // 256 MiB of changing bytes, on tmpfs.
+    struct Gone(PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let src = Gone(shm.join(format!("airgapd-regbig-src-{}", std::process::id())));
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&src.0).unwrap());
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..256 {
+            for chunk in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_ne_bytes());
+            }
+            f.write_all(&block).unwrap();
+        }
+    }
+    let big = bench.on("big");
+    let (cp, err) = d.victim(&format!("exec cp {} {big}", src.0.display()), false);
+    assert_eq!(err, "");
+    // Once the daemon holds the copy open to hash it, unmount at once.
+    let meta = std::fs::metadata(&big).unwrap();
+    let held = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| {
+                std::fs::metadata(fd.path())
+                    .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+            })
+    };
+    let end = std::time::Instant::now() + super::common::journald::DEADLINE;
+    while !held(d.pid()) {
+        assert!(
+            std::time::Instant::now() < end,
+            "the daemon never held the copy open (hashed before it was seen?): {}",
+            std::fs::read_to_string(&bench.register).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_micros(500));
+    }
+    let unmounted = umount2(&bench.mnt, MntFlags::empty());
+    assert_eq!(unmounted, Ok(()), "umount right after the copy");
+    bench.mounted = false;
+    // The filesystem is let go soon after (the hash given up), not when the hash is done.
+    gone(&stick.path);
+    let e = line_of(&bench.register, cp, "created");
+    eprintln!("the line: {e:?}");
+    assert_eq!(e.document, "/big", "{e:?}");
+    assert!(
+        e.result == "success"
+            || e.note
+                .contains("unmounted while its content was being read"),
+        "{e:?}"
+    );
+}
+
+/// Item 4, btrfs: its device number is anonymous (not the stick's block device), so the
+/// register never found the mount of an approved btrfs medium and recorded none of its
+/// copies. The mount is tied to the medium by the kernel's list of the filesystem's devices.
+#[test]
+fn issue15_copies_to_an_approved_btrfs_medium_are_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    if Command::new("mkfs.btrfs")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no mkfs.btrfs (btrfs-progs, scripts/deps.sh)");
+        return;
+    }
+    let (_j, d, bench, _stick, _) = start_with("regbtrfs", "REGBTRFS", false, || {
+        LoopDev::with_fs(
+            "regbtrfs",
+            128 << 20,
+            &["mkfs.btrfs", "-q", "-f", "-L", "REGBTRFS"],
+        )
+    });
+    let src = bench.internal("report.odt", b"btrfs transfer\n");
+    let (cp, err) = d.victim(&format!("exec cp {src} {}", bench.on("report.odt")), false);
+    assert_eq!(err, "");
+    let e = bench.record("/report.odt", "created", Some(&sha256(b"btrfs transfer\n")));
+    assert_eq!((e.pid, e.comm.as_str()), (cp, "cp"), "{e:?}");
+    assert_eq!(e.medium, "Transfer stick REGBTRFS");
 }

@@ -93,15 +93,20 @@ impl Bench {
         }
     }
 
+    /// Mount the medium (ext4, or btrfs for the tests of media whose device number is not
+    /// their block device's).
     fn mount(&mut self, dev: &LoopDev) {
-        mount(
-            Some(dev.path.as_str()),
-            &self.mnt,
-            Some("ext4"),
-            MsFlags::empty(),
-            None::<&str>,
-        )
-        .expect("mounting the medium");
+        let mounted = ["ext4", "btrfs"].into_iter().find_map(|fstype| {
+            mount(
+                Some(dev.path.as_str()),
+                &self.mnt,
+                Some(fstype),
+                MsFlags::empty(),
+                None::<&str>,
+            )
+            .ok()
+        });
+        mounted.expect("mounting the medium");
         self.mounted = true;
     }
 
@@ -164,12 +169,28 @@ fn start(
     LoopDev,
     BTreeMap<String, Value>,
 ) {
+    start_with(tag, label, allow_exec, || LoopDev::with_label(tag, label))
+}
+
+/// [`start`] with a medium of the caller's making (labelled `label`).
+fn start_with(
+    tag: &str,
+    label: &str,
+    allow_exec: bool,
+    make: impl FnOnce() -> LoopDev,
+) -> (
+    PrivateJournald,
+    Daemon,
+    Bench,
+    LoopDev,
+    BTreeMap<String, Value>,
+) {
     let mut bench = Bench::new(tag);
     let mut j = PrivateJournald::start(tag);
     let mut d = Daemon::new(tag, j.socket(), Some(&policy(label, allow_exec)));
     d.extra_args = vec!["--register".into(), bench.register.display().to_string()];
     d.start();
-    let stick = LoopDev::with_label(tag, label);
+    let stick = make();
     entry(
         &mut j,
         &[

@@ -25,9 +25,29 @@ fn dev_of(meta: &std::fs::Metadata) -> Dev {
     (libc::major(meta.dev()), libc::minor(meta.dev()))
 }
 
-/// Why the filesystem on `dev` must be left usable, if it must: taking it away would stop
-/// the machine (root, `/usr`, swap) or blind the daemon's records (`keep`: the files the
-/// daemon writes).
+/// The swap areas in use: each path in `/proc/swaps` and its metadata.
+fn swaps() -> Vec<(String, std::fs::Metadata)> {
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap_or_default();
+    swaps
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .map(crate::devices::internal::unescape)
+        .filter_map(|p| std::fs::metadata(&p).ok().map(|m| (p, m)))
+        .collect()
+}
+
+/// Why the block device `dev` must be left alone, if it must: it is swap in use.
+pub fn swap_on(dev: Dev) -> Option<String> {
+    swaps().into_iter().find_map(|(path, m)| {
+        let node = (libc::major(m.rdev()), libc::minor(m.rdev()));
+        (m.file_type_is_block() && node == dev).then(|| format!("it holds swap in use ({path})"))
+    })
+}
+
+/// Why the filesystem whose device number is `dev` must be left usable, if it must: taking it
+/// away would stop the machine (root, `/usr`, a swap file) or blind the daemon's records
+/// (`keep`: the files the daemon writes). A swap partition is [`swap_on`].
 pub fn essential(dev: Dev, keep: &[PathBuf]) -> Option<String> {
     let on = |p: &Path| std::fs::metadata(p).is_ok_and(|m| dev_of(&m) == dev);
     for (path, what) in [
@@ -40,21 +60,8 @@ pub fn essential(dev: Dev, keep: &[PathBuf]) -> Option<String> {
             return Some(format!("it holds {what}"));
         }
     }
-    let swaps = std::fs::read_to_string("/proc/swaps").unwrap_or_default();
-    let paths = swaps
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_whitespace().next())
-        .map(crate::devices::internal::unescape);
-    for path in paths {
-        let p = Path::new(&path);
-        let swap_here = std::fs::metadata(p).is_ok_and(|m| {
-            let node = (libc::major(m.rdev()), libc::minor(m.rdev()));
-            dev_of(&m) == dev || (m.file_type_is_block() && node == dev)
-        });
-        if swap_here {
-            return Some(format!("it holds swap in use ({path})"));
-        }
+    if let Some((path, _)) = swaps().into_iter().find(|(_, m)| dev_of(m) == dev) {
+        return Some(format!("it holds swap in use ({path})"));
     }
     // A loop device reading an image from it (a live system's root image on its CD or stick):
     // refusing those reads, or shutting it down, would take the loop device's data away too.

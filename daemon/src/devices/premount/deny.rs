@@ -39,7 +39,12 @@ const FOLD: std::time::Duration = std::time::Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Deny {
     group: Arc<Group>,
+    /// The block device of each filesystem marked, by the filesystem's device number (they
+    /// differ for btrfs): records name the block device.
+    blocks: Blocks,
 }
+
+type Blocks = Arc<std::sync::RwLock<HashMap<Dev, Dev>>>;
 
 impl Deny {
     /// Create the group and its answering thread; processes outside `scope` are let through.
@@ -49,14 +54,20 @@ impl Deny {
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
         )?);
         let g = group.clone();
+        let blocks = Blocks::default();
+        let b = blocks.clone();
         std::thread::Builder::new()
             .name("airgapd-premount".into())
-            .spawn(move || answer(&g, &scope, &sink))?;
-        Ok(Deny { group })
+            .spawn(move || answer(&g, &scope, &sink, &b))?;
+        Ok(Deny { group, blocks })
     }
 
-    /// Refuse the filesystem the open directory `root` is on.
-    pub fn mark(&self, root: &impl AsRawFd) -> io::Result<()> {
+    /// Refuse the filesystem the open directory `root` is on, which is on the block device
+    /// `dev`.
+    pub fn mark(&self, root: &impl AsRawFd, dev: Dev) -> io::Result<()> {
+        let meta = std::fs::metadata(format!("/proc/self/fd/{}", root.as_raw_fd()))?;
+        let fs = (libc::major(meta.dev()), libc::minor(meta.dev()));
+        self.blocks.write().expect("premount lock").insert(fs, dev);
         self.group.mark_filesystem_fd(MASK, root)
     }
 }
@@ -78,7 +89,7 @@ fn is_kernel_thread(pid: u32) -> bool {
         .is_some_and(|flags| flags & PF_KTHREAD != 0)
 }
 
-fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
+fn answer(group: &Group, scope: &ScopeView, sink: &Sink, blocks: &Blocks) {
     let own = std::process::id();
     let mut folds: HashMap<(Option<u32>, String, Dev), (Instant, u64)> = HashMap::new();
     let mut buf = vec![0u8; 16 * 1024];
@@ -108,6 +119,11 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink) {
             let dev = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
                 .map(|m| (libc::major(m.dev()), libc::minor(m.dev())))
                 .unwrap_or_default();
+            let dev = blocks
+                .read()
+                .ok()
+                .and_then(|b| b.get(&dev).copied())
+                .unwrap_or(dev);
             let who = crate::register::who::identify(pid, None);
             let now = Instant::now();
             let key = (who.uid, who.comm.clone(), dev);

@@ -11,22 +11,27 @@
 //!    mount, a working directory, a directory descriptor, or a descriptor opened before;
 //! 2. shuts the filesystem down where the kernel can (`FS_IOC_SHUTDOWN`: ext4, XFS, exFAT),
 //!    without flushing what is cached: reads, writes and new mappings through descriptors
-//!    opened before the start fail too, and nothing more is written to the medium;
+//!    opened before the start fail too, and nothing more is written to the medium; where the
+//!    filesystem has no shutdown (FAT, btrfs here), its disk is cut off instead ([`cut`]: a
+//!    SCSI disk deleted, a loop device moved past its image's end), with the same effect;
 //! 3. detaches every mount of it in every namespace it may change (`MNT_DETACH`): the files
 //!    disappear from every path, and the kernel lets the filesystem go once nobody uses it;
 //! 4. records all of it at critical priority, naming the processes that still hold files
 //!    there where the filesystem could not be shut down.
 //!
 //! What remains, said in the record and in `airgapctl status` (layer `premounted-media`): a
-//! FAT filesystem has no shutdown, so a descriptor opened for writing before the start still
-//! writes (the holders are named); pages already mapped stay readable; when the daemon stops,
+//! filesystem with no shutdown on a disk that cannot be cut off (MMC, NVMe; or another
+//! partition of it not refused) keeps writing through descriptors opened for writing before
+//! the start (the holders are named); pages already mapped stay readable; when the daemon stops,
 //! the permission group goes with it (the mounts stay detached, the shutdown stays). A refused
 //! medium that holds the machine's root, `/usr`, swap in use, a loop device's image, or the
 //! daemon's own records is left usable and recorded so: taking it away would stop the machine
 //! or blind the records.
-//! Multi-device filesystems (btrfs) report an anonymous device in mountinfo and are not found.
+//! btrfs, whose device number is anonymous, is found by the kernel's list of its devices
+//! (`crate::devices::btrfs`).
 
 mod act;
+mod cut;
 mod deny;
 pub mod walk;
 
@@ -100,8 +105,8 @@ fn act_on(
     keep: &[PathBuf],
     scope: &ScopeView,
 ) -> (bool, Vec<String>) {
-    let dev = found.dev;
-    if let Some(why) = act::essential(dev, keep) {
+    let (dev, fs) = (found.dev, found.fs);
+    if let Some(why) = act::essential(fs, keep).or_else(|| act::swap_on(dev)) {
         return (
             false,
             vec![format!(
@@ -114,9 +119,9 @@ fn act_on(
     let mut unusable = true;
     let mut shut = false;
     let ours = || found.places.iter().filter(|p| p.ours);
-    match ours().find_map(|p| act::open_fs(p, dev).ok()) {
+    match ours().find_map(|p| act::open_fs(p, fs).ok()) {
         Some(fd) => {
-            match deny.map(|d| d.mark(&fd)) {
+            match deny.map(|d| d.mark(&fd, dev)) {
                 Some(Ok(())) => said
                     .push("every open and read of its files is refused while airgapd runs".into()),
                 Some(Err(e)) => {
@@ -142,12 +147,27 @@ fn act_on(
                                 .into(),
                         );
                     }
-                    Ok(false) => said.push(
-                        "its filesystem has no shutdown (FAT): descriptors opened for writing \
-                         before the start still write"
-                            .into(),
-                    ),
+                    Ok(false) => said.push("its filesystem has no shutdown (FAT, btrfs)".into()),
                     Err(e) => said.push(format!("its filesystem could not be shut down ({e})")),
+                }
+                if !shut {
+                    // Below the filesystem, then: its disk refuses every further I/O.
+                    let spared = |d: Dev| {
+                        if found.spared.contains(&d) {
+                            return Some("is not refused".to_string());
+                        }
+                        act::essential(d, keep).or_else(|| act::swap_on(d))
+                    };
+                    match cut::cut(dev, &fd, spared) {
+                        Ok(done) => {
+                            shut = true;
+                            said.push(done);
+                        }
+                        Err(e) => said.push(format!(
+                            "its disk could not be cut off ({e}): descriptors opened for \
+                             writing before the start still write"
+                        )),
+                    }
                 }
             } else {
                 said.push(
@@ -195,7 +215,7 @@ fn act_on(
         ));
     }
     if !shut {
-        let holders = act::holders(dev, scope);
+        let holders = act::holders(fs, scope);
         if !holders.is_empty() {
             unusable = false;
             said.push(format!(

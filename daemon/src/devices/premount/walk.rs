@@ -57,10 +57,15 @@ impl Place {
 /// A refused medium's filesystem and every mount of it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// The block device under the filesystem.
+    /// The block device under the filesystem (the first refused one, for btrfs over several).
     pub dev: Dev,
+    /// The filesystem's own device number (`st_dev`): `dev`, or an anonymous one (btrfs).
+    pub fs: Dev,
     /// Its mounts, namespace by namespace, in mountinfo order.
     pub places: Vec<Place>,
+    /// The other block devices on its disk that are not refused (an approved partition, an
+    /// internal one): the disk is never cut off while one is there.
+    pub spared: Vec<Dev>,
 }
 
 impl Found {
@@ -165,19 +170,26 @@ pub fn namespaces(scope: &ScopeView) -> Vec<Namespace> {
 /// The mounts of refused media in `namespaces`: each filesystem on a block device for which
 /// `refused` says yes, with at least one mount the daemon may change.
 pub fn find(namespaces: &[Namespace], refused: impl Fn(Dev) -> bool) -> Vec<Found> {
-    let mut by_dev: BTreeMap<Dev, Vec<Place>> = BTreeMap::new();
+    // block device -> (the filesystem's device number, its mounts)
+    let mut by_dev: BTreeMap<Dev, (Dev, Vec<Place>)> = BTreeMap::new();
     let mut verdicts: HashMap<Dev, bool> = HashMap::new();
     for ns in namespaces {
         let Ok(list) = mounts::read(&PathBuf::from(format!("/proc/{}/mountinfo", ns.pid))) else {
             continue;
         };
         for m in list {
-            // Major 0: anonymous devices (tmpfs, proc, FUSE, btrfs): no block device of
-            // their own.
-            if m.dev.0 == 0 || !*verdicts.entry(m.dev).or_insert_with(|| refused(m.dev)) {
+            // The first refused block device under the filesystem (there is none under
+            // tmpfs, proc or FUSE; btrfs may have several).
+            let Some(dev) = m
+                .devices
+                .iter()
+                .copied()
+                .find(|d| *verdicts.entry(*d).or_insert_with(|| refused(*d)))
+            else {
                 continue;
-            }
-            by_dev.entry(m.dev).or_default().push(Place {
+            };
+            let (_, places) = by_dev.entry(dev).or_insert_with(|| (m.dev, Vec::new()));
+            places.push(Place {
                 ns: ns.ino,
                 pid: ns.pid,
                 id: m.id,
@@ -188,8 +200,16 @@ pub fn find(namespaces: &[Namespace], refused: impl Fn(Dev) -> bool) -> Vec<Foun
     }
     by_dev
         .into_iter()
-        .filter(|(_, places)| places.iter().any(|p| p.ours))
-        .map(|(dev, places)| Found { dev, places })
+        .filter(|(_, (_, places))| places.iter().any(|p| p.ours))
+        .map(|(dev, (fs, places))| Found {
+            dev,
+            fs,
+            places,
+            spared: super::cut::neighbours(dev)
+                .into_iter()
+                .filter(|d| !*verdicts.entry(*d).or_insert_with(|| refused(*d)))
+                .collect(),
+        })
         .collect()
 }
 

@@ -116,7 +116,7 @@ pub fn run(ctx: &Ctx, args: ImportUsbguardArgs) -> Result<i32, CtlError> {
     Ok(0)
 }
 
-fn note_line(name: &str, note: &Note) -> String {
+pub fn note_line(name: &str, note: &Note) -> String {
     format!(
         "{name}:{}:{}: not honoured: {}",
         note.line, note.column, note.kind
@@ -137,22 +137,33 @@ fn report_errors(ctx: &Ctx, path: &Path, text: &str, errors: &[RuleError]) {
         });
         return;
     }
-    let source: Vec<&str> = text.split('\n').collect();
-    for (error, line) in errors.iter().zip(&lines) {
-        eprintln!("{line}");
-        if let Some(rule) = source.get(error.line - 1) {
-            let shown: String = rule
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            eprintln!("    {shown}");
-            eprintln!("    {}^", " ".repeat(error.column.saturating_sub(1)));
-        }
-    }
+    eprint!("{}", error_text(&lines, text, errors));
     eprintln!(
         "{name}: {} malformed rules; USBGuard would refuse this file; nothing written",
         errors.len()
     );
+}
+
+/// Each error's line (`lines`, file:line:column: problem), then the rule it is in with a caret
+/// under the column.
+pub fn error_text(lines: &[String], text: &str, errors: &[RuleError]) -> String {
+    let source: Vec<&str> = text.split('\n').collect();
+    let mut out = String::new();
+    for (error, line) in errors.iter().zip(lines) {
+        out.push_str(&format!("{line}\n"));
+        if let Some(rule) = error.line.checked_sub(1).and_then(|i| source.get(i)) {
+            let shown: String = rule
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            out.push_str(&format!("    {shown}\n"));
+            out.push_str(&format!(
+                "    {}^\n",
+                " ".repeat(error.column.saturating_sub(1))
+            ));
+        }
+    }
+    out
 }
 
 fn read_rules(path: &Path) -> std::io::Result<String> {

@@ -3,7 +3,7 @@
 //! achieved.
 
 use std::fmt;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use aya::maps::{MapData, RingBuf};
@@ -150,6 +150,9 @@ pub enum Layer {
     /// fmod_ret on `security_socket_setsockopt`: setsockopt of the 32-bit compat entry, which
     /// the `cgroup/setsockopt` program never sees (`crate::network::compat`).
     CompatSockopt,
+    /// fmod_ret on `security_socket_create`: layer 5 (every family but AF_UNIX, AF_NETLINK and
+    /// inet refused at socket()) on kernels with trampolines, BPF LSM or not.
+    CreateFmodRet,
     /// cgroup/dev program.
     Devices,
     /// USB authorization (`authorized_default`, per-device `authorized`).
@@ -183,6 +186,7 @@ impl Layer {
             Layer::Wire => "interface",
             Layer::Lsm => "bpf-lsm",
             Layer::CompatSockopt => "compat-setsockopt",
+            Layer::CreateFmodRet => "socket-create-fmod-ret",
             Layer::Devices => "cgroup-device",
             Layer::UsbAuthorization => "usb-authorization",
             Layer::CopyRegister => "copy-register",
@@ -240,8 +244,8 @@ pub struct Enforcer {
     force_tc: bool,
     /// The block devices of read-only grants (`crate::devices::readonly_lsm`).
     ro_devices: Option<RoDevices>,
-    /// Layer 6c's program, loaded outside aya ([`network::compat`]).
-    compat_prog: Option<OwnedFd>,
+    /// The fmod_ret programs, loaded outside aya ([`network::compat`]), by name.
+    fmod_ret_progs: Vec<(&'static str, OwnedFd)>,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -349,7 +353,7 @@ impl Enforcer {
             wire_tc: Vec::new(),
             force_tc: false,
             ro_devices,
-            compat_prog: None,
+            fmod_ret_progs: Vec::new(),
         })
     }
 
@@ -442,25 +446,26 @@ impl Enforcer {
 
     /// The kernel id of a loaded program of the object.
     pub(crate) fn program_id(&self, name: &str) -> Option<u32> {
-        if name == network::compat::PROGRAM {
-            let fd = self.compat_prog.as_ref()?;
-            return links::prog_info_of(fd.as_fd()).ok().map(|i| i.id);
-        }
-        let prog = self.ebpf.program(name)?;
-        links::prog_info_of(prog.fd().ok()?.as_fd())
+        links::prog_info_of(self.program_fd(name)?)
             .ok()
             .map(|i| i.id)
+    }
+
+    /// A loaded program of the object: one aya loaded, or an fmod_ret program loaded beside it.
+    fn program_fd(&self, name: &str) -> Option<BorrowedFd<'_>> {
+        if let Some((_, fd)) = self.fmod_ret_progs.iter().find(|(n, _)| *n == name) {
+            return Some(fd.as_fd());
+        }
+        self.ebpf.program(name)?.fd().ok().map(|fd| fd.as_fd())
     }
 
     /// Put our program back into held link `i` (another process swapped it).
     pub(crate) fn restore_program(&self, i: usize) -> std::io::Result<()> {
         let held = &self.links[i];
         let prog = self
-            .ebpf
-            .program(held.program)
-            .and_then(|p| p.fd().ok())
+            .program_fd(held.program)
             .ok_or_else(|| std::io::Error::other(format!("no program {}", held.program)))?;
-        links::update(held.fd.as_fd(), prog.as_fd())
+        links::update(held.fd.as_fd(), prog)
     }
 
     /// Attach held link `i` again with a new link (the old one was detached), pinned in its
@@ -468,14 +473,15 @@ impl Enforcer {
     pub(crate) fn relink(&mut self, i: usize) -> std::io::Result<u32> {
         let held = &self.links[i];
         let prog = self
-            .ebpf
-            .program(held.program)
-            .and_then(|p| p.fd().ok())
+            .program_fd(held.program)
             .ok_or_else(|| std::io::Error::other(format!("no program {}", held.program)))?;
+        // LSM and fmod_ret programs are global (they check the scope themselves).
+        let global = matches!(
+            held.attach,
+            AttachType::BPF_LSM_MAC | AttachType::BPF_MODIFY_RETURN
+        );
         let cgroup = match (&held.ifindex, &self.scope_dir) {
-            (None, Some(dir)) if held.attach != AttachType::BPF_LSM_MAC => {
-                Some(std::fs::File::open(dir)?)
-            }
+            (None, Some(dir)) if !global => Some(std::fs::File::open(dir)?),
             _ => None,
         };
         let target = match (held.ifindex, &cgroup) {
@@ -483,7 +489,7 @@ impl Enforcer {
             (None, Some(dir)) => Target::Cgroup(dir.as_fd()),
             (None, None) => Target::Global,
         };
-        let new = links::create(prog.as_fd(), target, held.attach)?;
+        let new = links::create(prog, target, held.attach)?;
         let id = links::link_info(new.as_fd())?.id;
         self.links[i].fd = new;
         self.repin(i)?;
@@ -594,9 +600,16 @@ impl Enforcer {
     /// layer where the kernel allows it (reported either way).
     pub fn enforce_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         self.enforce_cgroup_network(scope)?;
+        let create = self.enforce_fmod_ret_create();
         let lsm = match self.enforce_lsm() {
             Ok(()) => LayerState::Active,
-            Err(why) => LayerState::Unavailable(why),
+            Err(why) if create == LayerState::Active => LayerState::Unavailable(format!(
+                "{why}; layer socket-create-fmod-ret refuses them at creation instead"
+            )),
+            Err(why) => LayerState::Unavailable(format!(
+                "{why}; AF_PACKET, AF_VSOCK, Bluetooth and other non-inet sockets are not \
+                 refused at creation"
+            )),
         };
         tracing::info!(layer = "bpf-lsm", "BPF LSM layer {lsm}");
         self.set_layer(Layer::Lsm, lsm);
@@ -621,6 +634,39 @@ impl Enforcer {
     }
 
     fn attach_compat_sockopt(&mut self) -> Result<(), String> {
+        self.attach_fmod_ret(network::compat::PROGRAM, network::compat::TARGET)
+            .map_err(|e| {
+                format!(
+                    "{e}; setsockopt(2) through the 32-bit entry is not judged: boot with \
+                     ia32_emulation=0 to remove that entry"
+                )
+            })
+    }
+
+    /// Layer 5 by fmod_ret (`airgap_fmod_socket_create`): every socket family but AF_UNIX,
+    /// AF_NETLINK and inet refused at socket() for scoped tasks, on every kernel with BPF
+    /// trampolines. Attached beside the BPF LSM program where that loads too: the trampoline
+    /// runs first, so a refusal is recorded once, and either stays if the other is removed.
+    /// Reported either way.
+    pub fn enforce_fmod_ret_create(&mut self) -> LayerState {
+        let state = match self.attach_fmod_ret(
+            network::compat::CREATE_PROGRAM,
+            network::compat::CREATE_TARGET,
+        ) {
+            Ok(()) => LayerState::Active,
+            Err(why) => LayerState::Unavailable(why),
+        };
+        tracing::info!(
+            layer = "socket-create-fmod-ret",
+            "socket creation layer (fmod_ret) {state}"
+        );
+        self.set_layer(Layer::CreateFmodRet, state.clone());
+        state
+    }
+
+    /// Load `program` as fmod_ret on `target` with the maps of layer 6's setsockopt program
+    /// (the cgroup programs must be loaded), attach it globally and hold the link.
+    fn attach_fmod_ret(&mut self, program: &'static str, target: &str) -> Result<(), String> {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         let (sibling, _) = network::CGROUP_LINKS[9];
         let sibling = self
@@ -628,25 +674,22 @@ impl Enforcer {
             .program(sibling)
             .and_then(|p| p.fd().ok())
             .ok_or("the setsockopt program is not loaded")?;
-        let prog = network::compat::load(sibling.as_fd(), &btf).map_err(|e| {
-            format!(
-                "this kernel refused to load the fmod_ret program ({e}); setsockopt(2) through \
-                 the 32-bit entry is not judged: boot with ia32_emulation=0 to remove that entry"
-            )
-        })?;
-        let pin_name = format!("link_{}", network::compat::PROGRAM);
+        let prog = network::compat::load_fmod_ret(program, target, sibling.as_fd(), &btf)
+            .map_err(|e| format!("this kernel refused to load the fmod_ret program ({e})"))?;
+        let pin_name = format!("link_{program}");
         let pin = self.pin_dir.as_ref().map(|d| d.join(&pin_name));
         let link = network::compat::attach(prog.as_fd(), pin.as_deref())
             .map_err(|e| format!("this kernel refused to attach the fmod_ret program ({e})"))?;
         self.links.push(HeldLink {
             pin: pin_name,
-            program: network::compat::PROGRAM,
+            program,
             ifindex: None,
             attach: AttachType::BPF_MODIFY_RETURN,
             fd: link,
         });
-        // The link holds the program; this fd keeps it for `program_id`-style lookups.
-        self.compat_prog = Some(prog);
+        // The link holds the program; this fd keeps it for `program_id` and relinking.
+        self.fmod_ret_progs.retain(|(n, _)| *n != program);
+        self.fmod_ret_progs.push((program, prog));
         Ok(())
     }
 
@@ -674,8 +717,7 @@ impl Enforcer {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         network::load_lsm(&mut self.ebpf, &btf).map_err(|e| {
             format!(
-                "this kernel refused to load the BPF LSM program ({}); AF_PACKET, AF_VSOCK, \
-                 Bluetooth and other non-inet sockets are not refused at creation",
+                "this kernel refused to load the BPF LSM program ({})",
                 kernel_answer(&e)
             )
         })?;

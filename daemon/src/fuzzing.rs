@@ -261,3 +261,291 @@ pub fn rtnetlink(data: &[u8]) {
     }
     let _ = iso.lan_entries();
 }
+
+/// The machine record (`/var/lib/airgapd/machine-record.jsonl`), which root can alter and
+/// `airgapctl inspect` exists to catch: read back and verified by the inspection ("since
+/// airgapd", its findings against a journal boot and a journal copy naming the last line),
+/// rendered as `airgapctl inspect` prints it, then continued by the daemon's next start
+/// ([`crate::chain::append_locked`] finds the last line of the file as it is).
+pub fn machine_record(data: &[u8]) {
+    use crate::inspect::{findings, machine_record, model::Boot, Folder};
+    let dir = scratch("record");
+    let path = dir.join(crate::paths::MACHINE_RECORD.trim_start_matches('/'));
+    std::fs::create_dir_all(path.parent().expect("a directory")).expect("record directory");
+    std::fs::write(&path, data).expect("record file");
+    let root = crate::inspect::root::Root::new(&dir);
+    let mut boots = vec![Boot {
+        boot_id: "0123456789abcdef0123456789abcdef".into(),
+        first_us: 1,
+        last_us: 2,
+        airgapd_started: true,
+        in_machine_record: None,
+    }];
+    let (source, since) = machine_record::read(&root, &mut boots);
+    let mut copy = machine_record::JournalCopy::default();
+    copy.feed(&crate::inspect::journal::Entry {
+        time_us: 3,
+        boot_id: boots[0].boot_id.clone(),
+        kernel: false,
+        identifier: "airgapd".into(),
+        message_id: String::new(),
+        message: String::new(),
+        record_seq: Some(since.records),
+        record_chain: "0".repeat(64),
+    });
+    let mut fold = Folder::default();
+    machine_record::findings(&mut fold, &since, &boots, &copy);
+    let sources = vec![source];
+    let report = crate::inspect::model::Report {
+        format: crate::inspect::model::FORMAT_VERSION,
+        root: dir.display().to_string(),
+        inspected_at_us: 4,
+        findings: findings::answer(fold.into_items(), &sources),
+        sources,
+        policy: crate::inspect::usb_approval::judge(&root, &mut []),
+        usb_devices: Vec::new(),
+        boots,
+        network_profiles: Vec::new(),
+        bluetooth_bonds: Vec::new(),
+        since_airgapd: since,
+    };
+    let _ = crate::ctl::inspect::render(&report);
+    let _ = serde_json::to_string(&report).expect("the report serialises");
+    let mut next = crate::machine_record::Entry::now("start");
+    if let Err(e) = crate::chain::append_locked(&path, &mut next) {
+        let _ = e.to_string();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A USBGuard rules file (`airgapctl policy import-usbguard`): whoever wrote it, it is text
+/// from another program's configuration. Read as the command reads it (lossy UTF-8), parsed,
+/// every error rendered with its caret, converted, and the policy it becomes checked by the
+/// policy checker, read-only and read-write: the command calls a policy that fails the check
+/// an internal error, so here it is a crash.
+pub fn usbguard_rules(data: &[u8]) {
+    use airgapd_policy::usbguard;
+    use airgapd_policy::Access;
+    let text = String::from_utf8_lossy(data);
+    match usbguard::parse_rules(&text) {
+        Ok(rules) => {
+            let conversion = usbguard::convert(&rules);
+            for note in &conversion.notes {
+                let _ = crate::ctl::import_usbguard::note_line("rules.conf", note);
+            }
+            for access in [Access::ReadOnly, Access::ReadWrite] {
+                let policy = usbguard::to_toml(&conversion, "rules.conf", access);
+                if let Err(e) = airgapd_policy::parse(&policy, None) {
+                    panic!("the imported policy fails the policy check:\n{e}\n{policy}");
+                }
+            }
+        }
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("rules.conf:{e}")).collect();
+            let _ = crate::ctl::import_usbguard::error_text(&lines, &text, &errors);
+        }
+    }
+}
+
+/// Files of an inspected root, by the first byte of each part of [`inspect`]'s input: every
+/// file the inspection's readers parse whole (not the SQLite databases, read by `sqlite3`).
+pub const INSPECT_FILES: &[&str] = &[
+    "/etc/NetworkManager/system-connections/{n}.nmconnection",
+    "/var/lib/NetworkManager/timestamps",
+    "/var/lib/NetworkManager/seen-bssids",
+    "/var/lib/NetworkManager/internal-{n}-eth0.lease",
+    "/etc/network/interfaces",
+    "/etc/network/interfaces.d/{n}",
+    "/etc/systemd/network/{n}.network",
+    "/etc/netplan/{n}.yaml",
+    "/var/lib/dhcp/dhclient{n}.leases",
+    "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_{n}_InRelease",
+    "/var/log/apt/history.log",
+    "/var/lib/bluetooth/00:11:22:33:44:55/66:77:88:99:AA:{n:02}/info",
+    "/root/.ssh/known_hosts",
+    "/home/u{n}/.ssh/known_hosts",
+    "/var/log/wtmp",
+    "/etc/airgapd/policy.toml",
+    crate::paths::MACHINE_RECORD,
+];
+
+/// The parts of [`inspect`]'s input that are journalctl's output.
+const JOURNAL_ENTRIES: u8 = 0xfe;
+const JOURNAL_BOOTS: u8 = 0xff;
+
+/// `airgapctl inspect` of a root made from `data`: a disk taken out of a PC whose every file
+/// its users (and anyone who had the PC) could write, and a journal whose kernel lines carry
+/// what USB devices said of themselves. `data` is a sequence of parts: one byte naming the
+/// file ([`INSPECT_FILES`], modulo their number; [`JOURNAL_ENTRIES`]: lines of
+/// `journalctl -o json`; [`JOURNAL_BOOTS`]: `journalctl --list-boots -o json`), two bytes of
+/// little-endian length, the contents. Every reader, the findings, the text and JSON reports.
+pub fn inspect(data: &[u8]) {
+    let dir = scratch("inspect");
+    let mut rest = data;
+    let mut journal: Vec<u8> = Vec::new();
+    let mut boots: Vec<u8> = Vec::new();
+    let mut n = 0usize;
+    while let Some((&which, after)) = rest.split_first() {
+        let (len, after) = match after.split_first_chunk::<2>() {
+            Some((len, after)) => (usize::from(u16::from_le_bytes(*len)), after),
+            None => (after.len(), &[][..]),
+        };
+        let (part, after) = after.split_at(len.min(after.len()));
+        rest = after;
+        n += 1;
+        match which {
+            JOURNAL_ENTRIES => journal.extend_from_slice(part),
+            JOURNAL_BOOTS => boots.extend_from_slice(part),
+            _ => {
+                let inside = INSPECT_FILES[usize::from(which) % INSPECT_FILES.len()]
+                    .replace("{n:02}", &format!("{:02X}", n % 256))
+                    .replace("{n}", &n.to_string());
+                let path = dir.join(inside.trim_start_matches('/'));
+                std::fs::create_dir_all(path.parent().expect("a directory")).expect("directory");
+                std::fs::write(&path, part).expect("file");
+            }
+        }
+    }
+    inspect_root(&dir, &boots, &journal);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `airgapctl inspect` of an empty root whose journal is `data`: lines of `journalctl -o
+/// json` (the kernel's USB and network lines, the network daemons', airgapd's). The journal's
+/// boots are the `--list-boots` of a journal holding the entries' boot ids.
+pub fn inspect_journal(data: &[u8]) {
+    let dir = scratch("journal");
+    inspect_root(&dir, b"[]", data);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn inspect_root(dir: &Path, boots: &[u8], journal: &[u8]) {
+    let boots = String::from_utf8_lossy(boots);
+    let report = crate::inspect::inspect_with(dir, |_, each| {
+        crate::inspect::journal::read_output(&boots, journal, each)
+    });
+    let _ = crate::ctl::inspect::render(&report);
+    let _ = crate::ctl::inspect::exit_code(&report);
+    let _ = serde_json::to_string(&report).expect("the report serialises");
+}
+
+/// A release order's text (TOML, `airgapctl release apply`): signed by the security office,
+/// but written by hand and checked here before the signature is trusted for its contents; then
+/// the applied orders' file it is looked up in. `data` is the order, then optionally
+/// [`SIGNATURE_SEPARATOR`] and the applied orders' file. The signature itself is the
+/// `signed_update` target's (the same `offered::read` and `ssh::verify_in`).
+pub fn release_order(data: &[u8]) {
+    let (text, applied) = match data
+        .windows(SIGNATURE_SEPARATOR.len())
+        .position(|w| w == SIGNATURE_SEPARATOR)
+    {
+        Some(at) => (&data[..at], &data[at + SIGNATURE_SEPARATOR.len()..]),
+        None => (data, &[][..]),
+    };
+    let file = Path::new("order.toml");
+    let Ok(text) = std::str::from_utf8(text) else {
+        return; // offered::read refuses it before the parser
+    };
+    let applied = String::from_utf8_lossy(applied);
+    match crate::release::parse(text, file) {
+        Ok(order) => {
+            let _ = crate::release::applied_before(&applied, "0".repeat(64).as_str(), &order.order);
+            let accepted = crate::release::Accepted {
+                signer: update::Signer {
+                    principal: "fuzz-signer".into(),
+                    fingerprint: "SHA256:fuzz".into(),
+                },
+                sha256: "0".repeat(64),
+                file: file.to_path_buf(),
+                order,
+            };
+            let _ = accepted.describe();
+            let _ = serde_json::to_string(&accepted).expect("serialises");
+        }
+        Err(e) => {
+            let _ = (e.to_string(), e.kind());
+        }
+    }
+}
+
+/// `airgapctl media enroll` of a stick that chose its USB strings and its filesystem's label:
+/// the `[[media]]` entry rendered from them, appended to the default policy, must either be
+/// refused by the policy check or approve exactly this medium (vendor, product, serial,
+/// filesystem UUID and label as read): a string that ends the TOML string early and adds an
+/// `allow_exec` or a second entry is a crash.
+///
+/// Layout of `data`: one flags byte (bit 0 a USB device, bit 1 a serial, bit 2 a product
+/// string, bit 3 the filesystem unreadable, bit 4 `--read-write`), vendor and product ids (two
+/// bytes each, little-endian), then serial, product, the name asked for and the reason the
+/// filesystem could not be read, separated by NUL, then a NUL and the first 8 KiB of the
+/// medium, read by [`fsprobe::parse`].
+pub fn enrol_entry(data: &[u8]) {
+    use crate::ctl::enroll::{identity, render, Enrolment};
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((ids, rest)) = rest.split_first_chunk::<4>() else {
+        return;
+    };
+    let mut parts = rest.splitn(5, |&b| b == 0);
+    let mut next = || String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let (serial, product, asked, unread) = (next(), next(), next(), next());
+    let head = parts.next().unwrap_or_default();
+    let filesystem = fsprobe::parse(&head[..head.len().min(8192)]);
+    let found = Enrolment {
+        asked,
+        node: Some("/dev/sdz1".into()),
+        usb: (flags & 1 != 0).then(|| {
+            (
+                u16::from_le_bytes([ids[0], ids[1]]),
+                u16::from_le_bytes([ids[2], ids[3]]),
+                (flags & 2 != 0).then_some(serial),
+                (flags & 4 != 0).then_some(product),
+            )
+        }),
+        filesystem_unread: (filesystem.is_none() && flags & 8 != 0).then_some(
+            crate::ctl::enroll::Unread::Failed {
+                node: "/dev/sdz1".into(),
+                error: unread,
+            },
+        ),
+        filesystem,
+    };
+    let access = if flags & 16 != 0 {
+        airgapd_policy::Access::ReadWrite
+    } else {
+        airgapd_policy::Access::ReadOnly
+    };
+    // Both languages' comments must keep the entry valid (the reader's text is in them).
+    let lang = if flags & 32 != 0 {
+        crate::i18n::Lang::Vi
+    } else {
+        crate::i18n::Lang::En
+    };
+    let entry = render(&found, None, access, &crate::i18n::Catalog::new(lang, None));
+    let mut policy = include_str!("../../packaging/default-policy.toml").to_string();
+    policy.push_str(&entry);
+    let Ok(checked) = airgapd_policy::parse(&policy, None) else {
+        return; // refused with the check's errors: nothing appended
+    };
+    let media = &checked.policy.media;
+    assert_eq!(
+        media.len(),
+        1,
+        "one entry rendered, {} parsed:\n{entry}",
+        media.len()
+    );
+    let m = &media[0];
+    let mut id = identity(&found);
+    id.fs_label = id.fs_label.filter(|l| !l.chars().any(char::is_control));
+    let got = airgapd_policy::MediaIdentity {
+        vendor_id: m.vendor_id,
+        product_id: m.product_id,
+        serial: m.serial.clone(),
+        fs_uuid: m.fs_uuid.clone(),
+        fs_label: m.fs_label.clone(),
+    };
+    assert_eq!(got, id, "the entry approves another medium:\n{entry}");
+    assert_eq!(m.access, access, "{entry}");
+    assert!(!m.allow_exec, "the entry allows execution:\n{entry}");
+}

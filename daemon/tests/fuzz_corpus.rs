@@ -84,3 +84,33 @@ fn copy_register_corpus() {
 fn rtnetlink_corpus() {
     replay("rtnetlink", 3, fuzzing::rtnetlink);
 }
+
+#[test]
+fn machine_record_corpus() {
+    replay("machine_record", 6, fuzzing::machine_record);
+}
+
+#[test]
+fn usbguard_rules_corpus() {
+    replay("usbguard_rules", 3, fuzzing::usbguard_rules);
+}
+
+#[test]
+fn inspect_corpus() {
+    replay("inspect", 10, fuzzing::inspect);
+}
+
+#[test]
+fn inspect_journal_corpus() {
+    replay("inspect_journal", 3, fuzzing::inspect_journal);
+}
+
+#[test]
+fn release_order_corpus() {
+    replay("release_order", 4, fuzzing::release_order);
+}
+
+#[test]
+fn enrol_entry_corpus() {
+    replay("enrol_entry", 5, fuzzing::enrol_entry);
+}

@@ -610,8 +610,9 @@ pass:
 #define AF_NETLINK 16
 #define EPERM 1
 
-SEC("lsm/socket_create")
-int BPF_PROG(airgap_lsm_socket_create, int family, int type, int protocol, int kern, int ret)
+/* Is this socket() of a scoped task refused? Recorded when it is. `ret` is the answer so far. */
+static __always_inline int socket_create_refused(int family, int type, int protocol, int kern,
+						 int ret)
 {
 	struct airgap_event *e;
 
@@ -635,6 +636,32 @@ int BPF_PROG(airgap_lsm_socket_create, int family, int type, int protocol, int k
 		bpf_ringbuf_submit(e, 0);
 	}
 	return -EPERM;
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(airgap_lsm_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	return socket_create_refused(family, type, protocol, kern, ret);
+}
+
+/*
+ * fmod_ret on security_socket_create: the same judgement where BPF LSM is not in the kernel's
+ * active LSM list (Debian's default `lsm=`) but BPF trampolines exist (see the compat program
+ * below for why the verifier allows fmod_ret on any security_* function). cgroup/sock_create
+ * runs only in inet_create() and inet6_create(): without this, a task of the scope creates
+ * AF_PACKET, AF_XDP, AF_VSOCK, Bluetooth, AF_QIPCRTR, AF_MCTP, CAN, NFC... sockets freely, and
+ * some of those reach outside the machine by no network interface at all (vsock to the
+ * hypervisor, HCI to a radio, QRTR to a modem, MCTP to a management controller), where the
+ * interface programs cannot see them. Kernel sockets (kern) pass here as in the LSM program.
+ *
+ * The trampoline runs before the function's body: a refusal here skips the LSM hooks, so where
+ * the BPF LSM program is attached too the refusal is recorded once, by this program. Loaded by
+ * the daemon itself (daemon/src/network/compat.rs), never by aya (hence the fentry section).
+ */
+SEC("fentry/security_socket_create")
+int BPF_PROG(airgap_fmod_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	return socket_create_refused(family, type, protocol, kern, ret);
 }
 
 /*

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use airgapd::bpf::LayerState;
 use airgapd::scope::Scope;
 use airgapd::violation::Kind;
 use airgapd_tests::{mode, run_at, Armed, Place};
@@ -372,4 +373,94 @@ async fn multicast_joins_are_refused_in_a_cgroup_scope() {
             .await;
         assert!(ev.to_string().contains(option), "{ev}");
     }
+}
+
+/// Issue 16, layer 5 without BPF LSM: `cgroup/sock_create` runs only in inet_create() and
+/// inet6_create(), so without BPF LSM (Debian's default `lsm=`) a scoped task created AF_PACKET,
+/// AF_ALG, AF_VSOCK... sockets unrecorded. `airgap_fmod_socket_create` (fmod_ret on
+/// `security_socket_create`) refuses them where the kernel has BPF trampolines; where neither it
+/// nor the BPF LSM program loads (this development machine), both layers must be reported
+/// unavailable with the kernel's answer, and the report must be true (the socket is created).
+/// Outside the scope nothing is refused (the program is global: it checks the scope itself).
+/// (Failed before the layer existed: no layer `socket-create-fmod-ret` was reported.)
+#[tokio::test]
+async fn non_inet_sockets_are_refused_at_creation_or_reported_unavailable() {
+    let mut armed = Armed::network(mode(true));
+    let state = |name: &str| {
+        armed
+            .enforcer
+            .layers()
+            .iter()
+            .find(|(l, _)| l.name() == name)
+            .map(|(_, s)| s.clone())
+    };
+    let fmod = state("socket-create-fmod-ret").expect("no layer socket-create-fmod-ret reported");
+    let lsm = state("bpf-lsm").expect("no layer bpf-lsm reported");
+    // AF_PACKET raw, AF_ALG seqpacket, AF_VSOCK stream.
+    let cases: [(&str, &str, &str, u16); 3] = [
+        ("17", "3", "0", 17),
+        ("38", "5", "0", 38),
+        ("40", "1", "0", 40),
+    ];
+    if fmod == LayerState::Active || lsm == LayerState::Active {
+        for (fam, ty, proto, family) in cases {
+            let inside = run_at(
+                probe(),
+                Place {
+                    scope: Some(&armed.scope),
+                    fresh_netns: true,
+                },
+                &["socket", fam, ty, proto],
+            );
+            assert_eq!(inside.result, "EPERM", "family {fam} in scope");
+            let ev = armed
+                .expect_event("socket create", |v| {
+                    v.kind == Kind::NetCreate && v.pid == inside.pid
+                })
+                .await;
+            assert_eq!(ev.family, family);
+            assert_eq!(ev.cgroup_id, armed.scope.id());
+        }
+        let outside = run_at(
+            probe(),
+            Place {
+                scope: None,
+                fresh_netns: true,
+            },
+            &["socket", "17", "3", "0"],
+        );
+        assert_ne!(
+            outside.result, "EPERM",
+            "AF_PACKET outside the scope (control)"
+        );
+        return;
+    }
+    let LayerState::Unavailable(why) = fmod else {
+        unreachable!()
+    };
+    assert!(
+        why.contains("fmod_ret"),
+        "the reason must be the kernel's refusal: {why}"
+    );
+    let LayerState::Unavailable(lsm_why) = lsm else {
+        unreachable!()
+    };
+    assert!(
+        lsm_why.contains("not refused at creation"),
+        "with neither layer, bpf-lsm must say what is open: {lsm_why}"
+    );
+    // What the report says is true: the family is not refused at creation here.
+    let inside = run_at(
+        probe(),
+        Place {
+            scope: Some(&armed.scope),
+            fresh_netns: true,
+        },
+        &["socket", "17", "3", "0"],
+    );
+    assert_eq!(
+        inside.result, "ok",
+        "AF_PACKET in scope with both layers unavailable"
+    );
+    eprintln!("socket-create-fmod-ret unavailable on this kernel: {why}");
 }

@@ -16,7 +16,8 @@ multicast joins, and autobound ports (scoped sockets are bound to lo).
 What a cgroup scope cannot close (airgapd service closes the first three for the whole
 machine):
   - raw frames (AF_PACKET) and other non-inet sockets from root in the scope where the kernel
-    cannot load BPF LSM programs: the interface programs need a whole-machine scope;
+    loads neither BPF LSM nor BPF trampoline programs (the run then says layers bpf-lsm and
+    socket-create-fmod-ret are unavailable): the interface programs need a whole-machine scope;
   - USB authorization, approval of [[media]], and switching radios off are machine-wide;
   - root in the scope can leave the cgroup, change routes, rebind sockets to another
     interface (SO_BINDTODEVICE), or mirror loopback traffic to another interface (tc mirred);

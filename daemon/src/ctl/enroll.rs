@@ -580,7 +580,7 @@ fn parse_devnum(text: &str) -> Option<(u32, u32)> {
 }
 
 /// What a `[[media]]` entry would match of this medium.
-fn identity(found: &Enrolment) -> MediaIdentity {
+pub fn identity(found: &Enrolment) -> MediaIdentity {
     let (vendor_id, product_id, serial) = match &found.usb {
         Some((v, p, s, _)) => (Some(*v), Some(*p), s.clone().filter(|s| usable_serial(s))),
         None => (None, None, None),

@@ -144,7 +144,7 @@ fn note_said(name: &str, note: &Note) -> String {
 }
 
 /// A note for `--json` (stable English).
-fn note_line(name: &str, note: &Note) -> String {
+pub fn note_line(name: &str, note: &Note) -> String {
     format!(
         "{name}:{}:{}: not honoured: {}",
         note.line, note.column, note.kind
@@ -165,18 +165,7 @@ fn report_errors(ctx: &Ctx, path: &Path, text: &str, errors: &[RuleError]) {
         });
         return;
     }
-    let source: Vec<&str> = text.split('\n').collect();
-    for (error, line) in errors.iter().zip(&lines) {
-        eprintln!("{}", wrap(line, 4));
-        if let Some(rule) = source.get(error.line - 1) {
-            let shown: String = rule
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            eprintln!("    {shown}");
-            eprintln!("    {}^", " ".repeat(error.column.saturating_sub(1)));
-        }
-    }
+    eprint!("{}", error_text(&lines, text, errors));
     eprintln!(
         "{}",
         wrap(
@@ -184,6 +173,28 @@ fn report_errors(ctx: &Ctx, path: &Path, text: &str, errors: &[RuleError]) {
             2
         )
     );
+}
+
+/// Each error's line (`lines`, file:line:column: problem), then the rule it is in with a caret
+/// under the column.
+pub fn error_text(lines: &[String], text: &str, errors: &[RuleError]) -> String {
+    let source: Vec<&str> = text.split('\n').collect();
+    let mut out = String::new();
+    for (error, line) in errors.iter().zip(lines) {
+        out.push_str(&format!("{}\n", wrap(line, 4)));
+        if let Some(rule) = error.line.checked_sub(1).and_then(|i| source.get(i)) {
+            let shown: String = rule
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            out.push_str(&format!("    {shown}\n"));
+            out.push_str(&format!(
+                "    {}^\n",
+                " ".repeat(error.column.saturating_sub(1))
+            ));
+        }
+    }
+    out
 }
 
 fn read_rules(path: &Path) -> std::io::Result<String> {

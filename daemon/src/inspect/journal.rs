@@ -128,54 +128,122 @@ pub fn read(root: &Root, mut each: impl FnMut(&Entry)) -> (SourceReport, Vec<Boo
             .push("not root: journalctl shows only the entries this user may read".into());
     }
     // Each file's boots: the boots of the whole journal, and the order to read the files in.
-    let mut boots: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut boots = Boots::default();
     let mut ordered: Vec<(u64, PathBuf)> = Vec::new();
     for file in files {
         match list_boots(&file) {
-            Ok(list) => {
-                let first = list.iter().map(|b| b.first_entry).min().unwrap_or(u64::MAX);
-                for b in list {
-                    let e = boots.entry(b.boot_id).or_insert((u64::MAX, 0));
-                    e.0 = e.0.min(b.first_entry);
-                    e.1 = e.1.max(b.last_entry);
-                }
-                ordered.push((first, file));
-            }
+            Ok(list) => ordered.push((boots.add(list), file)),
             Err(e) => source.problems.push(e),
         }
     }
     ordered.sort();
-    let started = format!("{:032x}", MessageId::DaemonStarted.id128());
-    let mut covered = HashSet::new();
     for (_, file) in &ordered {
-        let result = entries(file, &started, |entry| {
-            source.record(None);
-            if entry.message_id == started {
-                covered.insert(entry.boot_id.clone());
-            }
-            each(&entry);
-        });
+        let result = entries(file, |entry| boots.entry(&mut source, &entry, &mut each));
         match result {
             Ok(warnings) => source.problems.extend(warnings),
             Err(e) => source.problems.push(e),
         }
     }
-    let mut boots: Vec<Boot> = boots
-        .into_iter()
-        .map(|(boot_id, (first_us, last_us))| Boot {
-            airgapd_started: covered.contains(&boot_id),
-            in_machine_record: None,
-            boot_id,
-            first_us,
-            last_us,
-        })
-        .collect();
-    boots.sort_by_key(|b| (b.first_us, b.last_us));
-    for b in &boots {
-        source.date(b.first_us);
-        source.date(b.last_us);
-    }
+    let boots = boots.finish(&mut source);
     (source, boots)
+}
+
+/// What [`read`] makes of journalctl's output, for the fuzz target (`crate::fuzzing`): the
+/// `--list-boots -o json` text of one file and its `-o json` entry lines, through the same
+/// parsers and the same assembly of boots.
+pub fn read_output(
+    boot_list: &str,
+    lines: &[u8],
+    mut each: impl FnMut(&Entry),
+) -> (SourceReport, Vec<Boot>) {
+    let mut source = SourceReport::new("journal");
+    source.exists = true;
+    let mut boots = Boots::default();
+    match parse_boot_list(boot_list) {
+        Ok(list) => {
+            boots.add(list);
+        }
+        Err(e) => source.problems.push(e.to_string()),
+    }
+    let mut bad_lines = 0u64;
+    for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        match parse_line(line) {
+            Some(entry) => boots.entry(&mut source, &entry, &mut each),
+            None => bad_lines += 1,
+        }
+    }
+    if bad_lines > 0 {
+        source
+            .problems
+            .push(format!("{bad_lines} entries could not be read"));
+    }
+    let boots = boots.finish(&mut source);
+    (source, boots)
+}
+
+/// The boots of every file read, and which of them airgapd started in.
+#[derive(Debug)]
+struct Boots {
+    /// Boot id: first and last entry.
+    span: HashMap<String, (u64, u64)>,
+    /// Boots with a DaemonStarted entry.
+    covered: HashSet<String>,
+    /// DaemonStarted's MESSAGE_ID, as an entry carries it.
+    started: String,
+}
+
+impl Default for Boots {
+    fn default() -> Boots {
+        Boots {
+            span: HashMap::new(),
+            covered: HashSet::new(),
+            started: format!("{:032x}", MessageId::DaemonStarted.id128()),
+        }
+    }
+}
+
+impl Boots {
+    /// One file's boots; its first entry's time (the order to read files in).
+    fn add(&mut self, list: Vec<RawBoot>) -> u64 {
+        let first = list.iter().map(|b| b.first_entry).min().unwrap_or(u64::MAX);
+        for b in list {
+            let e = self.span.entry(b.boot_id).or_insert((u64::MAX, 0));
+            e.0 = e.0.min(b.first_entry);
+            e.1 = e.1.max(b.last_entry);
+        }
+        first
+    }
+
+    /// One entry, counted and handed on.
+    fn entry(&mut self, source: &mut SourceReport, entry: &Entry, each: &mut impl FnMut(&Entry)) {
+        source.record(None);
+        if entry.message_id == self.started {
+            self.covered.insert(entry.boot_id.clone());
+        }
+        each(entry);
+    }
+
+    /// The boots, oldest first; their span dates the source.
+    fn finish(self, source: &mut SourceReport) -> Vec<Boot> {
+        let covered = self.covered;
+        let mut boots: Vec<Boot> = self
+            .span
+            .into_iter()
+            .map(|(boot_id, (first_us, last_us))| Boot {
+                airgapd_started: covered.contains(&boot_id),
+                in_machine_record: None,
+                boot_id,
+                first_us,
+                last_us,
+            })
+            .collect();
+        boots.sort_by_key(|b| (b.first_us, b.last_us));
+        for b in &boots {
+            source.date(b.first_us);
+            source.date(b.last_us);
+        }
+        boots
+    }
 }
 
 /// The journal files of the root, found inside it: `*.journal` (and `*.journal~`, files
@@ -237,20 +305,31 @@ fn list_boots(file: &Path) -> Result<Vec<RawBoot>, String> {
             ))
         };
     }
-    let mut boots: Vec<RawBoot> = serde_json::from_str(&text).map_err(|e| {
+    parse_boot_list(&text).map_err(|e| {
         format!(
             "{}: {JOURNALCTL} --list-boots gave unreadable JSON: {e}",
             file.display()
         )
-    })?;
+    })
+}
+
+/// `journalctl --list-boots -o json`'s text, oldest first.
+fn parse_boot_list(text: &str) -> Result<Vec<RawBoot>, serde_json::Error> {
+    let mut boots: Vec<RawBoot> = serde_json::from_str(text)?;
     boots.sort_by_key(|b| b.first_entry);
     Ok(boots)
+}
+
+/// One line of `journalctl -o json`; None when it is not an entry.
+fn parse_line(line: &[u8]) -> Option<Entry> {
+    serde_json::from_slice::<RawEntry>(line).ok().map(convert)
 }
 
 /// Stream the entries journalctl's matches select: kernel lines, the network daemons'
 /// lines, and airgapd's DaemonStarted records.
 /// Ok holds what journalctl warned about (a damaged file it skipped, say).
-fn entries(file: &Path, started: &str, mut each: impl FnMut(Entry)) -> Result<Vec<String>, String> {
+fn entries(file: &Path, mut each: impl FnMut(Entry)) -> Result<Vec<String>, String> {
+    let started = format!("{:032x}", MessageId::DaemonStarted.id128());
     let mut cmd = journalctl(file);
     cmd.args([
         "-o",
@@ -285,9 +364,9 @@ fn entries(file: &Path, started: &str, mut each: impl FnMut(Entry)) -> Result<Ve
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<RawEntry>(&line) {
-            Ok(raw) => each(convert(raw)),
-            Err(_) => bad_lines += 1,
+        match parse_line(&line) {
+            Some(entry) => each(entry),
+            None => bad_lines += 1,
         }
     }
     let status = child

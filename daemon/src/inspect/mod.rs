@@ -32,7 +32,7 @@ pub mod wtmp;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use model::{Evidence, FindingId, Report, FORMAT_VERSION};
+use model::{Boot, Evidence, FindingId, Report, SourceReport, FORMAT_VERSION};
 use root::Root;
 
 /// Evidence items folded by (question, source, kind, subject): a count and the first and
@@ -113,11 +113,21 @@ impl Folder {
 
 /// Inspect the machine whose root filesystem is `dir` (`/`: this one).
 pub fn inspect(dir: &Path) -> Report {
+    inspect_with(dir, |root, each| journal::read(root, each))
+}
+
+/// [`inspect`], the journal read by `journal` (the root's journal through journalctl; the
+/// fuzz target's journalctl output, `crate::fuzzing`), which hands each entry to its second
+/// argument and returns the journal's source report and boots.
+pub fn inspect_with(
+    dir: &Path,
+    journal: impl FnOnce(&Root, &mut dyn FnMut(&journal::Entry)) -> (SourceReport, Vec<Boot>),
+) -> Report {
     let root = Root::new(dir);
     let mut fold = Folder::default();
     let mut usb = kernel_usb::UsbTraces::default();
     let mut record_copy = machine_record::JournalCopy::default();
-    let (journal_src, mut boots) = journal::read(&root, |entry| {
+    let (journal_src, mut boots) = journal(&root, &mut |entry| {
         usb.feed(entry);
         netlog::feed(&mut fold, entry);
         record_copy.feed(entry);

@@ -14,6 +14,11 @@
 //! ones layer 6's program uses), and loads it with `BPF_PROG_LOAD` as `BPF_MODIFY_RETURN`.
 //! Kernels without BPF trampolines refuse it; the caller reports the layer unavailable with the
 //! kernel's answer.
+//!
+//! Layer 5 without BPF LSM is loaded the same way: `airgap_fmod_socket_create`, fmod_ret on
+//! `security_socket_create`, refuses every socket family but AF_UNIX, AF_NETLINK and the inet
+//! ones for scoped tasks (the judgement of the BPF LSM program, which needs `bpf` in `lsm=`),
+//! where `cgroup/sock_create` sees only AF_INET and AF_INET6 (docs/architecture.md).
 
 use std::collections::HashSet;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -31,21 +36,38 @@ pub const PROGRAM: &str = "airgap_compat_setsockopt";
 /// The kernel function it attaches to.
 pub const TARGET: &str = "security_socket_setsockopt";
 
-/// Load the program; `sibling` is a loaded program of the same object that uses every map this
-/// one does (layer 6's `airgap_setsockopt`), whose maps it shares.
+/// Layer 5 without BPF LSM: the program, in the object.
+pub const CREATE_PROGRAM: &str = "airgap_fmod_socket_create";
+
+/// The kernel function it attaches to.
+pub const CREATE_TARGET: &str = "security_socket_create";
+
+/// Load the compat setsockopt program; `sibling` is a loaded program of the same object that
+/// uses every map this one does (layer 6's `airgap_setsockopt`), whose maps it shares.
 pub fn load(sibling: BorrowedFd<'_>, btf: &Btf) -> Result<OwnedFd, String> {
+    load_fmod_ret(PROGRAM, TARGET, sibling, btf)
+}
+
+/// Load `program` of the object as fmod_ret on the kernel function `target`, sharing the maps
+/// of `sibling` (which must use every map `program` uses).
+pub fn load_fmod_ret(
+    program: &'static str,
+    target: &str,
+    sibling: BorrowedFd<'_>,
+    btf: &Btf,
+) -> Result<OwnedFd, String> {
     let mut obj = Object::parse(airgapd_ebpf::OBJECT).map_err(|e| format!("object: {e}"))?;
     let prog = obj
         .programs
-        .get(PROGRAM)
+        .get(program)
         .cloned()
-        .ok_or_else(|| format!("no program {PROGRAM} in the object"))?;
+        .ok_or_else(|| format!("no program {program} in the object"))?;
     // CO-RE first, on the whole object as aya does (it finds relocations by section).
     obj.relocate_btf(btf)
         .map_err(|e| format!("applying the kernel's BTF: {e}"))?;
     // Only this program's section is relocated and loaded from here on.
     let key = prog.function_key();
-    obj.programs.retain(|name, _| name == PROGRAM);
+    obj.programs.retain(|name, _| name == program);
     obj.functions
         .retain(|(section, _), _| *section == prog.section_index);
 
@@ -65,14 +87,14 @@ pub fn load(sibling: BorrowedFd<'_>, btf: &Btf) -> Result<OwnedFd, String> {
     let insns = &obj
         .functions
         .get(&key)
-        .ok_or_else(|| format!("no code for {PROGRAM}"))?
+        .ok_or_else(|| format!("no code for {program}"))?
         .instructions;
 
     let attach_btf_id = btf
-        .id_by_type_name_kind(TARGET, BtfKind::Func)
-        .map_err(|e| format!("{TARGET} not in the kernel's BTF: {e}"))?;
+        .id_by_type_name_kind(target, BtfKind::Func)
+        .map_err(|e| format!("{target} not in the kernel's BTF: {e}"))?;
     links::load_tracing(&TracingLoad {
-        name: PROGRAM,
+        name: program,
         insns: insn_bytes(insns),
         attach: AttachType::BPF_MODIFY_RETURN,
         attach_btf_id,

@@ -217,11 +217,7 @@ pub fn check(setup: &Setup, file: &Path) -> Result<Accepted, ReleaseError> {
             })
         }
     };
-    let seen = applied
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Applied>(l).ok())
-        .any(|a| a.sha256 == offered.sha256 || a.order == order.order);
-    if seen {
+    if applied_before(&applied, &offered.sha256, &order.order) {
         return Err(ReleaseError::Replayed {
             order: order.order,
             sha256: offered.sha256,
@@ -234,6 +230,15 @@ pub fn check(setup: &Setup, file: &Path) -> Result<Accepted, ReleaseError> {
         sha256: offered.sha256,
         file: file.to_path_buf(),
     })
+}
+
+/// Whether the applied orders' file (its text) holds an order with this SHA-256 or number.
+/// A line that is not an applied order (damaged) is skipped.
+pub fn applied_before(applied: &str, sha256: &str, order: &str) -> bool {
+    applied
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Applied>(l).ok())
+        .any(|a| a.sha256 == sha256 || a.order == order)
 }
 
 /// One line of the applied orders' file.

@@ -1,8 +1,11 @@
 """2. Network: inet refused per policy for an ordinary user and for root (EPERM: the guest has
 no route anyway, so only enforcement answers EPERM), loopback kept; AF_PACKET, AF_VSOCK,
-Bluetooth and AF_XDP sockets refused at creation by the BPF LSM layer; setsockopt through the
+Bluetooth and AF_XDP sockets refused at creation (BPF LSM, and the fmod_ret program on
+security_socket_create, which is shown to be the one refusing); setsockopt through the
 32-bit entry (`int 0x80`) judged by the compat-setsockopt layer (fmod_ret); a hot-plugged PCI NIC gets the
 interface programs and sends nothing; a USB tethering NIC is refused at the USB level."""
+
+import json
 
 from . import ids
 
@@ -46,19 +49,22 @@ def run(g):
     )
     r.check("user.slice session, uid 65534: TCP connect refused: EPERM", got == "EPERM", got)
 
-    lsm, why = g.layer(g.status(), "bpf-lsm")
+    status = g.status()
+    lsm, why = g.layer(status, "bpf-lsm")
+    fmod, _ = g.layer(status, "socket-create-fmod-ret")
     if not g.bpf_lsm:
-        # Without BPF LSM these families are not refused at creation (the cgroup sock_create
-        # hook sees only inet sockets): the interface programs drop what they would send, and
-        # the direct paths past those are refused at setsockopt (compat_setsockopt below).
+        # Without BPF LSM in the kernel's list the LSM layer says so; layer 5f (fmod_ret on
+        # security_socket_create, issue 16) refuses these families at creation instead.
         r.check("layer bpf-lsm unavailable, saying why", lsm == "unavailable" and why, (lsm, why))
     for family, args in LSM_SOCKETS:
         got = g.probe("socket", *args)
-        if g.bpf_lsm:
-            r.check(f"root: {family} socket refused by the LSM layer: EPERM", got == "EPERM", got)
+        if "active" in (lsm, fmod):
+            r.check(f"root: {family} socket refused at creation (layers 5/5f): EPERM", got == "EPERM", got)
         else:
-            r.note(f"{family} socket gives {got} without the LSM layer")
+            r.check(f"layers 5 and 5f both unavailable, so {family} is not checked: 5f loads on 6.1",
+                    False, (lsm, fmod))
 
+    fmod_socket_create(g)
     compat_setsockopt(g)
 
     # A PCI NIC hot-plugged into the empty root port: no netdev, so it reaches nothing.
@@ -127,6 +133,46 @@ def run(g):
     ifs = g.out(f"udevadm settle -t 5; netifs_below {dev}; netif_by_mac {USBNET_MAC} || true")
     r.check("no interface for the USB tethering NIC", ifs == "", ifs)
     g.unplug("usbnet1")
+
+
+# Issue 16, layer 5 without BPF LSM: airgap_fmod_socket_create (fmod_ret on
+# security_socket_create) refuses what the BPF LSM program refuses. The guest has BPF LSM too, so
+# both are attached; the trampoline runs before security_socket_create's body, so a socket it
+# refuses never reaches the LSM program. With the kernel's run counters on, N refused AF_PACKET
+# sockets count at least N runs of the fmod_ret program and fewer than N of the LSM program (which
+# sees only the sockets the rest of the guest creates meanwhile): the fmod_ret program refused
+# them, as it does alone on a kernel without BPF LSM.
+FMOD_TRIES = 30
+
+
+def fmod_socket_create(g):
+    r = g.report
+    state, detail = g.layer(g.status(), "socket-create-fmod-ret")
+    r.check("layer socket-create-fmod-ret active (fmod_ret loads on 6.1)", state == "active", f"{state}: {detail}")
+
+    def runs():
+        progs = json.loads(g.out("bpftool -j prog show") or "[]")
+        count = lambda prefix: sum(p.get("run_cnt", 0) for p in progs if p.get("name", "").startswith(prefix))
+        # The kernel keeps 15 bytes of a name; bpftool may print the whole one from BTF.
+        return count("airgap_fmod_soc"), count("airgap_lsm_sock")
+
+    g.sh("sysctl -qw kernel.bpf_stats_enabled=1")
+    cursor = g.cursor()
+    fmod0, lsm0 = runs()
+    got = g.out(f"for i in $(seq {FMOD_TRIES}); do airgap-probe socket 17 3 768; done | sort | uniq -c", timeout=120)
+    fmod1, lsm1 = runs()
+    g.sh("sysctl -qw kernel.bpf_stats_enabled=0")
+    r.check(f"root: {FMOD_TRIES} AF_PACKET sockets refused: EPERM", got.split() == [str(FMOD_TRIES), "EPERM"], got)
+    fmod, lsm = fmod1 - fmod0, lsm1 - lsm0
+    r.check(
+        f"refused by the fmod_ret program ({fmod} runs of it, at least {FMOD_TRIES}; "
+        f"{lsm} of the LSM program, fewer than {FMOD_TRIES})",
+        fmod >= FMOD_TRIES and lsm < FMOD_TRIES,
+        f"fmod_ret {fmod0}->{fmod1}, lsm {lsm0}->{lsm1}",
+    )
+    recs = g.wait_journal(ids.NETWORK_VIOLATION, "AIRGAP_KIND=net.create", since=cursor)
+    fams = sorted({e.get("AIRGAP_FAMILY", "") for e in recs})
+    r.check("recorded as net.create of AF_PACKET", "AF_PACKET" in fams, fams)
 
 
 # Issue 16: setsockopt through the 32-bit entry, which runs no cgroup/setsockopt program. On a UDP

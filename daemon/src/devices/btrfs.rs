@@ -29,16 +29,7 @@ pub fn fsid(fd: &impl AsRawFd) -> io::Result<String> {
     if rc < 0 {
         return Err(io::Error::last_os_error());
     }
-    let u = &args[FSID_AT..FSID_AT + 16];
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        hex(&u[0..4]),
-        hex(&u[4..6]),
-        hex(&u[6..8]),
-        hex(&u[8..10]),
-        hex(&u[10..16])
-    ))
+    Ok(super::fsprobe::uuid_text(&args[FSID_AT..FSID_AT + 16]))
 }
 
 /// The block devices of the btrfs filesystem `fd` is on, from the kernel's own list.

@@ -41,14 +41,7 @@ fn btrfs(b: &[u8]) -> Option<Filesystem> {
         return None;
     }
     let u = &sb[0x20..0x30];
-    let uuid = format!(
-        "{}-{}-{}-{}-{}",
-        hex(&u[0..4]),
-        hex(&u[4..6]),
-        hex(&u[6..8]),
-        hex(&u[8..10]),
-        hex(&u[10..16])
-    );
+    let uuid = uuid_text(u);
     Some(Filesystem {
         kind: "btrfs",
         uuid: Some(uuid),
@@ -71,14 +64,7 @@ fn ext(b: &[u8]) -> Option<Filesystem> {
         return None;
     }
     let u = &sb[104..120];
-    let uuid = format!(
-        "{}-{}-{}-{}-{}",
-        hex(&u[0..4]),
-        hex(&u[4..6]),
-        hex(&u[6..8]),
-        hex(&u[8..10]),
-        hex(&u[10..16])
-    );
+    let uuid = uuid_text(u);
     Some(Filesystem {
         kind: "ext4",
         uuid: Some(uuid),
@@ -123,6 +109,18 @@ fn fat(b: &[u8]) -> Option<Filesystem> {
 
 fn fat_serial(serial: u32) -> String {
     format!("{:04X}-{:04X}", serial >> 16, serial & 0xffff)
+}
+
+/// 16 bytes as blkid prints a filesystem UUID (8-4-4-4-12 lowercase hex).
+pub(crate) fn uuid_text(u: &[u8]) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        hex(&u[0..4]),
+        hex(&u[4..6]),
+        hex(&u[6..8]),
+        hex(&u[8..10]),
+        hex(&u[10..16])
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {

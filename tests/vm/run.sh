@@ -13,7 +13,7 @@
 #                       the kernel matrix below); LSM is `default` (the kernel's own list), `bpf`
 #                       or `nobpf`; SCENARIOS is `all` or comma-separated titles
 #   AIRGAPD_VM_KEEP=1   keep the work folder (console log, QEMU output)
-#   AIRGAPD_VM_TIMEOUT  hard limit for the whole guest run in seconds (default 900)
+#   AIRGAPD_VM_TIMEOUT  hard limit for each boot of the guest in seconds (default 1500)
 #
 # No packet can leave the guest: QEMU runs with -nodefaults -nic none and every NIC a scenario
 # hot-plugs has no netdev. Nothing here touches the host's network, cgroups or BPF.
@@ -78,10 +78,10 @@ for entry in $matrix; do
   [ -s "$image/vmlinuz-$kernel" ] || { echo "no kernel $kernel in $image (see $image/kernels)" >&2; exit 2; }
   echo "guest boot: kernel $kernel ($(awk -v k="$kernel" '$1 == k {print $2}' "$image/kernels")), lsm ${lsm}, scenarios ${only:-all}" >&2
   args=(--qemu "$qemu" --image "$image" --deb "$deb" --probe "$probe" --kernel "$kernel"
-    --lsm "$lsm_list" --only "$only" --qemu-timeout "${AIRGAPD_VM_TIMEOUT:-900}")
+    --lsm "$lsm_list" --only "$only" --qemu-timeout "${AIRGAPD_VM_TIMEOUT:-1500}")
   [ "${AIRGAPD_VM_KEEP:-}" = 1 ] && args+=(--keep)
   # The harness kills QEMU at the same limit; `timeout` bounds the harness itself (SIGTERM lets
   # it clean up, SIGKILL 20 s later if it cannot; QEMU dies with it by PR_SET_PDEATHSIG).
-  timeout -k 20 "$((${AIRGAPD_VM_TIMEOUT:-900} + 30))" python3 "$here/harness.py" "${args[@]}" || status=1
+  timeout -k 20 "$((${AIRGAPD_VM_TIMEOUT:-1500} + 30))" python3 "$here/harness.py" "${args[@]}" || status=1
 done
 exit "$status"

@@ -96,7 +96,13 @@ def run(g):
     tc = g.out(f"tc filter show dev {name} ingress; tc filter show dev {name} egress")
     bpftool = g.out(f"bpftool net show dev {name}")
     has = all(p in tc + bpftool for p in ("airgap_wire_ingress", "airgap_wire_egress"))
-    r.check(f"{name} carries airgap_wire_ingress and airgap_wire_egress", has, f"tc: {tc} | bpftool: {bpftool}")
+    if g.tcx:
+        # TCX links (6.6+): the guest's tc (iproute2 6.1) and bpftool (7.1) predate TCX and show
+        # nothing; the frames counted below are the kernel's proof there.
+        r.note(f"{name}: TCX kernel, interface programs not listed by this bpftool/tc: {bpftool}")
+    else:
+        r.check(f"{name} carries airgap_wire_ingress and airgap_wire_egress", has,
+                f"tc: {tc} | bpftool: {bpftool}")
     # Up, with IPv6 on: the kernel would send DAD/MLD/RS frames by itself; none may leave.
     g.sh(f"ip link set {name} up; ip addr add 10.231.0.1/24 dev {name}; sleep 3")
     got = g.probe("connect", "udp", "10.231.0.2", 9)

@@ -404,12 +404,7 @@ fn a_medium_without_shutdown_is_cut_off_from_writers_held_since_before() {
     if skip_unless_root() {
         return;
     }
-    if Command::new("mkfs.btrfs")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no mkfs.btrfs (btrfs-progs, scripts/deps.sh)");
+    if common::loopdev::skip_without_mkfs_btrfs() {
         return;
     }
     private_namespace();

@@ -84,3 +84,17 @@ impl Drop for LoopDev {
         let _ = std::fs::remove_file(&self.image);
     }
 }
+
+/// Whether `mkfs.btrfs` (btrfs-progs, installed by scripts/deps.sh) is missing: the btrfs tests
+/// then say they were skipped.
+pub fn skip_without_mkfs_btrfs() -> bool {
+    if std::process::Command::new("mkfs.btrfs")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        return false;
+    }
+    eprintln!("skipped: no mkfs.btrfs (btrfs-progs, scripts/deps.sh)");
+    true
+}

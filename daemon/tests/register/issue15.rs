@@ -912,12 +912,7 @@ fn issue15_copies_to_an_approved_btrfs_medium_are_recorded() {
     if skip_unless_root() {
         return;
     }
-    if Command::new("mkfs.btrfs")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no mkfs.btrfs (btrfs-progs, scripts/deps.sh)");
+    if super::common::loopdev::skip_without_mkfs_btrfs() {
         return;
     }
     let (_j, d, bench, _stick, _) = start_with("regbtrfs", "REGBTRFS", false, || {

@@ -831,6 +831,19 @@ impl Enforcer {
     /// Whether this kernel loads layer 6c's fmod_ret program: loaded with a throwaway object,
     /// never attached (for `airgapctl doctor`).
     pub fn probe_compat_sockopt() -> Result<(), String> {
+        Self::probe_fmod_ret(network::compat::PROGRAM, network::compat::TARGET)
+    }
+
+    /// Whether this kernel loads layer 5f's fmod_ret program (never attached), for
+    /// `airgapctl doctor`.
+    pub fn probe_fmod_ret_create() -> Result<(), String> {
+        Self::probe_fmod_ret(
+            network::compat::CREATE_PROGRAM,
+            network::compat::CREATE_TARGET,
+        )
+    }
+
+    fn probe_fmod_ret(program: &'static str, target: &str) -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
@@ -840,7 +853,7 @@ impl Enforcer {
             .program(sibling)
             .and_then(|p| p.fd().ok())
             .ok_or("the setsockopt program is not loaded")?;
-        network::compat::load(fd.as_fd(), &btf).map(drop)
+        network::compat::load_fmod_ret(program, target, fd.as_fd(), &btf).map(drop)
     }
 
     /// Record a layer's state (replacing an earlier one).

@@ -49,6 +49,9 @@ pub struct Facts {
     /// Whether layer 6c's fmod_ret program (32-bit setsockopt) could be loaded (None: not
     /// tried).
     pub compat_loads: Option<Result<(), String>>,
+    /// Whether layer 5f's fmod_ret program (socket creation, every family) could be loaded
+    /// (None: not tried).
+    pub create_loads: Option<Result<(), String>>,
     /// usbcore's `authorized_default` parameter: what the kernel does with a USB device before
     /// any program judged it (-1 or 1: authorize, 0: none, 2: internal only). None: no usbcore.
     pub usb_boot_default: Option<i32>,
@@ -81,6 +84,7 @@ impl Facts {
             usb_hubs,
             lsm_loads: None,
             compat_loads: None,
+            create_loads: None,
             usb_boot_default: read("/sys/module/usbcore/parameters/authorized_default")
                 .and_then(|v| v.trim().parse().ok()),
             usbcore_module: std::path::Path::new("/sys/module/usbcore/initstate").exists(),
@@ -160,6 +164,7 @@ pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
         fix: (!f.btf).then(|| t("doctor-btf-fix")),
     });
     out.push(lsm_check(f, catalog));
+    out.push(families_check(f, catalog));
     out.push(compat_check(f, catalog));
     out.push(read_only_media_check(f, catalog));
     out.push(bpf_guard_check(f, catalog));
@@ -191,6 +196,7 @@ pub fn display_name(name: &str, catalog: &Catalog) -> String {
         "USB authorization" => "doctor-name-usb",
         "USB before airgapd starts" => "doctor-name-usb-early",
         "32-bit system calls" => "doctor-name-compat",
+        "socket families" => "doctor-name-families",
         "read-only media" => "doctor-name-ro-media",
         "airgapd's BPF objects" => "doctor-name-bpf-guard",
         other => return other.to_string(),
@@ -224,6 +230,29 @@ fn usb_boot_check(f: &Facts, catalog: &Catalog) -> Check {
                 catalog.text("doctor-usb-early-fix", None)
             }),
         },
+    }
+}
+
+/// Socket families other than unix, netlink and inet (packet, XDP, vsock, Bluetooth, modems)
+/// are refused at socket() only by layer 5 (BPF LSM) or layer 5f (fmod_ret on
+/// `security_socket_create`): `cgroup/sock_create` sees only inet sockets. Without either, the
+/// interface programs still drop frames on network interfaces, but families that reach no
+/// interface (vsock to the hypervisor, Bluetooth HCI, modems) are not refused.
+fn families_check(f: &Facts, catalog: &Catalog) -> Check {
+    let (status, detail) = match (&f.create_loads, lsm_runs(f)) {
+        (Some(Ok(())), _) => (Status::Ok, catalog.text("doctor-families-fmod-ret", None)),
+        (_, true) => (Status::Ok, catalog.text("doctor-families-lsm", None)),
+        (Some(Err(why)), false) => (
+            Status::Warn,
+            tr_in!(catalog, "doctor-families-refused", why = why),
+        ),
+        (None, false) => (Status::Warn, catalog.text("doctor-families-unknown", None)),
+    };
+    Check {
+        name: "socket families",
+        status,
+        detail,
+        fix: (status == Status::Warn).then(|| catalog.text("doctor-families-fix", None)),
     }
 }
 
@@ -389,6 +418,7 @@ mod tests {
             usb_hubs: 2,
             lsm_loads: None,
             compat_loads: None,
+            create_loads: None,
             usb_boot_default: Some(-1),
             usbcore_module: false,
             kernel_release: "6.1.0-40-amd64".into(),
@@ -579,5 +609,39 @@ mod tests {
         for name in ["BPF LSM", "airgapd's BPF objects"] {
             assert_eq!(check(&c, name).status, Status::Ok, "{name}");
         }
+    }
+
+    #[test]
+    fn other_socket_families_are_covered_by_either_program_or_named_as_a_gap() {
+        let mut f = facts();
+        // Not root: nothing tried, no BPF LSM listed.
+        let c = diagnose(&f);
+        let c = check(&c, "socket families");
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.fix.is_some());
+        // The kernel refuses the trampoline and BPF LSM is absent: the reason is given.
+        f.create_loads = Some(Err("EPERM".into()));
+        let c = diagnose(&f);
+        let c = check(&c, "socket families");
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.detail.contains("EPERM"), "{}", c.detail);
+        assert!(c.detail.contains("vsock"), "{}", c.detail);
+        // Layer 5f loads: covered, with or without BPF LSM.
+        f.create_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        let c = check(&c, "socket families");
+        assert_eq!(c.status, Status::Ok);
+        assert!(c.detail.contains("fmod_ret"), "{}", c.detail);
+        // BPF LSM runs (listed and loads): covered by layer 5 even without the trampoline.
+        f.create_loads = Some(Err("EPERM".into()));
+        f.lsm_list = Some("lockdown,capability,bpf".into());
+        f.lsm_loads = Some(Ok(()));
+        let c = diagnose(&f);
+        let c = check(&c, "socket families");
+        assert_eq!(c.status, Status::Ok);
+        // Loads but not listed: BPF LSM programs never run, so layer 5 does not count.
+        f.lsm_list = Some("lockdown,capability".into());
+        let c = diagnose(&f);
+        assert_eq!(check(&c, "socket families").status, Status::Warn);
     }
 }

@@ -93,6 +93,7 @@ fn doctor_reports_every_check_as_json() {
         "BPF LSM",
         "USB authorization",
         "read-only media",
+        "socket families",
     ] {
         assert!(names.contains(&want), "{names:?}");
     }
@@ -110,6 +111,18 @@ fn doctor_reports_every_check_as_json() {
         .iter()
         .find(|c| c["name"] == "BPF LSM")
         .unwrap();
+    // Layer 5f: a gap is named with its fix.
+    let families = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "socket families")
+        .unwrap();
+    if families["status"] == "warn" {
+        let detail = families["detail"].as_str().unwrap();
+        assert!(detail.contains("vsock"), "{families}");
+        assert!(families["fix"].is_string(), "{families}");
+    }
     if lsm["status"] != "ok" {
         assert_eq!(ro["status"], "warn", "{ro}");
         let detail = ro["detail"].as_str().unwrap();

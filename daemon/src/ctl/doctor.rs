@@ -1,5 +1,6 @@
 //! `airgapctl doctor`: what this kernel and boot configuration support, and what to change.
-//! Needs no daemon; as root it also test-loads the BPF LSM program (never attaching it).
+//! Needs no daemon; as root it also test-loads the BPF LSM program and the fmod_ret programs
+//! (never attaching them).
 
 use super::client::CtlError;
 use super::output::print_json;
@@ -19,6 +20,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
     if nix::unistd::geteuid().is_root() {
         facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
         facts.compat_loads = Some(crate::bpf::Enforcer::probe_compat_sockopt());
+        facts.create_loads = Some(crate::bpf::Enforcer::probe_fmod_ret_create());
     }
     let checks = diagnose(&facts, catalog());
     if ctx.json {

@@ -265,6 +265,12 @@ doctor-usb-early = the kernel holds new USB devices back from boot on
 doctor-usb-late = devices plugged in during boot, before airgapd starts, are authorized by the kernel
 doctor-usb-early-fix = add usbcore.authorized_default=2 to GRUB_CMDLINE_LINUX in /etc/default/grub (internal devices only until airgapd decides), then run update-grub and reboot
 doctor-name-compat = 32-bit system calls
+doctor-name-families = socket families
+doctor-families-fmod-ret = every family but unix, netlink and inet (packet, XDP, vsock, Bluetooth, modems) is refused at socket() by the fmod_ret program on security_socket_create (layer socket-create-fmod-ret), BPF LSM or not
+doctor-families-lsm = every family but unix, netlink and inet (packet, XDP, vsock, Bluetooth, modems) is refused at socket() by the BPF LSM program (layer 5)
+doctor-families-refused = this kernel refuses the fmod_ret program on security_socket_create ({ $why }) and BPF LSM does not run: sockets of other families than unix, netlink and inet are created unjudged; the interface programs still drop frames on network interfaces, but vsock (to the hypervisor), Bluetooth and modem sockets reach no interface and are not refused
+doctor-families-unknown = not known (run as root to test-load the programs) and BPF LSM does not run: sockets of other families than unix, netlink and inet (vsock, Bluetooth, modems) may be created unjudged
+doctor-families-fix = use a kernel that loads BPF trampolines (ftrace), or make BPF LSM available (see the BPF LSM check)
 doctor-usb-held = usbcore.authorized_default={ $value }: from the first moment of boot the kernel authorizes only internal (hard-wired) USB devices, or none, until airgapd judges each device
 doctor-usb-no-usbcore = no USB support loaded (usbcore absent): nothing to hold back
 doctor-usb-not-held = usbcore.authorized_default={ $value }: devices plugged in during boot, before airgapd starts, are authorized by the kernel

@@ -249,6 +249,12 @@ doctor-usb-early = nhân giữ lại mọi thiết bị USB mới ngay từ lúc
 doctor-usb-late = thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép
 doctor-usb-early-fix = thêm usbcore.authorized_default=2 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (chỉ thiết bị trong máy cho tới khi airgapd quyết định), rồi chạy update-grub và khởi động lại
 doctor-name-compat = Lời gọi hệ thống 32 bit
+doctor-name-families = Họ socket
+doctor-families-fmod-ret = mọi họ socket trừ unix, netlink và inet (packet, XDP, vsock, Bluetooth, modem) đều bị chặn ngay khi gọi socket() bởi chương trình fmod_ret trên security_socket_create (lớp socket-create-fmod-ret), dù có BPF LSM hay không
+doctor-families-lsm = mọi họ socket trừ unix, netlink và inet (packet, XDP, vsock, Bluetooth, modem) đều bị chặn ngay khi gọi socket() bởi chương trình BPF LSM (lớp 5)
+doctor-families-refused = nhân này từ chối chương trình fmod_ret trên security_socket_create ({ $why }) và BPF LSM không chạy: socket thuộc các họ khác unix, netlink và inet được tạo mà không bị kiểm soát; các chương trình trên giao diện mạng vẫn loại bỏ khung tin trên giao diện mạng, nhưng socket vsock (tới máy ảo chủ), Bluetooth và modem không đi qua giao diện nào nên không bị chặn
+doctor-families-unknown = chưa rõ (chạy với quyền root để thử nạp chương trình) và BPF LSM không chạy: socket thuộc các họ khác unix, netlink và inet (vsock, Bluetooth, modem) có thể được tạo mà không bị kiểm soát
+doctor-families-fix = dùng nhân nạp được BPF trampoline (ftrace), hoặc nhân có BPF LSM (xem mục kiểm tra BPF LSM)
 doctor-usb-held = usbcore.authorized_default={ $value }: ngay từ lúc khởi động, nhân chỉ cho phép thiết bị USB gắn cố định trong máy (hoặc không thiết bị nào) cho tới khi airgapd xét từng thiết bị
 doctor-usb-no-usbcore = chưa nạp hỗ trợ USB (không có usbcore): không có gì phải giữ lại
 doctor-usb-not-held = usbcore.authorized_default={ $value }: thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép

@@ -1,6 +1,7 @@
 """1. Boot: the package installs offline, the service is READY before network-pre.target, every
 layer is active (BPF LSM included: the guest kernel can load it), the start is recorded."""
 
+import json
 from . import ids
 
 TITLE = "boot"
@@ -61,5 +62,13 @@ def run(g):
     )
     code, out, err = g.sh("airgapctl doctor --json", timeout=30)
     r.note(f"airgapctl doctor exit {code}")
+    # Layer 5f loads on every kernel of the matrix (BPF trampolines), BPF LSM or not: doctor
+    # says other socket families are refused at socket().
+    try:
+        fam = next((c for c in json.loads(out) if c.get("name") == "socket families"), None)
+    except ValueError:
+        fam = None
+    r.check("doctor: socket families refused at socket() (layer 5 or 5f), ok",
+            fam is not None and fam.get("status") == "ok", fam or out[-300:])
     lsm = g.out("cat /sys/kernel/security/lsm")
     r.note(f"guest kernel {g.out('uname -r')}, LSMs: {lsm}")

@@ -14,7 +14,6 @@ use crate::violation::{BootClock, Violation};
 /// Async reader of the event ring buffer.
 pub struct EventStream {
     ring: AsyncFd<RingBuf<MapData>>,
-    clock: BootClock,
     /// Records this daemon could not decode (ABI mismatch); reported, never silently dropped.
     pub undecodable: u64,
 }
@@ -28,7 +27,6 @@ impl EventStream {
             .map_err(io::Error::from)?;
         Ok(EventStream {
             ring,
-            clock: BootClock::now(),
             undecodable: 0,
         })
     }
@@ -37,7 +35,7 @@ impl EventStream {
     pub async fn next_batch(&mut self) -> io::Result<Vec<Violation>> {
         loop {
             let mut guard = self.ring.readable_mut().await?;
-            let batch = drain(guard.get_inner_mut(), &self.clock, &mut self.undecodable);
+            let batch = drain(guard.get_inner_mut(), &mut self.undecodable);
             guard.clear_ready();
             if !batch.is_empty() {
                 return Ok(batch);
@@ -47,14 +45,17 @@ impl EventStream {
 
     /// Everything already in the ring buffer, without waiting.
     pub fn drain_now(&mut self) -> Vec<Violation> {
-        drain(self.ring.get_mut(), &self.clock, &mut self.undecodable)
+        drain(self.ring.get_mut(), &mut self.undecodable)
     }
 }
 
-fn drain(ring: &mut RingBuf<MapData>, clock: &BootClock, bad: &mut u64) -> Vec<Violation> {
+/// The wall-clock offset is measured for each batch, not once: after a step of the wall clock
+/// (an RTC read, an officer setting the date) refusals keep their true wall-clock times.
+fn drain(ring: &mut RingBuf<MapData>, bad: &mut u64) -> Vec<Violation> {
+    let clock = BootClock::now();
     let mut out = Vec::new();
     while let Some(item) = ring.next() {
-        match Violation::decode(&item, clock) {
+        match Violation::decode(&item, &clock) {
             Some(v) => out.push(v),
             None => *bad += 1,
         }

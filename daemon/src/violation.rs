@@ -158,6 +158,10 @@ impl Kind {
 pub struct Violation {
     /// Wall-clock time of the refusal.
     pub time: SystemTime,
+    /// When the kernel refused, on `CLOCK_BOOTTIME` in nanoseconds (None for refusals not
+    /// stamped by the kernel's clock): what the daemon compares with its own decisions, which a
+    /// step of the wall clock does not move.
+    pub boot_ns: Option<u64>,
     /// What was refused.
     pub kind: Kind,
     /// Thread id (0 where the hook runs outside the task, e.g. for packets).
@@ -233,6 +237,7 @@ impl Violation {
         let comm: Vec<u8> = e.comm[..comm_len].iter().map(|&c| c as u8).collect();
         Some(Violation {
             time: clock.wall(e.boot_ns),
+            boot_ns: Some(e.boot_ns),
             kind,
             tid: e.pid,
             pid: e.tgid,
@@ -445,6 +450,13 @@ impl BootClock {
         BootClock {
             wall_at_boot: SystemTime::now() - boot,
         }
+    }
+
+    /// `CLOCK_BOOTTIME` now, in nanoseconds: the clock of the kernel's stamps on refusals.
+    pub fn boot_ns() -> u64 {
+        nix::time::clock_gettime(nix::time::ClockId::CLOCK_BOOTTIME)
+            .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+            .unwrap_or_default()
     }
 
     /// The wall-clock time of a boot-time stamp in nanoseconds.

@@ -165,6 +165,7 @@ pub fn exec(
 pub fn exec_violation(path: &str, who: &Who, dev: (u32, u32), at_us: u64) -> Violation {
     Violation {
         time: std::time::UNIX_EPOCH + std::time::Duration::from_micros(at_us),
+        boot_ns: None,
         kind: Kind::Exec,
         tid: who.pid,
         pid: who.pid,

@@ -188,6 +188,7 @@ impl StoredViolation {
             device_name: self.device_name,
             violation: Violation {
                 time: UNIX_EPOCH + Duration::from_micros(self.time_us),
+                boot_ns: None,
                 kind,
                 tid: self.tid,
                 pid: self.pid,

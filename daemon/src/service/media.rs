@@ -47,9 +47,10 @@ struct Grant {
     /// For a read-only grant: the block devices marked read-only in the kernel for it
     /// (`devices::readonly::targets`), watched while the grant lasts.
     read_only: Vec<(Dev, String)>,
-    /// When it was made: refusals from before are the system probing the medium while it was
-    /// being identified.
-    at: std::time::SystemTime,
+    /// When it was made, on `CLOCK_BOOTTIME` (ns), the clock of the kernel's stamps (a step of
+    /// the wall clock moves neither): refusals from before are the system probing the medium
+    /// while it was being identified.
+    at: u64,
 }
 
 /// A probe under way.
@@ -129,6 +130,18 @@ fn current_diskseq(block: &BlockDevice) -> Option<u64> {
         None => &block.sys_path,
     };
     std::fs::read_to_string(dir.join("diskseq"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The medium instance now at block device `dev`, from sysfs alone (a partition's is its
+/// disk's), for the refusal path, which must not identify the device.
+fn sysfs_diskseq((major, minor): Dev) -> Option<u64> {
+    let dir = Path::new("/sys/dev/block").join(format!("{major}:{minor}"));
+    std::fs::read_to_string(dir.join("diskseq"))
+        .or_else(|_| std::fs::read_to_string(dir.join("../diskseq")))
         .ok()?
         .trim()
         .parse()
@@ -489,7 +502,7 @@ impl Media {
                                 record: record.clone(),
                                 diskseq,
                                 read_only: ro,
-                                at: std::time::SystemTime::now(),
+                                at: crate::violation::BootClock::boot_ns(),
                             },
                         );
                         self.announce(cx, block);
@@ -560,7 +573,14 @@ impl Media {
             && !self.pending.contains_key(&dev)
             && !covered(plan, dev)
             && Path::new(&format!("/sys/dev/block/{}:{}", dev.0, dev.1)).exists();
+        // Judged before, but another medium is there now (its diskseq differs): what the
+        // daemon knows of the device is the previous medium's until this one's uevent is read.
+        let another = self
+            .instances
+            .get(&dev)
+            .is_some_and(|&judged| judged.is_some() && sysfs_diskseq(dev) != judged);
         unseen
+            || another
             || self.pending.get(&dev).is_some_and(|p| !p.timed_out)
             || (self.held.contains_key(&dev)
                 && !self.disks.contains_key(&dev)
@@ -568,7 +588,7 @@ impl Media {
     }
 
     /// When the grant `dev` has now was made (its own, or its whole disk's reading).
-    pub fn granted_at(&self, dev: Dev) -> Option<std::time::SystemTime> {
+    pub fn granted_at(&self, dev: Dev) -> Option<u64> {
         self.granted
             .get(&dev)
             .map(|g| g.at)

@@ -34,7 +34,8 @@ use super::{covered, device_record, Ctx, Dev, Media};
 #[derive(Debug)]
 pub(super) struct DiskGrant {
     diskseq: Option<u64>,
-    at: std::time::SystemTime,
+    /// When it was granted, on `CLOCK_BOOTTIME` (ns), the clock of the kernel's refusals.
+    at: u64,
     /// The partitions it serves (all there were when it was granted).
     parts: Vec<Dev>,
 }
@@ -195,7 +196,7 @@ impl Media {
                     disk.dev,
                     DiskGrant {
                         diskseq,
-                        at: std::time::SystemTime::now(),
+                        at: crate::violation::BootClock::boot_ns(),
                         parts,
                     },
                 );
@@ -257,7 +258,7 @@ impl Media {
     }
 
     /// When the whole disk `disk` was granted reading, if it is.
-    pub(super) fn disk_granted_at(&self, disk: Dev) -> Option<std::time::SystemTime> {
+    pub(super) fn disk_granted_at(&self, disk: Dev) -> Option<u64> {
         self.disks.get(&disk).map(|g| g.at)
     }
 

@@ -21,7 +21,11 @@ impl Service {
                 self.deferred.push((Instant::now(), v));
                 return;
             }
-            if self.media.granted_at(dev).is_some_and(|at| v.time <= at) {
+            let before_grant = self
+                .media
+                .granted_at(dev)
+                .is_some_and(|at| v.boot_ns.is_some_and(|t| t <= at));
+            if before_grant {
                 tracing::info!(
                     device = %format!("{}:{}", dev.0, dev.1),
                     pid = v.pid,

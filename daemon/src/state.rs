@@ -50,6 +50,9 @@ pub struct DeviceRecord {
     pub rule: String,
     /// Plain words for the person at the keyboard.
     pub reason: String,
+    /// The same reason for the translation catalogs ([`crate::devices::reason::ReasonRef`],
+    /// encoded); empty when there is none.
+    pub reason_ref: String,
     /// When airgapd first saw it present (µs since the epoch; 0 unknown).
     pub since_us: u64,
     /// When it left (µs since the epoch); 0 while it is present.

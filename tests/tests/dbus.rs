@@ -32,6 +32,7 @@ const T0: u64 = 1_700_000_000;
 fn violation(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)>) -> Violation {
     Violation {
         time: UNIX_EPOCH + Duration::from_secs(T0 + u64::from(pid)),
+        boot_ns: None,
         kind,
         tid: pid + 1,
         pid,
@@ -262,12 +263,12 @@ async fn introspection_shows_the_documented_interface() {
         (".Violations", "method", "tu"),
         (".ReloadPolicy", "method", "-"),
         (".Violation", "signal", "(ttsuuussst)"),
-        (".DeviceDecision", "signal", "(sssssssssstts)"),
-        (".DeviceRemoved", "signal", "(sssssssssstts)"),
+        (".DeviceDecision", "signal", "(ssssssssssttss)"),
+        (".DeviceRemoved", "signal", "(ssssssssssttss)"),
         (".PolicyChanged", "signal", "st"),
     ];
     let results = [
-        (".ListDevices", "a(sssssssssstts)"),
+        (".ListDevices", "a(ssssssssssttss)"),
         (".Violations", "a(ttsuuussst)"),
         (".ReloadPolicy", "st"),
     ];

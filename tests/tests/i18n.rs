@@ -14,6 +14,7 @@ use tokio::io::AsyncBufReadExt;
 
 use airgapd::bpf::{Layer, LayerState};
 use airgapd::dbus::{serve, ReloadError, Server};
+use airgapd::devices::reason::ReasonRef;
 use airgapd::i18n::width;
 use airgapd::register::entry::{direction, event, Entry};
 use airgapd::register::file::RegisterFile;
@@ -23,8 +24,8 @@ use airgapd_tests::dbus_harness::{BusPolicy, TestBus, DEADLINE, NOBODY};
 use airgapd_tests::require_root;
 
 /// A device's reason, as the daemon gives it (in English: see the test).
-const REASON: &str = "not a medium issued by the Government Cipher Committee: no [[media]] \
-                      entry of the policy matches its vendor, product and serial number";
+const REASON: &str = "refused: this is a memory stick or disk (vendor 0781, product 5581, \
+                      serial 4C530001230925117332) that is not on the list of approved media";
 const VI: &str = "vi_VN.UTF-8";
 const EN: &str = "en_US.UTF-8";
 /// 2026-11-24 12:00 UTC: the 24th in every time zone.
@@ -33,6 +34,7 @@ const T0: u64 = 1_795_521_600;
 fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)>) -> Violation {
     Violation {
         time: UNIX_EPOCH + Duration::from_secs(T0),
+        boot_ns: None,
         kind,
         tid: pid,
         pid,
@@ -88,6 +90,13 @@ fn state() -> Shared {
         decision: "refused".into(),
         rule: "default".into(),
         reason: REASON.into(),
+        // Issue 18: the reason travels as a catalog key too, and is read in the reader's
+        // language.
+        reason_ref: ReasonRef::new("usb-storage-not-approved")
+            .arg("vendor", "0781")
+            .arg("product", "5581")
+            .arg("serial", "4C530001230925117332")
+            .encode(),
         since_us: T0 * 1_000_000,
         ..DeviceRecord::default()
     }];
@@ -272,7 +281,8 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
                 "BỊ CHẶN",
                 "thiết bị USB",
                 "Số sê-ri: 4C530001230925117332",
-                "Lý do:",
+                "Lý do: từ chối: đây là thẻ nhớ hoặc ổ đĩa (hãng 0781, sản phẩm 5581,",
+                "không có trong danh sách vật mang tin được phê duyệt",
                 "Đang cắm từ 24/11/2026 19:00:00 +0700",
                 "ĐÃ RÚT RA /dev/bus/usb/001/007",
                 "Đã cắm từ 24/11/2026 19:00:00 +0700 đến 24/11/2026 19:30:00 +0700",
@@ -282,7 +292,8 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
                 "REFUSED",
                 "USB device",
                 "Serial number: 4C530001230925117332",
-                "Why:",
+                "Why: refused: this is a memory stick or disk (vendor 0781, product 5581,",
+                "that is not on the list of approved media",
                 "Present since 2026-11-24 19:00:00 +0700",
                 "REMOVED /dev/bus/usb/001/007",
                 "Present from 2026-11-24 19:00:00 +0700 to 2026-11-24 19:30:00 +0700",
@@ -491,10 +502,9 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
                     failures.push(format!("{what}: lacks {w:?}:\n{all}"));
                 }
             }
-            // The policy file's own text and paths are data, not words of airgapctl.
-            // The device's reason is the daemon's text, still English until device decisions
-            // carry a reason code; the rest of each block is airgapctl's.
-            let words = flat.replace(REASON, "");
+            // The device's reason is the daemon's, read from the catalogs by its key (issue
+            // 18): no exemption for it.
+            let words = &flat;
             // status names kernel objects and the layers' technical details in English.
             if !c
                 .args
@@ -555,7 +565,7 @@ async fn watch_streams_decisions_in_the_readers_language() {
         let line = next!();
         text.push(line);
         let flat = text.join(" ");
-        if ["Lý do:", "4242", "rút ra."]
+        if ["không có trong danh sách vật mang tin", "4242", "rút ra."]
             .iter()
             .all(|w| flat.contains(w))
         {
@@ -565,6 +575,7 @@ async fn watch_streams_decisions_in_the_readers_language() {
     let all = text.join("\n");
     for want in [
         "BỊ CHẶN  SanDisk Ultra USB 3.0",
+        "Lý do: từ chối: đây là thẻ nhớ hoặc ổ đĩa",
         "Đã chặn soffice.bin (tiến trình 4242, người dùng nobody, uid 65534)",
         "đã được rút ra.",
     ] {

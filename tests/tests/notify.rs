@@ -210,6 +210,7 @@ fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
         seq,
         violation: Violation {
             time: UNIX_EPOCH + Duration::from_secs(1_795_521_600),
+            boot_ns: None,
             kind: Kind::Exec,
             tid: 4242,
             pid: 4242,

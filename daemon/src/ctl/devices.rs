@@ -37,6 +37,15 @@ pub fn decision_words(decision: &str) -> String {
     }
 }
 
+/// Why a device was decided so, in the reader's language: the daemon's [`ReasonRef`] through
+/// the catalog (`reason-*`; USB categories through `usb-category-*`), or its English sentence
+/// when there is none or the catalog lacks the key.
+pub fn reason_words(reason_ref: &str, english: &str) -> String {
+    reason_words_in(catalog(), reason_ref, english)
+}
+
+pub use crate::i18n::reason::reason_words_in;
+
 /// One block per device: the decision and the node, then what it is and why, each line
 /// wrapped to 80 columns.
 pub fn render(d: &DeviceEntry) -> String {
@@ -91,7 +100,10 @@ pub fn render(d: &DeviceEntry) -> String {
     // A departed device's reason is the daemon's English account of its leaving, said above
     // in the reader's words; a present one's says why it was decided so.
     if !d.reason.is_empty() && d.left_us == 0 {
-        lines.push(tr!("devices-reason", reason = &d.reason));
+        lines.push(tr!(
+            "devices-reason",
+            reason = reason_words(&d.reason_ref, &d.reason)
+        ));
     }
     let mut out = String::new();
     for (i, line) in lines.iter().enumerate() {

@@ -53,7 +53,13 @@ fn emit(json: bool, event: Event<'_>) {
             if !d.reason.is_empty() {
                 text.push('\n');
                 text.push_str(&wrap(
-                    &format!("    {}", tr!("devices-reason", reason = &d.reason)),
+                    &format!(
+                        "    {}",
+                        tr!(
+                            "devices-reason",
+                            reason = super::devices::reason_words(&d.reason_ref, &d.reason)
+                        )
+                    ),
                     6,
                 ));
             }

@@ -67,7 +67,7 @@ impl KindCount {
     }
 }
 
-/// One judged device: `(sssssssssstts)`. Empty strings stand for "not applicable".
+/// One judged device: `(ssssssssssttss)`. Empty strings stand for "not applicable".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
 pub struct DeviceEntry {
     /// `/dev/sdb`, `/dev/bus/usb/001/004`, or the sysfs name.
@@ -96,6 +96,10 @@ pub struct DeviceEntry {
     pub left_us: u64,
     /// For a departed device, what was decided while it was present; empty otherwise.
     pub was: String,
+    /// `reason` for the translation catalogs: `{"key": ..., "args": {...}}`
+    /// (`crate::devices::reason::ReasonRef`), or empty; a client shows `reason` when it lacks
+    /// the key.
+    pub reason_ref: String,
 }
 
 impl From<&DeviceRecord> for DeviceEntry {
@@ -114,6 +118,7 @@ impl From<&DeviceRecord> for DeviceEntry {
             since_us: d.since_us,
             left_us: d.left_us,
             was: d.was.clone(),
+            reason_ref: d.reason_ref.clone(),
         }
     }
 }
@@ -241,7 +246,7 @@ mod tests {
     fn signatures_are_the_documented_ones() {
         assert_eq!(LayerEntry::SIGNATURE.to_string(), "(sss)");
         assert_eq!(KindCount::SIGNATURE.to_string(), "(stt)");
-        assert_eq!(DeviceEntry::SIGNATURE.to_string(), "(sssssssssstts)");
+        assert_eq!(DeviceEntry::SIGNATURE.to_string(), "(ssssssssssttss)");
         assert_eq!(ViolationEntry::SIGNATURE.to_string(), "(ttsuuussst)");
     }
 

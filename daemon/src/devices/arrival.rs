@@ -2,6 +2,7 @@
 //! its `[[media]]` entry grants, anything else stays refused. Internal disks never come here:
 //! the plan already covers them.
 
+use super::reason::ReasonRef;
 use std::path::{Path, PathBuf};
 
 use airgapd_policy::{Access, Policy};
@@ -27,6 +28,8 @@ pub enum Verdict {
     Refused {
         /// Plain words.
         reason: String,
+        /// The same, for the translation catalogs.
+        reason_ref: ReasonRef,
     },
 }
 
@@ -72,7 +75,11 @@ pub fn judge(
             return Ok(Judgement {
                 identity,
                 node,
-                verdict: Verdict::Refused { reason },
+                verdict: Verdict::Refused {
+                    reason,
+                    reason_ref: ReasonRef::new("block-storage-and-more")
+                        .categories("others", &others),
+                },
             });
         }
     }
@@ -90,6 +97,7 @@ pub fn judge(
                      cipher authority; only registered media may be used on this drafting PC. \
                      Hand it to the security officer."
                 .into(),
+            reason_ref: ReasonRef::new("block-not-approved"),
         },
     };
     Ok(Judgement {

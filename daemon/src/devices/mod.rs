@@ -33,6 +33,7 @@ pub mod raw;
 pub mod raw_majors;
 pub mod readonly;
 pub mod readonly_lsm;
+pub mod reason;
 mod sysfs;
 pub mod uevent;
 pub mod usb;

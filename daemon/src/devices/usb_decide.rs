@@ -22,6 +22,7 @@
 
 use serde::Serialize;
 
+use super::reason::ReasonRef;
 use super::usb::UsbDevice;
 use super::usb_class::{classify, CaptureKind, HidKind, PhoneKind, UsbCategory};
 
@@ -94,6 +95,8 @@ pub struct UsbDecision {
     pub verdict: Verdict,
     /// Plain-language reason, starting with "authorized:" or "refused:".
     pub reason: String,
+    /// The same reason for the translation catalogs.
+    pub reason_ref: ReasonRef,
     /// "default" or the name of the policy entry that decided.
     pub rule: String,
     /// Record the arrival even though nothing was refused (every device but root hubs).
@@ -126,19 +129,25 @@ pub fn decide(
 ) -> UsbDecision {
     let classification = classify(dev);
     let categories = classification.categories();
-    let decision = |verdict, reason: String, rule: &str, basis| UsbDecision {
-        verdict,
-        reason,
-        rule: rule.to_owned(),
-        log_arrival: basis != DecisionBasis::RootHub,
-        basis,
-        categories: categories.clone(),
+    let decision =
+        |verdict, (reason, reason_ref): (String, ReasonRef), rule: &str, basis| UsbDecision {
+            verdict,
+            reason,
+            reason_ref,
+            rule: rule.to_owned(),
+            log_arrival: basis != DecisionBasis::RootHub,
+            basis,
+            categories: categories.clone(),
+        };
+    let refuse = |reason: (String, ReasonRef)| {
+        decision(Verdict::Refuse, reason, "default", DecisionBasis::Refused)
     };
-    let refuse =
-        |reason: String| decision(Verdict::Refuse, reason, "default", DecisionBasis::Refused);
 
     if dev.is_root_hub() {
-        let reason = "authorized: the USB controller's own root hub, part of this PC".to_owned();
+        let reason = (
+            "authorized: the USB controller's own root hub, part of this PC".to_owned(),
+            ReasonRef::new("usb-root-hub"),
+        );
         return decision(
             Verdict::Authorize,
             reason,
@@ -147,10 +156,11 @@ pub fn decide(
         );
     }
     if classification.interfaces.is_empty() {
-        return refuse(
+        return refuse((
             "refused: the device does not say what kind of device it is (it declares no interface)"
                 .into(),
-        );
+            ReasonRef::new("usb-no-interface"),
+        ));
     }
     let others: Vec<UsbCategory> = categories
         .iter()
@@ -159,30 +169,49 @@ pub fn decide(
         .collect();
     if categories.contains(&UsbCategory::Storage) {
         if !others.is_empty() {
-            return refuse(format!(
-                "refused: this device presents itself as a memory stick or disk and also as {}; a storage \
-                 device with other functions is refused as a whole (a stick that types keystrokes is a known attack)",
-                join(&others)
+            return refuse((
+                format!(
+                    "refused: this device presents itself as a memory stick or disk and also as {}; a storage \
+                     device with other functions is refused as a whole (a stick that types keystrokes is a known attack)",
+                    join(&others)
+                ),
+                ReasonRef::new("usb-storage-and-more").categories("others", &others),
             ));
         }
         return match approved(dev) {
             Some(name) => decision(
                 Verdict::Authorize,
-                format!("authorized: approved medium \"{name}\"; its contents stay locked until its full identity is checked"),
+                (
+                    format!("authorized: approved medium \"{name}\"; its contents stay locked until its full identity is checked"),
+                    ReasonRef::new("usb-approved-medium").arg("name", &name),
+                ),
                 &name,
                 DecisionBasis::ApprovedMedium,
             ),
-            None => refuse(format!(
-                "refused: this is a memory stick or disk ({}) that is not on the list of approved media",
-                id_words(dev)
+            None => refuse((
+                format!(
+                    "refused: this is a memory stick or disk ({}) that is not on the list of approved media",
+                    id_words(dev)
+                ),
+                match &dev.serial {
+                    Some(serial) => ReasonRef::new("usb-storage-not-approved").arg("serial", serial),
+                    None => ReasonRef::new("usb-storage-not-approved-no-serial"),
+                }
+                .arg("vendor", format!("{:04x}", dev.vendor_id))
+                .arg("product", format!("{:04x}", dev.product_id)),
             )),
         };
     }
     if let Some(allow) = rules.explicit_allow.iter().find(|a| allow_matches(a, dev)) {
-        let reason = format!(
-            "authorized: named in the policy as \"{}\" ({})",
-            allow.name,
-            join(&categories)
+        let reason = (
+            format!(
+                "authorized: named in the policy as \"{}\" ({})",
+                allow.name,
+                join(&categories)
+            ),
+            ReasonRef::new("usb-named")
+                .arg("name", &allow.name)
+                .categories("what", &categories),
         );
         return decision(
             Verdict::Authorize,
@@ -204,15 +233,27 @@ pub fn decide(
         } else {
             format!(" (it also declares {})", join(&rest))
         };
-        return refuse(format!(
-            "refused: this device is {}; {}{also}",
-            words(*first),
-            why_refused(*first, dev)
+        let mut reason_ref = ReasonRef::new("usb-refused")
+            .categories("first", &[*first])
+            .arg("classes", dev.interface_classes().join(", "));
+        if !rest.is_empty() {
+            reason_ref = reason_ref.categories("also", &rest);
+        }
+        return refuse((
+            format!(
+                "refused: this device is {}; {}{also}",
+                words(*first),
+                why_refused(*first, dev)
+            ),
+            reason_ref,
         ));
     }
-    let reason = format!(
-        "authorized: this device is {}; keyboards, mice, hubs, printers and smart card readers are allowed and recorded",
-        join(&categories)
+    let reason = (
+        format!(
+            "authorized: this device is {}; keyboards, mice, hubs, printers and smart card readers are allowed and recorded",
+            join(&categories)
+        ),
+        ReasonRef::new("usb-allowed-kind").categories("what", &categories),
     );
     decision(
         Verdict::Authorize,

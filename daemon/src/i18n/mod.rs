@@ -12,6 +12,7 @@
 //! out of translated fragments.
 
 mod lang;
+pub mod reason;
 pub mod time;
 
 #[cfg(test)]
@@ -71,6 +72,11 @@ impl Args {
 
     /// Set `$name`.
     pub fn set(&mut self, name: &'static str, value: impl Arg) {
+        self.0.set(name, value.into_value());
+    }
+
+    /// Set `$name`, a name known only at run time (a reason's arguments).
+    pub fn set_named(&mut self, name: String, value: impl Arg) {
         self.0.set(name, value.into_value());
     }
 }

@@ -101,6 +101,9 @@ pub const FS_UUID: &str = "AIRGAP_FS_UUID";
 pub const ACCESS: &str = "AIRGAP_ACCESS";
 /// The policy rule that decided.
 pub const RULE: &str = "AIRGAP_RULE";
+/// Why a device was decided so, for the translation catalogs: `{"key": ..., "args": {...}}`
+/// (`crate::devices::reason::ReasonRef`); `AIRGAP_SUMMARY_VI` says it in Vietnamese.
+pub const REASON_REF: &str = "AIRGAP_REASON_REF";
 /// How a medium came to be judged: `arrival`, `present-at-start`, `present-at-start-new`.
 pub const SEEN: &str = "AIRGAP_SEEN";
 /// SHA-256 of the policy file.

@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use super::{field, MessageId, Record};
+use crate::i18n::reason::reason_words_in;
 use crate::i18n::{Args, Catalog, Lang};
 use crate::tr_in;
 
@@ -144,12 +145,21 @@ fn summary(vi: &Catalog, r: &Record) -> String {
             args.set("user", tr_in!(vi, "refusal-user", uid = get(field::UID)));
             vi.text(&id, Some(&args))
         }
-        MessageId::DeviceArrival => tr_in!(
-            vi,
-            "journal-device-arrival",
-            name = device_name(vi, r),
-            action = word(vi, field::ACTION, &get(field::ACTION))
-        ),
+        MessageId::DeviceArrival => {
+            let mut text = tr_in!(
+                vi,
+                "journal-device-arrival",
+                name = device_name(vi, r),
+                action = word(vi, field::ACTION, &get(field::ACTION))
+            );
+            // Why, in Vietnamese (issue 18), when the decision says it by catalog key.
+            let why = reason_words_in(vi, &get(field::REASON_REF), "");
+            if !why.is_empty() {
+                text.push(' ');
+                text.push_str(&tr_in!(vi, "journal-reason", reason = why));
+            }
+            text
+        }
         MessageId::DeviceDeparture => {
             tr_in!(vi, "journal-device-departure", name = device_name(vi, r))
         }
@@ -292,6 +302,22 @@ mod tests {
         assert_eq!(
             field_of(&f, SUMMARY),
             "Thiết bị Ultra (số sê-ri S1) được cắm vào; quyết định: cho phép."
+        );
+        // Issue 18: the reason, by its catalog key, in Vietnamese.
+        let why = crate::devices::reason::ReasonRef::new("usb-refused")
+            .categories("first", &[crate::devices::usb_class::UsbCategory::Network])
+            .arg("classes", "02");
+        let d = Record::new(MessageId::DeviceArrival, "x")
+            .field(field::ACTION, "refuse")
+            .field(field::MODEL, "Pixel")
+            .field(field::REASON_REF, why.encode());
+        let summary = field_of(&fields(&d), SUMMARY).to_string();
+        assert!(
+            summary.ends_with(
+                " Lý do: từ chối: thiết bị này là bộ điều hợp mạng (chia sẻ mạng từ điện thoại \
+                 hoặc Ethernet qua USB); máy tính soạn thảo này không được dùng thiết bị mạng"
+            ),
+            "{summary}"
         );
     }
 }

@@ -58,6 +58,8 @@ pub struct StoredDevice {
     left_us: u64,
     #[serde(default)]
     was: String,
+    #[serde(default)]
+    reason_ref: String,
 }
 
 impl From<&DeviceRecord> for StoredDevice {
@@ -76,6 +78,7 @@ impl From<&DeviceRecord> for StoredDevice {
             since_us: d.since_us,
             left_us: d.left_us,
             was: d.was.clone(),
+            reason_ref: d.reason_ref.clone(),
         }
     }
 }
@@ -96,6 +99,7 @@ impl From<StoredDevice> for DeviceRecord {
             since_us: d.since_us,
             left_us: d.left_us,
             was: d.was,
+            reason_ref: d.reason_ref,
         }
     }
 }

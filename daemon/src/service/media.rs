@@ -20,6 +20,7 @@ use crate::devices::fsprobe::Filesystem;
 use crate::devices::identity::DeviceIdentity;
 use crate::devices::prober::{ProbeResult, Prober, PROBE_DEADLINE};
 use crate::devices::readonly::Marker;
+use crate::devices::reason::ReasonRef;
 use crate::devices::uevent::Uevent;
 use crate::journal::{field, AuditRecord, MessageId, Record, Sink};
 use crate::maps::{DevAccess, DevMatch, DevType};
@@ -148,11 +149,14 @@ fn sysfs_diskseq((major, minor): Dev) -> Option<u64> {
         .ok()
 }
 
-fn not_answering_reason() -> String {
-    format!(
-        "refused: this storage device did not answer within {} seconds; it stays refused. \
-         Unplug it and hand it to the security officer.",
-        PROBE_DEADLINE.as_secs()
+fn not_answering_reason() -> (String, ReasonRef) {
+    (
+        format!(
+            "refused: this storage device did not answer within {} seconds; it stays refused. \
+             Unplug it and hand it to the security officer.",
+            PROBE_DEADLINE.as_secs()
+        ),
+        ReasonRef::new("block-not-answering").arg("seconds", PROBE_DEADLINE.as_secs().to_string()),
     )
 }
 
@@ -292,7 +296,10 @@ impl Media {
             }
             Err(e) => {
                 self.pending.remove(&devnum);
-                let reason = format!("refused: {e}");
+                let reason = (
+                    format!("refused: {e}"),
+                    ReasonRef::new("block-unreadable").arg("error", e.to_string()),
+                );
                 self.refuse_unread(cx, &block, devnum, reason);
             }
         }
@@ -371,10 +378,16 @@ impl Media {
     }
 
     /// Refused without a filesystem identity (not answering, or no probe possible).
-    fn refuse_unread(&mut self, cx: &mut Ctx, block: &BlockDevice, devnum: Dev, reason: String) {
+    fn refuse_unread(
+        &mut self,
+        cx: &mut Ctx,
+        block: &BlockDevice,
+        devnum: Dev,
+        (reason, reason_ref): (String, ReasonRef),
+    ) {
         match arrival::judge(block, Path::new("/dev"), None, cx.policy) {
             Ok(mut j) => {
-                j.verdict = Verdict::Refused { reason };
+                j.verdict = Verdict::Refused { reason, reason_ref };
                 self.record_decision(cx, block, j, (devnum, current_diskseq(block)));
             }
             Err(e) => tracing::error!(error = %e, "identifying a device that does not answer"),
@@ -687,7 +700,7 @@ pub fn device_name(r: &DeviceRecord) -> String {
 fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
     let id = &j.identity;
     let hex = |v: Option<u16>| v.map(|v| format!("{v:04x}")).unwrap_or_default();
-    let (decision, rule, reason) = match &j.verdict {
+    let (decision, rule, (reason, reason_ref)) = match &j.verdict {
         Verdict::Approved { rule, access } => {
             let d = if *access == DevAccess::READ {
                 "read-only"
@@ -697,12 +710,17 @@ fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
             (
                 d.to_string(),
                 rule.clone(),
-                format!("approved medium \"{rule}\""),
+                (
+                    format!("approved medium \"{rule}\""),
+                    ReasonRef::new("block-approved").arg("name", rule),
+                ),
             )
         }
-        Verdict::Refused { reason } => {
-            ("refused".to_string(), "default".to_string(), reason.clone())
-        }
+        Verdict::Refused { reason, reason_ref } => (
+            "refused".to_string(),
+            "default".to_string(),
+            (reason.clone(), reason_ref.clone()),
+        ),
     };
     DeviceRecord {
         node: j.node.display().to_string(),
@@ -715,6 +733,7 @@ fn device_record(j: &Judgement, (major, minor): (u32, u32)) -> DeviceRecord {
         decision,
         rule,
         reason,
+        reason_ref: reason_ref.encode(),
         ..DeviceRecord::default()
     }
 }
@@ -739,6 +758,10 @@ fn arrival_record(
         .field(field::DEVICE, &d.devnum)
         .field(field::RULE, rule)
         .field(field::POLICY_SHA256, sha);
+    let r = match d.reason_ref.is_empty() {
+        true => r,
+        false => r.field(field::REASON_REF, &d.reason_ref),
+    };
     identity_fields(r, &j.identity)
 }
 

@@ -23,6 +23,7 @@ use std::path::Path;
 
 use crate::devices::arrival::Judgement;
 use crate::devices::block::BlockDevice;
+use crate::devices::reason::ReasonRef;
 use crate::journal::{field, AuditRecord, MessageId, Record};
 use crate::maps::{DevAccess, DevMatch, DevType};
 use crate::state::DeviceRecord;
@@ -167,6 +168,10 @@ impl Media {
                 "whole disk of approved medium \"{rule}\" ({}): read only (partition table)",
                 names.join(", ")
             ),
+            reason_ref: ReasonRef::new("block-whole-disk")
+                .arg("name", &rule)
+                .arg("partitions", names.join(", "))
+                .encode(),
             ..own
         };
         let text = format!(

@@ -145,6 +145,7 @@ fn record(
     .field(field::PRODUCT_ID, format!("{:04x}", dev.product_id))
     .field(field::BUS_PATH, dev.sys_path.display())
     .field(field::RULE, &d.rule)
+    .field(field::REASON_REF, d.reason_ref.encode())
     .field(field::POLICY_SHA256, policy.sha256());
     if let Some(serial) = &dev.serial {
         r = r.field(field::SERIAL, serial);
@@ -176,6 +177,7 @@ fn record(
         .into(),
         rule: d.rule.clone(),
         reason: d.reason.clone(),
+        reason_ref: d.reason_ref.encode(),
         ..DeviceRecord::default()
     }
 }

@@ -362,3 +362,4 @@ import-malformed = { $file }: { $count ->
     [one] 1 malformed rule
    *[other] { $count } malformed rules
 }; USBGuard would refuse this file; nothing written
+

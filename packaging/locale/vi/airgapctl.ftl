@@ -333,3 +333,4 @@ import-cannot-write = không ghi được { $file }: { $error }
 import-not-honoured = { $place }: không áp dụng: { $why }
 import-summary = { $file }: đã đọc { $rules } quy tắc, đã nhập { $entries } mục, { $notes } cấu trúc không áp dụng (liệt kê ở trên)
 import-malformed = { $file }: { $count } quy tắc sai cú pháp; USBGuard sẽ từ chối tệp này; chưa ghi gì
+

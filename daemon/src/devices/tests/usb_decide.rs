@@ -271,3 +271,99 @@ fn only_pure_input_devices_count_as_input_only() {
         "webcam"
     );
 }
+
+/// Issue 18: every USB decision's reason reads the same from the English catalog as the
+/// daemon's own sentence, and from the Vietnamese catalog without a word of the English one.
+#[test]
+fn every_reason_is_rendered_from_the_catalogs_in_both_languages() {
+    use crate::ctl::devices::reason_words_in;
+    use crate::i18n::{Catalog, Lang};
+    let en = Catalog::new(Lang::En, None);
+    let vi = Catalog::new(Lang::Vi, None);
+    let strict = UsbRules {
+        hid_allowed: false,
+        printers_allowed: false,
+        smartcards_allowed: false,
+        explicit_allow: Vec::new(),
+    };
+    let named = UsbRules {
+        explicit_allow: vec![UsbAllow {
+            name: "Officer's phone".into(),
+            vendor_id: usb("1-4").vendor_id,
+            product_id: usb("1-4").product_id,
+            serial: None,
+        }],
+        ..UsbRules::default()
+    };
+    let names = [
+        "1-1", "1-2", "1-3", "1-3.1", "1-4", "1-5", "1-6", "1-7", "1-8", "2-1", "2-2", "2-3",
+        "2-4", "usb1",
+    ];
+    let mut keys = std::collections::BTreeSet::new();
+    let mut bare = usb("2-2");
+    bare.serial = None;
+    let mut empty = usb("1-1");
+    empty.interfaces.clear();
+    let devices = names.iter().map(|n| usb(n)).chain([bare, empty]);
+    for dev in devices {
+        for rules in [&UsbRules::default(), &strict, &named] {
+            for approved in [media_entry as fn(&UsbDevice) -> Option<String>, no_media] {
+                let d = decide(&dev, rules, approved);
+                let r = d.reason_ref.encode();
+                keys.insert(d.reason_ref.key.clone());
+                assert_eq!(reason_words_in(&en, &r, &d.reason), d.reason, "{r}");
+                let v = reason_words_in(&vi, &r, &d.reason);
+                assert!(
+                    v.starts_with("từ chối: ") || v.starts_with("cho phép: "),
+                    "{r}: {v}"
+                );
+                for english in ["refused", "authorized", " device", " allowed", " and "] {
+                    assert!(!v.contains(english), "{r}: {v}");
+                }
+            }
+        }
+    }
+    // Every USB reason was reached.
+    for key in [
+        "usb-root-hub",
+        "usb-no-interface",
+        "usb-storage-and-more",
+        "usb-approved-medium",
+        "usb-storage-not-approved",
+        "usb-storage-not-approved-no-serial",
+        "usb-named",
+        "usb-allowed-kind",
+        "usb-refused",
+    ] {
+        assert!(keys.contains(key), "{key} not reached: {keys:?}");
+    }
+    // A key or a category the catalog does not know: the daemon's sentence.
+    let unknown = crate::devices::reason::ReasonRef::new("usb-from-the-future").encode();
+    assert_eq!(reason_words_in(&vi, &unknown, "refused: x"), "refused: x");
+    let odd = crate::devices::reason::ReasonRef::new("usb-refused")
+        .arg("first_cats", "teleporter")
+        .arg("classes", "")
+        .encode();
+    assert_eq!(reason_words_in(&vi, &odd, "refused: y"), "refused: y");
+    assert_eq!(reason_words_in(&vi, "not json", "refused: z"), "refused: z");
+}
+
+/// Every USB category has words in both catalogs.
+#[test]
+fn every_category_has_words_in_both_catalogs() {
+    use crate::devices::reason::{category_key, ALL_CATEGORIES};
+    use crate::i18n::{Catalog, Lang};
+    for lang in [Lang::En, Lang::Vi] {
+        let c = Catalog::new(lang, None);
+        for cat in ALL_CATEGORIES {
+            let id = format!("usb-category-{}", category_key(cat));
+            assert!(c.has(&id), "{id} missing in {lang:?}");
+        }
+    }
+    // And the English ones are the daemon's words.
+    let en = Catalog::new(Lang::En, None);
+    for cat in ALL_CATEGORIES {
+        let id = format!("usb-category-{}", category_key(cat));
+        assert_eq!(en.text(&id, None), crate::devices::usb_decide::words(cat));
+    }
+}

@@ -49,7 +49,7 @@ for m in "$dir"/root/usr/share/man/man*/*.gz; do
     "[ -z \"\$(zcat '$m' | groff -man -Tutf8 -ww -z 2>&1)\" ]"
 done
 for sub in status devices violations policy-check policy-show policy-reload policy-apply \
-  policy-sign policy-import-usbguard media-enroll doctor register register-verify \
+  policy-sign policy-import-usbguard media-enroll media-list doctor register register-verify \
   release-sign release-apply watch inspect; do
   check "ships man page airgapctl-$sub(1)" "[ -e '$dir/root/usr/share/man/man1/airgapctl-$sub.1.gz' ]"
 done
@@ -57,6 +57,24 @@ for s in 'EXIT STATUS' EXAMPLES; do
   check "airgapctl(1) has $s" "zcat '$dir/root/usr/share/man/man1/airgapctl.1.gz' | grep -q '^.SH \"\\?$s'"
   check "airgapd(8) has $s" "zcat '$dir/root/usr/share/man/man8/airgapd.8.gz' | grep -q '^.SH \"\\?$s'"
 done
+# Issue 18: shell completion of `register --medium` offers the installed policy's media, read
+# by the shipped airgapctl (a shim points it at the reference policy, standing in for
+# /etc/airgapd/policy.toml).
+mkdir -p "$dir/shim"
+printf '#!/bin/sh\nexec %s "$@" --policy %s\n' "'$dir/root/usr/bin/airgapctl'" \
+  "'$dir/root/usr/share/doc/airgapd/policy.toml'" >"$dir/shim/airgapctl"
+chmod +x "$dir/shim/airgapctl"
+medium_completion() {
+  PATH="$dir/shim:$PATH" bash -c '
+    source "$1"
+    COMP_WORDS=(airgapctl register --medium Inc); COMP_CWORD=3
+    _airgapctl_with_media airgapctl Inc --medium
+    printf "%s\n" "${COMPREPLY[@]}"' _ "$dir/root/usr/share/bash-completion/completions/airgapctl"
+}
+check "bash completes register --medium with the policy's media names" \
+  "[ \"\$(medium_completion)\" = 'Incoming\\ documents\\ stick\\ no.\\ 7\\ \\(cipher\\ authority\\)' ]"
+check "zsh and fish ask airgapctl for the media names" \
+  "grep -q ':NAME:_airgapctl_media_names' '$dir/root/usr/share/zsh/vendor-completions/_airgapctl' && grep -q 'airgapctl media list --names' '$dir/root/usr/share/fish/vendor_completions.d/airgapctl.fish'"
 check "the officers' guide in Vietnamese is installed" \
   "grep -q 'CÁCH LY MẠNG: CÓ' '$dir/root/usr/share/doc/airgapd/huong-dan-can-bo.md'"
 # Every document an installed file points to is installed: /usr/share/doc/airgapd/X and

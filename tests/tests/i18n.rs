@@ -352,6 +352,19 @@ async fn every_command_speaks_the_readers_language_in_80_columns() {
             &["valid (serial"],
         ),
         case(
+            &["media", "list", "--policy", reference],
+            &[
+                "Incoming documents stick no. 7 (cipher authority): chỉ đọc",
+                "số sê-ri EXAMPLE0000000000000000007",
+                "nhãn hệ thống tệp bất kỳ",
+            ],
+            &[
+                "Incoming documents stick no. 7 (cipher authority): read only",
+                "serial EXAMPLE0000000000000000007",
+                "filesystem label any",
+            ],
+        ),
+        case(
             &["doctor"],
             &["cgroup v2", "đã gắn"],
             &["cgroup v2", "mounted"],

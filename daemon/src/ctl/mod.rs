@@ -19,6 +19,7 @@ pub mod enroll;
 pub mod import_usbguard;
 pub mod inspect;
 pub mod media;
+pub mod media_list;
 pub mod output;
 pub mod policy;
 pub mod provenance;

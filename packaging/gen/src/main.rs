@@ -38,10 +38,41 @@ fn main() -> Result<()> {
         ] {
             let dir = out.join("completions").join(sub);
             std::fs::create_dir_all(&dir)?;
-            clap_complete::generate_to(shell, &mut cmd.clone(), &name, &dir)
+            let file = clap_complete::generate_to(shell, &mut cmd.clone(), &name, &dir)
                 .with_context(|| format!("{sub} completion for {name}"))?;
+            if name == "airgapctl" {
+                media_names(shell, &file)?;
+            }
         }
     }
+    Ok(())
+}
+
+/// `airgapctl register --medium` completes with the names of the installed policy's media,
+/// which clap's static scripts cannot know: each script gets a function that asks
+/// `airgapctl media list --names`.
+fn media_names(shell: Shell, file: &Path) -> Result<()> {
+    let mut text = std::fs::read_to_string(file)?;
+    match shell {
+        Shell::Bash => text.push_str(include_str!("completions/airgapctl.bash")),
+        Shell::Fish => text.push_str(include_str!("completions/airgapctl.fish")),
+        Shell::Zsh => {
+            let from = ":NAME:_default'";
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("'--medium=") && l.contains(from))
+                .context("zsh completion: no --medium option to complete")?
+                .to_string();
+            text = text.replace(&line, &line.replace(from, ":NAME:_airgapctl_media_names'"));
+            // The functions must be defined before the script's last line calls _airgapctl.
+            let at = text
+                .rfind("\nif [ \"$funcstack[1]\" = \"_airgapctl\" ]")
+                .context("zsh completion: no entry point")?;
+            text.insert_str(at, include_str!("completions/airgapctl.zsh"));
+        }
+        _ => {}
+    }
+    std::fs::write(file, text)?;
     Ok(())
 }
 

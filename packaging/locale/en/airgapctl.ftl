@@ -363,3 +363,10 @@ import-malformed = { $file }: { $count ->
    *[other] { $count } malformed rules
 }; USBGuard would refuse this file; nothing written
 
+## airgapctl media list
+media-list-none = { $file } approves no removable media ([[media]]): every stick is refused.
+media-list-entry = { $name }: { $access }
+media-list-read-only = read only
+media-list-read-write = read and write
+media-list-any = any
+media-list-identity = USB { $usb }, serial { $serial }, filesystem label { $label }, UUID { $uuid }

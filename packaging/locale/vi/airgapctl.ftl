@@ -334,3 +334,10 @@ import-not-honoured = { $place }: không áp dụng: { $why }
 import-summary = { $file }: đã đọc { $rules } quy tắc, đã nhập { $entries } mục, { $notes } cấu trúc không áp dụng (liệt kê ở trên)
 import-malformed = { $file }: { $count } quy tắc sai cú pháp; USBGuard sẽ từ chối tệp này; chưa ghi gì
 
+## airgapctl media list
+media-list-none = { $file } không phê duyệt vật mang tin di động nào ([[media]]): mọi thẻ nhớ đều bị chặn.
+media-list-entry = { $name }: { $access }
+media-list-read-only = chỉ đọc
+media-list-read-write = đọc và ghi
+media-list-any = bất kỳ
+media-list-identity = USB { $usb }, số sê-ri { $serial }, nhãn hệ thống tệp { $label }, UUID { $uuid }

@@ -312,3 +312,68 @@ fn measure_the_window_of_a_fresh_mount() {
         println!("fresh mount {i}: {}", err.trim());
     }
 }
+
+/// A flood of held opens by an unprivileged user: in a user and mount namespace made before the
+/// medium was mounted (its copy of the mount is not locked noexec, so its owner can take noexec
+/// off again), 16 loops take noexec off and open a file on the medium, so that every open waits
+/// for the daemon to make the mount noexec again. Meanwhile the official's writes to the medium
+/// through the daemon's own mount are answered at once, and the daemon's records of the flood
+/// are folded (one a second per mount).
+#[test]
+fn a_flood_of_held_opens_stalls_no_one_else() {
+    if skip_unless_root() {
+        return;
+    }
+    let (mut j, d, bench, stick) = start("mwflood", "MWFLOOD");
+    let first = bench.point("first");
+    let go = bench.dir.join("go");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bench.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (p, g) = (first.display().to_string(), go.display().to_string());
+    let flooder = format!(
+        "setpriv --reuid 65534 --regid 65534 --clear-groups unshare -rm --propagation slave \
+         sh -c 'while [ ! -e {g} ]; do sleep 0.05; done; end=$(($(date +%s) + 3)); \
+         for k in $(seq 16); do (n=0; while [ $(date +%s) -lt $end ]; do \
+         mount -o remount,bind,exec {p} 2>/dev/null; cat {p}/seed > /dev/null 2>&1; \
+         n=$((n+1)); done; echo opens-$n >&2) & done; wait'"
+    );
+    std::thread::scope(|s| {
+        let flood = s.spawn(|| d.victim(&flooder, false).1);
+        std::thread::sleep(Duration::from_millis(500));
+        mount_and_wait(&mut j, &stick, &first);
+        std::fs::write(first.join("seed"), b"seed").unwrap();
+        std::fs::write(&go, b"").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let (_, err) = d.victim(
+            &format!(
+                "for i in $(seq 20); do t0=$(date +%s%N); echo x > {p}/ok$i || echo FAILED >&2; \
+                 echo ms-$(( ($(date +%s%N) - t0) / 1000000 )) >&2; done"
+            ),
+            false,
+        );
+        let flood_err = flood.join().unwrap();
+        let opens: u64 = flood_err
+            .lines()
+            .filter_map(|l| l.strip_prefix("opens-")?.parse::<u64>().ok())
+            .sum();
+        let worst = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("ms-")?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(u64::MAX);
+        println!("flood: {opens} held opens; the official's 20 writes, the slowest {worst} ms");
+        assert!(!err.contains("FAILED"), "{err}");
+        assert!(opens > 16, "the flood did not run: {flood_err}");
+        assert!(worst < 500, "a write waited {worst} ms behind the flood");
+    });
+    let records = j.query(&[
+        id(MessageId::EnforcementState),
+        m("AIRGAP_LAYER", "exec-noexec"),
+        m("AIRGAP_DEV_NODE", &stick.path),
+    ]);
+    assert!(
+        records.len() <= 12,
+        "{} exec-noexec records for the flood",
+        records.len()
+    );
+}

@@ -19,6 +19,7 @@
 //! (copying from approved media is what they are for; the copy register records the read).
 
 pub mod fold;
+pub mod hold;
 pub mod lsm;
 pub mod namespaces;
 pub mod perm;

@@ -166,6 +166,22 @@ impl Gate {
         Ok(())
     }
 
+    /// A gate for another thread: the same scope and records, its own namespace cache.
+    pub fn twin(&self) -> Gate {
+        Gate {
+            own_pid: self.own_pid,
+            scope: self.scope.clone(),
+            namespaces: HashMap::new(),
+            lasting: self.lasting,
+            folded: self.folded.clone(),
+        }
+    }
+
+    /// Record `what` about `medium` (folded with the other records of `key`).
+    pub fn note(&self, key: String, medium: Option<&Medium>, what: String) {
+        self.send(key, medium, what);
+    }
+
     fn send(&self, key: String, medium: Option<&Medium>, what: String) {
         if let Some(m) = medium {
             self.folded

@@ -40,6 +40,9 @@ use crate::register::{records, Medium};
 use super::fold::Folded;
 use super::remount;
 
+/// The longest the daemon spends making one opener's mount noexec from within its namespace.
+const SETNS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The process's command name, for records.
 fn comm(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
@@ -163,6 +166,22 @@ impl Gate {
         Ok(())
     }
 
+    /// A gate for another thread: the same scope and records, its own namespace cache.
+    pub fn twin(&self) -> Gate {
+        Gate {
+            own_pid: self.own_pid,
+            scope: self.scope.clone(),
+            namespaces: HashMap::new(),
+            lasting: self.lasting,
+            folded: self.folded.clone(),
+        }
+    }
+
+    /// Record `what` about `medium` (folded with the other records of `key`).
+    pub fn note(&self, key: String, medium: Option<&Medium>, what: String) {
+        self.send(key, medium, what);
+    }
+
     fn send(&self, key: String, medium: Option<&Medium>, what: String) {
         if let Some(m) = medium {
             self.folded
@@ -172,23 +191,26 @@ impl Gate {
         }
     }
 
-    /// The mount the file is opened through.
+    /// The mount the file is opened through. `mount_setattr` acts only on a mount's root, never
+    /// through a file on it (EINVAL), so the mount is reached by its id: its mount point in the
+    /// opener's own mount table, looked up from the opener's root and checked to lead to that
+    /// very mount. The opener waits meanwhile (its permission event is not answered yet).
     fn through(&self, pid: u32, file: &OwnedFd, medium: Option<&Medium>) -> Result<(), String> {
         if remount::is_noexec(file.as_fd()).unwrap_or(false) {
             return Ok(());
         }
-        let id = remount::mount_id(file.as_fd()).unwrap_or_default();
-        // In the daemon's namespace the descriptor is enough; elsewhere, from within the
-        // opener's namespace.
-        let set = remount::set_noexec_fd(file.as_fd()).or_else(|_| {
-            let ns = File::open(format!("/proc/{pid}/ns/mnt"))?;
-            let fd = file.try_clone()?;
-            remount::in_namespace(ns, move || remount::set_noexec_fd(fd.as_fd()))
-        });
         let who = format!("process {pid} ({})", comm(pid));
         let ns = remount::namespace_of(&pid.to_string()).unwrap_or_default();
+        let set = remount::mount_id(file.as_fd()).and_then(|id| {
+            let info = std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))?;
+            let point = mount_point(&info, id).ok_or_else(|| {
+                io::Error::other("it is not in the opener's mount table (outside its root)")
+            })?;
+            self.mount_noexec(pid, &self.in_ns(pid, &point), id)
+                .map(|()| id)
+        });
         match set {
-            Ok(()) => {
+            Ok(id) => {
                 let what = format!(
                     "{who} opened a file on this medium through a mount that was not noexec \
                      (mount {id} in its mount namespace); the daemon made it noexec"
@@ -197,6 +219,7 @@ impl Gate {
                 Ok(())
             }
             Err(e) => {
+                let id = remount::mount_id(file.as_fd()).unwrap_or_default();
                 let what = format!(
                     "{who} was refused a file on this medium: it opened it through a mount \
                      that is not noexec (mount {id} in its mount namespace), which the daemon \
@@ -205,6 +228,15 @@ impl Gate {
                 self.send(format!("mnt:{ns}:{id}"), medium, what.clone());
                 Err(what)
             }
+        }
+    }
+
+    /// A path as process `pid` names it (mountinfo's mount points are relative to its root),
+    /// reached from the daemon through `/proc/PID/root` (or its working directory).
+    fn in_ns(&self, pid: u32, p: &str) -> PathBuf {
+        match p.strip_prefix('/') {
+            Some(rel) => PathBuf::from(format!("/proc/{pid}/root")).join(rel),
+            None => PathBuf::from(format!("/proc/{pid}/cwd")).join(p),
         }
     }
 
@@ -234,15 +266,7 @@ impl Gate {
         {
             return;
         }
-        let proc_root = PathBuf::from(format!("/proc/{pid}/root"));
-        let proc_cwd = PathBuf::from(format!("/proc/{pid}/cwd"));
-        let in_ns = |p: &str| {
-            if let Some(rel) = p.strip_prefix('/') {
-                proc_root.join(rel)
-            } else {
-                proc_cwd.join(p)
-            }
-        };
+        let in_ns = |p: &str| self.in_ns(pid, p);
         for o in exec_overlays(&text) {
             let over_medium = o.layers.iter().any(|l| {
                 std::fs::metadata(in_ns(l))
@@ -251,7 +275,7 @@ impl Gate {
             if !over_medium {
                 continue;
             }
-            let result = self.overlay_noexec(pid, &in_ns(&o.point), o.id);
+            let result = self.mount_noexec(pid, &in_ns(&o.point), o.id);
             let what = match result {
                 Ok(()) => format!(
                     "process {pid} ({}) uses an overlay over this medium at {} (mount {} in its \
@@ -275,10 +299,13 @@ impl Gate {
         }
     }
 
-    fn overlay_noexec(&self, pid: u32, point: &Path, id: u64) -> io::Result<()> {
+    /// Make the mount `id` of `pid`'s mount namespace noexec, through `point` (its mount point
+    /// as reached from the daemon), checked to lead to that mount: a mount point covered by
+    /// another mount, or a symbolic link put there, is refused, never followed elsewhere.
+    fn mount_noexec(&self, pid: u32, point: &Path, id: u64) -> io::Result<()> {
         let fd: OwnedFd = File::options()
             .read(true)
-            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(point)?
             .into();
         let top = remount::mount_id(fd.as_fd())?;
@@ -287,9 +314,25 @@ impl Gate {
                 "its mount point leads to mount {top}: it is covered"
             )));
         }
+        // A mount of the daemon's own namespace is changed from here; any other only from
+        // within its namespace (the kernel refuses a mount of another namespace: EINVAL).
+        if remount::set_noexec_fd(fd.as_fd()).is_ok() {
+            return Ok(());
+        }
         let ns = File::open(format!("/proc/{pid}/ns/mnt"))?;
-        remount::in_namespace(ns, move || remount::set_noexec_fd(fd.as_fd()))
+        remount::in_namespace_within(ns, SETNS_DEADLINE, move || {
+            remount::set_noexec_fd(fd.as_fd())
+        })
     }
+}
+
+/// The mount point of the mount `id` in a mountinfo text (as the process that read it names it).
+fn mount_point(text: &str, id: u64) -> Option<String> {
+    text.lines().find_map(|line| {
+        let mut f = line.split(' ');
+        let this: u64 = f.next()?.parse().ok()?;
+        (this == id).then(|| f.nth(3).map(unescape))?
+    })
 }
 
 #[cfg(test)]
@@ -311,5 +354,15 @@ mod tests {
                 layers: vec!["/media/a,b".into(), "/tmp/l".into(), "/tmp/u".into()],
             }]
         );
+    }
+
+    #[test]
+    fn a_mount_point_is_found_by_its_id_and_unescaped() {
+        let text = "\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+94 22 7:1 / /media/a\\040b rw,relatime - ext4 /dev/loop1 rw
+";
+        assert_eq!(mount_point(text, 94).as_deref(), Some("/media/a b"));
+        assert_eq!(mount_point(text, 9), None);
     }
 }

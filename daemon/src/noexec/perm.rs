@@ -12,11 +12,13 @@
 //! sure the file is opened through noexec mounts only, and refuse `ld.so FILE`.
 //!
 //! This thread must never stop answering: a permission event left unanswered blocks the
-//! process that caused it. It does nothing but read, decide from the shared table, and write.
+//! process that caused it. It does nothing but read, decide from the shared table, and write;
+//! an open through a mount not noexec yet is handed to the thread of held opens
+//! ([`super::hold`]), which answers it once that mount is noexec.
 
 use std::collections::BTreeSet;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,7 +30,9 @@ use crate::register::jobs::{now_us, Exec, Job, Queue};
 use crate::register::who;
 use crate::register::{records, Table};
 
+use super::hold::{Finish, Held, Line};
 use super::namespaces::Gate;
+use super::remount;
 
 const EXEC: u64 = libc::FAN_OPEN_EXEC_PERM;
 const OPEN: u64 = libc::FAN_OPEN_PERM;
@@ -41,17 +45,27 @@ pub struct ExecPerm {
 }
 
 impl ExecPerm {
-    /// Create the group and the thread that answers it.
+    /// Create the group, the thread that answers it and the thread of held opens.
     pub fn new(table: Table, queue: Queue, sink: Sink, gate: Gate) -> io::Result<ExecPerm> {
         let group = Arc::new(Group::init(
             libc::FAN_CLASS_CONTENT,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
         )?);
-        let g = group.clone();
         let opens = Arc::new(AtomicBool::new(true));
+        let answerer = Arc::new(Answerer {
+            group: group.clone(),
+            table: table.clone(),
+            queue,
+            sink,
+        });
+        let a = answerer.clone();
+        let finish: Arc<Finish> = Arc::new(move |h: Held, allow, record| {
+            a.finish(h.pid, h.fd, h.dev, allow, record);
+        });
+        let line = Line::start(gate.twin(), table, finish)?;
         std::thread::Builder::new()
             .name("airgapd-exec".into())
-            .spawn(move || answer(&g, &table, &queue, &sink, gate))?;
+            .spawn(move || answer(&answerer, gate, &line))?;
         Ok(ExecPerm { group, opens })
     }
 
@@ -80,7 +94,15 @@ impl ExecPerm {
     }
 }
 
-/// What to answer a permission event by `pid` on the refused medium `dev`.
+/// What to do with a permission event by `pid` on the refused medium `dev`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Allow,
+    Deny,
+    /// An open through a mount that is not noexec: held until it is ([`hold`]).
+    Hold,
+}
+
 fn judge(
     gate: &mut Gate,
     table: &Table,
@@ -88,15 +110,18 @@ fn judge(
     pid: u32,
     fd: &OwnedFd,
     dev: Option<(u32, u32)>,
-) -> bool {
+) -> Verdict {
     if mask & EXEC != 0 {
-        return false;
+        return Verdict::Deny;
     }
     if !gate.concerns(pid) {
-        return true;
+        return Verdict::Allow;
     }
     if gate.is_loader(pid) {
-        return false;
+        return Verdict::Deny;
+    }
+    if !remount::is_noexec(fd.as_fd()).unwrap_or(false) {
+        return Verdict::Hold;
     }
     let (medium, refused) = match table.read() {
         Ok(t) => (
@@ -106,12 +131,71 @@ fn judge(
                 .map(|(d, _)| *d)
                 .collect::<BTreeSet<_>>(),
         ),
-        Err(_) => return false,
+        Err(_) => return Verdict::Deny,
     };
-    gate.before_open(pid, fd, medium.as_ref(), &refused).is_ok()
+    if gate.before_open(pid, fd, medium.as_ref(), &refused).is_ok() {
+        Verdict::Allow
+    } else {
+        Verdict::Deny
+    }
 }
 
-fn answer(group: &Group, table: &Table, queue: &Queue, sink: &Sink, mut gate: Gate) {
+/// Answers permission events and records refusals; shared by the thread that reads events
+/// and the thread of held opens.
+struct Answerer {
+    group: Arc<Group>,
+    table: Table,
+    queue: Queue,
+    sink: Sink,
+}
+
+impl Answerer {
+    /// Answer the event of `pid` on `fd` (on `dev`); a refusal is recorded when `record` says
+    /// so (each exec refusal is; opens refused by a bound are recorded folded instead).
+    fn finish(&self, pid: u32, fd: OwnedFd, dev: Option<(u32, u32)>, allow: bool, record: bool) {
+        // The process waits for this answer: it is still there to be identified.
+        let who = (!allow && record).then(|| who::identify(pid, None));
+        let path = fd_path(&fd)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if let Err(e) = self.group.respond(fd.as_raw_fd(), allow) {
+            tracing::error!(error = %e, "answering an exec permission event");
+        }
+        let Some(who) = who else { return };
+        let job = Exec {
+            dev: dev.unwrap_or_default(),
+            path,
+            file: Some(fd),
+            who,
+            layer: Layer::ExecFanotify,
+            at_us: now_us(),
+        };
+        if let Err(Job::Exec(x)) = self.queue.offer(Job::Exec(Box::new(job))) {
+            // The worker is behind: record now, without the hash, rather than not at all.
+            let medium = self
+                .table
+                .read()
+                .ok()
+                .and_then(|t| t.get(&x.dev).map(|m| m.medium.clone()));
+            let busy = Err("not hashed: the recording queue was full".to_string());
+            let r = records::exec(
+                &x.path,
+                &x.who,
+                x.layer,
+                x.dev,
+                medium.as_ref(),
+                Some(&busy),
+            );
+            let _ = self.sink.send(&r);
+        }
+    }
+}
+
+fn answer(answerer: &Arc<Answerer>, mut gate: Gate, line: &Line) {
+    let (group, table) = (&answerer.group, &answerer.table);
+    let finish = |h: Held, allow: bool, record: bool| {
+        answerer.finish(h.pid, h.fd, h.dev, allow, record);
+    };
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match group.read(&mut buf) {
@@ -124,51 +208,34 @@ fn answer(group: &Group, table: &Table, queue: &Queue, sink: &Sink, mut gate: Ga
         };
         for ev in fanotify::parse(&buf[..n]) {
             let Some(fd) = ev.fd else { continue };
+            let since = std::time::Instant::now();
+            let pid = ev.pid as u32;
             let dev = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
                 .map(|m| (libc::major(m.dev()), libc::minor(m.dev())))
                 .ok();
             // Only media whose programs are refused are marked; a medium the policy has just
             // allowed may still be, for a moment.
-            let allow = ev.mask & (EXEC | OPEN) == 0
+            let verdict = if ev.mask & (EXEC | OPEN) == 0
                 || dev.is_some_and(|d| {
                     table
                         .read()
                         .is_ok_and(|t| t.get(&d).is_some_and(|m| m.medium.allow_exec))
-                })
-                || judge(&mut gate, table, ev.mask, ev.pid as u32, &fd, dev);
-            // The process waits for this answer: it is still there to be identified.
-            let who = (!allow).then(|| who::identify(ev.pid as u32, None));
-            let path = fd_path(&fd)
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            if let Err(e) = group.respond(fd.as_raw_fd(), allow) {
-                tracing::error!(error = %e, "answering an exec permission event");
-            }
-            let Some(who) = who else { continue };
-            let job = Exec {
-                dev: dev.unwrap_or_default(),
-                path,
-                file: Some(fd),
-                who,
-                layer: Layer::ExecFanotify,
-                at_us: now_us(),
+                }) {
+                Verdict::Allow
+            } else {
+                judge(&mut gate, table, ev.mask, pid, &fd, dev)
             };
-            if let Err(Job::Exec(x)) = queue.offer(Job::Exec(Box::new(job))) {
-                // The worker is behind: record now, without the hash, rather than not at all.
-                let medium = table
-                    .read()
-                    .ok()
-                    .and_then(|t| t.get(&x.dev).map(|m| m.medium.clone()));
-                let busy = Err("not hashed: the recording queue was full".to_string());
-                let r = records::exec(
-                    &x.path,
-                    &x.who,
-                    x.layer,
-                    x.dev,
-                    medium.as_ref(),
-                    Some(&busy),
-                );
-                let _ = sink.send(&r);
+            match verdict {
+                Verdict::Hold => {
+                    let h = Held {
+                        pid,
+                        fd,
+                        dev,
+                        since,
+                    };
+                    line.hold(h, &gate, table, &finish);
+                }
+                v => answerer.finish(pid, fd, dev, v == Verdict::Allow, true),
             }
         }
     }

@@ -176,6 +176,28 @@ pub fn in_namespace<T: Send + 'static>(
         .map_err(|_| io::Error::other("the mount namespace thread panicked"))?
 }
 
+/// [`in_namespace`], waiting at most `within` for `f`: past that the caller goes on with an
+/// error (`TimedOut`) and the thread finishes on its own. For callers that hold a process (an
+/// unanswered permission event) while `f` runs.
+pub fn in_namespace_within<T: Send + 'static>(
+    ns: File,
+    within: std::time::Duration,
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("airgapd-mntns".into())
+        .spawn(move || {
+            let _ = tx.send(in_namespace(ns, f));
+        })?;
+    rx.recv_timeout(within).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no answer within {} ms", within.as_millis()),
+        )
+    })?
+}
+
 /// Run `f` inside PID 1's mount namespace ([`in_namespace`]).
 pub fn in_host_namespace<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,

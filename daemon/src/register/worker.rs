@@ -432,6 +432,14 @@ impl Worker {
                 Ok(File::from(dup))
             }
             Target::Handles { file, dir } => {
+                // The name is in the event itself: the record says it even when the file can
+                // no longer be reached (every mount of the medium gone before the job ran, as
+                // when a mount namespace that wrote to it ends at once).
+                if let Some((_, name)) = dir {
+                    let mut p = std::ffi::OsString::from("(a folder no longer mounted)/");
+                    p.push(OsStr::from_bytes(name));
+                    e.set_document(p.as_bytes());
+                }
                 let medium = medium.ok_or("the medium is no longer mounted")?;
                 // Opened for this job only: a mount the daemon keeps open could not be unmounted
                 // (the officer's "eject" would say the stick is busy). Checked to be a mount of

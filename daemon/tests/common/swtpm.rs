@@ -59,13 +59,19 @@ impl Swtpm {
 
     fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
+            // SIGTERM: swtpm writes its state and exits (SIGKILL could cut that short).
+            let pid = nix::unistd::Pid::from_raw(c.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
             let _ = c.wait();
         }
     }
 
     /// Power the TPM off and on: the next boot as the TPM counts them.
     pub fn reboot(&mut self) {
+        // The TPM has finished its start-up (and saved the reset it counted) once it answers.
+        airgapd::tpm::Tpm::open(&self.socket())
+            .and_then(|mut t| t.read_clock())
+            .expect("swtpm answers");
         self.kill();
         self.run();
     }

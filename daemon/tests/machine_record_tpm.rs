@@ -302,3 +302,96 @@ fn a_tpm_that_disappears_is_caught() {
     assert_eq!(gone.len(), 1, "{:#}", uncovered(&r));
     assert_eq!(gone[0]["subject"], BOOT_B);
 }
+
+/// The real daemon (scoped) and `airgapd lift` with `--tpm`: the start line has the TPM's
+/// reset count and counter value 1, the stop line the reset count; after the TPM's reboot the
+/// next start has the next reset count and value 2, the lift value 3; the inspection finds the
+/// counter's values whole.
+#[test]
+fn the_daemon_and_lift_keep_the_tpm_counts() {
+    use common::daemon::{Daemon, AIRGAPD};
+    use common::journald::{skip_unless_root, PrivateJournald};
+    if skip_unless_root() {
+        return;
+    }
+    let mut sw = Swtpm::start("daemon");
+    let j = PrivateJournald::start("mrectpm");
+    let policy = "[meta]\nid = \"mrec-tpm\"\nserial = 1\n[network]\nloopback = false\n";
+    let mut d = Daemon::new("mrectpm", j.socket(), Some(policy));
+    d.extra_args = vec!["--tpm".into(), sw.socket().display().to_string()];
+    let path = d.machine_record.clone();
+    let wait_for = |event: &str, n: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let e = airgapd::chain::read::<Entry>(&path).unwrap_or_default();
+            if e.iter().filter(|e| e.event == event).count() >= n {
+                return e;
+            }
+            assert!(std::time::Instant::now() < deadline, "{e:#?}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    d.start();
+    wait_for("start", 1);
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    d.wait();
+    sw.reboot();
+    d.start();
+    wait_for("start", 2);
+    // Lift refuses while a daemon runs: stop it first, as an administrator would.
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    d.wait();
+    let status = Command::new(AIRGAPD)
+        .args(["lift", "--yes", "--pin-dir"])
+        .arg(&d.pin_dir)
+        .arg("--journal-socket")
+        .arg(&d.journal)
+        .arg("--record")
+        .arg(&d.record)
+        .arg("--machine-record")
+        .arg(&path)
+        .arg("--tpm")
+        .arg(sw.socket())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let all = wait_for("lift", 1);
+    let tpm: Vec<(&str, Option<u32>, Option<u64>)> = all
+        .iter()
+        .filter_map(|e| {
+            let t = e.tpm.as_ref()?;
+            assert_eq!(t.state, "present", "{e:?}");
+            Some((e.event.as_str(), t.reset_count, t.nv_counter))
+        })
+        .collect();
+    let r0 = tpm[0].1.unwrap();
+    assert_eq!(
+        tpm,
+        [
+            ("start", Some(r0), Some(1)),
+            ("stop", Some(r0), None),
+            ("start", Some(r0 + 1), Some(2)),
+            ("stop", Some(r0 + 1), None),
+            ("lift", Some(r0 + 1), Some(3)),
+        ],
+        "{all:#?}"
+    );
+    let root = Root::new("daemon");
+    std::fs::copy(&path, root.record()).unwrap();
+    // Every line carries this host's one boot id while the software TPM rebooted between the
+    // runs: the inspection rightly counts that reset as a boot the record does not hold. The
+    // counter's values 1, 2, 3 run on and end at the TPM's.
+    let r = root.report(Some(&sw.socket()));
+    assert!(
+        evidence(&r, "tpm-counter-gap").is_empty(),
+        "{:#}",
+        uncovered(&r)
+    );
+    assert!(
+        evidence(&r, "tpm-counter-ahead").is_empty(),
+        "{:#}",
+        uncovered(&r)
+    );
+    assert_eq!(r["since_airgapd"]["tpm"]["now"]["nv_counter"], 3);
+    assert_eq!(evidence(&r, "tpm-resets-not-in-record").len(), 1);
+}

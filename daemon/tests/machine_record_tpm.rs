@@ -226,6 +226,17 @@ fn an_older_copy_of_the_record_put_back_is_caught() {
     assert_eq!(gap[0]["subject"], "1 → 4");
     assert_eq!(gap[0]["count"], 2);
     assert!(evidence(&r, "tpm-counter-ahead").is_empty());
+    // The start that continued the copy said so itself: the TPM was at 3, the record at 1.
+    let entries = airgapd::chain::read::<Entry>(&root.record()).unwrap();
+    let start = entries.iter().rfind(|e| e.event == "start").unwrap();
+    let t = start.tpm.as_ref().unwrap();
+    assert_eq!(
+        (t.nv_counter_before, t.nv_counter),
+        (Some(3), Some(4)),
+        "{t:?}"
+    );
+    let first = entries.iter().find(|e| e.event == "start").unwrap();
+    assert_eq!(first.tpm.as_ref().unwrap().nv_counter_before, None);
     // Without the TPM at hand (a disk inspected elsewhere), the gap alone still shows it.
     let r = root.report(None);
     assert_eq!(evidence(&r, "tpm-counter-gap").len(), 1);
@@ -309,13 +320,14 @@ fn a_tpm_that_disappears_is_caught() {
 /// counter's values whole.
 #[test]
 fn the_daemon_and_lift_keep_the_tpm_counts() {
-    use common::daemon::{Daemon, AIRGAPD};
+    use airgapd::journal::MessageId;
+    use common::daemon::{entry, id, m, Daemon, AIRGAPD};
     use common::journald::{skip_unless_root, PrivateJournald};
     if skip_unless_root() {
         return;
     }
     let mut sw = Swtpm::start("daemon");
-    let j = PrivateJournald::start("mrectpm");
+    let mut j = PrivateJournald::start("mrectpm");
     let policy = "[meta]\nid = \"mrec-tpm\"\nserial = 1\n[network]\nloopback = false\n";
     let mut d = Daemon::new("mrectpm", j.socket(), Some(policy));
     d.extra_args = vec!["--tpm".into(), sw.socket().display().to_string()];
@@ -375,6 +387,17 @@ fn the_daemon_and_lift_keep_the_tpm_counts() {
             ("lift", Some(r0 + 1), Some(3)),
         ],
         "{all:#?}"
+    );
+    // The journal's copy of each line carries the TPM's facts too.
+    entry(
+        &mut j,
+        &[
+            id(MessageId::MachineRecord),
+            m("AIRGAP_MACHINE_RECORD_EVENT", "lift"),
+            m("AIRGAP_TPM_STATE", "present"),
+            m("AIRGAP_TPM_RESET_COUNT", r0 + 1),
+            m("AIRGAP_TPM_COUNTER", 3),
+        ],
     );
     let root = Root::new("daemon");
     std::fs::copy(&path, root.record()).unwrap();

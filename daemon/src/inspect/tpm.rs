@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::model::{FindingId, SinceAirgapd, SourceReport};
 use super::Folder;
-use crate::machine_record::tpm::{ABSENT, ERROR, PRESENT};
+use crate::machine_record::tpm::{ABSENT, ERROR};
 use crate::machine_record::Entry;
 use crate::tpm::{Tpm, COUNTER_INDEX};
 
@@ -82,8 +82,11 @@ pub fn coverage(entries: &[Entry], now: Option<TpmNow>) -> TpmCoverage {
         ..TpmCoverage::default()
     };
     for t in entries.iter().filter_map(|e| e.tpm.as_ref()) {
+        // A line whose counter failed (an owner password set, say) still has the reset count.
+        if t.reset_count.is_some() {
+            c.readings += 1;
+        }
         match t.state.as_str() {
-            PRESENT => c.readings += 1,
             ABSENT => c.absent += 1,
             ERROR => c.errors += 1,
             _ => {}
@@ -105,7 +108,7 @@ pub fn source(since: &SinceAirgapd) -> SourceReport {
         }
     }
     for e in &since.entries {
-        if e.tpm.as_ref().is_some_and(|t| t.state == PRESENT) {
+        if e.tpm.as_ref().is_some_and(|t| t.reset_count.is_some()) {
             s.record(Some(e.time_us));
         }
     }

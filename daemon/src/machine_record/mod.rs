@@ -160,7 +160,8 @@ pub fn append_now(path: &Path, mut entry: Entry, tpm: Option<&Path>, sink: &Sink
     let complete = |e: &mut Entry| {
         let (clock, advance) = tpm::wanted(&e.event);
         if clock {
-            e.tpm = Some(tpm::facts(tpm, advance));
+            let last = advance.then(|| tpm::record_last(path)).flatten();
+            e.tpm = Some(tpm::facts(tpm, advance, last));
         }
     };
     match crate::chain::append_locked_with(path, &mut entry, complete) {
@@ -179,11 +180,27 @@ pub fn append_now(path: &Path, mut entry: Entry, tpm: Option<&Path>, sink: &Sink
 /// The journal's copy of a line: its event, number and chain hash (what shows lines cut from
 /// the end, or the file deleted or rolled back).
 pub fn journal_copy(entry: &Entry, seq: u64, chain: &str) -> Record {
-    Record::new(
+    let record = Record::new(
         MessageId::MachineRecord,
         format!("machine record line #{seq} ({}) written", entry.event),
     )
     .field(field::MACHINE_RECORD_EVENT, &entry.event)
     .field(field::MACHINE_RECORD_SEQ, seq)
-    .field(field::MACHINE_RECORD_CHAIN, chain)
+    .field(field::MACHINE_RECORD_CHAIN, chain);
+    let Some(t) = &entry.tpm else {
+        return record;
+    };
+    let mut record = record.field(field::TPM_STATE, &t.state);
+    if let Some(r) = t.reset_count {
+        record = record.field(field::TPM_RESET_COUNT, r);
+    }
+    if let Some(v) = t.nv_counter {
+        record = record.field(field::TPM_COUNTER, v);
+    }
+    if let Some(b) = t.nv_counter_before {
+        record = record
+            .field(field::TPM_COUNTER_BEFORE, b)
+            .priority(crate::journal::Priority::Alert);
+    }
+    record
 }

@@ -48,6 +48,10 @@ pub struct TpmFacts {
     /// The counter's value after this line's increment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nv_counter: Option<u64>,
+    /// The counter before this line's increment, kept only when it was not the record's last
+    /// value: the record had been rolled back (or a line lost) when this line was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nv_counter_before: Option<u64>,
     /// What went wrong, in the TPM's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -80,8 +84,9 @@ pub fn wanted(event: &str) -> (bool, bool) {
 }
 
 /// Ask the TPM at `tpm` (None, or a path that does not exist: no TPM) for its clock and, with
-/// `advance`, move the counter on. Never fails: what went wrong is in the facts.
-pub fn facts(tpm: Option<&Path>, advance: bool) -> TpmFacts {
+/// `advance`, move the counter on; `record_last` is the counter value of the record's last
+/// line that has one. Never fails: what went wrong is in the facts.
+pub fn facts(tpm: Option<&Path>, advance: bool, record_last: Option<u64>) -> TpmFacts {
     let Some(path) = tpm.filter(|p| p.exists()) else {
         return TpmFacts {
             state: ABSENT.into(),
@@ -94,7 +99,7 @@ pub fn facts(tpm: Option<&Path>, advance: bool) -> TpmFacts {
         device: Some(path.display().to_string()),
         ..TpmFacts::default()
     };
-    if let Err(e) = ask(path, advance, &mut f) {
+    if let Err(e) = ask(path, advance, record_last, &mut f) {
         tracing::error!(error = %e, "the TPM did not answer for the machine record");
         f.state = ERROR.into();
         f.error = Some(e.to_string());
@@ -102,7 +107,12 @@ pub fn facts(tpm: Option<&Path>, advance: bool) -> TpmFacts {
     f
 }
 
-fn ask(path: &Path, advance: bool, f: &mut TpmFacts) -> Result<(), TpmError> {
+fn ask(
+    path: &Path,
+    advance: bool,
+    record_last: Option<u64>,
+    f: &mut TpmFacts,
+) -> Result<(), TpmError> {
     let mut tpm = Tpm::open(path)?;
     let clock = tpm.read_clock()?;
     f.reset_count = Some(clock.reset_count);
@@ -110,7 +120,29 @@ fn ask(path: &Path, advance: bool, f: &mut TpmFacts) -> Result<(), TpmError> {
     f.clock_ms = Some(clock.clock_ms);
     if advance {
         f.nv_index = Some(index_text(COUNTER_INDEX));
+        let before = tpm.read_counter(COUNTER_INDEX)?;
+        // The TPM's value must be the record's last: anything else is a record put back to an
+        // older copy (or a line lost). Said now, in the line and at alert priority in the
+        // journal, not only at the next inspection.
+        if before.is_some() && before != record_last {
+            f.nv_counter_before = before;
+            tracing::error!(
+                tpm = ?before,
+                record = ?record_last,
+                "the TPM's counter is not the machine record's last value: the record was \
+                 rolled back to an older copy, or a line was lost"
+            );
+        }
         f.nv_counter = Some(tpm.advance_counter(COUNTER_INDEX)?);
     }
     Ok(())
+}
+
+/// The counter value of the last line of the record at `path` that has one.
+pub fn record_last(path: &Path) -> Option<u64> {
+    crate::chain::read::<super::Entry>(path)
+        .ok()?
+        .iter()
+        .rev()
+        .find_map(|e| e.tpm.as_ref()?.nv_counter)
 }

@@ -18,6 +18,7 @@ from . import (
     s14_lifecycle,
     s15_desktop,
     s16_notice,
+    s17_tpm,
 )
 
 # s13_premount and s14_lifecycle stop the service and remove the package (lifecycle lifts
@@ -26,3 +27,9 @@ ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilienc
        s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s15_desktop,
        s16_notice,
        s13_premount, s14_lifecycle]
+
+# Run only when named (AIRGAPD_VM_ONLY=boot,tpm), after the others named: s17_tpm reboots the
+# guest twice with a software TPM the harness adds for it; its first run (2026-12-06, host
+# load 9-10) saw the guest hang in its first reboot (soft lockups of PID 1 and journald), cause
+# not found yet (tests/vm/README.md).
+OPTIONAL = [s17_tpm]

@@ -280,3 +280,116 @@ fn counter(fold: &mut Folder, since: &SinceAirgapd) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine_record::TpmFacts;
+
+    fn line(seq: u64, boot: &str, reset: Option<u32>, counter: Option<u64>) -> Entry {
+        Entry {
+            seq,
+            time_us: seq,
+            event: "start".into(),
+            boot_id: boot.into(),
+            tpm: Some(TpmFacts {
+                state: if reset.is_some() { "present" } else { "absent" }.into(),
+                reset_count: reset,
+                nv_counter: counter,
+                ..TpmFacts::default()
+            }),
+            ..Entry::default()
+        }
+    }
+
+    fn kinds(entries: Vec<Entry>, now: Option<TpmNow>) -> Vec<(String, u64)> {
+        let since = SinceAirgapd {
+            tpm: coverage(&entries, now),
+            entries,
+            ..SinceAirgapd::default()
+        };
+        let mut fold = Folder::default();
+        findings(&mut fold, &since);
+        fold.into_items()
+            .into_iter()
+            .map(|e| (e.kind, e.count))
+            .collect()
+    }
+
+    #[test]
+    fn a_hibernation_or_a_daemon_restart_is_no_boot() {
+        // Same boot, same reset count (a restart of the daemon, or a resume: restartCount only).
+        let e = vec![
+            line(1, "a", Some(5), Some(1)),
+            line(2, "a", Some(5), Some(2)),
+        ];
+        assert!(kinds(e, None).is_empty());
+        // The next boot: one reset, one new boot id.
+        let e = vec![
+            line(1, "a", Some(5), Some(1)),
+            line(2, "b", Some(6), Some(2)),
+        ];
+        assert!(kinds(e, None).is_empty());
+    }
+
+    #[test]
+    fn resets_the_record_does_not_explain_are_boots_airgapd_never_saw() {
+        // Within one boot id: another system ran in between (a live USB while hibernated).
+        let e = vec![
+            line(1, "a", Some(5), Some(1)),
+            line(2, "a", Some(6), Some(2)),
+        ];
+        assert_eq!(kinds(e, None), [("tpm-resets-not-in-record".into(), 1)]);
+        // A line without a reading (the TPM failed) still counts its boot.
+        let e = vec![
+            line(1, "a", Some(5), Some(1)),
+            line(2, "b", None, None),
+            line(3, "c", Some(7), Some(2)),
+        ];
+        let k = kinds(e, None);
+        assert!(
+            !k.iter().any(|(k, _)| k == "tpm-resets-not-in-record"),
+            "{k:?}"
+        );
+        assert!(k.iter().any(|(k, _)| k == "tpm-disappeared"), "{k:?}");
+        let e = vec![
+            line(1, "a", Some(5), Some(1)),
+            line(2, "b", Some(2), Some(2)),
+        ];
+        assert_eq!(kinds(e, None), [("tpm-reset-count-went-back".into(), 1)]);
+    }
+
+    #[test]
+    fn the_counter_must_run_on_by_one_and_end_at_the_tpm() {
+        let now = |n| TpmNow {
+            device: "/dev/tpmrm0".into(),
+            reset_count: Some(5),
+            nv_counter: n,
+            ..TpmNow::default()
+        };
+        let e = || {
+            vec![
+                line(1, "a", Some(5), Some(1)),
+                line(2, "a", Some(5), Some(4)),
+            ]
+        };
+        assert_eq!(kinds(e(), None), [("tpm-counter-gap".into(), 2)]);
+        let mut k = kinds(e(), Some(now(Some(6))));
+        k.sort();
+        assert_eq!(
+            k,
+            [
+                ("tpm-counter-ahead".into(), 2),
+                ("tpm-counter-gap".into(), 2)
+            ]
+        );
+        let k = kinds(e(), Some(now(None)));
+        assert!(k.contains(&("tpm-counter-missing".into(), 1)), "{k:?}");
+        // A TPM that could not be read says nothing about the counter.
+        let broken = TpmNow {
+            problem: Some("permission denied".into()),
+            ..now(Some(9))
+        };
+        assert_eq!(kinds(e(), Some(broken)), [("tpm-counter-gap".into(), 2)]);
+    }
+}

@@ -334,6 +334,48 @@ mod tests {
         assert!(parse_empty(&response(0x1234, 0, &[]), "x").is_err());
     }
 
+    /// Until the fuzz target has run: every one-byte change and truncation of well-formed
+    /// answers, and random ones, parse to a value or an error.
+    #[test]
+    fn no_answer_panics() {
+        let mut clock = 5u64.to_be_bytes().to_vec();
+        clock.extend_from_slice(&[0; 17]);
+        let mut nv = 10u32.to_be_bytes().to_vec();
+        nv.extend_from_slice(&8u16.to_be_bytes());
+        nv.extend_from_slice(&[0; 13]);
+        let seeds = [
+            response(ST_NO_SESSIONS, 0, &clock),
+            response(ST_SESSIONS, 0, &nv),
+        ];
+        let parse = |b: &[u8]| {
+            let _ = parse_read_clock(b);
+            let _ = parse_read_counter(b);
+            let _ = parse_empty(b, "x");
+        };
+        for seed in &seeds {
+            for i in 0..seed.len() {
+                parse(&seed[..i]);
+                for v in [0u8, 1, 0x7f, 0x80, 0xff] {
+                    let mut m = seed.clone();
+                    m[i] = v;
+                    parse(&m);
+                }
+            }
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 64) as usize;
+            let mut b: Vec<u8> = (0..len).map(|i| (x >> (i % 8 * 8)) as u8).collect();
+            if b.len() >= 6 {
+                b[2..6].copy_from_slice(&(len as u32).to_be_bytes());
+            }
+            parse(&b);
+        }
+    }
+
     #[test]
     fn a_counter_is_read_from_a_well_formed_answer() {
         let mut body = 10u32.to_be_bytes().to_vec();

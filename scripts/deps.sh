@@ -9,6 +9,7 @@ packages=(
   iproute2 procps util-linux e2fsprogs dosfstools                 # namespaces, veths, loop media
   systemd locales                                                 # private journald, catalog, vi_VN
   systemd-journal-remote sqlite3                                  # inspect: journal files from export format, browser history
+  swtpm swtpm-tools                                               # machine record: a software TPM (issue 19)
   dbus-daemon                                                     # private system bus for D-Bus tests
   openssh-client groff-base python3                              # signed updates, man pages, packaging
   fuse3                                                           # a user's FUSE decoy (register tests)

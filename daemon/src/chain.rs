@@ -380,6 +380,17 @@ pub fn read<T: Chained>(path: &Path) -> Result<Vec<T>, ChainError> {
 /// lift`): under an exclusive `flock` on the file, continue the chain from its last line as it
 /// is now, append, fdatasync. Blocks: never call it on the daemon's loop.
 pub fn append_locked<T: Chained>(path: &Path, record: &mut T) -> Result<(u64, String), ChainError> {
+    append_locked_with(path, record, |_| {})
+}
+
+/// [`append_locked`], with `complete` filling in the record under the lock, just before it is
+/// appended: what must be in the same order as the lines (the machine record's TPM counter,
+/// advanced by one writer at a time).
+pub fn append_locked_with<T: Chained>(
+    path: &Path,
+    record: &mut T,
+    complete: impl FnOnce(&mut T),
+) -> Result<(u64, String), ChainError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(ChainError::io(path))?;
     }
@@ -398,6 +409,7 @@ pub fn append_locked<T: Chained>(path: &Path, record: &mut T) -> Result<(u64, St
         return Err(ChainError::io(path)(io::Error::last_os_error()));
     }
     let (mut file, _torn) = ChainFile::<T>::open(path)?;
+    complete(record);
     let done = file.append(record)?;
     file.sync()?;
     drop(lock);

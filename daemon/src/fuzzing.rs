@@ -281,7 +281,16 @@ pub fn machine_record(data: &[u8]) {
         airgapd_started: true,
         in_machine_record: None,
     }];
-    let (source, since) = machine_record::read(&root, &mut boots);
+    let (source, mut since) = machine_record::read(&root, &mut boots);
+    // The TPM as an inspection reads it now: the record's TPM counts are checked against it.
+    let now = crate::inspect::tpm::TpmNow {
+        device: "/dev/tpmrm0".into(),
+        reset_count: Some(7),
+        restart_count: Some(0),
+        nv_counter: Some(3),
+        problem: None,
+    };
+    since.tpm = crate::inspect::tpm::coverage(&since.entries, Some(now));
     let mut copy = machine_record::JournalCopy::default();
     copy.feed(&crate::inspect::journal::Entry {
         time_us: 3,
@@ -295,7 +304,8 @@ pub fn machine_record(data: &[u8]) {
     });
     let mut fold = Folder::default();
     machine_record::findings(&mut fold, &since, &boots, &copy);
-    let sources = vec![source];
+    crate::inspect::tpm::findings(&mut fold, &since);
+    let sources = vec![source, crate::inspect::tpm::source(&since)];
     let report = crate::inspect::model::Report {
         format: crate::inspect::model::FORMAT_VERSION,
         root: dir.display().to_string(),
@@ -421,7 +431,7 @@ pub fn inspect_journal(data: &[u8]) {
 
 fn inspect_root(dir: &Path, boots: &[u8], journal: &[u8]) {
     let boots = String::from_utf8_lossy(boots);
-    let report = crate::inspect::inspect_with(dir, |_, each| {
+    let report = crate::inspect::inspect_with(dir, None, |_, each| {
         crate::inspect::journal::read_output(&boots, journal, each)
     });
     let _ = crate::ctl::inspect::render(&report);
@@ -548,4 +558,19 @@ pub fn enrol_entry(data: &[u8]) {
     assert_eq!(got, id, "the entry approves another medium:\n{entry}");
     assert_eq!(m.access, access, "{entry}");
     assert!(!m.allow_exec, "the entry allows execution:\n{entry}");
+}
+
+/// A TPM's answer (issue 19: the machine record's TPM readings): whatever comes back from
+/// `/dev/tpmrm0` or a socket posing as a TPM is parsed as the answer to each of the four
+/// commands the client sends, every error rendered as the record would keep it.
+pub fn tpm_response(data: &[u8]) {
+    use crate::tpm::marshal;
+    let say = |e: crate::tpm::TpmError| e.to_string();
+    if let Ok(c) = marshal::parse_read_clock(data) {
+        let _ = c.reset_count.checked_add(1);
+    }
+    let _ = marshal::parse_read_clock(data).map_err(say);
+    let _ = marshal::parse_read_counter(data).map_err(say);
+    let _ = marshal::parse_empty(data, "TPM2_NV_Increment").map_err(say);
+    let _ = marshal::response_code(data, "TPM2_NV_DefineSpace").map_err(say);
 }

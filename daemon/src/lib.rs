@@ -37,6 +37,7 @@ pub mod spawn;
 pub mod state;
 pub mod storm;
 pub mod tamper;
+pub mod tpm;
 pub mod update;
 pub mod violation;
 

@@ -114,3 +114,8 @@ fn release_order_corpus() {
 fn enrol_entry_corpus() {
     replay("enrol_entry", 5, fuzzing::enrol_entry);
 }
+
+#[test]
+fn tpm_response_corpus() {
+    replay("tpm_response", 9, fuzzing::tpm_response);
+}

@@ -41,6 +41,11 @@ pub struct LiftArgs {
     /// for the production pin directory, none for another].
     #[arg(long, value_name = "FILE")]
     pub machine_record: Option<PathBuf>,
+    /// The TPM whose reset count and NV counter the machine record keeps: a TPM character
+    /// device or a unix socket speaking raw TPM 2.0 commands [default: /dev/tpmrm0 with the
+    /// production pin directory, none with another unless given].
+    #[arg(long, value_name = "PATH")]
+    pub tpm: Option<PathBuf>,
     /// Confirm: the machine stops being air-gapped.
     #[arg(long)]
     pub yes: bool,
@@ -260,6 +265,7 @@ pub fn lift(args: &LiftArgs, authority: Authority) -> Result<i32> {
                 detail: Some(message.clone()),
                 ..crate::machine_record::Entry::now("lift")
             },
+            crate::machine_record::tpm_for(&args.pin_dir, args.tpm.as_deref()).as_deref(),
             &sink,
         );
     }

@@ -52,6 +52,11 @@ pub struct ServiceArgs {
     /// none with another unless given].
     #[arg(long, value_name = "FILE")]
     pub machine_record: Option<PathBuf>,
+    /// The TPM whose reset count and NV counter the machine record keeps: a TPM character
+    /// device or a unix socket speaking raw TPM 2.0 commands [default: /dev/tpmrm0 with the
+    /// production pin directory, none with another unless given].
+    #[arg(long, value_name = "PATH")]
+    pub tpm: Option<PathBuf>,
 }
 
 /// Run the daemon until SIGTERM.
@@ -62,6 +67,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
     let record = paths::record_for(&args.pin_dir, args.record.as_deref());
     let machine_record =
         crate::machine_record::path_for(&args.pin_dir, args.machine_record.as_deref());
+    let tpm = crate::machine_record::tpm_for(&args.pin_dir, args.tpm.as_deref());
     let opts = Options {
         policy: args.policy,
         scope_cgroup: args.scope_cgroup,
@@ -78,6 +84,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         cover_interfaces: args.cover_interfaces,
         tc_filters: args.tc_filters,
         machine_record,
+        tpm,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

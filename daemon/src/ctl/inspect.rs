@@ -24,6 +24,11 @@ pub struct InspectArgs {
     /// it read-only) instead of this machine.
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
+    /// The TPM to compare the machine record's counts with, read without changing it: a TPM
+    /// character device or a unix socket speaking raw TPM 2.0 commands [default: /dev/tpmrm0
+    /// when inspecting this machine, none with --root].
+    #[arg(long, value_name = "PATH")]
+    pub tpm: Option<PathBuf>,
 }
 
 /// Run `airgapctl inspect`.
@@ -36,7 +41,13 @@ pub fn run(ctx: &Ctx, args: InspectArgs) -> Result<i32, CtlError> {
     }
     // The report names the root as an absolute path: it goes into an inspection record.
     let root = args.root.canonicalize().unwrap_or(args.root);
-    let report = inspect::inspect(&root);
+    // Only this machine's own TPM testifies about this machine's record; a disk taken out of
+    // a PC is compared with a TPM only when the officer names it.
+    let device = std::path::Path::new(crate::tpm::DEVICE);
+    let tpm = args
+        .tpm
+        .or_else(|| (root == std::path::Path::new("/") && device.exists()).then(|| device.into()));
+    let report = inspect::inspect(&root, tpm.as_deref());
     if ctx.json {
         print_json(&report);
     } else {
@@ -340,6 +351,10 @@ fn since_lines(s: &SinceAirgapd) -> Vec<String> {
             )
         )),
     }
+    out.extend(tpm_lines(
+        &s.tpm,
+        s.entries.iter().rev().find_map(|e| e.tpm.as_ref()),
+    ));
     for e in &s.entries {
         let mut parts = vec![format!(
             "{} #{} {}",
@@ -377,10 +392,76 @@ fn since_lines(s: &SinceAirgapd) -> Vec<String> {
             let list: Vec<String> = counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
             parts.push(list.join(" "));
         }
+        if let Some(t) = &e.tpm {
+            parts.push(tpm_part(t));
+        }
         if let Some(d) = &e.detail {
             parts.push(d.clone());
         }
         out.push(format!("  - {}", parts.join(", ")));
+    }
+    out
+}
+
+/// One line's TPM facts, in the TPM's own field names.
+fn tpm_part(t: &crate::machine_record::TpmFacts) -> String {
+    use crate::machine_record::tpm::{ABSENT, ERROR};
+    match t.state.as_str() {
+        ABSENT => tr!("inspect-since-no-tpm"),
+        ERROR => format!("TPM: {}", t.error.clone().unwrap_or_default()),
+        _ => {
+            let mut p = vec![];
+            p.extend(t.reset_count.map(|r| format!("resetCount={r}")));
+            p.extend(t.restart_count.map(|r| format!("restartCount={r}")));
+            p.extend(t.nv_counter.map(|v| format!("NV={v}")));
+            p.join(" ")
+        }
+    }
+}
+
+/// What the record's TPM readings and the TPM now say.
+fn tpm_lines(
+    c: &crate::inspect::tpm::TpmCoverage,
+    last: Option<&crate::machine_record::TpmFacts>,
+) -> Vec<String> {
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let mut out = Vec::new();
+    let head = if c.readings > 0 {
+        let last_count = last.filter(|t| t.reset_count.is_some());
+        tr!(
+            "inspect-tpm-recorded",
+            readings = c.readings,
+            reset = dash(
+                last_count
+                    .and_then(|t| t.reset_count)
+                    .map(|r| r.to_string())
+            ),
+            counter = dash(last_count.and_then(|t| t.nv_counter).map(|v| v.to_string()))
+        )
+    } else if c.absent > 0 {
+        tr!("inspect-tpm-absent")
+    } else {
+        tr!("inspect-tpm-unrecorded")
+    };
+    out.push(format!("  {head}"));
+    if c.errors > 0 {
+        out.push(format!("  {}", tr!("inspect-tpm-errors", count = c.errors)));
+    }
+    if let Some(now) = &c.now {
+        let text = match &now.problem {
+            Some(p) => tr!(
+                "inspect-tpm-now-problem",
+                device = now.device.clone(),
+                problem = p.clone()
+            ),
+            None => tr!(
+                "inspect-tpm-now",
+                device = now.device.clone(),
+                reset = dash(now.reset_count.map(|r| r.to_string())),
+                counter = dash(now.nv_counter.map(|v| v.to_string()))
+            ),
+        };
+        out.push(format!("  {text}"));
     }
     out
 }

@@ -169,6 +169,7 @@ fn apply(args: ApplyArgs) -> Result<i32, CtlError> {
         journal_socket: args.journal_socket.clone(),
         record: args.record.clone(),
         machine_record: None,
+        tpm: None,
         yes: true,
         emergency: false,
     };

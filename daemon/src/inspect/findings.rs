@@ -28,7 +28,7 @@ pub fn sources_of(id: FindingId) -> &'static [&'static str] {
         FindingId::UnapprovedStorage => &["journal"],
         // No Bluetooth adapter in the journal's window means no pairing in it either.
         FindingId::BluetoothPairing => &["bluez", "journal"],
-        FindingId::UncoveredBoots => &["journal", "wtmp", "machine-record"],
+        FindingId::UncoveredBoots => &["journal", "wtmp", "machine-record", "tpm"],
     }
 }
 

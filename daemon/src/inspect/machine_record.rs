@@ -2,7 +2,7 @@
 //! crate::machine_record), read back and its chain verified. A line edited or removed anywhere
 //! is a finding (the record was altered); a journal boot it holds no start for is uncovered.
 //! What verification cannot show alone: lines cut from the end, or the whole file deleted (the
-//! journal's copy would show that; a TPM counter, not built, would too).
+//! journal's copy would show that; so does the TPM's counter, `inspect::tpm`).
 
 use std::collections::HashSet;
 

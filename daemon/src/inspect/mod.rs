@@ -26,6 +26,7 @@ pub mod netlog;
 pub mod nm;
 pub mod root;
 pub mod sqlite;
+pub mod tpm;
 pub mod usb_approval;
 pub mod wtmp;
 
@@ -111,9 +112,10 @@ impl Folder {
     }
 }
 
-/// Inspect the machine whose root filesystem is `dir` (`/`: this one).
-pub fn inspect(dir: &Path) -> Report {
-    inspect_with(dir, |root, each| journal::read(root, each))
+/// Inspect the machine whose root filesystem is `dir` (`/`: this one), with its TPM at `tpm`
+/// (None: no TPM read now).
+pub fn inspect(dir: &Path, tpm: Option<&Path>) -> Report {
+    inspect_with(dir, tpm, |root, each| journal::read(root, each))
 }
 
 /// [`inspect`], the journal read by `journal` (the root's journal through journalctl; the
@@ -121,6 +123,7 @@ pub fn inspect(dir: &Path) -> Report {
 /// argument and returns the journal's source report and boots.
 pub fn inspect_with(
     dir: &Path,
+    tpm: Option<&Path>,
     journal: impl FnOnce(&Root, &mut dyn FnMut(&journal::Entry)) -> (SourceReport, Vec<Boot>),
 ) -> Report {
     let root = Root::new(dir);
@@ -147,12 +150,15 @@ pub fn inspect_with(
     sources.push(browser::read(&root, &mut fold));
     let (wtmp_src, wtmp_boots) = wtmp::read(&root, &mut fold);
     sources.push(wtmp_src);
-    let (record_src, since_airgapd) = machine_record::read(&root, &mut boots);
+    let (record_src, mut since_airgapd) = machine_record::read(&root, &mut boots);
     sources.push(record_src);
+    since_airgapd.tpm = tpm::coverage(&since_airgapd.entries, tpm.map(tpm::read_now));
+    sources.push(tpm::source(&since_airgapd));
 
     findings::from_devices(&mut fold, &devices, &loose_disks, &boots);
     findings::boots_not_in_journal(&mut fold, &wtmp_boots, &boots);
     machine_record::findings(&mut fold, &since_airgapd, &boots, &record_copy);
+    tpm::findings(&mut fold, &since_airgapd);
     let findings = findings::answer(fold.into_items(), &sources);
     Report {
         format: FORMAT_VERSION,

@@ -58,6 +58,8 @@ pub struct SinceAirgapd {
     pub last_chain: Option<String>,
     /// Every record, oldest first.
     pub entries: Vec<crate::machine_record::Entry>,
+    /// What the record's lines say the TPM counted, and the TPM now (issue 19).
+    pub tpm: super::tpm::TpmCoverage,
 }
 
 /// The directive questions, with their stable JSON ids.
@@ -191,6 +193,13 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "boot-not-in-machine-record",
     "machine-record-cut",
     "machine-record-replaced",
+    "tpm-resets-not-in-record",
+    "tpm-reset-count-went-back",
+    "tpm-counter-gap",
+    "tpm-counter-ahead",
+    "tpm-counter-went-back",
+    "tpm-counter-missing",
+    "tpm-disappeared",
 ];
 
 /// Every [`SourceReport::name`], in report order; each has an `inspect-source-name-<name>`
@@ -208,6 +217,7 @@ pub const SOURCE_NAMES: &[&str] = &[
     "browsers",
     "wtmp",
     "machine-record",
+    "tpm",
 ];
 
 /// One evidence source.

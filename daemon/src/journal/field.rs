@@ -38,6 +38,7 @@
 //! | `AIRGAP_REGISTER_SEQ`, `AIRGAP_REGISTER_CHAIN` | a copy's line in the register file and its chain hash |
 //! | `AIRGAP_MOUNT_POINTS` | a medium mounted before the daemon started: its mounts, `NAMESPACE:MOUNT_POINT` each, separated by `; ` |
 //! | `AIRGAP_MACHINE_RECORD_EVENT`, `AIRGAP_MACHINE_RECORD_SEQ`, `AIRGAP_MACHINE_RECORD_CHAIN` | a line of the machine record: its event, number and chain hash |
+//! | `AIRGAP_TPM_STATE`, `AIRGAP_TPM_RESET_COUNT`, `AIRGAP_TPM_COUNTER`, `AIRGAP_TPM_COUNTER_BEFORE` | a machine record line's TPM facts: `present`, `absent` or `error`; the TPM's reset count; airgapd's NV counter after this line's increment, and before it when that was not the record's last value (the record was rolled back) |
 //! | `AIRGAP_OBJECT`, `AIRGAP_BEFORE`, `AIRGAP_AFTER` | tampering: which kernel object of airgapd's changed (`link_airgap_sendmsg4`, `airgap_config`, `airgap_dev_rules b 8:*`), how airgapd had set it and how it was found |
 //!
 //! The catalog (`packaging/catalog/`) substitutes `@FIELD@` only for names made of `A`–`Z` and
@@ -146,6 +147,14 @@ pub const MACHINE_RECORD_EVENT: &str = "AIRGAP_MACHINE_RECORD_EVENT";
 pub const MACHINE_RECORD_SEQ: &str = "AIRGAP_MACHINE_RECORD_SEQ";
 /// Machine record: the line's chain hash.
 pub const MACHINE_RECORD_CHAIN: &str = "AIRGAP_MACHINE_RECORD_CHAIN";
+/// Machine record: the TPM's state for the line (`present`, `absent`, `error`).
+pub const TPM_STATE: &str = "AIRGAP_TPM_STATE";
+/// Machine record: the TPM's reset count (boots since it was cleared).
+pub const TPM_RESET_COUNT: &str = "AIRGAP_TPM_RESET_COUNT";
+/// Machine record: airgapd's TPM counter after the line's increment.
+pub const TPM_COUNTER: &str = "AIRGAP_TPM_COUNTER";
+/// Machine record: the counter before the increment, when the record's last value differs.
+pub const TPM_COUNTER_BEFORE: &str = "AIRGAP_TPM_COUNTER_BEFORE";
 /// Tampering: the kernel object of airgapd's that another process changed.
 pub const OBJECT: &str = "AIRGAP_OBJECT";
 /// Tampering: how airgapd had set it.
@@ -208,6 +217,10 @@ pub const ALL: &[&str] = &[
     MACHINE_RECORD_EVENT,
     MACHINE_RECORD_SEQ,
     MACHINE_RECORD_CHAIN,
+    TPM_STATE,
+    TPM_RESET_COUNT,
+    TPM_COUNTER,
+    TPM_COUNTER_BEFORE,
     OBJECT,
     BEFORE,
     AFTER,

@@ -10,10 +10,12 @@
 //! writes on its loop: [`Writer`] owns a thread that does.
 //!
 //! It lives in /var/lib/airgapd, which the package's purge keeps. Root can still delete or
-//! truncate it: the journal copy of every record (`AIRGAP_MACHINE_RECORD_*`) and, not built
-//! yet, a TPM counter are what would show that.
+//! truncate it: the journal copy of every record (`AIRGAP_MACHINE_RECORD_*`) and, where the
+//! machine has a TPM, the TPM's reset count and airgapd's NV counter in the start, stop and
+//! lift lines ([`tpm`]) are what show that.
 
 mod day;
+pub mod tpm;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ use crate::journal::{field, MessageId, Record, Sink};
 use crate::paths;
 
 pub use day::{utc_day, Day};
+pub use tpm::{tpm_for, TpmFacts};
 pub use writer::Writer;
 
 /// `start`, `stop`, `policy`, `lift`, `tamper`, `summary`: every kind of record, for the docs
@@ -75,6 +78,9 @@ pub struct Entry {
     /// `summary`: device decisions by decision (`allowed`, `refused`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<std::collections::BTreeMap<String, u64>>,
+    /// `start`, `stop`, `lift`: what the TPM said (or that there is none), see [`tpm`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpm: Option<TpmFacts>,
 }
 
 impl Chained for Entry {
@@ -147,9 +153,18 @@ pub fn path_for(pin_dir: &Path, given: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Append `entry` now (blocking: for processes without a loop, like `airgapd lift`), and its
-/// journal copy to `sink`; a failure is said on stderr and in the log, never fatal.
-pub fn append_now(path: &Path, mut entry: Entry, sink: &Sink) {
-    match crate::chain::append_locked(path, &mut entry) {
+/// journal copy to `sink`; a failure is said on stderr and in the log, never fatal. Start,
+/// stop and lift lines get the TPM's facts from `tpm` (None: no TPM), asked under the record's
+/// lock so that counter values and lines keep one order.
+pub fn append_now(path: &Path, mut entry: Entry, tpm: Option<&Path>, sink: &Sink) {
+    let complete = |e: &mut Entry| {
+        let (clock, advance) = tpm::wanted(&e.event);
+        if clock {
+            let last = advance.then(|| tpm::record_last(path)).flatten();
+            e.tpm = Some(tpm::facts(tpm, advance, last));
+        }
+    };
+    match crate::chain::append_locked_with(path, &mut entry, complete) {
         Ok((seq, chain)) => {
             if let Err(e) = sink.send(&journal_copy(&entry, seq, &chain)) {
                 tracing::error!(error = %e, "could not journal the machine record's line");
@@ -165,11 +180,27 @@ pub fn append_now(path: &Path, mut entry: Entry, sink: &Sink) {
 /// The journal's copy of a line: its event, number and chain hash (what shows lines cut from
 /// the end, or the file deleted or rolled back).
 pub fn journal_copy(entry: &Entry, seq: u64, chain: &str) -> Record {
-    Record::new(
+    let record = Record::new(
         MessageId::MachineRecord,
         format!("machine record line #{seq} ({}) written", entry.event),
     )
     .field(field::MACHINE_RECORD_EVENT, &entry.event)
     .field(field::MACHINE_RECORD_SEQ, seq)
-    .field(field::MACHINE_RECORD_CHAIN, chain)
+    .field(field::MACHINE_RECORD_CHAIN, chain);
+    let Some(t) = &entry.tpm else {
+        return record;
+    };
+    let mut record = record.field(field::TPM_STATE, &t.state);
+    if let Some(r) = t.reset_count {
+        record = record.field(field::TPM_RESET_COUNT, r);
+    }
+    if let Some(v) = t.nv_counter {
+        record = record.field(field::TPM_COUNTER, v);
+    }
+    if let Some(b) = t.nv_counter_before {
+        record = record
+            .field(field::TPM_COUNTER_BEFORE, b)
+            .priority(crate::journal::Priority::Alert);
+    }
+    record
 }

@@ -17,8 +17,13 @@ pub struct Writer {
 
 impl Writer {
     /// A writer for the file at `path`, journaling each line's copy to journald at
-    /// `journal_socket` (None: the default); None keeps no record (every call does nothing).
-    pub fn start(path: Option<PathBuf>, journal_socket: Option<PathBuf>) -> Writer {
+    /// `journal_socket` (None: the default), asking the TPM at `tpm` (None: no TPM); None
+    /// keeps no record (every call does nothing).
+    pub fn start(
+        path: Option<PathBuf>,
+        journal_socket: Option<PathBuf>,
+        tpm: Option<PathBuf>,
+    ) -> Writer {
         let Some(path) = path else {
             return Writer {
                 tx: None,
@@ -34,7 +39,7 @@ impl Writer {
                     None => Sink::detect(),
                 };
                 for entry in rx {
-                    super::append_now(&path, entry, &sink);
+                    super::append_now(&path, entry, tpm.as_deref(), &sink);
                 }
             })
             .map_err(|e| tracing::error!(error = %e, "could not start the machine record writer"))

@@ -73,6 +73,8 @@ pub struct Options {
     pub tc_filters: bool,
     /// The machine record (issue 19); None keeps none.
     pub machine_record: Option<PathBuf>,
+    /// The TPM whose counts the machine record keeps (issue 19); None: no TPM.
+    pub tpm: Option<PathBuf>,
 }
 
 /// A `ReloadPolicy` call waiting for the loop, which owns the enforcement.

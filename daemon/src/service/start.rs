@@ -40,6 +40,7 @@ impl Service {
         let machine = crate::machine_record::Writer::start(
             opts.machine_record.clone(),
             opts.journal_socket.clone(),
+            opts.tpm.clone(),
         );
         for t in &down {
             send(&sink, t.record());

@@ -10,3 +10,5 @@ pub mod journald;
 pub mod loopdev;
 #[allow(dead_code)]
 pub mod stallfs;
+#[allow(dead_code)]
+pub mod swtpm;

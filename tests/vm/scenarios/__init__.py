@@ -18,6 +18,7 @@ from . import (
     s14_lifecycle,
     s15_desktop,
     s16_notice,
+    s17_tpm,
 )
 
 # s13_premount and s14_lifecycle stop the service and remove the package (lifecycle lifts
@@ -26,3 +27,8 @@ ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilienc
        s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s15_desktop,
        s16_notice,
        s13_premount, s14_lifecycle]
+
+# Run only when named (AIRGAPD_VM_ONLY=boot,tpm), after the others named: s17_tpm reboots the
+# guest twice with a software TPM the harness adds for it (only then). Passed with boot
+# (2026-12-06); not yet run beside every other scenario, so not in ALL yet.
+OPTIONAL = [s17_tpm]

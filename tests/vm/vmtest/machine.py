@@ -191,8 +191,12 @@ class Agent:
 class Machine:
     """One QEMU guest, started once for every scenario."""
 
-    def __init__(self, qemu_prefix, image, rundir, share, hard_timeout, kernel="", lsm=""):
+    def __init__(self, qemu_prefix, image, rundir, share, hard_timeout, kernel="", lsm="", tpm=False):
         self.rundir = rundir
+        # Issue 19: with `tpm`, a software TPM 2.0 (swtpm, on the host, its state in the work
+        # folder) as the guest's tpm-tis device; it lives as long as this QEMU process, so the
+        # guest's reboots are resets it counts.
+        self.swtpm = self._start_swtpm(rundir) if tpm else None
         # The kernel matrix (issue 22): `kernel` names vmlinuz-NAME/initrd.img-NAME of the image
         # (empty: the image's default, bookworm's 6.1); `lsm` replaces the kernel's LSM list.
         suffix = f"-{kernel}" if kernel else ""
@@ -233,6 +237,12 @@ class Machine:
             # An empty PCIe slot for a NIC hot-plugged later (with no netdev).
             "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1",
         ]
+        if self.swtpm is not None:
+            cmd += [
+                "-chardev", f"socket,id=chrtpm,path={self.swtpm_ctrl}",
+                "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+                "-device", "tpm-tis,tpmdev=tpm0",
+            ]
         # fmt: on
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
@@ -249,6 +259,28 @@ class Machine:
         self._killer.start()
         self.qmp = None
         self.agent = None
+
+    def _start_swtpm(self, rundir):
+        """swtpm's control socket for QEMU (QEMU initialises the TPM through it); the process
+        ends when QEMU's connection does (`--terminate`), with this one (PDEATHSIG), or by its
+        pid in kill()."""
+        state = os.path.join(rundir, "tpm")
+        os.makedirs(state, exist_ok=True)
+        self.swtpm_ctrl = os.path.join(state, "swtpm.sock")
+        proc = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}",
+             "--ctrl", f"type=unixio,path={self.swtpm_ctrl}", "--terminate"],
+            stdin=subprocess.DEVNULL,
+            stdout=open(os.path.join(rundir, "swtpm.out"), "wb"),
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.swtpm_ctrl):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise GuestError("swtpm did not start (see swtpm.out)")
+            time.sleep(0.05)
+        return proc
 
     def boot(self, timeout=180):
         """Connect QMP, wait for the guest agent; returns seconds since QEMU started."""
@@ -289,12 +321,21 @@ class Machine:
         return self.proc.poll() is None
 
     def kill(self):
-        """SIGKILL our QEMU process (and only it), by pid."""
+        """SIGKILL our QEMU process (and only it), by pid; and our swtpm, by its pid."""
         if self.proc.poll() is None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        self._stop_swtpm()
+
+    def _stop_swtpm(self):
+        if self.swtpm is not None and self.swtpm.poll() is None:
+            try:
+                os.kill(self.swtpm.pid, signal.SIGTERM)
+                self.swtpm.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.kill(self.swtpm.pid, signal.SIGKILL)
 
     def shutdown(self, timeout=20):
         """Stop QEMU (QMP `quit`: the disk is a snapshot, nothing to save), or kill it."""
@@ -312,3 +353,4 @@ class Machine:
         for s in (self.qmp, self.agent):
             if s is not None:
                 s.io.close()
+        self._stop_swtpm()

@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod enroll;
 pub mod import_usbguard;
 pub mod inspect;
+pub mod inspect_integrity;
 pub mod media;
 pub mod output;
 pub mod policy;

@@ -485,6 +485,7 @@ mod tests {
                 .map(|e| format!("inspect-since-event-{e}")),
         );
         ids.extend(super::super::inspect_integrity::runtime_ids());
+        ids.extend(super::super::seal_journal::runtime_ids());
         for lang in [Lang::En, Lang::Vi] {
             let catalog = Catalog::new(lang, None);
             for id in &ids {

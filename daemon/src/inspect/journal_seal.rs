@@ -173,7 +173,8 @@ pub fn verify(root: &Root, key: &VerifyKey) -> SealReport {
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     // Sealing began at the latest when the key's first epoch ended, and no later than the
-    // first sealed file's first entry (a minute of slack for the clock journald stamps with).
+    // first sealed file's first entry. Five minutes of slack past the epoch: journald is
+    // restarted and rotated after the key is made, which takes seconds, more on a slow PC.
     let first_sealed = files
         .iter()
         .filter(|f| f.sealed && f.outcome == FileOutcome::Verified)
@@ -182,7 +183,7 @@ pub fn verify(root: &Root, key: &VerifyKey) -> SealReport {
     let epoch_end = key
         .start_us
         .saturating_add(key.interval_us)
-        .saturating_add(60_000_000);
+        .saturating_add(5 * 60_000_000);
     let sealed_from_us = first_sealed.map_or(epoch_end, |f| f.min(epoch_end));
     for f in files
         .iter_mut()

@@ -18,11 +18,12 @@ from . import (
     s14_lifecycle,
     s15_desktop,
     s16_notice,
+    s17_seal,
 )
 
 # s13_premount and s14_lifecycle stop the service and remove the package (lifecycle lifts
 # enforcement): they run last, after everything that needs the installed package.
 ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
        s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s15_desktop,
-       s16_notice,
+       s16_notice, s17_seal,
        s13_premount, s14_lifecycle]

@@ -8,7 +8,7 @@ packages=(
   clang-19 llvm-19 libclang1-19 libbpf-dev linux-libc-dev bpftool # BPF programs, bindgen
   iproute2 procps util-linux e2fsprogs dosfstools                 # namespaces, veths, loop media
   systemd locales                                                 # private journald, catalog, vi_VN
-  systemd-journal-remote sqlite3                                  # inspect: journal files from export format, browser history
+  systemd-journal-remote sqlite3 zbar-tools                       # inspect: journal files from export format, browser history; seal-journal: QR read back
   swtpm swtpm-tools                                               # machine record: a software TPM (issue 19)
   dbus-daemon                                                     # private system bus for D-Bus tests
   openssh-client groff-base python3                              # signed updates, man pages, packaging

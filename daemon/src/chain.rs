@@ -415,3 +415,51 @@ pub fn append_locked_with<T: Chained>(
     drop(lock);
     Ok(done)
 }
+
+/// What the `seq`-th line of a chained file is now, for comparing with a chain head an earlier
+/// inspection printed (`airgapctl inspect --previous`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixAt {
+    /// The file has fewer lines than that: lines were cut from its end.
+    Short {
+        /// Lines the file has.
+        lines: u64,
+    },
+    /// A line at or before it is not a record of the file (its 1-based number).
+    NotARecord {
+        /// The line.
+        line: u64,
+    },
+    /// The line: its chain recomputed from the bytes of every line up to it.
+    Line {
+        /// The chain recomputed (never the chain the line claims).
+        chain: String,
+        /// The number the record carries, when it reads as one.
+        seq: Option<u64>,
+    },
+}
+
+/// The `seq`-th line of the chained file at `path`, its chain recomputed from [`GENESIS`]
+/// over the exact bytes of every line up to it. Equal to a head printed earlier exactly when
+/// those lines are still the ones that were there: a line edited and the chain re-hashed from
+/// it on (which [`verify`] accepts) changes the recomputed chain all the same.
+pub fn prefix_at<T: Chained>(path: &Path, seq: u64) -> Result<PrefixAt, ChainError> {
+    let file = File::open(path).map_err(ChainError::io(path))?;
+    let mut prev = GENESIS.to_string();
+    let mut lines = 0u64;
+    for line in BufReader::new(file).lines() {
+        let line = line.map_err(ChainError::io(path))?;
+        lines += 1;
+        let Some((body, _)) = split(&line) else {
+            return Ok(PrefixAt::NotARecord { line: lines });
+        };
+        prev = chain(&prev, body);
+        if lines == seq {
+            let seq = serde_json::from_str::<T>(&format!("{body}}}"))
+                .ok()
+                .map(|e| e.seq());
+            return Ok(PrefixAt::Line { chain: prev, seq });
+        }
+    }
+    Ok(PrefixAt::Short { lines })
+}

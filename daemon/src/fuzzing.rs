@@ -317,7 +317,19 @@ pub fn machine_record(data: &[u8]) {
         boots,
         network_profiles: Vec::new(),
         bluetooth_bonds: Vec::new(),
+        // The record's own head, and the one before it, checked as `--previous` would.
+        previous: [
+            since.head.clone(),
+            Some(format!("machine-record:1:{}", "0".repeat(64))),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h.parse().ok())
+        .map(|h| crate::inspect::previous::check(&root, &h))
+        .collect(),
         since_airgapd: since,
+        copy_register: crate::inspect::previous::copy_register(&root),
+        journal_seal: None,
     };
     let _ = crate::ctl::inspect::render(&report);
     let _ = serde_json::to_string(&report).expect("the report serialises");

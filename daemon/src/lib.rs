@@ -32,6 +32,7 @@ pub mod plan;
 pub mod register;
 pub mod release;
 pub mod scope;
+pub mod sealing;
 pub mod service;
 pub mod spawn;
 pub mod state;

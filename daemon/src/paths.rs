@@ -31,6 +31,11 @@ pub const CGROUP2_DEFAULT: &str = "/sys/fs/cgroup";
 pub const MOUNTINFO: &str = "/proc/self/mountinfo";
 /// The installed message catalogs, `<lang>/<file>.ftl`; they override the built-in ones.
 pub const LOCALE_DIR: &str = "/usr/share/airgapd/locale";
+/// Where journald keeps the journal on disk (its existence makes the journal persistent);
+/// `<machine-id>/fss` in it is the sealing key (`airgapctl seal-journal`).
+pub const JOURNAL_DIR: &str = "/var/log/journal";
+/// The journald drop-in `airgapctl seal-journal` writes: persistent storage, sealing on.
+pub const JOURNALD_SEAL_DROPIN: &str = "/etc/systemd/journald.conf.d/90-airgapd-seal.conf";
 /// journald's native protocol socket.
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 

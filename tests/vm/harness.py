@@ -94,7 +94,6 @@ def main():
         # it is built with the modules the root device needs only (MODULES=dep), which under
         # TCG takes a fraction of Debian's MODULES=most (the package's hook runs the same
         # either way). Boots that reboot keep Debian's default: they boot what was built.
-        only = {s for s in args.only.split(",") if s}
         if only and not only & REBOOTING:
             machine.sh("echo MODULES=dep > /etc/initramfs-tools/conf.d/zz-airgapd-vm-test")
         guest = Guest(machine, report, share, host)

@@ -29,6 +29,16 @@ pub struct InspectArgs {
     /// when inspecting this machine, none with --root].
     #[arg(long, value_name = "PATH")]
     pub tpm: Option<PathBuf>,
+    /// A chain head a previous inspection printed (`machine-record:SEQ:HASH`,
+    /// `copy-register:SEQ:HASH`): check that the record still holds it, so nothing recorded
+    /// until then was rewritten, cut or replaced. May be given once per record.
+    #[arg(long, value_name = "HEAD")]
+    pub previous: Vec<String>,
+    /// Verify the journal's Forward Secure Sealing with the verification key `airgapctl
+    /// seal-journal` printed; a journal file without seals holding entries from after sealing
+    /// began fails too (journalctl's own verification passes it).
+    #[arg(long, value_name = "KEY")]
+    pub verify_key: Option<String>,
 }
 
 /// Run `airgapctl inspect`.
@@ -39,15 +49,30 @@ pub fn run(ctx: &Ctx, args: InspectArgs) -> Result<i32, CtlError> {
             root = args.root.display().to_string()
         )));
     }
+    let mut checks = inspect::Checks::default();
+    for given in &args.previous {
+        let head = given.parse::<inspect::previous::Head>().map_err(|_| {
+            CtlError::Usage(tr!("inspect-previous-malformed", head = given.clone()))
+        })?;
+        checks.previous.push(head);
+    }
+    if let Some(given) = &args.verify_key {
+        let key = given
+            .parse::<inspect::journal_seal::VerifyKey>()
+            .map_err(|_| {
+                CtlError::Usage(tr!("inspect-verify-key-malformed", key = given.clone()))
+            })?;
+        checks.verify_key = Some(key);
+    }
     // The report names the root as an absolute path: it goes into an inspection record.
     let root = args.root.canonicalize().unwrap_or(args.root);
     // Only this machine's own TPM testifies about this machine's record; a disk taken out of
     // a PC is compared with a TPM only when the officer names it.
     let device = std::path::Path::new(crate::tpm::DEVICE);
-    let tpm = args
+    checks.tpm = args
         .tpm
         .or_else(|| (root == std::path::Path::new("/") && device.exists()).then(|| device.into()));
-    let report = inspect::inspect(&root, tpm.as_deref());
+    let report = inspect::inspect_checked(&root, &checks);
     if ctx.json {
         print_json(&report);
     } else {
@@ -173,6 +198,9 @@ pub fn render(report: &Report) -> String {
     );
     line(String::new(), 0);
     for l in since_lines(&report.since_airgapd) {
+        line(l, 6);
+    }
+    for l in super::inspect_integrity::lines(report) {
         line(l, 6);
     }
     line(String::new(), 0);
@@ -334,13 +362,12 @@ fn since_lines(s: &SinceAirgapd) -> Vec<String> {
         return out;
     }
     match (&s.problem, &s.last_chain) {
-        (None, Some(chain)) => out.push(format!(
+        (None, Some(_)) => out.push(format!(
             "  {}",
             tr!(
                 "inspect-since-verified",
                 records = s.records,
-                seq = s.last_seq,
-                chain = chain.clone()
+                head = s.head.clone().unwrap_or_else(|| "-".into())
             )
         )),
         (problem, _) => out.push(format!(
@@ -538,6 +565,8 @@ mod tests {
                 .iter()
                 .map(|e| format!("inspect-since-event-{e}")),
         );
+        ids.extend(super::super::inspect_integrity::runtime_ids());
+        ids.extend(super::super::seal_journal::runtime_ids());
         for lang in [Lang::En, Lang::Vi] {
             let catalog = Catalog::new(lang, None);
             for id in &ids {

@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod enroll;
 pub mod import_usbguard;
 pub mod inspect;
+pub mod inspect_integrity;
 pub mod media;
 pub mod media_list;
 pub mod output;
@@ -25,6 +26,7 @@ pub mod policy;
 pub mod provenance;
 pub mod register;
 pub mod release;
+pub mod seal_journal;
 pub mod sign;
 pub mod status;
 pub mod status_offline;
@@ -82,6 +84,10 @@ pub enum Command {
     /// NetworkManager, DHCP leases, apt, Bluetooth): one answer per inspection question.
     /// Works without airgapd; changes nothing. Exit 0 none found, 3 found, 5 unknown.
     Inspect(inspect::InspectArgs),
+    /// Set up journald Forward Secure Sealing on this PC (root): the journal kept on disk and
+    /// sealed, and the verification key printed once, as text and QR code, for the security
+    /// officer to keep; `inspect --verify-key` checks the journal with it.
+    SealJournal(seal_journal::SealJournalArgs),
 }
 
 /// What every subcommand gets.
@@ -117,6 +123,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Release(command) => release::run(&ctx, command),
         Command::Watch(args) => watch::run(&ctx, args).await,
         Command::Inspect(args) => inspect::run(&ctx, args),
+        Command::SealJournal(args) => seal_journal::run(&ctx, args),
     }
 }
 

@@ -249,7 +249,7 @@ impl Boots {
 /// The journal files of the root, found inside it: `*.journal` (and `*.journal~`, files
 /// journald set aside as damaged) in the journal directories and their machine-id (and
 /// namespace) folders.
-fn journal_files(root: &Root) -> Vec<PathBuf> {
+pub fn journal_files(root: &Root) -> Vec<PathBuf> {
     let is_journal = |n: &str| n.ends_with(".journal") || n.ends_with(".journal~");
     let mut out = Vec::new();
     for dir in DIRS {

@@ -68,6 +68,14 @@ pub fn read(root: &Root, boots: &mut [Boot]) -> (SourceReport, SinceAirgapd) {
         Ok(v) => {
             since.verified = true;
             since.last_seq = v.last_seq;
+            since.head = (v.last_seq > 0).then(|| {
+                super::previous::Head {
+                    record: super::previous::Record::MachineRecord,
+                    seq: v.last_seq,
+                    chain: v.last_chain.clone(),
+                }
+                .token()
+            });
             since.last_chain = Some(v.last_chain);
         }
         Err(ChainError::Broken {

@@ -17,6 +17,7 @@ pub mod dhclient;
 pub mod findings;
 pub mod ini;
 pub mod journal;
+pub mod journal_seal;
 pub mod kernel_usb;
 pub mod known_hosts;
 pub mod machine_record;
@@ -24,6 +25,7 @@ pub mod model;
 pub mod netconfig;
 pub mod netlog;
 pub mod nm;
+pub mod previous;
 pub mod root;
 pub mod sqlite;
 pub mod tpm;
@@ -112,10 +114,62 @@ impl Folder {
     }
 }
 
+/// What `inspect` checks besides the traces (issue 19, tamper evidence).
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// Chain heads a previous inspection printed (`--previous`).
+    pub previous: Vec<previous::Head>,
+    /// The journal's verification key (`--verify-key`).
+    pub verify_key: Option<journal_seal::VerifyKey>,
+    /// The TPM to compare the machine record's counts with (None: no TPM read now).
+    pub tpm: Option<std::path::PathBuf>,
+}
+
 /// Inspect the machine whose root filesystem is `dir` (`/`: this one), with its TPM at `tpm`
 /// (None: no TPM read now).
 pub fn inspect(dir: &Path, tpm: Option<&Path>) -> Report {
-    inspect_with(dir, tpm, |root, each| journal::read(root, each))
+    inspect_checked(
+        dir,
+        &Checks {
+            tpm: tpm.map(Path::to_path_buf),
+            ..Checks::default()
+        },
+    )
+}
+
+/// [`inspect`], with the chain heads and the journal key given checked too.
+pub fn inspect_checked(dir: &Path, checks: &Checks) -> Report {
+    let mut report = inspect_with(dir, checks.tpm.as_deref(), |root, each| {
+        journal::read(root, each)
+    });
+    check(&mut report, dir, checks);
+    report
+}
+
+/// Check the previous heads and the journal's seals, and answer the findings again with what
+/// they found.
+fn check(report: &mut Report, dir: &Path, checks: &Checks) {
+    let root = Root::new(dir);
+    let mut fold = Folder::default();
+    for f in report.findings.drain(..) {
+        for e in f.evidence.into_iter().filter(|e| e.finding == f.id) {
+            fold.push(e);
+        }
+    }
+    report.previous = checks
+        .previous
+        .iter()
+        .map(|h| previous::check(&root, h))
+        .collect();
+    previous::findings(&mut fold, &report.previous);
+    if let Some(key) = &checks.verify_key {
+        let seal = journal_seal::verify(&root, key);
+        if let Some(journal) = report.sources.iter_mut().find(|s| s.name == "journal") {
+            journal_seal::findings(&mut fold, &seal, journal);
+        }
+        report.journal_seal = Some(seal);
+    }
+    report.findings = findings::answer(fold.into_items(), &report.sources);
 }
 
 /// [`inspect`], the journal read by `journal` (the root's journal through journalctl; the
@@ -172,6 +226,9 @@ pub fn inspect_with(
         network_profiles,
         bluetooth_bonds,
         since_airgapd,
+        copy_register: previous::copy_register(&root),
+        previous: Vec::new(),
+        journal_seal: None,
     }
 }
 

@@ -34,6 +34,12 @@ pub struct Report {
     pub bluetooth_bonds: Vec<BluetoothBond>,
     /// The machine record airgapd keeps (issue 19), verified.
     pub since_airgapd: SinceAirgapd,
+    /// The copy register's chain head, to note for the next inspection.
+    pub copy_register: super::previous::RecordHead,
+    /// Chain heads of a previous inspection (`--previous`), checked.
+    pub previous: Vec<super::previous::PreviousCheck>,
+    /// The journal's seals checked with the officer's key (`--verify-key`).
+    pub journal_seal: Option<super::journal_seal::SealReport>,
 }
 
 /// The machine record, read back: what airgapd recorded since it was installed.
@@ -56,6 +62,8 @@ pub struct SinceAirgapd {
     /// The chain head (the last record's chain), when it verified: keep it to compare with
     /// the next inspection.
     pub last_chain: Option<String>,
+    /// The head as one token, `machine-record:SEQ:HASH`, for `inspect --previous`.
+    pub head: Option<String>,
     /// Every record, oldest first.
     pub entries: Vec<crate::machine_record::Entry>,
     /// What the record's lines say the TPM counted, and the TPM now (issue 19).
@@ -200,6 +208,13 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "tpm-counter-went-back",
     "tpm-counter-missing",
     "tpm-disappeared",
+    "previous-head-missing",
+    "previous-head-truncated",
+    "previous-head-rewritten",
+    "previous-head-not-a-record",
+    "previous-head-unreadable",
+    "journal-seal-failed",
+    "journal-unsealed-after-key",
 ];
 
 /// Every [`SourceReport::name`], in report order; each has an `inspect-source-name-<name>`
@@ -218,6 +233,7 @@ pub const SOURCE_NAMES: &[&str] = &[
     "wtmp",
     "machine-record",
     "tpm",
+    "copy-register",
 ];
 
 /// One evidence source.

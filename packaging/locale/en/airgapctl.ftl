@@ -370,3 +370,27 @@ media-list-read-only = read only
 media-list-read-write = read and write
 media-list-any = any
 media-list-identity = USB { $usb }, serial { $serial }, filesystem label { $label }, UUID { $uuid }
+
+# airgapctl seal-journal (issue 19): journald Forward Secure Sealing, set up by root.
+seal-journal-not-root = Only root can set up journal sealing: run it as root (sudo airgapctl seal-journal).
+seal-journal-key-exists = Journal sealing is already set up on this PC ({ $path } exists): the verification key printed then checks this journal. To make a new key, run again with --force; the old key still checks the files sealed before it, so keep both.
+seal-journal-failed = Journal sealing could not be set up: { $error }
+seal-journal-title = Journal sealing (Forward Secure Sealing) on { $host } (machine id { $machine })
+seal-journal-config = journald configured by { $config } (journal kept on disk, sealing on); the sealing key stays on this PC in { $keyfile }.
+seal-journal-step-ok = { $step }: done
+seal-journal-step-failed = { $step }: FAILED: { $detail }
+seal-journal-step-restart-journald = restart journald
+seal-journal-step-flush = move the journal to disk
+seal-journal-step-rotate = start new, sealed journal files
+seal-journal-step-check-sealed = check that journald seals
+seal-journal-sealing-on = journald seals the journal from now on.
+seal-journal-sealing-off = journald does NOT seal yet. Restart it (systemctl restart systemd-journald, then journalctl --rotate) or restart the PC, then check with airgapctl inspect --verify-key. The key below stays valid: keep it.
+seal-journal-key = Verification key: { $key }
+seal-journal-key-valid = Valid from { $start }; journald makes a new sealing key every { $minutes } minutes and destroys the one before.
+seal-journal-qr = The same key as a QR code ({ $text }):
+seal-journal-qr-none = (no QR code: the text does not fit in one)
+seal-journal-instructions-title = For the security officer:
+seal-journal-instructions-1 = 1. Copy the verification key by hand or print it, sign it, and keep it with this PC's inspection records, away from the PC. It is shown only now and is not kept on the PC.
+seal-journal-instructions-2 = 2. The key only checks the journal: whoever holds it cannot change what was sealed, and nobody on the PC can forge a sealed record of an earlier epoch.
+seal-journal-instructions-3 = 3. At each inspection run: airgapctl inspect --verify-key { $key }
+seal-journal-instructions-4 = 4. A journal file that was altered, or that has no seals yet holds entries written after this setup, is reported as a failure. Files deleted whole are not: compare the list of journal files with the previous report.

@@ -341,3 +341,27 @@ media-list-read-only = chỉ đọc
 media-list-read-write = đọc và ghi
 media-list-any = bất kỳ
 media-list-identity = USB { $usb }, số sê-ri { $serial }, nhãn hệ thống tệp { $label }, UUID { $uuid }
+
+# airgapctl seal-journal (issue 19): niêm phong nhật ký hệ thống (Forward Secure Sealing), do root thiết lập.
+seal-journal-not-root = Chỉ root mới được thiết lập niêm phong nhật ký hệ thống: hãy chạy lệnh với quyền root (sudo airgapctl seal-journal).
+seal-journal-key-exists = Máy tính này đã được thiết lập niêm phong nhật ký hệ thống (đã có { $path }): khóa xác minh đã in khi đó dùng để kiểm tra nhật ký này. Để tạo khóa mới, chạy lại với --force; khóa cũ vẫn dùng để kiểm tra các tệp đã niêm phong trước đó, vì vậy phải giữ cả hai.
+seal-journal-failed = Không thiết lập được niêm phong nhật ký hệ thống: { $error }
+seal-journal-title = Niêm phong nhật ký hệ thống (Forward Secure Sealing) trên máy { $host } (mã máy { $machine })
+seal-journal-config = journald được cấu hình bằng { $config } (lưu nhật ký trên đĩa, bật niêm phong); khóa niêm phong lưu trên máy này tại { $keyfile }.
+seal-journal-step-ok = { $step }: xong
+seal-journal-step-failed = { $step }: KHÔNG THÀNH CÔNG: { $detail }
+seal-journal-step-restart-journald = khởi động lại journald
+seal-journal-step-flush = chuyển nhật ký sang đĩa
+seal-journal-step-rotate = bắt đầu các tệp nhật ký mới có niêm phong
+seal-journal-step-check-sealed = kiểm tra journald đã niêm phong
+seal-journal-sealing-on = Từ nay journald niêm phong nhật ký hệ thống.
+seal-journal-sealing-off = journald CHƯA niêm phong. Hãy khởi động lại journald (systemctl restart systemd-journald, sau đó journalctl --rotate) hoặc khởi động lại máy, rồi kiểm tra bằng airgapctl inspect --verify-key. Khóa dưới đây vẫn có giá trị: hãy giữ lại.
+seal-journal-key = Khóa xác minh: { $key }
+seal-journal-key-valid = Có hiệu lực từ { $start }; cứ { $minutes } phút journald tạo một khóa niêm phong mới và hủy khóa trước đó.
+seal-journal-qr = Khóa trên dưới dạng mã QR ({ $text }):
+seal-journal-qr-none = (không có mã QR: nội dung quá dài)
+seal-journal-instructions-title = Dành cho cán bộ bảo mật:
+seal-journal-instructions-1 = 1. Chép tay hoặc in khóa xác minh, ký xác nhận và lưu cùng hồ sơ kiểm tra của máy tính này, tách biệt với máy. Khóa chỉ hiển thị lần này và không được lưu trên máy.
+seal-journal-instructions-2 = 2. Khóa chỉ dùng để kiểm tra nhật ký: người giữ khóa không thể sửa những gì đã niêm phong, và không ai trên máy có thể giả mạo bản ghi đã niêm phong của khoảng thời gian trước.
+seal-journal-instructions-3 = 3. Mỗi lần kiểm tra, chạy lệnh: airgapctl inspect --verify-key { $key }
+seal-journal-instructions-4 = 4. Tệp nhật ký đã bị sửa, hoặc không có niêm phong nhưng chứa bản ghi được ghi sau lần thiết lập này, sẽ được báo là không đạt. Tệp bị xóa toàn bộ thì không: hãy đối chiếu danh sách tệp nhật ký với báo cáo lần trước.

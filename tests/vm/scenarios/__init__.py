@@ -19,13 +19,14 @@ from . import (
     s15_desktop,
     s16_notice,
     s17_tpm,
+    s18_seal,
 )
 
 # s13_premount and s14_lifecycle stop the service and remove the package (lifecycle lifts
 # enforcement): they run last, after everything that needs the installed package.
 ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilience,
        s7_policy_update, s8_reboot, s9_exec, s10_capture, s11_userns, s12_enroll, s15_desktop,
-       s16_notice,
+       s16_notice, s18_seal,
        s13_premount, s14_lifecycle]
 
 # Run only when named (AIRGAPD_VM_ONLY=boot,tpm), after the others named: s17_tpm reboots the

@@ -1,0 +1,89 @@
+"""17. Journal sealing (issue 19) with the guest's real journald: `airgapctl seal-journal` keeps
+the journal on disk, makes the key, restarts and rotates journald, and the active file is
+sealed; `inspect --verify-key` with the key printed passes on the live journal, fails on a copy
+of it with one sealed file edited and with a wrong key, and `--previous` with the machine
+record's head printed before passes after the record grew. airgapd keeps enforcing across the
+journald restart."""
+
+import json
+import re
+
+TITLE = "seal"
+
+
+def inspect(g, args):
+    """`airgapctl --json inspect ARGS` as a dict (the guest has no Python: parsed here)."""
+    code, out, err = g.sh(f"airgapctl --json inspect {args}", timeout=180)
+    try:
+        return json.loads(out)
+    except ValueError:
+        return {"error": f"exit {code}: {out[-300:]} {err[-300:]}"}
+
+
+def seal_summary(report):
+    s = report.get("journal_seal") or {}
+    return s.get("passed"), sorted(f["outcome"] for f in s.get("files", [])), report.get("error")
+
+
+def run(g):
+    r = g.report
+    mid = g.out("cat /etc/machine-id")
+    code, out, err = g.sh("LC_ALL=C.UTF-8 TZ=UTC airgapctl seal-journal", timeout=120)
+    r.check("seal-journal as root: exit 0 (journald seals now)", code == 0, out[-1500:] + err)
+    m = re.search(r"^Verification key: (\S+)$", out, re.M)
+    r.check("seal-journal printed the verification key", m is not None, out[-800:])
+    if m is None:
+        return
+    key = m.group(1)
+    r.check("seal-journal printed the QR code and the instructions",
+            "█" in out and f"airgapctl inspect --verify-key {key}" in " ".join(out.split()),
+            out[-600:])
+    header = g.out(f"journalctl --header --file=/var/log/journal/{mid}/system.journal")
+    r.check("the active system journal is sealed", "SEALED" in header, header[:600])
+    dropin = g.out("cat /etc/systemd/journald.conf.d/90-airgapd-seal.conf")
+    r.check("the drop-in keeps the journal on disk and seals it",
+            "Storage=persistent" in dropin and "Seal=yes" in dropin, dropin)
+    code, again, err = g.sh("LC_ALL=C.UTF-8 airgapctl seal-journal")
+    r.check("a second seal-journal is refused without --force (exit 1, key kept)",
+            code == 1 and "already set up" in " ".join(err.split()), again + err)
+
+    # Some entries, then the sealed file closed (rotated) so it carries its final seal.
+    g.sh("for i in 1 2 3; do logger -t airgapd-seal-test entry $i; done; journalctl --sync; "
+         "journalctl --rotate")
+    status = g.status()
+    r.check("airgapd still answers after journald's restart", "error" not in status, status)
+
+    passed, outcomes, error = seal_summary(inspect(g, f"--verify-key {key}"))
+    r.check("inspect --verify-key on the live journal: passed", passed is True,
+            (outcomes, error))
+    r.check("every file written since is sealed and verifies (no unsealed file after the key)",
+            "unsealed-after-key" not in outcomes and "failed" not in outcomes
+            and "verified" in outcomes, outcomes)
+
+    # A copy of the journal with one byte of a sealed, closed file changed.
+    code, out, err = g.sh(
+        f"rm -rf /root/sealroot && mkdir -p /root/sealroot/var/log/journal && "
+        f"cp -a /var/log/journal/{mid} /root/sealroot/var/log/journal/ && "
+        f"f=$(grep -l airgapd-seal-test /root/sealroot/var/log/journal/{mid}/system@*.journal "
+        f"| while read f; do journalctl --header --file=$f | grep -q 'Compatible flags: SEALED' "
+        f"&& echo $f; done | tail -1) && "
+        "off=$(grep -abo 'entry 2' $f | head -1 | cut -d: -f1) && "
+        "printf X | dd of=$f bs=1 seek=$((off + 6)) conv=notrunc status=none && echo $f")
+    r.check("a sealed, closed journal file holding the test entries was copied and edited",
+            code == 0 and out.strip().endswith(".journal"), out + err)
+    passed, outcomes, error = seal_summary(inspect(g, f"--root /root/sealroot --verify-key {key}"))
+    r.check("inspect --verify-key on the edited copy: FAILED, the edited file failed",
+            passed is False and "failed" in outcomes, (outcomes, error))
+    wrong = ("1" if key[0] == "0" else "0") + key[1:]
+    passed, outcomes, error = seal_summary(inspect(g, f"--verify-key {wrong}"))
+    r.check("inspect --verify-key with a wrong key: FAILED", passed is False, (outcomes, error))
+    g.sh("rm -rf /root/sealroot")
+
+    # The machine record's head, printed now, is still in it after the daemon restarts.
+    head = inspect(g, "").get("since_airgapd", {}).get("head") or ""
+    r.check("inspect prints the machine record's chain head", head.startswith("machine-record:"),
+            head)
+    g.sh("systemctl restart airgapd", timeout=120)
+    previous = inspect(g, f"--previous {head}").get("previous") or [{}]
+    r.check("inspect --previous with that head after a restart: still a prefix",
+            previous[0].get("outcome") == "prefix", previous)

@@ -206,14 +206,25 @@ impl Layer {
 pub enum LayerState {
     /// Attached and enforcing.
     Active,
+    /// Attached and enforcing, with something weaker on this kernel than where the full
+    /// programs load (a reduced program variant): the text says what.
+    Limited(String),
     /// Not possible on this kernel or in this mode; the reason says why.
     Unavailable(String),
+}
+
+impl LayerState {
+    /// Whether the layer enforces (fully or limited).
+    pub fn is_active(&self) -> bool {
+        matches!(self, LayerState::Active | LayerState::Limited(_))
+    }
 }
 
 impl fmt::Display for LayerState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LayerState::Active => f.write_str("active"),
+            LayerState::Limited(what) => write!(f, "active, limited on this kernel: {what}"),
             LayerState::Unavailable(why) => write!(f, "unavailable: {why}"),
         }
     }
@@ -246,6 +257,8 @@ pub struct Enforcer {
     ro_devices: Option<RoDevices>,
     /// The fmod_ret programs, loaded outside aya ([`network::compat`]), by name.
     fmod_ret_progs: Vec<(&'static str, OwnedFd)>,
+    /// Programs loaded as their reduced variant ([`crate::variant`]): (full, reduced).
+    reduced: Vec<(&'static str, &'static str)>,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -354,6 +367,7 @@ impl Enforcer {
             force_tc: false,
             ro_devices,
             fmod_ret_progs: Vec::new(),
+            reduced: Vec::new(),
         })
     }
 
@@ -591,6 +605,32 @@ impl Enforcer {
         [&mut self.lan_local, &mut self.lan_peers]
     }
 
+    /// The program loaded for `full`: itself, or its reduced variant where the verifier refused
+    /// it ([`crate::variant`]).
+    pub fn loaded_name(&self, full: &'static str) -> &'static str {
+        self.reduced
+            .iter()
+            .find(|(f, _)| *f == full)
+            .map_or(full, |(_, r)| *r)
+    }
+
+    /// Note that `variant` was loaded reduced for `reason`, and the layer's state that says so.
+    fn note_reduced(
+        &mut self,
+        variant: crate::variant::Variant,
+        reason: Option<String>,
+    ) -> LayerState {
+        let Some(reason) = reason else {
+            return LayerState::Active;
+        };
+        self.reduced.retain(|(f, _)| *f != variant.full);
+        self.reduced.push((variant.full, variant.reduced));
+        LayerState::Limited(format!(
+            "{}: this kernel's verifier refused {} ({reason}), {} is enforcing",
+            variant.gives_up, variant.full, variant.reduced
+        ))
+    }
+
     /// How many pinned links of an earlier daemon this one adopted.
     pub fn adopted(&self) -> usize {
         self.adopted
@@ -668,7 +708,7 @@ impl Enforcer {
     /// (the cgroup programs must be loaded), attach it globally and hold the link.
     fn attach_fmod_ret(&mut self, program: &'static str, target: &str) -> Result<(), String> {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-        let (sibling, _) = network::CGROUP_LINKS[9];
+        let sibling = self.loaded_name(crate::variant::SETSOCKOPT.full);
         let sibling = self
             .ebpf
             .program(sibling)
@@ -699,16 +739,19 @@ impl Enforcer {
     pub fn enforce_cgroup_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
         self.scope_dir = Some(scope.path().to_path_buf());
-        network::load_cgroup(&mut self.ebpf)?;
+        let reduced = network::load_cgroup(&mut self.ebpf)?;
+        let state = self.note_reduced(crate::variant::SETSOCKOPT, reduced);
         for (name, attach) in network::CGROUP_LINKS {
+            // The pin keeps the full program's name whichever variant runs in it.
             self.link(
-                name,
+                self.loaded_name(name),
                 Target::Cgroup(dir.as_fd()),
                 attach,
                 &format!("link_{name}"),
             )?;
         }
-        self.set_layer(Layer::CgroupNetwork, LayerState::Active);
+        tracing::info!(layer = Layer::CgroupNetwork.name(), "{state}");
+        self.set_layer(Layer::CgroupNetwork, state);
         Ok(())
     }
 
@@ -732,15 +775,17 @@ impl Enforcer {
     /// attached, every block device without a rule is refused.
     pub fn enforce_devices(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
-        crate::devices::enforce::load(&mut self.ebpf)?;
+        let reduced = crate::devices::enforce::load(&mut self.ebpf)?;
+        let state = self.note_reduced(crate::variant::DEVICE, reduced);
         let (name, attach) = crate::devices::enforce::LINK;
         self.link(
-            name,
+            self.loaded_name(name),
             Target::Cgroup(dir.as_fd()),
             attach,
             &format!("link_{name}"),
         )?;
-        self.set_layer(Layer::Devices, LayerState::Active);
+        tracing::info!(layer = Layer::Devices.name(), "{state}");
+        self.set_layer(Layer::Devices, state);
         Ok(())
     }
 
@@ -828,13 +873,32 @@ impl Enforcer {
         network::load_lsm(&mut enforcer.ebpf, &btf).map_err(|e| kernel_answer(&e))
     }
 
+    /// Which cgroup programs this kernel's verifier refuses in full (their reduced variants
+    /// load instead), with its reason: loaded into a throwaway object, never attached (for
+    /// `airgapctl doctor`).
+    pub fn probe_cgroup() -> Result<Vec<(crate::variant::Variant, String)>, String> {
+        let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
+        let sockopt = network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
+        let dev = crate::devices::enforce::load(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
+        Ok([
+            (crate::variant::SETSOCKOPT, sockopt),
+            (crate::variant::DEVICE, dev),
+        ]
+        .into_iter()
+        .filter_map(|(v, why)| Some((v, why?)))
+        .collect())
+    }
+
     /// Whether this kernel loads layer 6c's fmod_ret program: loaded with a throwaway object,
     /// never attached (for `airgapctl doctor`).
     pub fn probe_compat_sockopt() -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-        network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
-        let (sibling, _) = network::CGROUP_LINKS[9];
+        let reduced = network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
+        let sibling = match reduced {
+            Some(_) => crate::variant::SETSOCKOPT.reduced,
+            None => crate::variant::SETSOCKOPT.full,
+        };
         let fd = enforcer
             .ebpf
             .program(sibling)

@@ -38,6 +38,7 @@ pub mod state;
 pub mod storm;
 pub mod tamper;
 pub mod update;
+pub mod variant;
 pub mod violation;
 
 // The network area's former top-level paths, kept while branches that use them are in flight.

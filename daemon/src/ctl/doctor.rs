@@ -19,6 +19,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
     if nix::unistd::geteuid().is_root() {
         facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
         facts.compat_loads = Some(crate::bpf::Enforcer::probe_compat_sockopt());
+        facts.cgroup_reduced = crate::bpf::Enforcer::probe_cgroup().ok();
     }
     let checks = diagnose(&facts, catalog());
     if ctx.json {

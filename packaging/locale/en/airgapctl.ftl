@@ -124,6 +124,7 @@ status-problem-tc-qdisc = { $interface }: the clsact qdisc was replaced by a "{ 
 status-layers = Protection layers:
 status-layers-none = none: airgapd enforces nothing yet
 status-layer-active = active
+status-layer-limited = active, weaker on this kernel: { $detail }
 # $state: the layer's state, one of the layer-state-* words.
 status-layer-problem = { $state } ({ $detail })
 layer-state-unavailable = UNAVAILABLE
@@ -265,6 +266,11 @@ doctor-usb-early = the kernel holds new USB devices back from boot on
 doctor-usb-late = devices plugged in during boot, before airgapd starts, are authorized by the kernel
 doctor-usb-early-fix = add usbcore.authorized_default=2 to GRUB_CMDLINE_LINUX in /etc/default/grub (internal devices only until airgapd decides), then run update-grub and reboot
 doctor-name-compat = 32-bit system calls
+doctor-name-cgroup-programs = cgroup programs
+doctor-cgroup-full = every cgroup program loads in full
+doctor-cgroup-reduced = enforcing, with reduced programs where this kernel's verifier refuses the full ones: { $each }
+doctor-cgroup-reduced-one = { $program } refused ({ $why }), so { $gives_up }
+doctor-cgroup-reduced-fix = nothing refused passes; for records that name the process, use a newer kernel (Debian 12's 6.1 or later)
 doctor-usb-held = usbcore.authorized_default={ $value }: from the first moment of boot the kernel authorizes only internal (hard-wired) USB devices, or none, until airgapd judges each device
 doctor-usb-no-usbcore = no USB support loaded (usbcore absent): nothing to hold back
 doctor-usb-not-held = usbcore.authorized_default={ $value }: devices plugged in during boot, before airgapd starts, are authorized by the kernel

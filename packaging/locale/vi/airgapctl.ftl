@@ -118,6 +118,7 @@ status-problem-tc-qdisc = { $interface }: qdisc clsact đã bị thay bằng qdi
 status-layers = Các lớp bảo vệ:
 status-layers-none = không có: airgapd chưa thực thi lớp nào
 status-layer-active = đang hoạt động
+status-layer-limited = đang hoạt động, yếu hơn trên nhân này: { $detail }
 status-layer-problem = { $state } ({ $detail })
 layer-state-unavailable = KHÔNG DÙNG ĐƯỢC
 layer-state-damaged = BỊ HỎNG
@@ -249,6 +250,11 @@ doctor-usb-early = nhân giữ lại mọi thiết bị USB mới ngay từ lúc
 doctor-usb-late = thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép
 doctor-usb-early-fix = thêm usbcore.authorized_default=2 vào GRUB_CMDLINE_LINUX trong /etc/default/grub (chỉ thiết bị trong máy cho tới khi airgapd quyết định), rồi chạy update-grub và khởi động lại
 doctor-name-compat = Lời gọi hệ thống 32 bit
+doctor-name-cgroup-programs = chương trình cgroup
+doctor-cgroup-full = mọi chương trình cgroup được nạp đầy đủ
+doctor-cgroup-reduced = đang thực thi, dùng chương trình rút gọn ở những chỗ trình kiểm tra của nhân này từ chối chương trình đầy đủ: { $each }
+doctor-cgroup-reduced-one = { $program } bị từ chối ({ $why }), vì vậy { $gives_up }
+doctor-cgroup-reduced-fix = không có gì bị chặn lọt qua; để bản ghi nêu được tiến trình, hãy dùng nhân mới hơn (nhân 6.1 của Debian 12 trở lên)
 doctor-usb-held = usbcore.authorized_default={ $value }: ngay từ lúc khởi động, nhân chỉ cho phép thiết bị USB gắn cố định trong máy (hoặc không thiết bị nào) cho tới khi airgapd xét từng thiết bị
 doctor-usb-no-usbcore = chưa nạp hỗ trợ USB (không có usbcore): không có gì phải giữ lại
 doctor-usb-not-held = usbcore.authorized_default={ $value }: thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép

@@ -259,6 +259,8 @@ pub struct Enforcer {
     fmod_ret_progs: Vec<(&'static str, OwnedFd)>,
     /// Programs loaded as their reduced variant ([`crate::variant`]): (full, reduced).
     reduced: Vec<(&'static str, &'static str)>,
+    /// Load the reduced variants without trying the full ones (tests of the older kernels).
+    force_reduced: bool,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -368,6 +370,7 @@ impl Enforcer {
             ro_devices,
             fmod_ret_progs: Vec::new(),
             reduced: Vec::new(),
+            force_reduced: false,
         })
     }
 
@@ -517,6 +520,12 @@ impl Enforcer {
     pub(crate) fn put_first(&mut self, i: usize) -> std::io::Result<u32> {
         links::detach(self.links[i].fd.as_fd())?;
         self.relink(i)
+    }
+
+    /// Load the reduced variants of the cgroup programs without trying the full ones: how
+    /// tests show the behaviour of kernels whose verifier refuses those (Debian 11's 5.10).
+    pub fn use_reduced_programs(&mut self) {
+        self.force_reduced = true;
     }
 
     /// Put the interface programs as classic tc filters even where the kernel has TCX: how
@@ -739,7 +748,7 @@ impl Enforcer {
     pub fn enforce_cgroup_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
         self.scope_dir = Some(scope.path().to_path_buf());
-        let reduced = network::load_cgroup(&mut self.ebpf)?;
+        let reduced = network::load_cgroup(&mut self.ebpf, self.force_reduced)?;
         let state = self.note_reduced(crate::variant::SETSOCKOPT, reduced);
         for (name, attach) in network::CGROUP_LINKS {
             // The pin keeps the full program's name whichever variant runs in it.
@@ -775,7 +784,7 @@ impl Enforcer {
     /// attached, every block device without a rule is refused.
     pub fn enforce_devices(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
-        let reduced = crate::devices::enforce::load(&mut self.ebpf)?;
+        let reduced = crate::devices::enforce::load(&mut self.ebpf, self.force_reduced)?;
         let state = self.note_reduced(crate::variant::DEVICE, reduced);
         let (name, attach) = crate::devices::enforce::LINK;
         self.link(
@@ -878,8 +887,9 @@ impl Enforcer {
     /// `airgapctl doctor`).
     pub fn probe_cgroup() -> Result<Vec<(crate::variant::Variant, String)>, String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
-        let sockopt = network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
-        let dev = crate::devices::enforce::load(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
+        let sockopt = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
+        let dev =
+            crate::devices::enforce::load(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
         Ok([
             (crate::variant::SETSOCKOPT, sockopt),
             (crate::variant::DEVICE, dev),
@@ -894,7 +904,7 @@ impl Enforcer {
     pub fn probe_compat_sockopt() -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-        let reduced = network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
+        let reduced = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
         let sibling = match reduced {
             Some(_) => crate::variant::SETSOCKOPT.reduced,
             None => crate::variant::SETSOCKOPT.full,

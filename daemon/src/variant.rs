@@ -43,6 +43,9 @@ pub const DEVICE: Variant = Variant {
                mount(8) does not fall back to read-only by itself: mount it with -o ro",
 };
 
+/// The reason given when a test asked for the reduced variants.
+pub const FORCED: &str = "reduced variant requested (tests of older kernels)";
+
 /// Every program with a reduced variant.
 pub const ALL: [Variant; 2] = [SETSOCKOPT, DEVICE];
 
@@ -95,10 +98,17 @@ fn reason_in(log: &str) -> Option<String> {
 /// Load `variant`: the full program, or the reduced one where the verifier refuses the full one.
 /// `Ok(None)`: the full program loaded; `Ok(Some(reason))`: the reduced one did, `reason` being
 /// the verifier's words about the full one. When both are refused, the full one's error.
+/// `force`: the reduced one without trying the full one (how host tests show the older kernels).
 pub fn load_either(
     variant: Variant,
+    force: bool,
     mut load: impl FnMut(&'static str) -> Result<(), ProgramError>,
 ) -> Result<Option<String>, (&'static str, ProgramError)> {
+    if force {
+        return load(variant.reduced)
+            .map(|()| Some(FORCED.to_string()))
+            .map_err(|e| (variant.reduced, e));
+    }
     match load(variant.full) {
         Ok(()) => Ok(None),
         Err(e) if refused_by_verifier(&e) => {
@@ -146,7 +156,7 @@ mod tests {
             verifier_log: aya_obj::VerifierLog::new(String::new()),
         };
         let mut tried = Vec::new();
-        let r = load_either(SETSOCKOPT, |name| {
+        let r = load_either(SETSOCKOPT, false, |name| {
             tried.push(name);
             if name == SETSOCKOPT.full {
                 Err(refused())
@@ -162,7 +172,7 @@ mod tests {
 
         // EPERM (no privilege) is no verifier refusal: the reduced one is not tried.
         let mut tried = Vec::new();
-        let r = load_either(DEVICE, |name| {
+        let r = load_either(DEVICE, false, |name| {
             tried.push(name);
             Err(ProgramError::LoadError {
                 io_error: std::io::Error::from_raw_os_error(libc::EPERM),
@@ -174,7 +184,10 @@ mod tests {
 
         // The full program loads: nothing else is tried.
         let mut tried = Vec::new();
-        assert_eq!(load_either(DEVICE, |n| Ok(tried.push(n))).unwrap(), None);
+        assert_eq!(
+            load_either(DEVICE, false, |n| Ok(tried.push(n))).unwrap(),
+            None
+        );
         assert_eq!(tried, [DEVICE.full]);
         assert_eq!(reduced_of("airgap_dev"), Some("airgap_dev_reduced"));
         assert_eq!(reduced_of("airgap_connect4"), None);

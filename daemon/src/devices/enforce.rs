@@ -11,8 +11,9 @@ pub const LINK: (&str, AttachType) = ("airgap_dev", AttachType::BPF_CGROUP_DEVIC
 
 /// Load (verify) the device program. `Ok(Some(reason))`: it is the reduced variant
 /// ([`crate::variant::DEVICE`]), the verifier having refused the full one for `reason`.
-pub fn load(ebpf: &mut Ebpf) -> Result<Option<String>, EnforceError> {
-    crate::variant::load_either(crate::variant::DEVICE, |name| {
+/// `reduced`: that variant without trying the full one (tests).
+pub fn load(ebpf: &mut Ebpf, reduced: bool) -> Result<Option<String>, EnforceError> {
+    crate::variant::load_either(crate::variant::DEVICE, reduced, |name| {
         let prog: &mut CgroupDevice =
             program_mut(ebpf, name).map_err(|_| ProgramError::NotLoaded)?;
         prog.load()

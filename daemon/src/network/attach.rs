@@ -65,7 +65,8 @@ pub const LSM_SOCKET_CREATE: (&str, &str) = ("airgap_lsm_socket_create", "socket
 /// Load (verify) every cgroup program of the area. `Ok(Some(reason))`: the setsockopt program
 /// is its reduced variant ([`crate::variant::SETSOCKOPT`]), the verifier having refused the
 /// full one for `reason`.
-pub fn load_cgroup(ebpf: &mut Ebpf) -> Result<Option<String>, EnforceError> {
+/// `reduced`: that variant without trying the full one (tests).
+pub fn load_cgroup(ebpf: &mut Ebpf, reduced: bool) -> Result<Option<String>, EnforceError> {
     let (create, _) = CGROUP_LINKS[0];
     let prog: &mut CgroupSock = program_mut(ebpf, create)?;
     prog.load().map_err(EnforceError::load(create))?;
@@ -77,7 +78,7 @@ pub fn load_cgroup(ebpf: &mut Ebpf) -> Result<Option<String>, EnforceError> {
         let prog: &mut CgroupSkb = program_mut(ebpf, name)?;
         prog.load().map_err(EnforceError::load(name))?;
     }
-    crate::variant::load_either(crate::variant::SETSOCKOPT, |name| {
+    crate::variant::load_either(crate::variant::SETSOCKOPT, reduced, |name| {
         let prog: &mut CgroupSockopt =
             program_mut(ebpf, name).map_err(|_| ProgramError::NotLoaded)?;
         prog.load()

@@ -117,19 +117,23 @@ fn bpf_lsm_in(list: &str) -> Result<(), String> {
 
 fn kernel_answer(e: &EnforceError) -> String {
     match e {
-        EnforceError::Load { source, .. } => match source.as_ref() {
-            // With the verifier's last word when it said one (Debian 11's 5.10 answers EINVAL
-            // to the LSM programs: the log says which helper or hook it refused).
-            e @ ProgramError::LoadError { io_error, .. } => {
-                let reason = crate::variant::verifier_reason(e);
-                if reason == io_error.to_string() {
-                    reason
-                } else {
-                    format!("{io_error}; verifier: {reason}")
-                }
+        EnforceError::Load { source, .. } => load_answer(source),
+        other => other.to_string(),
+    }
+}
+
+/// The kernel's answer to a failed program load, with the verifier's last word when it said
+/// one (Debian 11's 5.10 answers EINVAL to the LSM programs: the log says what it refused).
+pub(crate) fn load_answer(e: &ProgramError) -> String {
+    match e {
+        ProgramError::LoadError { io_error, .. } => {
+            let reason = crate::variant::verifier_reason(e);
+            if reason == io_error.to_string() {
+                reason
+            } else {
+                format!("{io_error}; verifier: {reason}")
             }
-            other => other.to_string(),
-        },
+        }
         other => other.to_string(),
     }
 }

@@ -185,7 +185,11 @@ mod tests {
         // The full program loads: nothing else is tried.
         let mut tried = Vec::new();
         assert_eq!(
-            load_either(DEVICE, false, |n| Ok(tried.push(n))).unwrap(),
+            load_either(DEVICE, false, |n| {
+                tried.push(n);
+                Ok(())
+            })
+            .unwrap(),
             None
         );
         assert_eq!(tried, [DEVICE.full]);

@@ -117,10 +117,23 @@ fn bpf_lsm_in(list: &str) -> Result<(), String> {
 
 fn kernel_answer(e: &EnforceError) -> String {
     match e {
-        EnforceError::Load { source, .. } => match source.as_ref() {
-            ProgramError::LoadError { io_error, .. } => io_error.to_string(),
-            other => other.to_string(),
-        },
+        EnforceError::Load { source, .. } => load_answer(source),
+        other => other.to_string(),
+    }
+}
+
+/// The kernel's answer to a failed program load, with the verifier's last word when it said
+/// one (Debian 11's 5.10 answers EINVAL to the LSM programs: the log says what it refused).
+pub(crate) fn load_answer(e: &ProgramError) -> String {
+    match e {
+        ProgramError::LoadError { io_error, .. } => {
+            let reason = crate::variant::verifier_reason(e);
+            if reason == io_error.to_string() {
+                reason
+            } else {
+                format!("{io_error}; verifier: {reason}")
+            }
+        }
         other => other.to_string(),
     }
 }
@@ -206,14 +219,25 @@ impl Layer {
 pub enum LayerState {
     /// Attached and enforcing.
     Active,
+    /// Attached and enforcing, with something weaker on this kernel than where the full
+    /// programs load (a reduced program variant): the text says what.
+    Limited(String),
     /// Not possible on this kernel or in this mode; the reason says why.
     Unavailable(String),
+}
+
+impl LayerState {
+    /// Whether the layer enforces (fully or limited).
+    pub fn is_active(&self) -> bool {
+        matches!(self, LayerState::Active | LayerState::Limited(_))
+    }
 }
 
 impl fmt::Display for LayerState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LayerState::Active => f.write_str("active"),
+            LayerState::Limited(what) => write!(f, "active, limited on this kernel: {what}"),
             LayerState::Unavailable(why) => write!(f, "unavailable: {why}"),
         }
     }
@@ -246,6 +270,10 @@ pub struct Enforcer {
     ro_devices: Option<RoDevices>,
     /// The fmod_ret programs, loaded outside aya ([`network::compat`]), by name.
     fmod_ret_progs: Vec<(&'static str, OwnedFd)>,
+    /// Programs loaded as their reduced variant ([`crate::variant`]): (full, reduced).
+    reduced: Vec<(&'static str, &'static str)>,
+    /// Load the reduced variants without trying the full ones (tests of the older kernels).
+    force_reduced: bool,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -354,6 +382,8 @@ impl Enforcer {
             force_tc: false,
             ro_devices,
             fmod_ret_progs: Vec::new(),
+            reduced: Vec::new(),
+            force_reduced: false,
         })
     }
 
@@ -505,6 +535,12 @@ impl Enforcer {
         self.relink(i)
     }
 
+    /// Load the reduced variants of the cgroup programs without trying the full ones: how
+    /// tests show the behaviour of kernels whose verifier refuses those (Debian 11's 5.10).
+    pub fn use_reduced_programs(&mut self) {
+        self.force_reduced = true;
+    }
+
     /// Put the interface programs as classic tc filters even where the kernel has TCX: how
     /// tests show the behaviour of kernels without it (Debian 12's 6.1).
     pub fn use_tc_filters(&mut self) {
@@ -591,6 +627,32 @@ impl Enforcer {
         [&mut self.lan_local, &mut self.lan_peers]
     }
 
+    /// The program loaded for `full`: itself, or its reduced variant where the verifier refused
+    /// it ([`crate::variant`]).
+    pub fn loaded_name(&self, full: &'static str) -> &'static str {
+        self.reduced
+            .iter()
+            .find(|(f, _)| *f == full)
+            .map_or(full, |(_, r)| *r)
+    }
+
+    /// Note that `variant` was loaded reduced for `reason`, and the layer's state that says so.
+    fn note_reduced(
+        &mut self,
+        variant: crate::variant::Variant,
+        reason: Option<String>,
+    ) -> LayerState {
+        let Some(reason) = reason else {
+            return LayerState::Active;
+        };
+        self.reduced.retain(|(f, _)| *f != variant.full);
+        self.reduced.push((variant.full, variant.reduced));
+        LayerState::Limited(format!(
+            "{}: this kernel's verifier refused {} ({reason}), {} is enforcing",
+            variant.gives_up, variant.full, variant.reduced
+        ))
+    }
+
     /// How many pinned links of an earlier daemon this one adopted.
     pub fn adopted(&self) -> usize {
         self.adopted
@@ -668,7 +730,7 @@ impl Enforcer {
     /// (the cgroup programs must be loaded), attach it globally and hold the link.
     fn attach_fmod_ret(&mut self, program: &'static str, target: &str) -> Result<(), String> {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-        let (sibling, _) = network::CGROUP_LINKS[9];
+        let sibling = self.loaded_name(crate::variant::SETSOCKOPT.full);
         let sibling = self
             .ebpf
             .program(sibling)
@@ -699,16 +761,19 @@ impl Enforcer {
     pub fn enforce_cgroup_network(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
         self.scope_dir = Some(scope.path().to_path_buf());
-        network::load_cgroup(&mut self.ebpf)?;
+        let reduced = network::load_cgroup(&mut self.ebpf, self.force_reduced)?;
+        let state = self.note_reduced(crate::variant::SETSOCKOPT, reduced);
         for (name, attach) in network::CGROUP_LINKS {
+            // The pin keeps the full program's name whichever variant runs in it.
             self.link(
-                name,
+                self.loaded_name(name),
                 Target::Cgroup(dir.as_fd()),
                 attach,
                 &format!("link_{name}"),
             )?;
         }
-        self.set_layer(Layer::CgroupNetwork, LayerState::Active);
+        tracing::info!(layer = Layer::CgroupNetwork.name(), "{state}");
+        self.set_layer(Layer::CgroupNetwork, state);
         Ok(())
     }
 
@@ -732,15 +797,17 @@ impl Enforcer {
     /// attached, every block device without a rule is refused.
     pub fn enforce_devices(&mut self, scope: &Scope) -> Result<(), EnforceError> {
         let dir = scope.dir()?;
-        crate::devices::enforce::load(&mut self.ebpf)?;
+        let reduced = crate::devices::enforce::load(&mut self.ebpf, self.force_reduced)?;
+        let state = self.note_reduced(crate::variant::DEVICE, reduced);
         let (name, attach) = crate::devices::enforce::LINK;
         self.link(
-            name,
+            self.loaded_name(name),
             Target::Cgroup(dir.as_fd()),
             attach,
             &format!("link_{name}"),
         )?;
-        self.set_layer(Layer::Devices, LayerState::Active);
+        tracing::info!(layer = Layer::Devices.name(), "{state}");
+        self.set_layer(Layer::Devices, state);
         Ok(())
     }
 
@@ -828,6 +895,23 @@ impl Enforcer {
         network::load_lsm(&mut enforcer.ebpf, &btf).map_err(|e| kernel_answer(&e))
     }
 
+    /// Which cgroup programs this kernel's verifier refuses in full (their reduced variants
+    /// load instead), with its reason: loaded into a throwaway object, never attached (for
+    /// `airgapctl doctor`).
+    pub fn probe_cgroup() -> Result<Vec<(crate::variant::Variant, String)>, String> {
+        let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
+        let sockopt = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
+        let dev =
+            crate::devices::enforce::load(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
+        Ok([
+            (crate::variant::SETSOCKOPT, sockopt),
+            (crate::variant::DEVICE, dev),
+        ]
+        .into_iter()
+        .filter_map(|(v, why)| Some((v, why?)))
+        .collect())
+    }
+
     /// Whether this kernel loads layer 6c's fmod_ret program: loaded with a throwaway object,
     /// never attached (for `airgapctl doctor`).
     pub fn probe_compat_sockopt() -> Result<(), String> {
@@ -846,8 +930,11 @@ impl Enforcer {
     fn probe_fmod_ret(program: &'static str, target: &str) -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-        network::load_cgroup(&mut enforcer.ebpf).map_err(|e| e.to_string())?;
-        let (sibling, _) = network::CGROUP_LINKS[9];
+        let reduced = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
+        let sibling = match reduced {
+            Some(_) => crate::variant::SETSOCKOPT.reduced,
+            None => crate::variant::SETSOCKOPT.full,
+        };
         let fd = enforcer
             .ebpf
             .program(sibling)

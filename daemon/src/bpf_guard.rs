@@ -55,10 +55,7 @@ pub struct BpfGuard {
 }
 
 fn kernel_answer(e: &ProgramError) -> String {
-    match e {
-        ProgramError::LoadError { io_error, .. } => io_error.to_string(),
-        other => other.to_string(),
-    }
+    crate::bpf::load_answer(e)
 }
 
 /// The kernel's `dev_t` (`super_block.s_dev`) of a user-space device number.

@@ -52,6 +52,9 @@ pub struct Facts {
     /// Whether layer 5f's fmod_ret program (socket creation, every family) could be loaded
     /// (None: not tried).
     pub create_loads: Option<Result<(), String>>,
+    /// The cgroup programs this kernel's verifier refuses in full, each with its reason: their
+    /// reduced variants stand in ([`crate::variant`]). None: not tried.
+    pub cgroup_reduced: Option<Vec<(crate::variant::Variant, String)>>,
     /// usbcore's `authorized_default` parameter: what the kernel does with a USB device before
     /// any program judged it (-1 or 1: authorize, 0: none, 2: internal only). None: no usbcore.
     pub usb_boot_default: Option<i32>,
@@ -85,6 +88,7 @@ impl Facts {
             lsm_loads: None,
             compat_loads: None,
             create_loads: None,
+            cgroup_reduced: None,
             usb_boot_default: read("/sys/module/usbcore/parameters/authorized_default")
                 .and_then(|v| v.trim().parse().ok()),
             usbcore_module: std::path::Path::new("/sys/module/usbcore/initstate").exists(),
@@ -163,6 +167,9 @@ pub fn diagnose(f: &Facts, catalog: &Catalog) -> Vec<Check> {
         }),
         fix: (!f.btf).then(|| t("doctor-btf-fix")),
     });
+    if let Some(check) = cgroup_check(f, catalog) {
+        out.push(check);
+    }
     out.push(lsm_check(f, catalog));
     out.push(families_check(f, catalog));
     out.push(compat_check(f, catalog));
@@ -197,6 +204,7 @@ pub fn display_name(name: &str, catalog: &Catalog) -> String {
         "USB before airgapd starts" => "doctor-name-usb-early",
         "32-bit system calls" => "doctor-name-compat",
         "socket families" => "doctor-name-families",
+        "cgroup programs" => "doctor-name-cgroup-programs",
         "read-only media" => "doctor-name-ro-media",
         "airgapd's BPF objects" => "doctor-name-bpf-guard",
         other => return other.to_string(),
@@ -254,6 +262,38 @@ fn families_check(f: &Facts, catalog: &Catalog) -> Check {
         detail,
         fix: (status == Status::Warn).then(|| catalog.text("doctor-families-fix", None)),
     }
+}
+
+/// Whether every cgroup program loads in full, or which run as their reduced variant and what
+/// that gives up (older kernels: Debian 11's 5.10). None when not tried (not root).
+fn cgroup_check(f: &Facts, catalog: &Catalog) -> Option<Check> {
+    let reduced = f.cgroup_reduced.as_ref()?;
+    if reduced.is_empty() {
+        return Some(Check {
+            name: "cgroup programs",
+            status: Status::Ok,
+            detail: catalog.text("doctor-cgroup-full", None),
+            fix: None,
+        });
+    }
+    let each: Vec<String> = reduced
+        .iter()
+        .map(|(v, why)| {
+            tr_in!(
+                catalog,
+                "doctor-cgroup-reduced-one",
+                program = v.full,
+                why = why,
+                gives_up = v.gives_up
+            )
+        })
+        .collect();
+    Some(Check {
+        name: "cgroup programs",
+        status: Status::Warn,
+        detail: tr_in!(catalog, "doctor-cgroup-reduced", each = each.join("; ")),
+        fix: Some(catalog.text("doctor-cgroup-reduced-fix", None)),
+    })
 }
 
 /// 32-bit system calls skip every `cgroup/setsockopt` program (the kernel runs them only for
@@ -419,6 +459,7 @@ mod tests {
             lsm_loads: None,
             compat_loads: None,
             create_loads: None,
+            cgroup_reduced: None,
             usb_boot_default: Some(-1),
             usbcore_module: false,
             kernel_release: "6.1.0-40-amd64".into(),
@@ -427,6 +468,30 @@ mod tests {
 
     fn check<'a>(c: &'a [Check], name: &str) -> &'a Check {
         c.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn reduced_cgroup_programs_are_named_with_what_they_give_up() {
+        let mut f = facts();
+        assert!(diagnose(&f).iter().all(|c| c.name != "cgroup programs"));
+        f.cgroup_reduced = Some(Vec::new());
+        let c = diagnose(&f)
+            .into_iter()
+            .find(|c| c.name == "cgroup programs");
+        assert_eq!(c.unwrap().status, Status::Ok);
+        let why = "unknown func bpf_get_current_pid_tgid#14".to_string();
+        f.cgroup_reduced = Some(vec![(crate::variant::SETSOCKOPT, why)]);
+        let c = diagnose(&f)
+            .into_iter()
+            .find(|c| c.name == "cgroup programs");
+        let c = c.unwrap();
+        assert_eq!(c.status, Status::Warn);
+        assert!(
+            c.detail.contains("airgap_setsockopt refused (unknown func"),
+            "{}",
+            c.detail
+        );
+        assert!(c.detail.contains("without the process id"), "{}", c.detail);
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod storm;
 pub mod tamper;
 pub mod tpm;
 pub mod update;
+pub mod variant;
 pub mod violation;
 
 // The network area's former top-level paths, kept while branches that use them are in flight.

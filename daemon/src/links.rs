@@ -86,7 +86,25 @@ pub fn create(prog: BorrowedFd<'_>, target: Target<'_>, attach: AttachType) -> i
         .u32(4, target)
         .u32(8, attach as u32)
         .u32(12, flags);
-    bpf(bpf_cmd::BPF_LINK_CREATE, &mut attr).map(owned)
+    let trampoline = matches!(
+        attach,
+        AttachType::BPF_LSM_MAC | AttachType::BPF_MODIFY_RETURN
+    );
+    match bpf(bpf_cmd::BPF_LINK_CREATE, &mut attr) {
+        Ok(fd) => Ok(owned(fd)),
+        // Kernels before 5.11 (Debian 11's 5.10) make the links of LSM and fmod_ret programs
+        // only with BPF_RAW_TRACEPOINT_OPEN (no name: the program's own attach target); the
+        // link is the same kind, pinned and updated alike. Found by the guest's 5.10 boot
+        // (issue 22): the BPF guard's programs loaded and their BPF_LINK_CREATE was EINVAL.
+        Err(e) if trampoline && e.raw_os_error() == Some(libc::EINVAL) => {
+            // raw_tracepoint_open: name @0 (null), prog_fd @8.
+            let mut attr = Attr::new().u64(0, 0).u32(8, prog.as_raw_fd() as u32);
+            bpf(bpf_cmd::BPF_RAW_TRACEPOINT_OPEN, &mut attr)
+                .map(owned)
+                .map_err(|_| e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// One program attached to an interface (TCX), in the order the kernel runs them.

@@ -169,6 +169,7 @@ impl ConfigMap {
             net_mode: c.net_mode.bits(),
             abi_version: abi::AIRGAP_ABI_VERSION,
             trusted_tgid: std::process::id(),
+            trusted_cgroup_id: crate::scope::own_cgroup_id(),
         }
     }
 

@@ -64,6 +64,22 @@ pub fn pid_in_cgroup(pid: u32, cgroup: &str) -> bool {
     })
 }
 
+/// The cgroup v2 id of this process's own cgroup (its service's, under systemd), or 0 when it
+/// cannot be told. The reduced device program trusts it as the full one trusts this process.
+pub fn own_cgroup_id() -> u64 {
+    let Ok(text) = fs::read_to_string("/proc/self/cgroup") else {
+        return 0;
+    };
+    let Some(path) = text.lines().find_map(|l| l.strip_prefix("0::")) else {
+        return 0;
+    };
+    let Ok(root) = cgroup2_root() else {
+        return 0;
+    };
+    // The kernfs inode number of a cgroup v2 directory is its cgroup id.
+    fs::metadata(root.join(path.trim_start_matches('/'))).map_or(0, |m| m.ino())
+}
+
 pub fn cgroup2_root() -> Result<PathBuf, ScopeError> {
     let text = fs::read_to_string(paths::MOUNTINFO).unwrap_or_default();
     cgroup2_root_from(&text).ok_or(ScopeError::NoCgroup2 {

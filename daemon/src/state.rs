@@ -181,13 +181,13 @@ impl State {
         let premount_left = self
             .layers
             .iter()
-            .any(|(l, s)| *l == Layer::PremountedMedia && *s != LayerState::Active);
+            .any(|(l, s)| *l == Layer::PremountedMedia && !s.is_active());
         self.uncovered.is_empty()
             && !premount_left
             && [Layer::CgroupNetwork, Layer::Devices].iter().all(|l| {
                 self.layers
                     .iter()
-                    .any(|(have, state)| have == l && *state == LayerState::Active)
+                    .any(|(have, state)| have == l && state.is_active())
             })
     }
 }

@@ -200,6 +200,9 @@ pub struct Violation {
     pub route: Option<(u32, u32)>,
     /// The call came through the 32-bit compat entry (an i386 program, or `int 0x80`).
     pub compat: bool,
+    /// The kernel gave the refusing program no process id or name (a reduced variant on an
+    /// older kernel): `pid`, `tid` are 0 and `comm` empty although a task made the call.
+    pub process_unknown: bool,
     /// bpf.guard refusals: what was refused (`enum airgap_guard_action`) and the object's id.
     pub guard: Option<(u32, u32)>,
     /// bpf.guard refusals: the object by name (`link_airgap_connect4 (link 17)`), as the daemon
@@ -258,6 +261,7 @@ impl Violation {
             sockopt: (kind == Kind::NetSockopt).then_some((e.opt_level, e.opt_name)),
             route: (kind == Kind::DevReadOnly).then_some((e.opt_level, e.opt_name)),
             compat: e.flags & abi::AIRGAP_EVENT_COMPAT != 0,
+            process_unknown: e.flags & abi::AIRGAP_EVENT_NO_TASK != 0,
             guard: (kind == Kind::BpfGuard).then_some((e.opt_level, e.opt_name)),
             object: None,
         })
@@ -328,6 +332,13 @@ impl fmt::Display for Violation {
         }
         if self.pid != 0 {
             write!(f, " by {}[{}] uid={}", self.comm, self.pid, self.uid)?;
+        } else if self.process_unknown {
+            // Never "pid 0": the kernel did not say which process it was.
+            write!(
+                f,
+                " by an unknown process (cgroup {}, uid={})",
+                self.cgroup_id, self.uid
+            )?;
         } else if self.kind.is_network() && self.cgroup_id != 0 {
             write!(f, " (cgroup {}, uid={})", self.cgroup_id, self.uid)?;
         }

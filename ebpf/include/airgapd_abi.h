@@ -25,7 +25,7 @@ typedef uint64_t __u64;
 
 /* Bumped whenever a struct or a meaning below changes; pinned state of another version is
  * never adopted. */
-#define AIRGAP_ABI_VERSION 4
+#define AIRGAP_ABI_VERSION 5
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -79,8 +79,10 @@ struct airgap_config {
 	__u32 net_mode;        /* enum airgap_net_mode */
 	__u32 abi_version;     /* AIRGAP_ABI_VERSION of the daemon that wrote it */
 	__u32 trusted_tgid;    /* the daemon itself: may read any block device, to identify it */
+	__u64 trusted_cgroup_id; /* the daemon's cgroup v2: the same trust where the kernel gives the
+				  * device program no process id (airgap_dev_reduced) */
 };
-#define AIRGAP_CONFIG_SIZE 24
+#define AIRGAP_CONFIG_SIZE 32
 
 /* Per-CPU, indexed by enum airgap_kind. `denied` counts every refusal, `lost` the ones whose
  * event did not fit in the ring buffer: detail may be lost, the count never is. */
@@ -122,6 +124,10 @@ enum airgap_event_flag {
 	 * 64-bit one): refused by the fmod_ret program, which the kernel runs for that entry too,
 	 * where it skips every cgroup/setsockopt program. */
 	AIRGAP_EVENT_COMPAT = 1,
+	/* pid, tgid and comm are unknown (0 and empty): a reduced program variant, loaded where the
+	 * kernel gives that hook no bpf_get_current_pid_tgid/comm (cgroup/dev and
+	 * cgroup/setsockopt on Debian 11's 5.10). uid, gid and cgroup_id are still the caller's. */
+	AIRGAP_EVENT_NO_TASK = 2,
 };
 
 /* Key of the device rule map; the value is a __u32 mask of enum airgap_dev_access that may be

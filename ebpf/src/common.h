@@ -99,4 +99,24 @@ static __always_inline void fill_task(struct airgap_event *e)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
+/* The identity the reduced variants of cgroup/dev and cgroup/setsockopt can give: older kernels
+ * (Debian 11's 5.10) offer those hooks bpf_get_current_uid_gid and bpf_get_current_cgroup_id
+ * but not bpf_get_current_pid_tgid or bpf_get_current_comm, and the verifier refuses the whole
+ * program for one unknown helper. The flag makes the record say "process unknown" instead of
+ * naming pid 0. `full` is a constant of each variant: the unused branch is compiled away. */
+static __always_inline void fill_task_as(struct airgap_event *e, const int full)
+{
+	__u64 uid_gid;
+
+	if (full) {
+		fill_task(e);
+		return;
+	}
+	uid_gid = bpf_get_current_uid_gid();
+	e->uid = (__u32)uid_gid;
+	e->gid = uid_gid >> 32;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->flags |= AIRGAP_EVENT_NO_TASK;
+}
+
 #endif /* AIRGAPD_COMMON_H */

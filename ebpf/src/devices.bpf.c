@@ -47,8 +47,22 @@ static __always_inline __u32 granted(__u32 type, __u32 major, __u32 minor)
 	return AIRGAP_ACC_MKNOD | AIRGAP_ACC_READ | AIRGAP_ACC_WRITE;
 }
 
-SEC("cgroup/dev")
-int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
+/*
+ * One judgement, two programs. airgap_dev is the full one. airgap_dev_reduced is for kernels
+ * whose cgroup/dev programs get no bpf_get_current_task_btf, bpf_get_current_pid_tgid,
+ * bpf_get_current_comm or bpf_set_retval (Debian 11's 5.10): the daemon loads it only when the
+ * verifier refuses the full one, and reports what it gives up. The rules and the refusals of
+ * every task are the same; what differs:
+ *  - a kernel thread is told by its cgroup: a task in the root cgroup itself, where the kernel's
+ *    threads live (systemd puts every process in a child; only root can move one to the root);
+ *  - the daemon's own reads are told by its cgroup (its service's), not its process;
+ *  - refusals are recorded without pid and name (AIRGAP_EVENT_NO_TASK);
+ *  - writing a read-only medium answers EPERM, not EACCES, so mount(8) does not retry it
+ *    read-only by itself (`mount -o ro` works).
+ */
+#define ROOT_CGROUP_ID 1
+
+static __always_inline int dev_judge(struct bpf_cgroup_dev_ctx *ctx, const int full)
 {
 	__u32 type = ctx->access_type & 0xffff;
 	__u32 want = ctx->access_type >> 16;
@@ -69,20 +83,27 @@ int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
 	 * task can become a kernel thread; every task's open of those nodes is still judged.
 	 * Asked only when no rule grants the access: the opens that are allowed, nearly all of
 	 * them, never pay for it. */
-	if (bpf_get_current_task_btf()->flags & PF_KTHREAD)
+	if (full && (bpf_get_current_task_btf()->flags & PF_KTHREAD))
+		return CG_ALLOW;
+	if (!full && bpf_get_current_cgroup_id() == ROOT_CGROUP_ID)
 		return CG_ALLOW;
 	/* The daemon identifies a refused disk by reading it (filesystem UUID and label), through
 	 * a node it makes itself in a tmpfs mounted nowhere (never the /dev path, which root or a
 	 * udev rule may have replaced): making that node and reading are all it may do, and only
-	 * the daemon's own process. */
+	 * the daemon's own process (its service's cgroup for the reduced variant). */
 	cfg = config();
-	if (cfg && cfg->trusted_tgid && (want & ~(AIRGAP_ACC_READ | AIRGAP_ACC_MKNOD)) == 0 &&
-	    (bpf_get_current_pid_tgid() >> 32) == cfg->trusted_tgid)
-		return CG_ALLOW;
+	if (cfg && (want & ~(AIRGAP_ACC_READ | AIRGAP_ACC_MKNOD)) == 0) {
+		if (full && cfg->trusted_tgid &&
+		    (bpf_get_current_pid_tgid() >> 32) == cfg->trusted_tgid)
+			return CG_ALLOW;
+		if (!full && cfg->trusted_cgroup_id &&
+		    bpf_get_current_cgroup_id() == cfg->trusted_cgroup_id)
+			return CG_ALLOW;
+	}
 
 	e = deny_event(dtype == AIRGAP_DEV_BLOCK ? AIRGAP_KIND_DEV_BLOCK : AIRGAP_KIND_DEV_CHAR);
 	if (e) {
-		fill_task(e);
+		fill_task_as(e, full);
 		e->dev_major = ctx->major;
 		e->dev_minor = ctx->minor;
 		e->access = want;
@@ -93,7 +114,20 @@ int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
 	 * read-only by itself (util-linux does so on EACCES and EROFS, never on EPERM). The device
 	 * cgroup check comes before the kernel's own read-only check, so without this a plain
 	 * `mount` of a read-only medium would fail. */
-	if (dtype == AIRGAP_DEV_BLOCK && (mask & AIRGAP_ACC_READ) && (want & AIRGAP_ACC_WRITE))
+	if (full && dtype == AIRGAP_DEV_BLOCK && (mask & AIRGAP_ACC_READ) &&
+	    (want & AIRGAP_ACC_WRITE))
 		bpf_set_retval(-EACCES);
 	return CG_DENY;
+}
+
+SEC("cgroup/dev")
+int airgap_dev(struct bpf_cgroup_dev_ctx *ctx)
+{
+	return dev_judge(ctx, 1);
+}
+
+SEC("cgroup/dev")
+int airgap_dev_reduced(struct bpf_cgroup_dev_ctx *ctx)
+{
+	return dev_judge(ctx, 0);
 }

@@ -77,9 +77,18 @@ impl Armed {
     /// Load the programs, bind them to a new test cgroup, write the device rules and attach the
     /// devices area (and nothing else).
     pub fn devices(rules: &[(DevMatch, DevAccess)]) -> Armed {
+        Armed::devices_with(rules, false)
+    }
+
+    /// [`Armed::devices`], with the reduced device program when `reduced` (as kernels whose
+    /// verifier refuses the full one get it: `airgapd::variant`).
+    pub fn devices_with(rules: &[(DevMatch, DevAccess)], reduced: bool) -> Armed {
         require_root();
         let scope = Scope::create("test").expect("creating test cgroup");
         let mut enforcer = Enforcer::load().expect("loading BPF object");
+        if reduced {
+            enforcer.use_reduced_programs();
+        }
         enforcer
             .configure(&scope, NetMode::Loopback)
             .expect("writing config");

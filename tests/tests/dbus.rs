@@ -60,6 +60,7 @@ fn violation(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u3
         sockopt: None,
         route: None,
         compat: false,
+        process_unknown: false,
         guard: None,
         object: None,
     }

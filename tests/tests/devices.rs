@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use airgapd::bpf::{Layer, LayerState};
 use airgapd::maps::{DevAccess, DevMatch, DevType};
 use airgapd::violation::Kind;
 use airgapd_tests::loopdev::LoopDev;
@@ -94,6 +95,48 @@ async fn read_only_media_mounts_ro_and_refuses_writes() {
         4,
         "the refused access includes write: {ev:?}"
     );
+}
+
+/// Issue 22: the reduced device program, which kernels refusing the full one get (Debian 11's
+/// 5.10 has no bpf_get_current_pid_tgid, comm, task_btf or set_retval for cgroup/dev), refuses
+/// every path the full one does; its records say the process is unknown (pid 0, no name, never
+/// shown as a process) with the caller's uid and cgroup; the layer says it is limited; a write
+/// to a read-only grant answers EPERM there (no bpf_set_retval: mount(8) needs -o ro).
+#[tokio::test]
+async fn reduced_device_program_refuses_the_same_and_says_the_process_is_unknown() {
+    let dev = LoopDev::new("reduced");
+    let ro = LoopDev::new("reducedro");
+    let rule = DevMatch::device(DevType::Block, ro.major, ro.minor);
+    let mut armed = Armed::devices_with(&[(rule, DevAccess::READ)], true);
+    let layer = armed
+        .enforcer
+        .layers()
+        .iter()
+        .find(|(l, _)| *l == Layer::Devices);
+    match layer {
+        Some((_, LayerState::Limited(why))) => {
+            assert!(why.contains("without the process id"), "{why}");
+            assert!(why.contains(airgapd::variant::FORCED), "{why}");
+        }
+        other => panic!("the device layer must say it is limited: {other:?}"),
+    }
+    for case in all_paths(&dev) {
+        let a = args(&case);
+        assert_eq!(inside(&armed, &a), "EPERM", "{a:?} in scope");
+        let ev = armed
+            .expect_event(&format!("{a:?}"), |v| v.kind == Kind::DevBlock)
+            .await;
+        assert_eq!(ev.device, Some((dev.major, dev.minor)), "{a:?}");
+        assert!(ev.process_unknown, "{a:?}: {ev:?}");
+        assert_eq!((ev.pid, ev.comm.as_str()), (0, ""), "{a:?}");
+        assert_eq!(ev.cgroup_id, armed.scope.id(), "{a:?}");
+        assert!(ev.to_string().contains("by an unknown process"), "{ev}");
+    }
+    assert_eq!(inside(&armed, &["open", &ro.path, "ro"]), "ok");
+    assert_eq!(inside(&armed, &["mount", &ro.path, "ro"]), "ok");
+    assert_eq!(inside(&armed, &["open", &ro.path, "rw"]), "EPERM");
+    // The test's own process (the "daemon" here) is outside the scope: unaffected.
+    assert_eq!(outside(&["open", &dev.path, "ro"]), "ok");
 }
 
 #[tokio::test]

@@ -59,6 +59,7 @@ fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)
         sockopt: None,
         route: None,
         compat: false,
+        process_unknown: false,
         guard: None,
         object: None,
     }

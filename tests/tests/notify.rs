@@ -230,6 +230,7 @@ fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
             sockopt: None,
             route: None,
             compat: false,
+            process_unknown: false,
             guard: None,
             object: None,
         },

@@ -403,7 +403,7 @@ async fn compat_setsockopt_is_refused_or_reported_unavailable() {
         );
     };
     match state {
-        LayerState::Active => {
+        LayerState::Active | LayerState::Limited(_) => {
             assert_eq!(
                 inside.result, "EPERM",
                 "the 32-bit setsockopt must be refused"

@@ -21,6 +21,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
         facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
         facts.compat_loads = Some(crate::bpf::Enforcer::probe_compat_sockopt());
         facts.create_loads = Some(crate::bpf::Enforcer::probe_fmod_ret_create());
+        facts.cgroup_reduced = crate::bpf::Enforcer::probe_cgroup().ok();
     }
     let checks = diagnose(&facts, catalog());
     if ctx.json {

@@ -293,7 +293,9 @@ pub fn render(s: &Status) -> String {
     line(tr!("status-layers"));
     let width = s.layers.iter().map(|l| l.name.len()).max().unwrap_or(0);
     for l in &s.layers {
-        let state = if l.is_active() {
+        let state = if l.is_active() && !l.detail.is_empty() {
+            tr!("status-layer-limited", detail = &l.detail)
+        } else if l.is_active() {
             tr!("status-layer-active")
         } else {
             tr!(

@@ -21,7 +21,7 @@ pub struct LayerEntry {
     pub name: String,
     /// `active` or `unavailable`.
     pub state: String,
-    /// Why it is unavailable; empty when active.
+    /// Why it is unavailable; when active, what is weaker on this kernel (empty: nothing).
     pub detail: String,
 }
 
@@ -30,6 +30,8 @@ impl LayerEntry {
     pub fn new(layer: Layer, state: &LayerState) -> LayerEntry {
         let (state, detail) = match state {
             LayerState::Active => ("active", String::new()),
+            // Enforcing: `active`, with what this kernel makes weaker as the detail.
+            LayerState::Limited(what) => ("active", what.clone()),
             LayerState::Unavailable(why) => ("unavailable", why.clone()),
         };
         LayerEntry {
@@ -273,6 +275,19 @@ mod tests {
         assert!(v
             .sentence_by(&vi, Some("nobody"))
             .contains("(tiến trình 42, người dùng nobody, uid 65534)"));
+    }
+
+    #[test]
+    fn limited_layer_is_active_with_what_it_gives_up() {
+        let e = LayerEntry::new(
+            Layer::Devices,
+            &LayerState::Limited("no pid in records".into()),
+        );
+        assert_eq!(
+            (e.name.as_str(), e.state.as_str(), e.detail.as_str()),
+            ("cgroup-device", "active", "no pid in records")
+        );
+        assert!(e.is_active());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! | `AIRGAP_ADDRESS`, `AIRGAP_PORT` | the peer or local address the process used |
 //! | `AIRGAP_SOCKOPT` | a refused socket option, `LEVEL/NAME`, e.g. `SOL_PACKET/PACKET_QDISC_BYPASS` |
 //! | `AIRGAP_SYSCALL_ENTRY` | `compat` when the refused call came through the 32-bit entry (an i386 program, or `int 0x80`); absent for the native one |
+//! | `AIRGAP_PROCESS` | `unknown` when the kernel gave the refusing program no process id or name (cgroup/dev and cgroup/setsockopt on Debian 11's 5.10: `AIRGAP_PID`, `AIRGAP_TID` are then 0 and `AIRGAP_COMM` is `-`; uid and cgroup are still the actor's); absent otherwise |
 //! | `AIRGAP_IFINDEX` | network interface index |
 //! | `AIRGAP_INTERFACE` | network interface name, e.g. `enp3s0` |
 //! | `AIRGAP_CHANGE` | how an isolated LAN stopped being isolated: `default-route`, `gateway`, `route`, `address`, `carrier`, `mac` ([`crate::network::isolation::Change::name`]) |
@@ -76,6 +77,8 @@ pub const PORT: &str = "AIRGAP_PORT";
 pub const SOCKOPT: &str = "AIRGAP_SOCKOPT";
 /// `compat`: the refused call came through the 32-bit system call entry.
 pub const SYSCALL_ENTRY: &str = "AIRGAP_SYSCALL_ENTRY";
+/// `unknown`: the refusing program could not read the process id and name on this kernel.
+pub const PROCESS: &str = "AIRGAP_PROCESS";
 /// Network interface index.
 pub const IFINDEX: &str = "AIRGAP_IFINDEX";
 /// Network interface name.
@@ -184,6 +187,7 @@ pub const ALL: &[&str] = &[
     PORT,
     SOCKOPT,
     SYSCALL_ENTRY,
+    PROCESS,
     IFINDEX,
     INTERFACE,
     CHANGE,
@@ -254,6 +258,8 @@ pub mod result {
 pub mod state {
     /// The layer enforces.
     pub const ACTIVE: &str = "active";
+    /// The layer enforces, with something weaker on this kernel (the message says what).
+    pub const LIMITED: &str = "limited";
     /// The layer was loaded but no longer enforces.
     pub const INACTIVE: &str = "inactive";
     /// The kernel cannot provide the layer.

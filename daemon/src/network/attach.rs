@@ -62,8 +62,11 @@ pub const WIRE_LEGACY_HANDLE: TcHandle = TcHandle::new(0, 1);
 /// The BPF LSM program and the kernel hook it attaches to.
 pub const LSM_SOCKET_CREATE: (&str, &str) = ("airgap_lsm_socket_create", "socket_create");
 
-/// Load (verify) every cgroup program of the area.
-pub fn load_cgroup(ebpf: &mut Ebpf) -> Result<(), EnforceError> {
+/// Load (verify) every cgroup program of the area. `Ok(Some(reason))`: the setsockopt program
+/// is its reduced variant ([`crate::variant::SETSOCKOPT`]), the verifier having refused the
+/// full one for `reason`.
+/// `reduced`: that variant without trying the full one (tests).
+pub fn load_cgroup(ebpf: &mut Ebpf, reduced: bool) -> Result<Option<String>, EnforceError> {
     let (create, _) = CGROUP_LINKS[0];
     let prog: &mut CgroupSock = program_mut(ebpf, create)?;
     prog.load().map_err(EnforceError::load(create))?;
@@ -75,10 +78,12 @@ pub fn load_cgroup(ebpf: &mut Ebpf) -> Result<(), EnforceError> {
         let prog: &mut CgroupSkb = program_mut(ebpf, name)?;
         prog.load().map_err(EnforceError::load(name))?;
     }
-    let (sockopt, _) = CGROUP_LINKS[9];
-    let prog: &mut CgroupSockopt = program_mut(ebpf, sockopt)?;
-    prog.load().map_err(EnforceError::load(sockopt))?;
-    Ok(())
+    crate::variant::load_either(crate::variant::SETSOCKOPT, reduced, |name| {
+        let prog: &mut CgroupSockopt =
+            program_mut(ebpf, name).map_err(|_| ProgramError::NotLoaded)?;
+        prog.load()
+    })
+    .map_err(|(name, e)| EnforceError::load(name)(e))
 }
 
 /// Load the interface programs, once.

@@ -94,10 +94,7 @@ impl LsmMaps {
 }
 
 fn kernel_answer(e: &ProgramError) -> String {
-    match e {
-        ProgramError::LoadError { io_error, .. } => io_error.to_string(),
-        other => other.to_string(),
-    }
+    crate::bpf::load_answer(e)
 }
 
 /// Load the programs and link them (pinned in `pin_dir`); the links, held while the daemon

@@ -66,9 +66,77 @@ fn setattr_fd(fd: BorrowedFd<'_>, set: u64, clear: u64) -> io::Result<()> {
         )
     };
     if rc < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ENOSYS) {
+            // Kernels before 5.12 (Debian 11's 5.10) have no mount_setattr (found by the
+            // guest's 5.10 boot, issue 22: every approved stick's files were refused, the
+            // mounts never made noexec).
+            return remount_bind(fd, set, clear);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// What [`setattr_fd`] does, with a bind remount (`MS_REMOUNT | MS_BIND`) of the mount `fd`
+/// is the root of: it sets the per-mount flags all at once, so the ones the mount has now are
+/// read (fstatvfs) and given again with `set` added and `clear` taken away. The kernel refuses
+/// (EINVAL) when `fd` is not the mount's root.
+fn remount_bind(fd: BorrowedFd<'_>, set: u64, clear: u64) -> io::Result<()> {
+    // SAFETY: an all-zero statvfs is a valid value to be filled.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is open and `st` valid for writing.
+    if unsafe { libc::fstatvfs(fd.as_raw_fd(), &raw mut st) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let flags = remount_flags(st.f_flag, set, clear);
+    let target = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map_err(io::Error::other)?;
+    // SAFETY: a valid C string target, null source, type and data (allowed for a remount).
+    let rc = unsafe {
+        libc::mount(
+            std::ptr::null(),
+            target.as_ptr(),
+            std::ptr::null(),
+            flags,
+            std::ptr::null(),
+        )
+    };
+    if rc < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// The mount(2) flags of a bind remount keeping the per-mount flags `f_flag` (statvfs) with the
+/// `MOUNT_ATTR_*` bits of `set` added and `clear` taken away (only noexec is ever changed).
+fn remount_flags(f_flag: libc::c_ulong, set: u64, clear: u64) -> libc::c_ulong {
+    let kept = [
+        (libc::ST_RDONLY, libc::MS_RDONLY),
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ];
+    let mut flags = libc::MS_REMOUNT | libc::MS_BIND;
+    for (st, ms) in kept {
+        if f_flag & st != 0 {
+            flags |= ms;
+        }
+    }
+    // Neither noatime nor relatime: strictatime (else the kernel would make it relatime).
+    if f_flag & (libc::ST_NOATIME | libc::ST_RELATIME) == 0 {
+        flags |= libc::MS_STRICTATIME;
+    }
+    if set & MOUNT_ATTR_NOEXEC != 0 {
+        flags |= libc::MS_NOEXEC;
+    }
+    if clear & MOUNT_ATTR_NOEXEC != 0 {
+        flags &= !libc::MS_NOEXEC;
+    }
+    flags
 }
 
 /// The mount id of the mount `fd` is on (the id mountinfo lists first).
@@ -224,6 +292,66 @@ mod tests {
             .rfind(|l| l.split(' ').nth(4) == Some("/"))
             .unwrap();
         assert_eq!(root.split(' ').next().unwrap().parse::<u64>().unwrap(), id);
+    }
+
+    #[test]
+    fn a_bind_remount_keeps_the_other_flags() {
+        let ro_nosuid_relatime = libc::ST_RDONLY | libc::ST_NOSUID | libc::ST_RELATIME;
+        let f = remount_flags(ro_nosuid_relatime, MOUNT_ATTR_NOEXEC, 0);
+        let want = libc::MS_REMOUNT
+            | libc::MS_BIND
+            | libc::MS_RDONLY
+            | libc::MS_NOSUID
+            | libc::MS_RELATIME
+            | libc::MS_NOEXEC;
+        assert_eq!(f, want);
+        let f = remount_flags(libc::ST_NOEXEC | libc::ST_NODEV, 0, MOUNT_ATTR_NOEXEC);
+        assert_eq!(
+            f,
+            libc::MS_REMOUNT | libc::MS_BIND | libc::MS_NODEV | libc::MS_STRICTATIME
+        );
+    }
+
+    /// The fallback for kernels without mount_setattr (5.10), by a real bind remount of a
+    /// tmpfs made here: noexec set and cleared, nosuid and read-only kept.
+    #[test]
+    fn a_bind_remount_sets_noexec_on_a_real_mount() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root to mount");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("airgapd-remount-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let point = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: valid C strings; a tmpfs on a directory this test made.
+        let rc = unsafe {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                point.as_ptr(),
+                c"tmpfs".as_ptr(),
+                libc::MS_NOSUID | libc::MS_RDONLY,
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+        let fd = open_point(&dir).unwrap();
+        let result = remount_bind(fd.as_fd(), MOUNT_ATTR_NOEXEC, 0);
+        let noexec = is_noexec(fd.as_fd());
+        let cleared = remount_bind(fd.as_fd(), 0, MOUNT_ATTR_NOEXEC);
+        let after = is_noexec(fd.as_fd());
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is open and `st` valid for writing.
+        unsafe { libc::fstatvfs(fd.as_raw_fd(), &raw mut st) };
+        drop(fd);
+        // SAFETY: the mount made above.
+        unsafe { libc::umount2(point.as_ptr(), libc::MNT_DETACH) };
+        let _ = std::fs::remove_dir(&dir);
+        result.unwrap();
+        cleared.unwrap();
+        assert!(noexec.unwrap(), "noexec after the bind remount");
+        assert!(!after.unwrap(), "noexec cleared again");
+        assert_ne!(st.f_flag & libc::ST_NOSUID, 0, "nosuid kept");
+        assert_ne!(st.f_flag & libc::ST_RDONLY, 0, "read-only kept");
     }
 
     #[test]

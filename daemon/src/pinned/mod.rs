@@ -230,10 +230,17 @@ fn link_problems(
             "status-problem-program-unreadable",
             &[("program", &program), ("id", &info.prog_id)],
         )),
-        Some(p) if !p.is_named(program) => out.push(Problem::new(
-            "status-problem-other-program",
-            &[("program", &program), ("name", &p.name), ("id", &p.id)],
-        )),
+        // Its reduced variant ([`crate::variant`]) is the same program where the kernel
+        // refused the full one.
+        Some(p)
+            if !p.is_named(program)
+                && !crate::variant::reduced_of(program).is_some_and(|r| p.is_named(r)) =>
+        {
+            out.push(Problem::new(
+                "status-problem-other-program",
+                &[("program", &program), ("name", &p.name), ("id", &p.id)],
+            ))
+        }
         Some(p) if insp.config_map_id.is_some_and(|m| !p.map_ids.contains(&m)) => {
             out.push(Problem::new(
                 "status-problem-not-our-config",
@@ -462,6 +469,7 @@ mod tests {
                 net_mode: abi::AIRGAP_NET_LOOPBACK,
                 abi_version: abi::AIRGAP_ABI_VERSION,
                 trusted_tgid: 1,
+                trusted_cgroup_id: 2,
             }),
             config_map_id: Some(CONFIG_MAP),
             ..Inspection::default()

@@ -185,6 +185,7 @@ pub fn exec_violation(path: &str, who: &Who, dev: (u32, u32), at_us: u64) -> Vio
         sockopt: None,
         route: None,
         compat: false,
+        process_unknown: false,
         guard: None,
         object: None,
     }

@@ -135,6 +135,9 @@ pub struct StoredViolation {
     /// Made through the 32-bit compat entry; absent in files written before it existed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     compat: bool,
+    /// The kernel gave no process id or name; absent before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    process_unknown: bool,
     /// A refused bpf(2) on airgapd's objects: (action, id); absent before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     guard: Option<(u32, u32)>,
@@ -175,6 +178,7 @@ impl From<&ViolationRecord> for StoredViolation {
             sockopt: v.sockopt,
             route: v.route,
             compat: v.compat,
+            process_unknown: v.process_unknown,
             guard: v.guard,
             object: v.object.clone(),
             device_name: r.device_name.clone(),
@@ -212,6 +216,7 @@ impl StoredViolation {
                 sockopt: self.sockopt,
                 route: self.route,
                 compat: self.compat,
+                process_unknown: self.process_unknown,
                 guard: self.guard,
                 object: self.object,
             },

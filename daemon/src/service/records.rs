@@ -49,6 +49,9 @@ pub fn violation(
     if let Some(exe) = exe_of(v.pid) {
         r = r.field(field::EXE, exe);
     }
+    if v.process_unknown {
+        r = r.field(field::PROCESS, "unknown");
+    }
     if let Some((action, id)) = v.guard {
         let object = v.object.clone().unwrap_or_else(|| format!("object {id}"));
         r = r
@@ -132,6 +135,7 @@ fn exe_of(pid: u32) -> Option<String> {
 pub fn layer(layer: Layer, state: &LayerState, required: bool) -> Record {
     let (word, priority) = match state {
         LayerState::Active => (field::state::ACTIVE, Priority::Info),
+        LayerState::Limited(_) => (field::state::LIMITED, Priority::Warning),
         LayerState::Unavailable(_) if required => (field::state::UNAVAILABLE, Priority::Critical),
         LayerState::Unavailable(_) => (field::state::UNAVAILABLE, Priority::Warning),
     };

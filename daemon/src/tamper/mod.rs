@@ -101,12 +101,13 @@ impl Tampering {
 /// The config value in words.
 fn config_words(c: &abi::airgap_config) -> String {
     format!(
-        "scope cgroup {} level {}, network {}, ABI {}, daemon pid {}",
+        "scope cgroup {} level {}, network {}, ABI {}, daemon pid {} cgroup {}",
         c.scope_cgroup_id,
         c.scope_level,
         pinned::mode_name(c.net_mode),
         c.abi_version,
-        c.trusted_tgid
+        c.trusted_tgid,
+        c.trusted_cgroup_id
     )
 }
 

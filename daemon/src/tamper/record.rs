@@ -54,11 +54,12 @@ impl Snapshot {
             .map(|(l, s)| LayerRecord {
                 name: l.name().into(),
                 state: match s {
-                    LayerState::Active => "active".into(),
+                    LayerState::Active | LayerState::Limited(_) => "active".into(),
                     LayerState::Unavailable(_) => "unavailable".into(),
                 },
                 detail: match s {
                     LayerState::Active => String::new(),
+                    LayerState::Limited(what) => what.clone(),
                     LayerState::Unavailable(why) => why.clone(),
                 },
             })

@@ -124,6 +124,7 @@ status-problem-tc-qdisc = { $interface }: the clsact qdisc was replaced by a "{ 
 status-layers = Protection layers:
 status-layers-none = none: airgapd enforces nothing yet
 status-layer-active = active
+status-layer-limited = active, weaker on this kernel: { $detail }
 # $state: the layer's state, one of the layer-state-* words.
 status-layer-problem = { $state } ({ $detail })
 layer-state-unavailable = UNAVAILABLE
@@ -271,6 +272,11 @@ doctor-families-lsm = every family but unix, netlink and inet (packet, XDP, vsoc
 doctor-families-refused = this kernel refuses the fmod_ret program on security_socket_create ({ $why }) and BPF LSM does not run: sockets of other families than unix, netlink and inet are created unjudged; the interface programs still drop frames on network interfaces, but vsock (to the hypervisor), Bluetooth and modem sockets reach no interface and are not refused
 doctor-families-unknown = not known (run as root to test-load the programs) and BPF LSM does not run: sockets of other families than unix, netlink and inet (vsock, Bluetooth, modems) may be created unjudged
 doctor-families-fix = use a kernel that loads BPF trampolines (ftrace), or make BPF LSM available (see the BPF LSM check)
+doctor-name-cgroup-programs = cgroup programs
+doctor-cgroup-full = every cgroup program loads in full
+doctor-cgroup-reduced = enforcing, with reduced programs where this kernel's verifier refuses the full ones: { $each }
+doctor-cgroup-reduced-one = { $program } refused ({ $why }), so { $gives_up }
+doctor-cgroup-reduced-fix = nothing refused passes; for records that name the process, use a newer kernel (Debian 12's 6.1 or later)
 doctor-usb-held = usbcore.authorized_default={ $value }: from the first moment of boot the kernel authorizes only internal (hard-wired) USB devices, or none, until airgapd judges each device
 doctor-usb-no-usbcore = no USB support loaded (usbcore absent): nothing to hold back
 doctor-usb-not-held = usbcore.authorized_default={ $value }: devices plugged in during boot, before airgapd starts, are authorized by the kernel

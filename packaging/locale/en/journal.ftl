@@ -12,6 +12,7 @@ journal-result-failure = failure
 journal-state-active = active
 journal-state-inactive = inactive
 journal-state-unavailable = unavailable
+journal-state-limited = active, limited on this kernel
 journal-refusal-other = A refusal of kind { $kind }.
 journal-device-arrival = The device { $name } was plugged in; decision: { $action }.
 journal-device-departure = The device { $name } was removed.

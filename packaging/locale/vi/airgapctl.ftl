@@ -118,6 +118,7 @@ status-problem-tc-qdisc = { $interface }: qdisc clsact đã bị thay bằng qdi
 status-layers = Các lớp bảo vệ:
 status-layers-none = không có: airgapd chưa thực thi lớp nào
 status-layer-active = đang hoạt động
+status-layer-limited = đang hoạt động, yếu hơn trên nhân này: { $detail }
 status-layer-problem = { $state } ({ $detail })
 layer-state-unavailable = KHÔNG DÙNG ĐƯỢC
 layer-state-damaged = BỊ HỎNG
@@ -255,6 +256,11 @@ doctor-families-lsm = mọi họ socket trừ unix, netlink và inet (packet, XD
 doctor-families-refused = nhân này từ chối chương trình fmod_ret trên security_socket_create ({ $why }) và BPF LSM không chạy: socket thuộc các họ khác unix, netlink và inet được tạo mà không bị kiểm soát; các chương trình trên giao diện mạng vẫn loại bỏ khung tin trên giao diện mạng, nhưng socket vsock (tới máy ảo chủ), Bluetooth và modem không đi qua giao diện nào nên không bị chặn
 doctor-families-unknown = chưa rõ (chạy với quyền root để thử nạp chương trình) và BPF LSM không chạy: socket thuộc các họ khác unix, netlink và inet (vsock, Bluetooth, modem) có thể được tạo mà không bị kiểm soát
 doctor-families-fix = dùng nhân nạp được BPF trampoline (ftrace), hoặc nhân có BPF LSM (xem mục kiểm tra BPF LSM)
+doctor-name-cgroup-programs = chương trình cgroup
+doctor-cgroup-full = mọi chương trình cgroup được nạp đầy đủ
+doctor-cgroup-reduced = đang thực thi, dùng chương trình rút gọn ở những chỗ trình kiểm tra của nhân này từ chối chương trình đầy đủ: { $each }
+doctor-cgroup-reduced-one = { $program } bị từ chối ({ $why }), vì vậy { $gives_up }
+doctor-cgroup-reduced-fix = không có gì bị chặn lọt qua; để bản ghi nêu được tiến trình, hãy dùng nhân mới hơn (nhân 6.1 của Debian 12 trở lên)
 doctor-usb-held = usbcore.authorized_default={ $value }: ngay từ lúc khởi động, nhân chỉ cho phép thiết bị USB gắn cố định trong máy (hoặc không thiết bị nào) cho tới khi airgapd xét từng thiết bị
 doctor-usb-no-usbcore = chưa nạp hỗ trợ USB (không có usbcore): không có gì phải giữ lại
 doctor-usb-not-held = usbcore.authorized_default={ $value }: thiết bị cắm vào trong lúc khởi động, trước khi airgapd chạy, được nhân cho phép

@@ -11,6 +11,7 @@ journal-result-failure = thất bại
 journal-state-active = đang hoạt động
 journal-state-inactive = không hoạt động
 journal-state-unavailable = không dùng được
+journal-state-limited = đang hoạt động, bị hạn chế trên nhân này
 journal-refusal-other = Một thao tác loại { $kind } đã bị chặn.
 journal-device-arrival = Thiết bị { $name } được cắm vào; quyết định: { $action }.
 journal-device-departure = Thiết bị { $name } đã được tháo ra.

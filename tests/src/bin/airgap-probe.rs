@@ -7,6 +7,8 @@
 //!   sockopt-int80 FAMILY TYPE PROTO LEVEL NAME
 //!                                   create a socket, then setsockopt(LEVEL, NAME, int 1) through
 //!                                   `int 0x80`: the 32-bit entry, which runs no cgroup/setsockopt
+//!   sockopt FAMILY TYPE PROTO LEVEL NAME
+//!                                   the same through the native entry (cgroup/setsockopt judges it)
 //!   connect tcp|udp ADDR PORT       connect (non-blocking TCP: EINPROGRESS counts as ok)
 //!   bind tcp|udp ADDR PORT          bind
 //!   sendto ADDR PORT                UDP sendto from an unbound socket
@@ -127,6 +129,30 @@ fn op(args: &[String]) -> io::Result<()> {
                 .map(|a| a.parse().expect("number"))
                 .collect();
             socket(n[0], n[1], n[2]).map(drop)
+        }
+        // socket(FAMILY, TYPE, PROTO) then a native setsockopt(LEVEL, NAME, int 1).
+        "sockopt" => {
+            let n: Vec<i32> = args[1..6]
+                .iter()
+                .map(|a| a.parse().expect("number"))
+                .collect();
+            let s = socket(n[0], n[1], n[2])?;
+            let one: libc::c_int = 1;
+            // SAFETY: a valid fd and a pointer to an int of the length given.
+            let rc = unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    n[3],
+                    n[4],
+                    (&one as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
         }
         "sockopt-int80" => {
             let n: Vec<i32> = args[1..6]

@@ -41,13 +41,23 @@ def read_only_stays_read_only(g, disk):
     r = g.report
     got = g.out(f"blockdev --getro {disk}")
     r.check(f"approved read-only stick: read-only in the kernel (blockdev --getro {disk}: 1)", got == "1", got)
-    code, out, err = g.sh(f"mkdir -p /mnt/ro2 && mount {disk} /mnt/ro2 && findmnt -no OPTIONS /mnt/ro2")
-    r.check(
-        "approved read-only stick: plain mount (no -o ro) mounts it read-only",
-        code == 0 and out.strip().startswith("ro"),
-        out + err,
-    )
-    if not g.bpf_lsm:
+    if g.old_helpers:
+        # 5.10's reduced device program answers EPERM (no bpf_set_retval), so mount(8) does not
+        # retry read-only by itself; `mount -o ro` is the documented way there.
+        code, out, err = g.sh(f"mkdir -p /mnt/ro2 && mount {disk} /mnt/ro2")
+        r.check("5.10: plain mount of the read-only stick refused (EPERM, no read-only retry)",
+                code != 0, out + err)
+        code, out, err = g.sh(f"mount -o ro {disk} /mnt/ro2 && findmnt -no OPTIONS /mnt/ro2")
+        r.check("5.10: mount -o ro of the read-only stick works", code == 0 and out.strip().startswith("ro"),
+                out + err)
+    else:
+        code, out, err = g.sh(f"mkdir -p /mnt/ro2 && mount {disk} /mnt/ro2 && findmnt -no OPTIONS /mnt/ro2")
+        r.check(
+            "approved read-only stick: plain mount (no -o ro) mounts it read-only",
+            code == 0 and out.strip().startswith("ro"),
+            out + err,
+        )
+    if not g.lsm_loads:
         read_only_without_lsm(g, disk)
         return
     cursor = g.cursor()
@@ -150,11 +160,21 @@ def run(g):
         r.check(f"approved read-only stick: open {disk} ro: ok", got == "ok", got)
         # Writing is refused as a write-protected disk refuses it (EACCES), so that mount(8)
         # falls back to read-only by itself (issue 17).
-        for op, mode, want in (("mount", "ro", "ok"), ("mount", "rw", "EACCES"), ("open", "rw", "EACCES"),
-                               ("fsmount", "rw", "EACCES")):
+        # 5.10's reduced device program: EPERM (no bpf_set_retval there).
+        no = "EPERM" if g.old_helpers else "EACCES"
+        for op, mode, want in (("mount", "ro", "ok"), ("mount", "rw", no), ("open", "rw", no),
+                               ("fsmount", "rw", no)):
             got = g.probe(op, disk, mode)
             r.check(f"approved read-only stick: {op} {mode}: {want}", got == want, got)
-        got = g.out(f"mkdir -p /mnt/ro && mount -o ro {disk} /mnt/ro && cat /mnt/ro/hello.txt; umount /mnt/ro")
+        if g.lsm_loads:
+            got = g.out(f"mkdir -p /mnt/ro && mount -o ro {disk} /mnt/ro && cat /mnt/ro/hello.txt; umount /mnt/ro")
+        else:
+            # Without BPF LSM the exec layer's open gate refuses opens through a mount not yet
+            # noexec (the open defect in tests/vm/README.md): read once the daemon set noexec.
+            first = g.out(f"mkdir -p /mnt/ro && mount -o ro {disk} /mnt/ro && cat /mnt/ro/hello.txt")
+            r.note(f"without BPF LSM, a read right after mount: {first}")
+            got = g.out("wait_until 5 findmnt -no OPTIONS /mnt/ro | grep -q noexec; cat /mnt/ro/hello.txt")
+            g.sh("wait_until 5 umount /mnt/ro")
         r.check("approved read-only stick: mount -o ro and read a file", got == "approved content", got)
         g.facts["ro_disk"] = disk
         read_only_stays_read_only(g, disk)
@@ -185,7 +205,7 @@ def run(g):
             f"mkdir -p /mnt/rw && mount {part} /mnt/rw && echo written > /mnt/rw/new.txt && "
             "sync && cat /mnt/rw/new.txt"
         )
-        if not g.bpf_lsm:
+        if not g.lsm_loads:
             opts = g.out("findmnt -no OPTIONS /mnt/rw")
             r.check("without BPF LSM: the mount written through was made noexec",
                     "noexec" in opts.split(","), opts)

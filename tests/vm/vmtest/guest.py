@@ -36,6 +36,20 @@ class Guest:
         self.bpf_lsm = "bpf" in self.m.sh("cat /sys/kernel/security/lsm")[1].strip().split(",")
 
     @property
+    def old_helpers(self):
+        """Debian 11's 5.10 (the matrix's only kernel before 6.1): its cgroup/dev and
+        cgroup/setsockopt programs get no pid/comm helpers, so the daemon loads their reduced
+        variants (layers active but limited, records with AIRGAP_PROCESS=unknown, a write to a
+        read-only grant EPERM rather than EACCES), and its verifier refuses airgapd's BPF LSM
+        and fmod_ret programs (EINVAL), so those layers are unavailable, said by name."""
+        return self.kernel < (6, 0)
+
+    @property
+    def lsm_loads(self):
+        """BPF LSM in the kernel's list and airgapd's LSM programs load (not on 5.10)."""
+        return self.bpf_lsm and not self.old_helpers
+
+    @property
     def tcx(self):
         """TCX (6.6+): interface programs are TCX links; before it, tc filters on clsact."""
         return self.kernel >= (6, 6)

@@ -51,13 +51,14 @@ echo "time: package and probe $(($(date +%s) - t)) s ($deb)" >&2
 # every scenario on bookworm's 6.1 (BPF LSM in its default list); on Debian 13's 6.12 with BPF
 # LSM put in the list, on 6.1 without it and on Debian 11's 5.10, the scenarios whose checks differ by kernel
 # (layers, interface programs, devices, media, exec). Each boot is a fresh guest from
-# the same image; the package is installed in each by `boot`.
+# the same image; the package is installed in each by `boot`. The TPM scenario (opt-in: the
+# harness adds swtpm only when it is named) runs on 6.12, whose boot reboots only for it.
 lsm_bpf=lockdown,capability,landlock,yama,apparmor,bpf
 lsm_nobpf=lockdown,capability,landlock,yama,apparmor
 # Debian 11's 5.10 with BPF LSM listed: the kernel refuses airgapd's LSM and fmod_ret programs
 # and the full cgroup/dev and cgroup/setsockopt programs, so the scenarios check the reduced
 # cgroup programs and the fallbacks (tests/vm/README.md).
-default_matrix="6.1:default:all 6.12:bpf:boot,network,storage,usb-devices,exec"
+default_matrix="6.1:default:all 6.12:bpf:boot,network,storage,usb-devices,exec,tpm"
 default_matrix+=" 6.1:nobpf:boot,network,storage 5.10:bpf:boot,network,storage"
 if [ -n "${AIRGAPD_VM_MATRIX:-}" ]; then
   matrix=$AIRGAPD_VM_MATRIX

@@ -53,6 +53,11 @@ impl Service {
             if let Some(grants) = usb::regrant(&self.policy, ev) {
                 self.apply_usb_grants(grants);
             }
+            // Lost uevents (the socket overran): a USB device that arrived or left meanwhile
+            // is judged, or forgotten, now.
+            if ev.action() == media::RESCAN {
+                self.usb_after_lost_events();
+            }
             // A USB bus that appears later (a docked or late-loaded controller) starts with
             // authorized_default 1: close it and judge what is already on it, as at start-up.
             if usb::is_new_bus(ev) {
@@ -120,6 +125,25 @@ impl Service {
     }
 
     /// Replace the raw-node rules of one USB device (none: it left or is refused).
+    fn usb_after_lost_events(&mut self) {
+        let (judged, gone) = usb::after_lost_events(&self.sink, &self.policy, &self.usb_devices);
+        self.usb_devices.retain(|d| !gone.contains(&d.node));
+        let left: Vec<_> = self
+            .usb_grants
+            .keys()
+            .filter(|path| !path.exists())
+            .cloned()
+            .collect();
+        for path in left {
+            self.apply_usb_grants((path, Vec::new()));
+        }
+        for (record, grants) in judged {
+            self.usb_devices.retain(|d| d.node != record.node);
+            self.usb_devices.push(record);
+            self.apply_usb_grants(grants);
+        }
+    }
+
     pub(super) fn apply_usb_grants(&mut self, (path, rules): usb::Grants) {
         for m in self.usb_grants.remove(&path).unwrap_or_default() {
             if let Err(e) = self.enforcer.dev_rules().remove(m) {
@@ -237,7 +261,7 @@ pub(super) fn watch_uevents(socket: UeventSocket, tx: mpsc::Sender<Uevent>) -> R
                     std::thread::sleep(Duration::from_secs(1));
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "kernel uevents lost: rescanning block devices");
+                    tracing::warn!(error = %e, "kernel uevents lost: judging block and USB devices again");
                     let vars = [("ACTION".to_string(), media::RESCAN.to_string())].into();
                     if tx.blocking_send(Uevent { vars }).is_err() {
                         return;

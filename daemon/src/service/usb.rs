@@ -86,6 +86,46 @@ pub fn is_new_bus(ev: &Uevent) -> bool {
             .is_some_and(|name| name.starts_with("usb"))
 }
 
+/// Kernel uevents were lost (the socket overran): a USB device whose "add" was among them was
+/// never judged, so it waits unauthorized with no record of it, and a lost "remove" leaves a
+/// device listed that is gone. Judge every present device not in `known` (by its node and
+/// ids) as on arrival, and say which known ones are gone (their nodes).
+pub fn after_lost_events(
+    sink: &Sink,
+    policy: &Policy,
+    known: &[DeviceRecord],
+) -> (Vec<(DeviceRecord, Grants)>, Vec<String>) {
+    let present: Vec<UsbDevice> = usb_authorize::devices(Path::new("/sys"))
+        .into_iter()
+        .filter(|d| !d.is_root_hub())
+        .collect();
+    let is_known = |d: &UsbDevice| {
+        known.iter().any(|k| {
+            k.node == d.node()
+                && k.vendor_id == format!("{:04x}", d.vendor_id)
+                && k.product_id == format!("{:04x}", d.product_id)
+                && k.serial == d.serial.clone().unwrap_or_default()
+        })
+    };
+    let judged = present
+        .iter()
+        .filter(|d| !is_known(d))
+        .map(|dev| {
+            let decision = usb_authorize::judge(policy, dev);
+            (
+                record(sink, policy, dev, &decision, false),
+                grants(dev, &decision),
+            )
+        })
+        .collect();
+    let gone = known
+        .iter()
+        .filter(|k| !present.iter().any(|d| d.node() == k.node))
+        .map(|k| k.node.clone())
+        .collect();
+    (judged, gone)
+}
+
 /// A kernel uevent: judge a newly added USB device.
 pub fn on_uevent(sink: &Sink, policy: &Policy, ev: &Uevent) -> Option<(DeviceRecord, Grants)> {
     if ev.get("SUBSYSTEM") != Some("usb")

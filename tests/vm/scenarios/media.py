@@ -104,3 +104,14 @@ def plug_and_find_disk(g, dev_id, image, serial, timeout=20):
     usb = g.out(f"wait_until {timeout} usb_by_serial {serial} && usb_by_serial {serial}")
     disk = g.out(f"wait_until {timeout} disk_by_serial {serial} && disk_by_serial {serial}")
     return usb, (disk if disk.startswith("/dev/") else "")
+
+
+def why_no_disk(g, serial):
+    """What the guest knows of a stick whose disk did not appear: its USB device and whether
+    it is authorized, the kernel's last lines and the daemon's decisions (a race seen once in
+    the guest test under load, 2026-12-06: to tell which part stalled)."""
+    return g.out(
+        f"u=$(usb_by_serial {serial}); echo \"usb: ${{u:-none}} authorized=$(cat $u/authorized "
+        "2>/dev/null)\"; ls /sys/block; dmesg | tail -n 25; "
+        "journalctl -u airgapd --no-pager -o short-monotonic -n 40"
+    )

@@ -14,7 +14,8 @@ lifecycle (they remove things); the policy in force before is put back."""
 import re
 
 from . import ids
-from .media import MEDIA, UNAPPROVED_SERIAL, header, install_policy, make_stick, mbr, next_serial
+from .media import (MEDIA, UNAPPROVED_SERIAL, header, install_policy, make_stick, mbr, next_serial,
+                    why_no_disk)
 from .session import Session
 
 TITLE = "desktop"
@@ -169,6 +170,7 @@ def run(g):
         approved_read_only(g, s, work)
         approved_partitioned(g, s, work)
         refused(g, s, work)
+        lost_uevents(g, work)
     finally:
         s.stop()
         restore(g, original)
@@ -181,7 +183,8 @@ def approved_read_only(g, s, work):
     cursor = g.cursor()
     g.plug_stick("desk-ro", img, RO_SERIAL)
     disk = g.out(f"wait_until 20 disk_by_serial {RO_SERIAL} && disk_by_serial {RO_SERIAL}")
-    r.check("approved read-only stick: block device appears", disk.startswith("/dev/"), disk)
+    r.check("approved read-only stick: block device appears", disk.startswith("/dev/"),
+            disk if disk.startswith("/dev/") else why_no_disk(g, RO_SERIAL))
     if not disk.startswith("/dev/"):
         return g.unplug("desk-ro", block=True)
     udev_sees(g, disk, RO_LABEL, "ext4")
@@ -221,7 +224,8 @@ def approved_partitioned(g, s, work):
     disk = g.out(f"wait_until 20 disk_by_serial {RW_SERIAL} && disk_by_serial {RW_SERIAL}")
     part = f"{disk}1"
     found = disk.startswith("/dev/") and g.ok(f"wait_until 10 test -b {part}")
-    r.check("approved partitioned FAT32 stick: disk and partition appear", found, disk)
+    r.check("approved partitioned FAT32 stick: disk and partition appear", found,
+            disk or why_no_disk(g, RW_SERIAL))
     if not found:
         return g.unplug("desk-rw", block=True)
     rec = g.wait_journal(ids.DEVICE_ARRIVAL, "AIRGAP_ACTION=authorize", f"AIRGAP_DEV_NODE={disk}",
@@ -297,3 +301,45 @@ def refused(g, s, work):
         got = g.probe("open", disk, "ro")
         r.check(f"forged stick: reading {disk} refused (EPERM)", got == "EPERM", got)
     g.unplug("desk-forged", block=True)
+
+
+# Kernel uevents airgapd cannot read in time are dropped by the kernel (its socket's buffer,
+# 2 MiB, overruns: ENOBUFS). 6000 uevents of /dev/null (a few hundred bytes each) overrun it.
+FLOOD = 6000
+
+
+def lost_uevents(g, work):
+    """Uevents lost while the daemon could not read them (it is stopped here; a flood of
+    events does the same to a busy one): an approved stick plugged in meanwhile, whose USB
+    "add" was among the lost, is judged once the daemon reads again, authorized and recorded.
+    Before (found 2026-12-06) only block devices were judged again: the stick waited
+    unauthorized, with no record of it, until it was plugged in again."""
+    r = g.report
+    img = make_stick(work, "desk-lost", RO_LABEL, {"notice.txt": "after a flood\n"})
+    cursor = g.cursor()
+    pid = g.out("systemctl show -p MainPID --value airgapd")
+    r.check("airgapd runs (its pid)", pid.isdigit() and pid != "0", pid)
+    if not pid.isdigit() or pid == "0":
+        return
+    # Stopped for a few seconds (its watchdog allows 30): the kernel queues uevents for it
+    # until the buffer is full, then drops them, the stick's among them.
+    g.sh(f"kill -STOP {pid}")
+    try:
+        g.sh(f"i=0; while [ $i -lt {FLOOD} ]; do echo change > /sys/devices/virtual/mem/null/uevent; "
+             "i=$((i+1)); done", timeout=120)
+        g.plug_stick("desk-lost", img, RO_SERIAL)
+        g.sh("sleep 3")
+    finally:
+        g.sh(f"kill -CONT {pid}")
+    disk = g.out(f"wait_until 30 disk_by_serial {RO_SERIAL} && disk_by_serial {RO_SERIAL}")
+    lost = g.out(f"journalctl -u airgapd --no-pager -o cat '--after-cursor={cursor}' "
+                 "| grep -c 'kernel uevents lost' || true")
+    r.check("the daemon saw that uevents were lost (ENOBUFS), and said so", lost not in ("", "0"),
+            lost)
+    rec = g.wait_journal(ids.DEVICE_ARRIVAL, "AIRGAP_ACTION=authorize", f"AIRGAP_SERIAL={RO_SERIAL}",
+                         since=cursor, tries=30)
+    r.check("the approved stick whose arrival was lost: USB authorized and recorded "
+            "(DeviceArrival authorize, its serial)", bool(rec), rec[-1:] or why_no_disk(g, RO_SERIAL))
+    r.check("its block device appears", disk.startswith("/dev/"),
+            disk if disk.startswith("/dev/") else why_no_disk(g, RO_SERIAL))
+    g.unplug("desk-lost", block=True)

@@ -67,3 +67,6 @@ pub fn record_for(pin_dir: &std::path::Path, given: Option<&std::path::Path>) ->
 pub const RELEASE_ORDERS: &str = "/var/lib/airgapd/release-orders.jsonl";
 /// This machine's id, which a release order names.
 pub const MACHINE_ID: &str = "/etc/machine-id";
+/// The machine key (OpenSSH ed25519, root's only; `.pub` beside it): signs inspection
+/// reports (`airgapctl report`); made by the package at install, or on first need.
+pub const MACHINE_KEY: &str = "/var/lib/airgapd/machine-key";

@@ -1,0 +1,224 @@
+//! `airgapctl report`: the officer's inspection report (report.json, report.html,
+//! report.sig) from `inspect`'s model, and `report verify DIR`. The library
+//! (`crate::report`) builds, renders, signs and checks; this file reads the command line and
+//! prints.
+//!
+//! Exit status: `report` 0 written, 1 not; `report verify` 0 verified, 3 not; 2 bad usage.
+
+use std::path::{Path, PathBuf};
+
+use super::client::CtlError;
+use super::inspect::InspectArgs;
+use super::output::{print_json, say, say_error};
+use super::Ctx;
+use crate::paths;
+use crate::report::model::{Header, Integrity, ReportDoc, FORMAT_VERSION};
+use crate::report::{self, identity, sign, verify, ReportError};
+use crate::tr;
+
+/// Arguments of `airgapctl report`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ReportArgs {
+    /// Check a report instead of making one.
+    #[command(subcommand)]
+    pub command: Option<ReportCommand>,
+    /// What to make.
+    #[command(flatten)]
+    pub make: MakeArgs,
+}
+
+/// `report verify`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ReportCommand {
+    /// Check a report: report.sig is the machine key's signature of report.json, and
+    /// report.html is report.json rendered. Exit 0 verified, 3 not.
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `airgapctl report verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The directory holding report.json, report.html and report.sig.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The machine's public key (from its enrolment, or `airgapctl status --machine-key`)
+    /// [default: the key report.json names, which shows the files unchanged but not which
+    /// machine made them].
+    #[arg(long, value_name = "PUBKEY_FILE")]
+    pub key: Option<PathBuf>,
+}
+
+/// Arguments of making a report.
+#[derive(Debug, clap::Args)]
+pub struct MakeArgs {
+    /// What to inspect, as for `airgapctl inspect`.
+    #[command(flatten)]
+    pub inspect: InspectArgs,
+    /// Write report.json, report.html and report.sig into DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The page's language.
+    #[arg(long, value_name = "LANG", default_value = "vi", value_parser = ["vi", "en"])]
+    pub lang: String,
+    /// An inspector's name; give it once per inspector.
+    #[arg(long, value_name = "NAME")]
+    pub officer: Vec<String>,
+    /// The seal number.
+    #[arg(long, value_name = "NUMBER")]
+    pub seal: Option<String>,
+    /// The inspecting agency.
+    #[arg(long, value_name = "NAME")]
+    pub agency: Option<String>,
+    /// The room or office inspected.
+    #[arg(long, value_name = "NAME")]
+    pub room: Option<String>,
+    /// The legal basis of the inspection.
+    #[arg(long, value_name = "TEXT")]
+    pub legal_basis: Option<String>,
+    /// The machine key that signs (made if missing; root's only).
+    #[arg(long, value_name = "FILE", default_value = paths::MACHINE_KEY)]
+    pub machine_key: PathBuf,
+}
+
+/// Run `airgapctl report`.
+pub fn run(ctx: &Ctx, args: ReportArgs) -> Result<i32, CtlError> {
+    match args.command {
+        Some(ReportCommand::Verify(v)) => run_verify(ctx, &v),
+        None => make(ctx, args.make),
+    }
+}
+
+fn make(ctx: &Ctx, args: MakeArgs) -> Result<i32, CtlError> {
+    let out = args
+        .out
+        .clone()
+        .ok_or_else(|| CtlError::Usage(tr!("report-out-missing")))?;
+    let inspection = super::inspect::inspection(&args.inspect)?;
+    let written = build(&args, inspection).and_then(|doc| {
+        let files = report::write(&out, &doc, &args.machine_key)?;
+        Ok((doc, files))
+    });
+    match written {
+        Ok((doc, files)) => {
+            if ctx.json {
+                print_json(&serde_json::json!({
+                    "dir": out.display().to_string(),
+                    "json": files.json.display().to_string(),
+                    "html": files.html.display().to_string(),
+                    "sig": files.sig.display().to_string(),
+                    "key_fingerprint": doc.machine.key_fingerprint,
+                }));
+            } else {
+                say(&tr!(
+                    "report-written",
+                    dir = out.display().to_string(),
+                    fingerprint = doc.machine.key_fingerprint
+                ));
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            say_error(&tr!("report-failed", error = e.to_string()));
+            Ok(1)
+        }
+    }
+}
+
+/// The model of the report `args` ask for.
+fn build(
+    args: &MakeArgs,
+    inspection: crate::inspect::model::Report,
+) -> Result<ReportDoc, ReportError> {
+    let key = sign::ensure_key(&args.machine_key)?;
+    let mut machine = identity::read(Path::new(&inspection.root));
+    machine.public_key = key.line;
+    machine.key_fingerprint = key.fingerprint;
+    let created_at_us = inspection.inspected_at_us;
+    Ok(ReportDoc {
+        format: FORMAT_VERSION,
+        header: Header {
+            lang: args.lang.clone(),
+            created_at_us,
+            utc_offset_s: crate::i18n::time::utc_offset_s(created_at_us),
+            agency: args.agency.clone(),
+            room: args.room.clone(),
+            officers: args.officer.clone(),
+            seal: args.seal.clone(),
+            legal_basis: args.legal_basis.clone(),
+        },
+        machine,
+        integrity: Integrity::of(&inspection),
+        inspection,
+    })
+}
+
+fn run_verify(ctx: &Ctx, args: &VerifyArgs) -> Result<i32, CtlError> {
+    let dir = args.dir.display().to_string();
+    match verify::verify(&args.dir, args.key.as_deref()) {
+        Ok(v) => {
+            if ctx.json {
+                print_json(&serde_json::json!({
+                    "dir": dir,
+                    "verified": true,
+                    "key_fingerprint": v.key.fingerprint,
+                    "embedded_key": v.embedded_key,
+                    "json_sha256": v.json_sha256,
+                }));
+            } else {
+                say(&tr!(
+                    "report-verified",
+                    dir = dir,
+                    fingerprint = v.key.fingerprint
+                ));
+                if v.embedded_key {
+                    say(&tr!("report-verify-embedded-key"));
+                }
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            if ctx.json {
+                print_json(&serde_json::json!({
+                    "dir": dir,
+                    "verified": false,
+                    "error": e.to_string(),
+                }));
+            }
+            say_error(&tr!(
+                "report-verify-failed",
+                dir = dir,
+                error = e.to_string()
+            ));
+            Ok(3)
+        }
+    }
+}
+
+/// `airgapctl status --machine-key`: the machine key's public half (made if missing).
+pub fn print_machine_key(ctx: &Ctx) -> Result<i32, CtlError> {
+    let file = Path::new(paths::MACHINE_KEY);
+    match sign::ensure_key(file) {
+        Ok(key) => {
+            if ctx.json {
+                print_json(&serde_json::json!({
+                    "file": sign::public_file(file).display().to_string(),
+                    "public_key": key.line,
+                    "fingerprint": key.fingerprint,
+                }));
+            } else {
+                say(&tr!(
+                    "report-machine-key-line",
+                    fingerprint = key.fingerprint.clone(),
+                    file = sign::public_file(file).display().to_string()
+                ));
+                println!("{}", key.line);
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            say_error(&tr!("report-failed", error = e.to_string()));
+            Ok(1)
+        }
+    }
+}

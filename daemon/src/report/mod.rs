@@ -1,0 +1,138 @@
+//! `airgapctl report`: the officer's inspection report (issue 20, docs/report.md). One model
+//! ([`model::ReportDoc`]: the inspection of `crate::inspect`, the header the officer typed,
+//! the machine's identity and the integrity data), written as `report.json`; `report.html` is
+//! rendered from that JSON's model alone ([`html`]), so [`verify`] can render it again and
+//! compare; `report.sig` is an OpenSSH signature over `report.json` with the machine key
+//! ([`sign`]).
+
+pub mod html;
+pub mod identity;
+pub mod model;
+pub mod sign;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+use model::ReportDoc;
+
+/// The report's data, signed.
+pub const JSON_FILE: &str = "report.json";
+/// The page for people, rendered from [`JSON_FILE`].
+pub const HTML_FILE: &str = "report.html";
+/// The OpenSSH signature of [`JSON_FILE`].
+pub const SIG_FILE: &str = "report.sig";
+
+/// What can go wrong making or checking a report; each names the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// `report.json` is not a report: bad JSON or a field of the wrong type.
+    #[error("{}: not a report: {detail}", file.display())]
+    Malformed {
+        /// The file.
+        file: PathBuf,
+        /// What serde_json said, with line and column.
+        detail: String,
+    },
+    /// A field holds a value the report cannot have.
+    #[error("{}: field `{field}`: {detail}", file.display())]
+    Field {
+        /// The file.
+        file: PathBuf,
+        /// The field, as a JSON path.
+        field: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The signature does not verify with the key: the JSON or the signature was changed,
+    /// or another key signed.
+    #[error("{}: is not what {} signed with key {key}: {detail}", file.display(), sig.display())]
+    BadSignature {
+        /// The JSON file.
+        file: PathBuf,
+        /// The signature file.
+        sig: PathBuf,
+        /// The key's fingerprint.
+        key: String,
+        /// What ssh-keygen said.
+        detail: String,
+    },
+    /// The page is not the rendering of the JSON.
+    #[error("{}: differs from the page rendered from {json} (first difference at byte {offset})", file.display())]
+    HtmlDiffers {
+        /// The page.
+        file: PathBuf,
+        /// The JSON file.
+        json: PathBuf,
+        /// The first byte that differs.
+        offset: usize,
+    },
+    /// A public key file is not one OpenSSH ed25519 key.
+    #[error("{}: not an OpenSSH ed25519 public key", file.display())]
+    BadKey {
+        /// The file.
+        file: PathBuf,
+    },
+    /// ssh-keygen could not be run or did not answer as expected.
+    #[error("{}: {detail}", program.display())]
+    SshKeygen {
+        /// The program.
+        program: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+impl ReportError {
+    pub(crate) fn io(file: &Path, source: std::io::Error) -> ReportError {
+        ReportError::Io {
+            file: file.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The three files of a report in `dir`.
+#[derive(Debug, Clone)]
+pub struct Files {
+    /// `report.json`.
+    pub json: PathBuf,
+    /// `report.html`.
+    pub html: PathBuf,
+    /// `report.sig`.
+    pub sig: PathBuf,
+}
+
+impl Files {
+    /// The files in `dir`.
+    pub fn in_dir(dir: &Path) -> Files {
+        Files {
+            json: dir.join(JSON_FILE),
+            html: dir.join(HTML_FILE),
+            sig: dir.join(SIG_FILE),
+        }
+    }
+}
+
+/// Write `doc` into `dir` (created if missing) as JSON, HTML and the JSON's signature with
+/// the private key `key`. The JSON is written last-but-one and the signature last, so a
+/// report cut short by a full stick never verifies.
+pub fn write(dir: &Path, doc: &ReportDoc, key: &Path) -> Result<Files, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
+    let files = Files::in_dir(dir);
+    let json = doc.to_json();
+    let page = html::render(doc, &crate::update::offered::sha256_hex(&json));
+    let sig = sign::sign(key, &json)?;
+    std::fs::write(&files.html, page).map_err(|e| ReportError::io(&files.html, e))?;
+    std::fs::write(&files.json, &json).map_err(|e| ReportError::io(&files.json, e))?;
+    std::fs::write(&files.sig, sig).map_err(|e| ReportError::io(&files.sig, e))?;
+    tracing::info!(dir = %dir.display(), "report written");
+    Ok(files)
+}

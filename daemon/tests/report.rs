@@ -1,0 +1,421 @@
+//! `airgapctl report` (issue 20) on fixture roots this test builds: a NetworkManager profile
+//! (a "found" finding) and a machine record written by the library (its chain head). The
+//! page holds the Vietnamese findings with their diacritics, the times at the zone the report
+//! was made in (not the verifier's), and the chain head; `report verify` passes, then fails
+//! after one byte is changed in each of report.json, report.html and report.sig, naming the
+//! file; a report re-signed with another key passes only without `--key`; headless Chromium
+//! prints the page to A4 PDF pages that pdftotext reads back.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const CTL: &str = env!("CARGO_BIN_EXE_airgapctl");
+/// 2023-11-14 22:13:20 UTC, 2023-11-15 05:13:20 at +0700.
+const T0: u64 = 1_700_000_000_000_000;
+const MINUTE: u64 = 60_000_000;
+/// Hanoi's zone as a POSIX TZ string (no tzdata needed): +0700.
+const HANOI: &str = "ICT-7";
+
+struct Fixture {
+    dir: PathBuf,
+    /// The machine record's head, as the library appended it: `machine-record:SEQ:CHAIN`.
+    head: String,
+    /// Its chain alone.
+    chain: String,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Fixture {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("report-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("root");
+        let nm = root.join("etc/NetworkManager/system-connections");
+        std::fs::create_dir_all(&nm).unwrap();
+        std::fs::write(
+            root.join("etc/machine-id"),
+            "0123456789abcdef0123456789abcdef\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("etc/hostname"), "may-17\n").unwrap();
+        std::fs::write(
+            nm.join("Office.nmconnection"),
+            "[connection]\nid=Văn phòng\ntype=wifi\ntimestamp=1700000600\n[wifi]\nssid=VanPhong\n",
+        )
+        .unwrap();
+        let record = root.join("var/lib/airgapd/machine-record.jsonl");
+        let (mut head, mut last) = (String::new(), String::new());
+        for i in 0..5 {
+            let mut e = airgapd::machine_record::Entry {
+                time_us: T0 + i * MINUTE,
+                event: if i % 2 == 0 { "start" } else { "stop" }.into(),
+                boot_id: "11111111111111111111111111111111".into(),
+                pid: 1,
+                ..Default::default()
+            };
+            let (seq, chain) = airgapd::chain::append_locked(&record, &mut e).unwrap();
+            head = format!("machine-record:{seq}:{chain}");
+            last = chain;
+        }
+        Fixture {
+            dir,
+            head,
+            chain: last,
+        }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.join("root")
+    }
+
+    fn key(&self) -> PathBuf {
+        self.dir.join("keys/machine-key")
+    }
+
+    /// `airgapctl report` into `out` in `lang`, made in Hanoi's zone.
+    fn make(&self, out: &str, lang: &str) -> PathBuf {
+        let out = self.dir.join(out);
+        let (code, stdout, stderr) = run(Command::new(CTL)
+            .arg("report")
+            .arg("--root")
+            .arg(self.root())
+            .arg("--out")
+            .arg(&out)
+            .arg("--machine-key")
+            .arg(self.key())
+            .args(["--lang", lang, "--officer", "Nguyễn Văn A"])
+            .args(["--officer", "Trần Thị Bích", "--seal", "NP-0042"])
+            .args(["--agency", "Phòng An ninh", "--room", "Phòng 301"])
+            .env("TZ", HANOI));
+        assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+        out
+    }
+
+    fn copy(&self, from: &Path, name: &str) -> PathBuf {
+        let to = self.dir.join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["report.json", "report.html", "report.sig"] {
+            std::fs::copy(from.join(f), to.join(f)).unwrap();
+        }
+        to
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// (exit code, stdout, stderr), the lines airgapctl wrapped for the screen joined again.
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.env("LC_ALL", "C.UTF-8").output().unwrap();
+    let text = |b: &[u8]| {
+        let t = String::from_utf8_lossy(b);
+        t.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// `airgapctl report verify DIR [--key KEY]`, checked in another zone than it was made in.
+fn verify(dir: &Path, key: Option<&Path>) -> (i32, String, String) {
+    let mut cmd = Command::new(CTL);
+    cmd.arg("report").arg("verify").arg(dir).env("TZ", "UTC");
+    if let Some(k) = key {
+        cmd.arg("--key").arg(k);
+    }
+    run(&mut cmd)
+}
+
+fn json(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
+}
+
+/// Replace the first `from` in `file` with `to` (same length: one byte changed).
+fn change(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(from), "{}: no {from:?}", file.display());
+    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn the_page_holds_the_vietnamese_findings_and_the_chain_head() {
+    let f = Fixture::new("vi");
+    let out = f.make("out", "vi");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for text in [
+        "<html lang=\"vi\">",
+        "Biên bản kiểm tra kỹ thuật máy tính",
+        "Đã kết nối mạng máy tính?",
+        "Có: 1 dấu vết",
+        // The machine record answers uncovered boots over its own window, in the zone the
+        // report was made in.
+        "Không phát hiện trong khoảng từ 15/11/2023 05:13:20 +0700 đến 15/11/2023 05:17:20 +0700",
+        "Nguyễn Văn A, Trần Thị Bích",
+        "NP-0042",
+        "Phòng An ninh",
+        "0123456789abcdef0123456789abcdef",
+        "@page { size: A4;",
+        &f.head,
+    ] {
+        assert!(page.contains(text), "no {text:?} in\n{page}");
+    }
+    // Self-contained: no script, nothing fetched.
+    for text in ["<script", "src=", "href=", "http://", "https://"] {
+        assert!(!page.contains(text), "{text:?} in the page");
+    }
+    let j = json(&out);
+    assert_eq!(j["integrity"]["machine_record_head"], f.head.as_str());
+    assert_eq!(j["integrity"]["machine_record_seq"], 5);
+    assert_eq!(j["header"]["lang"], "vi");
+    assert_eq!(j["header"]["utc_offset_s"], 7 * 3600);
+    assert_eq!(j["inspection"]["since_airgapd"]["head"], f.head.as_str());
+    let sha =
+        airgapd::update::offered::sha256_hex(&std::fs::read(out.join("report.json")).unwrap());
+    assert!(page.contains(&sha), "the page shows report.json's hash");
+    // The key's public half is what `report.json` names.
+    let public = std::fs::read_to_string(f.dir.join("keys/machine-key.pub")).unwrap();
+    let named = j["machine"]["public_key"].as_str().unwrap();
+    assert!(public.starts_with(named), "{public} / {named}");
+}
+
+#[test]
+fn english_on_request_and_no_english_in_the_vietnamese_page() {
+    let f = Fixture::new("en");
+    let en = std::fs::read_to_string(f.make("en", "en").join("report.html")).unwrap();
+    assert!(en.contains("Technical inspection record of a computer"));
+    assert!(en.contains("Has it been connected to a computer network?") || en.contains("network"));
+    assert!(
+        en.contains("None found between 2023-11-15 05:13:20 +0700"),
+        "{en}"
+    );
+    let vi = std::fs::read_to_string(f.make("vi", "vi").join("report.html")).unwrap();
+    for english in [
+        "Technical inspection",
+        "None found",
+        "Machine record",
+        "Inspectors",
+    ] {
+        assert!(!vi.contains(english), "{english:?} in the Vietnamese page");
+    }
+    let (code, _, err) = run(Command::new(CTL).args(["report", "--lang", "fr", "--out", "x"]));
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(Command::new(CTL).args(["report"]));
+    assert_eq!(code, 2, "no --out: {err}");
+    assert!(err.contains("--out"), "{err}");
+}
+
+#[test]
+fn verify_passes_then_fails_after_one_byte_in_each_file() {
+    let f = Fixture::new("verify");
+    let out = f.make("out", "vi");
+    let (code, stdout, stderr) = verify(&out, None);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("verifies"), "{stdout}");
+    let public = f.dir.join("keys/machine-key.pub");
+    let (code, stdout, stderr) = verify(&out, Some(&public));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // One byte each: a name in the JSON, a digit of the chain head on the page, a character
+    // of the signature's body.
+    let seq_digit = &f.head["machine-record:".len()..];
+    let cases: [(&str, &str, String, String); 3] = [
+        ("report.json", "report.json", "Văn A".into(), "Văn B".into()),
+        (
+            "report.html",
+            "report.html",
+            seq_digit[..6].to_string(),
+            format!(
+                "{}{}",
+                &seq_digit[..5],
+                if seq_digit.as_bytes()[5] == b'0' {
+                    '1'
+                } else {
+                    '0'
+                }
+            ),
+        ),
+        (
+            "report.sig",
+            "report.json",
+            "\n".to_string() + &sig_line(&out),
+            "\n".to_string() + &flip(&sig_line(&out)),
+        ),
+    ];
+    for (file, named, from, to) in cases {
+        let dir = f.copy(&out, &format!("changed-{file}"));
+        change(&dir.join(file), &from, &to);
+        let (code, stdout, stderr) = verify(&dir, None);
+        assert_eq!(code, 3, "{file} changed: {stdout}{stderr}");
+        assert!(stderr.contains("does NOT verify"), "{stderr}");
+        assert!(stderr.contains(named), "{file}: {stderr}");
+        if file == "report.sig" {
+            assert!(stderr.contains("report.sig"), "{stderr}");
+        }
+        if file == "report.html" {
+            assert!(
+                stderr.contains("differs from the page rendered"),
+                "{stderr}"
+            );
+        }
+    }
+
+    // Bad input names the file and the field.
+    let dir = f.copy(&out, "bad-format");
+    change(&dir.join("report.json"), "\"format\": 1,", "\"format\": 9,");
+    let (code, _, stderr) = verify(&dir, None);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("report.json: field `format`"), "{stderr}");
+    let dir = f.copy(&out, "missing-sig");
+    std::fs::remove_file(dir.join("report.sig")).unwrap();
+    let (code, _, stderr) = verify(&dir, None);
+    assert_eq!(code, 3);
+    assert!(stderr.contains("report.sig"), "{stderr}");
+}
+
+/// The signature's second body line.
+fn sig_line(dir: &Path) -> String {
+    let sig = std::fs::read_to_string(dir.join("report.sig")).unwrap();
+    sig.lines().nth(2).unwrap().to_string()
+}
+
+/// `line` with its middle character changed.
+fn flip(line: &str) -> String {
+    let mut bytes = line.as_bytes().to_vec();
+    let i = bytes.len() / 2;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+/// Someone who changes the report and signs it again with a key of their own, named in the
+/// JSON, passes the check without `--key` (it shows only that the files agree); the
+/// machine's own key from its enrolment catches it.
+#[test]
+fn a_report_signed_again_by_another_key_fails_with_the_machines_key() {
+    let f = Fixture::new("forged");
+    let out = f.make("out", "vi");
+    let forged = f.copy(&out, "forged");
+    let other = f.dir.join("keys/other");
+    let keygen = |args: &[&str]| {
+        let st = Command::new("ssh-keygen").args(args).status().unwrap();
+        assert!(st.success());
+    };
+    keygen(&[
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-f",
+        other.to_str().unwrap(),
+    ]);
+    let other_pub = std::fs::read_to_string(f.dir.join("keys/other.pub")).unwrap();
+    let other_line: Vec<&str> = other_pub.split_whitespace().take(2).collect();
+    let mut j = json(&forged);
+    j["header"]["seal"] = "NP-9999".into();
+    j["machine"]["public_key"] = other_line.join(" ").into();
+    let text = serde_json::to_vec_pretty(&j).unwrap();
+    std::fs::write(forged.join("report.json"), [text, b"\n".to_vec()].concat()).unwrap();
+    // The page, rendered again by the library from the changed JSON, so only the key tells.
+    let doc = airgapd::report::model::ReportDoc::from_json(
+        &forged.join("report.json"),
+        &std::fs::read(forged.join("report.json")).unwrap(),
+    )
+    .unwrap();
+    std::fs::remove_file(forged.join("report.sig")).unwrap();
+    airgapd::report::write(&forged, &doc, &other).unwrap();
+    let (code, stdout, stderr) = verify(&forged, None);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("not which machine"), "{stdout}");
+    let (code, _, stderr) = verify(&forged, Some(&f.dir.join("keys/machine-key.pub")));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("report.sig"), "{stderr}");
+}
+
+fn tool(name: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/bin", "/usr/local/bin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{name} is missing: install the Debian package {package} (scripts/deps.sh)");
+}
+
+/// Headless Chromium prints the page; the PDF's text holds the Vietnamese findings with
+/// their diacritics and the chain head, on A4 pages. The PNG and the PDF are kept under
+/// target/tmp/report-artifacts as artifacts.
+#[test]
+fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
+    let chromium = tool("chromium", "chromium");
+    let pdftotext = tool("pdftotext", "poppler-utils");
+    let pdfinfo = tool("pdfinfo", "poppler-utils");
+    let f = Fixture::new("chromium");
+    let out = f.make("out", "vi");
+    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let pdf = artifacts.join("report.pdf");
+    let png = artifacts.join("report.png");
+    let _ = std::fs::remove_file(&pdf);
+    let _ = std::fs::remove_file(&png);
+    let page = format!("file://{}", out.join("report.html").display());
+    let (code, stdout, stderr) = run(Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            f.dir.join("chromium").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=900,1400")
+        .arg(&page));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        png.metadata().unwrap().len() > 10_000,
+        "a screenshot of a page"
+    );
+    let (_, info, _) = run(Command::new(&pdfinfo).arg(&pdf));
+    assert!(
+        info.contains("Page size: 594.96 x 841.92 pts (A4)"),
+        "{info}"
+    );
+    let pages: u32 = info
+        .split("Pages: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pages >= 1, "{info}");
+    let (_, text, _) = run(Command::new(&pdftotext).arg(&pdf).arg("-"));
+    for words in [
+        "BIÊN BẢN KIỂM TRA KỸ THUẬT MÁY TÍNH",
+        "Đã kết nối mạng máy tính?",
+        "Có: 1 dấu vết",
+        "Không phát hiện trong khoảng từ 15/11/2023 05:13:20 +0700",
+        "Nguyễn Văn A",
+    ] {
+        assert!(text.contains(words), "no {words:?} in the PDF:\n{text}");
+    }
+    // A hash may be wrapped inside its cell: compare without the line breaks.
+    let joined: String = text.split_whitespace().collect();
+    assert!(
+        joined.contains(&f.chain),
+        "no {} in the PDF:\n{text}",
+        f.chain
+    );
+    assert!(text.contains("Sổ ghi của máy: số thứ tự 5"), "{text}");
+}

@@ -6,123 +6,54 @@
 //! file; a report re-signed with another key passes only without `--key`; headless Chromium
 //! prints the page to A4 PDF pages that pdftotext reads back.
 
+mod report_common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use report_common::{change, copy, run, Pc, Spec, CTL};
 use serde_json::Value;
 
-const CTL: &str = env!("CARGO_BIN_EXE_airgapctl");
-/// 2023-11-14 22:13:20 UTC, 2023-11-15 05:13:20 at +0700.
-const T0: u64 = 1_700_000_000_000_000;
-const MINUTE: u64 = 60_000_000;
-/// Hanoi's zone as a POSIX TZ string (no tzdata needed): +0700.
-const HANOI: &str = "ICT-7";
-
 struct Fixture {
+    pc: Pc,
     dir: PathBuf,
-    /// The machine record's head, as the library appended it: `machine-record:SEQ:CHAIN`.
     head: String,
-    /// Its chain alone.
     chain: String,
 }
 
 impl Fixture {
     fn new(name: &str) -> Fixture {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("report-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let root = dir.join("root");
-        let nm = root.join("etc/NetworkManager/system-connections");
-        std::fs::create_dir_all(&nm).unwrap();
-        std::fs::write(
-            root.join("etc/machine-id"),
-            "0123456789abcdef0123456789abcdef\n",
-        )
-        .unwrap();
-        std::fs::write(root.join("etc/hostname"), "may-17\n").unwrap();
-        std::fs::write(
-            nm.join("Office.nmconnection"),
-            "[connection]\nid=Văn phòng\ntype=wifi\ntimestamp=1700000600\n[wifi]\nssid=VanPhong\n",
-        )
-        .unwrap();
-        let record = root.join("var/lib/airgapd/machine-record.jsonl");
-        let (mut head, mut last) = (String::new(), String::new());
-        for i in 0..5 {
-            let mut e = airgapd::machine_record::Entry {
-                time_us: T0 + i * MINUTE,
-                event: if i % 2 == 0 { "start" } else { "stop" }.into(),
-                boot_id: "11111111111111111111111111111111".into(),
+        let pc = Pc::new(
+            &format!("report-{name}"),
+            &Spec {
+                machine_id: "0123456789abcdef0123456789abcdef".into(),
+                hostname: "may-17".into(),
+                policy_serial: 3,
+                network: true,
+                records: 5,
                 pid: 1,
-                ..Default::default()
-            };
-            let (seq, chain) = airgapd::chain::append_locked(&record, &mut e).unwrap();
-            head = format!("machine-record:{seq}:{chain}");
-            last = chain;
-        }
+            },
+        );
         Fixture {
-            dir,
-            head,
-            chain: last,
+            dir: pc.dir.clone(),
+            head: pc.head.clone(),
+            chain: pc.chain.clone(),
+            pc,
         }
     }
 
-    fn root(&self) -> PathBuf {
-        self.dir.join("root")
-    }
-
-    fn key(&self) -> PathBuf {
-        self.dir.join("keys/machine-key")
-    }
-
-    /// `airgapctl report` into `out` in `lang`, made in Hanoi's zone.
+    /// `airgapctl report` into `out` in `lang`.
     fn make(&self, out: &str, lang: &str) -> PathBuf {
         let out = self.dir.join(out);
-        let (code, stdout, stderr) = run(Command::new(CTL)
-            .arg("report")
-            .arg("--root")
-            .arg(self.root())
-            .arg("--out")
-            .arg(&out)
-            .arg("--machine-key")
-            .arg(self.key())
-            .args(["--lang", lang, "--officer", "Nguyễn Văn A"])
-            .args(["--officer", "Trần Thị Bích", "--seal", "NP-0042"])
-            .args(["--agency", "Phòng An ninh", "--room", "Phòng 301"])
-            .env("TZ", HANOI));
-        assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+        self.pc.make(&out, lang, &[]);
         out
     }
 
     fn copy(&self, from: &Path, name: &str) -> PathBuf {
         let to = self.dir.join(name);
-        std::fs::create_dir_all(&to).unwrap();
-        for f in ["report.json", "report.html", "report.sig"] {
-            std::fs::copy(from.join(f), to.join(f)).unwrap();
-        }
+        copy(from, &to);
         to
     }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// (exit code, stdout, stderr), the lines airgapctl wrapped for the screen joined again.
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.env("LC_ALL", "C.UTF-8").output().unwrap();
-    let text = |b: &[u8]| {
-        let t = String::from_utf8_lossy(b);
-        t.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
-    (
-        out.status.code().unwrap_or(-1),
-        text(&out.stdout),
-        text(&out.stderr),
-    )
 }
 
 /// `airgapctl report verify DIR [--key KEY]`, checked in another zone than it was made in.
@@ -137,13 +68,6 @@ fn verify(dir: &Path, key: Option<&Path>) -> (i32, String, String) {
 
 fn json(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
-}
-
-/// Replace the first `from` in `file` with `to` (same length: one byte changed).
-fn change(file: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(file).unwrap();
-    assert!(text.contains(from), "{}: no {from:?}", file.display());
-    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
 }
 
 #[test]
@@ -182,7 +106,7 @@ fn the_page_holds_the_vietnamese_findings_and_the_chain_head() {
         airgapd::update::offered::sha256_hex(&std::fs::read(out.join("report.json")).unwrap());
     assert!(page.contains(&sha), "the page shows report.json's hash");
     // The key's public half is what `report.json` names.
-    let public = std::fs::read_to_string(f.dir.join("keys/machine-key.pub")).unwrap();
+    let public = std::fs::read_to_string(f.pc.public_key()).unwrap();
     let named = j["machine"]["public_key"].as_str().unwrap();
     assert!(public.starts_with(named), "{public} / {named}");
 }
@@ -220,7 +144,7 @@ fn verify_passes_then_fails_after_one_byte_in_each_file() {
     let (code, stdout, stderr) = verify(&out, None);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("verifies"), "{stdout}");
-    let public = f.dir.join("keys/machine-key.pub");
+    let public = f.pc.public_key();
     let (code, stdout, stderr) = verify(&out, Some(&public));
     assert_eq!(code, 0, "{stdout}{stderr}");
 
@@ -335,7 +259,7 @@ fn a_report_signed_again_by_another_key_fails_with_the_machines_key() {
     let (code, stdout, stderr) = verify(&forged, None);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("not which machine"), "{stdout}");
-    let (code, _, stderr) = verify(&forged, Some(&f.dir.join("keys/machine-key.pub")));
+    let (code, _, stderr) = verify(&forged, Some(&f.pc.public_key()));
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("report.sig"), "{stderr}");
 }

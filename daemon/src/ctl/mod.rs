@@ -92,7 +92,7 @@ pub enum Command {
     /// The officer's inspection report: report.json (inspect's data, the header typed here,
     /// the machine's identity and chain heads), report.html (A4, Vietnamese by default) and
     /// report.sig (signed with the machine key); `report verify DIR` checks one.
-    Report(report::ReportArgs),
+    Report(Box<report::ReportArgs>),
 }
 
 /// What every subcommand gets.
@@ -129,7 +129,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Watch(args) => watch::run(&ctx, args).await,
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::SealJournal(args) => seal_journal::run(&ctx, args),
-        Command::Report(args) => report::run(&ctx, args),
+        Command::Report(args) => report::run(&ctx, *args),
     }
 }
 

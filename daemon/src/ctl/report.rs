@@ -13,7 +13,7 @@ use super::output::{print_json, say, say_error};
 use super::Ctx;
 use crate::paths;
 use crate::report::model::{Header, Integrity, ReportDoc, FORMAT_VERSION};
-use crate::report::{self, identity, sign, verify, ReportError};
+use crate::report::{self, identity, merge, merge_render, sign, verify, ReportError};
 use crate::tr;
 
 /// Arguments of `airgapctl report`.
@@ -34,6 +34,28 @@ pub enum ReportCommand {
     /// Check a report: report.sig is the machine key's signature of report.json, and
     /// report.html is report.json rendered. Exit 0 verified, 3 not.
     Verify(VerifyArgs),
+    /// An office's reports, each verified, as one summary (summary.html, summary.csv): a row
+    /// per report, those that do not verify or contradict another report of the same machine
+    /// first, then those with findings; older policies flagged. Exit 0 all verified, 3 not.
+    Merge(MergeArgs),
+}
+
+/// Arguments of `airgapctl report merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The report directories (each holding report.json, report.html, report.sig).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Write summary.html and summary.csv into DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The summary's language.
+    #[arg(long, value_name = "LANG", default_value = "vi", value_parser = ["vi", "en"])]
+    pub lang: String,
+    /// The machines' public keys from their enrolment, as MACHINE-ID.pub [default: the key
+    /// each report names].
+    #[arg(long, value_name = "DIR")]
+    pub keys: Option<PathBuf>,
 }
 
 /// Arguments of `airgapctl report verify`.
@@ -85,6 +107,7 @@ pub struct MakeArgs {
 pub fn run(ctx: &Ctx, args: ReportArgs) -> Result<i32, CtlError> {
     match args.command {
         Some(ReportCommand::Verify(v)) => run_verify(ctx, &v),
+        Some(ReportCommand::Merge(m)) => run_merge(ctx, &m),
         None => make(ctx, args.make),
     }
 }
@@ -193,6 +216,43 @@ fn run_verify(ctx: &Ctx, args: &VerifyArgs) -> Result<i32, CtlError> {
             Ok(3)
         }
     }
+}
+
+fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<i32, CtlError> {
+    let summary = merge::merge(&args.dirs, args.keys.as_deref());
+    let lang = crate::i18n::Lang::from_locale(&args.lang);
+    let html = args.out.join("summary.html");
+    let csv = args.out.join("summary.csv");
+    let written = std::fs::create_dir_all(&args.out)
+        .map_err(|e| ReportError::io(&args.out, e))
+        .and_then(|()| {
+            std::fs::write(&html, merge_render::html(&summary, lang))
+                .map_err(|e| ReportError::io(&html, e))
+        })
+        .and_then(|()| {
+            std::fs::write(&csv, merge_render::csv(&summary, lang))
+                .map_err(|e| ReportError::io(&csv, e))
+        });
+    if let Err(e) = written {
+        say_error(&tr!("report-failed", error = e.to_string()));
+        return Ok(1);
+    }
+    let bad = summary
+        .rows
+        .iter()
+        .filter(|r| !r.verified || !r.diverges_from.is_empty())
+        .count();
+    if ctx.json {
+        print_json(&summary);
+    } else {
+        say(&tr!(
+            "merge-written",
+            reports = summary.rows.len(),
+            dir = args.out.display().to_string(),
+            bad = bad
+        ));
+    }
+    Ok(if summary.clean() { 0 } else { 3 })
 }
 
 /// `airgapctl status --machine-key`: the machine key's public half (made if missing).

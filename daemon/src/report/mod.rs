@@ -7,6 +7,8 @@
 
 pub mod html;
 pub mod identity;
+pub mod merge;
+pub mod merge_render;
 pub mod model;
 pub mod sign;
 pub mod verify;

@@ -62,3 +62,21 @@ report-verified = { $dir }: the report verifies: report.sig is the signature of 
 report-verify-embedded-key = The key is the one report.json names: it shows the report was not changed after signing, not which machine made it. Give the machine's key from its enrolment with --key.
 report-verify-failed = { $dir }: the report does NOT verify: { $error }
 report-machine-key-line = Machine key { $fingerprint } ({ $file }):
+
+# airgapctl report merge: the office summary.
+merge-title = Inspection reports: office summary
+merge-counts = { $reports } reports; { $bad } do not verify or contradict another report of the same machine.
+merge-col-report = Report
+merge-col-status = Verified
+merge-col-machine = Machine
+merge-col-date = Date
+merge-col-policy = Policy
+merge-col-findings = Findings
+merge-col-record = Machine record (sequence:chain head)
+merge-col-key = Machine key
+merge-verified = verified
+merge-not-verified = NOT VERIFIED (forged, altered or truncated): { $error }
+merge-diverges = verified, but its machine record CONTRADICTS the report { $others } of the same machine
+merge-policy-outdated = { $policy } (OLDER than the newest serial { $newest })
+merge-findings-none = none found
+merge-written = Office summary of { $reports } reports written to { $dir }: summary.html, summary.csv; { $bad } do not verify or contradict another.

@@ -62,3 +62,21 @@ report-verified = { $dir }: biên bản hợp lệ: report.sig là chữ ký c�
 report-verify-embedded-key = Khóa dùng là khóa ghi trong report.json: điều này cho thấy biên bản không bị sửa sau khi ký, nhưng không cho biết máy nào đã lập. Hãy đưa khóa của máy lấy từ lúc đăng ký bằng --key.
 report-verify-failed = { $dir }: biên bản KHÔNG hợp lệ: { $error }
 report-machine-key-line = Khóa của máy { $fingerprint } ({ $file }):
+
+# airgapctl report merge: bảng tổng hợp của đơn vị.
+merge-title = Biên bản kiểm tra: bảng tổng hợp của đơn vị
+merge-counts = { $reports } biên bản; { $bad } biên bản không hợp lệ hoặc mâu thuẫn với biên bản khác của cùng máy.
+merge-col-report = Biên bản
+merge-col-status = Kiểm chứng
+merge-col-machine = Máy
+merge-col-date = Ngày
+merge-col-policy = Chính sách
+merge-col-findings = Kết quả
+merge-col-record = Sổ ghi của máy (số thứ tự:đầu chuỗi)
+merge-col-key = Khóa của máy
+merge-verified = hợp lệ
+merge-not-verified = KHÔNG HỢP LỆ (giả mạo, bị sửa hoặc bị cắt): { $error }
+merge-diverges = hợp lệ, nhưng sổ ghi của máy MÂU THUẪN với biên bản { $others } của cùng máy
+merge-policy-outdated = { $policy } (CŨ HƠN số hiệu mới nhất { $newest })
+merge-findings-none = không phát hiện
+merge-written = Đã ghi bảng tổng hợp { $reports } biên bản vào { $dir }: summary.html, summary.csv; { $bad } biên bản không hợp lệ hoặc mâu thuẫn.

@@ -92,9 +92,16 @@ fn the_page_holds_the_vietnamese_findings_and_the_chain_head() {
     ] {
         assert!(page.contains(text), "no {text:?} in\n{page}");
     }
-    // Self-contained: no script, nothing fetched.
-    for text in ["<script", "src=", "href=", "http://", "https://"] {
-        assert!(!page.contains(text), "{text:?} in the page");
+    // The timeline, drawn inline, its lanes named in Vietnamese.
+    for text in ["<svg", "Sổ ghi airgapd", "Dòng thời gian"] {
+        assert!(page.contains(text), "no {text:?} in the page");
+    }
+    // Self-contained: no script, nothing fetched (the SVG namespace is a name, not a link).
+    let outside = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    for text in [
+        "<script", "src=", "href=", "url(", "@import", "http://", "https://",
+    ] {
+        assert!(!outside.contains(text), "{text:?} in the page");
     }
     let j = json(&out);
     assert_eq!(j["integrity"]["machine_record_head"], f.head.as_str());

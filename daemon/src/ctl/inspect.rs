@@ -577,6 +577,7 @@ mod tests {
         ids.extend(super::super::inspect_integrity::runtime_ids());
         ids.extend(super::super::seal_journal::runtime_ids());
         ids.extend(crate::report::merge_render::runtime_ids());
+        ids.extend(crate::report::timeline::runtime_ids());
         for lang in [Lang::En, Lang::Vi] {
             let catalog = Catalog::new(lang, None);
             for id in &ids {

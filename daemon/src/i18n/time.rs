@@ -119,3 +119,11 @@ pub fn date_time_at(catalog: &Catalog, micros: u64, offset_s: i32) -> String {
         None => format!("@{}", micros / 1_000_000),
     }
 }
+
+/// [`date`] at a fixed offset from UTC ([`Local::at_offset`]).
+pub fn date_at(catalog: &Catalog, micros: u64, offset_s: i32) -> String {
+    match Local::at_offset(micros, offset_s) {
+        Some(l) => catalog.text("date", Some(&l.args())),
+        None => format!("@{}", micros / 1_000_000),
+    }
+}

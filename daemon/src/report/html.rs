@@ -27,6 +27,7 @@ table.kv th { width: 34%; }
 td.found { font-weight: bold; background: #fbdcdc; }
 .mono { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
 ul { margin: 2pt 0 6pt; padding-left: 14pt; }
+.timeline svg { width: 100%; height: auto; }
 table.sign td { border: none; text-align: center; height: 28mm; width: 50%; }
 ";
 
@@ -221,6 +222,20 @@ impl Page<'_> {
         }
     }
 
+    fn timeline(&self) -> Markup {
+        let svg = super::timeline::svg(self.doc, &self.c);
+        html! {
+            h2 { (self.t("report-section-timeline")) }
+            @match svg {
+                Some(svg) => {
+                    div.timeline { (PreEscaped(svg)) }
+                    p { (self.t("report-timeline-note")) }
+                }
+                None => p { (self.t("report-timeline-none")) },
+            }
+        }
+    }
+
     fn integrity(&self, json_sha256: &str) -> Markup {
         let g = &self.doc.integrity;
         let record = match (&g.machine_record_chain, &g.machine_record_problem) {
@@ -271,6 +286,7 @@ pub fn render(doc: &ReportDoc, json_sha256: &str) -> String {
                 (page.machine())
                 (page.findings())
                 (page.sources())
+                (page.timeline())
                 (page.integrity(json_sha256))
                 h2 { (page.t("report-signatures")) }
                 table.sign {

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod merge_render;
 pub mod model;
 pub mod sign;
+pub mod timeline;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

@@ -35,7 +35,7 @@ report-source-to = To
 report-source-absent = absent
 report-section-record = 6. The record since airgapd
 report-boots = Boots in the journal: { $count }, of which without airgapd: { $uncovered }
-report-section-integrity = 7. Integrity
+report-section-integrity = 8. Integrity
 report-json-sha256 = SHA-256 of report.json
 report-record-head = Machine record: chain head
 report-record-seq = Machine record: sequence number
@@ -80,3 +80,12 @@ merge-diverges = verified, but its machine record CONTRADICTS the report { $othe
 merge-policy-outdated = { $policy } (OLDER than the newest serial { $newest })
 merge-findings-none = none found
 merge-written = Office summary of { $reports } reports written to { $dir }: summary.html, summary.csv; { $bad } do not verify or contradict another.
+
+# The timeline on the report's page.
+report-section-timeline = 7. Timeline of the covered period
+report-timeline-note = Red: boots without airgapd, unapproved devices, network traces and records other than starts and stops; blue: the rest.
+report-timeline-boots = Boots
+report-timeline-airgapd = airgapd record
+report-timeline-devices = USB devices
+report-timeline-network = Network traces
+report-timeline-none = Nothing in the report is dated.

@@ -35,7 +35,7 @@ report-source-to = Đến
 report-source-absent = không có
 report-section-record = 6. Nhật ký từ khi có airgapd
 report-boots = Số lần khởi động trong nhật ký: { $count }, trong đó không có airgapd: { $uncovered }
-report-section-integrity = 7. Tính toàn vẹn
+report-section-integrity = 8. Tính toàn vẹn
 report-json-sha256 = SHA-256 của report.json
 report-record-head = Sổ ghi của máy: đầu chuỗi
 report-record-seq = Sổ ghi của máy: số thứ tự
@@ -80,3 +80,12 @@ merge-diverges = hợp lệ, nhưng sổ ghi của máy MÂU THUẪN với biên
 merge-policy-outdated = { $policy } (CŨ HƠN số hiệu mới nhất { $newest })
 merge-findings-none = không phát hiện
 merge-written = Đã ghi bảng tổng hợp { $reports } biên bản vào { $dir }: summary.html, summary.csv; { $bad } biên bản không hợp lệ hoặc mâu thuẫn.
+
+# Dòng thời gian trên trang biên bản.
+report-section-timeline = 7. Dòng thời gian của khoảng được bao quát
+report-timeline-note = Màu đỏ: lần khởi động không có airgapd, thiết bị không được phép, dấu vết mạng và các bản ghi khác ngoài khởi động và dừng; màu xanh: phần còn lại.
+report-timeline-boots = Khởi động
+report-timeline-airgapd = Sổ ghi airgapd
+report-timeline-devices = Thiết bị USB
+report-timeline-network = Dấu vết mạng
+report-timeline-none = Không có nội dung nào được ghi ngày tháng.

@@ -350,3 +350,39 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
     );
     assert!(text.contains("Sổ ghi của máy: số thứ tự 5"), "{text}");
 }
+
+/// `status --machine-key` makes the key on first need (root's only, in a directory only root
+/// enters) and prints its public half: the key the reports name and `verify --key` takes.
+#[test]
+fn status_prints_the_machine_key_the_reports_are_signed_with() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new("status-key");
+    // Where the fixture's reports take their key from: nothing there yet.
+    let key = f.pc.key();
+    assert!(!key.parent().unwrap().exists());
+    let (code, stdout, stderr) = run(Command::new(CTL)
+        .args(["status", "--machine-key", "--machine-key-file"])
+        .arg(&key));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let mode = |p: &Path| p.metadata().unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&key), 0o600);
+    assert_eq!(mode(key.parent().unwrap()), 0o700);
+    let public = std::fs::read_to_string(f.pc.public_key()).unwrap();
+    let line: Vec<&str> = public.split_whitespace().take(2).collect();
+    assert!(stdout.ends_with(&line.join(" ")), "{stdout}");
+    // Asked again, the same key: never replaced.
+    let (_, again, _) = run(Command::new(CTL)
+        .args(["status", "--machine-key", "--machine-key-file"])
+        .arg(&key));
+    assert_eq!(again, stdout);
+    // A report signed with it names it, and verifies with its public half.
+    let out = f.dir.join("out");
+    f.pc.make(&out, "vi", &[]);
+    let fingerprint = json(&out)["machine"]["key_fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(stdout.contains(&fingerprint), "{stdout}");
+    let (code, _, stderr) = verify(&out, Some(&f.pc.public_key()));
+    assert_eq!(code, 0, "{stderr}");
+}

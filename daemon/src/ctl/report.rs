@@ -256,8 +256,7 @@ fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<i32, CtlError> {
 }
 
 /// `airgapctl status --machine-key`: the machine key's public half (made if missing).
-pub fn print_machine_key(ctx: &Ctx) -> Result<i32, CtlError> {
-    let file = Path::new(paths::MACHINE_KEY);
+pub fn print_machine_key(ctx: &Ctx, file: &Path) -> Result<i32, CtlError> {
     match sign::ensure_key(file) {
         Ok(key) => {
             if ctx.json {

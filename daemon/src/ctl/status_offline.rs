@@ -202,6 +202,7 @@ mod tests {
             pin_dir: "/sys/fs/bpf/airgapd-no-such-pin-dir".into(),
             record: None,
             machine_key: false,
+            machine_key_file: std::path::PathBuf::new(),
         };
         let s = status(&args, Ok(Some(record)));
         assert!(s.problems.iter().any(|p| p.contains("/dev/sdb1")), "{s:?}");
@@ -227,6 +228,7 @@ mod tests {
             pin_dir: "/sys/fs/bpf/airgapd-no-such-pin-dir".into(),
             record: None,
             machine_key: false,
+            machine_key_file: std::path::PathBuf::new(),
         };
         let s = status(&args, Ok(Some(record.clone())));
         assert_eq!(s.source, "kernel", "no guard: the kernel is read");

@@ -311,7 +311,8 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
         ))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("--screenshot={}", png.display()))
-        .arg("--window-size=900,1400")
+        // Tall enough for the whole page, the QR code at its end included.
+        .arg("--window-size=900,3600")
         .arg(&page));
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
@@ -349,6 +350,14 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
         f.chain
     );
     assert!(text.contains("Sổ ghi của máy: số thứ tự 5"), "{text}");
+    // The QR code on the page, read back from the screenshot.
+    let zbarimg = tool("zbarimg", "zbar-tools");
+    let (code, qr, stderr) = run(Command::new(zbarimg).arg("--raw").arg("-q").arg(&png));
+    assert_eq!(code, 0, "no QR code read: {stderr}");
+    let sha =
+        airgapd::update::offered::sha256_hex(&std::fs::read(out.join("report.json")).unwrap());
+    assert!(qr.contains(&format!("airgapd-report sha256:{sha}")), "{qr}");
+    assert!(qr.contains(&f.head), "{qr}");
 }
 
 /// `status --machine-key` makes the key on first need (root's only, in a directory only root

@@ -27,6 +27,8 @@ table.kv th { width: 34%; }
 td.found { font-weight: bold; background: #fbdcdc; }
 .mono { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
 ul { margin: 2pt 0 6pt; padding-left: 14pt; }
+.qr { break-inside: avoid; margin: 6pt 0; font-size: 8pt; }
+.qr svg { width: 40mm; height: 40mm; }
 .timeline svg { width: 100%; height: auto; }
 table.sign td { border: none; text-align: center; height: 28mm; width: 50%; }
 ";
@@ -260,6 +262,9 @@ impl Page<'_> {
                 tr { th { (self.t("report-journal-seal")) } td.found[g.journal_sealed == Some(false)] { (seal) } }
             }
             p.mono { (self.t("report-verify-how")) }
+            @if let Some(qr) = super::qr::svg(self.doc, json_sha256) {
+                div.qr { (PreEscaped(qr)) p { (self.t("report-qr")) } }
+            }
         }
     }
 }

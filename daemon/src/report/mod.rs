@@ -10,6 +10,7 @@ pub mod identity;
 pub mod merge;
 pub mod merge_render;
 pub mod model;
+pub mod qr;
 pub mod sign;
 pub mod timeline;
 pub mod verify;

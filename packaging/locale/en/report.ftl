@@ -89,3 +89,4 @@ report-timeline-airgapd = airgapd record
 report-timeline-devices = USB devices
 report-timeline-network = Network traces
 report-timeline-none = Nothing in the report is dated.
+report-qr = QR code: report.json's SHA-256, the machine-id and the chain heads.

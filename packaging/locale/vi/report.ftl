@@ -89,3 +89,4 @@ report-timeline-airgapd = Sổ ghi airgapd
 report-timeline-devices = Thiết bị USB
 report-timeline-network = Dấu vết mạng
 report-timeline-none = Không có nội dung nào được ghi ngày tháng.
+report-qr = Mã QR: SHA-256 của report.json, mã máy và các đầu chuỗi.

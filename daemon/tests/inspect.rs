@@ -1045,3 +1045,54 @@ fn lines_cut_from_the_end_of_the_machine_record_are_found_from_the_journal_copy(
         }
     }
 }
+
+/// Issue 20: the report of the PC with a past holds exactly `inspect --json`'s model (read
+/// back whole: devices, boots, profiles, bonds), verifies in another zone, and reads nothing
+/// it changes.
+#[test]
+fn a_report_holds_the_inspection_unchanged_and_verifies() {
+    let f = dirty();
+    let before = f.snapshot();
+    let (_, inspected) = f.report();
+    let out = f.root.with_extension("report");
+    let key = f.root.with_extension("key");
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new(CTL)
+        .arg("report")
+        .arg("--root")
+        .arg(&f.root)
+        .arg("--out")
+        .arg(&out)
+        .arg("--machine-key")
+        .arg(&key)
+        .env("LC_ALL", "C.UTF-8")
+        .env("TZ", "UTC")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let mut inspection = report["inspection"].clone();
+    let mut expected = inspected.clone();
+    for v in [&mut inspection, &mut expected] {
+        v["inspected_at_us"] = Value::Null;
+    }
+    assert_eq!(inspection, expected);
+    assert!(!inspected["usb_devices"].as_array().unwrap().is_empty());
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Đã gắn thiết bị lưu trữ không được phép?"));
+    let verified = Command::new(CTL)
+        .args(["report", "verify"])
+        .arg(&out)
+        .arg("--key")
+        .arg(key.with_extension("key.pub"))
+        .env("TZ", "JST-9")
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{verified:?}");
+    assert_eq!(f.snapshot(), before, "report changed what it read");
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_file(&key);
+    let _ = std::fs::remove_file(key.with_extension("key.pub"));
+}

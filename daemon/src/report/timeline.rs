@@ -29,12 +29,15 @@ fn marks(doc: &ReportDoc) -> Vec<Mark> {
     let i = &doc.inspection;
     let mut out = Vec::new();
     for b in &i.boots {
-        out.push(Mark {
-            lane: 0,
-            from: b.first_us,
-            to: b.last_us,
-            alarm: !b.airgapd_started,
-        });
+        // A boot of minutes is no width over months: its start is a dot too.
+        for to in [b.first_us, b.last_us] {
+            out.push(Mark {
+                lane: 0,
+                from: b.first_us,
+                to,
+                alarm: !b.airgapd_started,
+            });
+        }
     }
     for e in &i.since_airgapd.entries {
         out.push(Mark {
@@ -91,6 +94,7 @@ pub fn svg(doc: &ReportDoc, c: &Catalog) -> Option<String> {
         let lanes = LANES.len() as f64;
         let mut chart = ChartBuilder::on(&area)
             .margin(6)
+            .margin_right(36)
             .x_label_area_size(24)
             .y_label_area_size(110)
             .build_cartesian_2d(x0..x1, -0.5..lanes - 0.5)

@@ -70,3 +70,6 @@ pub const MACHINE_ID: &str = "/etc/machine-id";
 /// The machine key (OpenSSH ed25519, root's only; `.pub` beside it): signs inspection
 /// reports (`airgapctl report`); made by the package at install, or on first need.
 pub const MACHINE_KEY: &str = "/var/lib/airgapd/machine-key";
+/// The font `report.pdf` is typeset in and embeds (Debian's fonts-dejavu-core): it has every
+/// Vietnamese letter. `report verify` typesets again with it, so both ends need the same one.
+pub const REPORT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";

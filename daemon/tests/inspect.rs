@@ -230,7 +230,12 @@ const LOST_BOOT: u64 = T0 - 240 * HOUR;
 /// A PC with a past: a phone that tethered, an approved and an unapproved stick, Wi-Fi,
 /// DHCP, apt from a public mirror, a Bluetooth bond, and two boots airgapd did not see.
 fn dirty() -> Fixture {
-    let f = Fixture::new("dirty");
+    dirty_in("dirty")
+}
+
+/// [`dirty`] in its own directory, for a test that runs beside the others.
+fn dirty_in(name: &str) -> Fixture {
+    let f = Fixture::new(name);
     let b1 = T0;
     let b2 = T0 + 24 * HOUR;
     let b3 = T0 + 48 * HOUR;
@@ -1051,7 +1056,7 @@ fn lines_cut_from_the_end_of_the_machine_record_are_found_from_the_journal_copy(
 /// it changes.
 #[test]
 fn a_report_holds_the_inspection_unchanged_and_verifies() {
-    let f = dirty();
+    let f = dirty_in("dirty-report");
     let before = f.snapshot();
     let (_, inspected) = f.report();
     let out = f.root.with_extension("report");

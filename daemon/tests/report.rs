@@ -198,6 +198,19 @@ fn verify_passes_then_fails_after_one_byte_in_each_file() {
             );
         }
     }
+    // The PDF is binary: one byte in its middle (the embedded font or a page).
+    let dir = f.copy(&out, "changed-report.pdf");
+    let mut pdf = std::fs::read(dir.join("report.pdf")).unwrap();
+    let middle = pdf.len() / 2;
+    pdf[middle] ^= 0x01;
+    std::fs::write(dir.join("report.pdf"), pdf).unwrap();
+    let (code, stdout, stderr) = verify(&dir, None);
+    assert_eq!(code, 3, "report.pdf changed: {stdout}{stderr}");
+    let said = format!(
+        "report.pdf: differs from the page rendered from {}",
+        dir.join("report.json").display()
+    );
+    assert!(stderr.contains(&said), "{stderr}");
 
     // Bad input names the file and the field.
     let dir = f.copy(&out, "bad-format");
@@ -262,7 +275,13 @@ fn a_report_signed_again_by_another_key_fails_with_the_machines_key() {
     )
     .unwrap();
     std::fs::remove_file(forged.join("report.sig")).unwrap();
-    airgapd::report::write(&forged, &doc, &other).unwrap();
+    airgapd::report::write(
+        &forged,
+        &doc,
+        &other,
+        Path::new(airgapd::paths::REPORT_FONT),
+    )
+    .unwrap();
     let (code, stdout, stderr) = verify(&forged, None);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("not which machine"), "{stdout}");
@@ -279,6 +298,38 @@ fn tool(name: &str, package: &str) -> PathBuf {
         }
     }
     panic!("{name} is missing: install the Debian package {package} (scripts/deps.sh)");
+}
+
+/// The PDF typeset on the PC itself (no browser): A4 pages whose text pdftotext reads back
+/// with the Vietnamese findings, their diacritics and the chain head.
+#[test]
+fn the_pc_made_pdf_holds_the_vietnamese_findings_and_the_head() {
+    let pdftotext = tool("pdftotext", "poppler-utils");
+    let pdfinfo = tool("pdfinfo", "poppler-utils");
+    let f = Fixture::new("pdf");
+    let out = f.make("out", "vi");
+    let pdf = out.join("report.pdf");
+    let (_, info, _) = run(Command::new(&pdfinfo).arg(&pdf));
+    assert!(
+        info.contains("Page size: 595.28 x 841.89 pts (A4)"),
+        "{info}"
+    );
+    let (_, text, _) = run(Command::new(&pdftotext).arg(&pdf).arg("-"));
+    for words in [
+        "Biên bản kiểm tra kỹ thuật máy tính",
+        "Đã kết nối mạng máy tính?",
+        "Có: 1 dấu vết",
+        "Không phát hiện trong khoảng từ 15/11/2023 05:13:20 +0700",
+        "Nguyễn Văn A, Trần Thị Bích",
+    ] {
+        assert!(text.contains(words), "no {words:?} in the PDF:\n{text}");
+    }
+    let joined: String = text.split_whitespace().collect();
+    assert!(
+        joined.contains(&f.chain),
+        "no {} in the PDF:\n{text}",
+        f.chain
+    );
 }
 
 /// Headless Chromium prints the page; the PDF's text holds the Vietnamese findings with

@@ -119,7 +119,7 @@ fn make(ctx: &Ctx, args: MakeArgs) -> Result<i32, CtlError> {
         .ok_or_else(|| CtlError::Usage(tr!("report-out-missing")))?;
     let inspection = super::inspect::inspection(&args.inspect)?;
     let written = build(&args, inspection).and_then(|doc| {
-        let files = report::write(&out, &doc, &args.machine_key)?;
+        let files = report::write(&out, &doc, &args.machine_key, Path::new(paths::REPORT_FONT))?;
         Ok((doc, files))
     });
     match written {
@@ -130,6 +130,7 @@ fn make(ctx: &Ctx, args: MakeArgs) -> Result<i32, CtlError> {
                     "json": files.json.display().to_string(),
                     "html": files.html.display().to_string(),
                     "sig": files.sig.display().to_string(),
+                    "pdf": files.pdf.display().to_string(),
                     "key_fingerprint": doc.machine.key_fingerprint,
                 }));
             } else {
@@ -178,7 +179,11 @@ fn build(
 
 fn run_verify(ctx: &Ctx, args: &VerifyArgs) -> Result<i32, CtlError> {
     let dir = args.dir.display().to_string();
-    match verify::verify(&args.dir, args.key.as_deref()) {
+    match verify::verify(
+        &args.dir,
+        args.key.as_deref(),
+        Path::new(paths::REPORT_FONT),
+    ) {
         Ok(v) => {
             if ctx.json {
                 print_json(&serde_json::json!({

@@ -33,30 +33,38 @@ ul { margin: 2pt 0 6pt; padding-left: 14pt; }
 table.sign td { border: none; text-align: center; height: 28mm; width: 50%; }
 ";
 
-/// What renders one report: its catalog and its zone.
-struct Page<'a> {
-    doc: &'a ReportDoc,
-    c: Catalog,
+/// What renders one report: its catalog and its zone (the PDF's words come from it too).
+pub(super) struct Page<'a> {
+    pub(super) doc: &'a ReportDoc,
+    pub(super) c: Catalog,
 }
 
-impl Page<'_> {
-    fn t(&self, id: &str) -> String {
+impl<'a> Page<'a> {
+    /// The page of `doc`, in its language, with the built-in catalogs.
+    pub(super) fn new(doc: &'a ReportDoc) -> Page<'a> {
+        Page {
+            doc,
+            c: Catalog::new(Lang::from_locale(&doc.header.lang), None),
+        }
+    }
+
+    pub(super) fn t(&self, id: &str) -> String {
         tr_in!(self.c, id)
     }
 
-    fn time(&self, us: u64) -> String {
+    pub(super) fn time(&self, us: u64) -> String {
         date_time_at(&self.c, us, self.doc.header.utc_offset_s)
     }
 
-    fn opt_time(&self, us: Option<u64>) -> String {
+    pub(super) fn opt_time(&self, us: Option<u64>) -> String {
         us.map_or_else(|| "-".to_string(), |t| self.time(t))
     }
 
-    fn or_unknown(&self, v: Option<&String>) -> String {
+    pub(super) fn or_unknown(&self, v: Option<&String>) -> String {
         v.cloned().unwrap_or_else(|| self.t("report-unknown"))
     }
 
-    fn source_name(&self, id: &str) -> String {
+    pub(super) fn source_name(&self, id: &str) -> String {
         tr_in!(self.c, &format!("inspect-source-name-{id}"))
     }
 
@@ -66,7 +74,7 @@ impl Page<'_> {
     }
 
     /// "Có: N traces" / "Không phát hiện trong khoảng từ ... đến ..." / "Không xác định".
-    fn answer(&self, f: &Finding) -> String {
+    pub(super) fn answer(&self, f: &Finding) -> String {
         let c = &self.c;
         match (f.answer, f.from_us, f.to_us) {
             (Answer::Found, ..) => {
@@ -99,7 +107,7 @@ impl Page<'_> {
         }
     }
 
-    fn evidence(&self, e: &Evidence) -> String {
+    pub(super) fn evidence(&self, e: &Evidence) -> String {
         let c = &self.c;
         let what = tr_in!(
             c,
@@ -271,11 +279,8 @@ impl Page<'_> {
 
 /// The page of `doc`, whose `report.json` has the SHA-256 `json_sha256` (hex).
 pub fn render(doc: &ReportDoc, json_sha256: &str) -> String {
-    let lang = Lang::from_locale(&doc.header.lang);
-    let page = Page {
-        doc,
-        c: Catalog::new(lang, None),
-    };
+    let page = Page::new(doc);
+    let lang = page.c.lang();
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {

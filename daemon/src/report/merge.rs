@@ -104,7 +104,8 @@ fn row(dir: &Path, keys: Option<&Path>) -> (Row, Option<Verified>) {
             json.display()
         ))
     } else {
-        verify::verify(dir, key.as_deref()).map_err(|e| e.to_string())
+        verify::verify(dir, key.as_deref(), Path::new(crate::paths::REPORT_FONT))
+            .map_err(|e| e.to_string())
     };
     let (doc, verified) = match checked {
         Ok(v) => (Some(v.doc.clone()), Some(v)),

@@ -10,6 +10,7 @@ pub mod identity;
 pub mod merge;
 pub mod merge_render;
 pub mod model;
+pub mod pdf;
 pub mod qr;
 pub mod sign;
 pub mod timeline;
@@ -25,6 +26,8 @@ pub const JSON_FILE: &str = "report.json";
 pub const HTML_FILE: &str = "report.html";
 /// The OpenSSH signature of [`JSON_FILE`].
 pub const SIG_FILE: &str = "report.sig";
+/// The page typeset on the PC, rendered from [`JSON_FILE`] too.
+pub const PDF_FILE: &str = "report.pdf";
 
 /// What can go wrong making or checking a report; each names the file it is about.
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +71,8 @@ pub enum ReportError {
         /// What ssh-keygen said.
         detail: String,
     },
-    /// The page is not the rendering of the JSON.
-    #[error("{}: differs from the page rendered from {json} (first difference at byte {offset})", file.display())]
+    /// The page (HTML or PDF) is not the rendering of the JSON.
+    #[error("{}: differs from the page rendered from {} (first difference at byte {offset})", file.display(), json.display())]
     HtmlDiffers {
         /// The page.
         file: PathBuf,
@@ -112,6 +115,8 @@ pub struct Files {
     pub html: PathBuf,
     /// `report.sig`.
     pub sig: PathBuf,
+    /// `report.pdf`.
+    pub pdf: PathBuf,
 }
 
 impl Files {
@@ -121,20 +126,24 @@ impl Files {
             json: dir.join(JSON_FILE),
             html: dir.join(HTML_FILE),
             sig: dir.join(SIG_FILE),
+            pdf: dir.join(PDF_FILE),
         }
     }
 }
 
-/// Write `doc` into `dir` (created if missing) as JSON, HTML and the JSON's signature with
-/// the private key `key`. The JSON is written last-but-one and the signature last, so a
-/// report cut short by a full stick never verifies.
-pub fn write(dir: &Path, doc: &ReportDoc, key: &Path) -> Result<Files, ReportError> {
+/// Write `doc` into `dir` (created if missing) as JSON, HTML, PDF (typeset with `font`) and
+/// the JSON's signature with the private key `key`. The JSON is written last-but-one and the
+/// signature last, so a report cut short by a full stick never verifies.
+pub fn write(dir: &Path, doc: &ReportDoc, key: &Path, font: &Path) -> Result<Files, ReportError> {
     std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
     let files = Files::in_dir(dir);
     let json = doc.to_json();
-    let page = html::render(doc, &crate::update::offered::sha256_hex(&json));
+    let sha = crate::update::offered::sha256_hex(&json);
+    let page = html::render(doc, &sha);
+    let pdf = pdf::render(doc, &sha, font)?;
     let sig = sign::sign(key, &json)?;
     std::fs::write(&files.html, page).map_err(|e| ReportError::io(&files.html, e))?;
+    std::fs::write(&files.pdf, pdf).map_err(|e| ReportError::io(&files.pdf, e))?;
     std::fs::write(&files.json, &json).map_err(|e| ReportError::io(&files.json, e))?;
     std::fs::write(&files.sig, sig).map_err(|e| ReportError::io(&files.sig, e))?;
     tracing::info!(dir = %dir.display(), "report written");

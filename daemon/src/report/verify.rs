@@ -27,8 +27,20 @@ fn read(file: &Path) -> Result<Vec<u8>, ReportError> {
     std::fs::read(file).map_err(|e| ReportError::io(file, e))
 }
 
-/// Verify the report in `dir`, with the public key file `key` or else the key it names.
-pub fn verify(dir: &Path, key: Option<&Path>) -> Result<Verified, ReportError> {
+/// Where the first byte of `rendered` and `found` differ, if they do.
+fn first_difference(rendered: &[u8], found: &[u8]) -> Option<usize> {
+    (rendered != found).then(|| {
+        rendered
+            .iter()
+            .zip(found)
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| rendered.len().min(found.len()))
+    })
+}
+
+/// Verify the report in `dir`, with the public key file `key` or else the key it names; the
+/// PDF is typeset again with `font`.
+pub fn verify(dir: &Path, key: Option<&Path>, font: &Path) -> Result<Verified, ReportError> {
     let files = Files::in_dir(dir);
     let json = read(&files.json)?;
     let sig = read(&files.sig)?;
@@ -50,14 +62,18 @@ pub fn verify(dir: &Path, key: Option<&Path>) -> Result<Verified, ReportError> {
     sign::verify(&files.json, &json, &files.sig, &sig, &key)?;
     let json_sha256 = sha256_hex(&json);
     let rendered = html::render(&doc, &json_sha256);
-    if rendered.as_bytes() != page.as_slice() {
-        let offset = rendered
-            .bytes()
-            .zip(page.iter())
-            .position(|(a, b)| a != *b)
-            .unwrap_or_else(|| rendered.len().min(page.len()));
+    if let Some(offset) = first_difference(rendered.as_bytes(), &page) {
         return Err(ReportError::HtmlDiffers {
             file: files.html,
+            json: files.json,
+            offset,
+        });
+    }
+    let pdf = read(&files.pdf)?;
+    let rendered = super::pdf::render(&doc, &json_sha256, font)?;
+    if let Some(offset) = first_difference(&rendered, &pdf) {
+        return Err(ReportError::HtmlDiffers {
+            file: files.pdf,
             json: files.json,
             offset,
         });

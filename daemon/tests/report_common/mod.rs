@@ -156,7 +156,7 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
 /// The three files of the report in `from`, copied into `to`.
 pub fn copy(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for f in ["report.json", "report.html", "report.sig"] {
+    for f in ["report.json", "report.html", "report.pdf", "report.sig"] {
         std::fs::copy(from.join(f), to.join(f)).unwrap();
     }
 }

@@ -55,10 +55,10 @@ report-signature-officer = Inspector
 report-signature-unit = Representative of the unit inspected
 
 # airgapctl report and report verify: what the terminal says.
-report-written = Report written to { $dir }: report.json, report.html, report.sig (signed with machine key { $fingerprint }).
+report-written = Report written to { $dir }: report.json, report.html, report.pdf, report.sig (signed with machine key { $fingerprint }).
 report-out-missing = airgapctl report needs --out DIR: where to write report.json, report.html and report.sig.
 report-failed = Could not make the report: { $error }
-report-verified = { $dir }: the report verifies: report.sig is the signature of report.json by machine key { $fingerprint }, and report.html is its rendering.
+report-verified = { $dir }: the report verifies: report.sig is the signature of report.json by machine key { $fingerprint }, and report.html and report.pdf are its rendering.
 report-verify-embedded-key = The key is the one report.json names: it shows the report was not changed after signing, not which machine made it. Give the machine's key from its enrolment with --key.
 report-verify-failed = { $dir }: the report does NOT verify: { $error }
 report-machine-key-line = Machine key { $fingerprint } ({ $file }):
@@ -88,5 +88,6 @@ report-timeline-boots = Boots
 report-timeline-airgapd = airgapd record
 report-timeline-devices = USB devices
 report-timeline-network = Network traces
+report-timeline-in-html = The timeline is drawn in report.html.
 report-timeline-none = Nothing in the report is dated.
 report-qr = QR code: report.json's SHA-256, the machine-id and the chain heads.

@@ -55,10 +55,10 @@ report-signature-officer = Người kiểm tra
 report-signature-unit = Đại diện đơn vị được kiểm tra
 
 # airgapctl report và report verify: những gì in ra màn hình.
-report-written = Đã ghi biên bản vào { $dir }: report.json, report.html, report.sig (ký bằng khóa của máy { $fingerprint }).
+report-written = Đã ghi biên bản vào { $dir }: report.json, report.html, report.pdf, report.sig (ký bằng khóa của máy { $fingerprint }).
 report-out-missing = airgapctl report cần --out THƯ_MỤC: nơi ghi report.json, report.html và report.sig.
 report-failed = Không lập được biên bản: { $error }
-report-verified = { $dir }: biên bản hợp lệ: report.sig là chữ ký của report.json bằng khóa của máy { $fingerprint }, và report.html đúng là bản trình bày của nó.
+report-verified = { $dir }: biên bản hợp lệ: report.sig là chữ ký của report.json bằng khóa của máy { $fingerprint }, và report.html, report.pdf đúng là bản trình bày của nó.
 report-verify-embedded-key = Khóa dùng là khóa ghi trong report.json: điều này cho thấy biên bản không bị sửa sau khi ký, nhưng không cho biết máy nào đã lập. Hãy đưa khóa của máy lấy từ lúc đăng ký bằng --key.
 report-verify-failed = { $dir }: biên bản KHÔNG hợp lệ: { $error }
 report-machine-key-line = Khóa của máy { $fingerprint } ({ $file }):
@@ -88,5 +88,6 @@ report-timeline-boots = Khởi động
 report-timeline-airgapd = Sổ ghi airgapd
 report-timeline-devices = Thiết bị USB
 report-timeline-network = Dấu vết mạng
+report-timeline-in-html = Dòng thời gian được vẽ trong report.html.
 report-timeline-none = Không có nội dung nào được ghi ngày tháng.
 report-qr = Mã QR: SHA-256 của report.json, mã máy và các đầu chuỗi.

@@ -595,7 +595,8 @@ fn a_root_without_a_journal_answers_unknown() {
 
 /// The speed goal of issue 19: a journal of 1 million entries over 50 boots, 10 000 of them
 /// USB and network lines, inspected in under 10 s and 200 MiB RSS (airgapctl and the
-/// journalctl it runs, the larger of the two). Slow to set up (the journal files are
+/// journalctl it runs, the larger of the two), and `airgapctl report` on it in under 15 s
+/// (issue 20). Slow to set up (the journal files are
 /// written by systemd-journal-remote), so run by hand:
 /// `cargo test -p airgapd --test inspect -- --ignored --nocapture benchmark`.
 #[test]
@@ -718,6 +719,29 @@ fn benchmark_one_million_entries() {
     assert_eq!(report["usb_devices"].as_array().unwrap().len(), 25);
     assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
     assert!(rss_mib < 200.0, "{rss_mib} MiB");
+
+    // Issue 20: the whole report (inspection, page, PDF, signature) in under 15 s.
+    let out = f.root.with_extension("report");
+    let key = f.root.with_extension("key");
+    let started = std::time::Instant::now();
+    let status = Command::new(CTL)
+        .args(["report", "--root"])
+        .arg(&f.root)
+        .arg("--out")
+        .arg(&out)
+        .arg("--machine-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let elapsed = started.elapsed();
+    eprintln!("report: {elapsed:?}");
+    assert!(status.success());
+    assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
+    for p in [&key, &key.with_extension("key.pub")] {
+        let _ = std::fs::remove_file(p);
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 /// An image's symbolic link to an absolute path means that path in the image, never on the

@@ -11,7 +11,7 @@ mod report_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use report_common::{change, copy, run, Pc, Spec, CTL};
+use report_common::{change, copy, run, Pc, Spec, CTL, T0};
 use serde_json::Value;
 
 struct Fixture {
@@ -444,4 +444,23 @@ fn status_prints_the_machine_key_the_reports_are_signed_with() {
     assert!(stdout.contains(&fingerprint), "{stdout}");
     let (code, _, stderr) = verify(&out, Some(&f.pc.public_key()));
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// Refusals per week from the machine record's daily summaries: Thursday 16/11/2023 and
+/// Tuesday 21/11/2023 (+0700) fall in the weeks of Monday 13/11 and Monday 20/11.
+#[test]
+fn refusals_are_counted_per_week_from_the_daily_summaries() {
+    const DAY: u64 = 86_400_000_000;
+    let mut f = Fixture::new("weekly");
+    let without = std::fs::read_to_string(f.make("before", "vi").join("report.html")).unwrap();
+    assert!(without.contains("Sổ ghi của máy không có bản tổng hợp hằng ngày"));
+    f.pc.summary(T0 + DAY, &[("net.connect", 3), ("usb.storage", 2)]);
+    f.pc.summary(T0 + 6 * DAY, &[("net.connect", 4)]);
+    let out = f.make("out", "vi");
+    let (code, stdout, stderr) = verify(&out, Some(&f.pc.public_key()));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for text in ["Số lần bị chặn mỗi tuần", "13/11/2023: 5", "20/11/2023: 4"] {
+        assert!(page.contains(text), "no {text:?} in the page");
+    }
 }

@@ -18,6 +18,7 @@ body { font-family: 'DejaVu Sans', 'Noto Sans', Arial, sans-serif; font-size: 10
 color: #000; margin: 0; }
 h1 { font-size: 15pt; text-align: center; text-transform: uppercase; margin: 0 0 4pt; }
 p.sub { text-align: center; font-style: italic; margin: 0 0 10pt; }
+h3 { font-size: 10.5pt; margin: 8pt 0 3pt; break-after: avoid; }
 h2 { font-size: 11.5pt; margin: 12pt 0 4pt; break-after: avoid; }
 table { width: 100%; border-collapse: collapse; }
 th, td { border: 0.6pt solid #444; padding: 2pt 4pt; text-align: left; vertical-align: top; }
@@ -242,6 +243,11 @@ impl<'a> Page<'a> {
                     p { (self.t("report-timeline-note")) }
                 }
                 None => p { (self.t("report-timeline-none")) },
+            }
+            h3 { (self.t("report-weekly-title")) }
+            @match super::weekly::svg(self.doc, &self.c) {
+                Some(svg) => div.timeline { (PreEscaped(svg)) },
+                None => p { (self.t("report-weekly-none")) },
             }
         }
     }

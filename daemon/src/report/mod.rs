@@ -15,6 +15,7 @@ pub mod qr;
 pub mod sign;
 pub mod timeline;
 pub mod verify;
+pub mod weekly;
 
 use std::path::{Path, PathBuf};
 

@@ -44,7 +44,7 @@ fn marks(doc: &ReportDoc) -> Vec<Mark> {
             lane: 1,
             from: e.time_us,
             to: e.time_us,
-            alarm: e.event != "start" && e.event != "stop" && e.event != "day",
+            alarm: matches!(e.event.as_str(), "lift" | "tamper"),
         });
     }
     for d in &i.usb_devices {

@@ -112,6 +112,23 @@ impl Pc {
         }
     }
 
+    /// A daily summary line at `time_us` with refusal counts, as the daemon writes them.
+    pub fn summary(&mut self, time_us: u64, refusals: &[(&str, u64)]) {
+        let record = self.root().join("var/lib/airgapd/machine-record.jsonl");
+        let mut e = airgapd::machine_record::Entry {
+            time_us,
+            event: "summary".into(),
+            boot_id: "11111111111111111111111111111111".into(),
+            pid: self.pid,
+            day: Some("2023-11-15".into()),
+            refusals: Some(refusals.iter().map(|(k, n)| (k.to_string(), *n)).collect()),
+            ..Default::default()
+        };
+        let (seq, chain) = airgapd::chain::append_locked(&record, &mut e).unwrap();
+        self.head = format!("machine-record:{seq}:{chain}");
+        self.chain = chain;
+    }
+
     /// `airgapctl report` into `out` in `lang` with `extra` arguments, made in Hanoi's zone.
     pub fn make(&self, out: &Path, lang: &str, extra: &[&str]) {
         let (code, stdout, stderr) = run(Command::new(CTL)

@@ -83,7 +83,7 @@ merge-written = Office summary of { $reports } reports written to { $dir }: summ
 
 # The timeline on the report's page.
 report-section-timeline = 7. Timeline of the covered period
-report-timeline-note = Red: boots without airgapd, unapproved devices, network traces and records other than starts and stops; blue: the rest.
+report-timeline-note = Red: boots without airgapd, airgapd lifted or tampered with, unapproved devices, network traces; blue: the rest.
 report-timeline-boots = Boots
 report-timeline-airgapd = airgapd record
 report-timeline-devices = USB devices
@@ -91,3 +91,5 @@ report-timeline-network = Network traces
 report-timeline-in-html = The timeline is drawn in report.html.
 report-timeline-none = Nothing in the report is dated.
 report-qr = QR code: report.json's SHA-256, the machine-id and the chain heads.
+report-weekly-title = Refusals per week (the machine record's daily summaries)
+report-weekly-none = The machine record holds no daily summary of refusals.

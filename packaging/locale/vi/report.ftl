@@ -83,7 +83,7 @@ merge-written = Đã ghi bảng tổng hợp { $reports } biên bản vào { $di
 
 # Dòng thời gian trên trang biên bản.
 report-section-timeline = 7. Dòng thời gian của khoảng được bao quát
-report-timeline-note = Màu đỏ: lần khởi động không có airgapd, thiết bị không được phép, dấu vết mạng và các bản ghi khác ngoài khởi động và dừng; màu xanh: phần còn lại.
+report-timeline-note = Màu đỏ: lần khởi động không có airgapd, airgapd bị gỡ bỏ hoặc bị can thiệp, thiết bị không được phép, dấu vết mạng; màu xanh: phần còn lại.
 report-timeline-boots = Khởi động
 report-timeline-airgapd = Sổ ghi airgapd
 report-timeline-devices = Thiết bị USB
@@ -91,3 +91,5 @@ report-timeline-network = Dấu vết mạng
 report-timeline-in-html = Dòng thời gian được vẽ trong report.html.
 report-timeline-none = Không có nội dung nào được ghi ngày tháng.
 report-qr = Mã QR: SHA-256 của report.json, mã máy và các đầu chuỗi.
+report-weekly-title = Số lần bị chặn mỗi tuần (theo tổng hợp hằng ngày của sổ ghi của máy)
+report-weekly-none = Sổ ghi của máy không có bản tổng hợp hằng ngày nào về các lần bị chặn.

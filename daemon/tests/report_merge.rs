@@ -17,6 +17,7 @@ const DIVERGING: usize = 7;
 const CONTINUOUS: usize = 8;
 const OUTDATED: [usize; 2] = [3, 11];
 const FOUND: [usize; 2] = [2, 9];
+const REFUSING: usize = 4;
 
 fn spec(i: usize) -> Spec {
     Spec {
@@ -38,7 +39,10 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut pcs = Vec::new();
     for i in 0..19 {
-        let pc = Pc::new(&format!("report-merge-pc{i:02}"), &spec(i));
+        let mut pc = Pc::new(&format!("report-merge-pc{i:02}"), &spec(i));
+        if i == REFUSING {
+            pc.summary(report_common::T0, &[("net.connect", 4), ("usb.storage", 2)]);
+        }
         let out = reports.join(format!("pc-{i:02}"));
         pc.make(&out, "vi", &[]);
         dirs.push(out);
@@ -138,6 +142,16 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
         ]
     );
 
+    // Refusals from the daily summaries, per PC.
+    for (r, n) in rows.iter().zip(&names) {
+        let want = if *n == format!("pc-{REFUSING:02}") {
+            6
+        } else {
+            0
+        };
+        assert_eq!(r["refusals"], want, "{n}");
+    }
+
     check_files(&out, &names);
 }
 
@@ -147,7 +161,7 @@ fn check_files(out: &Path, names: &[String]) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 22, "{csv}");
     assert!(
-        lines[0].starts_with("Biên bản,Kiểm chứng,Máy,Ngày,Chính sách,Kết quả"),
+        lines[0].starts_with("Biên bản,Kiểm chứng,Máy,Ngày,Chính sách,Kết quả,Số lần bị chặn"),
         "{}",
         lines[0]
     );

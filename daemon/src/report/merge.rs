@@ -39,6 +39,10 @@ pub struct Row {
     pub policy_outdated: bool,
     /// The findings answered "found", by id.
     pub found: Vec<String>,
+    /// Refusals the machine record's daily summaries count.
+    pub refusals: u64,
+    /// Entries of the copy register.
+    pub register_entries: u64,
     /// The machine record's sequence number and chain head.
     pub record_seq: u64,
     /// See `record_seq`.
@@ -81,6 +85,8 @@ fn row(dir: &Path, keys: Option<&Path>) -> (Row, Option<Verified>) {
         policy_serial: None,
         policy_outdated: false,
         found: Vec::new(),
+        refusals: 0,
+        register_entries: 0,
         record_seq: 0,
         record_chain: None,
         key_fingerprint: None,
@@ -129,6 +135,8 @@ fn row(dir: &Path, keys: Option<&Path>) -> (Row, Option<Verified>) {
             .filter(|f| f.answer == Answer::Found)
             .map(|f| f.id.name().to_string())
             .collect();
+        row.refusals = super::weekly::by_week(&d).values().sum();
+        row.register_entries = i.copy_register.records;
         row.record_seq = d.integrity.machine_record_seq;
         row.record_chain = d.integrity.machine_record_chain.clone();
         row.key_fingerprint = Some(d.machine.key_fingerprint.clone());

@@ -22,7 +22,8 @@ th { background: #eee; }
 
 /// The column ids, in order; `merge-col-<id>` in the catalogs.
 pub const COLUMNS: &[&str] = &[
-    "report", "status", "machine", "date", "policy", "findings", "record", "key",
+    "report", "status", "machine", "date", "policy", "findings", "refusals", "register", "record",
+    "key",
 ];
 
 /// One row's cells, as text, in [`COLUMNS`] order.
@@ -74,6 +75,8 @@ fn cells(c: &Catalog, r: &Row, newest: Option<u64>) -> Vec<String> {
         date,
         policy,
         findings,
+        r.refusals.to_string(),
+        r.register_entries.to_string(),
         record,
         r.key_fingerprint.clone().unwrap_or_else(|| "-".into()),
     ]
@@ -104,8 +107,10 @@ pub fn html(s: &Summary, lang: Lang) -> String {
                             td { (cells[3]) }
                             td.bad[r.policy_outdated] { (cells[4]) }
                             td.bad[!r.found.is_empty()] { (cells[5]) }
-                            td.mono { (cells[6]) }
-                            td.mono { (cells[7]) }
+                            td { (cells[6]) }
+                            td { (cells[7]) }
+                            td.mono { (cells[8]) }
+                            td.mono { (cells[9]) }
                         }
                     }
                 }

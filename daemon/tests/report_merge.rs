@@ -2,7 +2,7 @@
 //! airgapctl: one altered after signing (forged), one PC reported twice with machine records
 //! that cannot both be true (diverging), one PC reported twice with its record grown and the
 //! earlier head checked by `--previous` (continuous, not flagged), two PCs on an older policy,
-//! two with findings. The summary flags exactly those, in that order, in HTML and CSV.
+//! two with findings. The summary flags exactly those, in that order, in HTML, CSV and PDF.
 
 mod report_common;
 
@@ -185,6 +185,23 @@ fn check_files(out: &Path, names: &[String]) {
         "{html}"
     );
     assert!(!html.contains("<script"));
+    // The PDF, typeset on the PC, says the same: pdftotext reads it back.
+    let (code, text, stderr) = run(Command::new("pdftotext")
+        .arg(out.join("summary.pdf"))
+        .arg("-"));
+    assert_eq!(
+        code, 0,
+        "pdftotext (poppler-utils, scripts/deps.sh): {stderr}"
+    );
+    for words in [
+        "bảng tổng hợp của đơn vị",
+        "KHÔNG HỢP LỆ",
+        "MÂU THUẪN",
+        "CŨ HƠN số hiệu mới nhất 7",
+    ] {
+        assert!(text.contains(words), "no {words:?} in summary.pdf:\n{text}");
+    }
+    assert!(text.contains(&names[0]), "{text}");
 }
 
 /// A clean office merges with exit 0; a truncated report (its JSON cut short) is shown, not

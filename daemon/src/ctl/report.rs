@@ -34,7 +34,7 @@ pub enum ReportCommand {
     /// Check a report: report.sig is the machine key's signature of report.json, and
     /// report.html is report.json rendered. Exit 0 verified, 3 not.
     Verify(VerifyArgs),
-    /// An office's reports, each verified, as one summary (summary.html, summary.csv): a row
+    /// An office's reports, each verified, as one summary (summary.html, .csv, .pdf): a row
     /// per report, those that do not verify or contradict another report of the same machine
     /// first, then those with findings; older policies flagged. Exit 0 all verified, 3 not.
     Merge(MergeArgs),
@@ -46,7 +46,7 @@ pub struct MergeArgs {
     /// The report directories (each holding report.json, report.html, report.sig).
     #[arg(value_name = "DIR", required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Write summary.html and summary.csv into DIR (created if missing).
+    /// Write summary.html, summary.csv and summary.pdf into DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// The summary's language.
@@ -228,6 +228,7 @@ fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<i32, CtlError> {
     let lang = crate::i18n::Lang::from_locale(&args.lang);
     let html = args.out.join("summary.html");
     let csv = args.out.join("summary.csv");
+    let pdf = args.out.join("summary.pdf");
     let written = std::fs::create_dir_all(&args.out)
         .map_err(|e| ReportError::io(&args.out, e))
         .and_then(|()| {
@@ -237,16 +238,14 @@ fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<i32, CtlError> {
         .and_then(|()| {
             std::fs::write(&csv, merge_render::csv(&summary, lang))
                 .map_err(|e| ReportError::io(&csv, e))
-        });
+        })
+        .and_then(|()| merge_render::pdf(&summary, lang, Path::new(paths::REPORT_FONT)))
+        .and_then(|bytes| std::fs::write(&pdf, bytes).map_err(|e| ReportError::io(&pdf, e)));
     if let Err(e) = written {
         say_error(&tr!("report-failed", error = e.to_string()));
         return Ok(1);
     }
-    let bad = summary
-        .rows
-        .iter()
-        .filter(|r| !r.verified || !r.diverges_from.is_empty())
-        .count();
+    let bad = merge_render::bad(&summary);
     if ctx.json {
         print_json(&summary);
     } else {

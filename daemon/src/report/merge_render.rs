@@ -95,7 +95,7 @@ pub fn html(s: &Summary, lang: Lang) -> String {
             }
             body {
                 h1 { (tr_in!(c, "merge-title")) }
-                p { (tr_in!(c, "merge-counts", reports = s.rows.len(), bad = s.rows.iter().filter(|r| !r.verified || !r.diverges_from.is_empty()).count())) }
+                p { (tr_in!(c, "merge-counts", reports = s.rows.len(), bad = bad(s))) }
                 table {
                     tr { @for col in COLUMNS { th { (tr_in!(c, &format!("merge-col-{col}"))) } } }
                     @for r in &s.rows {
@@ -148,6 +148,42 @@ pub fn csv(s: &Summary, lang: Lang) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+/// `summary.pdf`: a block per report (the same cells as the table, label beside value), on A4
+/// in the font `font`.
+pub fn pdf(s: &Summary, lang: Lang, font: &std::path::Path) -> Result<Vec<u8>, super::ReportError> {
+    use super::pdf::Block;
+    let c = Catalog::new(lang, None);
+    let title = tr_in!(c, "merge-title");
+    let mut blocks = vec![
+        Block::Title(title.clone()),
+        Block::Para(tr_in!(
+            c,
+            "merge-counts",
+            reports = s.rows.len(),
+            bad = bad(s)
+        )),
+    ];
+    for r in &s.rows {
+        let cells = cells(&c, r, s.newest_serial);
+        blocks.push(Block::Heading(cells[0].clone()));
+        for (col, cell) in COLUMNS.iter().zip(&cells).skip(1) {
+            blocks.push(Block::Row(
+                tr_in!(c, &format!("merge-col-{col}")),
+                cell.clone(),
+            ));
+        }
+    }
+    super::pdf::typeset(&blocks, &title, font)
+}
+
+/// How many reports do not verify or contradict another.
+pub fn bad(s: &Summary) -> usize {
+    s.rows
+        .iter()
+        .filter(|r| !r.verified || !r.diverges_from.is_empty())
+        .count()
 }
 
 /// Message ids built at run time, for the catalog test.

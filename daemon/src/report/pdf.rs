@@ -24,11 +24,15 @@ const MARGIN: f32 = 42.0;
 const LABEL: f32 = 170.0;
 const BODY: f32 = 9.0;
 
-/// What the page is made of, top to bottom.
-enum Block {
+/// What a PDF is made of, top to bottom.
+pub(super) enum Block {
+    /// The title.
     Title(String),
+    /// A section's heading.
     Heading(String),
+    /// A label and its value, side by side.
     Row(String, String),
+    /// A paragraph.
     Para(String),
 }
 
@@ -254,23 +258,28 @@ impl Typesetter<'_> {
 
 /// The PDF of `doc`, whose `report.json` has the SHA-256 `json_sha256`, with the font `font`.
 pub fn render(doc: &ReportDoc, json_sha256: &str, font: &Path) -> Result<Vec<u8>, ReportError> {
+    let page = Page::new(doc);
+    typeset(&blocks(&page, json_sha256), &page.t("report-title"), font)
+}
+
+/// `blocks` on A4 pages in the font `font`, with `title` in the document's information.
+pub(super) fn typeset(blocks: &[Block], title: &str, font: &Path) -> Result<Vec<u8>, ReportError> {
     let data = std::fs::read(font).map_err(|e| ReportError::io(font, e))?;
     let face = ttf_parser::Face::parse(&data, 0).map_err(|e| ReportError::Field {
         file: font.to_path_buf(),
         field: "font".into(),
         detail: e.to_string(),
     })?;
-    let page = Page::new(doc);
     let mut t = Typesetter {
         face,
         pages: Vec::new(),
         y: 0.0,
         used: BTreeMap::new(),
     };
-    for b in blocks(&page, json_sha256) {
-        t.block(&b);
+    for b in blocks {
+        t.block(b);
     }
-    Ok(write(t, &data, &page.t("report-title")))
+    Ok(write(t, &data, title))
 }
 
 fn write(t: Typesetter, data: &[u8], title: &str) -> Vec<u8> {

@@ -81,7 +81,7 @@ merge-not-verified = NOT VERIFIED (forged, altered or truncated): { $error }
 merge-diverges = verified, but its machine record CONTRADICTS the report { $others } of the same machine
 merge-policy-outdated = { $policy } (OLDER than the newest serial { $newest })
 merge-findings-none = none found
-merge-written = Office summary of { $reports } reports written to { $dir }: summary.html, summary.csv; { $bad } do not verify or contradict another.
+merge-written = Office summary of { $reports } reports written to { $dir }: summary.html, summary.csv, summary.pdf; { $bad } do not verify or contradict another.
 
 # The timeline on the report's page.
 report-section-timeline = 7. Timeline of the covered period

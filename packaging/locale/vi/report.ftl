@@ -81,7 +81,7 @@ merge-not-verified = KHÔNG HỢP LỆ (giả mạo, bị sửa hoặc bị cắ
 merge-diverges = hợp lệ, nhưng sổ ghi của máy MÂU THUẪN với biên bản { $others } của cùng máy
 merge-policy-outdated = { $policy } (CŨ HƠN số hiệu mới nhất { $newest })
 merge-findings-none = không phát hiện
-merge-written = Đã ghi bảng tổng hợp { $reports } biên bản vào { $dir }: summary.html, summary.csv; { $bad } biên bản không hợp lệ hoặc mâu thuẫn.
+merge-written = Đã ghi bảng tổng hợp { $reports } biên bản vào { $dir }: summary.html, summary.csv, summary.pdf; { $bad } biên bản không hợp lệ hoặc mâu thuẫn.
 
 # Dòng thời gian trên trang biên bản.
 report-section-timeline = 7. Dòng thời gian của khoảng được bao quát

@@ -12,8 +12,8 @@ use super::inspect::InspectArgs;
 use super::output::{print_json, say, say_error};
 use super::Ctx;
 use crate::paths;
-use crate::report::model::{Header, Integrity, ReportDoc, FORMAT_VERSION};
-use crate::report::{self, identity, merge, merge_render, sign, verify, ReportError};
+use crate::report::model::Header;
+use crate::report::{self, merge, merge_render, sign, verify, ReportError};
 use crate::tr;
 
 /// Arguments of `airgapctl report`.
@@ -118,7 +118,7 @@ fn make(ctx: &Ctx, args: MakeArgs) -> Result<i32, CtlError> {
         .clone()
         .ok_or_else(|| CtlError::Usage(tr!("report-out-missing")))?;
     let inspection = super::inspect::inspection(&args.inspect)?;
-    let written = build(&args, inspection).and_then(|doc| {
+    let written = report::build(inspection, header(&args), &args.machine_key).and_then(|doc| {
         let files = report::write(&out, &doc, &args.machine_key, Path::new(paths::REPORT_FONT))?;
         Ok((doc, files))
     });
@@ -149,32 +149,17 @@ fn make(ctx: &Ctx, args: MakeArgs) -> Result<i32, CtlError> {
     }
 }
 
-/// The model of the report `args` ask for.
-fn build(
-    args: &MakeArgs,
-    inspection: crate::inspect::model::Report,
-) -> Result<ReportDoc, ReportError> {
-    let key = sign::ensure_key(&args.machine_key)?;
-    let mut machine = identity::read(Path::new(&inspection.root));
-    machine.public_key = key.line;
-    machine.key_fingerprint = key.fingerprint;
-    let created_at_us = inspection.inspected_at_us;
-    Ok(ReportDoc {
-        format: FORMAT_VERSION,
-        header: Header {
-            lang: args.lang.clone(),
-            created_at_us,
-            utc_offset_s: crate::i18n::time::utc_offset_s(created_at_us),
-            agency: args.agency.clone(),
-            room: args.room.clone(),
-            officers: args.officer.clone(),
-            seal: args.seal.clone(),
-            legal_basis: args.legal_basis.clone(),
-        },
-        machine,
-        integrity: Integrity::of(&inspection),
-        inspection,
-    })
+/// The header the officer typed.
+fn header(args: &MakeArgs) -> Header {
+    Header {
+        lang: args.lang.clone(),
+        agency: args.agency.clone(),
+        room: args.room.clone(),
+        officers: args.officer.clone(),
+        seal: args.seal.clone(),
+        legal_basis: args.legal_basis.clone(),
+        ..Header::default()
+    }
 }
 
 fn run_verify(ctx: &Ctx, args: &VerifyArgs) -> Result<i32, CtlError> {

@@ -132,6 +132,31 @@ impl Files {
     }
 }
 
+/// The report of `inspection`: the officer's `header` (its time and zone filled in here), the
+/// identity of the machine inspected, and the key `key` (made if missing) that will sign it.
+pub fn build(
+    inspection: crate::inspect::model::Report,
+    header: model::Header,
+    key: &Path,
+) -> Result<ReportDoc, ReportError> {
+    let public = sign::ensure_key(key)?;
+    let mut machine = identity::read(Path::new(&inspection.root));
+    machine.public_key = public.line;
+    machine.key_fingerprint = public.fingerprint;
+    let created_at_us = inspection.inspected_at_us;
+    Ok(ReportDoc {
+        format: model::FORMAT_VERSION,
+        header: model::Header {
+            created_at_us,
+            utc_offset_s: crate::i18n::time::utc_offset_s(created_at_us),
+            ..header
+        },
+        machine,
+        integrity: model::Integrity::of(&inspection),
+        inspection,
+    })
+}
+
 /// Write `doc` into `dir` (created if missing) as JSON, HTML, PDF (typeset with `font`) and
 /// the JSON's signature with the private key `key`. The JSON is written last-but-one and the
 /// signature last, so a report cut short by a full stick never verifies.

@@ -357,7 +357,10 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
     let _ = std::fs::remove_file(&pdf);
     let _ = std::fs::remove_file(&png);
     let page = format!("file://{}", out.join("report.html").display());
-    let (code, stdout, stderr) = run(Command::new(&chromium)
+    // A browser that hangs must not hang the suite: coreutils' timeout ends it.
+    let (code, stdout, stderr) = run(Command::new("timeout")
+        .args(["--kill-after=10", "120"])
+        .arg(&chromium)
         .args([
             "--headless",
             "--no-sandbox",

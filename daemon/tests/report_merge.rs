@@ -1,7 +1,7 @@
 //! `airgapctl report merge` (issue 20) over 21 reports of 19 fixture PCs made by the real
 //! airgapctl: one altered after signing (forged), one PC reported twice with machine records
-//! that cannot both be true (diverging), one PC reported twice with its record grown and the
-//! earlier head checked by `--previous` (continuous, not flagged), two PCs on an older policy,
+//! that cannot both be true (the later one longer, its first lines others: diverging), one PC
+//! reported twice with its record grown (continuous, not flagged), two PCs on an older policy,
 //! two with findings. The summary flags exactly those, in that order, in HTML, CSV and PDF.
 
 mod report_common;
@@ -54,19 +54,19 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
         "\"seal\": \"NP-0042\"",
         "\"seal\": \"NP-0043\"",
     );
-    // Diverging: the same machine-id, a record of the same length with other lines (another
-    // pid), as a disk swapped in or a record rewritten would show.
+    // Diverging: the same machine-id, a longer record whose lines are others (another pid), as
+    // a record rewritten and extended, or a disk swapped in, would show.
     let mut twin = spec(DIVERGING);
     twin.pid = 999;
+    twin.records += 2;
     let twin = Pc::new("report-merge-twin", &twin);
     let twin_dir = reports.join(format!("pc-{DIVERGING:02}-again"));
     twin.make(&twin_dir, "vi", &[]);
     dirs.push(twin_dir.clone());
-    // Continuous: the record grew, and the later report checked the earlier head.
-    let earlier_head = pcs[CONTINUOUS].head.clone();
+    // Continuous: the record grew; its line at the earlier number has the earlier head.
     pcs[CONTINUOUS].append(3);
     let later_dir = reports.join(format!("pc-{CONTINUOUS:02}-later"));
-    pcs[CONTINUOUS].make(&later_dir, "vi", &["--previous", &earlier_head]);
+    pcs[CONTINUOUS].make(&later_dir, "vi", &[]);
     dirs.push(later_dir);
     assert_eq!(dirs.len(), 21);
 

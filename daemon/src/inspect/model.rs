@@ -64,6 +64,10 @@ pub struct SinceAirgapd {
     pub last_chain: Option<String>,
     /// The head as one token, `machine-record:SEQ:HASH`, for `inspect --previous`.
     pub head: Option<String>,
+    /// Every record's chain, in order, when it verified: a later report shows that an earlier
+    /// head is its prefix (`report merge`, issue 20).
+    #[serde(default)]
+    pub chains: Vec<String>,
     /// Every record, oldest first.
     pub entries: Vec<crate::machine_record::Entry>,
     /// What the record's lines say the TPM counted, and the TPM now (issue 19).

@@ -152,7 +152,16 @@ fn continues(earlier: &Row, later: &Row, later_doc: &Verified) -> bool {
     if later.record_seq == earlier.record_seq {
         return later.record_chain == earlier.record_chain;
     }
-    // A longer record: only a `--previous` check of the earlier head can tell.
+    // A longer record holds the earlier one if its line at the earlier number has the earlier
+    // head's chain; a report without the chains can only tell by a `--previous` check.
+    let chains = &later_doc.doc.inspection.since_airgapd.chains;
+    if let Some(seq) = usize::try_from(earlier.record_seq).ok().filter(|s| *s > 0) {
+        if let Some(at) = chains.get(seq - 1) {
+            return Some(at) == earlier.record_chain.as_ref();
+        }
+    } else {
+        return true;
+    }
     let head = format!(
         "machine-record:{}:{}",
         earlier.record_seq,

@@ -15,6 +15,7 @@ packages=(
   fuse3                                                           # a user's FUSE decoy (register tests)
   btrfs-progs                                                     # media whose filesystem has no shutdown, anonymous st_dev (premount)
   dunst xvfb x11-apps imagemagick fonts-dejavu-core              # airgapd-notify test: notices, screenshot
+  chromium poppler-utils                                          # report test: the page printed by headless Chromium to PDF/PNG, pdftotext/pdfinfo read it
 )
 missing=()
 for p in "${packages[@]}"; do

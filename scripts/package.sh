@@ -77,7 +77,7 @@ Version: $version
 Architecture: $arch
 Maintainer: airgapd developers <airgapd@localhost>
 Installed-Size: $size
-Depends: libc6 (>= 2.34), systemd, dbus, openssh-client
+Depends: libc6 (>= 2.34), systemd, dbus, openssh-client, fonts-dejavu-core
 Recommends: sqlite3
 Section: admin
 Priority: optional

@@ -115,6 +115,9 @@ pub struct Verified {
     pub last_seq: u64,
     /// The last record's chain ([`GENESIS`] for an empty file).
     pub last_chain: String,
+    /// Every record's chain, in order: a head noted earlier is in it at its number if the file
+    /// still holds what it held then (issue 20, `report merge`).
+    pub chains: Vec<String>,
 }
 
 impl<T: Chained> ChainFile<T> {
@@ -310,6 +313,7 @@ pub fn verify<T: Chained>(path: &Path) -> Result<Verified, ChainError> {
     let mut prev = GENESIS.to_string();
     let mut expected = 1u64;
     let mut records = 0;
+    let mut chains = Vec::new();
     for (index, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(ChainError::io(path))?;
         let broken = |seq, problem: String| ChainError::Broken {
@@ -350,6 +354,7 @@ pub fn verify<T: Chained>(path: &Path) -> Result<Verified, ChainError> {
             ));
         }
         prev = claimed.to_string();
+        chains.push(prev.clone());
         expected += 1;
         records += 1;
     }
@@ -357,6 +362,7 @@ pub fn verify<T: Chained>(path: &Path) -> Result<Verified, ChainError> {
         records,
         last_seq: expected - 1,
         last_chain: prev,
+        chains,
     })
 }
 

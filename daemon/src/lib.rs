@@ -31,6 +31,7 @@ pub mod pinned;
 pub mod plan;
 pub mod register;
 pub mod release;
+pub mod report;
 pub mod scope;
 pub mod sealing;
 pub mod service;

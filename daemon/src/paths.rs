@@ -67,3 +67,9 @@ pub fn record_for(pin_dir: &std::path::Path, given: Option<&std::path::Path>) ->
 pub const RELEASE_ORDERS: &str = "/var/lib/airgapd/release-orders.jsonl";
 /// This machine's id, which a release order names.
 pub const MACHINE_ID: &str = "/etc/machine-id";
+/// The machine key (OpenSSH ed25519, root's only; `.pub` beside it): signs inspection
+/// reports (`airgapctl report`); made by the package at install, or on first need.
+pub const MACHINE_KEY: &str = "/var/lib/airgapd/machine-key";
+/// The font `report.pdf` is typeset in and embeds (Debian's fonts-dejavu-core): it has every
+/// Vietnamese letter. `report verify` typesets again with it, so both ends need the same one.
+pub const REPORT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";

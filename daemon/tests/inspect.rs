@@ -230,7 +230,12 @@ const LOST_BOOT: u64 = T0 - 240 * HOUR;
 /// A PC with a past: a phone that tethered, an approved and an unapproved stick, Wi-Fi,
 /// DHCP, apt from a public mirror, a Bluetooth bond, and two boots airgapd did not see.
 fn dirty() -> Fixture {
-    let f = Fixture::new("dirty");
+    dirty_in("dirty")
+}
+
+/// [`dirty`] in its own directory, for a test that runs beside the others.
+fn dirty_in(name: &str) -> Fixture {
+    let f = Fixture::new(name);
     let b1 = T0;
     let b2 = T0 + 24 * HOUR;
     let b3 = T0 + 48 * HOUR;
@@ -590,7 +595,8 @@ fn a_root_without_a_journal_answers_unknown() {
 
 /// The speed goal of issue 19: a journal of 1 million entries over 50 boots, 10 000 of them
 /// USB and network lines, inspected in under 10 s and 200 MiB RSS (airgapctl and the
-/// journalctl it runs, the larger of the two). Slow to set up (the journal files are
+/// journalctl it runs, the larger of the two), and `airgapctl report` on it in under 15 s
+/// (issue 20). Slow to set up (the journal files are
 /// written by systemd-journal-remote), so run by hand:
 /// `cargo test -p airgapd --test inspect -- --ignored --nocapture benchmark`.
 #[test]
@@ -713,6 +719,29 @@ fn benchmark_one_million_entries() {
     assert_eq!(report["usb_devices"].as_array().unwrap().len(), 25);
     assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
     assert!(rss_mib < 200.0, "{rss_mib} MiB");
+
+    // Issue 20: the whole report (inspection, page, PDF, signature) in under 15 s.
+    let out = f.root.with_extension("report");
+    let key = f.root.with_extension("key");
+    let started = std::time::Instant::now();
+    let status = Command::new(CTL)
+        .args(["report", "--root"])
+        .arg(&f.root)
+        .arg("--out")
+        .arg(&out)
+        .arg("--machine-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let elapsed = started.elapsed();
+    eprintln!("report: {elapsed:?}");
+    assert!(status.success());
+    assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
+    for p in [&key, &key.with_extension("key.pub")] {
+        let _ = std::fs::remove_file(p);
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 /// An image's symbolic link to an absolute path means that path in the image, never on the
@@ -1044,4 +1073,55 @@ fn lines_cut_from_the_end_of_the_machine_record_are_found_from_the_journal_copy(
             assert_eq!(u["answer"], "none-found", "{u:#}");
         }
     }
+}
+
+/// Issue 20: the report of the PC with a past holds exactly `inspect --json`'s model (read
+/// back whole: devices, boots, profiles, bonds), verifies in another zone, and reads nothing
+/// it changes.
+#[test]
+fn a_report_holds_the_inspection_unchanged_and_verifies() {
+    let f = dirty_in("dirty-report");
+    let before = f.snapshot();
+    let (_, inspected) = f.report();
+    let out = f.root.with_extension("report");
+    let key = f.root.with_extension("key");
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new(CTL)
+        .arg("report")
+        .arg("--root")
+        .arg(&f.root)
+        .arg("--out")
+        .arg(&out)
+        .arg("--machine-key")
+        .arg(&key)
+        .env("LC_ALL", "C.UTF-8")
+        .env("TZ", "UTC")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let mut inspection = report["inspection"].clone();
+    let mut expected = inspected.clone();
+    for v in [&mut inspection, &mut expected] {
+        v["inspected_at_us"] = Value::Null;
+    }
+    assert_eq!(inspection, expected);
+    assert!(!inspected["usb_devices"].as_array().unwrap().is_empty());
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Đã gắn thiết bị lưu trữ không được phép?"));
+    let verified = Command::new(CTL)
+        .args(["report", "verify"])
+        .arg(&out)
+        .arg("--key")
+        .arg(key.with_extension("key.pub"))
+        .env("TZ", "JST-9")
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{verified:?}");
+    assert_eq!(f.snapshot(), before, "report changed what it read");
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_file(&key);
+    let _ = std::fs::remove_file(key.with_extension("key.pub"));
 }

@@ -50,7 +50,7 @@ for m in "$dir"/root/usr/share/man/man*/*.gz; do
 done
 for sub in status devices violations policy-check policy-show policy-reload policy-apply \
   policy-sign policy-import-usbguard media-enroll media-list doctor register register-verify \
-  release-sign release-apply watch inspect; do
+  release-sign release-apply watch inspect report report-verify report-merge; do
   check "ships man page airgapctl-$sub(1)" "[ -e '$dir/root/usr/share/man/man1/airgapctl-$sub.1.gz' ]"
 done
 for s in 'EXIT STATUS' EXAMPLES; do

@@ -43,6 +43,17 @@ pub struct InspectArgs {
 
 /// Run `airgapctl inspect`.
 pub fn run(ctx: &Ctx, args: InspectArgs) -> Result<i32, CtlError> {
+    let report = inspection(&args)?;
+    if ctx.json {
+        print_json(&report);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(exit_code(&report))
+}
+
+/// The inspection `args` ask for (`airgapctl report` makes its report from it too).
+pub fn inspection(args: &InspectArgs) -> Result<Report, CtlError> {
     if !args.root.is_dir() {
         return Err(CtlError::Usage(tr!(
             "inspect-not-a-directory",
@@ -65,20 +76,18 @@ pub fn run(ctx: &Ctx, args: InspectArgs) -> Result<i32, CtlError> {
         checks.verify_key = Some(key);
     }
     // The report names the root as an absolute path: it goes into an inspection record.
-    let root = args.root.canonicalize().unwrap_or(args.root);
+    let root = args
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| args.root.clone());
     // Only this machine's own TPM testifies about this machine's record; a disk taken out of
     // a PC is compared with a TPM only when the officer names it.
     let device = std::path::Path::new(crate::tpm::DEVICE);
     checks.tpm = args
         .tpm
+        .clone()
         .or_else(|| (root == std::path::Path::new("/") && device.exists()).then(|| device.into()));
-    let report = inspect::inspect_checked(&root, &checks);
-    if ctx.json {
-        print_json(&report);
-    } else {
-        print!("{}", render(&report));
-    }
-    Ok(exit_code(&report))
+    Ok(inspect::inspect_checked(&root, &checks))
 }
 
 /// 3 when anything was found, else 5 when a question is unknown, else 0.
@@ -567,6 +576,8 @@ mod tests {
         );
         ids.extend(super::super::inspect_integrity::runtime_ids());
         ids.extend(super::super::seal_journal::runtime_ids());
+        ids.extend(crate::report::merge_render::runtime_ids());
+        ids.extend(crate::report::timeline::runtime_ids());
         for lang in [Lang::En, Lang::Vi] {
             let catalog = Catalog::new(lang, None);
             for id in &ids {

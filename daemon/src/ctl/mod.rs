@@ -26,6 +26,7 @@ pub mod policy;
 pub mod provenance;
 pub mod register;
 pub mod release;
+pub mod report;
 pub mod seal_journal;
 pub mod sign;
 pub mod status;
@@ -88,6 +89,10 @@ pub enum Command {
     /// sealed, and the verification key printed once, as text and QR code, for the security
     /// officer to keep; `inspect --verify-key` checks the journal with it.
     SealJournal(seal_journal::SealJournalArgs),
+    /// The officer's inspection report: report.json (inspect's data, the header typed here,
+    /// the machine's identity and chain heads), report.html (A4, Vietnamese by default) and
+    /// report.sig (signed with the machine key); `report verify DIR` checks one.
+    Report(Box<report::ReportArgs>),
 }
 
 /// What every subcommand gets.
@@ -124,6 +129,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Watch(args) => watch::run(&ctx, args).await,
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::SealJournal(args) => seal_journal::run(&ctx, args),
+        Command::Report(args) => report::run(&ctx, *args),
     }
 }
 

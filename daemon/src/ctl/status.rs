@@ -41,6 +41,13 @@ pub struct StatusArgs {
     /// `airgapd service` finds it from the pin directory].
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Print the public half of the machine key that signs inspection reports (made if
+    /// missing, which needs root), and nothing else.
+    #[arg(long)]
+    pub machine_key: bool,
+    /// The machine key `--machine-key` reads.
+    #[arg(long, value_name = "FILE", default_value = paths::MACHINE_KEY, requires = "machine_key")]
+    pub machine_key_file: PathBuf,
 }
 
 /// The policy in force, as `status --json` and `policy show --json` report it.
@@ -221,6 +228,9 @@ impl Status {
 
 /// Run `airgapctl status`.
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CtlError> {
+    if args.machine_key {
+        return super::report::print_machine_key(ctx, &args.machine_key_file);
+    }
     let record = Record::read(&paths::record_for(&args.pin_dir, args.record.as_deref()));
     let status = match ctx.connect().await {
         Ok(client) => Status::fetch(&client)

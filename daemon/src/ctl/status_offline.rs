@@ -201,6 +201,8 @@ mod tests {
         let args = StatusArgs {
             pin_dir: "/sys/fs/bpf/airgapd-no-such-pin-dir".into(),
             record: None,
+            machine_key: false,
+            machine_key_file: std::path::PathBuf::new(),
         };
         let s = status(&args, Ok(Some(record)));
         assert!(s.problems.iter().any(|p| p.contains("/dev/sdb1")), "{s:?}");
@@ -225,6 +227,8 @@ mod tests {
         let args = StatusArgs {
             pin_dir: "/sys/fs/bpf/airgapd-no-such-pin-dir".into(),
             record: None,
+            machine_key: false,
+            machine_key_file: std::path::PathBuf::new(),
         };
         let s = status(&args, Ok(Some(record.clone())));
         assert_eq!(s.source, "kernel", "no guard: the kernel is read");

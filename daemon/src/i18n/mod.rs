@@ -34,10 +34,11 @@ pub const FILES: &[&str] = &[
     "notify.ftl",
     "journal.ftl",
     "inspect.ftl",
+    "report.ftl",
 ];
 
 /// The built-in text of `FILES` for one language, in the same order.
-fn builtin(lang: Lang) -> [&'static str; 6] {
+fn builtin(lang: Lang) -> [&'static str; 7] {
     macro_rules! files {
         ($dir:literal) => {
             [
@@ -51,6 +52,7 @@ fn builtin(lang: Lang) -> [&'static str; 6] {
                 include_str!(concat!("../../../packaging/locale/", $dir, "/notify.ftl")),
                 include_str!(concat!("../../../packaging/locale/", $dir, "/journal.ftl")),
                 include_str!(concat!("../../../packaging/locale/", $dir, "/inspect.ftl")),
+                include_str!(concat!("../../../packaging/locale/", $dir, "/report.ftl")),
             ]
         };
     }

@@ -35,10 +35,29 @@ impl Local {
             }
             tm
         };
-        let offset = tm.tm_gmtoff / 60;
+        Some(Local::from_tm(&tm, tm.tm_gmtoff / 60))
+    }
+
+    /// `micros` at `offset_s` seconds east of UTC, whatever the machine's zone: a signed
+    /// report is rendered again on another machine and must read the same there.
+    pub fn at_offset(micros: u64, offset_s: i32) -> Option<Local> {
+        let secs = i64::try_from(micros / 1_000_000).ok()? + i64::from(offset_s);
+        let secs = libc::time_t::try_from(secs).ok()?;
+        // SAFETY: as in `new`, with gmtime_r.
+        let tm = unsafe {
+            let mut tm: libc::tm = std::mem::zeroed();
+            if libc::gmtime_r(&secs, &mut tm).is_null() {
+                return None;
+            }
+            tm
+        };
+        Some(Local::from_tm(&tm, libc::c_long::from(offset_s / 60)))
+    }
+
+    fn from_tm(tm: &libc::tm, offset: libc::c_long) -> Local {
         let sign = if offset < 0 { '-' } else { '+' };
         let two = |n: i32| format!("{n:02}");
-        Some(Local {
+        Local {
             year: format!("{:04}", tm.tm_year + 1900),
             month: two(tm.tm_mon + 1),
             day: two(tm.tm_mday),
@@ -46,7 +65,7 @@ impl Local {
             minute: two(tm.tm_min),
             second: two(tm.tm_sec),
             zone: format!("{sign}{:02}{:02}", offset.abs() / 60, offset.abs() % 60),
-        })
+        }
     }
 
     fn args(&self) -> Args {
@@ -73,6 +92,37 @@ pub fn date_time(catalog: &Catalog, micros: u64) -> String {
 /// The date alone: `24/11/2026` in Vietnamese.
 pub fn date(catalog: &Catalog, micros: u64) -> String {
     match Local::new(micros) {
+        Some(l) => catalog.text("date", Some(&l.args())),
+        None => format!("@{}", micros / 1_000_000),
+    }
+}
+
+/// The machine's offset from UTC at `micros`, in seconds (0 when it has no zone).
+pub fn utc_offset_s(micros: u64) -> i32 {
+    let Ok(secs) = libc::time_t::try_from(micros / 1_000_000) else {
+        return 0;
+    };
+    // SAFETY: as in `Local::new`.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&secs, &mut tm).is_null() {
+            return 0;
+        }
+        i32::try_from(tm.tm_gmtoff).unwrap_or(0)
+    }
+}
+
+/// [`date_time`] at a fixed offset from UTC ([`Local::at_offset`]).
+pub fn date_time_at(catalog: &Catalog, micros: u64, offset_s: i32) -> String {
+    match Local::at_offset(micros, offset_s) {
+        Some(l) => catalog.text("datetime", Some(&l.args())),
+        None => format!("@{}", micros / 1_000_000),
+    }
+}
+
+/// [`date`] at a fixed offset from UTC ([`Local::at_offset`]).
+pub fn date_at(catalog: &Catalog, micros: u64, offset_s: i32) -> String {
+    match Local::at_offset(micros, offset_s) {
         Some(l) => catalog.text("date", Some(&l.args())),
         None => format!("@{}", micros / 1_000_000),
     }

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{FindingId, SourceReport};
 use super::root::Root;
@@ -86,7 +86,7 @@ impl VerifyKey {
 }
 
 /// What was found of one journal file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FileOutcome {
     /// Sealed, and its seals verify with the key.
@@ -122,7 +122,7 @@ impl FileOutcome {
 }
 
 /// One journal file, as its header and journalctl's verification show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileSeal {
     /// The file, as the inspected machine names it.
     pub path: String,
@@ -148,7 +148,7 @@ pub struct FileSeal {
 }
 
 /// The journal's sealing, checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SealReport {
     /// When the key's first epoch began.
     pub key_start_us: u64,

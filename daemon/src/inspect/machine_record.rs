@@ -77,6 +77,7 @@ pub fn read(root: &Root, boots: &mut [Boot]) -> (SourceReport, SinceAirgapd) {
                 .token()
             });
             since.last_chain = Some(v.last_chain);
+            since.chains = v.chains;
         }
         Err(ChainError::Broken {
             line, seq, problem, ..

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Version of the JSON document; raised when a key changes meaning.
 pub const FORMAT_VERSION: u32 = 1;
 
 /// The whole inspection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// [`FORMAT_VERSION`].
     pub format: u32,
@@ -43,7 +43,7 @@ pub struct Report {
 }
 
 /// The machine record, read back: what airgapd recorded since it was installed.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SinceAirgapd {
     /// Its path inside the root.
     pub path: String,
@@ -64,6 +64,10 @@ pub struct SinceAirgapd {
     pub last_chain: Option<String>,
     /// The head as one token, `machine-record:SEQ:HASH`, for `inspect --previous`.
     pub head: Option<String>,
+    /// Every record's chain, in order, when it verified: a later report shows that an earlier
+    /// head is its prefix (`report merge`, issue 20).
+    #[serde(default)]
+    pub chains: Vec<String>,
     /// Every record, oldest first.
     pub entries: Vec<crate::machine_record::Entry>,
     /// What the record's lines say the TPM counted, and the TPM now (issue 19).
@@ -71,7 +75,7 @@ pub struct SinceAirgapd {
 }
 
 /// The directive questions, with their stable JSON ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingId {
     /// Has the machine been connected to the Internet?
@@ -99,6 +103,11 @@ impl FindingId {
         FindingId::UncoveredBoots,
     ];
 
+    /// The question of an evidence item read back from JSON before its finding is known.
+    pub fn unset() -> FindingId {
+        FindingId::Internet
+    }
+
     /// The JSON id, also the tail of its catalog message ids.
     pub fn name(self) -> &'static str {
         match self {
@@ -113,7 +122,7 @@ impl FindingId {
 }
 
 /// The answer to one question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Answer {
     /// At least one evidence item.
@@ -125,7 +134,7 @@ pub enum Answer {
 }
 
 /// One answered question.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// The question.
     pub id: FindingId,
@@ -148,10 +157,11 @@ pub struct Finding {
 
 /// Everything an evidence source yields about one subject, folded: a device attached 40 times
 /// is one item with a count, not 40.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evidence {
-    /// The question it answers.
-    #[serde(skip)]
+    /// The question it answers. Not in the JSON (an item sits under its finding); read back,
+    /// it is the finding it sits under (`crate::report::model`).
+    #[serde(skip, default = "FindingId::unset")]
     pub finding: FindingId,
     /// The source (see [`SourceReport::name`]).
     pub source: String,
@@ -237,7 +247,7 @@ pub const SOURCE_NAMES: &[&str] = &[
 ];
 
 /// One evidence source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceReport {
     /// Stable id: `journal`, `nm-profiles`, `nm-state`, `nm-leases`, `dhclient-leases`,
     /// `apt`, `bluez`, `known-hosts`, `browsers`, `wtmp`.
@@ -295,7 +305,7 @@ pub struct SourceOutput {
 }
 
 /// The policy that judged storage devices.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyInfo {
     /// Its path inside the root.
     pub path: String,
@@ -312,7 +322,7 @@ pub struct PolicyInfo {
 }
 
 /// What a USB device is, from what its traces show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// A handset (vendor, MTP/PTP, iPhone Ethernet).
@@ -347,7 +357,7 @@ impl Category {
 }
 
 /// A network interface a USB device registered (usbnet `register` line).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct UsbNet {
     /// The kernel driver (`rndis_host`, `cdc_ether`, `cdc_ncm`, `ipheth`, ...).
     pub driver: String,
@@ -358,7 +368,7 @@ pub struct UsbNet {
 }
 
 /// One USB device identity across every boot.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UsbDevice {
     /// `idVendor`, 4 hex digits (None: the kernel never printed it).
     pub vendor_id: Option<String>,
@@ -396,7 +406,7 @@ pub struct UsbDevice {
 }
 
 /// One boot in the journal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Boot {
     /// `_BOOT_ID`.
     pub boot_id: String,
@@ -412,7 +422,7 @@ pub struct Boot {
 }
 
 /// A NetworkManager profile, without any secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NetworkProfile {
     /// The keyfile, inside the root.
     pub file: String,
@@ -437,7 +447,7 @@ pub struct NetworkProfile {
 }
 
 /// A Bluetooth bond (`/var/lib/bluetooth/<adapter>/<device>/info`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BluetoothBond {
     /// The adapter's address.
     pub adapter: String,

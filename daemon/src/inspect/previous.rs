@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::FindingId;
 use super::root::Root;
@@ -18,7 +18,7 @@ use crate::chain::{self, ChainError, Chained, PrefixAt};
 use crate::paths;
 
 /// A record airgapd chains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Record {
     /// `/var/lib/airgapd/machine-record.jsonl`.
@@ -108,7 +108,7 @@ impl FromStr for Head {
 }
 
 /// What the record holds now at a previous head's line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// The line is there with the same chain: the record then is a prefix of the record now.
@@ -150,7 +150,7 @@ impl Outcome {
 }
 
 /// One `--previous` head checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PreviousCheck {
     /// The head as given, normalised (`RECORD:SEQ:HASH`).
     pub head: String,
@@ -250,7 +250,7 @@ pub fn findings(fold: &mut Folder, checks: &[PreviousCheck]) {
 }
 
 /// The head of one of airgapd's records as it is now, for the report to print.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RecordHead {
     /// The file, inside the root.
     pub path: String,

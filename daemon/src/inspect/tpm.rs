@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{FindingId, SinceAirgapd, SourceReport};
 use super::Folder;
@@ -27,7 +27,7 @@ use crate::tpm::{Tpm, COUNTER_INDEX};
 pub const SOURCE: &str = "tpm";
 
 /// The TPM of the machine inspected, read now.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TpmNow {
     /// The device or socket read.
     pub device: String,
@@ -42,7 +42,7 @@ pub struct TpmNow {
 }
 
 /// What the record's lines and the TPM now say, for the report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TpmCoverage {
     /// Lines with the TPM's counts.
     pub readings: u64,

@@ -183,7 +183,7 @@ pub fn signing_key_in(
         .flatten()
 }
 
-fn good_fingerprint(stdout: &str) -> Option<String> {
+pub(crate) fn good_fingerprint(stdout: &str) -> Option<String> {
     let line = stdout.lines().find(|l| l.starts_with("Good "))?;
     let (_, after) = line.rsplit_once(" key ")?;
     let fingerprint = after.trim();
@@ -193,14 +193,14 @@ fn good_fingerprint(stdout: &str) -> Option<String> {
 }
 
 /// What one ssh-keygen run said.
-struct Ran {
-    success: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Ran {
+    pub(crate) success: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Ran {
-    fn first_error(&self) -> String {
+    pub(crate) fn first_error(&self) -> String {
         self.stderr
             .lines()
             .find(|l| !l.trim().is_empty())
@@ -210,7 +210,9 @@ impl Ran {
     }
 }
 
-fn run(
+/// Run ssh-keygen with a clean environment (C locale, so its answers can be read), `stdin`
+/// written to it from memory. Machine-key reports (`crate::report::sign`) use it too.
+pub(crate) fn run(
     ssh_keygen: &Path,
     args: &[&std::ffi::OsStr],
     stdin: Option<&[u8]>,
@@ -256,12 +258,12 @@ fn keygen_error(ssh_keygen: &Path, e: &std::io::Error) -> UpdateError {
 }
 
 /// A directory only this user can enter, removed on drop.
-struct WorkDir {
-    path: PathBuf,
+pub(crate) struct WorkDir {
+    pub(crate) path: PathBuf,
 }
 
 impl WorkDir {
-    fn create() -> std::io::Result<WorkDir> {
+    pub(crate) fn create() -> std::io::Result<WorkDir> {
         let template = std::env::temp_dir().join("airgapd-verify-XXXXXX");
         // mkdtemp creates it with mode 0700.
         let path = nix::unistd::mkdtemp(&template)?;

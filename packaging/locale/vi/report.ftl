@@ -1,0 +1,97 @@
+# airgapctl report: biên bản kiểm tra của cán bộ (report.html) và việc kiểm chứng.
+
+report-title = Biên bản kiểm tra kỹ thuật máy tính
+report-subtitle = Phần kỹ thuật của biên bản kiểm tra, do airgapd lập trên chính máy được kiểm tra. Mọi nội dung dưới đây lấy từ report.json, đã được ký bằng khóa của máy (report.sig).
+report-section-header = 1. Thông tin kiểm tra
+report-agency = Cơ quan kiểm tra
+report-room = Phòng, đơn vị
+report-officers = Người kiểm tra
+report-time = Ngày giờ
+report-legal-basis = Căn cứ pháp lý
+report-seal = Số niêm phong
+report-not-given = (không ghi)
+report-section-machine = 2. Máy tính
+report-machine-id = Mã máy (machine-id)
+report-hostname = Tên máy
+report-os = Hệ điều hành
+report-installed = Ngày cài đặt
+report-dmi-serial = Số sê-ri (DMI)
+report-nics = Giao diện mạng (MAC)
+report-airgapd-version = Phiên bản airgapd
+report-policy = Chính sách
+report-machine-key = Khóa của máy
+report-unknown = không rõ
+report-section-findings = 3. Kết quả kiểm tra
+report-question = Câu hỏi
+report-answer = Trả lời
+report-answer-found = Có: { $count } dấu vết (nguồn: { $sources })
+report-section-evidence = 4. Những gì đã phát hiện
+report-evidence-none = Không phát hiện gì.
+report-section-sources = 5. Nguồn chứng cứ và khoảng thời gian được bao quát
+report-source = Nguồn
+report-source-records = Số bản ghi
+report-source-from = Từ
+report-source-to = Đến
+report-source-absent = không có
+report-section-record = 6. Nhật ký từ khi có airgapd
+report-boots = Số lần khởi động trong nhật ký: { $count }, trong đó không có airgapd: { $uncovered }
+report-section-integrity = 8. Tính toàn vẹn
+report-json-sha256 = SHA-256 của report.json
+report-record-head = Sổ ghi của máy: đầu chuỗi
+report-record-seq = Sổ ghi của máy: số thứ tự
+report-record-previous = Sổ ghi của máy: đầu chuỗi để đối chiếu lần kiểm tra sau (inspect --previous)
+report-record = Sổ ghi của máy (airgapd)
+report-record-verified = đã kiểm chứng, chuỗi nguyên vẹn
+report-record-broken = KHÔNG kiểm chứng được: { $problem }
+report-record-absent = không có
+report-register-head = Sổ đăng ký sao chép: đầu chuỗi
+report-journal-seal = Niêm phong nhật ký
+report-journal-seal-passed = đã kiểm chứng bằng khóa của cán bộ
+report-journal-seal-failed = KHÔNG qua kiểm chứng bằng khóa của cán bộ
+report-journal-seal-unchecked = chưa kiểm tra (không có khóa kiểm chứng)
+report-verify-how = Kiểm chứng bằng: airgapctl report verify THƯ_MỤC --key KHÓA_MÁY.pub
+report-signatures = Chữ ký
+report-signature-officer = Người kiểm tra
+report-signature-unit = Đại diện đơn vị được kiểm tra
+
+# airgapctl report và report verify: những gì in ra màn hình.
+report-written = Đã ghi biên bản vào { $dir }: report.json, report.html, report.pdf, report.sig (ký bằng khóa của máy { $fingerprint }).
+report-out-missing = airgapctl report cần --out THƯ_MỤC: nơi ghi report.json, report.html và report.sig.
+report-failed = Không lập được biên bản: { $error }
+report-verified = { $dir }: biên bản hợp lệ: report.sig là chữ ký của report.json bằng khóa của máy { $fingerprint }, và report.html, report.pdf đúng là bản trình bày của nó.
+report-verify-embedded-key = Khóa dùng là khóa ghi trong report.json: điều này cho thấy biên bản không bị sửa sau khi ký, nhưng không cho biết máy nào đã lập. Hãy đưa khóa của máy lấy từ lúc đăng ký bằng --key.
+report-verify-failed = { $dir }: biên bản KHÔNG hợp lệ: { $error }
+report-machine-key-line = Khóa của máy { $fingerprint } ({ $file }):
+
+# airgapctl report merge: bảng tổng hợp của đơn vị.
+merge-title = Biên bản kiểm tra: bảng tổng hợp của đơn vị
+merge-counts = { $reports } biên bản; { $bad } biên bản không hợp lệ hoặc mâu thuẫn với biên bản khác của cùng máy.
+merge-col-report = Biên bản
+merge-col-status = Kiểm chứng
+merge-col-machine = Máy
+merge-col-date = Ngày
+merge-col-policy = Chính sách
+merge-col-findings = Kết quả
+merge-col-refusals = Số lần bị chặn
+merge-col-register = Số mục trong sổ đăng ký sao chép
+merge-col-record = Sổ ghi của máy (số thứ tự:đầu chuỗi)
+merge-col-key = Khóa của máy
+merge-verified = hợp lệ
+merge-not-verified = KHÔNG HỢP LỆ (giả mạo, bị sửa hoặc bị cắt): { $error }
+merge-diverges = hợp lệ, nhưng sổ ghi của máy MÂU THUẪN với biên bản { $others } của cùng máy
+merge-policy-outdated = { $policy } (CŨ HƠN số hiệu mới nhất { $newest })
+merge-findings-none = không phát hiện
+merge-written = Đã ghi bảng tổng hợp { $reports } biên bản vào { $dir }: summary.html, summary.csv, summary.pdf; { $bad } biên bản không hợp lệ hoặc mâu thuẫn.
+
+# Dòng thời gian trên trang biên bản.
+report-section-timeline = 7. Dòng thời gian của khoảng được bao quát
+report-timeline-note = Màu đỏ: lần khởi động không có airgapd, airgapd bị gỡ bỏ hoặc bị can thiệp, thiết bị không được phép, dấu vết mạng; màu xanh: phần còn lại.
+report-timeline-boots = Khởi động
+report-timeline-airgapd = Sổ ghi airgapd
+report-timeline-devices = Thiết bị USB
+report-timeline-network = Dấu vết mạng
+report-timeline-in-html = Dòng thời gian được vẽ trong report.html.
+report-timeline-none = Không có nội dung nào được ghi ngày tháng.
+report-qr = Mã QR: SHA-256 của report.json, mã máy và các đầu chuỗi.
+report-weekly-title = Số lần bị chặn mỗi tuần (theo tổng hợp hằng ngày của sổ ghi của máy)
+report-weekly-none = Sổ ghi của máy không có bản tổng hợp hằng ngày nào về các lần bị chặn.

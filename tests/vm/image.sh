@@ -52,6 +52,9 @@ packages+=,pciutils,procps,qemu-guest-agent,openssh-client,locales,bpftool,e2fsp
 # The desktop parts the daily-use scenarios drive: udisks2 under polkit (a desktop user mounts an
 # approved stick), and a notification server (dunst under Xvfb) for the notice at the keyboard.
 packages+=,udisks2,polkitd,pkexec,dunst,xvfb,libnotify-bin,dbus-user-session,dosfstools
+# The package's own dependencies beyond the base (it is installed offline, with dpkg -i):
+# fonts-dejavu-core, the font airgapctl report embeds in the PC-made PDF.
+packages+=,fonts-dejavu-core
 # newest_kernel BASE SUITE REGEX → the path of that suite's newest linux-image package whose name
 # matches REGEX, downloaded into $work and checked: InRelease signature, Packages.xz hash, .deb hash.
 newest_kernel() {

@@ -49,6 +49,35 @@ fn events(entries: &[Entry]) -> Vec<&str> {
         .collect()
 }
 
+/// `systemctl stop` right after start: a SIGTERM sent the moment the daemon says READY=1 ends
+/// it cleanly (exit 0) with its stop line, every time. Before, READY and the start line went out
+/// before the signal handlers existed, so such a SIGTERM killed it by the default action: no
+/// stop line, as after a crash (found when the test above lost its second stop line once).
+#[test]
+fn a_stop_the_moment_it_is_ready_is_recorded() {
+    if skip_unless_root() {
+        return;
+    }
+    let j = PrivateJournald::start("mrec-stop");
+    let mut d = Daemon::new("mrec-stop", j.socket(), Some(STRICT));
+    let path = d.machine_record.clone();
+    for round in 1..=5 {
+        d.start();
+        d.signal(nix::sys::signal::Signal::SIGTERM);
+        let status = d.wait_for_exit(Duration::from_secs(15));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "round {round}: SIGTERM right after READY=1 must end the daemon cleanly: {status:?}"
+        );
+        let entries = wait_entries(&path, |e| events(e).len() >= 2 * round);
+        assert_eq!(
+            events(&entries).last(),
+            Some(&"stop"),
+            "round {round}: {entries:#?}"
+        );
+    }
+}
+
 #[test]
 fn starts_policy_changes_and_stops_are_recorded_in_a_chain_that_verifies() {
     if skip_unless_root() {

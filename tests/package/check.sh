@@ -87,7 +87,7 @@ for r in $refs; do
   check "the referenced document $r is installed" "[ -e '$dir/root/usr/share/doc/airgapd/$(basename "$r")' ]"
 done
 check "depends only on what a desktop has" \
-  "dpkg-deb -f '$deb' Depends | grep -qx 'libc6 (>= 2.34), systemd, dbus, openssh-client'"
+  "dpkg-deb -f '$deb' Depends | grep -qx 'libc6 (>= 2.34), systemd, dbus, openssh-client, fonts-dejavu-core'"
 check "removal keeps policy and state" "! grep -q 'rm -rf' <(sed -n '/purge/,\$!p' '$dir/DEBIAN/postrm')"
 check "purge never deletes the audit records in /var/lib/airgapd" \
   "! grep -q 'rm .*/var/lib/airgapd' '$dir/DEBIAN/postrm'"

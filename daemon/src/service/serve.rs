@@ -4,6 +4,12 @@ use super::*;
 
 impl Service {
     pub(super) async fn serve(&mut self) -> Result<()> {
+        // Handlers first: READY and the record's start line go out below, and a SIGTERM that
+        // came before the handlers (`systemctl stop` right after start) killed the daemon
+        // without its stop line, as a crash would (found by machine_record's test: a second stop line missing once).
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sighup = signal(SignalKind::hangup())?;
         let (if_tx, mut if_rx) = mpsc::channel::<Interface>(64);
         if self.scope.is_machine() || self.opts.cover_interfaces {
             watch_interfaces(if_tx)?;
@@ -43,9 +49,6 @@ impl Service {
         let mut probe_rx = self.media.take_results().context("probe results")?;
         let mut mount_rx = self.media_files.mount_changes(); // issue 8
         let mut exec_rx = self.media_files.exec_refusals();
-        let mut sigterm = signal(SignalKind::terminate())?;
-        let mut sigint = signal(SignalKind::interrupt())?;
-        let mut sighup = signal(SignalKind::hangup())?;
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         // Without WATCHDOG_USEC nobody listens: tick rarely and send nothing.
         let watchdog = notify::watchdog_interval();

@@ -102,6 +102,26 @@ impl UeventSocket {
         Ok(UeventSocket { fd })
     }
 
+    /// How many uevents the kernel dropped for this socket since it was opened (its buffer
+    /// was full): `SO_MEMINFO`'s drop count. None if the kernel does not say.
+    pub fn drops(&self) -> Option<u32> {
+        // SK_MEMINFO_VARS entries; SK_MEMINFO_DROPS is the last (include/uapi/linux/sock_diag.h).
+        const SK_MEMINFO_DROPS: usize = 8;
+        let mut info = [0u32; SK_MEMINFO_DROPS + 1];
+        let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+        // SAFETY: valid fd; `info` is a live buffer of `len` bytes.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_MEMINFO,
+                info.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        (rc == 0 && len as usize > SK_MEMINFO_DROPS * 4).then_some(info[SK_MEMINFO_DROPS])
+    }
+
     /// Block for the next kernel uevent. Messages not sent by the kernel itself (a root process
     /// can multicast on this group too) are dropped here: a forged "remove" must never withdraw
     /// a grant or write a false record, a forged "add" never trigger a judgement.

@@ -175,6 +175,9 @@ fn summary(vi: &Catalog, r: &Record) -> String {
             layer = get(field::LAYER),
             state = word(vi, field::STATE, &get(field::STATE))
         ),
+        MessageId::EventsLost if get(field::KIND) == "uevent" => {
+            tr_in!(vi, "journal-uevents-lost", lost = get(field::LOST))
+        }
         MessageId::EventsLost => tr_in!(vi, "journal-events-lost", lost = get(field::LOST)),
         MessageId::DaemonStarted => tr_in!(vi, "journal-daemon-started"),
         MessageId::MachineRecord => tr_in!(

@@ -34,6 +34,9 @@ impl Service {
     }
 
     pub(super) fn on_uevent(&mut self, ev: &Uevent) {
+        if ev.action() == media::RESCAN {
+            self.record_lost_uevents(ev);
+        }
         if self.scope.is_machine() {
             if let Some((record, grants)) = usb::on_uevent(&self.sink, &self.policy, ev) {
                 self.usb_devices.retain(|d| d.node != record.node);
@@ -125,6 +128,14 @@ impl Service {
     }
 
     /// Replace the raw-node rules of one USB device (none: it left or is refused).
+    /// Kernel uevents were dropped (the loss itself is a record: devices that came or went
+    /// meanwhile are judged again, see `usb_after_lost_events` and `Media::rescan`).
+    fn record_lost_uevents(&mut self, ev: &Uevent) {
+        let in_all: Option<u64> = ev.get(LOST_IN_ALL).and_then(|n| n.parse().ok());
+        let lost = in_all.map(|n| n.saturating_sub(std::mem::replace(&mut self.uevents_lost, n)));
+        send(&self.sink, records::uevents_lost(lost));
+    }
+
     fn usb_after_lost_events(&mut self) {
         let (judged, gone) = usb::after_lost_events(&self.sink, &self.policy, &self.usb_devices);
         self.usb_devices.retain(|d| !gone.contains(&d.node));
@@ -242,6 +253,9 @@ impl Service {
     }
 }
 
+/// The RESCAN uevent's count of uevents the kernel dropped since the socket was opened.
+const LOST_IN_ALL: &str = "AIRGAPD_UEVENTS_DROPPED";
+
 /// Kernel uevents, from a thread of its own. The socket was subscribed before the first scan,
 /// so no arrival is missed (a device seen twice is judged twice, harmlessly).
 pub(super) fn watch_uevents(socket: UeventSocket, tx: mpsc::Sender<Uevent>) -> Result<()> {
@@ -262,7 +276,13 @@ pub(super) fn watch_uevents(socket: UeventSocket, tx: mpsc::Sender<Uevent>) -> R
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "kernel uevents lost: judging block and USB devices again");
-                    let vars = [("ACTION".to_string(), media::RESCAN.to_string())].into();
+                    // Dropped in all since the socket was opened: the loop records the rise.
+                    let dropped = socket.drops().map(|n| n.to_string()).unwrap_or_default();
+                    let vars = [
+                        ("ACTION".to_string(), media::RESCAN.to_string()),
+                        (LOST_IN_ALL.to_string(), dropped),
+                    ]
+                    .into();
                     if tx.blocking_send(Uevent { vars }).is_err() {
                         return;
                     }

@@ -114,6 +114,8 @@ struct Service {
     usb_devices: Vec<DeviceRecord>,
     /// Raw-node rules of authorized USB devices, by sysfs path (withdrawn when they leave).
     usb_grants: std::collections::BTreeMap<PathBuf, Vec<crate::maps::DevMatch>>,
+    /// Uevents the kernel dropped for the daemon's socket, as last recorded.
+    uevents_lost: u64,
     /// The D-Bus interface, once served.
     dbus: Option<Server>,
     // --- isolated LAN (issue 9): the LAN tries kept resolved, and the isolation watcher ---

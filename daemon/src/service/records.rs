@@ -181,6 +181,21 @@ pub fn policy_rejected(error: &str, fallback: &str) -> Record {
     )
 }
 
+/// Kernel uevents dropped before the daemon read them (`lost`: how many, when the kernel
+/// says): devices that came or went meanwhile are judged again.
+pub fn uevents_lost(lost: Option<u64>) -> Record {
+    let how_many = lost.map_or_else(|| "some".to_string(), |n| n.to_string());
+    Record::new(
+        MessageId::EventsLost,
+        format!(
+            "{how_many} kernel device events were lost (the daemon did not read them in time); \
+             every block and USB device present was judged again"
+        ),
+    )
+    .field(field::KIND, "uevent")
+    .field(field::LOST, lost.map(|n| n.to_string()).unwrap_or_default())
+}
+
 /// Refusals the kernel counted but whose detail the ring buffer could not hold.
 pub fn events_lost(kind: Kind, count: Count, new_lost: u64) -> Record {
     Record::new(

@@ -134,6 +134,7 @@ impl Service {
             covered: Default::default(),
             uncoverable: Default::default(),
             usb_grants: Default::default(),
+            uevents_lost: 0,
             dbus: None,
             lan,
             media_files,

@@ -20,6 +20,7 @@ journal-policy-loaded = Policy serial { $serial } is in force.
 journal-policy-rejected = A policy file was refused; the previous policy stays in force. The technical detail (in English) is in the MESSAGE field.
 journal-enforcement-state = Enforcement layer { $layer }: { $state }.
 journal-events-lost = The details of { $lost } refusals were lost; their counts were kept.
+journal-uevents-lost = { $lost } device events from the kernel were lost before airgapd read them; every storage and USB device present was judged again.
 journal-daemon-started = airgapd started.
 journal-daemon-stopped = airgapd stopped.
 journal-enforcement-lifted = The user with UID { $uid } (PID { $pid }) lifted the air gap.

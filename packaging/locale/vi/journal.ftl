@@ -19,6 +19,7 @@ journal-policy-loaded = Chính sách số hiệu { $serial } đang có hiệu l�
 journal-policy-rejected = Một tệp chính sách bị từ chối; chính sách trước đó vẫn có hiệu lực. Chi tiết kỹ thuật (bằng tiếng Anh) nằm trong trường MESSAGE.
 journal-enforcement-state = Lớp ngăn chặn { $layer }: { $state }.
 journal-events-lost = Mất chi tiết của { $lost } thao tác bị chặn; số lần chặn vẫn được đếm đủ.
+journal-uevents-lost = Mất { $lost } sự kiện thiết bị từ nhân trước khi airgapd kịp đọc; mọi thiết bị lưu trữ và USB đang cắm đã được xét lại.
 journal-daemon-started = airgapd đã khởi động.
 journal-daemon-stopped = airgapd đã dừng.
 journal-enforcement-lifted = Người dùng có UID { $uid } (PID { $pid }) đã gỡ bỏ cơ chế cách ly.

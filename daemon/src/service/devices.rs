@@ -127,7 +127,6 @@ impl Service {
         }
     }
 
-    /// Replace the raw-node rules of one USB device (none: it left or is refused).
     /// Kernel uevents were dropped (the loss itself is a record: devices that came or went
     /// meanwhile are judged again, see `usb_after_lost_events` and `Media::rescan`).
     fn record_lost_uevents(&mut self, ev: &Uevent) {
@@ -155,6 +154,7 @@ impl Service {
         }
     }
 
+    /// Replace the raw-node rules of one USB device (none: it left or is refused).
     pub(super) fn apply_usb_grants(&mut self, (path, rules): usb::Grants) {
         for m in self.usb_grants.remove(&path).unwrap_or_default() {
             if let Err(e) = self.enforcer.dev_rules().remove(m) {

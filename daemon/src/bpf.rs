@@ -181,6 +181,9 @@ pub enum Layer {
     /// BPF LSM programs keeping approved read-only media read-only
     /// (`crate::devices::readonly_lsm`).
     MediaReadOnlyLsm,
+    /// The same as fmod_ret programs, BPF LSM or not, and the 32-bit ioctl entry
+    /// (`crate::devices::readonly_lsm::FMOD_RET`).
+    MediaReadOnlyFmodRet,
     /// Unprivileged user namespaces turned off (`crate::noexec::userns`).
     ExecUserNamespaces,
     /// Refused media mounted before the daemon started made unusable
@@ -207,6 +210,7 @@ impl Layer {
             Layer::ExecFanotify => "exec-fanotify",
             Layer::ExecNoexec => "exec-noexec",
             Layer::MediaReadOnlyLsm => "media-ro-bpf-lsm",
+            Layer::MediaReadOnlyFmodRet => "media-ro-fmod-ret",
             Layer::ExecUserNamespaces => "exec-userns",
             Layer::PremountedMedia => "premounted-media",
             Layer::BpfGuard => "bpf-guard",
@@ -274,6 +278,8 @@ pub struct Enforcer {
     reduced: Vec<(&'static str, &'static str)>,
     /// Load the reduced variants without trying the full ones (tests of the older kernels).
     force_reduced: bool,
+    /// Tests: [`Enforcer::use_media_ro_tick_only`].
+    force_media_tick: bool,
 }
 
 /// A link this enforcer holds, with what it takes to make it again.
@@ -384,6 +390,7 @@ impl Enforcer {
             fmod_ret_progs: Vec::new(),
             reduced: Vec::new(),
             force_reduced: false,
+            force_media_tick: false,
         })
     }
 
@@ -545,6 +552,12 @@ impl Enforcer {
     /// tests show the behaviour of kernels without it (Debian 12's 6.1).
     pub fn use_tc_filters(&mut self) {
         self.force_tc = true;
+    }
+
+    /// Load none of the programs that keep read-only media read-only: how tests show the
+    /// daemon's tick alone, as on kernels that load neither kind (Debian 11's 5.10).
+    pub fn use_media_ro_tick_only(&mut self) {
+        self.force_media_tick = true;
     }
 
     /// The interfaces (name, ifindex) carrying the interface programs as classic tc filters.
@@ -736,8 +749,14 @@ impl Enforcer {
             .program(sibling)
             .and_then(|p| p.fd().ok())
             .ok_or("the setsockopt program is not loaded")?;
-        let prog = network::compat::load_fmod_ret(program, target, sibling.as_fd(), &btf)
-            .map_err(|e| format!("this kernel refused to load the fmod_ret program ({e})"))?;
+        // The read-only media programs also use the map only they use.
+        let ro = self.ro_devices.as_ref().map(|m| (abi::MAP_RO_DEV, m.fd()));
+        let extra: Vec<_> = ro.into_iter().collect();
+        let prog =
+            network::compat::load_fmod_ret_with(program, target, sibling.as_fd(), &extra, &btf)
+                .map_err(|e| {
+                    format!("this kernel refused to load the fmod_ret program {program} ({e})")
+                })?;
         let pin_name = format!("link_{program}");
         let pin = self.pin_dir.as_ref().map(|d| d.join(&pin_name));
         let link = network::compat::attach(prog.as_fd(), pin.as_deref())
@@ -811,9 +830,67 @@ impl Enforcer {
         Ok(())
     }
 
-    /// The BPF LSM programs that keep approved read-only media read-only (global, scope-checked
-    /// in the kernel); the layer's state either way.
+    /// The programs that keep approved read-only media read-only (global, scope-checked in the
+    /// kernel): fmod_ret ones wherever BPF trampolines exist, BPF LSM ones beside them where
+    /// those load. The state of layer media-ro-bpf-lsm, which says when the other covers it.
     pub fn enforce_media_read_only(&mut self) -> LayerState {
+        if self.force_media_tick {
+            let off = format!(
+                "not loaded (--media-ro-tick-only): {}",
+                readonly_lsm::UNREFUSED
+            );
+            self.set_layer(
+                Layer::MediaReadOnlyFmodRet,
+                LayerState::Unavailable(off.clone()),
+            );
+            self.set_layer(
+                Layer::MediaReadOnlyLsm,
+                LayerState::Unavailable(off.clone()),
+            );
+            return LayerState::Unavailable(off);
+        }
+        let fmod = self.enforce_media_read_only_fmod_ret();
+        let lsm = self.enforce_media_read_only_lsm();
+        let lsm = match lsm {
+            LayerState::Unavailable(why) if fmod == LayerState::Active => LayerState::Unavailable(
+                format!("{why}; layer media-ro-fmod-ret refuses them instead"),
+            ),
+            other => other,
+        };
+        tracing::info!(layer = Layer::MediaReadOnlyLsm.name(), "{lsm}");
+        self.set_layer(Layer::MediaReadOnlyLsm, lsm.clone());
+        lsm
+    }
+
+    /// Layer media-ro-fmod-ret: [`readonly_lsm::FMOD_RET`], and the 32-bit ioctl program where
+    /// the kernel has `security_file_ioctl_compat`. Needs the cgroup programs loaded (it shares
+    /// their maps). Reported either way.
+    fn enforce_media_read_only_fmod_ret(&mut self) -> LayerState {
+        let attached = (|| {
+            let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+            let mut programs = readonly_lsm::FMOD_RET.to_vec();
+            let (compat, target) = readonly_lsm::FMOD_RET_COMPAT;
+            if btf
+                .id_by_type_name_kind(target, aya_obj::btf::BtfKind::Func)
+                .is_ok()
+            {
+                programs.push((compat, target));
+            }
+            for (program, target) in programs {
+                self.attach_fmod_ret(program, target)?;
+            }
+            Ok::<(), String>(())
+        })();
+        let state = match attached {
+            Ok(()) => LayerState::Active,
+            Err(why) => LayerState::Unavailable(format!("{why}: {}", readonly_lsm::UNREFUSED)),
+        };
+        tracing::info!(layer = Layer::MediaReadOnlyFmodRet.name(), "{state}");
+        self.set_layer(Layer::MediaReadOnlyFmodRet, state.clone());
+        state
+    }
+
+    fn enforce_media_read_only_lsm(&mut self) -> LayerState {
         let loaded = bpf_lsm_listed()
             .and_then(|()| Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})")))
             .and_then(|btf| {
@@ -833,13 +910,10 @@ impl Enforcer {
             }
             Ok(())
         });
-        let state = match state {
+        match state {
             Ok(()) => LayerState::Active,
             Err(why) => LayerState::Unavailable(why),
-        };
-        tracing::info!(layer = Layer::MediaReadOnlyLsm.name(), "{state}");
-        self.set_layer(Layer::MediaReadOnlyLsm, state.clone());
-        state
+        }
     }
 
     /// The map of read-only media's block devices (None: the object has none).
@@ -925,6 +999,48 @@ impl Enforcer {
             network::compat::CREATE_PROGRAM,
             network::compat::CREATE_TARGET,
         )
+    }
+
+    /// Whether this kernel loads the read-only media's fmod_ret programs, the 32-bit ioctl one
+    /// where it has that hook (never attached), for `airgapctl doctor`.
+    pub fn probe_media_ro_fmod_ret() -> Result<(), String> {
+        let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
+        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let reduced = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
+        let sibling = match reduced {
+            Some(_) => crate::variant::SETSOCKOPT.reduced,
+            None => crate::variant::SETSOCKOPT.full,
+        };
+        let mut programs = readonly_lsm::FMOD_RET.to_vec();
+        let compat = readonly_lsm::FMOD_RET_COMPAT;
+        if btf
+            .id_by_type_name_kind(compat.1, aya_obj::btf::BtfKind::Func)
+            .is_ok()
+        {
+            programs.push(compat);
+        }
+        let sibling = enforcer
+            .ebpf
+            .program(sibling)
+            .and_then(|p| p.fd().ok())
+            .ok_or("the setsockopt program is not loaded")?;
+        let ro = enforcer
+            .ro_devices
+            .as_ref()
+            .ok_or("the object has no read-only map")?;
+        let extra = [(abi::MAP_RO_DEV, ro.fd())];
+        let refused: Vec<String> = programs
+            .into_iter()
+            .filter_map(|(program, target)| {
+                network::compat::load_fmod_ret_with(program, target, sibling.as_fd(), &extra, &btf)
+                    .err()
+                    .map(|e| format!("{program}: {e}"))
+            })
+            .collect();
+        match refused.is_empty() {
+            true => Ok(()),
+            false => Err(refused.join("; ")),
+        }
     }
 
     fn probe_fmod_ret(program: &'static str, target: &str) -> Result<(), String> {

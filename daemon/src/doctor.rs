@@ -52,6 +52,9 @@ pub struct Facts {
     /// Whether layer 5f's fmod_ret program (socket creation, every family) could be loaded
     /// (None: not tried).
     pub create_loads: Option<Result<(), String>>,
+    /// Whether the read-only media's fmod_ret programs (32-bit ioctl included, where the
+    /// kernel has that hook) could be loaded (None: not tried).
+    pub media_ro_fmod_loads: Option<Result<(), String>>,
     /// The cgroup programs this kernel's verifier refuses in full, each with its reason: their
     /// reduced variants stand in ([`crate::variant`]). None: not tried.
     pub cgroup_reduced: Option<Vec<(crate::variant::Variant, String)>>,
@@ -88,6 +91,7 @@ impl Facts {
             lsm_loads: None,
             compat_loads: None,
             create_loads: None,
+            media_ro_fmod_loads: None,
             cgroup_reduced: None,
             usb_boot_default: read("/sys/module/usbcore/parameters/authorized_default")
                 .and_then(|v| v.trim().parse().ok()),
@@ -341,12 +345,16 @@ fn has_ioctl_compat_hook(release: &str) -> bool {
 
 /// Which routes to writing an approved read-only medium this kernel refuses (issue 17). The
 /// block device's read-only flag and the device rule hold everywhere; clearing the flag, SCSI
-/// commands through SG_IO and partitions made anew are refused only by BPF LSM programs, and
-/// those hook `file_ioctl`, which a 32-bit process's ioctl skips on Linux 6.8 and later.
+/// commands through SG_IO and partitions made anew are refused only by programs: fmod_ret ones
+/// on the `security_*` functions (32-bit ioctls included) wherever BPF trampolines load, else
+/// the BPF LSM ones, which hook `file_ioctl` only: a 32-bit process's ioctl skips it on Linux
+/// 6.8 and later.
 fn read_only_media_check(f: &Facts, catalog: &Catalog) -> Check {
     let listed = active_lsms(f).is_some_and(|l| l.iter().any(|s| s == "bpf"));
     let compat_gap = has_ioctl_compat_hook(&f.kernel_release) && !ia32_off(f);
+    let fmod = matches!(f.media_ro_fmod_loads, Some(Ok(())));
     let (status, id) = match (&f.lsm_loads, listed) {
+        _ if fmod => (Status::Ok, "doctor-ro-media-fmod-ret"),
         (Some(Ok(())), _) if lsm_runs(f) && compat_gap => (Status::Warn, "doctor-ro-media-compat"),
         (Some(Ok(())), _) if lsm_runs(f) => (Status::Ok, "doctor-ro-media-lsm"),
         (None, true) => (Status::Ok, "doctor-ro-media-listed"),
@@ -459,6 +467,7 @@ mod tests {
             lsm_loads: None,
             compat_loads: None,
             create_loads: None,
+            media_ro_fmod_loads: None,
             cgroup_reduced: None,
             usb_boot_default: Some(-1),
             usbcore_module: false,
@@ -535,6 +544,25 @@ mod tests {
         assert!(ro.detail.contains("32-bit"), "{}", ro.detail);
         f.cmdline.push_str(" ia32_emulation=0");
         assert_eq!(check(&diagnose(&f), "read-only media").status, Status::Ok);
+    }
+
+    #[test]
+    fn read_only_media_are_closed_where_the_fmod_ret_programs_load() {
+        // No BPF LSM, 32-bit entry on: the fmod_ret programs refuse every route regardless.
+        let mut f = facts();
+        f.kernel_release = "6.12.48-amd64".into();
+        f.lsm_loads = Some(Err("Operation not permitted".into()));
+        f.media_ro_fmod_loads = Some(Ok(()));
+        let ro = check(&diagnose(&f), "read-only media").clone();
+        assert_eq!(ro.status, Status::Ok, "{}", ro.detail);
+        assert!(
+            ro.detail.contains("security_file_ioctl_compat"),
+            "{}",
+            ro.detail
+        );
+        assert!(ro.fix.is_none());
+        f.media_ro_fmod_loads = Some(Err("EINVAL".into()));
+        assert_eq!(check(&diagnose(&f), "read-only media").status, Status::Warn);
     }
 
     #[test]

@@ -298,7 +298,10 @@ impl fmt::Display for Violation {
             Kind::DevReadOnly => {
                 let (maj, min) = self.device.unwrap_or_default();
                 let (route, detail) = self.route.unwrap_or_default();
-                write!(f, " {maj}:{min} ({})", route_words(route, detail))?
+                write!(f, " {maj}:{min} ({})", route_words(route, detail))?;
+                if self.compat {
+                    f.write_str(" through the 32-bit entry")?;
+                }
             }
             Kind::Exec => write!(f, " {}", self.file.as_deref().unwrap_or("?"))?,
             Kind::BpfGuard => {

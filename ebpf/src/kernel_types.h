@@ -59,8 +59,8 @@ struct linux_binprm {
 	const char *interp; /* the name bprm->file was opened by */
 };
 
-/* network.bpf.c: x86's thread-synchronous status; TS_COMPAT is set while the task is in a
- * 32-bit (compat) system call. */
+/* network.bpf.c, media_ro.bpf.c: x86's thread-synchronous status; TS_COMPAT is set while
+ * the task is in a 32-bit (compat) system call. */
 struct thread_info {
 	__u32 status;
 };
@@ -72,6 +72,15 @@ struct task_struct {
 	struct thread_info thread_info;
 	int tgid; /* bpf_guard.bpf.c: pid_t of the task's process */
 };
+
+#define TS_COMPAT 0x0002
+
+/* Whether the current task is in a 32-bit system call (tracing and LSM programs only: they
+ * have bpf_get_current_task_btf). */
+static __always_inline int in_compat_syscall(void)
+{
+	return !!(bpf_get_current_task_btf()->thread_info.status & TS_COMPAT);
+}
 
 /* bpf_guard.bpf.c: which map a descriptor is asked for. */
 struct bpf_map {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Approved read-only media stay read-only, root included, where the kernel runs BPF LSM
- * programs. The daemon sets the read-only flag of every block device that reaches such a
- * medium (BLKROSET) and lists them in airgap_ro_dev; the kernel then refuses read-write
- * mounts, remounts and journal replay itself. What is left are the routes that need no
- * descriptor opened for writing (the device rule refuses those), each refused here:
+ * programs or BPF trampolines (fmod_ret, at the end of this file). The daemon sets the
+ * read-only flag of every block device that reaches such a medium (BLKROSET) and lists them
+ * in airgap_ro_dev; the kernel then refuses read-write mounts, remounts and journal replay
+ * itself. What is left are the routes that need no descriptor opened for writing (the device
+ * rule refuses those), each refused here:
  *
  *  - file_ioctl BLKROSET: clearing the flag takes only CAP_SYS_ADMIN and a read-only
  *    descriptor;
@@ -15,9 +16,11 @@
  *  - sb_mount with MS_REMOUNT and without MS_RDONLY on such a filesystem: refused by the
  *    kernel already while the flag is set, refused and recorded here as well.
  *
- * Where these cannot load the daemon sets a cleared flag again on its tick and `airgapctl
+ * Where neither can load the daemon sets a cleared flag again on its tick and `airgapctl
  * doctor` names the routes this kernel cannot refuse. Scope first, as every LSM program.
  */
+
+#include "kernel_types.h"
 
 #define BLKROSET 0x125d
 #define BLKRRPART 0x125f
@@ -64,6 +67,8 @@ static __always_inline int refuse(__u32 dev, __u32 route, __u32 detail)
 		e->access = AIRGAP_ACC_WRITE;
 		e->opt_level = route;
 		e->opt_name = detail;
+		if (in_compat_syscall())
+			e->flags |= AIRGAP_EVENT_COMPAT;
 		bpf_ringbuf_submit(e, 0);
 	}
 	return -EPERM;
@@ -99,17 +104,50 @@ static __always_inline int scsi_reads(__u8 op)
 	return 0;
 }
 
-SEC("lsm/file_ioctl")
-int BPF_PROG(airgap_lsm_ro_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+/* The head of struct compat_sg_io_hdr: the same, with 32-bit pointers. */
+struct sg_io_head32 {
+	__s32 interface_id;
+	__s32 dxfer_direction;
+	__u8 cmd_len;
+	__u8 mx_sb_len;
+	__u16 iovec_count;
+	__u32 dxfer_len;
+	__u32 dxferp;
+	__u32 cmdp;
+};
+
+/* The SCSI command's address of an SG_IO header, in the layout of the calling entry: a 32-bit
+ * caller's header has 32-bit pointers, and reading it as the 64-bit one would take the
+ * command from the fields after cmdp, which the caller also chooses. 0: unreadable. */
+static __always_inline __u64 sg_io_cmdp(unsigned long arg)
 {
+	struct sg_io_head32 h32;
 	struct sg_io_head h;
+
+	if (in_compat_syscall()) {
+		if (bpf_probe_read_user(&h32, sizeof(h32), (const void *)arg) ||
+		    h32.interface_id != 'S' || h32.cmd_len == 0)
+			return 0;
+		return h32.cmdp;
+	}
+	if (bpf_probe_read_user(&h, sizeof(h), (const void *)arg) || h.interface_id != 'S' ||
+	    h.cmd_len == 0)
+		return 0;
+	return h.cmdp;
+}
+
+static __always_inline int ro_ioctl_refused(struct file *file, unsigned int cmd,
+					    unsigned long arg, int ret)
+{
 	struct inode *inode;
 	__u32 dev, route;
+	__u64 cmdp;
 	__u8 op;
 
 	if (ret)
 		return ret;
-	/* Every ioctl on the machine comes here: the few that matter first, the scope after. */
+	/* Every ioctl on the machine comes here: the few that matter first, the scope after.
+	 * The numbers are the same through the 32-bit entry. */
 	switch (cmd) {
 	case BLKROSET:
 		route = AIRGAP_RO_ROSET;
@@ -142,17 +180,16 @@ int BPF_PROG(airgap_lsm_ro_ioctl, struct file *file, unsigned int cmd, unsigned 
 	if (route != AIRGAP_RO_SG_IO)
 		return refuse(dev, route, cmd);
 	/* A command that cannot be read is refused, never guessed. */
-	if (bpf_probe_read_user(&h, sizeof(h), (const void *)arg) || h.interface_id != 'S' ||
-	    h.cmd_len == 0 || bpf_probe_read_user(&op, 1, (const void *)h.cmdp))
+	cmdp = sg_io_cmdp(arg);
+	if (!cmdp || bpf_probe_read_user(&op, 1, (const void *)cmdp))
 		return refuse(dev, route, 0x100);
 	if (scsi_reads(op))
 		return 0;
 	return refuse(dev, route, op);
 }
 
-SEC("lsm/sb_mount")
-int BPF_PROG(airgap_lsm_ro_remount, const char *dev_name, const struct path *path,
-	     const char *type, unsigned long flags, void *data, int ret)
+static __always_inline int ro_remount_refused(const struct path *path, unsigned long flags,
+					      int ret)
 {
 	__u32 dev;
 
@@ -167,4 +204,52 @@ int BPF_PROG(airgap_lsm_ro_remount, const char *dev_name, const struct path *pat
 	if (!bpf_map_lookup_elem(&airgap_ro_dev, &dev))
 		return 0;
 	return refuse(dev, AIRGAP_RO_REMOUNT, (__u32)flags);
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(airgap_lsm_ro_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	return ro_ioctl_refused(file, cmd, arg, ret);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(airgap_lsm_ro_remount, const char *dev_name, const struct path *path,
+	     const char *type, unsigned long flags, void *data, int ret)
+{
+	return ro_remount_refused(path, flags, ret);
+}
+
+/*
+ * The same judgements as fmod_ret programs on the security_* functions themselves, which the
+ * verifier allows whether or not BPF LSM is in the kernel's active list (network.bpf.c's
+ * compat program says why): where the LSM programs cannot load (Debian's default `lsm=`), these
+ * refuse instead of the daemon's tick undoing a cleared flag after the fact and SG_IO writes
+ * going unseen. The daemon loads them itself (daemon/src/network/compat.rs), never aya (hence
+ * the fentry sections).
+ *
+ * security_file_ioctl_compat (Linux 6.8, and the stable kernels it was backported to) is where
+ * a 32-bit process's ioctl goes instead of security_file_ioctl: neither the LSM program above
+ * nor the native fmod_ret one sees it. Its program is attached on every kernel that has the
+ * function, BPF LSM or not. On kernels without it the 32-bit calls reach file_ioctl, whose
+ * judgement reads an SG_IO header in the caller's layout for that reason.
+ */
+SEC("fentry/security_file_ioctl")
+int BPF_PROG(airgap_fmod_ro_ioctl, struct file *file, unsigned int cmd, unsigned long arg,
+	     int ret)
+{
+	return ro_ioctl_refused(file, cmd, arg, ret);
+}
+
+SEC("fentry/security_file_ioctl_compat")
+int BPF_PROG(airgap_fmod_ro_ioctl_compat, struct file *file, unsigned int cmd,
+	     unsigned long arg, int ret)
+{
+	return ro_ioctl_refused(file, cmd, arg, ret);
+}
+
+SEC("fentry/security_sb_mount")
+int BPF_PROG(airgap_fmod_ro_remount, const char *dev_name, const struct path *path,
+	     const char *type, unsigned long flags, void *data, int ret)
+{
+	return ro_remount_refused(path, flags, ret);
 }

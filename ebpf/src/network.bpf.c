@@ -701,8 +701,6 @@ int BPF_PROG(airgap_fmod_socket_create, int family, int type, int protocol, int 
  * the whole object); aya never loads it. The daemon loads it itself as BPF_MODIFY_RETURN
  * (daemon/src/network/compat.rs), where the fourth argument is the return value so far.
  */
-#define TS_COMPAT 0x0002
-
 SEC("fentry/security_socket_setsockopt")
 int BPF_PROG(airgap_compat_setsockopt, struct socket *sock, int level, int optname, int ret)
 {
@@ -712,7 +710,7 @@ int BPF_PROG(airgap_compat_setsockopt, struct socket *sock, int level, int optna
 	/* An earlier refusal (another LSM, another program) stands. */
 	if (ret)
 		return ret;
-	if (!(bpf_get_current_task_btf()->thread_info.status & TS_COMPAT))
+	if (!in_compat_syscall())
 		return 0;
 	if ((__u32)(level - 1) < SOL_IPV6 - 1)
 		return 0;

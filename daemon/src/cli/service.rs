@@ -47,6 +47,11 @@ pub struct ServiceArgs {
     /// the kernel has TCX (tests of kernels without it, such as Debian 12's 6.1).
     #[arg(long, requires = "cover_interfaces", hide = true)]
     pub tc_filters: bool,
+    /// With --scope-cgroup: keep approved read-only media read-only by the daemon's tick alone,
+    /// loading none of the programs that refuse the routes to writing them (tests of kernels
+    /// that load neither BPF LSM nor fmod_ret programs, such as Debian 11's 5.10).
+    #[arg(long, requires = "scope_cgroup", hide = true)]
+    pub media_ro_tick_only: bool,
     /// The machine record: starts, stops, policy changes, lifts, tampering (hash-chained)
     /// [default: /var/lib/airgapd/machine-record.jsonl with the production pin directory,
     /// none with another unless given].
@@ -83,6 +88,7 @@ pub fn run(args: ServiceArgs) -> Result<i32> {
         record,
         cover_interfaces: args.cover_interfaces,
         tc_filters: args.tc_filters,
+        media_ro_tick_only: args.media_ro_tick_only,
         machine_record,
         tpm,
     };

@@ -21,6 +21,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> Result<i32, CtlError> {
         facts.lsm_loads = Some(crate::bpf::Enforcer::probe_lsm());
         facts.compat_loads = Some(crate::bpf::Enforcer::probe_compat_sockopt());
         facts.create_loads = Some(crate::bpf::Enforcer::probe_fmod_ret_create());
+        facts.media_ro_fmod_loads = Some(crate::bpf::Enforcer::probe_media_ro_fmod_ret());
         facts.cgroup_reduced = crate::bpf::Enforcer::probe_cgroup().ok();
     }
     let checks = diagnose(&facts, catalog());

@@ -20,7 +20,22 @@ pub const PROGRAMS: [(&str, &str); 2] = [
     ("airgap_lsm_ro_remount", "sb_mount"),
 ];
 
-/// What this kernel cannot refuse when the programs do not load (for the layer's state and
+/// The same judgements as fmod_ret programs on the `security_*` functions (loaded by the
+/// daemon, [`crate::network::compat`]): they need BPF trampolines, not BPF LSM in `lsm=`.
+/// Attached beside the LSM programs where those load too: the trampoline runs first, so a
+/// refusal is recorded once.
+pub const FMOD_RET: [(&str, &str); 2] = [
+    ("airgap_fmod_ro_ioctl", "security_file_ioctl"),
+    ("airgap_fmod_ro_remount", "security_sb_mount"),
+];
+
+/// A 32-bit process's ioctl (Linux 6.8, and the stable kernels it was backported to), which
+/// neither `file_ioctl` program sees. Kernels without the function send those calls to
+/// `security_file_ioctl`.
+pub const FMOD_RET_COMPAT: (&str, &str) =
+    ("airgap_fmod_ro_ioctl_compat", "security_file_ioctl_compat");
+
+/// What this kernel cannot refuse when no program loads (for the layer's state and
 /// `airgapctl doctor`).
 pub const UNREFUSED: &str = "root clearing a read-only medium's flag (blockdev --setrw) is \
      undone on the daemon's next tick (250 ms) and recorded, not refused; SCSI write commands \
@@ -55,6 +70,13 @@ impl RoDevices {
             map,
             held: BTreeSet::new(),
         })
+    }
+
+    /// The map, for the fmod_ret programs loaded beside aya's.
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use aya::maps::IterableMap;
+        use std::os::fd::AsFd;
+        self.map.map().fd().as_fd()
     }
 
     /// List a device (after its read-only flag is set, before its rule is written).

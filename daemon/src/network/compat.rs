@@ -56,6 +56,18 @@ pub fn load_fmod_ret(
     sibling: BorrowedFd<'_>,
     btf: &Btf,
 ) -> Result<OwnedFd, String> {
+    load_fmod_ret_with(program, target, sibling, &[], btf)
+}
+
+/// [`load_fmod_ret`] with maps the sibling does not use, by their names in the object (the
+/// read-only media programs' `airgap_ro_dev`, which only they use).
+pub fn load_fmod_ret_with(
+    program: &'static str,
+    target: &str,
+    sibling: BorrowedFd<'_>,
+    extra: &[(&str, BorrowedFd<'_>)],
+    btf: &Btf,
+) -> Result<OwnedFd, String> {
     let mut obj = Object::parse(airgapd_ebpf::OBJECT).map_err(|e| format!("object: {e}"))?;
     let prog = obj
         .programs
@@ -76,6 +88,8 @@ pub fn load_fmod_ret(
     let mut maps = Vec::new();
     for (name, def) in &defs {
         if let Some((_, fd)) = shared.iter().find(|(n, _)| kernel_name(name) == n) {
+            maps.push((name.as_str(), fd.as_raw_fd(), def));
+        } else if let Some((_, fd)) = extra.iter().find(|(n, _)| n == name) {
             maps.push((name.as_str(), fd.as_raw_fd(), def));
         }
     }

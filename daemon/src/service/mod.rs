@@ -71,6 +71,9 @@ pub struct Options {
     pub cover_interfaces: bool,
     /// Classic tc filters instead of TCX links for the interface programs (tests).
     pub tc_filters: bool,
+    /// Approved read-only media kept read-only by the daemon's tick alone, as on kernels that
+    /// load neither BPF LSM nor fmod_ret programs (tests).
+    pub media_ro_tick_only: bool,
     /// The machine record (issue 19); None keeps none.
     pub machine_record: Option<PathBuf>,
     /// The TPM whose counts the machine record keeps (issue 19); None: no TPM.

@@ -61,6 +61,9 @@ impl Service {
         apply_rules(&mut enforcer, None, &plan)?;
         enforcer.enforce_network(&scope)?;
         enforcer.enforce_devices(&scope)?;
+        if opts.media_ro_tick_only {
+            enforcer.use_media_ro_tick_only();
+        }
         enforcer.enforce_media_read_only(); // issue 17: reported either way
         if !scope.is_machine() && !opts.cover_interfaces {
             enforcer.set_layer(

@@ -1,5 +1,8 @@
 //! Helpers shared by the daemon's integration tests.
 
+#[allow(dead_code)]
+#[path = "../../../tests/src/compat32.rs"]
+pub mod compat32;
 pub mod daemon;
 #[allow(dead_code)]
 #[path = "../../../tests/src/dbus_harness.rs"]

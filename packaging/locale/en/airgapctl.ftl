@@ -298,6 +298,7 @@ doctor-lsm-inactive-unknown = not active (LSMs: unknown): non-inet sockets are n
 doctor-lsm-listed = bpf is in the active LSM list (not test-loaded: run as root to try)
 doctor-name-ro-media = read-only media
 doctor-ro-media-lsm = BPF LSM refuses, for root too, every route around an approved read-only medium's read-only flag: clearing it (blockdev --setrw), SCSI write commands through SG_IO, making its partitions anew, remounting it read-write; each attempt is recorded
+doctor-ro-media-fmod-ret = the fmod_ret programs on security_file_ioctl, security_file_ioctl_compat and security_sb_mount (layer media-ro-fmod-ret) refuse, for root too and for 32-bit programs, every route around an approved read-only medium's read-only flag: clearing it (blockdev --setrw), SCSI write commands through SG_IO, making its partitions anew, remounting it read-write; each attempt is recorded, BPF LSM or not
 doctor-ro-media-listed = bpf is in the active LSM list: clearing a read-only medium's flag, SG_IO write commands and read-write remounts are refused where the programs load (not test-loaded: run as root to try)
 doctor-ro-media-no-lsm = approved read-only media are read-only in the kernel, but without BPF LSM this kernel cannot refuse root clearing that flag (blockdev --setrw: airgapd sets it again within 250 ms and records it), SCSI write commands through SG_IO on a read-only descriptor (CAP_SYS_RAWIO: neither refused nor recorded), or re-reading its partition table (BLKRRPART, BLKPG)
 doctor-ro-media-fix = make BPF LSM available (see the BPF LSM check)
@@ -305,7 +306,7 @@ doctor-name-bpf-guard = airgapd's BPF objects
 doctor-bpf-guard-lsm = while airgapd runs, BPF LSM refuses every other process, root included, its links (bpftool link detach), writing its maps (bpftool map update), changes to its pin directory (rm of a pin) and ptrace of the daemon; each attempt is recorded
 doctor-bpf-guard-listed = bpf is in the active LSM list: other processes' bpf() on airgapd's links, maps and pins is refused where the programs load (not test-loaded: run as root to try)
 doctor-bpf-guard-no-lsm = without BPF LSM this kernel cannot refuse root detaching airgapd's links, rewriting its maps or removing its pins: airgapd finds each change, repairs it within 250 ms and records it
-doctor-ro-media-compat = BPF LSM refuses every route around an approved read-only medium's read-only flag, but on this kernel (6.8 or later) a 32-bit process's ioctl goes to file_ioctl_compat, which airgapd does not hook: a 32-bit program run by root could still clear the flag (set again within 250 ms and recorded) or send SCSI write commands through SG_IO
+doctor-ro-media-compat = BPF LSM refuses every route around an approved read-only medium's read-only flag, but on this kernel (6.8 or later) a 32-bit process's ioctl goes to file_ioctl_compat, which airgapd hooks only by an fmod_ret program this kernel does not load: a 32-bit program run by root could still clear the flag (set again within 250 ms and recorded) or send SCSI write commands through SG_IO
 
 ## airgapctl release sign, apply. The journal's records stay in English.
 release-cannot-read = cannot read { $file }: { $error }

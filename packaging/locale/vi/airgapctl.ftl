@@ -282,6 +282,7 @@ doctor-lsm-inactive-unknown = không hoạt động (LSM: không rõ): socket kh
 doctor-lsm-listed = bpf có trong danh sách LSM đang hoạt động (chưa thử nạp: hãy chạy bằng root để thử)
 doctor-name-ro-media = Vật mang tin chỉ đọc
 doctor-ro-media-lsm = BPF LSM chặn, kể cả đối với root, mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt: xóa cờ (blockdev --setrw), lệnh ghi SCSI qua SG_IO, tạo lại phân vùng, gắn lại ở chế độ đọc-ghi; mọi lần thử đều được ghi nhận
+doctor-ro-media-fmod-ret = các chương trình fmod_ret trên security_file_ioctl, security_file_ioctl_compat và security_sb_mount (lớp media-ro-fmod-ret) chặn, kể cả đối với root và chương trình 32 bit, mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt: xóa cờ (blockdev --setrw), lệnh ghi SCSI qua SG_IO, tạo lại phân vùng, gắn lại ở chế độ đọc-ghi; mọi lần thử đều được ghi nhận, dù có BPF LSM hay không
 doctor-ro-media-listed = bpf có trong danh sách LSM đang hoạt động: việc xóa cờ chỉ đọc, lệnh ghi qua SG_IO và gắn lại ở chế độ đọc-ghi bị chặn khi chương trình nạp được (chưa thử nạp: hãy chạy bằng root để thử)
 doctor-ro-media-no-lsm = vật mang tin chỉ đọc đã được phê duyệt được đánh dấu chỉ đọc trong nhân, nhưng không có BPF LSM thì nhân này không chặn được root xóa cờ đó (blockdev --setrw: airgapd đặt lại trong vòng 250 ms và ghi nhận), lệnh ghi SCSI qua SG_IO trên bộ mô tả chỉ đọc (CAP_SYS_RAWIO: không bị chặn, không được ghi nhận), hoặc việc đọc lại bảng phân vùng (BLKRRPART, BLKPG)
 doctor-ro-media-fix = bật BPF LSM (xem mục kiểm tra BPF LSM)
@@ -289,7 +290,7 @@ doctor-name-bpf-guard = Đối tượng BPF của airgapd
 doctor-bpf-guard-lsm = khi airgapd đang chạy, BPF LSM chặn mọi tiến trình khác, kể cả root, mở liên kết của airgapd (bpftool link detach), ghi vào bảng của airgapd (bpftool map update), thay đổi thư mục ghim (xóa tệp ghim) và ptrace tiến trình airgapd; mọi lần thử đều được ghi nhận
 doctor-bpf-guard-listed = bpf có trong danh sách LSM đang hoạt động: bpf() của tiến trình khác trên liên kết, bảng và tệp ghim của airgapd bị chặn khi chương trình nạp được (chưa thử nạp: hãy chạy bằng root để thử)
 doctor-bpf-guard-no-lsm = không có BPF LSM thì nhân này không chặn được root tháo liên kết, ghi đè bảng hoặc xóa tệp ghim của airgapd: airgapd phát hiện từng thay đổi, khôi phục trong vòng 250 ms và ghi nhận
-doctor-ro-media-compat = BPF LSM chặn mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt, nhưng trên nhân này (6.8 trở lên) lời gọi ioctl của tiến trình 32 bit đi qua file_ioctl_compat, mà airgapd không theo dõi: chương trình 32 bit do root chạy vẫn có thể xóa cờ (được đặt lại trong vòng 250 ms và ghi nhận) hoặc gửi lệnh ghi SCSI qua SG_IO
+doctor-ro-media-compat = BPF LSM chặn mọi cách vượt cờ chỉ đọc của vật mang tin chỉ đọc đã được phê duyệt, nhưng trên nhân này (6.8 trở lên) lời gọi ioctl của tiến trình 32 bit đi qua file_ioctl_compat, mà airgapd chỉ theo dõi được bằng chương trình fmod_ret nhân này không nạp: chương trình 32 bit do root chạy vẫn có thể xóa cờ (được đặt lại trong vòng 250 ms và ghi nhận) hoặc gửi lệnh ghi SCSI qua SG_IO
 
 ## airgapctl release sign, apply. Bản ghi trong nhật ký giữ tiếng Anh.
 release-cannot-read = không đọc được { $file }: { $error }

@@ -37,6 +37,10 @@
 //!   dlopen PATH                     dlopen(RTLD_NOW) a shared library (failures: dlerror's text)
 //!   bpf-get PATH ro|rw              BPF_OBJ_GET of a bpffs pin (ro: BPF_F_RDONLY)
 //!   pidfd-getfd PID FD              pidfd_getfd(2) of process PID's descriptor FD
+//!   sg-read DEV, sg-write DEV       SG_IO READ(10) / WRITE(10) of block 0, DEV opened read-only
+//!   sg-write-int80 DEV              the WRITE(10) through `int 0x80` in the 32-bit header layout,
+//!                                   with a READ(10) where the 64-bit layout's cmdp would be
+//!   setrw-int80 DEV                 BLKROSET 0 (clear the read-only flag) through `int 0x80`
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -305,6 +309,8 @@ fn op(args: &[String]) -> io::Result<()> {
         "open" => open_dev(&args[1], &args[2]),
         "sg-read" => sg_io_block0(&args[1], false),
         "sg-write" => sg_io_block0(&args[1], true),
+        "sg-write-int80" => on_block_ro(&args[1], airgapd_tests::compat32::sg_io_write),
+        "setrw-int80" => on_block_ro(&args[1], |fd| airgapd_tests::compat32::blkroset(fd, 0)),
         "mount" => mount_dev(&args[1], &args[2], false),
         "fsmount" => mount_dev(&args[1], &args[2], true),
         "mknod-open" => mknod_open(&args[1], &args[2], &args[3], &args[4]),
@@ -400,6 +406,17 @@ struct SgIoHdr {
 /// SCSI READ(10) of block 0 through SG_IO on a descriptor opened read-only; with `write`,
 /// WRITE(10) of what was read back to it (the medium keeps its content if it succeeds). The
 /// block layer lets root (CAP_SYS_RAWIO) send any command on a read-only descriptor.
+/// Open a block device read-only and run `f` on the descriptor.
+fn on_block_ro(path: &str, f: impl FnOnce(i32) -> io::Result<()>) -> io::Result<()> {
+    let p = cstr(path);
+    // SAFETY: valid path.
+    let fd = cvt(unsafe { libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) })?;
+    let r = f(fd);
+    // SAFETY: fd was just opened.
+    unsafe { libc::close(fd) };
+    r
+}
+
 fn sg_io_block0(path: &str, write: bool) -> io::Result<()> {
     const SG_IO: libc::c_ulong = 0x2285;
     let p = cstr(path);

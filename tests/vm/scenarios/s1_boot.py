@@ -63,6 +63,15 @@ def run(g):
             )
         elif name in ("cgroup-network", "cgroup-device"):
             r.check(f"layer {name} runs the full programs (nothing limited)", detail == "", detail)
+    # The read-only media's fmod_ret programs load wherever BPF trampolines do (6.1 and later),
+    # BPF LSM or not; 5.10 refuses them (the scope check's helper), saying so.
+    state, detail = g.layer(st, "media-ro-fmod-ret")
+    if g.old_helpers:
+        r.check("5.10: layer media-ro-fmod-ret unavailable, saying the kernel refused it",
+                state == "unavailable" and "refused" in detail, f"{state}: {detail}")
+    else:
+        r.check("layer media-ro-fmod-ret active (fmod_ret loads, BPF LSM or not)", state == "active",
+                f"{state}: {detail}")
     state, detail = g.layer(st, "interface")
     r.note(f"layer interface before any NIC: {state} {detail}".strip())
     bus = g.out(
@@ -91,6 +100,13 @@ def run(g):
     else:
         r.check("doctor: socket families refused at socket() (layer 5 or 5f), ok",
                 fam.get("status") == "ok", fam)
+    ro = checks.get("read-only media", {})
+    if g.old_helpers:
+        r.check("doctor: read-only media a warning on 5.10 (no program refuses), naming what is left",
+                ro.get("status") == "warn" and "SG_IO" in ro.get("detail", ""), ro)
+    else:
+        r.check("doctor: read-only media ok (the fmod_ret programs refuse, 32-bit ioctls included)",
+                ro.get("status") == "ok" and "security_file_ioctl_compat" in ro.get("detail", ""), ro)
     cg = checks.get("cgroup programs", {})
     if g.old_helpers:
         r.check(

@@ -57,9 +57,12 @@ def read_only_stays_read_only(g, disk):
             code == 0 and out.strip().startswith("ro"),
             out + err,
         )
-    if not g.lsm_loads:
+    fmod, fmod_detail = g.layer(g.status(), "media-ro-fmod-ret")
+    if not g.lsm_loads and fmod != "active":
         read_only_without_lsm(g, disk)
         return
+    r.note(f"read-only media refused by: {'BPF LSM ' if g.lsm_loads else ''}"
+           f"{'fmod_ret' if fmod == 'active' else '(no fmod_ret: ' + fmod_detail + ')'}")
     cursor = g.cursor()
     code, out, err = g.sh("mount -o remount,rw /mnt/ro2")
     opts = g.out("findmnt -no OPTIONS /mnt/ro2")
@@ -80,10 +83,28 @@ def read_only_stays_read_only(g, disk):
     r.check(f"root: SG_IO WRITE(10) on {disk} opened read-only: EPERM", got == "EPERM", got)
     rec = ro_records(g, cursor, "0x2a")
     r.check("root's SG_IO WRITE(10) recorded (dev.readonly, SCSI command 0x2a)", bool(rec), rec)
+    # A 32-bit program (int 0x80): Linux 6.8+ and the stable kernels with the backport judge its
+    # ioctl in security_file_ioctl_compat, which the file_ioctl programs never see; older ones
+    # send it to file_ioctl in the 32-bit header layout (hence the decoy READ(10) where the
+    # 64-bit layout's cmdp would be).
+    cursor = g.cursor()
+    got = g.probe("setrw-int80", disk)
+    ro = g.out(f"blockdev --getro {disk}")
+    r.check("root, 32-bit: BLKROSET 0 through int 0x80 refused (EPERM), still read-only",
+            got == "EPERM" and ro == "1", f"{got}, getro {ro}")
+    got = g.probe("sg-write-int80", disk)
+    r.check("root, 32-bit: SG_IO WRITE(10) in the 32-bit header layout, a READ(10) as decoy: EPERM",
+            got == "EPERM", got)
+    rec = g.wait_journal(ids.DEVICE_VIOLATION, "AIRGAP_KIND=dev.readonly", "AIRGAP_SYSCALL_ENTRY=compat",
+                         since=cursor, want=2)
+    routes = sorted(x.get("AIRGAP_CHANGE", "") for x in rec)
+    r.check("both recorded as 32-bit (AIRGAP_SYSCALL_ENTRY=compat): BLKROSET and SCSI command 0x2a",
+            any("BLKROSET" in x for x in routes) and any("0x2a" in x for x in routes), routes)
 
 
 def read_only_without_lsm(g, disk):
-    """The same stick on a boot without BPF LSM (issue 22's matrix): the documented fallback.
+    """The same stick on a boot that loads neither BPF LSM nor fmod_ret programs (5.10 in
+    issue 22's matrix): the documented fallback.
     The kernel's read-only flag still makes a remount read-write fail; root clearing the flag
     is undone within a tick and recorded at alert priority; SG_IO writes are not refused, and
     `doctor` says so."""

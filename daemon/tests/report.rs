@@ -96,8 +96,10 @@ fn the_page_holds_the_vietnamese_findings_and_the_chain_head() {
     for text in ["<svg", "Sổ ghi airgapd", "Dòng thời gian"] {
         assert!(page.contains(text), "no {text:?} in the page");
     }
-    // Self-contained: no script, nothing fetched (the SVG namespace is a name, not a link).
+    // Self-contained: no script, nothing fetched (the SVG namespace is a name, not a link;
+    // the one url() is the font inside the page).
     let outside = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    let outside = outside.replacen("url(data:font/ttf;base64,", "", 1);
     for text in [
         "<script", "src=", "href=", "url(", "@import", "http://", "https://",
     ] {
@@ -366,6 +368,8 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
             "--no-sandbox",
             "--disable-gpu",
             "--no-pdf-header-footer",
+            // Printed once the page settled: its font (inside it) loaded.
+            "--virtual-time-budget=10000",
         ])
         .arg(format!(
             "--user-data-dir={}",
@@ -401,8 +405,17 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
         "BIÊN BẢN KIỂM TRA KỸ THUẬT MÁY TÍNH",
         &f.chain,
     );
-    let (_, text, _) = run(Command::new(&pdftotext).arg(&pdf).arg("-"));
-    assert!(text.contains("Sổ ghi của máy: số thứ tự 5"), "{text}");
+    // A label and its value side by side in the table (-layout keeps the rows' lines).
+    let (_, text, _) = run(Command::new(&pdftotext).arg("-layout").arg(&pdf).arg("-"));
+    let label = "Sổ ghi của máy: số thứ tự";
+    assert!(
+        text.lines().any(|l| l
+            .split(label)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            == Some("5")),
+        "{text}"
+    );
     // The QR code on the page, read back from the screenshot.
     let zbarimg = tool("zbarimg", "zbar-tools");
     let (code, qr, stderr) = run(Command::new(zbarimg).arg("--raw").arg("-q").arg(&png));
@@ -411,6 +424,106 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
         airgapd::update::offered::sha256_hex(&std::fs::read(out.join("report.json")).unwrap());
     assert!(qr.contains(&format!("airgapd-report sha256:{sha}")), "{qr}");
     assert!(qr.contains(&f.head), "{qr}");
+}
+
+/// The page carries its font inside (a data: URL of the font file the PDF is typeset with),
+/// with a glyph for every letter on the page, and nothing outside it: it reads the same on a
+/// PC without that font.
+#[test]
+fn the_page_carries_its_font_inside_and_refers_to_nothing_outside() {
+    use base64::Engine;
+    let f = Fixture::new("font");
+    let out = f.make("out", "vi");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let start = "url(data:font/ttf;base64,";
+    let at = page.find(start).expect("an embedded font") + start.len();
+    let len = page[at..].find(')').unwrap();
+    let font = base64::engine::general_purpose::STANDARD
+        .decode(&page[at..at + len])
+        .unwrap();
+    assert_eq!(
+        font,
+        std::fs::read(airgapd::paths::REPORT_FONT).unwrap(),
+        "the font file the PDF is typeset with"
+    );
+    let face = ttf_parser::Face::parse(&font, 0).unwrap();
+    let text = page[at + len..].replace(|c: char| c.is_ascii_control(), "");
+    let missing: std::collections::BTreeSet<char> = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && face.glyph_index(*c).is_none())
+        .collect();
+    assert!(missing.is_empty(), "no glyph for {missing:?}");
+    // The SVG namespace is a name, not a link.
+    let page = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    for outside in ["http:", "https:", "src=", "<link", "<script", "@import"] {
+        assert!(
+            !page.contains(outside),
+            "the page refers outside: {outside}"
+        );
+    }
+}
+
+/// Headless Chromium lays the page out at the A4 text width (210 mm less the 14 mm margins:
+/// 688 CSS px) with the embedded font loaded, and nothing sticks out of the page or out of its
+/// box (a long hash in a table cell, a wide table, the timeline): what is printed is not cut.
+/// A script added to a copy of the page (the page itself has none) measures every element
+/// once the fonts are ready and writes what it found into the DOM that Chromium dumps.
+#[test]
+fn chromium_lays_the_page_out_within_the_a4_width_with_its_own_font() {
+    let chromium = tool("chromium", "chromium");
+    let f = Fixture::new("clip");
+    let out = f.make("out", "vi");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let probe = r#"<script>
+document.fonts.ready.then(() => {
+  const w = document.documentElement.clientWidth;
+  const over = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    const name = e.tagName + (e.className && e.className.baseVal === undefined ? '.' + e.className : '');
+    if (r.right > w + 0.5) over.push(name + ' right ' + Math.round(r.right));
+    if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+      over.push(name + ' content ' + e.scrollWidth + ' > box ' + e.clientWidth);
+  }
+  const loaded = [...document.fonts].filter(f => f.family.includes('airgapd-report') && f.status === 'loaded').length;
+  document.body.setAttribute('data-probe', JSON.stringify({w, over, loaded}));
+});
+</script>"#;
+    let probed = page.replace("</body>", &format!("{probe}</body>"));
+    assert_ne!(probed, page, "a body to add the probe to");
+    let file = f.dir.join("probed.html");
+    std::fs::write(&file, probed).unwrap();
+    let (code, dom, stderr) = run(Command::new("timeout")
+        .args(["--kill-after=10", "120"])
+        .arg(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            "--hide-scrollbars",
+            "--virtual-time-budget=10000",
+            "--window-size=688,1200",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            f.dir.join("chromium").display()
+        ))
+        .arg(format!("file://{}", file.display())));
+    assert_eq!(code, 0, "{stderr}");
+    let at = dom.find("data-probe=\"").expect("the probe ran") + "data-probe=\"".len();
+    let end = dom[at..].find('"').unwrap();
+    let json = dom[at..at + end]
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let probe: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(probe["w"], 688, "laid out at the A4 text width: {probe}");
+    assert_eq!(probe["loaded"], 1, "the embedded font loaded: {probe}");
+    assert_eq!(
+        probe["over"],
+        serde_json::json!([]),
+        "nothing sticks out: {probe}"
+    );
 }
 
 /// `status --machine-key` makes the key on first need (root's only, in a directory only root

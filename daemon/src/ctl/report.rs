@@ -214,17 +214,19 @@ fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<i32, CtlError> {
     let html = args.out.join("summary.html");
     let csv = args.out.join("summary.csv");
     let pdf = args.out.join("summary.pdf");
+    let font = Path::new(paths::REPORT_FONT);
     let written = std::fs::create_dir_all(&args.out)
         .map_err(|e| ReportError::io(&args.out, e))
-        .and_then(|()| {
-            std::fs::write(&html, merge_render::html(&summary, lang))
+        .and_then(|()| std::fs::read(font).map_err(|e| ReportError::io(font, e)))
+        .and_then(|font_data| {
+            std::fs::write(&html, merge_render::html(&summary, lang, &font_data))
                 .map_err(|e| ReportError::io(&html, e))
         })
         .and_then(|()| {
             std::fs::write(&csv, merge_render::csv(&summary, lang))
                 .map_err(|e| ReportError::io(&csv, e))
         })
-        .and_then(|()| merge_render::pdf(&summary, lang, Path::new(paths::REPORT_FONT)))
+        .and_then(|()| merge_render::pdf(&summary, lang, font))
         .and_then(|bytes| std::fs::write(&pdf, bytes).map_err(|e| ReportError::io(&pdf, e)));
     if let Err(e) = written {
         say_error(&tr!("report-failed", error = e.to_string()));

@@ -14,8 +14,8 @@ use crate::tr_in;
 /// The page's style: A4 with margins, tables that break between rows, hashes that wrap.
 const CSS: &str = "\
 @page { size: A4; margin: 16mm 14mm; }
-body { font-family: 'DejaVu Sans', 'Noto Sans', Arial, sans-serif; font-size: 10pt; \
-color: #000; margin: 0; }
+body { font-family: 'airgapd-report', 'DejaVu Sans', 'Noto Sans', Arial, sans-serif; \
+font-size: 10pt; color: #000; margin: 0; }
 h1 { font-size: 15pt; text-align: center; text-transform: uppercase; margin: 0 0 4pt; }
 p.sub { text-align: center; font-style: italic; margin: 0 0 10pt; }
 h3 { font-size: 10.5pt; margin: 8pt 0 3pt; break-after: avoid; }
@@ -283,8 +283,22 @@ impl<'a> Page<'a> {
     }
 }
 
-/// The page of `doc`, whose `report.json` has the SHA-256 `json_sha256` (hex).
-pub fn render(doc: &ReportDoc, json_sha256: &str) -> String {
+/// The `@font-face` that carries the font file `font` inside the page as `airgapd-report`:
+/// the page reads the same on a PC without that font (an officer's office PC), Vietnamese
+/// diacritics included. The same file the PDF is typeset with, so `verify` renders both again
+/// from the same bytes.
+pub(super) fn font_face(font: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "@font-face {{ font-family: 'airgapd-report'; \
+         src: url(data:font/ttf;base64,{}) format('truetype'); }}\n",
+        base64::engine::general_purpose::STANDARD.encode(font)
+    )
+}
+
+/// The page of `doc`, whose `report.json` has the SHA-256 `json_sha256` (hex), with the font
+/// file `font` inside.
+pub fn render(doc: &ReportDoc, json_sha256: &str, font: &[u8]) -> String {
     let page = Page::new(doc);
     let lang = page.c.lang();
     html! {
@@ -293,7 +307,7 @@ pub fn render(doc: &ReportDoc, json_sha256: &str) -> String {
             head {
                 meta charset="utf-8";
                 title { (page.t("report-title")) }
-                style { (PreEscaped(CSS)) }
+                style { (PreEscaped(font_face(font))) (PreEscaped(CSS)) }
             }
             body {
                 h1 { (page.t("report-title")) }

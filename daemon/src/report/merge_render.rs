@@ -10,7 +10,7 @@ use crate::tr_in;
 
 const CSS: &str = "\
 @page { size: A4 landscape; margin: 12mm; }
-body { font-family: 'DejaVu Sans', 'Noto Sans', Arial, sans-serif; font-size: 8.5pt; }
+body { font-family: 'airgapd-report', 'DejaVu Sans', 'Noto Sans', Arial, sans-serif; font-size: 8.5pt; }
 h1 { font-size: 13pt; }
 table { width: 100%; border-collapse: collapse; }
 th, td { border: 0.6pt solid #444; padding: 2pt 3pt; text-align: left; vertical-align: top; }
@@ -82,8 +82,8 @@ fn cells(c: &Catalog, r: &Row, newest: Option<u64>) -> Vec<String> {
     ]
 }
 
-/// `summary.html`.
-pub fn html(s: &Summary, lang: Lang) -> String {
+/// `summary.html`, with the font file `font` inside.
+pub fn html(s: &Summary, lang: Lang, font: &[u8]) -> String {
     let c = Catalog::new(lang, None);
     html! {
         (DOCTYPE)
@@ -91,7 +91,7 @@ pub fn html(s: &Summary, lang: Lang) -> String {
             head {
                 meta charset="utf-8";
                 title { (tr_in!(c, "merge-title")) }
-                style { (PreEscaped(CSS)) }
+                style { (PreEscaped(super::html::font_face(font))) (PreEscaped(CSS)) }
             }
             body {
                 h1 { (tr_in!(c, "merge-title")) }

@@ -165,7 +165,8 @@ pub fn write(dir: &Path, doc: &ReportDoc, key: &Path, font: &Path) -> Result<Fil
     let files = Files::in_dir(dir);
     let json = doc.to_json();
     let sha = crate::update::offered::sha256_hex(&json);
-    let page = html::render(doc, &sha);
+    let font_data = std::fs::read(font).map_err(|e| ReportError::io(font, e))?;
+    let page = html::render(doc, &sha, &font_data);
     let pdf = pdf::render(doc, &sha, font)?;
     let sig = sign::sign(key, &json)?;
     std::fs::write(&files.html, page).map_err(|e| ReportError::io(&files.html, e))?;

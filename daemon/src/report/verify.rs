@@ -61,7 +61,8 @@ pub fn verify(dir: &Path, key: Option<&Path>, font: &Path) -> Result<Verified, R
     };
     sign::verify(&files.json, &json, &files.sig, &sig, &key)?;
     let json_sha256 = sha256_hex(&json);
-    let rendered = html::render(&doc, &json_sha256);
+    let font_data = read(font)?;
+    let rendered = html::render(&doc, &json_sha256, &font_data);
     if let Some(offset) = first_difference(rendered.as_bytes(), &page) {
         return Err(ReportError::HtmlDiffers {
             file: files.html,

@@ -964,7 +964,7 @@ fn interface_filters_removed_or_overtaken_are_recorded_and_repaired() {
     tamper_record(&mut j, ingress, "removed");
 
     // 3. A pass-everything filter added beside airgapd's at pref 1: cls_bpf runs it first.
-    let pinned = format!("/sys/fs/bpf/airgapd-test-passer-{}", std::process::id());
+    let pinned = d.bpffs.join("passer").display().to_string();
     let prog = passer();
     links::pin(prog.as_fd(), Path::new(&pinned)).unwrap();
     let added = std::panic::catch_unwind(|| {

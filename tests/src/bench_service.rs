@@ -17,6 +17,8 @@ pub struct BenchService {
     /// Its enforcement record (lift needs the same one).
     record: PathBuf,
     airgapd: PathBuf,
+    /// The bpffs its pin directory is on (last: unmounted after the drop lifted its pins).
+    _bpffs: crate::bpffs::TestBpffs,
 }
 
 /// The `airgapd` next to the running bench binary (cargo builds both into one folder).
@@ -41,7 +43,8 @@ impl BenchService {
         std::fs::write(&file, policy).expect("writing the bench policy");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))
             .expect("chmod policy");
-        let pin_dir = PathBuf::from(format!("/sys/fs/bpf/airgapd-{tag}-{}", std::process::id()));
+        let bpffs = crate::bpffs::TestBpffs::mount(tag);
+        let pin_dir = bpffs.join(&format!("airgapd-{tag}-{}", std::process::id()));
         // The daemon's files in the bench's folder unless `extra` names them: never the
         // machine's /var/lib/airgapd or /run/airgapd.
         let record = extra
@@ -80,6 +83,7 @@ impl BenchService {
             pin_dir,
             record,
             airgapd: airgapd.to_path_buf(),
+            _bpffs: bpffs,
         }
     }
 }

@@ -14,6 +14,7 @@ use airgapd::spawn::{self, SpawnOptions};
 use airgapd::violation::Violation;
 
 pub mod bench_service;
+pub mod bpffs;
 #[cfg(target_arch = "x86_64")]
 pub mod compat32;
 pub mod dbus_harness;

@@ -785,6 +785,8 @@ struct Service {
     pin_dir: std::path::PathBuf,
     journal: std::path::PathBuf,
     scope: Option<Scope>,
+    /// The bpffs its pin directory is on (last: unmounted after the drop lifted its pins).
+    _bpffs: airgapd_tests::bpffs::TestBpffs,
 }
 
 impl Service {
@@ -795,10 +797,8 @@ impl Service {
         std::fs::write(&policy, policy_text).unwrap();
         std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o644)).unwrap();
         let scope = Scope::create("lansvc").expect("test cgroup");
-        let pin_dir = std::path::PathBuf::from(format!(
-            "/sys/fs/bpf/airgapd-test-lan-{}",
-            std::process::id()
-        ));
+        let bpffs = airgapd_tests::bpffs::TestBpffs::mount("lan");
+        let pin_dir = bpffs.join(&format!("airgapd-test-lan-{}", std::process::id()));
         let netns = std::fs::File::open(format!("/run/netns/{}", ns.name)).expect("netns");
         let mut cmd = Command::new(airgapd_bin());
         cmd.arg("service")
@@ -836,6 +836,7 @@ impl Service {
             pin_dir,
             journal: journal.path(),
             scope: Some(scope),
+            _bpffs: bpffs,
         }
     }
 

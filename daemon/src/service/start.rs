@@ -31,7 +31,7 @@ impl Service {
                  (this one is not)"
             );
         }
-        crate::bpffs::ensure_mounted().context("mounting bpffs")?;
+        crate::bpffs::ensure_mounted(&opts.pin_dir).context("mounting bpffs")?;
         std::fs::create_dir_all(&opts.pin_dir)
             .with_context(|| format!("creating {}", opts.pin_dir.display()))?;
 

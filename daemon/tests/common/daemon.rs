@@ -38,6 +38,9 @@ pub struct Daemon {
     notify: UnixDatagram,
     notify_path: PathBuf,
     scope: Option<Scope>,
+    /// The bpffs its pin directory is on (last: unmounted after the drop lifted what it
+    /// pinned).
+    pub bpffs: super::bpffs::TestBpffs,
 }
 
 impl Daemon {
@@ -55,13 +58,12 @@ impl Daemon {
         notify
             .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
+        let bpffs = super::bpffs::TestBpffs::mount(tag);
         Daemon {
             child: None,
             policy,
-            pin_dir: PathBuf::from(format!(
-                "/sys/fs/bpf/airgapd-test-{tag}-{}",
-                std::process::id()
-            )),
+            // A name of its own: the enforcement record of a pin directory is named after it.
+            pin_dir: bpffs.join(&format!("airgapd-test-{tag}-{}", std::process::id())),
             journal,
             record: dir.join("enforcement.json"),
             machine_record: dir.join("machine-record.jsonl"),
@@ -71,6 +73,7 @@ impl Daemon {
             notify,
             notify_path,
             scope: Some(Scope::create(tag).unwrap()),
+            bpffs,
         }
     }
 

@@ -1,6 +1,9 @@
 //! Helpers shared by the daemon's integration tests.
 
 #[allow(dead_code)]
+#[path = "../../../tests/src/bpffs.rs"]
+pub mod bpffs;
+#[allow(dead_code)]
 #[path = "../../../tests/src/compat32.rs"]
 pub mod compat32;
 pub mod daemon;

@@ -1,4 +1,4 @@
-//! `airgapctl report merge` (issue 20) over 21 reports of 19 fixture PCs made by the real
+//! `airgapctl report merge` (issue 20) over 50 reports of 48 fixture PCs (an office's worth) made by the real
 //! airgapctl: one altered after signing (forged), one PC reported twice with machine records
 //! that cannot both be true (the later one longer, its first lines others: diverging), one PC
 //! reported twice with its record grown (continuous, not flagged), two PCs on an older policy,
@@ -18,6 +18,8 @@ const CONTINUOUS: usize = 8;
 const OUTDATED: [usize; 2] = [3, 11];
 const FOUND: [usize; 2] = [2, 9];
 const REFUSING: usize = 4;
+/// The fixture PCs; two of them are reported twice (the diverging twin, the continuous pair).
+const PCS: usize = 48;
 
 fn spec(i: usize) -> Spec {
     Spec {
@@ -38,7 +40,7 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
     let reports = base.join("stick");
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut pcs = Vec::new();
-    for i in 0..19 {
+    for i in 0..PCS {
         let mut pc = Pc::new(&format!("report-merge-pc{i:02}"), &spec(i));
         if i == REFUSING {
             pc.summary(report_common::T0, &[("net.connect", 4), ("usb.storage", 2)]);
@@ -68,7 +70,7 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
     let later_dir = reports.join(format!("pc-{CONTINUOUS:02}-later"));
     pcs[CONTINUOUS].make(&later_dir, "vi", &[]);
     dirs.push(later_dir);
-    assert_eq!(dirs.len(), 21);
+    assert_eq!(dirs.len(), PCS + 2);
 
     let out = base.join("summary");
     let (code, stdout, stderr) = run(Command::new(CTL)
@@ -80,7 +82,7 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
     let summary: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["newest_serial"], 7);
     let rows = summary["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 21);
+    assert_eq!(rows.len(), PCS + 2);
     let dir_of = |r: &Value| PathBuf::from(r["dir"].as_str().unwrap());
     let names: Vec<String> = rows
         .iter()
@@ -159,7 +161,7 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
 fn check_files(out: &Path, names: &[String]) {
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 22, "{csv}");
+    assert_eq!(lines.len(), PCS + 3, "a header and a line per report: {csv}");
     assert!(
         lines[0].starts_with("Biên bản,Kiểm chứng,Máy,Ngày,Chính sách,Kết quả,Số lần bị chặn"),
         "{}",
@@ -181,7 +183,7 @@ fn check_files(out: &Path, names: &[String]) {
     let html = std::fs::read_to_string(out.join("summary.html")).unwrap();
     assert!(html.contains("Biên bản kiểm tra: bảng tổng hợp của đơn vị"));
     assert!(
-        html.contains("21 biên bản; 3 biên bản không hợp lệ"),
+        html.contains(&format!("{} biên bản; 3 biên bản không hợp lệ", PCS + 2)),
         "{html}"
     );
     assert!(!html.contains("<script"));

@@ -115,8 +115,10 @@ def no_violation(g, cursor, dev, what):
            if e.get("AIRGAP_DEV_NODE", "").startswith(dev) and e.get("AIRGAP_ACCESS") == "read"]
     detail = [(e.get("AIRGAP_COMM"), e.get("AIRGAP_DEV_NODE"), e.get("MESSAGE")) for e in rec]
     if rec and cursor:  # what the daemon decided meanwhile, to tell why (a race: CI saw it once)
-        detail.append(g.out(f"journalctl -u airgapd --no-pager -o short-monotonic "
-                            f"'--after-cursor={cursor}' | tail -n 60"))
+        # No -u with the cursor: journalctl 252 returns nothing for a cursor with a match when
+        # the cursor's own entry does not match (vmtest/guest.py); filter by the line instead.
+        detail.append(g.out(f"journalctl --no-pager -o short-monotonic '--after-cursor={cursor}' "
+                            "| grep -E 'airgapd|udisks|udev|kernel' | tail -n 80"))
     g.report.check(f"no refused read recorded for {what} ({dev}*)", not rec, detail)
 
 
@@ -340,16 +342,14 @@ def lost_uevents(g, work):
             f"flood of {FLOOD} took {t} s)", after.isdigit() and before.isdigit()
             and int(after) > int(before), (before, after))
     disk = g.out(f"wait_until 30 disk_by_serial {RO_SERIAL} && disk_by_serial {RO_SERIAL}")
-    # The daemon says so on stderr (daemon/tests/uevents_lost.rs checks that, and that the line
-    # has no colour escapes). Here the line is in the journal as text, yet `journalctl -u
-    # airgapd` did not match it in three runs (2026-12-06; its _SYSTEMD_UNIT not yet looked
-    # at): noted, not checked, until that is understood.
-    by_unit = g.out(f"journalctl -u airgapd --no-pager -o cat '--after-cursor={cursor}' "
-                    "| grep -c 'kernel uevents lost' || true")
-    anywhere = g.out(f"journalctl --no-pager -o cat '--after-cursor={cursor}' "
-                     "| grep -c 'kernel uevents lost' || true")
-    r.note(f"the daemon's 'kernel uevents lost' line: {anywhere} in the journal, {by_unit} "
-           "under -u airgapd")
+    # The daemon says so on stderr too (daemon/tests/uevents_lost.rs checks that, and that the
+    # line has no colour escapes), which journald files under its unit. Not with --after-cursor:
+    # journalctl 252 returns nothing for a cursor combined with matches (here -u) when the
+    # cursor's own entry does not match (vmtest/guest.py), which is why this once looked as if
+    # the line were not the unit's. Only this scenario floods uevents in this boot.
+    by_unit = g.out("journalctl -u airgapd --no-pager -o cat | grep -c 'kernel uevents lost' || true")
+    r.check("the daemon's 'kernel uevents lost' line is in the journal under -u airgapd, as text",
+            by_unit.isdigit() and int(by_unit) >= 1, by_unit)
     lost = g.wait_journal(ids.EVENTS_LOST, "AIRGAP_KIND=uevent", since=cursor, tries=30)
     r.check("the loss recorded: EventsLost, kind uevent, with how many the kernel dropped",
             bool(lost) and lost[-1].get("AIRGAP_LOST", "").isdigit()

@@ -299,7 +299,7 @@ fn every_route_to_clearing_the_flag_or_writing_is_refused_and_recorded() {
     );
     assert_eq!(stick.getro(), "1", "still read-only");
     let r = refusal(&mut j, &stick, "BLKROSET");
-    assert_eq!(text(&r, "AIRGAP_PID"), pid.to_string(), "{r:?}");
+    assert_eq!(text(&r, "AIRGAP_COMM"), "blockdev", "{r:?}");
     assert!(text(&r, "AIRGAP_SYSCALL_ENTRY").is_empty(), "native: {r:?}");
 
     // The same from a 32-bit caller: Linux 6.8+ judge its ioctl in security_file_ioctl_compat,

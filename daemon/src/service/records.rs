@@ -52,6 +52,10 @@ pub fn violation(
     if v.process_unknown {
         r = r.field(field::PROCESS, "unknown");
     }
+    // A 32-bit setsockopt or ioctl (read-only media): said of every kind that can have it.
+    if v.compat {
+        r = r.field(field::SYSCALL_ENTRY, "compat");
+    }
     if let Some((action, id)) = v.guard {
         let object = v.object.clone().unwrap_or_else(|| format!("object {id}"));
         r = r
@@ -63,9 +67,6 @@ pub fn violation(
         }
         if let Some((level, name)) = v.sockopt {
             r = r.field(field::SOCKOPT, sockopt_name(level, name));
-        }
-        if v.compat {
-            r = r.field(field::SYSCALL_ENTRY, "compat");
         }
         if matches!(v.kind, Kind::NetCreate | Kind::NetSockopt) {
             r = r
@@ -209,4 +210,40 @@ pub fn events_lost(kind: Kind, count: Count, new_lost: u64) -> Record {
     )
     .field(field::KIND, kind.name())
     .field(field::LOST, new_lost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::violation::BootClock;
+    use airgapd_ebpf::abi;
+
+    fn record(kind: u32, compat: bool) -> Record {
+        let e = abi::airgap_event {
+            kind: kind as u16,
+            flags: if compat { abi::AIRGAP_EVENT_COMPAT } else { 0 },
+            tgid: 7,
+            opt_level: abi::AIRGAP_RO_ROSET,
+            opt_name: 0x125d,
+            ..Default::default()
+        };
+        violation(
+            &Violation::from_event(&e, &BootClock::now()).unwrap(),
+            0,
+            "-",
+            None,
+        )
+    }
+
+    #[test]
+    fn a_32_bit_call_is_said_of_every_kind_that_can_have_it() {
+        // The guest caught it: a 32-bit BLKROSET was refused and recorded without it.
+        let r = record(abi::AIRGAP_KIND_DEV_READONLY, true);
+        assert_eq!(r.get(field::SYSCALL_ENTRY), Some("compat"));
+        assert!(r.get(field::CHANGE).is_some_and(|c| c.contains("BLKROSET")));
+        let r = record(abi::AIRGAP_KIND_NET_SOCKOPT, true);
+        assert_eq!(r.get(field::SYSCALL_ENTRY), Some("compat"));
+        let r = record(abi::AIRGAP_KIND_DEV_READONLY, false);
+        assert_eq!(r.get(field::SYSCALL_ENTRY), None);
+    }
 }

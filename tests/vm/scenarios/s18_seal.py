@@ -87,3 +87,49 @@ def run(g):
     previous = inspect(g, f"--previous {head}").get("previous") or [{}]
     r.check("inspect --previous with that head after a restart: still a prefix",
             previous[0].get("outcome") == "prefix", previous)
+
+    report(g, key, mid)
+
+
+def report(g, key, mid):
+    """Issue 20: the officer's report made on this installed machine, with the sealing key: its
+    four files, signed with the machine key the package made; its JSON names this machine, the
+    machine record's head and the sealing result; `report verify` with the public key passes,
+    and fails once one byte of the page is changed."""
+    r = g.report
+    out = "/root/report"
+    code, text, err = g.sh(
+        f"rm -rf {out} && airgapctl report --out {out} --officer 'Nguyễn Văn A' "
+        f"--seal NP-0042 --verify-key {key}", timeout=300)
+    files = g.out(f"ls {out}").split()
+    want = ["report.html", "report.json", "report.pdf", "report.sig"]
+    r.check("airgapctl report: exit 0, its four files written", code == 0 and files == want,
+            (code, files, text[-400:], err[-800:]))
+    if code != 0:
+        return
+    try:
+        doc = json.loads(g.out(f"cat {out}/report.json"))
+    except ValueError:
+        doc = {}
+    integrity = doc.get("integrity", {})
+    head = inspect(g, "").get("since_airgapd", {}).get("head") or ""
+    r.check("report.json: this machine's id, the machine record's head, the journal sealed",
+            doc.get("machine", {}).get("machine_id") == mid
+            and integrity.get("machine_record_verified") is True
+            and bool(head) and integrity.get("machine_record_head") == head
+            and integrity.get("journal_sealed") is True,
+            (doc.get("machine", {}).get("machine_id"), integrity, head))
+    pub = "/var/lib/airgapd/machine-key.pub"
+    shown = g.out("airgapctl status --machine-key")
+    fpr = g.out(f"ssh-keygen -lf {pub} | cut -d' ' -f2")
+    r.check("status --machine-key shows the key the package made", bool(fpr) and fpr in shown,
+            (fpr, shown))
+    code, text, err = g.sh(f"airgapctl report verify {out} --key {pub}", timeout=120)
+    r.check("report verify with the machine's public key: passes (exit 0)", code == 0,
+            text[-600:] + err[-600:])
+    code, text, err = g.sh(
+        f"cp -a {out} {out}-x && printf 'X' | dd of={out}-x/report.html bs=1 seek=4000 "
+        f"conv=notrunc status=none && airgapctl report verify {out}-x --key {pub}", timeout=120)
+    r.check("report verify after one byte of report.html changed: fails, naming report.html",
+            code != 0 and "report.html" in text + err, (code, text[-400:], err[-400:]))
+    g.sh(f"rm -rf {out}-x")

@@ -9,9 +9,10 @@ scripts/deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log=$(mktemp)
-# The service tests mount bpffs when it is missing (as the daemon does in production). Leave the
-# machine as found: unmount it again at the end when nothing of ours is pinned there (the
-# kernel's own maps.debug/progs.debug appear with every bpffs mount).
+# The tests pin on bpf filesystems of their own (tests/src/bpffs.rs) and leave /sys/fs/bpf as
+# they found it. Should anything still mount it there, leave the machine as found: unmount it
+# again at the end when nothing of ours is pinned there (the kernel's own maps.debug and
+# progs.debug appear with every bpffs mount).
 bpffs_was_mounted=0
 mountpoint -q /sys/fs/bpf && bpffs_was_mounted=1
 cleanup() {

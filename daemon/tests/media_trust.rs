@@ -266,6 +266,55 @@ fn setup(tag: &str) -> Setup {
     }
 }
 
+/// A granted medium that goes busy (a stick writing back a large copy): probed again after a
+/// "change" uevent, as udisks sends one after every unmount, it does not answer within the
+/// probe deadline. The same medium instance was identified and approved: its grant stays until
+/// it answers. Before, the deadline withdrew it ("not answering: access withdrawn"): the
+/// official's copy broke, and udev's and udisks' reads of the stick were refused and recorded
+/// as violations (what the guest's desktop scenario once saw under load in CI).
+#[test]
+fn a_granted_medium_that_stops_answering_a_new_probe_keeps_its_grant() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut j = PrivateJournald::start("busy");
+    let mut d = Daemon::new("busy", j.socket(), Some(POLICY));
+    d.start();
+    let img = Image::new("busy", "AIRGAPTEST");
+    let busy = StallFs::serving("busy", std::fs::read(&img.0).unwrap());
+    let node = busy.loop_path.clone();
+    arrival(&mut j, &node, "authorize", "approved medium");
+    // It stops answering, and what the kernel cached of it is dropped: the probe must ask it.
+    busy.stalled
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    run("blockdev", &["--flushbufs", &node]);
+    let name = node.trim_start_matches("/dev/");
+    std::fs::write(format!("/sys/class/block/{name}/uevent"), "change").unwrap();
+    std::thread::sleep(airgapd::devices::prober::PROBE_DEADLINE + Duration::from_secs(2));
+    // Opened (not read: a read would wait for the stalled file) as before.
+    let (_, err) = d.victim(
+        &format!("timeout 10 sh -c 'exec 3< {node}' || echo \"open failed: $?\" >&2"),
+        false,
+    );
+    assert!(
+        err.is_empty(),
+        "the grant stays while the probe waits: {err}"
+    );
+    let withdrawn: Vec<String> = j
+        .query(&[id(MessageId::DeviceDeparture), m("AIRGAP_DEV_NODE", &node)])
+        .iter()
+        .map(|e| text(e, "MESSAGE"))
+        .collect();
+    assert!(withdrawn.is_empty(), "{withdrawn:?}");
+    let refused: Vec<String> = j
+        .query(&arrivals(&node, "refuse"))
+        .iter()
+        .map(|e| text(e, "MESSAGE"))
+        .filter(|t| t.contains("answer"))
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+}
+
 /// Enough for the daemon to have handled a uevent (its probes take milliseconds).
 const SETTLE: Duration = Duration::from_millis(1500);
 

@@ -336,7 +336,13 @@ impl Media {
         }
     }
 
-    /// Probes past their deadline: the medium stays refused, and is recorded so once.
+    /// Probes past their deadline: the medium stays refused, and is recorded so once. A
+    /// granted medium probed again (a "change" uevent: udisks after an unmount, a partition
+    /// table re-read) keeps its grant meanwhile: the same medium instance (its diskseq) was
+    /// identified and approved, and a stick busy writing back a large copy can take longer
+    /// than the deadline to answer one more read. Withdrawing it then broke the official's
+    /// copy and recorded the system's own reads of the stick as violations. Its answer, when
+    /// it comes, is judged as any other.
     pub fn deadlines(&mut self, cx: &mut Ctx, now: Instant) -> bool {
         let late: Vec<_> = self
             .pending
@@ -345,9 +351,24 @@ impl Media {
             .map(|(d, _)| *d)
             .collect();
         for &d in &late {
+            let mut probed_seq = None;
             if let Some(p) = self.pending.get_mut(&d) {
                 p.timed_out = true;
                 p.again = false;
+                probed_seq = Some(p.diskseq);
+            }
+            if let Some(g) = self
+                .granted
+                .get(&d)
+                .filter(|g| Some(g.diskseq) == probed_seq)
+            {
+                tracing::warn!(
+                    device = %format!("{}:{}", d.0, d.1),
+                    rule = %g.record.rule,
+                    "a granted medium probed again has not answered within {} s: its grant stays until it does",
+                    PROBE_DEADLINE.as_secs()
+                );
+                continue;
             }
             let Ok(Some(block)) = BlockDevice::from_dev(Path::new("/sys"), d.0, d.1) else {
                 self.gone(cx, d);

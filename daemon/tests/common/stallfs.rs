@@ -1,7 +1,8 @@
 //! A stick that stops answering: a FUSE filesystem (spoken to directly over /dev/fuse, no
 //! library) with one 8 MiB file, `img`, whose reads are never answered; a loop device over it
-//! stalls every reader. Dropping it aborts the connection (the readers get EIO), detaches the
-//! loop device and unmounts.
+//! stalls every reader. [`StallFs::serving`] answers reads from an image until told to stall
+//! (a stick that was read and then went busy). Dropping it aborts the connection (the readers
+//! get EIO), detaches the loop device and unmounts.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -17,6 +18,8 @@ const SIZE: u64 = 8 << 20;
 
 pub struct StallFs {
     pub dir: PathBuf,
+    /// Set: reads are no longer answered ([`StallFs::serving`]).
+    pub stalled: Arc<AtomicBool>,
     /// `/dev/loopN` over the stalling file.
     pub loop_path: String,
     pub major: u32,
@@ -48,7 +51,13 @@ fn reply(fuse: &mut File, unique: u64, error: i32, body: &[u8]) {
     let _ = fuse.write_all(&out);
 }
 
-fn serve(mut fuse: File, stop: Arc<AtomicBool>) {
+/// What the file holds while it answers, and whether it stopped answering.
+struct Content {
+    image: Vec<u8>,
+    stalled: Arc<AtomicBool>,
+}
+
+fn serve(mut fuse: File, stop: Arc<AtomicBool>, content: Option<Content>) {
     let mut buf = vec![0u8; (1 << 20) + 4096];
     let mut unanswered = Vec::new();
     while !stop.load(Ordering::Relaxed) {
@@ -105,10 +114,26 @@ fn serve(mut fuse: File, stop: Arc<AtomicBool>) {
                 attr(&mut body, nodeid, nodeid == 1);
                 reply(&mut fuse, unique, 0, &body);
             }
+            14 if content.is_some() => {
+                // OPEN with FOPEN_DIRECT_IO: every read comes here, none from the page cache.
+                let mut out = [0u8; 16];
+                out[8] = 1;
+                reply(&mut fuse, unique, 0, &out)
+            }
             14 | 27 => reply(&mut fuse, unique, 0, &[0u8; 16]), // OPEN, OPENDIR
-            15 => unanswered.push(unique),                      // READ: never answered
-            18 | 25 | 29 => reply(&mut fuse, unique, 0, &[]),   // RELEASE, FLUSH, RELEASEDIR
-            2 | 36 | 42 => {}                                   // FORGET, INTERRUPT, BATCH_FORGET
+            15 => match &content {
+                // READ: fuse_read_in's offset and size.
+                Some(c) if !c.stalled.load(Ordering::Relaxed) => {
+                    let off = u64::from_le_bytes(buf[48..56].try_into().unwrap()) as usize;
+                    let size = u32::from_le_bytes(buf[56..60].try_into().unwrap()) as usize;
+                    let end = (off + size).min(c.image.len());
+                    let data = c.image.get(off.min(end)..end).unwrap_or(&[]);
+                    reply(&mut fuse, unique, 0, data)
+                }
+                _ => unanswered.push(unique), // never answered
+            },
+            18 | 25 | 29 => reply(&mut fuse, unique, 0, &[]), // RELEASE, FLUSH, RELEASEDIR
+            2 | 36 | 42 => {}                                 // FORGET, INTERRUPT, BATCH_FORGET
             _ => reply(&mut fuse, unique, -libc::ENOSYS, &[]),
         }
     }
@@ -126,7 +151,18 @@ fn run(cmd: &str, args: &[&str]) -> String {
 }
 
 impl StallFs {
+    /// Never answers a read.
     pub fn new(tag: &str) -> StallFs {
+        Self::make(tag, None)
+    }
+
+    /// Answers reads with `image` (8 MiB at most) until `stalled` is set.
+    pub fn serving(tag: &str, image: Vec<u8>) -> StallFs {
+        assert!(image.len() as u64 <= SIZE);
+        Self::make(tag, Some(image))
+    }
+
+    fn make(tag: &str, image: Option<Vec<u8>>) -> StallFs {
         let dir = std::env::temp_dir().join(format!("airgapd-stall-{tag}-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let fuse = std::fs::OpenOptions::new()
@@ -147,13 +183,19 @@ impl StallFs {
         )
         .expect("mounting the stalling FUSE filesystem");
         let stop = Arc::new(AtomicBool::new(false));
+        let stalled = Arc::new(AtomicBool::new(image.is_none()));
+        let content = image.map(|image| Content {
+            image,
+            stalled: stalled.clone(),
+        });
         let server = {
             let stop = stop.clone();
-            std::thread::spawn(move || serve(fuse, stop))
+            std::thread::spawn(move || serve(fuse, stop, content))
         };
         let img = dir.join("img");
         let mut fs = StallFs {
             dir,
+            stalled,
             loop_path: String::new(),
             major: 0,
             minor: 0,

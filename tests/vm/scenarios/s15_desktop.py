@@ -184,7 +184,7 @@ def approved_read_only(g, s, work):
     img = make_stick(work, "desk-ro", RO_LABEL, {"notice.txt": "from the cipher authority\n"})
     cursor = g.cursor()
     g.plug_stick("desk-ro", img, RO_SERIAL)
-    disk = g.out(f"wait_until 20 disk_by_serial {RO_SERIAL} && disk_by_serial {RO_SERIAL}")
+    disk = g.out(f"wait_until 60 disk_by_serial {RO_SERIAL} && disk_by_serial {RO_SERIAL}", timeout=90)
     r.check("approved read-only stick: block device appears", disk.startswith("/dev/"),
             disk if disk.startswith("/dev/") else why_no_disk(g, RO_SERIAL))
     if not disk.startswith("/dev/"):
@@ -223,7 +223,7 @@ def approved_partitioned(g, s, work):
     img = fat_stick(work, "desk-rw", RW_LABEL)
     cursor = g.cursor()
     g.plug_stick("desk-rw", img, RW_SERIAL)
-    disk = g.out(f"wait_until 20 disk_by_serial {RW_SERIAL} && disk_by_serial {RW_SERIAL}")
+    disk = g.out(f"wait_until 60 disk_by_serial {RW_SERIAL} && disk_by_serial {RW_SERIAL}", timeout=90)
     part = f"{disk}1"
     found = disk.startswith("/dev/") and g.ok(f"wait_until 10 test -b {part}")
     r.check("approved partitioned FAT32 stick: disk and partition appear", found,
@@ -283,7 +283,7 @@ def refused(g, s, work):
     img = fat_stick(work, "desk-forged", "FORGED")
     cursor = g.cursor()
     g.plug_stick("desk-forged", img, RW_SERIAL)
-    disk = g.out(f"wait_until 20 disk_by_serial {RW_SERIAL} && disk_by_serial {RW_SERIAL}")
+    disk = g.out(f"wait_until 60 disk_by_serial {RW_SERIAL} && disk_by_serial {RW_SERIAL}", timeout=90)
     part = f"{disk}1"
     found = disk.startswith("/dev/") and g.ok(f"wait_until 10 test -b {part}")
     r.check("forged stick (approved serial, label FORGED): disk and partition appear", found,

@@ -15,7 +15,9 @@ use airgapd_ebpf::abi;
 use crate::devices::readonly_lsm::{self, RoDevices};
 
 use crate::links::{self, AttachType, Origin, Target};
-use crate::maps::{Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, MapsError, NetMode};
+use crate::maps::{
+    Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, LogHostMap, MapsError, NetMode,
+};
 use crate::network;
 use crate::scope::{Scope, ScopeError};
 
@@ -252,6 +254,7 @@ pub struct Enforcer {
     dev_rules: DevRules,
     lan_local: LanTrie,
     lan_peers: LanTrie,
+    log_host: LogHostMap,
     events: Option<RingBuf<MapData>>,
     layers: Vec<(Layer, LayerState)>,
     /// Where links and maps are pinned; None: they live only as long as this value.
@@ -334,6 +337,7 @@ impl Enforcer {
                     abi::MAP_DEV_RULES,
                     abi::MAP_LAN_LOCAL,
                     abi::MAP_LAN_PEERS,
+                    abi::MAP_LOG_HOST,
                 ]
                 .into_iter()
                 .map(|name| (name, dir.join(format!("map_{name}"))))
@@ -355,6 +359,7 @@ impl Enforcer {
         let dev_rules = DevRules::take(&mut ebpf)?;
         let lan_local = LanTrie::take(&mut ebpf, abi::MAP_LAN_LOCAL)?;
         let lan_peers = LanTrie::take(&mut ebpf, abi::MAP_LAN_PEERS)?;
+        let log_host = LogHostMap::take(&mut ebpf)?;
         let events = ebpf.take_map(abi::MAP_EVENTS).ok_or(MapsError::Missing {
             name: abi::MAP_EVENTS,
         })?;
@@ -371,6 +376,7 @@ impl Enforcer {
             dev_rules,
             lan_local,
             lan_peers,
+            log_host,
             events: Some(events),
             layers: Vec::new(),
             pin_dir: pin_dir.map(Path::to_path_buf),
@@ -403,9 +409,11 @@ impl Enforcer {
     /// old or the new contents). They count only in [`NetMode::Lan`]. Write them before
     /// [`Enforcer::configure`]: entries written before the mode exist for nothing, and LAN mode
     /// with fewer entries is only stricter; again whenever interfaces come and go.
+    /// The log host entry is written last: its address is carved out of the peers first.
     pub fn set_lan(&mut self, entries: &LanEntries) -> Result<(), EnforceError> {
         self.lan_peers.sync(&entries.peers)?;
         self.lan_local.sync(&entries.local)?;
+        self.log_host.set(entries.log_host.as_ref())?;
         Ok(())
     }
 
@@ -414,6 +422,7 @@ impl Enforcer {
         LanEntries {
             local: self.lan_local.entries(),
             peers: self.lan_peers.entries(),
+            log_host: self.log_host.get(),
         }
     }
 

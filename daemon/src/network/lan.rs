@@ -2,19 +2,25 @@
 //! against the interfaces, and the isolation watcher (isolated-lan profile only).
 
 use std::io;
+use std::path::PathBuf;
 
 use super::isolation::Finding;
+use super::log_host::LogHostPlan;
 use super::watcher::Watcher;
 use crate::bpf::{EnforceError, Enforcer};
 use crate::journal::{field, MessageId, Priority, Record};
 use crate::maps::LanEntries;
 use crate::plan::{LanPlan, Plan};
+use crate::scope::Scope;
 
 /// The isolated-LAN part of the service and of `airgapd run`: the LAN tries, kept resolved
 /// against the interfaces, and the watcher (isolated-lan profile only).
 #[derive(Default)]
 pub struct LanGuard {
     lans: Vec<LanPlan>,
+    log_host: Option<LogHostPlan>,
+    /// The enforcement scope's cgroup directory: the log host's cgroup is relative to it.
+    scope_dir: PathBuf,
     watcher: Option<Watcher>,
 }
 
@@ -27,6 +33,7 @@ impl LanGuard {
         &mut self,
         enforcer: &mut Enforcer,
         plan: &Plan,
+        scope: &Scope,
     ) -> Result<Vec<Record>, EnforceError> {
         let mut records = Vec::new();
         if plan.lans.is_empty() {
@@ -42,22 +49,55 @@ impl LanGuard {
             self.watcher = Some(watcher);
         }
         self.lans = plan.lans.clone();
+        self.log_host = plan.log_host.clone();
+        self.scope_dir = scope.path().to_path_buf();
         enforcer.set_lan(&self.entries())?;
         records.extend(self.absent());
         Ok(records)
     }
 
     fn entries(&self) -> LanEntries {
-        self.watcher
-            .as_ref()
-            .map_or_else(LanEntries::default, |w| w.state().lan_entries())
+        let Some(w) = &self.watcher else {
+            return LanEntries::default();
+        };
+        let mut entries = w.state().lan_entries();
+        if let Some(host) = &self.log_host {
+            let cgroup_id = host.cgroup_id(&self.scope_dir);
+            host.add_to(
+                &mut entries,
+                &self.lans,
+                |mac| w.state().ifindex_of(mac),
+                cgroup_id,
+            );
+        }
+        entries
     }
 
-    /// A warning for each LAN whose interface is not there: its traffic is refused.
+    /// A warning for each LAN whose interface is not there: its traffic is refused. Likewise
+    /// for the log host's cgroup: the upload is refused until the service runs.
     fn absent(&self) -> Vec<Record> {
         let Some(w) = &self.watcher else {
             return Vec::new();
         };
+        let upload = self
+            .log_host
+            .as_ref()
+            .filter(|h| h.cgroup_id(&self.scope_dir) == 0)
+            .map(|h| {
+                Record::new(
+                    MessageId::EnforcementState,
+                    format!(
+                        "log host {}:{}: the upload service's cgroup {} does not exist (yet); \
+                         nothing may reach the log host until it does",
+                        h.address,
+                        h.port,
+                        h.cgroup_dir(&self.scope_dir).display()
+                    ),
+                )
+                .priority(Priority::Warning)
+                .field(field::LAYER, "log-host")
+                .field(field::STATE, field::state::INACTIVE)
+            });
         self.lans
             .iter()
             .filter(|l| w.state().ifindex_of(&l.interface_mac).is_none())
@@ -74,6 +114,7 @@ impl LanGuard {
                 .field(field::LAYER, "isolated-lan")
                 .field(field::STATE, field::state::INACTIVE)
             })
+            .chain(upload)
             .collect()
     }
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 use airgapd::bpf::Enforcer;
 use airgapd::events::EventStream;
 use airgapd::maps::{LanEntries, NetMode};
+use airgapd::network::isolation::Finding;
 use airgapd::network::log_host::LogHostPlan;
 use airgapd::network::watcher::Watcher;
 use airgapd::plan::LanPlan;
@@ -336,4 +337,77 @@ async fn on_the_wire_only_the_upload_reaches_the_log_host() {
         "ok",
         "control after enforcement"
     );
+}
+
+/// The daemon's own path (`LanGuard`, as `airgapd service` uses it): while the upload cgroup
+/// does not exist it warns and nothing reaches the log host; the cgroup appearing, and made
+/// anew as at each start of the service, is followed without a reload.
+#[tokio::test]
+async fn the_lan_guard_follows_the_upload_cgroup() {
+    require_root();
+    let net = Net::new("lh3");
+    let policy = policy();
+    let _servers = [Echo::start(&net.b, LOG_PORT)];
+    let facts = airgapd::plan::Facts::read().expect("facts");
+    let plan = airgapd::plan::Plan::new(&policy, &facts).expect("plan");
+    let scope = Scope::create("loghost-guard").expect("creating test cgroup");
+    let mut enforcer = Enforcer::load().expect("loading BPF object");
+    let mut guard = airgapd::network::lan::LanGuard::default();
+    // The rtnetlink watcher is opened in A; the cgroup watch registers with this runtime.
+    let rt = tokio::runtime::Handle::current();
+    let records = net.a.enter(|| {
+        let _rt = rt.enter();
+        guard.apply(&mut enforcer, &plan, &scope)
+    });
+    let records = records.expect("applying the LAN");
+    assert!(
+        records
+            .iter()
+            .any(|r| format!("{r:?}").contains("upload service's cgroup")),
+        "a warning that the upload cgroup is absent: {records:#?}"
+    );
+    enforcer
+        .configure(&scope, plan.net_mode)
+        .expect("writing config");
+    enforcer.enforce_network(&scope).expect("attaching");
+    let mut armed = Armed::network_on_attached(scope, enforcer);
+
+    let upload_dir = armed.scope.path().join("upload");
+    for round in ["first start", "restart"] {
+        let upload = ChildCgroup::make(upload_dir.clone());
+        let found = tokio::time::timeout(Duration::from_secs(5), guard.next())
+            .await
+            .unwrap_or_else(|_| panic!("{round}: the new cgroup was not noticed"));
+        assert_eq!(found.as_ref().ok(), Some(&vec![Finding::UploadCgroup]));
+        guard.handle(&mut armed.enforcer, found);
+        let up = upload.scope();
+        assert_eq!(
+            run(&net, Some(&up), &tcp(LOG_HOST, LOG_PORT)),
+            "ok",
+            "{round}"
+        );
+        assert_eq!(
+            run(&net, Some(&armed.scope), &tcp(LOG_HOST, LOG_PORT)),
+            "EPERM",
+            "{round}: another process"
+        );
+        armed
+            .expect_event("another process to the log host", |v| {
+                endpoint_is(v, Kind::NetConnect, LOG_HOST, LOG_PORT)
+            })
+            .await;
+        drop(up);
+        drop(upload);
+        // The removal is noticed too (the entry then names no cgroup that exists).
+        let found = tokio::time::timeout(Duration::from_secs(5), guard.next())
+            .await
+            .unwrap_or_else(|_| panic!("{round}: the removal was not noticed"));
+        assert_eq!(found.as_ref().ok(), Some(&vec![Finding::UploadCgroup]));
+        guard.handle(&mut armed.enforcer, found);
+        assert_eq!(
+            armed.enforcer.lan().log_host.map(|h| h.cgroup_id),
+            Some(0),
+            "{round}: no cgroup, no id"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::isolation::Finding;
-use super::log_host::LogHostPlan;
+use super::log_host::{CgroupWatch, LogHostPlan};
 use super::watcher::Watcher;
 use crate::bpf::{EnforceError, Enforcer};
 use crate::journal::{field, MessageId, Priority, Record};
@@ -22,6 +22,8 @@ pub struct LanGuard {
     /// The enforcement scope's cgroup directory: the log host's cgroup is relative to it.
     scope_dir: PathBuf,
     watcher: Option<Watcher>,
+    /// Follows the upload cgroup (made anew at each start of the service).
+    upload: Option<CgroupWatch>,
 }
 
 impl LanGuard {
@@ -49,8 +51,29 @@ impl LanGuard {
             self.watcher = Some(watcher);
         }
         self.lans = plan.lans.clone();
-        self.log_host = plan.log_host.clone();
         self.scope_dir = scope.path().to_path_buf();
+        if self.upload.is_none() || self.log_host != plan.log_host {
+            self.upload = None;
+            if let (Some(host), Some(_)) = (&plan.log_host, &self.watcher) {
+                let target = host.cgroup_dir(&self.scope_dir);
+                match CgroupWatch::new(&self.scope_dir, target) {
+                    Ok(w) => self.upload = Some(w),
+                    Err(e) => records.push(
+                        Record::new(
+                            MessageId::EnforcementState,
+                            format!(
+                                "the log host's upload cgroup is not watched (inotify: {e}); \
+                                 a restarted upload service stays refused until a reload"
+                            ),
+                        )
+                        .priority(Priority::Warning)
+                        .field(field::LAYER, "log-host")
+                        .field(field::STATE, field::state::LIMITED),
+                    ),
+                }
+            }
+        }
+        self.log_host = plan.log_host.clone();
         enforcer.set_lan(&self.entries())?;
         records.extend(self.absent());
         Ok(records)
@@ -120,9 +143,22 @@ impl LanGuard {
 
     /// The next findings of the watcher; never completes without one.
     pub async fn next(&mut self) -> io::Result<Vec<Finding>> {
-        match &mut self.watcher {
-            Some(w) => w.next().await,
-            None => std::future::pending().await,
+        let Some(w) = &mut self.watcher else {
+            return std::future::pending().await;
+        };
+        let Some(upload) = &mut self.upload else {
+            return w.next().await;
+        };
+        tokio::select! {
+            found = w.next() => found,
+            changed = upload.changed() => {
+                if let Err(e) = changed {
+                    // Resolved once more below; after that only reloads and interface changes.
+                    tracing::warn!(error = %e, "watching the upload cgroup failed");
+                    self.upload = None;
+                }
+                Ok(vec![Finding::UploadCgroup])
+            }
         }
     }
 
@@ -152,13 +188,13 @@ impl LanGuard {
         for f in found {
             match f {
                 Finding::Lost(loss) => records.push(loss.record()),
-                Finding::Interfaces => remap = true,
+                Finding::Interfaces | Finding::UploadCgroup => remap = true,
             }
         }
         if remap {
             match enforcer.set_lan(&self.entries()) {
                 Ok(()) => {
-                    tracing::info!(entries = ?self.entries(), "LAN interfaces resolved again");
+                    tracing::info!(entries = ?self.entries(), "LAN maps resolved again");
                     records.extend(self.absent());
                 }
                 Err(e) => records.push(

@@ -4,7 +4,11 @@
 //! Two things change under a running daemon: the LAN's interface (the LAN tries already follow
 //! it, see [`super::lan`]) and the upload service's cgroup, which systemd makes anew, with a
 //! new id, each time the service starts. Both are resolved again whenever the LAN entries are
-//! written.
+//! written, and the cgroup is watched ([`watch`]).
+
+mod watch;
+
+pub use watch::CgroupWatch;
 
 use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;

@@ -16,6 +16,7 @@ pub mod client;
 pub mod devices;
 pub mod doctor;
 pub mod enroll;
+pub mod fleet;
 pub mod import_usbguard;
 pub mod inspect;
 pub mod inspect_integrity;
@@ -93,6 +94,10 @@ pub enum Command {
     /// the machine's identity and chain heads), report.html (A4, Vietnamese by default) and
     /// report.sig (signed with the machine key); `report verify DIR` checks one.
     Report(Box<report::ReportArgs>),
+    /// The office's remote journal (systemd-journal-remote on the log host,
+    /// systemd-journal-upload on each PC): set-up commands for the sysadmin.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
 }
 
 /// What every subcommand gets.
@@ -130,6 +135,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::SealJournal(args) => seal_journal::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, *args),
+        Command::Fleet(command) => fleet::run(&ctx, command),
     }
 }
 

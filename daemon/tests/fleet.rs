@@ -423,4 +423,35 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
         1,
         "the first record arrived twice"
     );
+
+    // The officer's view on the log host: pc-01 (named by its address) with its refusals; a
+    // third PC expected but never set up is a finding, and only it.
+    let inspect = |expect: &[&str]| {
+        let mut cmd = Command::new(AIRGAPCTL);
+        cmd.args(["--json", "inspect", "--journal-dir"])
+            .arg(&remote_out);
+        for e in expect {
+            cmd.args(["--expect", e]);
+        }
+        let out = cmd.output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let (code, report) = inspect(&["192.168.50.1", "192.168.50.3"]);
+    assert_eq!(code, Some(3), "{report}");
+    assert_eq!(
+        report["missing"],
+        serde_json::json!(["192.168.50.3"]),
+        "{report}"
+    );
+    let pc = &report["machines"][0];
+    assert_eq!(pc["name"], "192.168.50.1", "{report}");
+    assert!(pc["refusals"].as_u64().unwrap() >= 2, "{report}");
+    assert_eq!(pc["silent"], false, "{report}");
+    let (code, report) = inspect(&["192.168.50.1"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "control, every expected machine present: {report}"
+    );
 }

@@ -28,12 +28,18 @@ const AIRGAPCTL: &str = env!("CARGO_BIN_EXE_airgapctl");
 const REMOTE: &str = "/lib/systemd/systemd-journal-remote";
 const UPLOAD: &str = "/lib/systemd/systemd-journal-upload";
 const LAN_MAC: &str = "02:00:00:00:21:01";
+/// The second PC's LAN card.
+const LAN_MAC2: &str = "02:00:00:00:21:03";
 const LOG_HOST: &str = "192.168.50.2";
 
 fn policy() -> String {
+    policy_on(LAN_MAC)
+}
+
+fn policy_on(mac: &str) -> String {
     format!(
         "[network]\nprofile = \"isolated-lan\"\n\
-         [[network.lan]]\nname = \"office\"\ninterface_mac = \"{LAN_MAC}\"\n\
+         [[network.lan]]\nname = \"office\"\ninterface_mac = \"{mac}\"\n\
          subnets = [\"192.168.50.0/24\"]\n\
          [network.log_host]\naddress = \"{LOG_HOST}\"\ncgroup = \"upload\"\n"
     )
@@ -51,38 +57,29 @@ fn ip(args: &[&str]) {
 /// The two namespaces, deleted on drop.
 struct Net {
     pc: String,
+    pc2: String,
     host: String,
 }
 
 impl Net {
+    /// P (pc-01, 192.168.50.1) and P2 (pc-02, 192.168.50.3) joined to L's bridge, which has
+    /// 192.168.50.2.
     fn new() -> Net {
         let pid = std::process::id();
         let net = Net {
             pc: format!("airgapd-fleetp-{pid}"),
+            pc2: format!("airgapd-fleetq-{pid}"),
             host: format!("airgapd-fleetl-{pid}"),
         };
-        ip(&["netns", "add", &net.pc]);
-        ip(&["netns", "add", &net.host]);
-        for ns in [&net.pc, &net.host] {
+        for ns in [&net.pc, &net.pc2, &net.host] {
+            ip(&["netns", "add", ns]);
             ip(&["-n", ns, "link", "set", "lo", "up"]);
             for key in ["all", "default"] {
                 let set = format!("net.ipv6.conf.{key}.disable_ipv6=1");
                 ip(&["netns", "exec", ns, "sysctl", "-q", "-w", &set]);
             }
         }
-        ip(&[
-            "-n", &net.pc, "link", "add", "veth-a", "address", LAN_MAC, "type", "veth", "peer",
-            "name", "veth-b", "netns", &net.host,
-        ]);
-        ip(&[
-            "-n",
-            &net.pc,
-            "addr",
-            "add",
-            "192.168.50.1/24",
-            "dev",
-            "veth-a",
-        ]);
+        ip(&["-n", &net.host, "link", "add", "br0", "type", "bridge"]);
         ip(&[
             "-n",
             &net.host,
@@ -90,17 +87,29 @@ impl Net {
             "add",
             "192.168.50.2/24",
             "dev",
-            "veth-b",
+            "br0",
         ]);
-        ip(&["-n", &net.pc, "link", "set", "veth-a", "up"]);
-        ip(&["-n", &net.host, "link", "set", "veth-b", "up"]);
+        ip(&["-n", &net.host, "link", "set", "br0", "up"]);
+        for (ns, mac, addr, port) in [
+            (&net.pc, LAN_MAC, "192.168.50.1/24", "veth-b"),
+            (&net.pc2, LAN_MAC2, "192.168.50.3/24", "veth-c"),
+        ] {
+            ip(&[
+                "-n", ns, "link", "add", "veth-a", "address", mac, "type", "veth", "peer", "name",
+                port, "netns", &net.host,
+            ]);
+            ip(&["-n", ns, "addr", "add", addr, "dev", "veth-a"]);
+            ip(&["-n", ns, "link", "set", "veth-a", "up"]);
+            ip(&["-n", &net.host, "link", "set", port, "master", "br0"]);
+            ip(&["-n", &net.host, "link", "set", port, "up"]);
+        }
         net
     }
 }
 
 impl Drop for Net {
     fn drop(&mut self) {
-        for ns in [&self.pc, &self.host] {
+        for ns in [&self.pc, &self.pc2, &self.host] {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
@@ -159,7 +168,7 @@ impl Drop for Remote {
 /// Run journal-upload in P, in `scope`, over the PC's journal directory; its exit status and
 /// stderr.
 fn upload(
-    net: &Net,
+    ns: &str,
     scope: &Scope,
     pc_root: &Path,
     journal: &Path,
@@ -168,7 +177,7 @@ fn upload(
 ) -> (bool, String) {
     let ssl = pc_root.join("etc/ssl");
     let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", &net.pc, UPLOAD])
+    cmd.args(["netns", "exec", ns, UPLOAD])
         .arg(format!("--url={url}"))
         .arg(format!(
             "--key={}",
@@ -203,10 +212,15 @@ fn upload(
 
 /// Entries of the journal files under `dir` matching `matches`.
 fn entries(dir: &Path, matches: &[String]) -> Vec<BTreeMap<String, Value>> {
+    entries_of(format!("--directory={}", dir.display()), matches)
+}
+
+/// Entries of the journal files `what` (`--directory=...`, `--file=...`) names.
+fn entries_of(what: String, matches: &[String]) -> Vec<BTreeMap<String, Value>> {
     let out = run(Command::new("journalctl")
         .env_clear()
         .env("PATH", PATH)
-        .arg(format!("--directory={}", dir.display()))
+        .arg(what)
         .args(["--all", "--no-pager", "--output=json"])
         .args(matches));
     String::from_utf8(out.stdout)
@@ -218,12 +232,9 @@ fn entries(dir: &Path, matches: &[String]) -> Vec<BTreeMap<String, Value>> {
 
 /// A process of the scope (not the upload) connecting to the log host's port: refused; its
 /// pid.
-fn violate(d: &Daemon, net: &Net) -> u32 {
+fn violate(d: &Daemon, ns: &str) -> u32 {
     let (pid, err) = d.victim(
-        &format!(
-            "exec ip netns exec {} bash -c 'exec 3<>/dev/tcp/{LOG_HOST}/19532'",
-            net.pc
-        ),
+        &format!("exec ip netns exec {ns} bash -c 'exec 3<>/dev/tcp/{LOG_HOST}/19532'"),
         false,
     );
     assert!(err.contains("Operation not permitted"), "{err}");
@@ -231,8 +242,13 @@ fn violate(d: &Daemon, net: &Net) -> u32 {
 }
 
 fn refusals_of(dir: &Path, pid: u32) -> usize {
-    entries(
-        dir,
+    refusals_in(format!("--directory={}", dir.display()), pid)
+}
+
+/// [`refusals_of`] in the journal files `what` names.
+fn refusals_in(what: String, pid: u32) -> usize {
+    entries_of(
+        what,
         &[
             "AIRGAP_KIND=net.connect".into(),
             format!("AIRGAP_PID={pid}"),
@@ -290,27 +306,34 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
             "loghost",
             "--pc",
             "pc-01",
+            "--pc",
+            "pc-02",
             "--root",
         ])
         .arg(&host_root)
         .status()
         .unwrap();
     assert!(status.success());
-    let pcs = host_root.join("etc/airgapd/fleet/pcs/pc-01");
-    std::fs::create_dir_all(pc_root.join("etc/airgapd")).unwrap();
-    std::fs::write(pc_root.join("etc/airgapd/policy.toml"), policy()).unwrap();
-    let status = Command::new(AIRGAPCTL)
-        .args(["fleet", "pc-setup", "--cert"])
-        .arg(pcs.join("pc-01.pem"))
-        .arg("--key")
-        .arg(pcs.join("pc-01.key"))
-        .arg("--ca")
-        .arg(host_root.join("etc/airgapd/fleet/ca.pem"))
-        .arg("--root")
-        .arg(&pc_root)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let setup_pc = |root: &Path, name: &str, mac: &str| {
+        let pcs = host_root.join("etc/airgapd/fleet/pcs").join(name);
+        std::fs::create_dir_all(root.join("etc/airgapd")).unwrap();
+        std::fs::write(root.join("etc/airgapd/policy.toml"), policy_on(mac)).unwrap();
+        let status = Command::new(AIRGAPCTL)
+            .args(["fleet", "pc-setup", "--cert"])
+            .arg(pcs.join(format!("{name}.pem")))
+            .arg("--key")
+            .arg(pcs.join(format!("{name}.key")))
+            .arg("--ca")
+            .arg(host_root.join("etc/airgapd/fleet/ca.pem"))
+            .arg("--root")
+            .arg(root)
+            .status()
+            .unwrap();
+        assert!(status.success(), "pc-setup of {name}");
+    };
+    let pc2_root = dir.join("pc2");
+    setup_pc(&pc_root, "pc-01", LAN_MAC);
+    setup_pc(&pc2_root, "pc-02", LAN_MAC2);
     let conf = std::fs::read_to_string(pc_root.join("etc/systemd/journal-upload.conf")).unwrap();
     assert!(conf.contains("URL=https://192.168.50.2:19532"), "{conf}");
 
@@ -329,7 +352,7 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
     let url = format!("https://{LOG_HOST}:19532");
 
     // A violation on the PC, in its journal.
-    let first = violate(&d, &net);
+    let first = violate(&d, &net.pc);
     j.wait_until("the first refusal in the PC's journal", |j| {
         j.journal_dir().filter(|p| refusals_of(p, first) == 1)
     });
@@ -337,7 +360,7 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
 
     // The upload from a process of the scope that is not in the upload cgroup: refused.
     let (ok, err) = upload(
-        &net,
+        &net.pc,
         d.scope(),
         &pc_root,
         &journal,
@@ -361,7 +384,7 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
     });
     // The upload cgroup to another port of the log host: refused too.
     let (ok, _) = upload(
-        &net,
+        &net.pc,
         &up,
         &pc_root,
         &journal,
@@ -383,7 +406,7 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
     );
 
     // The upload service: the record arrives, once.
-    let (ok, err) = upload(&net, &up, &pc_root, &journal, &url, &state);
+    let (ok, err) = upload(&net.pc, &up, &pc_root, &journal, &url, &state);
     assert!(
         ok,
         "the upload failed: {err}\n{}",
@@ -406,14 +429,14 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
 
     // The log host down: the next record stays on the PC; back up, everything arrives once.
     drop(remote.take());
-    let second = violate(&d, &net);
+    let second = violate(&d, &net.pc);
     j.wait_until("the second refusal in the PC's journal", |j| {
         j.journal_dir().filter(|p| refusals_of(p, second) == 1)
     });
-    let (ok, _) = upload(&net, &up, &pc_root, &journal, &url, &state);
+    let (ok, _) = upload(&net.pc, &up, &pc_root, &journal, &url, &state);
     assert!(!ok, "an upload to a log host that is down succeeded");
     let _remote = Remote::start(&net, &host_root, &remote_out, &remote_log);
-    let (ok, err) = upload(&net, &up, &pc_root, &journal, &url, &state);
+    let (ok, err) = upload(&net.pc, &up, &pc_root, &journal, &url, &state);
     assert!(ok, "the upload after the outage failed: {err}");
     wait("the second refusal on the log host", || {
         refusals_of(&remote_out, second) == 1
@@ -424,7 +447,49 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
         "the first record arrived twice"
     );
 
-    // The officer's view on the log host: pc-01 (named by its address) with its refusals; a
+    // pc-02: its own daemon, journal and upload; its refusal arrives in its own file set.
+    let mut j2 = PrivateJournald::start("fleet2");
+    let mut d2 = Daemon::new("fleet2", j2.socket(), Some(&policy_on(LAN_MAC2)));
+    d2.netns = Some(format!("/run/netns/{}", net.pc2).into());
+    d2.extra_args = vec!["--bus".into(), "none".into(), "--cover-interfaces".into()];
+    d2.start();
+    let upload2 = Rmdir::make(d2.scope().path().join("upload"));
+    let up2 = Scope::at(upload2.0.clone()).unwrap();
+    let third = violate(&d2, &net.pc2);
+    j2.wait_until("pc-02's refusal in its journal", |j| {
+        j.journal_dir().filter(|p| refusals_of(p, third) == 1)
+    });
+    let journal2 = j2.journal_dir().unwrap();
+    let (ok, err) = upload(
+        &net.pc2,
+        &up2,
+        &pc2_root,
+        &journal2,
+        &url,
+        &dir.join("upload2.state"),
+    );
+    assert!(ok, "pc-02's upload failed: {err}");
+    let file_of = |addr: &str| {
+        format!(
+            "--file={}",
+            remote_out.join(format!("remote-{addr}.journal")).display()
+        )
+    };
+    wait("pc-02's refusal on the log host", || {
+        refusals_in(file_of("192.168.50.3"), third) == 1
+    });
+    assert_eq!(
+        refusals_in(file_of("192.168.50.1"), third),
+        0,
+        "in pc-01's file"
+    );
+    assert_eq!(
+        refusals_in(file_of("192.168.50.3"), first),
+        0,
+        "in pc-02's file"
+    );
+
+    // The officer's view on the log host: each PC (named by its address) with its refusals; a
     // third PC expected but never set up is a finding, and only it.
     let inspect = |expect: &[&str]| {
         let mut cmd = Command::new(AIRGAPCTL);
@@ -437,18 +502,21 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
         (out.status.code(), report)
     };
-    let (code, report) = inspect(&["192.168.50.1", "192.168.50.3"]);
+    let (code, report) = inspect(&["192.168.50.1", "192.168.50.3", "192.168.50.4"]);
     assert_eq!(code, Some(3), "{report}");
     assert_eq!(
         report["missing"],
-        serde_json::json!(["192.168.50.3"]),
+        serde_json::json!(["192.168.50.4"]),
         "{report}"
     );
     let pc = &report["machines"][0];
     assert_eq!(pc["name"], "192.168.50.1", "{report}");
     assert!(pc["refusals"].as_u64().unwrap() >= 2, "{report}");
     assert_eq!(pc["silent"], false, "{report}");
-    let (code, report) = inspect(&["192.168.50.1"]);
+    let pc2 = &report["machines"][1];
+    assert_eq!(pc2["name"], "192.168.50.3", "{report}");
+    assert!(pc2["refusals"].as_u64().unwrap() >= 1, "{report}");
+    let (code, report) = inspect(&["192.168.50.1", "192.168.50.3"]);
     assert_eq!(
         code,
         Some(0),

@@ -632,6 +632,10 @@ impl Enforcer {
     }
 
     /// The two LAN tries (for `crate::tamper`).
+    pub(crate) fn log_host_map(&mut self) -> &mut LogHostMap {
+        &mut self.log_host
+    }
+
     pub(crate) fn lan_tries(&mut self) -> [&mut LanTrie; 2] {
         [&mut self.lan_local, &mut self.lan_peers]
     }

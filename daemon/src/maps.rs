@@ -16,7 +16,7 @@ use crate::violation::Kind;
 
 mod log_host;
 
-pub use log_host::{LogHostEntry, LogHostMap};
+pub use log_host::{LogHostDrift, LogHostEntry, LogHostMap};
 
 /// Errors from a kernel map.
 #[derive(Debug, thiserror::Error)]

@@ -51,7 +51,37 @@ impl LogHostEntry {
 }
 
 /// The single-entry (key 0) log host map; no entry: no log host.
-pub struct LogHostMap(HashMap<MapData, u32, abi::airgap_log_host>);
+pub struct LogHostMap {
+    map: HashMap<MapData, u32, abi::airgap_log_host>,
+    /// What this daemon wrote (to see another process's change: [`LogHostMap::drift`]).
+    written: Option<abi::airgap_log_host>,
+}
+
+/// The entry as the kernel holds it and as the daemon wrote it, when they differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogHostDrift {
+    /// What the kernel holds.
+    pub have: Option<LogHostEntry>,
+    /// What the daemon wrote.
+    pub want: Option<LogHostEntry>,
+}
+
+impl LogHostEntry {
+    /// `192.168.50.2:19532 from cgroup 4242 over ifindex 3`, for records.
+    pub fn words(entry: Option<&LogHostEntry>) -> String {
+        entry.map_or_else(
+            || "no log host".to_string(),
+            |e| {
+                format!(
+                    "{} from cgroup {} over ifindex {}",
+                    std::net::SocketAddr::new(e.address, e.port),
+                    e.cgroup_id,
+                    e.ifindex
+                )
+            },
+        )
+    }
+}
 
 impl LogHostMap {
     /// Take the map out of a freshly loaded object.
@@ -66,7 +96,7 @@ impl LogHostMap {
 
     fn from_map(map: aya::maps::Map) -> Result<LogHostMap, MapsError> {
         HashMap::try_from(map)
-            .map(LogHostMap)
+            .map(|map| LogHostMap { map, written: None })
             .map_err(|source| MapsError::Map {
                 name: abi::MAP_LOG_HOST,
                 action: "opening".into(),
@@ -76,14 +106,43 @@ impl LogHostMap {
 
     /// The entry now, if any.
     pub fn get(&self) -> Option<LogHostEntry> {
-        self.0.get(&0, 0).ok().map(|v| LogHostEntry::from_value(&v))
+        self.raw().map(|v| LogHostEntry::from_value(&v))
+    }
+
+    fn raw(&self) -> Option<abi::airgap_log_host> {
+        self.map.get(&0, 0).ok()
+    }
+
+    /// Where the kernel's entry differs from what this daemon wrote, field by field (the
+    /// padding too).
+    pub fn drift(&self) -> Option<LogHostDrift> {
+        let have = self.raw();
+        let same = match (&have, &self.written) {
+            (Some(a), Some(b)) => {
+                (a.addr, a.cgroup_id, a.ifindex, a.port, a.pad)
+                    == (b.addr, b.cgroup_id, b.ifindex, b.port, b.pad)
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        (!same).then(|| LogHostDrift {
+            have: have.as_ref().map(LogHostEntry::from_value),
+            want: self.written.as_ref().map(LogHostEntry::from_value),
+        })
+    }
+
+    /// Put back what this daemon wrote.
+    pub fn repair(&mut self) -> Result<(), MapsError> {
+        let want = self.written.as_ref().map(LogHostEntry::from_value);
+        self.set(want.as_ref())
     }
 
     /// Replace the entry in one update (the kernel swaps a hash entry whole), or remove it.
     pub fn set(&mut self, entry: Option<&LogHostEntry>) -> Result<(), MapsError> {
+        self.written = entry.map(LogHostEntry::value);
         match entry {
             Some(e) => self
-                .0
+                .map
                 .insert(0, e.value(), 0)
                 .map_err(|source| MapsError::Map {
                     name: abi::MAP_LOG_HOST,
@@ -95,7 +154,7 @@ impl LogHostMap {
                 }),
             // aya reports a missing key as the syscall's ENOENT: look first.
             None if self.get().is_none() => Ok(()),
-            None => match self.0.remove(&0) {
+            None => match self.map.remove(&0) {
                 Ok(()) | Err(MapError::KeyNotFound) => Ok(()),
                 Err(source) => Err(MapsError::Map {
                     name: abi::MAP_LOG_HOST,

@@ -184,23 +184,28 @@ impl LanGuard {
             }
         };
         let mut records = Vec::new();
-        let mut remap = false;
+        let (mut remap, mut interfaces) = (false, false);
         for f in found {
             match f {
                 Finding::Lost(loss) => records.push(loss.record()),
-                Finding::Interfaces | Finding::UploadCgroup => remap = true,
+                Finding::Interfaces => (remap, interfaces) = (true, true),
+                // The upload service stopping and starting (it restarts on failure while the
+                // log host is down) is routine: rewritten, not journaled each time.
+                Finding::UploadCgroup => remap = true,
             }
         }
         if remap {
             match enforcer.set_lan(&self.entries()) {
                 Ok(()) => {
                     tracing::info!(entries = ?self.entries(), "LAN maps resolved again");
-                    records.extend(self.absent());
+                    if interfaces {
+                        records.extend(self.absent());
+                    }
                 }
                 Err(e) => records.push(
                     Record::new(
                         MessageId::EnforcementState,
-                        format!("rewriting the LAN maps after an interface change failed: {e}"),
+                        format!("rewriting the LAN maps after a change failed: {e}"),
                     )
                     .priority(Priority::Critical)
                     .field(field::LAYER, "isolated-lan")

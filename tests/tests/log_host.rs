@@ -411,3 +411,97 @@ async fn the_lan_guard_follows_the_upload_cgroup() {
         );
     }
 }
+
+/// The same over IPv6, on the wire (whole-machine config): neighbour discovery for the log host
+/// passes (nothing is resolved otherwise) and so does the upload cgroup's TCP to its port;
+/// another process's is dropped.
+#[tokio::test]
+async fn over_ipv6_neighbour_discovery_and_the_upload_pass_the_wire() {
+    require_root();
+    let net = Net::new("lh6");
+    for (ns, dev) in [(&net.a, "veth-a"), (&net.b, "veth-b")] {
+        ns.exec(&["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0"]);
+        let set = format!("net.ipv6.conf.{dev}.disable_ipv6=0");
+        ns.exec(&["sysctl", "-q", "-w", &set]);
+    }
+    net.a.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "fd00:50::1/64",
+        "dev",
+        "veth-a",
+        "nodad",
+    ]);
+    net.b.exec(&[
+        "ip",
+        "addr",
+        "add",
+        "fd00:50::2/64",
+        "dev",
+        "veth-b",
+        "nodad",
+    ]);
+    let server = {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &net.b.name, probe(), "echo-server", "::"])
+            .args([LOG_PORT, "120"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting an echo server");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).expect("reading the echo server");
+        assert_eq!(line.trim(), "ready");
+        Echo(child, out)
+    };
+    assert_eq!(
+        run(&net, None, &tcp("fd00:50::2", LOG_PORT)),
+        "ok",
+        "control"
+    );
+
+    let text = format!(
+        "[network]\nprofile = \"isolated-lan\"\n[[network.lan]]\nname = \"office6\"\n\
+         interface_mac = \"{LAN_MAC}\"\nsubnets = [\"fd00:50::/64\"]\n\
+         [network.log_host]\naddress = \"fd00:50::2\"\n"
+    );
+    let policy = airgapd_policy::parse(&text, None).unwrap().policy;
+    let upload = Scope::create("loghost6-up").expect("creating the upload cgroup");
+    let machine = Scope::machine().expect("cgroup v2 root");
+    let mut enforcer = Enforcer::load().expect("loading BPF object");
+    let entries = net.entries(&policy, upload.id());
+    assert_eq!(
+        entries.peers[&"fd00:50::2/128".parse().unwrap()],
+        0,
+        "carved out"
+    );
+    enforcer.set_lan(&entries).expect("writing the LAN maps");
+    enforcer
+        .configure(&machine, NetMode::from_policy(&policy.network))
+        .expect("config");
+    net.a
+        .enter(|| enforcer.enforce_interface("veth-a"))
+        .expect("attaching TCX");
+    net.a.exec(&["ip", "-6", "neigh", "flush", "dev", "veth-a"]);
+    net.b.exec(&["ip", "-6", "neigh", "flush", "dev", "veth-b"]);
+
+    assert_eq!(
+        run(&net, Some(&upload), &tcp("fd00:50::2", LOG_PORT)),
+        "ok",
+        "the upload, resolved anew"
+    );
+    assert_eq!(
+        run(&net, None, &tcp("fd00:50::2", LOG_PORT)),
+        "ETIMEDOUT",
+        "another process"
+    );
+    drop(enforcer);
+    assert_eq!(
+        run(&net, None, &tcp("fd00:50::2", LOG_PORT)),
+        "ok",
+        "control after"
+    );
+    drop(server);
+}

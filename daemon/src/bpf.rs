@@ -15,7 +15,9 @@ use airgapd_ebpf::abi;
 use crate::devices::readonly_lsm::{self, RoDevices};
 
 use crate::links::{self, AttachType, Origin, Target};
-use crate::maps::{Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, MapsError, NetMode};
+use crate::maps::{
+    Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, LogHostMap, MapsError, NetMode,
+};
 use crate::network;
 use crate::scope::{Scope, ScopeError};
 
@@ -256,6 +258,7 @@ pub struct Enforcer {
     dev_rules: DevRules,
     lan_local: LanTrie,
     lan_peers: LanTrie,
+    log_host: LogHostMap,
     events: Option<RingBuf<MapData>>,
     layers: Vec<(Layer, LayerState)>,
     /// Where links and maps are pinned; None: they live only as long as this value.
@@ -340,6 +343,7 @@ impl Enforcer {
                     abi::MAP_DEV_RULES,
                     abi::MAP_LAN_LOCAL,
                     abi::MAP_LAN_PEERS,
+                    abi::MAP_LOG_HOST,
                 ]
                 .into_iter()
                 .map(|name| (name, dir.join(format!("map_{name}"))))
@@ -361,6 +365,7 @@ impl Enforcer {
         let dev_rules = DevRules::take(&mut ebpf)?;
         let lan_local = LanTrie::take(&mut ebpf, abi::MAP_LAN_LOCAL)?;
         let lan_peers = LanTrie::take(&mut ebpf, abi::MAP_LAN_PEERS)?;
+        let log_host = LogHostMap::take(&mut ebpf)?;
         let events = ebpf.take_map(abi::MAP_EVENTS).ok_or(MapsError::Missing {
             name: abi::MAP_EVENTS,
         })?;
@@ -377,6 +382,7 @@ impl Enforcer {
             dev_rules,
             lan_local,
             lan_peers,
+            log_host,
             events: Some(events),
             layers: Vec::new(),
             pin_dir: pin_dir.map(Path::to_path_buf),
@@ -410,9 +416,11 @@ impl Enforcer {
     /// old or the new contents). They count only in [`NetMode::Lan`]. Write them before
     /// [`Enforcer::configure`]: entries written before the mode exist for nothing, and LAN mode
     /// with fewer entries is only stricter; again whenever interfaces come and go.
+    /// The log host entry is written last: its address is carved out of the peers first.
     pub fn set_lan(&mut self, entries: &LanEntries) -> Result<(), EnforceError> {
         self.lan_peers.sync(&entries.peers)?;
         self.lan_local.sync(&entries.local)?;
+        self.log_host.set(entries.log_host.as_ref())?;
         Ok(())
     }
 
@@ -421,6 +429,7 @@ impl Enforcer {
         LanEntries {
             local: self.lan_local.entries(),
             peers: self.lan_peers.entries(),
+            log_host: self.log_host.get(),
         }
     }
 
@@ -636,6 +645,10 @@ impl Enforcer {
     }
 
     /// The two LAN tries (for `crate::tamper`).
+    pub(crate) fn log_host_map(&mut self) -> &mut LogHostMap {
+        &mut self.log_host
+    }
+
     pub(crate) fn lan_tries(&mut self) -> [&mut LanTrie; 2] {
         [&mut self.lan_local, &mut self.lan_peers]
     }

@@ -14,6 +14,7 @@ pub mod dbus;
 pub mod devices;
 pub mod doctor;
 pub mod events;
+pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod i18n;

@@ -14,6 +14,10 @@ use airgapd_ebpf::abi;
 
 use crate::violation::Kind;
 
+mod log_host;
+
+pub use log_host::{LogHostDrift, LogHostEntry, LogHostMap};
+
 /// Errors from a kernel map.
 #[derive(Debug, thiserror::Error)]
 pub enum MapsError {
@@ -463,8 +467,11 @@ impl DevRules {
 pub struct LanEntries {
     /// `airgap_lan_local`: the LAN subnets (addresses this machine may bind to).
     pub local: BTreeMap<Cidr, u32>,
-    /// `airgap_lan_peers`: the hosts this machine may talk to.
+    /// `airgap_lan_peers`: the hosts this machine may talk to (value 0: carved out, e.g. the
+    /// log host's address inside a subnet).
     pub peers: BTreeMap<Cidr, u32>,
+    /// `airgap_log_host`: the office's log host, if the policy names one.
+    pub log_host: Option<LogHostEntry>,
 }
 
 /// One LAN trie (`airgap_lan_local` or `airgap_lan_peers`). Keys are IPv6; IPv4 networks are
@@ -588,7 +595,10 @@ impl LanTrie {
                 self.remove(net)?;
             }
         }
-        for (net, ifindex) in want {
+        // Carve-outs (value 0) before the networks they are cut out of: a log host's address
+        // is never reachable as a peer, not even between two writes.
+        let (closed, open): (Vec<_>, Vec<_>) = want.iter().partition(|(_, &i)| i == 0);
+        for (net, ifindex) in closed.into_iter().chain(open) {
             self.set(*net, *ifindex)?;
         }
         Ok(())

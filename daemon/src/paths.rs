@@ -36,6 +36,23 @@ pub const LOCALE_DIR: &str = "/usr/share/airgapd/locale";
 pub const JOURNAL_DIR: &str = "/var/log/journal";
 /// The journald drop-in `airgapctl seal-journal` writes: persistent storage, sealing on.
 pub const JOURNALD_SEAL_DROPIN: &str = "/etc/systemd/journald.conf.d/90-airgapd-seal.conf";
+/// The office CA of the remote journal and the PC certificates made for carrying
+/// (`airgapctl fleet host-setup`, on the log host).
+pub const FLEET_DIR: &str = "/etc/airgapd/fleet";
+/// systemd-journal-remote's configuration (Debian's path).
+pub const JOURNAL_REMOTE_CONF: &str = "/etc/systemd/journal-remote.conf";
+/// systemd-journal-upload's configuration.
+pub const JOURNAL_UPLOAD_CONF: &str = "/etc/systemd/journal-upload.conf";
+/// The CA both services trust (their built-in default).
+pub const JOURNAL_TRUSTED_CA: &str = "/etc/ssl/ca/trusted.pem";
+/// The log host's key and certificate (journal-remote's built-in defaults).
+pub const JOURNAL_REMOTE_KEY: &str = "/etc/ssl/private/journal-remote.pem";
+/// See [`JOURNAL_REMOTE_KEY`].
+pub const JOURNAL_REMOTE_CERT: &str = "/etc/ssl/certs/journal-remote.pem";
+/// A PC's key and certificate (journal-upload's built-in defaults).
+pub const JOURNAL_UPLOAD_KEY: &str = "/etc/ssl/private/journal-upload.pem";
+/// See [`JOURNAL_UPLOAD_KEY`].
+pub const JOURNAL_UPLOAD_CERT: &str = "/etc/ssl/certs/journal-upload.pem";
 /// journald's native protocol socket.
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 

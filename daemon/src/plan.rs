@@ -122,6 +122,8 @@ pub struct Plan {
     pub net_mode: NetMode,
     /// The LANs of the isolated-lan profile (empty otherwise).
     pub lans: Vec<LanPlan>,
+    /// The office's log host (isolated-lan profile only).
+    pub log_host: Option<crate::network::log_host::LogHostPlan>,
     /// Device rules, one per match (the most specific wins in the kernel).
     pub rules: BTreeMap<DevMatch, Rule>,
 }
@@ -179,6 +181,7 @@ impl Plan {
         Ok(Plan {
             net_mode: NetMode::from_policy(&policy.network),
             lans: LanPlan::from_policy(&policy.network),
+            log_host: crate::network::log_host::LogHostPlan::from_policy(&policy.network),
             rules,
         })
     }

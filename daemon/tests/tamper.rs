@@ -286,6 +286,45 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
         ],
     );
 
+    // 5b. A log host entry added (issue 21): TCP/UDP to 10.0.0.1:22 for the test's own
+    //     cgroup over ifindex 1. The policy names none: noticed and removed.
+    let log_host = pin(&d, "map_airgap_log_host");
+    let mut value = Vec::new();
+    value.extend(
+        std::net::Ipv4Addr::new(10, 0, 0, 1)
+            .to_ipv6_mapped()
+            .octets(),
+    );
+    value.extend(airgapd::scope::own_cgroup_id().to_ne_bytes());
+    value.extend(1u32.to_ne_bytes());
+    value.extend(22u16.to_ne_bytes());
+    value.extend(0u16.to_ne_bytes());
+    let t0 = Instant::now();
+    let mut args = vec!["map", "update", "pinned", &log_host, "key", "hex"];
+    args.extend(["00", "00", "00", "00", "value", "hex"]);
+    let v = hex(&value);
+    args.extend(v.iter().map(String::as_str));
+    bpftool(&args);
+    let map = airgapd::maps::LogHostMap::open_pinned(Path::new(&log_host)).unwrap();
+    assert!(map.get().is_some(), "the attack must write the entry");
+    while map.get().is_some() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "never removed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    took.push(t0.elapsed());
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", "airgap_log_host"),
+        ],
+    );
+    assert_eq!(text(&e, "AIRGAP_BEFORE"), "no log host");
+    assert!(
+        text(&e, "AIRGAP_AFTER").starts_with("10.0.0.1:22 from cgroup "),
+        "{e:?}"
+    );
+
     // 6. A link unpinned (the daemon would detach it on its way out): pinned again.
     let dev = d.pin_dir.join("link_airgap_dev");
     let t0 = Instant::now();

@@ -25,7 +25,7 @@ typedef uint64_t __u64;
 
 /* Bumped whenever a struct or a meaning below changes; pinned state of another version is
  * never adopted. */
-#define AIRGAP_ABI_VERSION 5
+#define AIRGAP_ABI_VERSION 6
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -162,6 +162,27 @@ struct airgap_lan_key {
 #define AIRGAP_LAN_KEY_SIZE 20
 #define AIRGAP_LAN_ENTRIES 1024
 
+/*
+ * The office's log host (isolated-lan profile, [network.log_host], issue 21): the one address
+ * that is not a peer and yet may be reached, by one cgroup (the journal upload service's), on
+ * one port. Single entry (key 0) of airgap_log_host, a hash map so that the daemon replaces it
+ * whole (a reader never sees half an old and half a new entry); no entry: no log host.
+ *
+ * The daemon also writes the address into airgap_lan_peers as a full-length entry of value 0,
+ * which carves it out of a LAN that lists no peers: every other process, and the upload service
+ * on every other port, is refused there as for any address that is not a peer.
+ */
+struct airgap_log_host {
+	__u8 addr[16];   /* as the LAN keys: IPv4-mapped for IPv4, network order */
+	__u64 cgroup_id; /* the upload service's cgroup v2 id; 0 while it does not exist: nothing
+			  * passes */
+	__u32 ifindex;   /* the interface of the LAN the host lies in; 0 when absent: nothing
+			  * passes */
+	__u16 port;      /* host order, never 0 */
+	__u16 pad;       /* 0 */
+};
+#define AIRGAP_LOG_HOST_SIZE 32
+
 /* Map names, as the daemon looks them up in the object. */
 #define AIRGAP_MAP_CONFIG "airgap_config"
 #define AIRGAP_MAP_COUNTERS "airgap_counters"
@@ -169,6 +190,7 @@ struct airgap_lan_key {
 #define AIRGAP_MAP_DEV_RULES "airgap_dev_rules"
 #define AIRGAP_MAP_LAN_LOCAL "airgap_lan_local"
 #define AIRGAP_MAP_LAN_PEERS "airgap_lan_peers"
+#define AIRGAP_MAP_LOG_HOST "airgap_log_host"
 
 #define AIRGAP_EVENTS_BYTES (256 * 1024)
 #define AIRGAP_DEV_RULES_ENTRIES 4096

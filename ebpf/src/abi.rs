@@ -15,6 +15,7 @@ unsafe impl aya::Pod for airgap_dev_key {}
 unsafe impl aya::Pod for airgap_exec_event {}
 unsafe impl aya::Pod for airgap_task_exit {}
 unsafe impl aya::Pod for airgap_lan_key {}
+unsafe impl aya::Pod for airgap_log_host {}
 unsafe impl aya::Pod for airgap_guard_config {}
 unsafe impl aya::Pod for airgap_guard_key {}
 
@@ -33,6 +34,8 @@ const _: () = {
     // the same layout: prefix length, then the 16 address bytes.
     assert!(size_of::<aya::maps::lpm_trie::Key<[u8; 16]>>() == AIRGAP_LAN_KEY_SIZE as usize);
     assert!(core::mem::offset_of!(airgap_lan_key, addr) == 4);
+    assert!(size_of::<airgap_log_host>() == AIRGAP_LOG_HOST_SIZE as usize);
+    assert!(core::mem::offset_of!(airgap_log_host, port) == 28);
     assert!(size_of::<airgap_guard_config>() == AIRGAP_GUARD_CONFIG_SIZE as usize);
     assert!(size_of::<airgap_guard_key>() == AIRGAP_GUARD_KEY_SIZE as usize);
 };
@@ -60,6 +63,8 @@ pub const MAP_DEV_RULES: &str = c_name(AIRGAP_MAP_DEV_RULES);
 pub const MAP_LAN_LOCAL: &str = c_name(AIRGAP_MAP_LAN_LOCAL);
 /// See [`MAP_CONFIG`].
 pub const MAP_LAN_PEERS: &str = c_name(AIRGAP_MAP_LAN_PEERS);
+/// See [`MAP_CONFIG`].
+pub const MAP_LOG_HOST: &str = c_name(AIRGAP_MAP_LOG_HOST);
 /// See [`MAP_CONFIG`].
 pub const MAP_EXEC_DEV: &str = c_name(AIRGAP_MAP_EXEC_DEV);
 /// See [`MAP_CONFIG`].

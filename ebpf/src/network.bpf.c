@@ -45,6 +45,7 @@
 #define ETH_HLEN 14
 #define IPPROTO_ICMPV6 58
 #define ND_NEIGHBOR_SOLICIT 135
+#define ND_NEIGHBOR_ADVERT 136
 #define TC_ACT_UNSPEC (-1) /* TCX_NEXT: let the next program (or the stack) decide */
 #define TC_ACT_SHOT 2
 
@@ -67,6 +68,16 @@ struct {
 	__type(key, struct airgap_lan_key);
 	__type(value, __u32);
 } airgap_lan_peers SEC(".maps");
+
+_Static_assert(sizeof(struct airgap_log_host) == AIRGAP_LOG_HOST_SIZE, "airgap_log_host layout");
+
+/* The office's log host: who may reach it, on which port (see airgapd_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct airgap_log_host);
+} airgap_log_host SEC(".maps");
 
 static __always_inline int ipv4_is_loopback(__u32 addr_be)
 {
@@ -119,6 +130,28 @@ static __always_inline __u32 lan_ifindex(void *trie, const struct airgap_lan_key
 {
 	__u32 *ifindex = bpf_map_lookup_elem(trie, k);
 	return ifindex ? *ifindex : 0;
+}
+
+/* The log host entry when there is one that can be reached now: a port, a cgroup that exists,
+ * the LAN's interface present. NULL otherwise. */
+static __always_inline const struct airgap_log_host *log_host(void)
+{
+	__u32 zero = 0;
+	const struct airgap_log_host *h = bpf_map_lookup_elem(&airgap_log_host, &zero);
+
+	if (!h || h->port == 0 || h->cgroup_id == 0 || h->ifindex == 0)
+		return NULL;
+	return h;
+}
+
+/* Is this full-length LAN key the log host's address, and `port` its port? */
+static __always_inline int is_log_host(const struct airgap_log_host *h,
+				       const struct airgap_lan_key *k, __u16 port)
+{
+	const __u32 *a = (const __u32 *)k->addr;
+	const __u32 *b = (const __u32 *)h->addr;
+
+	return port == h->port && a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
 }
 
 /* Only plain TCP and UDP: their every address passes through the sockaddr hooks. */
@@ -255,6 +288,17 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, con
 		}
 		if (lan_allows(kind, &k, wildcard))
 			return CG_ALLOW;
+		/* The log host: connect and send only, from the upload service's own cgroup (the
+		 * calling task's: a socket handed to another process is judged by its packets below),
+		 * to its one port. */
+		if (kind != AIRGAP_KIND_NET_BIND) {
+			const struct airgap_log_host *h = log_host();
+			__u16 dport = peer ? port : bpf_ntohs((__u16)ctx->user_port);
+
+			if (h && is_log_host(h, &k, dport) &&
+			    bpf_get_current_cgroup_id() == h->cgroup_id)
+				return CG_ALLOW;
+		}
 	}
 
 	e = deny_event(kind);
@@ -350,6 +394,66 @@ static __always_inline int skb_lan_allows(struct __sk_buff *skb, int egress)
 	return lan_ifindex(&airgap_lan_peers, &k) == skb->ifindex;
 }
 
+/*
+ * The peer key and port of a TCP or UDP packet (the peer's: destination leaving, source
+ * arriving), from offset `l3` of the packet (0 for cgroup_skb, ETH_HLEN on the wire). 0 on
+ * success; -1 for anything else, or an IPv6 packet with extension headers before TCP/UDP.
+ */
+static __always_inline int l4_peer(struct __sk_buff *skb, __u32 l3, int egress,
+				   struct airgap_lan_key *k, __u16 *port)
+{
+	__u32 a[4];
+	__u16 p;
+	__u8 b[2];
+	__u32 l4;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		/* b[0]: version and header length; protocol at 9. */
+		if (bpf_skb_load_bytes(skb, l3, &b[0], 1) || bpf_skb_load_bytes(skb, l3 + 9, &b[1], 1))
+			return -1;
+		if (b[1] != IPPROTO_TCP && b[1] != IPPROTO_UDP)
+			return -1;
+		if (bpf_skb_load_bytes(skb, l3 + (egress ? 16 : 12), &a[3], 4))
+			return -1;
+		lan_key4(k, a[3]);
+		l4 = l3 + (b[0] & 0x0f) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, l3 + 6, &b[1], 1))
+			return -1;
+		if (b[1] != IPPROTO_TCP && b[1] != IPPROTO_UDP)
+			return -1;
+		if (bpf_skb_load_bytes(skb, l3 + (egress ? 24 : 8), a, 16))
+			return -1;
+		lan_key6(k, a);
+		l4 = l3 + 40;
+	} else {
+		return -1;
+	}
+	/* Both TCP and UDP start with the source port, then the destination port. */
+	if (bpf_skb_load_bytes(skb, l4 + (egress ? 2 : 0), &p, 2))
+		return -1;
+	*port = bpf_ntohs(p);
+	return 0;
+}
+
+/* The log host, for a packet of the upload service's socket: its address and port, over the
+ * LAN's interface. bpf_skb_cgroup_id is the socket's cgroup, where it was created. */
+static __always_inline int skb_log_host_allows(struct __sk_buff *skb, int egress)
+{
+	const struct airgap_log_host *h;
+	struct airgap_lan_key k;
+	__u16 port;
+
+	if (!(net_mode() & AIRGAP_NET_LAN))
+		return 0;
+	h = log_host();
+	if (!h || skb->ifindex != h->ifindex)
+		return 0;
+	if (l4_peer(skb, 0, egress, &k, &port) != 0 || !is_log_host(h, &k, port))
+		return 0;
+	return bpf_skb_cgroup_id(skb) == h->cgroup_id;
+}
+
 static __always_inline int check_skb(struct __sk_buff *skb, __u16 kind, int egress)
 {
 	struct airgap_event *e;
@@ -357,6 +461,8 @@ static __always_inline int check_skb(struct __sk_buff *skb, __u16 kind, int egre
 	if (skb->ifindex == LOOPBACK_IFINDEX)
 		return CG_ALLOW;
 	if (skb_lan_allows(skb, egress))
+		return CG_ALLOW;
+	if (skb_log_host_allows(skb, egress))
 		return CG_ALLOW;
 
 	e = deny_event(kind);
@@ -469,6 +575,37 @@ static __always_inline int wire_drop(struct __sk_buff *skb, __u16 kind,
 	return TC_ACT_SHOT;
 }
 
+/*
+ * A frame exchanged with the log host (`peer`, as wire_peer found it) on the LAN's interface:
+ *  - address resolution (ARP, IPv6 neighbour solicitation and advertisement): it carries no
+ *    data, and without it the upload's first packet never leaves;
+ *  - TCP/UDP of its port: leaving, only from the upload service's socket; arriving (a
+ *    whole-machine scope, where no socket is known yet), only from that port: the cgroup_skb
+ *    ingress hook then refuses it for any socket but the upload service's.
+ */
+static __always_inline int wire_log_host_allows(struct __sk_buff *skb, int egress,
+						const struct airgap_lan_key *peer)
+{
+	const struct airgap_log_host *h = log_host();
+	struct airgap_lan_key k;
+	__u16 port;
+	__u8 b;
+
+	if (!h || skb->ifindex != h->ifindex || !is_log_host(h, peer, h->port))
+		return 0;
+	if (skb->protocol == bpf_htons(ETH_P_ARP))
+		return 1;
+	if (skb->protocol == bpf_htons(ETH_P_IPV6) &&
+	    !bpf_skb_load_bytes(skb, ETH_HLEN + 6, &b, 1) && b == IPPROTO_ICMPV6) {
+		if (bpf_skb_load_bytes(skb, ETH_HLEN + 40, &b, 1))
+			return 0;
+		return b == ND_NEIGHBOR_SOLICIT || b == ND_NEIGHBOR_ADVERT;
+	}
+	if (l4_peer(skb, ETH_HLEN, egress, &k, &port) != 0 || !is_log_host(h, &k, port))
+		return 0;
+	return !egress || bpf_skb_cgroup_id(skb) == h->cgroup_id;
+}
+
 /* In LAN mode a frame with a LAN peer on that peer's interface passes; every other frame, and
  * every frame on every other interface, is dropped. */
 static __always_inline int wire_judge(struct __sk_buff *skb, __u32 mode, __u16 kind, int egress)
@@ -478,6 +615,8 @@ static __always_inline int wire_judge(struct __sk_buff *skb, __u32 mode, __u16 k
 	if (!(mode & AIRGAP_NET_LAN) || wire_peer(skb, egress, &k) != 0)
 		return wire_drop(skb, kind, NULL);
 	if (lan_ifindex(&airgap_lan_peers, &k) == skb->ifindex)
+		return TC_ACT_UNSPEC;
+	if (wire_log_host_allows(skb, egress, &k))
 		return TC_ACT_UNSPEC;
 	return wire_drop(skb, kind, &k);
 }

@@ -29,7 +29,7 @@ use std::path::Path;
 pub use error::{FieldError, Location, PolicyError, ValueError};
 pub use load::{file_kind, load, load_with_owner, MAX_POLICY_BYTES};
 pub use model::{
-    Access, Capture, Checked, Decision, Devices, Exec, Lan, Logging, LoopDevices, Media,
+    Access, Capture, Checked, Decision, Devices, Exec, Lan, LogHost, Logging, LoopDevices, Media,
     MediaIdentity, Meta, Network, Policy, Profile, Usb, UsbDevice, BUILTIN_STRICT_TOML,
 };
 pub use source::Source;

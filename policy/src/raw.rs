@@ -54,6 +54,15 @@ pub(crate) struct RawNetwork {
     pub loopback: Field<bool>,
     #[serde(default)]
     pub lan: Vec<Spanned<RawLan>>,
+    pub log_host: Option<RawLogHost>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [network.log_host] table")]
+pub(crate) struct RawLogHost {
+    pub address: Field<String>,
+    pub port: Field<i64>,
+    pub cgroup: Field<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,6 +13,12 @@ const CASES: &[(&str, &str, u32, u32)] = &[
     ("[network]\nloopbak = false\n", "network.loopbak", 2, 1),
     ("[network.extra]\nx = 1\n", "network.extra", 1, 10),
     (
+        "[network.log_host]\naddress = \"192.168.50.2\"\nhost = \"x\"\n",
+        "network.log_host.host",
+        3,
+        1,
+    ),
+    (
         "[network]\nprofile = \"isolated-lan\"\n[[network.lan]]\nname = \"l\"\nmac = \"x\"\n",
         "network.lan[0].mac",
         5,

@@ -80,7 +80,7 @@ async fn run_async(args: RunArgs, plan: Plan, unapplied: Vec<&'static str>) -> R
     // kept resolved while the command runs (a --new-netns command has no such interface in its
     // namespace: it can use only loopback).
     let mut lan = LanGuard::default();
-    let lan_records = lan.apply(&mut enforcer, &plan)?;
+    let lan_records = lan.apply(&mut enforcer, &plan, &scope)?;
     enforcer.configure(&scope, plan.net_mode)?;
     for rule in plan.rules.values() {
         tracing::debug!(rule = %rule.matches, access = rule.access.0, why = %rule.why, "device rule");

@@ -16,8 +16,10 @@ pub mod client;
 pub mod devices;
 pub mod doctor;
 pub mod enroll;
+pub mod fleet;
 pub mod import_usbguard;
 pub mod inspect;
+pub mod inspect_fleet;
 pub mod inspect_integrity;
 pub mod media;
 pub mod media_list;
@@ -84,7 +86,7 @@ pub enum Command {
     /// What this PC has been connected to, from the traces the OS left (journal,
     /// NetworkManager, DHCP leases, apt, Bluetooth): one answer per inspection question.
     /// Works without airgapd; changes nothing. Exit 0 none found, 3 found, 5 unknown.
-    Inspect(inspect::InspectArgs),
+    Inspect(InspectCli),
     /// Set up journald Forward Secure Sealing on this PC (root): the journal kept on disk and
     /// sealed, and the verification key printed once, as text and QR code, for the security
     /// officer to keep; `inspect --verify-key` checks the journal with it.
@@ -93,6 +95,22 @@ pub enum Command {
     /// the machine's identity and chain heads), report.html (A4, Vietnamese by default) and
     /// report.sig (signed with the machine key); `report verify DIR` checks one.
     Report(Box<report::ReportArgs>),
+    /// The office's remote journal (systemd-journal-remote on the log host,
+    /// systemd-journal-upload on each PC): set-up commands for the sysadmin.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
+}
+
+/// `airgapctl inspect`: a machine (`airgapctl report` shares these), or with `--journal-dir`
+/// the journals the office's log host collected.
+#[derive(Debug, clap::Args)]
+pub struct InspectCli {
+    /// A machine's inspection.
+    #[command(flatten)]
+    pub inspect: inspect::InspectArgs,
+    /// The log host's.
+    #[command(flatten)]
+    pub fleet: inspect_fleet::FleetArgs,
 }
 
 /// What every subcommand gets.
@@ -127,9 +145,13 @@ pub async fn dispatch(cli: Cli) -> Result<i32, CtlError> {
         Command::Register(args) => register::run(&ctx, args),
         Command::Release(command) => release::run(&ctx, command),
         Command::Watch(args) => watch::run(&ctx, args).await,
-        Command::Inspect(args) => inspect::run(&ctx, args),
+        Command::Inspect(args) => match &args.fleet.journal_dir {
+            Some(dir) => inspect_fleet::run(&ctx, &args.fleet, dir),
+            None => inspect::run(&ctx, args.inspect),
+        },
         Command::SealJournal(args) => seal_journal::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, *args),
+        Command::Fleet(command) => fleet::run(&ctx, command),
     }
 }
 

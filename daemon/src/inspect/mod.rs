@@ -15,6 +15,7 @@ pub mod categories;
 pub mod dates;
 pub mod dhclient;
 pub mod findings;
+pub mod fleet;
 pub mod ini;
 pub mod journal;
 pub mod journal_seal;

@@ -107,6 +107,9 @@ pub enum Finding {
     Lost(Loss),
     /// A LAN interface appeared, left or changed: the LAN tries must be resolved again.
     Interfaces,
+    /// The log host's upload cgroup appeared or went (not from rtnetlink: the LAN guard's
+    /// cgroup watch): its entry must be resolved again.
+    UploadCgroup,
 }
 
 /// A raised loss, kept while its cause lasts so that each is reported once.

@@ -2,20 +2,28 @@
 //! against the interfaces, and the isolation watcher (isolated-lan profile only).
 
 use std::io;
+use std::path::PathBuf;
 
 use super::isolation::Finding;
+use super::log_host::{CgroupWatch, LogHostPlan};
 use super::watcher::Watcher;
 use crate::bpf::{EnforceError, Enforcer};
 use crate::journal::{field, MessageId, Priority, Record};
 use crate::maps::LanEntries;
 use crate::plan::{LanPlan, Plan};
+use crate::scope::Scope;
 
 /// The isolated-LAN part of the service and of `airgapd run`: the LAN tries, kept resolved
 /// against the interfaces, and the watcher (isolated-lan profile only).
 #[derive(Default)]
 pub struct LanGuard {
     lans: Vec<LanPlan>,
+    log_host: Option<LogHostPlan>,
+    /// The enforcement scope's cgroup directory: the log host's cgroup is relative to it.
+    scope_dir: PathBuf,
     watcher: Option<Watcher>,
+    /// Follows the upload cgroup (made anew at each start of the service).
+    upload: Option<CgroupWatch>,
 }
 
 impl LanGuard {
@@ -27,6 +35,7 @@ impl LanGuard {
         &mut self,
         enforcer: &mut Enforcer,
         plan: &Plan,
+        scope: &Scope,
     ) -> Result<Vec<Record>, EnforceError> {
         let mut records = Vec::new();
         if plan.lans.is_empty() {
@@ -42,22 +51,76 @@ impl LanGuard {
             self.watcher = Some(watcher);
         }
         self.lans = plan.lans.clone();
+        self.scope_dir = scope.path().to_path_buf();
+        if self.upload.is_none() || self.log_host != plan.log_host {
+            self.upload = None;
+            if let (Some(host), Some(_)) = (&plan.log_host, &self.watcher) {
+                let target = host.cgroup_dir(&self.scope_dir);
+                match CgroupWatch::new(&self.scope_dir, target) {
+                    Ok(w) => self.upload = Some(w),
+                    Err(e) => records.push(
+                        Record::new(
+                            MessageId::EnforcementState,
+                            format!(
+                                "the log host's upload cgroup is not watched (inotify: {e}); \
+                                 a restarted upload service stays refused until a reload"
+                            ),
+                        )
+                        .priority(Priority::Warning)
+                        .field(field::LAYER, "log-host")
+                        .field(field::STATE, field::state::LIMITED),
+                    ),
+                }
+            }
+        }
+        self.log_host = plan.log_host.clone();
         enforcer.set_lan(&self.entries())?;
         records.extend(self.absent());
         Ok(records)
     }
 
     fn entries(&self) -> LanEntries {
-        self.watcher
-            .as_ref()
-            .map_or_else(LanEntries::default, |w| w.state().lan_entries())
+        let Some(w) = &self.watcher else {
+            return LanEntries::default();
+        };
+        let mut entries = w.state().lan_entries();
+        if let Some(host) = &self.log_host {
+            let cgroup_id = host.cgroup_id(&self.scope_dir);
+            host.add_to(
+                &mut entries,
+                &self.lans,
+                |mac| w.state().ifindex_of(mac),
+                cgroup_id,
+            );
+        }
+        entries
     }
 
-    /// A warning for each LAN whose interface is not there: its traffic is refused.
+    /// A warning for each LAN whose interface is not there: its traffic is refused. Likewise
+    /// for the log host's cgroup: the upload is refused until the service runs.
     fn absent(&self) -> Vec<Record> {
         let Some(w) = &self.watcher else {
             return Vec::new();
         };
+        let upload = self
+            .log_host
+            .as_ref()
+            .filter(|h| h.cgroup_id(&self.scope_dir) == 0)
+            .map(|h| {
+                Record::new(
+                    MessageId::EnforcementState,
+                    format!(
+                        "log host {}:{}: the upload service's cgroup {} does not exist (yet); \
+                         nothing may reach the log host until it does",
+                        h.address,
+                        h.port,
+                        h.cgroup_dir(&self.scope_dir).display()
+                    ),
+                )
+                .priority(Priority::Warning)
+                .field(field::LAYER, "log-host")
+                .field(field::STATE, field::state::INACTIVE)
+            });
         self.lans
             .iter()
             .filter(|l| w.state().ifindex_of(&l.interface_mac).is_none())
@@ -74,14 +137,28 @@ impl LanGuard {
                 .field(field::LAYER, "isolated-lan")
                 .field(field::STATE, field::state::INACTIVE)
             })
+            .chain(upload)
             .collect()
     }
 
     /// The next findings of the watcher; never completes without one.
     pub async fn next(&mut self) -> io::Result<Vec<Finding>> {
-        match &mut self.watcher {
-            Some(w) => w.next().await,
-            None => std::future::pending().await,
+        let Some(w) = &mut self.watcher else {
+            return std::future::pending().await;
+        };
+        let Some(upload) = &mut self.upload else {
+            return w.next().await;
+        };
+        tokio::select! {
+            found = w.next() => found,
+            changed = upload.changed() => {
+                if let Err(e) = changed {
+                    // Resolved once more below; after that only reloads and interface changes.
+                    tracing::warn!(error = %e, "watching the upload cgroup failed");
+                    self.upload = None;
+                }
+                Ok(vec![Finding::UploadCgroup])
+            }
         }
     }
 
@@ -107,23 +184,28 @@ impl LanGuard {
             }
         };
         let mut records = Vec::new();
-        let mut remap = false;
+        let (mut remap, mut interfaces) = (false, false);
         for f in found {
             match f {
                 Finding::Lost(loss) => records.push(loss.record()),
-                Finding::Interfaces => remap = true,
+                Finding::Interfaces => (remap, interfaces) = (true, true),
+                // The upload service stopping and starting (it restarts on failure while the
+                // log host is down) is routine: rewritten, not journaled each time.
+                Finding::UploadCgroup => remap = true,
             }
         }
         if remap {
             match enforcer.set_lan(&self.entries()) {
                 Ok(()) => {
-                    tracing::info!(entries = ?self.entries(), "LAN interfaces resolved again");
-                    records.extend(self.absent());
+                    tracing::info!(entries = ?self.entries(), "LAN maps resolved again");
+                    if interfaces {
+                        records.extend(self.absent());
+                    }
                 }
                 Err(e) => records.push(
                     Record::new(
                         MessageId::EnforcementState,
-                        format!("rewriting the LAN maps after an interface change failed: {e}"),
+                        format!("rewriting the LAN maps after a change failed: {e}"),
                     )
                     .priority(Priority::Critical)
                     .field(field::LAYER, "isolated-lan")

@@ -6,6 +6,7 @@
 //! - [`isolation`]: the isolated-lan judgement: is the LAN still isolated? ([`watcher`] feeds
 //!   it from rtnetlink.)
 //! - [`lan`]: the LAN profile in force: the LAN tries kept resolved, and the watcher.
+//! - [`log_host`]: the office's log host, the one non-peer the upload service may reach.
 //! - [`filters`]: the classic tc filters of an interface (kernels without TCX), for the
 //!   tamper check.
 //! - `rtnetlink`: the netlink socket and message parsing the three above share.
@@ -16,6 +17,7 @@ pub mod filters;
 pub mod interfaces;
 pub mod isolation;
 pub mod lan;
+pub mod log_host;
 mod rtnetlink;
 pub mod watcher;
 

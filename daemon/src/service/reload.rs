@@ -39,7 +39,7 @@ impl Service {
         let plan = Plan::new(&checked.policy, &facts)?;
         apply_rules(&mut self.enforcer, Some(&self.plan), &plan)?;
         // --- isolated LAN (issue 9) ---
-        for r in self.lan.apply(&mut self.enforcer, &plan)? {
+        for r in self.lan.apply(&mut self.enforcer, &plan, &self.scope)? {
             send(&self.sink, r);
         }
         self.enforcer.configure(&self.scope, plan.net_mode)?;

@@ -54,7 +54,7 @@ impl Service {
         let plan = Plan::new(&policy, &facts).context("planning device rules")?;
         // --- isolated LAN (issue 9): the LAN tries before the mode that uses them ---
         let mut lan = crate::network::lan::LanGuard::default();
-        for r in lan.apply(&mut enforcer, &plan)? {
+        for r in lan.apply(&mut enforcer, &plan, &scope)? {
             send(&sink, r);
         }
         enforcer.configure(&scope, plan.net_mode)?;

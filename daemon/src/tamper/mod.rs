@@ -25,7 +25,7 @@ use airgapd_ebpf::abi;
 use crate::bpf::Enforcer;
 use crate::journal::{field, MessageId, Record};
 use crate::links::{self, link_kind};
-use crate::maps::{DevAccess, NetMode};
+use crate::maps::{DevAccess, LogHostEntry, NetMode};
 use crate::pinned::record::{Record as EnforcementRecord, TamperRecord};
 use crate::pinned::{self, Inspection};
 
@@ -327,6 +327,19 @@ fn check_maps(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
             object: format!("{} {}", abi::MAP_DEV_RULES, d.key),
             before: access_words(d.want),
             after: access_words(d.have),
+            while_down: false,
+            repair_error: repair.err().map(|e| e.to_string()),
+            interface: None,
+        });
+    }
+    // The log host (issue 21): one entry, put back whole.
+    let log_host = enforcer.log_host_map();
+    if let Some(d) = log_host.drift() {
+        let repair = log_host.repair();
+        found.push(Tampering {
+            object: abi::MAP_LOG_HOST.to_string(),
+            before: LogHostEntry::words(d.want.as_ref()),
+            after: LogHostEntry::words(d.have.as_ref()),
             while_down: false,
             repair_error: repair.err().map(|e| e.to_string()),
             interface: None,

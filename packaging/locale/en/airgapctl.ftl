@@ -401,3 +401,21 @@ seal-journal-instructions-1 = 1. Copy the verification key by hand or print it, 
 seal-journal-instructions-2 = 2. The key only checks the journal: whoever holds it cannot change what was sealed, and nobody on the PC can forge a sealed record of an earlier epoch.
 seal-journal-instructions-3 = 3. At each inspection run: airgapctl inspect --verify-key { $key }
 seal-journal-instructions-4 = 4. A journal file that was altered, or that has no seals yet holds entries written after this setup, is reported as a failure. Files deleted whole are not: compare the list of journal files with the previous report.
+
+## airgapctl fleet host-setup|pc-setup: the office's remote journal.
+fleet-written = Files written:
+fleet-file-ca-cert = { $path }: the office CA's certificate (copy it to every PC with its own files)
+fleet-file-ca-key = { $path }: the office CA's key (keep it on the log host; it signs every PC's certificate)
+fleet-file-trusted = { $path }: the office CA, as the journal services trust it
+fleet-file-server-cert = { $path }: the log host's certificate
+fleet-file-server-key = { $path }: the log host's key
+fleet-file-remote-conf = { $path }: systemd-journal-remote's settings (one journal per PC)
+fleet-file-pc-cert = { $path }: a PC's certificate
+fleet-file-pc-key = { $path }: a PC's key (carry it to that PC only, then delete it here)
+fleet-file-upload-cert = { $path }: this PC's certificate
+fleet-file-upload-key = { $path }: this PC's key
+fleet-file-upload-conf = { $path }: systemd-journal-upload's settings (where to send, with which certificate)
+fleet-enabled = Enabled and started { $unit }.
+fleet-enable-later = Nothing was enabled (--root): on that system run systemctl enable --now { $unit }
+fleet-failed = The remote journal could not be set up: { $error }
+fleet-no-log-host = The policy { $file } names no log host: add a [network.log_host] table (see man airgapd.policy), then run pc-setup again.

@@ -175,3 +175,16 @@ inspect-seal-file-unsealed-after-key = { $path }: NO SEALS, yet it holds entries
 inspect-seal-file-unsealed-before-key = { $path }: no seals; its entries are from before sealing began ({ $entries } entries, #{ $first } to #{ $last }, { $from } to { $to }): the key cannot vouch for them
 inspect-evidence-journal-seal-failed = The journal file { $subject } fails verification with the sealing key: it was altered or damaged, or the key is not this machine's
 inspect-evidence-journal-unsealed-after-key = The journal file { $subject } has no seals although it holds entries from after sealing began: it may have replaced a sealed file
+
+## airgapctl inspect --journal-dir: the journals the office's log host collected (issue 21).
+inspect-fleet-title = Journals collected in { $dir }, { $time }
+inspect-fleet-no-machines = No collected journal here (files remote-NAME.journal): { $dir }
+inspect-fleet-machine = { $name }: { $entries ->
+    [one] { $entries } record
+   *[other] { $entries } records
+} from { $first } to { $last }; { $refusals } refused by airgapd; { $lost } losses of isolation
+inspect-fleet-machine-empty = { $name }: no record at all.
+inspect-fleet-silent = Finding: { $name } has sent nothing since { $last }, more than { $hours } hours: it is off, cut off from the LAN, or its upload stopped. Its records of that time are only on the machine.
+inspect-fleet-missing = Finding: { $name } is expected but has no journal here: it was never set up, or never reached the log host.
+inspect-fleet-none = No finding: every machine sent records within the last { $hours } hours.
+inspect-fleet-unreadable = cannot read the journal directory { $dir }: { $error }

@@ -372,3 +372,21 @@ seal-journal-instructions-1 = 1. Chép tay hoặc in khóa xác minh, ký xác n
 seal-journal-instructions-2 = 2. Khóa chỉ dùng để kiểm tra nhật ký: người giữ khóa không thể sửa những gì đã niêm phong, và không ai trên máy có thể giả mạo bản ghi đã niêm phong của khoảng thời gian trước.
 seal-journal-instructions-3 = 3. Mỗi lần kiểm tra, chạy lệnh: airgapctl inspect --verify-key { $key }
 seal-journal-instructions-4 = 4. Tệp nhật ký đã bị sửa, hoặc không có niêm phong nhưng chứa bản ghi được ghi sau lần thiết lập này, sẽ được báo là không đạt. Tệp bị xóa toàn bộ thì không: hãy đối chiếu danh sách tệp nhật ký với báo cáo lần trước.
+
+## airgapctl fleet host-setup|pc-setup: nhật ký tập trung của cơ quan.
+fleet-written = Các tệp đã ghi:
+fleet-file-ca-cert = { $path }: chứng thư của CA cơ quan (sao chép sang từng máy tính cùng các tệp riêng của máy đó)
+fleet-file-ca-key = { $path }: khóa của CA cơ quan (giữ trên máy chủ nhật ký; khóa này ký chứng thư của mọi máy tính)
+fleet-file-trusted = { $path }: CA cơ quan, nơi các dịch vụ nhật ký tin cậy
+fleet-file-server-cert = { $path }: chứng thư của máy chủ nhật ký
+fleet-file-server-key = { $path }: khóa của máy chủ nhật ký
+fleet-file-remote-conf = { $path }: thiết lập của systemd-journal-remote (mỗi máy tính một nhật ký)
+fleet-file-pc-cert = { $path }: chứng thư của một máy tính
+fleet-file-pc-key = { $path }: khóa của một máy tính (chỉ mang sang đúng máy đó, rồi xóa ở đây)
+fleet-file-upload-cert = { $path }: chứng thư của máy tính này
+fleet-file-upload-key = { $path }: khóa của máy tính này
+fleet-file-upload-conf = { $path }: thiết lập của systemd-journal-upload (gửi tới đâu, bằng chứng thư nào)
+fleet-enabled = Đã bật và khởi động { $unit }.
+fleet-enable-later = Chưa bật dịch vụ nào (--root): trên hệ thống đó hãy chạy systemctl enable --now { $unit }
+fleet-failed = Không thiết lập được nhật ký tập trung: { $error }
+fleet-no-log-host = Chính sách { $file } không chỉ định máy chủ nhật ký: hãy thêm bảng [network.log_host] (xem man airgapd.policy), rồi chạy lại pc-setup.

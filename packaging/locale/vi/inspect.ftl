@@ -163,3 +163,13 @@ inspect-seal-file-unsealed-after-key = { $path }: KHÔNG CÓ NIÊM PHONG, nhưng
 inspect-seal-file-unsealed-before-key = { $path }: không có niêm phong; các bản ghi có từ trước khi bắt đầu niêm phong ({ $entries } bản ghi, từ #{ $first } đến #{ $last }, từ { $from } đến { $to }): khóa không thể xác nhận chúng
 inspect-evidence-journal-seal-failed = Tệp nhật ký { $subject } không qua được xác minh bằng khóa niêm phong: tệp đã bị sửa hoặc bị hỏng, hoặc khóa không phải của máy này
 inspect-evidence-journal-unsealed-after-key = Tệp nhật ký { $subject } không có niêm phong dù chứa bản ghi sau thời điểm bắt đầu niêm phong: có thể nó đã thay thế một tệp đã niêm phong
+
+## airgapctl inspect --journal-dir: nhật ký máy chủ nhật ký của cơ quan đã thu thập (issue 21).
+inspect-fleet-title = Nhật ký đã thu thập trong { $dir }, { $time }
+inspect-fleet-no-machines = Không có nhật ký thu thập nào ở đây (tệp remote-TÊN.journal): { $dir }
+inspect-fleet-machine = { $name }: { $entries } bản ghi từ { $first } đến { $last }; { $refusals } lần airgapd từ chối; { $lost } lần mất cách ly
+inspect-fleet-machine-empty = { $name }: không có bản ghi nào.
+inspect-fleet-silent = Phát hiện: { $name } không gửi gì từ { $last }, quá { $hours } giờ: máy đã tắt, bị cắt khỏi mạng LAN, hoặc việc gửi nhật ký đã dừng. Các bản ghi của thời gian đó chỉ còn trên máy.
+inspect-fleet-missing = Phát hiện: { $name } cần có nhưng không có nhật ký ở đây: máy chưa từng được thiết lập, hoặc chưa từng tới được máy chủ nhật ký.
+inspect-fleet-none = Không có phát hiện: mọi máy đều đã gửi bản ghi trong { $hours } giờ qua.
+inspect-fleet-unreadable = không đọc được thư mục nhật ký { $dir }: { $error }

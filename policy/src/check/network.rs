@@ -10,6 +10,8 @@ use std::net::IpAddr;
 
 use toml::Spanned;
 
+mod log_host;
+
 use super::{Checker, Lines};
 use crate::error::ValueError;
 use crate::model::{Lan, Network, Profile};
@@ -55,10 +57,18 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawNetwork) -> Network {
         _ => {}
     }
     distinct_lans(c, raw);
+    // Containment is judged only against a complete list of LANs of the right profile: a typo
+    // in a subnet, or a wrong profile, is reported once, not again for the log host.
+    let lans_complete = lan.len() == raw.lan.len() && profile == Some(Profile::IsolatedLan);
+    let log_host = raw
+        .log_host
+        .as_ref()
+        .and_then(|host| log_host::check(c, host, profile, lans_complete.then_some(&lan[..])));
     Network {
         profile: profile.unwrap_or(Profile::Standalone),
         loopback: raw.loopback.as_ref().is_none_or(|b| *b.get_ref()),
         lan,
+        log_host,
     }
 }
 
@@ -240,7 +250,7 @@ fn distinct_lans(c: &mut Checker<'_>, raw: &RawNetwork) {
 
 /// Whether `ip` is the all-ones (broadcast) or all-zeros (old BSD broadcast) address of an
 /// IPv4 network with more than two addresses.
-fn is_broadcast(net: &Cidr, ip: IpAddr) -> bool {
+pub(super) fn is_broadcast(net: &Cidr, ip: IpAddr) -> bool {
     match (net.addr(), ip) {
         (IpAddr::V4(_), IpAddr::V4(ip)) if net.prefix() < 31 && net.contains(ip.into()) => {
             let host_bits = u32::MAX >> net.prefix();
@@ -251,7 +261,7 @@ fn is_broadcast(net: &Cidr, ip: IpAddr) -> bool {
     }
 }
 
-fn join_cidrs(nets: &[Cidr]) -> String {
+pub(super) fn join_cidrs(nets: &[Cidr]) -> String {
     let names: Vec<String> = nets.iter().map(Cidr::to_string).collect();
     names.join(", ")
 }

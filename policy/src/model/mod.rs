@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub use devices::{Devices, LoopDevices};
 pub use media::{Access, Media, MediaIdentity};
-pub use network::{Lan, Network, Profile};
+pub use network::{Lan, LogHost, Network, Profile};
 pub use usb::{Capture, Decision, Usb, UsbDevice};
 
 use crate::source::{Origin, Source};
@@ -110,6 +110,7 @@ impl Policy {
                 profile: Profile::Standalone,
                 loopback: true,
                 lan: Vec::new(),
+                log_host: None,
             },
             devices: Devices {
                 loop_devices: LoopDevices::Internal,

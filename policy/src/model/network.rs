@@ -15,6 +15,32 @@ pub struct Network {
     pub loopback: bool,
     /// The LANs allowed; non-empty exactly when `profile` is [`Profile::IsolatedLan`].
     pub lan: Vec<Lan>,
+    /// The office's log host (isolated-lan profile only): the one destination the journal
+    /// upload service may reach, and nothing else may.
+    pub log_host: Option<LogHost>,
+}
+
+/// Where `systemd-journal-upload` sends this machine's journal, and who may send it.
+///
+/// The address is deliberately not a peer: only the upload service's cgroup may reach it,
+/// and only on `port`. A host that is also the office's file server would let any process
+/// reach it, which is exactly what naming a log host must not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogHost {
+    /// The log host's address, inside one LAN's subnets and not among its peers.
+    pub address: IpAddr,
+    /// The port `systemd-journal-remote` listens on (19532 by default).
+    pub port: u16,
+    /// The cgroup of the upload service, relative to the enforcement scope's cgroup (the
+    /// root cgroup for a whole-machine scope): normalised, no leading or trailing `/`.
+    pub cgroup: String,
+}
+
+impl LogHost {
+    /// `systemd-journal-remote`'s default HTTPS port.
+    pub const DEFAULT_PORT: u16 = 19532;
+    /// Where systemd puts the upload service.
+    pub const DEFAULT_CGROUP: &'static str = "system.slice/systemd-journal-upload.service";
 }
 
 /// How connected the machine may be.

@@ -82,7 +82,7 @@ fn losses(iso: &mut Isolation, msgs: Vec<Msg>) -> Vec<(Change, String)> {
     out.into_iter()
         .filter_map(|f| match f {
             Finding::Lost(l) => Some((l.change, l.address.unwrap_or_default())),
-            Finding::Interfaces => None,
+            Finding::Interfaces | Finding::UploadCgroup => None,
         })
         .collect()
 }

@@ -881,15 +881,7 @@ impl Enforcer {
     fn enforce_media_read_only_fmod_ret(&mut self) -> LayerState {
         let attached = (|| {
             let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-            let mut programs = readonly_lsm::FMOD_RET.to_vec();
-            let (compat, target) = readonly_lsm::FMOD_RET_COMPAT;
-            if btf
-                .id_by_type_name_kind(target, aya_obj::btf::BtfKind::Func)
-                .is_ok()
-            {
-                programs.push((compat, target));
-            }
-            for (program, target) in programs {
+            for (program, target) in readonly_lsm::fmod_ret_programs(&btf) {
                 self.attach_fmod_ret(program, target)?;
             }
             Ok::<(), String>(())
@@ -1017,6 +1009,17 @@ impl Enforcer {
     /// Whether this kernel loads the read-only media's fmod_ret programs, the 32-bit ioctl one
     /// where it has that hook (never attached), for `airgapctl doctor`.
     pub fn probe_media_ro_fmod_ret() -> Result<(), String> {
+        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        Self::probe_fmod_ret_all(&readonly_lsm::fmod_ret_programs(&btf))
+    }
+
+    fn probe_fmod_ret(program: &'static str, target: &'static str) -> Result<(), String> {
+        Self::probe_fmod_ret_all(&[(program, target)])
+    }
+
+    /// Load each (program, target) as fmod_ret into a throwaway object, beside its cgroup
+    /// programs whose maps they share; every refusal, each named.
+    fn probe_fmod_ret_all(programs: &[(&'static str, &'static str)]) -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
         let reduced = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
@@ -1024,27 +1027,20 @@ impl Enforcer {
             Some(_) => crate::variant::SETSOCKOPT.reduced,
             None => crate::variant::SETSOCKOPT.full,
         };
-        let mut programs = readonly_lsm::FMOD_RET.to_vec();
-        let compat = readonly_lsm::FMOD_RET_COMPAT;
-        if btf
-            .id_by_type_name_kind(compat.1, aya_obj::btf::BtfKind::Func)
-            .is_ok()
-        {
-            programs.push(compat);
-        }
         let sibling = enforcer
             .ebpf
             .program(sibling)
             .and_then(|p| p.fd().ok())
             .ok_or("the setsockopt program is not loaded")?;
-        let ro = enforcer
+        let extra: Vec<_> = enforcer
             .ro_devices
             .as_ref()
-            .ok_or("the object has no read-only map")?;
-        let extra = [(abi::MAP_RO_DEV, ro.fd())];
-        let refused: Vec<String> = programs
+            .map(|m| (abi::MAP_RO_DEV, m.fd()))
             .into_iter()
-            .filter_map(|(program, target)| {
+            .collect();
+        let refused: Vec<String> = programs
+            .iter()
+            .filter_map(|&(program, target)| {
                 network::compat::load_fmod_ret_with(program, target, sibling.as_fd(), &extra, &btf)
                     .err()
                     .map(|e| format!("{program}: {e}"))
@@ -1054,22 +1050,6 @@ impl Enforcer {
             true => Ok(()),
             false => Err(refused.join("; ")),
         }
-    }
-
-    fn probe_fmod_ret(program: &'static str, target: &str) -> Result<(), String> {
-        let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
-        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
-        let reduced = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
-        let sibling = match reduced {
-            Some(_) => crate::variant::SETSOCKOPT.reduced,
-            None => crate::variant::SETSOCKOPT.full,
-        };
-        let fd = enforcer
-            .ebpf
-            .program(sibling)
-            .and_then(|p| p.fd().ok())
-            .ok_or("the setsockopt program is not loaded")?;
-        network::compat::load_fmod_ret(program, target, fd.as_fd(), &btf).map(drop)
     }
 
     /// Record a layer's state (replacing an earlier one).

@@ -302,6 +302,25 @@ fn tool(name: &str, package: &str) -> PathBuf {
     panic!("{name} is missing: install the Debian package {package} (scripts/deps.sh)");
 }
 
+/// Headless Chromium with `args`, its profile under `dir`, once the page settled (its font,
+/// inside it, loaded). A browser that hangs must not hang the suite: coreutils' timeout ends it.
+fn headless(chromium: &Path, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    run(Command::new("timeout")
+        .args(["--kill-after=10", "120"])
+        .arg(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=10000",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join("chromium").display()
+        ))
+        .args(args))
+}
+
 /// The text pdftotext reads from `pdf` holds the title, the Vietnamese findings with their
 /// diacritics, the officers and the chain head (a hash may be wrapped: compared without the
 /// line breaks).
@@ -359,27 +378,18 @@ fn chromium_prints_the_page_on_a4_with_the_findings_and_the_head() {
     let _ = std::fs::remove_file(&pdf);
     let _ = std::fs::remove_file(&png);
     let page = format!("file://{}", out.join("report.html").display());
-    // A browser that hangs must not hang the suite: coreutils' timeout ends it.
-    let (code, stdout, stderr) = run(Command::new("timeout")
-        .args(["--kill-after=10", "120"])
-        .arg(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
+    let (code, stdout, stderr) = headless(
+        &chromium,
+        &f.dir,
+        &[
             "--no-pdf-header-footer",
-            // Printed once the page settled: its font (inside it) loaded.
-            "--virtual-time-budget=10000",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            f.dir.join("chromium").display()
-        ))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("--screenshot={}", png.display()))
-        // Tall enough for the whole page, the QR code at its end included.
-        .arg("--window-size=900,3600")
-        .arg(&page));
+            &format!("--print-to-pdf={}", pdf.display()),
+            &format!("--screenshot={}", png.display()),
+            // Tall enough for the whole page, the QR code at its end included.
+            "--window-size=900,3600",
+            &page,
+        ],
+    );
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         png.metadata().unwrap().len() > 10_000,
@@ -493,23 +503,16 @@ document.fonts.ready.then(() => {
     assert_ne!(probed, page, "a body to add the probe to");
     let file = f.dir.join("probed.html");
     std::fs::write(&file, probed).unwrap();
-    let (code, dom, stderr) = run(Command::new("timeout")
-        .args(["--kill-after=10", "120"])
-        .arg(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
+    let (code, dom, stderr) = headless(
+        &chromium,
+        &f.dir,
+        &[
             "--dump-dom",
             "--hide-scrollbars",
-            "--virtual-time-budget=10000",
             "--window-size=688,1200",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            f.dir.join("chromium").display()
-        ))
-        .arg(format!("file://{}", file.display())));
+            &format!("file://{}", file.display()),
+        ],
+    );
     assert_eq!(code, 0, "{stderr}");
     let at = dom.find("data-probe=\"").expect("the probe ran") + "data-probe=\"".len();
     let end = dom[at..].find('"').unwrap();

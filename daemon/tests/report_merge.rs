@@ -161,7 +161,11 @@ fn merge_flags_the_forged_the_diverging_and_the_outdated() {
 fn check_files(out: &Path, names: &[String]) {
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), PCS + 3, "a header and a line per report: {csv}");
+    assert_eq!(
+        lines.len(),
+        PCS + 3,
+        "a header and a line per report: {csv}"
+    );
     assert!(
         lines[0].starts_with("Biên bản,Kiểm chứng,Máy,Ngày,Chính sách,Kết quả,Số lần bị chặn"),
         "{}",

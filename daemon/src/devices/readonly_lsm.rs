@@ -35,6 +35,20 @@ pub const FMOD_RET: [(&str, &str); 2] = [
 pub const FMOD_RET_COMPAT: (&str, &str) =
     ("airgap_fmod_ro_ioctl_compat", "security_file_ioctl_compat");
 
+/// The fmod_ret programs this kernel takes: [`FMOD_RET`], and [`FMOD_RET_COMPAT`] where it has
+/// that function.
+pub fn fmod_ret_programs(btf: &Btf) -> Vec<(&'static str, &'static str)> {
+    let mut programs = FMOD_RET.to_vec();
+    let (_, target) = FMOD_RET_COMPAT;
+    if btf
+        .id_by_type_name_kind(target, aya_obj::btf::BtfKind::Func)
+        .is_ok()
+    {
+        programs.push(FMOD_RET_COMPAT);
+    }
+    programs
+}
+
 /// What this kernel cannot refuse when no program loads (for the layer's state and
 /// `airgapctl doctor`).
 pub const UNREFUSED: &str = "root clearing a read-only medium's flag (blockdev --setrw) is \

@@ -105,8 +105,13 @@ struct Echo(Child, #[allow(dead_code)] BufReader<ChildStdout>);
 
 impl Echo {
     fn start(ns: &NetNs, port: &str) -> Echo {
+        Echo::start_on(ns, "0.0.0.0", port)
+    }
+
+    /// On `addr` (`::` for IPv6).
+    fn start_on(ns: &NetNs, addr: &str, port: &str) -> Echo {
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &ns.name, probe(), "echo-server", "0.0.0.0"])
+            .args(["netns", "exec", &ns.name, probe(), "echo-server", addr])
             .args([port, "120"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -442,20 +447,7 @@ async fn over_ipv6_neighbour_discovery_and_the_upload_pass_the_wire() {
         "veth-b",
         "nodad",
     ]);
-    let server = {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &net.b.name, probe(), "echo-server", "::"])
-            .args([LOG_PORT, "120"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting an echo server");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).expect("reading the echo server");
-        assert_eq!(line.trim(), "ready");
-        Echo(child, out)
-    };
+    let server = Echo::start_on(&net.b, "::", LOG_PORT);
     assert_eq!(
         run(&net, None, &tcp("fd00:50::2", LOG_PORT)),
         "ok",

@@ -143,6 +143,9 @@ pub struct FileSeal {
     pub head_us: Option<u64>,
     /// See `head_us`.
     pub tail_us: Option<u64>,
+    /// Whether journald had it open for writing (`State: ONLINE`) when it was read.
+    #[serde(default)]
+    pub online: bool,
     /// What journalctl said, verbatim.
     pub journalctl: Vec<String>,
 }
@@ -247,6 +250,7 @@ fn file(root: &Root, path: &Path, key: &VerifyKey, problems: &mut Vec<String>) -
         tail_seqnum: None,
         head_us: None,
         tail_us: None,
+        online: false,
         journalctl: Vec::new(),
     };
     match journalctl(path).arg("--header").output() {
@@ -254,23 +258,50 @@ fn file(root: &Root, path: &Path, key: &VerifyKey, problems: &mut Vec<String>) -
         Ok(o) => out.journalctl.extend(lines(&o.stderr)),
         Err(e) => problems.push(format!("cannot run {}: {e}", super::journal::JOURNALCTL)),
     }
-    match journalctl(path)
-        .arg("--verify")
-        .arg(format!("--verify-key={}", key.text()))
-        .output()
-    {
-        Ok(o) => {
-            out.journalctl.extend(lines(&o.stdout));
-            out.journalctl.extend(lines(&o.stderr));
-            if o.status.success() {
-                // Verified for a sealed file; an unsealed one is judged by its dates (verify).
-                out.outcome = FileOutcome::Verified;
+    // The file journald is writing on the live machine can fail a verification that reads it
+    // while an entry is being appended (the guest saw it: the same file verified a minute
+    // later). Such a file is read again, up to ONLINE_TRIES times: a file that was altered
+    // fails every time, a race passes. Files of another root, or closed ones, are read once.
+    let online = root.is_live() && out.online;
+    let tries = if online { ONLINE_TRIES } else { 1 };
+    for attempt in 1..=tries {
+        let mut said = Vec::new();
+        match journalctl(path)
+            .arg("--verify")
+            .arg(format!("--verify-key={}", key.text()))
+            .output()
+        {
+            Ok(o) => {
+                said.extend(lines(&o.stdout));
+                said.extend(lines(&o.stderr));
+                if o.status.success() {
+                    // Verified for a sealed file; an unsealed one is judged by its dates.
+                    out.outcome = FileOutcome::Verified;
+                }
+            }
+            Err(e) => {
+                problems.push(format!("cannot run {}: {e}", super::journal::JOURNALCTL));
+                break;
             }
         }
-        Err(e) => problems.push(format!("cannot run {}: {e}", super::journal::JOURNALCTL)),
+        out.journalctl = said;
+        if out.outcome == FileOutcome::Verified {
+            if attempt > 1 {
+                out.journalctl.push(format!(
+                    "verified on reading {attempt} of {tries} (journald was writing the file)"
+                ));
+            }
+            break;
+        }
+        if attempt < tries {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
     }
     out
 }
+
+/// How many times the file journald is writing is read before it is said to fail.
+const ONLINE_TRIES: u32 = 3;
 
 fn lines(bytes: &[u8]) -> impl Iterator<Item = String> + '_ {
     std::str::from_utf8(bytes)
@@ -298,6 +329,7 @@ fn header(text: &str, out: &mut FileSeal) {
             "Compatible flags" => {
                 out.sealed = value.split_whitespace().any(|f| f == "SEALED");
             }
+            "State" => out.online = value.starts_with("ONLINE"),
             "Tag objects" => out.tags = first_number(value),
             "Entry objects" => out.entries = first_number(value),
             "Head sequential number" => out.head_seqnum = first_number(value),
@@ -382,10 +414,11 @@ mod tests {
             tail_seqnum: None,
             head_us: None,
             tail_us: None,
+            online: false,
             journalctl: Vec::new(),
         };
         header(
-            "Compatible flags: SEALED\nHead sequential number: 1 (1)\nTail sequential number: 50 (32)\n\
+            "State: ONLINE\nCompatible flags: SEALED\nHead sequential number: 1 (1)\nTail sequential number: 50 (32)\n\
              Head realtime timestamp: Sun 2026-12-06 12:15:32 UTC (661f610d786ad)\n\
              Tail realtime timestamp: Sun 2026-12-06 12:16:21 UTC (661f613c334ed)\n\
              Entry objects: 50\nTag objects: 2\n",
@@ -396,5 +429,6 @@ mod tests {
         assert_eq!((f.head_seqnum, f.tail_seqnum), (Some(1), Some(50)));
         assert_eq!(f.head_us, Some(0x661f610d786ad));
         assert_eq!(f.tail_us, Some(0x661f613c334ed));
+        assert!(f.online, "State: ONLINE: journald is writing it");
     }
 }

@@ -112,13 +112,24 @@ def report(g, key, mid):
     except ValueError:
         doc = {}
     integrity = doc.get("integrity", {})
-    head = inspect(g, "").get("since_airgapd", {}).get("head") or ""
-    r.check("report.json: this machine's id, the machine record's head, the journal sealed",
-            doc.get("machine", {}).get("machine_id") == mid
-            and integrity.get("machine_record_verified") is True
-            and bool(head) and integrity.get("machine_record_head") == head
-            and integrity.get("journal_sealed") is True,
-            (doc.get("machine", {}).get("machine_id"), integrity, head))
+    # What the inspection finds right after, with the same key: the report must say the same.
+    now = inspect(g, f"--verify-key {key}")
+    head = now.get("since_airgapd", {}).get("head") or ""
+    seal = now.get("journal_seal") or {}
+    r.check("report.json names this machine (its machine-id)",
+            doc.get("machine", {}).get("machine_id") == mid,
+            (doc.get("machine", {}).get("machine_id"), mid))
+    r.check("report.json: the machine record verified, its head the one inspect prints",
+            integrity.get("machine_record_verified") is True and bool(head)
+            and integrity.get("machine_record_head") == head,
+            (integrity.get("machine_record_head"), head))
+    r.check("report.json: the journal sealing result, as inspect --verify-key finds it",
+            integrity.get("journal_sealed") is not None
+            and integrity.get("journal_sealed") == seal.get("passed"),
+            (integrity.get("journal_sealed"), seal.get("passed"),
+             sorted(f.get("outcome", "") for f in seal.get("files", []))))
+    r.note(f"report: journal sealed {integrity.get('journal_sealed')}; files "
+           f"{sorted(f.get('outcome', '') for f in seal.get('files', []))}")
     pub = "/var/lib/airgapd/machine-key.pub"
     shown = g.out("airgapctl status --machine-key")
     fpr = g.out(f"ssh-keygen -lf {pub} | cut -d' ' -f2")

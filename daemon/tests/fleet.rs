@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use airgapd::scope::Scope;
 use airgapd::spawn::{self, SpawnOptions};
 use common::daemon::Daemon;
-use common::journald::{run, skip_unless_root, PrivateJournald, PATH};
+use common::journald::{entries_of, skip_unless_root, PrivateJournald};
 use serde_json::Value;
 
 const AIRGAPCTL: &str = env!("CARGO_BIN_EXE_airgapctl");
@@ -213,21 +213,6 @@ fn upload(
 /// Entries of the journal files under `dir` matching `matches`.
 fn entries(dir: &Path, matches: &[String]) -> Vec<BTreeMap<String, Value>> {
     entries_of(format!("--directory={}", dir.display()), matches)
-}
-
-/// Entries of the journal files `what` (`--directory=...`, `--file=...`) names.
-fn entries_of(what: String, matches: &[String]) -> Vec<BTreeMap<String, Value>> {
-    let out = run(Command::new("journalctl")
-        .env_clear()
-        .env("PATH", PATH)
-        .arg(what)
-        .args(["--all", "--no-pager", "--output=json"])
-        .args(matches));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
 }
 
 /// A process of the scope (not the upload) connecting to the log host's port: refused; its

@@ -129,18 +129,7 @@ impl PrivateJournald {
         let Some(dir) = self.journal_dir() else {
             return Vec::new();
         };
-        let out = run(Command::new("journalctl")
-            .env_clear()
-            .env("PATH", PATH)
-            .arg(format!("--directory={}", dir.display()))
-            // Without --all, JSON output replaces values of 4096 bytes or more by null.
-            .args(["--all", "--no-pager", "--output=json"])
-            .args(matches));
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
+        entries_of(format!("--directory={}", dir.display()), matches)
     }
 
     /// Waits until exactly the entry of `record` is in the journal, and returns it.
@@ -211,4 +200,21 @@ pub fn run(cmd: &mut Command) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Entries of the journal files `what` names (`--directory=...`, `--file=...`) matching
+/// `matches`, as JSON objects.
+pub fn entries_of(what: String, matches: &[String]) -> Vec<BTreeMap<String, Value>> {
+    let out = run(Command::new("journalctl")
+        .env_clear()
+        .env("PATH", PATH)
+        .arg(what)
+        // Without --all, JSON output replaces values of 4096 bytes or more by null.
+        .args(["--all", "--no-pager", "--output=json"])
+        .args(matches));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }

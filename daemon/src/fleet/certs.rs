@@ -32,6 +32,16 @@ fn openssl(step: impl Into<String>, args: &[&str]) -> Result<(), FleetError> {
     }
 }
 
+/// A new EC P-256 key, unencrypted, signed with SHA-256 (every key `fleet` makes).
+const NEW_KEY: &[&str] = &[
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-sha256",
+];
+
 fn path_str(path: &Path) -> Result<&str, FleetError> {
     path.to_str()
         .ok_or_else(|| FleetError::Invalid(format!("{} is not UTF-8", path.display())))
@@ -45,27 +55,24 @@ pub fn make_ca(name: &str, key: &Path, cert: &Path) -> Result<(), FleetError> {
     openssl(
         "making the office CA",
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-sha256",
-            "-days",
-            DAYS,
-            "-subj",
-            &subject,
-            "-keyout",
-            path_str(key)?,
-            "-out",
-            path_str(cert)?,
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
+            &["req", "-x509"][..],
+            NEW_KEY,
+            &[
+                "-days",
+                DAYS,
+                "-subj",
+                &subject,
+                "-keyout",
+                path_str(key)?,
+                "-out",
+                path_str(cert)?,
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat(),
     )
 }
 
@@ -105,21 +112,18 @@ pub fn make_signed(
     let result = openssl(
         step("making the key and request"),
         &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-sha256",
-            "-subj",
-            &subj,
-            "-keyout",
-            path_str(key)?,
-            "-out",
-            path_str(&csr)?,
-        ],
+            &["req", "-new"][..],
+            NEW_KEY,
+            &[
+                "-subj",
+                &subj,
+                "-keyout",
+                path_str(key)?,
+                "-out",
+                path_str(&csr)?,
+            ],
+        ]
+        .concat(),
     )
     .and_then(|()| {
         openssl(

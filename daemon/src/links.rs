@@ -398,6 +398,27 @@ pub fn map_by_id(id: u32) -> io::Result<(OwnedFd, String)> {
     Ok((fd, String::from_utf8_lossy(&name[..end]).into_owned()))
 }
 
+/// The value stored under the 4-byte `key` of a map whose value layout may not be ours (a
+/// map pinned by a daemon of another ABI version): as many bytes as the map says its values
+/// have (struct bpf_map_info: value_size @12).
+pub fn map_lookup_raw(fd: BorrowedFd<'_>, key: u32) -> io::Result<Vec<u8>> {
+    let mut info = [0u32; 32];
+    let mut attr = Attr::new()
+        .u32(0, fd.as_raw_fd() as u32)
+        .u32(4, size_of_val(&info) as u32)
+        .u64(8, info.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    let mut value = vec![0u8; info[3] as usize];
+    let key = key.to_ne_bytes();
+    // BPF_MAP_LOOKUP_ELEM: map_fd @0, key @8, value @16.
+    let mut attr = Attr::new()
+        .u32(0, fd.as_raw_fd() as u32)
+        .u64(8, key.as_ptr() as u64)
+        .u64(16, value.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_MAP_LOOKUP_ELEM, &mut attr)?;
+    Ok(value)
+}
+
 /// A tracing program to load by hand (aya 0.14 has no BPF_MODIFY_RETURN programs).
 pub struct TracingLoad<'a> {
     /// Its name (the kernel keeps the first 15 bytes).

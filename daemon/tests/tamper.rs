@@ -52,36 +52,6 @@ fn pin(d: &Daemon, name: &str) -> String {
     d.pin_dir.join(name).display().to_string()
 }
 
-/// A cgroup/sock_create program that allows everything (`r0 = 1; exit`), loaded with raw
-/// bpf(2) as an attacker would.
-fn allow_all_sock_create() -> OwnedFd {
-    let insns: [u64; 2] = [
-        // BPF_ALU64 | BPF_MOV | BPF_K, dst r0, imm 1
-        0xb7 | (1u64 << 32),
-        // BPF_JMP | BPF_EXIT
-        0x95,
-    ];
-    let license = c"GPL";
-    let mut attr = [0u8; 128];
-    let put32 = |a: &mut [u8; 128], o: usize, v: u32| a[o..o + 4].copy_from_slice(&v.to_ne_bytes());
-    let put64 = |a: &mut [u8; 128], o: usize, v: u64| a[o..o + 8].copy_from_slice(&v.to_ne_bytes());
-    put32(&mut attr, 0, 9); // BPF_PROG_TYPE_CGROUP_SOCK
-    put32(&mut attr, 4, 2);
-    put64(&mut attr, 8, insns.as_ptr() as u64);
-    put64(&mut attr, 16, license.as_ptr() as u64);
-    attr[48..55].copy_from_slice(b"attackr");
-    put32(&mut attr, 68, 2); // BPF_CGROUP_INET_SOCK_CREATE
-                             // SAFETY: a zero-padded bpf_attr for BPF_PROG_LOAD (5) with valid pointers.
-    let fd = unsafe { libc::syscall(libc::SYS_bpf, 5, attr.as_mut_ptr(), attr.len()) };
-    assert!(
-        fd >= 0,
-        "BPF_PROG_LOAD: {}",
-        std::io::Error::last_os_error()
-    );
-    // SAFETY: the kernel just returned this fd.
-    unsafe { OwnedFd::from_raw_fd(fd as i32) }
-}
-
 fn refused(d: &Daemon, script: &str) -> bool {
     let (_, err) = d.victim(script, true);
     err.contains("Operation not permitted")
@@ -172,7 +142,7 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
     );
 
     // 2. Another program swapped into the link (BPF_LINK_UPDATE by this process).
-    let attacker = allow_all_sock_create();
+    let attacker = common::rawbpf::sock_create_returning(1, "attackr");
     took.push(attack(&d, RAW_SOCKET, || {
         links::update(link.as_fd(), attacker.as_fd()).unwrap()
     }));

@@ -23,8 +23,9 @@ typedef uint32_t __u32;
 typedef uint64_t __u64;
 #endif
 
-/* Bumped whenever a struct or a meaning below changes; pinned state of another version is
- * never adopted. */
+/* Bumped whenever a struct or a meaning below changes. Maps pinned by another version are never
+ * reused: a daemon finding them (a package upgrade) gives each pinned link its own program and
+ * its own maps (daemon/src/pinned/upgrade.rs). */
 #define AIRGAP_ABI_VERSION 6
 
 /* What a refusal was about. Also the index into the per-kind counters. */
@@ -83,6 +84,9 @@ struct airgap_config {
 				  * device program no process id (airgap_dev_reduced) */
 };
 #define AIRGAP_CONFIG_SIZE 32
+/* Where abi_version sits, in every ABI version past and future: a daemon reads it from a config
+ * map pinned by another version (a package upgrade) to know it must replace that enforcement. */
+#define AIRGAP_CONFIG_ABI_OFFSET 16
 
 /* Per-CPU, indexed by enum airgap_kind. `denied` counts every refusal, `lost` the ones whose
  * event did not fit in the ring buffer: detail may be lost, the count never is. */

@@ -22,6 +22,7 @@ unsafe impl aya::Pod for airgap_guard_key {}
 const _: () = {
     use core::mem::size_of;
     assert!(size_of::<airgap_config>() == AIRGAP_CONFIG_SIZE as usize);
+    assert!(core::mem::offset_of!(airgap_config, abi_version) == AIRGAP_CONFIG_ABI_OFFSET as usize);
     assert!(size_of::<airgap_counter>() == AIRGAP_COUNTER_SIZE as usize);
     assert!(size_of::<airgap_event>() == AIRGAP_EVENT_SIZE as usize);
     assert!(size_of::<airgap_dev_key>() == AIRGAP_DEV_KEY_SIZE as usize);

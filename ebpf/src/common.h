@@ -13,6 +13,8 @@
 #include "airgapd_abi.h"
 
 _Static_assert(sizeof(struct airgap_config) == AIRGAP_CONFIG_SIZE, "airgap_config layout");
+_Static_assert(__builtin_offsetof(struct airgap_config, abi_version) == AIRGAP_CONFIG_ABI_OFFSET,
+	       "airgap_config.abi_version never moves");
 _Static_assert(sizeof(struct airgap_counter) == AIRGAP_COUNTER_SIZE, "airgap_counter layout");
 _Static_assert(sizeof(struct airgap_event) == AIRGAP_EVENT_SIZE, "airgap_event layout");
 _Static_assert(__builtin_offsetof(struct airgap_event, addr) == 56, "airgap_event.addr offset");

@@ -158,6 +158,11 @@ message_ids! {
     /// show against the journal. Info: the event itself has its own record.
     MachineRecord = 0x531031d21f704d0cbc636d29509bb7a6, Info,
         [MACHINE_RECORD_EVENT, MACHINE_RECORD_SEQ];
+    /// The daemon started over enforcement pinned by a daemon of another ABI version (a
+    /// package upgrade) and gave each pinned link its own program, never leaving the machine
+    /// open (`AIRGAP_BEFORE`, `AIRGAP_AFTER`: the versions; `AIRGAP_LOST`: refusals the old
+    /// programs left unread, counted only). Notice: root's change, recorded.
+    EnforcementUpgraded = 0xcda1ddc3ecbc44d5b436ea8de51a4870, Notice, [BEFORE, AFTER, RESULT];
     /// Another process was refused a bpf(2) change to airgapd's own BPF objects while the
     /// daemon ran (a link opened by id or by pin, a map opened for writing, the pin directory
     /// changed, the daemon ptraced), where BPF LSM loads (`crate::bpf_guard`). Alert: nothing
@@ -198,7 +203,7 @@ mod tests {
             assert_eq!(hex.len(), 32);
             assert_eq!(MessageId::from_hex(&hex), Some(m));
         }
-        assert_eq!(MessageId::ALL.len(), 20);
+        assert_eq!(MessageId::ALL.len(), 21);
     }
 
     #[test]

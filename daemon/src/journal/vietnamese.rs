@@ -234,6 +234,14 @@ fn summary(vi: &Catalog, r: &Record) -> String {
         MessageId::NetworkIsolationLost => {
             tr_in!(vi, "journal-isolation-lost", change = get(field::CHANGE))
         }
+        MessageId::EnforcementUpgraded => tr_in!(
+            vi,
+            "journal-enforcement-upgraded",
+            before = get(field::BEFORE),
+            after = get(field::AFTER),
+            lost = get(field::LOST),
+            result = word(vi, field::RESULT, &get(field::RESULT))
+        ),
         MessageId::PremountedMedium => tr_in!(
             vi,
             "journal-premounted-medium",

@@ -32,7 +32,9 @@ pub use writer::Writer;
 
 /// `start`, `stop`, `policy`, `lift`, `tamper`, `summary`: every kind of record, for the docs
 /// and the catalogs.
-pub const EVENTS: &[&str] = &["start", "stop", "policy", "lift", "tamper", "summary"];
+pub const EVENTS: &[&str] = &[
+    "start", "stop", "policy", "lift", "tamper", "summary", "upgrade",
+];
 
 /// One line of the machine record. Optional members are left out when empty; readers ignore
 /// members they do not know (keys are only ever added).

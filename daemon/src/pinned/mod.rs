@@ -7,6 +7,7 @@ pub mod interfaces;
 pub mod problem;
 pub mod process;
 pub mod record;
+pub mod upgrade;
 
 use std::collections::BTreeMap;
 use std::io;

@@ -197,6 +197,52 @@ pub fn uevents_lost(lost: Option<u64>) -> Record {
     .field(field::LOST, lost.map(|n| n.to_string()).unwrap_or_default())
 }
 
+/// Enforcement of another ABI version replaced (a package upgrade, `crate::pinned::upgrade`).
+pub fn upgraded(up: &crate::pinned::upgrade::Upgrade) -> Record {
+    let (result, priority) = match up.errors.is_empty() {
+        true => (field::result::SUCCESS, Priority::Notice),
+        false => (field::result::FAILURE, Priority::Error),
+    };
+    Record::new(MessageId::EnforcementUpgraded, upgrade_detail(up))
+        .priority(priority)
+        .field(field::OBJECT, "enforcement")
+        .field(field::BEFORE, up.from)
+        .field(field::AFTER, up.to)
+        .field(
+            field::LOST,
+            up.unread.map(|n| n.to_string()).unwrap_or_default(),
+        )
+        .field(field::RESULT, result)
+}
+
+/// [`upgraded`] in words, also the machine record's line.
+pub fn upgrade_detail(up: &crate::pinned::upgrade::Upgrade) -> String {
+    let from = match up.from {
+        0 => "an unknown ABI version (config never written)".to_string(),
+        v => format!("ABI version {v}"),
+    };
+    let unread = match up.unread {
+        Some(n) => format!("{n} refusals the old programs recorded were never read (counted only)"),
+        None => "the old programs' unread refusals could not be counted".to_string(),
+    };
+    let removed = match up.removed.as_slice() {
+        [] => String::new(),
+        r => format!(
+            "; links of programs this version no longer has detached: {}",
+            r.join(", ")
+        ),
+    };
+    let errors = match up.errors.as_slice() {
+        [] => String::new(),
+        e => format!("; NOT done: {}", e.join("; ")),
+    };
+    format!(
+        "enforcement pinned by {from} replaced by ABI version {}, link by link, never open \
+         in between; {unread}{removed}{errors}",
+        up.to
+    )
+}
+
 /// Refusals the kernel counted but whose detail the ring buffer could not hold.
 pub fn events_lost(kind: Kind, count: Count, new_lost: u64) -> Record {
     Record::new(

@@ -46,6 +46,9 @@ impl Service {
             send(&sink, t.record());
             machine.send(tamper_entry(t));
         }
+        // A package upgrade: the old daemon's links keep enforcing until each runs our program.
+        let retired = crate::pinned::upgrade::retire_other_abi(&opts.pin_dir)
+            .context("setting aside the enforcement of another ABI version")?;
         let mut enforcer = Enforcer::load_pinned(&opts.pin_dir)?;
         if opts.tc_filters {
             enforcer.use_tc_filters();
@@ -194,6 +197,19 @@ impl Service {
         // filled by the rescan, then the media mounts ---
         for (layer, state) in service.media_files.attach(&mut service.enforcer) {
             send(&service.sink, records::layer(layer, &state, false));
+        }
+        // Every link of ours is made: what only the old version had goes now.
+        if let Some(retired) = retired {
+            let up = retired.finish(
+                &service.opts.pin_dir,
+                &crate::pinned::upgrade::object_programs(),
+                &crate::network::WIRE_LINKS.map(|(name, _)| name),
+            );
+            send(&service.sink, records::upgraded(&up));
+            service.machine.send(crate::machine_record::Entry {
+                detail: Some(records::upgrade_detail(&up)),
+                ..crate::machine_record::Entry::now("upgrade")
+            });
         }
         // --- issue 14: other processes' bpf() on airgapd's objects refused, once every link
         // is made; the guard's own links end with this process ---

@@ -15,6 +15,8 @@ pub mod journald;
 #[path = "../../../tests/src/loopdev.rs"]
 pub mod loopdev;
 #[allow(dead_code)]
+pub mod rawbpf;
+#[allow(dead_code)]
 pub mod stallfs;
 #[allow(dead_code)]
 pub mod swtpm;

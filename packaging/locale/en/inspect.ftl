@@ -122,6 +122,7 @@ inspect-since-event-stop = airgapd stopped
 inspect-since-event-policy = policy changed
 inspect-since-event-lift = enforcement lifted
 inspect-since-event-tamper = tampering found
+inspect-since-event-upgrade = enforcement upgraded (new ABI version)
 inspect-since-ready = enforcing { $seconds } s after boot
 inspect-since-policy = policy { $id } serial { $serial }
 inspect-since-signer = signed by { $signer }

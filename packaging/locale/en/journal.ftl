@@ -25,6 +25,7 @@ journal-daemon-started = airgapd started.
 journal-daemon-stopped = airgapd stopped.
 journal-enforcement-lifted = The user with UID { $uid } (PID { $pid }) lifted the air gap.
 journal-enforcement-tampered = Enforcement was changed behind airgapd's back ({ $object }); repair: { $result }.
+journal-enforcement-upgraded = Enforcement of airgapd ABI { $before } replaced by ABI { $after } without a gap (package upgrade); refusals left unread by the old programs: { $lost }; result: { $result }.
 journal-release-order = A release order was applied by the user with UID { $uid }: { $result }.
 journal-policy-update = The user with UID { $uid } installed a signed policy update: { $result }.
 journal-copy-register = Copy register record ({ $event }): { $document }.

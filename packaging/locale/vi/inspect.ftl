@@ -110,6 +110,7 @@ inspect-since-event-stop = airgapd dừng
 inspect-since-event-policy = thay đổi chính sách
 inspect-since-event-lift = gỡ bỏ cơ chế bảo vệ
 inspect-since-event-tamper = phát hiện can thiệp trái phép
+inspect-since-event-upgrade = cơ chế cách ly được nâng cấp (phiên bản ABI mới)
 inspect-since-ready = bảo vệ có hiệu lực { $seconds } giây sau khi khởi động
 inspect-since-policy = chính sách { $id } số hiệu { $serial }
 inspect-since-signer = ký bởi { $signer }

@@ -24,6 +24,7 @@ journal-daemon-started = airgapd đã khởi động.
 journal-daemon-stopped = airgapd đã dừng.
 journal-enforcement-lifted = Người dùng có UID { $uid } (PID { $pid }) đã gỡ bỏ cơ chế cách ly.
 journal-enforcement-tampered = Cơ chế cách ly bị thay đổi ngoài airgapd ({ $object }); khôi phục: { $result }.
+journal-enforcement-upgraded = Cơ chế cách ly của airgapd ABI { $before } được thay bằng ABI { $after } không gián đoạn (nâng cấp gói); số lần từ chối chương trình cũ để lại chưa đọc: { $lost }; kết quả: { $result }.
 journal-release-order = Người dùng có UID { $uid } đã áp dụng lệnh giải phóng máy: { $result }.
 journal-policy-update = Người dùng có UID { $uid } cài bản cập nhật chính sách có chữ ký: { $result }.
 journal-copy-register = Bản ghi sổ quản lý sao, chụp ({ $event }): { $document }.

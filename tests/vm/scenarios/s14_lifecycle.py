@@ -2,7 +2,8 @@
 the daemon runs, root's bpftool link detach (pinned, by id, an exec LSM link), map update of
 the config map, rm of a pin and pidfd_getfd of the daemon are refused with EPERM and recorded;
 stopped, the same detach works and the next start repairs and records it; after SIGKILL the
-restarted daemon guards again; `airgapctl status` answers with the
+restarted daemon guards again; a daemon of a new ABI version starts over the old pins,
+replaces them and records it (a package upgrade); `airgapctl status` answers with the
 daemon stopped (root and uid 65534); `airgapd lift` refuses under the running service; `dpkg -r`
 is refused while enforcement is pinned; a plain lift asks for a release order; after stop and
 an emergency lift: status NO, the ALERT says what was
@@ -136,6 +137,35 @@ def run(g):
     code, out, err = g.sh(f"bpftool link detach pinned {PIN}/link_airgap_connect4")
     r.check("... and the new daemon refuses bpftool link detach again",
             code != 0 and "Operation not permitted" in err, f"{code} {err}")
+
+    # A package upgrade that changes the kernel ABI: the new daemon starts over the old one's
+    # pins (made here from this version: the pinned config says the version before ours). It
+    # must start, replace every link's program and record it; never refuse as 'lift it first'.
+    g.sh("systemctl stop airgapd")
+    code, out, err = g.sh(f"bpftool -j map lookup pinned {PIN}/map_airgap_config key 0 0 0 0")
+    try:
+        value = [int(b, 16) for b in json.loads(out)["value"]]
+    except (ValueError, KeyError, TypeError):
+        value = []
+    r.check("daemon stopped: the pinned config is read (bpftool map lookup)", len(value) == 32, f"{code} {out} {err}")
+    abi = int.from_bytes(bytes(value[16:20]), "little") if value else 0
+    if value:
+        value[16:20] = list((abi - 1).to_bytes(4, "little"))
+        g.sh(f"bpftool map update pinned {PIN}/map_airgap_config key 0 0 0 0 value "
+             + " ".join(str(b) for b in value))
+    cursor = g.cursor()
+    g.sh("systemctl start airgapd && wait_until 60 systemctl is-active -q airgapd", timeout=90)
+    up = g.wait_journal(ids.ENFORCEMENT_UPGRADED, since=cursor)
+    r.check(f"ABI {abi - 1} pins: the new daemon starts, replaces them and records it (EnforcementUpgraded)",
+            bool(up) and up[-1].get("AIRGAP_BEFORE") == str(abi - 1) and up[-1].get("AIRGAP_AFTER") == str(abi)
+            and up[-1].get("AIRGAP_RESULT") == "success", up[-1] if up else g.out("systemctl status airgapd | tail -5"))
+    code, st = status(g)
+    r.check("after the upgrade: status yes, bpf-guard active", code == 0 and st.get("verdict") == "yes"
+            and g.layer(st, "bpf-guard")[0] == "active", st)
+    got = g.probe("connect", "tcp", "192.0.2.1", 80)
+    r.check("after the upgrade: TCP connect EPERM", got == "EPERM", got)
+    record = g.out("tail -n 3 /var/lib/airgapd/machine-record.jsonl")
+    r.check("the machine record has the upgrade line", '"event":"upgrade"' in record, record)
 
     # Lift refuses while the service runs.
     code, out, err = g.sh("airgapd lift --yes")

@@ -341,6 +341,7 @@ impl Enforcer {
                     abi::MAP_COUNTERS,
                     abi::MAP_EVENTS,
                     abi::MAP_DEV_RULES,
+                    abi::MAP_DEV_MAJOR,
                     abi::MAP_LAN_LOCAL,
                     abi::MAP_LAN_PEERS,
                     abi::MAP_LOG_HOST,

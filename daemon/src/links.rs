@@ -419,6 +419,59 @@ pub fn map_lookup_raw(fd: BorrowedFd<'_>, key: u32) -> io::Result<Vec<u8>> {
     Ok(value)
 }
 
+/// Every value of an array map of `n` u32 values, in one BPF_MAP_LOOKUP_BATCH (aya 0.14 has no
+/// batch operations; one lookup per entry would cost thousands of syscalls per check).
+pub fn array_u32_all(fd: BorrowedFd<'_>, n: u32) -> io::Result<Vec<u32>> {
+    let mut keys = vec![0u32; n as usize];
+    let mut values = vec![0u32; n as usize];
+    let mut out_batch = 0u32;
+    // union bpf_attr, batch: in_batch @0 (NULL: from the start), out_batch @8, keys @16,
+    // values @24, count @32, map_fd @36.
+    let mut attr = Attr::new()
+        .u64(8, &mut out_batch as *mut u32 as u64)
+        .u64(16, keys.as_mut_ptr() as u64)
+        .u64(24, values.as_mut_ptr() as u64)
+        .u32(32, n)
+        .u32(36, fd.as_raw_fd() as u32);
+    match bpf(bpf_cmd::BPF_MAP_LOOKUP_BATCH, &mut attr) {
+        // ENOENT: the end of the map was reached, with `count` entries copied.
+        Ok(_) => {}
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
+    let count = u32::from_ne_bytes(attr.0[32..36].try_into().expect("four bytes"));
+    if count != n || keys.iter().enumerate().any(|(i, &k)| k != i as u32) {
+        return Err(io::Error::other(format!(
+            "read {count} of {n} array entries"
+        )));
+    }
+    Ok(values)
+}
+
+/// Set `entries` (index, value) of an array map of u32 values, in one BPF_MAP_UPDATE_BATCH,
+/// in the order given.
+pub fn array_u32_set(fd: BorrowedFd<'_>, entries: &[(u32, u32)]) -> io::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<u32> = entries.iter().map(|e| e.0).collect();
+    let values: Vec<u32> = entries.iter().map(|e| e.1).collect();
+    let mut attr = Attr::new()
+        .u64(16, keys.as_ptr() as u64)
+        .u64(24, values.as_ptr() as u64)
+        .u32(32, entries.len() as u32)
+        .u32(36, fd.as_raw_fd() as u32);
+    bpf(bpf_cmd::BPF_MAP_UPDATE_BATCH, &mut attr)?;
+    let count = u32::from_ne_bytes(attr.0[32..36].try_into().expect("four bytes"));
+    if count as usize != entries.len() {
+        return Err(io::Error::other(format!(
+            "wrote {count} of {} array entries",
+            entries.len()
+        )));
+    }
+    Ok(())
+}
+
 /// A tracing program to load by hand (aya 0.14 has no BPF_MODIFY_RETURN programs).
 pub struct TracingLoad<'a> {
     /// Its name (the kernel keeps the first 15 bytes).

@@ -14,8 +14,10 @@ use airgapd_ebpf::abi;
 
 use crate::violation::Kind;
 
+pub mod dev_index;
 mod log_host;
 
+pub use dev_index::DevIndex;
 pub use log_host::{LogHostDrift, LogHostEntry, LogHostMap};
 
 /// Errors from a kernel map.
@@ -347,13 +349,20 @@ impl std::fmt::Display for DevMatch {
     }
 }
 
-/// The device rule map: which access each device (or major, or type) may be granted. It also
-/// keeps what this daemon wrote, so that a change by another process shows
-/// ([`DevRules::drift`]).
-pub struct DevRules(
-    HashMap<MapData, abi::airgap_dev_key, u32>,
-    BTreeMap<DevMatch, u32>,
-);
+/// The device rule map: which access each device (or major, or type) may be granted, and the
+/// per-major index in front of it ([`dev_index`]). It also keeps what this daemon wrote, so
+/// that a change by another process shows ([`DevRules::drift`], [`DevRules::index_drift`]).
+pub struct DevRules {
+    map: HashMap<MapData, abi::airgap_dev_key, u32>,
+    /// What this daemon wrote.
+    written: BTreeMap<DevMatch, u32>,
+    /// The rules as the kernel holds them by this daemon's knowledge: read when the map was
+    /// taken (an adopted map holds the previous daemon's rules), then changed with each write.
+    /// The index is derived from these.
+    held: BTreeMap<DevMatch, u32>,
+    /// None for a map opened only to be read.
+    index: Option<DevIndex>,
+}
 
 /// One entry of a map where the kernel's value differs from what the daemon wrote: `have` is
 /// the kernel's (None: missing), `want` the daemon's (None: it never wrote this key).
@@ -390,10 +399,16 @@ fn drift<K: Ord + Clone>(have: &BTreeMap<K, u32>, want: &BTreeMap<K, u32>) -> Ve
 }
 
 impl DevRules {
-    /// Take the rule map out of a freshly loaded object.
+    /// Take the rule map and its index out of a freshly loaded object, and bring the index to
+    /// the rules the map holds, before any program runs with it.
     pub fn take(ebpf: &mut Ebpf) -> Result<DevRules, MapsError> {
         let name = abi::MAP_DEV_RULES;
-        Self::from_map(take(ebpf, name)?)
+        let mut rules = Self::from_map(take(ebpf, name)?)?;
+        rules.held = rules.contents();
+        let mut index = DevIndex::take(ebpf)?;
+        index.write(dev_index::entries(&rules.held))?;
+        rules.index = Some(index);
+        Ok(rules)
     }
 
     /// Open the rule map pinned at `path` (to read it; nothing is recorded as written).
@@ -403,7 +418,12 @@ impl DevRules {
 
     fn from_map(map: aya::maps::Map) -> Result<DevRules, MapsError> {
         HashMap::try_from(map)
-            .map(|m| DevRules(m, BTreeMap::new()))
+            .map(|map| DevRules {
+                map,
+                written: BTreeMap::new(),
+                held: BTreeMap::new(),
+                index: None,
+            })
             .map_err(|source| MapsError::Map {
                 name: abi::MAP_DEV_RULES,
                 action: "opening".into(),
@@ -414,7 +434,7 @@ impl DevRules {
     /// Every rule the kernel holds now, with its access bits. A key no daemon writes (an
     /// unknown device type) shows as a char rule: it can only grant, never hide a refusal.
     pub fn contents(&self) -> BTreeMap<DevMatch, u32> {
-        self.0
+        self.map
             .iter()
             .filter_map(Result::ok)
             .map(|(k, v)| (DevMatch::from_key(&k), v))
@@ -423,34 +443,69 @@ impl DevRules {
 
     /// Where the kernel's rules differ from what this daemon wrote.
     pub fn drift(&self) -> Vec<Drift<DevMatch>> {
-        drift(&self.contents(), &self.1)
+        drift(&self.contents(), &self.written)
     }
 
-    /// Grant `access` to what `m` matches (replacing an earlier rule for the same match).
+    /// Where the kernel's index differs from what this daemon wrote: (slot, have, want).
+    pub fn index_drift(&self) -> Result<Vec<(u32, u32, u32)>, MapsError> {
+        match &self.index {
+            Some(index) => index.drift(),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Put the index back as this daemon wrote it.
+    pub fn repair_index(&mut self) -> Result<(), MapsError> {
+        match &mut self.index {
+            Some(index) => index.repair(),
+            None => Ok(()),
+        }
+    }
+
+    /// Bring the index to `rules`.
+    fn index_to(&mut self, rules: &BTreeMap<DevMatch, u32>) -> Result<(), MapsError> {
+        match &mut self.index {
+            Some(index) => index.write(dev_index::entries(rules)),
+            None => Ok(()),
+        }
+    }
+
+    /// Grant `access` to what `m` matches (replacing an earlier rule for the same match). The
+    /// rule first, then the index that makes it count: in between, the old answer holds.
     pub fn set(&mut self, m: DevMatch, access: DevAccess) -> Result<(), MapsError> {
-        self.1.insert(m, access.0);
-        self.0
+        self.written.insert(m, access.0);
+        self.map
             .insert(m.key(), access.0, 0)
             .map_err(|source| MapsError::Map {
                 name: abi::MAP_DEV_RULES,
                 action: format!("setting {m} to access {:#x}", access.0),
                 source,
-            })
+            })?;
+        self.held.insert(m, access.0);
+        let held = std::mem::take(&mut self.held);
+        let result = self.index_to(&held);
+        self.held = held;
+        result
     }
 
     /// Every rule in the map now (an adopted map holds the previous daemon's rules).
     pub fn matches(&self) -> Vec<DevMatch> {
-        self.0
+        self.map
             .keys()
             .filter_map(Result::ok)
             .map(|k| DevMatch::from_key(&k))
             .collect()
     }
 
-    /// Drop the rule for `m`; what it matched falls back to the next less specific rule.
+    /// Drop the rule for `m`; what it matched falls back to the next less specific rule. The
+    /// index first (it stops sending the program to the rule), then the rule.
     pub fn remove(&mut self, m: DevMatch) -> Result<(), MapsError> {
-        self.1.remove(&m);
-        match self.0.remove(&m.key()) {
+        self.written.remove(&m);
+        let mut after = self.held.clone();
+        after.remove(&m);
+        self.index_to(&after)?;
+        self.held = after;
+        match self.map.remove(&m.key()) {
             Ok(()) | Err(MapError::KeyNotFound) => Ok(()),
             Err(source) => Err(MapsError::Map {
                 name: abi::MAP_DEV_RULES,

@@ -148,6 +148,18 @@ fn status_is_answered_in_every_state() {
         .status()
         .unwrap();
     assert!(detached.success());
+    // ... and the per-major device index rewritten (every SCSI disk open): the next start
+    // rewrites it from the rules, so it must say what it found.
+    let index = d.pin_dir.join("map_airgap_dev_major");
+    let rewritten = Command::new("bpftool")
+        .args(["map", "update", "pinned"])
+        .arg(&index)
+        .args([
+            "key", "hex", "08", "00", "00", "00", "value", "hex", "07", "00", "00", "80",
+        ])
+        .status()
+        .unwrap();
+    assert!(rewritten.success());
     let (code, s, screen) = status(&d, &record, false);
     assert_eq!(code, 3, "{s}");
     assert_eq!(s["verdict"], "partial", "{s}");
@@ -177,6 +189,18 @@ fn status_is_answered_in_every_state() {
     assert_eq!(text(&t, "PRIORITY"), "1");
     assert!(
         text(&t, "MESSAGE").contains("while airgapd was not running"),
+        "{t:?}"
+    );
+    let t = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            "AIRGAP_OBJECT=airgap_dev_major (1 entries)".into(),
+        ],
+    );
+    assert!(
+        text(&t, "MESSAGE").contains("while airgapd was not running")
+            && text(&t, "AIRGAP_AFTER") == "b 8:* = 0x80000007 (rules: 0x80000000)",
         "{t:?}"
     );
     let (code, s, _) = status(&d, &record, false);

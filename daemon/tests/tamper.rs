@@ -205,19 +205,51 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
         "{e:?}"
     );
 
-    // 4. A device rule added: every loop device readable and writable.
+    // 4. The per-major index (issue 23) rewritten: every loop device readable and writable
+    //    (block major 7's entry answers 0x7 without looking at any rule).
+    let index = pin(&d, "map_airgap_dev_major");
+    took.push(attack(&d, OPEN_LOOP, || {
+        let key = hex(&7u32.to_ne_bytes());
+        let value = hex(&(abi::AIRGAP_DEV_IDX_VALID | 7).to_ne_bytes());
+        let mut args = vec!["map", "update", "pinned", &index, "key", "hex"];
+        args.extend(key.iter().map(String::as_str));
+        args.push("value");
+        args.push("hex");
+        args.extend(value.iter().map(String::as_str));
+        bpftool(&args);
+    }));
+    let e = entry(
+        &mut j,
+        &[
+            id(MessageId::EnforcementTampered),
+            m("AIRGAP_OBJECT", "airgap_dev_major (1 entries)"),
+        ],
+    );
+    assert_eq!(
+        (text(&e, "AIRGAP_BEFORE"), text(&e, "AIRGAP_AFTER")),
+        ("b 7:* = 0x80000000".into(), "b 7:* = 0x80000007".into())
+    );
+
+    // 4b. A device rule added for the same major: the index answers first, so it opens
+    //     nothing; it is found and removed all the same.
     let rules = pin(&d, "map_airgap_dev_rules");
     let mut key = Vec::new();
     key.extend(abi::AIRGAP_DEV_BLOCK.to_ne_bytes());
     key.extend(7u32.to_ne_bytes());
     key.extend(abi::AIRGAP_DEV_ANY.to_ne_bytes());
-    took.push(attack(&d, OPEN_LOOP, || {
-        let mut args = vec!["map", "update", "pinned", &rules, "key", "hex"];
-        let k = hex(&key);
-        args.extend(k.iter().map(String::as_str));
-        args.extend(["value", "hex", "07", "00", "00", "00"]);
-        bpftool(&args);
-    }));
+    d.signal(Signal::SIGSTOP);
+    let mut args = vec!["map", "update", "pinned", &rules, "key", "hex"];
+    let k = hex(&key);
+    args.extend(k.iter().map(String::as_str));
+    args.extend(["value", "hex", "07", "00", "00", "00"]);
+    bpftool(&args);
+    let still_refused = refused(&d, OPEN_LOOP);
+    let t0 = Instant::now();
+    d.signal(Signal::SIGCONT);
+    assert!(
+        still_refused,
+        "a rule the index does not point to opened a loop device"
+    );
     let e = entry(
         &mut j,
         &[
@@ -225,6 +257,7 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
             m("AIRGAP_OBJECT", "airgap_dev_rules b 7:*"),
         ],
     );
+    took.push(t0.elapsed());
     assert_eq!(
         (text(&e, "AIRGAP_BEFORE"), text(&e, "AIRGAP_AFTER")),
         ("no rule".into(), "access 0x7".into())

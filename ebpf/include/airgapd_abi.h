@@ -26,7 +26,7 @@ typedef uint64_t __u64;
 /* Bumped whenever a struct or a meaning below changes. Maps pinned by another version are never
  * reused: a daemon finding them (a package upgrade) gives each pinned link its own program and
  * its own maps (daemon/src/pinned/upgrade.rs). */
-#define AIRGAP_ABI_VERSION 6
+#define AIRGAP_ABI_VERSION 7
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -147,6 +147,22 @@ struct airgap_dev_key {
 #define AIRGAP_DEV_KEY_SIZE 12
 
 /*
+ * An accelerator in front of the rule map, never a rule of its own: an array indexed by
+ * type * AIRGAP_DEV_MAJORS + major (block majors first, AIRGAP_DEV_BLOCK - 1 = 0), whose value
+ * is what the rule map answers for a device of that major with no rule of its own (its major's
+ * rule, else its type's, else the default), with AIRGAP_DEV_IDX_MINORS when some device of the
+ * major has a rule of its own (then that device's rule is looked up first). A character device
+ * with no rule costs one inlined array load instead of three hash lookups (issue 23). An entry
+ * without AIRGAP_DEV_IDX_VALID (not written yet) sends the program to the rule map alone, so
+ * an unfilled array only costs time. The daemon derives it from the rules it writes, and
+ * checks it against them as it checks the rules.
+ */
+#define AIRGAP_DEV_MAJORS 4096
+#define AIRGAP_DEV_IDX_VALID (1u << 31)
+#define AIRGAP_DEV_IDX_MINORS (1u << 30)
+#define AIRGAP_DEV_IDX_ACCESS 0xffu
+
+/*
  * Isolated LAN (AIRGAP_NET_LAN). Two longest-prefix-match tries with one key layout: an IPv6
  * address, IPv4 stored IPv4-mapped (::ffff:a.b.c.d, prefix 96 + n), so one lookup serves both
  * families and the IPv4-mapped forms of IPv6 sockets alike.
@@ -192,6 +208,7 @@ struct airgap_log_host {
 #define AIRGAP_MAP_COUNTERS "airgap_counters"
 #define AIRGAP_MAP_EVENTS "airgap_events"
 #define AIRGAP_MAP_DEV_RULES "airgap_dev_rules"
+#define AIRGAP_MAP_DEV_MAJOR "airgap_dev_major"
 #define AIRGAP_MAP_LAN_LOCAL "airgap_lan_local"
 #define AIRGAP_MAP_LAN_PEERS "airgap_lan_peers"
 #define AIRGAP_MAP_LOG_HOST "airgap_log_host"

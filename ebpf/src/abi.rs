@@ -61,6 +61,8 @@ pub const MAP_EVENTS: &str = c_name(AIRGAP_MAP_EVENTS);
 /// See [`MAP_CONFIG`].
 pub const MAP_DEV_RULES: &str = c_name(AIRGAP_MAP_DEV_RULES);
 /// See [`MAP_CONFIG`].
+pub const MAP_DEV_MAJOR: &str = c_name(AIRGAP_MAP_DEV_MAJOR);
+/// See [`MAP_CONFIG`].
 pub const MAP_LAN_LOCAL: &str = c_name(AIRGAP_MAP_LAN_LOCAL);
 /// See [`MAP_CONFIG`].
 pub const MAP_LAN_PEERS: &str = c_name(AIRGAP_MAP_LAN_PEERS);

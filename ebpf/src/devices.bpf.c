@@ -23,12 +23,35 @@ struct {
 	__type(value, __u32);
 } airgap_dev_rules SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * AIRGAP_DEV_MAJORS);
+	__type(key, __u32);
+	__type(value, __u32);
+} airgap_dev_major SEC(".maps");
+
 /* The access the most specific rule grants for (type, major, minor). */
 static __always_inline __u32 granted(__u32 type, __u32 major, __u32 minor)
 {
 	struct airgap_dev_key key = { .type = type, .major = major, .minor = minor };
 	__u32 *mask;
 
+	/* The per-major index first (an array: the verifier inlines the load). */
+	if (major < AIRGAP_DEV_MAJORS && (type == AIRGAP_DEV_BLOCK || type == AIRGAP_DEV_CHAR)) {
+		__u32 at = (type - AIRGAP_DEV_BLOCK) * AIRGAP_DEV_MAJORS + major;
+		__u32 *idx = bpf_map_lookup_elem(&airgap_dev_major, &at);
+
+		if (idx && (*idx & AIRGAP_DEV_IDX_VALID)) {
+			__u32 entry = *idx;
+
+			if (entry & AIRGAP_DEV_IDX_MINORS) {
+				mask = bpf_map_lookup_elem(&airgap_dev_rules, &key);
+				if (mask)
+					return *mask;
+			}
+			return entry & AIRGAP_DEV_IDX_ACCESS;
+		}
+	}
 	mask = bpf_map_lookup_elem(&airgap_dev_rules, &key);
 	if (mask)
 		return *mask;

@@ -49,6 +49,9 @@ pub struct Inspection {
     pub dev_rules: Option<Vec<String>>,
     /// LAN entries, formatted as in the record.
     pub lan: Option<Vec<String>>,
+    /// Entries of the per-major device index that the pinned rules do not imply
+    /// ([`crate::maps::dev_index::pinned_drift`]).
+    pub dev_index_drift: Vec<String>,
     /// Names of every pin (links and maps).
     pub pins: Vec<String>,
     /// What is wrong with the classic tc filters of the interfaces read
@@ -128,7 +131,11 @@ impl Inspection {
                 .ok();
         }
         if let Ok(rules) = DevRules::open_pinned(&map(abi::MAP_DEV_RULES)) {
-            insp.dev_rules = Some(dev_rule_lines(&rules.contents()));
+            let contents = rules.contents();
+            insp.dev_rules = Some(dev_rule_lines(&contents));
+            insp.dev_index_drift =
+                crate::maps::dev_index::pinned_drift(&map(abi::MAP_DEV_MAJOR), &contents)
+                    .unwrap_or_default();
         }
         let tries: Vec<LanTrie> = [abi::MAP_LAN_LOCAL, abi::MAP_LAN_PEERS]
             .into_iter()

@@ -332,6 +332,33 @@ fn check_maps(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
             interface: None,
         });
     }
+    // The per-major index (issue 23): an entry another process changed answers for every
+    // device of its major; all of it is put back, in one record (a rewrite of the whole array
+    // must not become thousands of records).
+    let rules = enforcer.dev_rules();
+    let changed = rules.index_drift().unwrap_or_default();
+    if !changed.is_empty() {
+        let repair = rules.repair_index();
+        let words = |f: fn(&(u32, u32, u32)) -> u32| {
+            let shown: Vec<String> = changed
+                .iter()
+                .take(4)
+                .map(|c| format!("{} = {:#x}", crate::maps::dev_index::slot_words(c.0), f(c)))
+                .collect();
+            match changed.len() {
+                n if n > 4 => format!("{} (and {} more)", shown.join(", "), n - 4),
+                _ => shown.join(", "),
+            }
+        };
+        found.push(Tampering {
+            object: format!("{} ({} entries)", abi::MAP_DEV_MAJOR, changed.len()),
+            before: words(|c| c.2),
+            after: words(|c| c.1),
+            while_down: false,
+            repair_error: repair.err().map(|e| e.to_string()),
+            interface: None,
+        });
+    }
     // The log host (issue 21): one entry, put back whole.
     let log_host = enforcer.log_host_map();
     if let Some(d) = log_host.drift() {
@@ -393,6 +420,29 @@ pub fn while_down(pin_dir: &Path, record_path: &Path) -> Vec<Tampering> {
                 interface: None,
             });
         }
+    }
+    // The per-major device index (issue 23): the next start rewrites it from the rules, which
+    // would put a change made meanwhile back without a word.
+    if !insp.dev_index_drift.is_empty() {
+        out.push(Tampering {
+            object: format!(
+                "{} ({} entries)",
+                abi::MAP_DEV_MAJOR,
+                insp.dev_index_drift.len()
+            ),
+            before: "as the device rules imply".into(),
+            after: match insp.dev_index_drift.len() {
+                n if n > 4 => format!(
+                    "{} (and {} more)",
+                    insp.dev_index_drift[..4].join(", "),
+                    n - 4
+                ),
+                _ => insp.dev_index_drift.join(", "),
+            },
+            while_down: true,
+            repair_error: None,
+            interface: None,
+        });
     }
     if let Some(c) = insp.config {
         if NetMode::from_bits(c.net_mode).is_none() {

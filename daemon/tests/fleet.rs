@@ -498,6 +498,17 @@ fn records_reach_the_log_host_only_through_the_upload_service() {
     assert_eq!(pc["name"], "192.168.50.1", "{report}");
     assert!(pc["refusals"].as_u64().unwrap() >= 2, "{report}");
     assert_eq!(pc["silent"], false, "{report}");
+    // Its identity as its journald wrote it, carried by journal-upload: what `report merge`
+    // matches a report by.
+    let ids = pc["machine_ids"].as_array().unwrap();
+    assert!(
+        ids.len() == 1 && ids[0].as_str().unwrap().len() == 32,
+        "{report}"
+    );
+    assert!(
+        report["silent_after"]["hours"].as_u64().is_some(),
+        "{report}"
+    );
     let pc2 = &report["machines"][1];
     assert_eq!(pc2["name"], "192.168.50.3", "{report}");
     assert!(pc2["refusals"].as_u64().unwrap() >= 1, "{report}");

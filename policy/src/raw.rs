@@ -63,6 +63,7 @@ pub(crate) struct RawLogHost {
     pub address: Field<String>,
     pub port: Field<i64>,
     pub cgroup: Field<String>,
+    pub silent_after_hours: Field<i64>,
 }
 
 #[derive(Debug, Deserialize)]

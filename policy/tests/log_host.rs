@@ -112,3 +112,44 @@ fn log_host_needs_the_isolated_lan_profile_and_an_address() {
     );
     assert_eq!(at(&error), (11, 8));
 }
+
+/// Issue 21: how long a PC may send nothing before the log host's tools call it silent is the
+/// office's decision, written beside the log host; bad values name their line and field.
+#[test]
+fn silence_limit_defaults_and_is_bounded() {
+    let host = |table: &str| {
+        ok(&with_log_host("[]", table))
+            .policy
+            .network
+            .log_host
+            .unwrap()
+    };
+    assert_eq!(
+        host("address = \"192.168.50.2\"\n").silent_after_hours,
+        LogHost::DEFAULT_SILENT_AFTER_HOURS
+    );
+    assert_eq!(LogHost::DEFAULT_SILENT_AFTER_HOURS, 24);
+    let table = "address = \"192.168.50.2\"\nsilent_after_hours = 72\n";
+    assert_eq!(host(table).silent_after_hours, 72);
+    for hours in ["0", "-3", "8761"] {
+        let error = assert_error(
+            &with_log_host(
+                "[]",
+                &format!("address = \"192.168.50.2\"\nsilent_after_hours = {hours}\n"),
+            ),
+            "network.log_host.silent_after_hours",
+            "out of range",
+        );
+        assert_eq!(at(&error), (12, 22), "{error}");
+        assert_eq!(error.expected, "a whole number from 1 to 8760");
+        assert!(error.to_string().contains("policy.toml"), "{error}");
+    }
+    assert_error(
+        &with_log_host(
+            "[]",
+            "address = \"192.168.50.2\"\nsilent_after_hours = \"a day\"\n",
+        ),
+        "network.log_host.silent_after_hours",
+        "",
+    );
+}

@@ -13,7 +13,7 @@ use super::output::{print_json, say, say_error};
 use super::Ctx;
 use crate::paths;
 use crate::report::model::Header;
-use crate::report::{self, merge, merge_render, sign, verify, ReportError};
+use crate::report::{self, merge, merge_log, merge_render, sign, verify, ReportError};
 use crate::tr;
 
 /// Arguments of `airgapctl report`.
@@ -36,7 +36,9 @@ pub enum ReportCommand {
     Verify(VerifyArgs),
     /// An office's reports, each verified, as one summary (summary.html, .csv, .pdf): a row
     /// per report, those that do not verify or contradict another report of the same machine
-    /// first, then those with findings; older policies flagged. Exit 0 all verified, 3 not.
+    /// first, then those with findings; older policies flagged. With --journal-dir, the
+    /// machines the office's log host collected journals of join it (marked as not signed;
+    /// silent and missing ones are findings). Exit 0 all reports verified, 3 not.
     Merge(MergeArgs),
 }
 
@@ -44,8 +46,16 @@ pub enum ReportCommand {
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// The report directories (each holding report.json, report.html, report.sig).
-    #[arg(value_name = "DIR", required = true)]
+    #[arg(value_name = "DIR", required_unless_present = "journal_dir")]
     pub dirs: Vec<PathBuf>,
+    /// A directory of journals the office's log host collected with systemd-journal-remote
+    /// (/var/log/journal/remote there): a row per machine not covered by a report, matched
+    /// by machine-id; repeat for each log host.
+    #[arg(long = "journal-dir", value_name = "DIR")]
+    pub journal_dir: Vec<PathBuf>,
+    /// How the log host's machines are judged.
+    #[command(flatten)]
+    pub log_host: super::inspect_fleet::LogHostArgs,
     /// Write summary.html, summary.csv and summary.pdf into DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -209,7 +219,23 @@ fn run_verify(ctx: &Ctx, args: &VerifyArgs) -> Result<i32, CtlError> {
 }
 
 fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<i32, CtlError> {
-    let summary = merge::merge(&args.dirs, args.keys.as_deref());
+    let log = if args.journal_dir.is_empty() {
+        None
+    } else {
+        let limit = args.log_host.limit()?;
+        let now = super::inspect_fleet::now_us();
+        let dirs = args
+            .journal_dir
+            .iter()
+            .map(|dir| super::inspect_fleet::read_dir(dir, &[], &limit, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        Some(merge_log::LogHosts {
+            dirs,
+            expect: args.log_host.expect.clone(),
+            limit,
+        })
+    };
+    let summary = merge::merge(&args.dirs, args.keys.as_deref(), log.as_ref());
     let lang = crate::i18n::Lang::from_locale(&args.lang);
     let html = args.out.join("summary.html");
     let csv = args.out.join("summary.csv");
@@ -238,10 +264,16 @@ fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<i32, CtlError> {
     } else {
         say(&tr!(
             "merge-written",
-            reports = summary.rows.len(),
+            reports = summary.reports().count(),
             dir = args.out.display().to_string(),
             bad = bad
         ));
+        for line in merge_render::counts(crate::i18n::catalog(), &summary)
+            .iter()
+            .skip(1)
+        {
+            say(line);
+        }
     }
     Ok(if summary.clean() { 0 } else { 3 })
 }

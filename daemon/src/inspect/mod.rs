@@ -16,6 +16,7 @@ pub mod dates;
 pub mod dhclient;
 pub mod findings;
 pub mod fleet;
+pub mod fleet_limit;
 pub mod ini;
 pub mod journal;
 pub mod journal_seal;

@@ -3,20 +3,36 @@
 //! so, a policy older than the newest serial seen is flagged, and two reports of one machine
 //! whose machine records cannot both be true (the later one shorter, or the same length with
 //! another chain head, or a `--previous` check of the earlier head that failed) are flagged
-//! on both rows. Rendering is `merge_render.rs`'s.
+//! on both rows. Machines seen by the office's log host join the same summary
+//! (`merge_log.rs`). Rendering is `merge_render.rs`'s.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::merge_log::{self, LogHosts, LogView};
 use super::verify::{self, Verified};
+use crate::inspect::fleet_limit::SilenceLimit;
 use crate::inspect::model::Answer;
 use crate::inspect::previous::Outcome;
 
-/// One report's row.
-#[derive(Debug, Clone, Serialize)]
+/// What a row is made from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// A report carried from the PC, checked against its signature.
+    #[default]
+    Report,
+    /// Only the log host's collected journal: nothing the PC signed.
+    LogHost,
+}
+
+/// One report's row, or one machine's the log host saw and no report covers.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Row {
+    /// A report or the log host's journal.
+    pub source: Source,
     /// The report's directory, as given.
     pub dir: String,
     /// Whether it verified (signature and page).
@@ -51,6 +67,16 @@ pub struct Row {
     pub key_fingerprint: Option<String>,
     /// Other reports of the same machine whose record contradicts this one's.
     pub diverges_from: Vec<String>,
+    /// What the log host's journal says of this machine (matched by machine-id), never
+    /// mixed into the signed columns.
+    pub log_host: Vec<LogView>,
+}
+
+impl Row {
+    /// Whether the log host's journal has a finding about this machine (silent or missing).
+    pub fn log_finding(&self) -> bool {
+        self.log_host.iter().any(|v| v.silent || v.missing)
+    }
 }
 
 /// Every row, in the order to print: reports that do not verify, then diverging ones, then
@@ -61,36 +87,29 @@ pub struct Summary {
     pub rows: Vec<Row>,
     /// The newest policy serial of the verified reports.
     pub newest_serial: Option<u64>,
+    /// The directories of collected journals read, if any.
+    pub journal_dirs: Vec<String>,
+    /// The silence limit they were judged by, and who set it.
+    pub silent_after: Option<SilenceLimit>,
 }
 
 impl Summary {
     /// Whether every report verified and none diverges.
     pub fn clean(&self) -> bool {
-        self.rows
-            .iter()
+        self.reports()
             .all(|r| r.verified && r.diverges_from.is_empty())
+    }
+
+    /// The rows made from reports.
+    pub fn reports(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.source == Source::Report)
     }
 }
 
 fn row(dir: &Path, keys: Option<&Path>) -> (Row, Option<Verified>) {
     let mut row = Row {
         dir: dir.display().to_string(),
-        verified: false,
-        error: None,
-        machine_id: None,
-        hostname: None,
-        created_at_us: None,
-        utc_offset_s: 0,
-        policy_id: None,
-        policy_serial: None,
-        policy_outdated: false,
-        found: Vec::new(),
-        refusals: 0,
-        register_entries: 0,
-        record_seq: 0,
-        record_chain: None,
-        key_fingerprint: None,
-        diverges_from: Vec::new(),
+        ..Row::default()
     };
     // What it claims, even when it does not verify: the officer needs to know which PC.
     let json = super::Files::in_dir(dir).json;
@@ -177,8 +196,8 @@ fn continues(earlier: &Row, later: &Row, later_doc: &Verified) -> bool {
 }
 
 /// Verify and summarise the reports in `dirs`, with each machine's key `<machine-id>.pub`
-/// from `keys` (None: the key each report names).
-pub fn merge(dirs: &[PathBuf], keys: Option<&Path>) -> Summary {
+/// from `keys` (None: the key each report names), and the machines the log hosts saw.
+pub fn merge(dirs: &[PathBuf], keys: Option<&Path>, log: Option<&LogHosts>) -> Summary {
     let mut rows = Vec::new();
     let mut docs = Vec::new();
     for dir in dirs {
@@ -216,12 +235,15 @@ pub fn merge(dirs: &[PathBuf], keys: Option<&Path>) -> Summary {
             }
         }
     }
+    if let Some(log) = log {
+        merge_log::join(&mut rows, log);
+    }
     rows.sort_by_key(|r| {
-        let rank = if !r.verified {
+        let rank = if r.source == Source::Report && !r.verified {
             0
         } else if !r.diverges_from.is_empty() {
             1
-        } else if !r.found.is_empty() {
+        } else if !r.found.is_empty() || r.log_finding() {
             2
         } else {
             3
@@ -231,5 +253,9 @@ pub fn merge(dirs: &[PathBuf], keys: Option<&Path>) -> Summary {
     Summary {
         rows,
         newest_serial,
+        journal_dirs: log.map_or_else(Vec::new, |l| {
+            l.dirs.iter().map(|d| d.dir.display().to_string()).collect()
+        }),
+        silent_after: log.map(|l| l.limit.clone()),
     }
 }

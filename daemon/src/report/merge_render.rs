@@ -1,10 +1,13 @@
 //! The office summary of `report merge`, rendered: `summary.html` (A4 landscape, inline CSS)
-//! and `summary.csv` (UTF-8, the same columns), words from the catalogs.
+//! and `summary.csv` (UTF-8, the same columns), words from the catalogs. A row from the log
+//! host's journal says so in its status; what the log host says of a reported machine stays
+//! in its own column ("log host"), apart from what the PC signed.
 
 use maud::{html, PreEscaped, DOCTYPE};
 
-use super::merge::{Row, Summary};
-use crate::i18n::time::date_time_at;
+use super::merge::{Row, Source, Summary};
+use super::merge_log::LogView;
+use crate::i18n::time::{date_time_at, utc_offset_s};
 use crate::i18n::{Catalog, Lang};
 use crate::tr_in;
 
@@ -18,20 +21,74 @@ tr { break-inside: avoid; }
 th { background: #eee; }
 .bad { font-weight: bold; background: #fbdcdc; }
 .mono { font-family: 'DejaVu Sans Mono', monospace; overflow-wrap: anywhere; }
+.log { font-style: italic; }
 ";
 
 /// The column ids, in order; `merge-col-<id>` in the catalogs.
 pub const COLUMNS: &[&str] = &[
     "report", "status", "machine", "date", "policy", "findings", "refusals", "register", "record",
-    "key",
+    "key", "loghost",
 ];
 
+/// What the log host's journal says of one machine, marked as not signed.
+fn log_cell(c: &Catalog, v: &LogView) -> String {
+    if v.missing {
+        return tr_in!(c, "merge-log-never", name = v.name.clone());
+    }
+    let last = v
+        .last_us
+        .map_or_else(|| "-".into(), |t| date_time_at(c, t, utc_offset_s(t)));
+    tr_in!(
+        c,
+        "merge-log-view",
+        name = v.name.clone(),
+        entries = v.entries,
+        last = last,
+        refusals = v.refusals,
+        lost = v.isolation_lost
+    )
+}
+
+/// The log host's findings about one machine.
+fn log_findings(c: &Catalog, v: &LogView, hours: u64) -> Option<String> {
+    if v.missing {
+        Some(tr_in!(c, "merge-log-missing", name = v.name.clone()))
+    } else if v.silent {
+        let last = v
+            .last_us
+            .map_or_else(|| "-".into(), |t| date_time_at(c, t, utc_offset_s(t)));
+        Some(tr_in!(
+            c,
+            "merge-log-silent",
+            name = v.name.clone(),
+            last = last,
+            hours = hours
+        ))
+    } else {
+        None
+    }
+}
+
 /// One row's cells, as text, in [`COLUMNS`] order.
-fn cells(c: &Catalog, r: &Row, newest: Option<u64>) -> Vec<String> {
-    let status = match (&r.error, r.diverges_from.is_empty()) {
-        (Some(e), _) => tr_in!(c, "merge-not-verified", error = e.clone()),
-        (None, false) => tr_in!(c, "merge-diverges", others = r.diverges_from.join(", ")),
-        (None, true) => tr_in!(c, "merge-verified"),
+fn cells(c: &Catalog, r: &Row, s: &Summary) -> Vec<String> {
+    let newest = s.newest_serial;
+    let hours = s.silent_after.as_ref().map_or(0, |l| l.hours);
+    let status = match (r.source, &r.error, r.diverges_from.is_empty()) {
+        (Source::LogHost, _, _) => tr_in!(c, "merge-log-row"),
+        (Source::Report, Some(e), _) => tr_in!(c, "merge-not-verified", error = e.clone()),
+        (Source::Report, None, false) => {
+            tr_in!(c, "merge-diverges", others = r.diverges_from.join(", "))
+        }
+        (Source::Report, None, true) => tr_in!(c, "merge-verified"),
+    };
+    let report = match (r.source, r.log_host.first()) {
+        (Source::LogHost, Some(v)) => tr_in!(
+            c,
+            "merge-log-source",
+            dir = v.dir.clone(),
+            name = v.name.clone()
+        ),
+        _ => r.dir.clone(),
     };
     let machine = format!(
         "{} {}",
@@ -53,32 +110,46 @@ fn cells(c: &Catalog, r: &Row, newest: Option<u64>) -> Vec<String> {
             newest = newest.unwrap_or(0)
         );
     }
-    let findings = if r.found.is_empty() {
+    let mut names: Vec<String> = r
+        .found
+        .iter()
+        .map(|f| tr_in!(c, &format!("inspect-question-{f}")))
+        .collect();
+    names.extend(r.log_host.iter().filter_map(|v| log_findings(c, v, hours)));
+    let findings = if names.is_empty() {
         tr_in!(c, "merge-findings-none")
     } else {
-        let names: Vec<String> = r
-            .found
-            .iter()
-            .map(|f| tr_in!(c, &format!("inspect-question-{f}")))
-            .collect();
         names.join(" ")
     };
+    let dash = |text: String| {
+        if r.source == Source::LogHost {
+            "-".into()
+        } else {
+            text
+        }
+    };
+    let log: Vec<String> = r.log_host.iter().map(|v| log_cell(c, v)).collect();
     let record = format!(
         "{}:{}",
         r.record_seq,
         r.record_chain.clone().unwrap_or_else(|| "-".into())
     );
     vec![
-        r.dir.clone(),
+        report,
         status,
         machine.trim().to_string(),
         date,
         policy,
         findings,
         r.refusals.to_string(),
-        r.register_entries.to_string(),
-        record,
+        dash(r.register_entries.to_string()),
+        dash(record),
         r.key_fingerprint.clone().unwrap_or_else(|| "-".into()),
+        if log.is_empty() {
+            "-".into()
+        } else {
+            log.join(" ")
+        },
     ]
 }
 
@@ -95,22 +166,24 @@ pub fn html(s: &Summary, lang: Lang, font: &[u8]) -> String {
             }
             body {
                 h1 { (tr_in!(c, "merge-title")) }
-                p { (tr_in!(c, "merge-counts", reports = s.rows.len(), bad = bad(s))) }
+                @for line in counts(&c, s) { p { (line) } }
                 table {
                     tr { @for col in COLUMNS { th { (tr_in!(c, &format!("merge-col-{col}"))) } } }
                     @for r in &s.rows {
-                        @let cells = cells(&c, r, s.newest_serial);
+                        @let cells = cells(&c, r, s);
+                        @let log_row = r.source == Source::LogHost;
                         tr {
                             td.mono { (cells[0]) }
-                            td.bad[!r.verified || !r.diverges_from.is_empty()] { (cells[1]) }
+                            td.bad[is_bad(r)].log[log_row] { (cells[1]) }
                             td.mono { (cells[2]) }
                             td { (cells[3]) }
                             td.bad[r.policy_outdated] { (cells[4]) }
-                            td.bad[!r.found.is_empty()] { (cells[5]) }
+                            td.bad[!r.found.is_empty() || r.log_finding()] { (cells[5]) }
                             td { (cells[6]) }
                             td { (cells[7]) }
                             td.mono { (cells[8]) }
                             td.mono { (cells[9]) }
+                            td.log { (cells[10]) }
                         }
                     }
                 }
@@ -140,10 +213,7 @@ pub fn csv(s: &Summary, lang: Lang) -> String {
     out.push_str(&header.join(","));
     out.push_str("\r\n");
     for r in &s.rows {
-        let line: Vec<String> = cells(&c, r, s.newest_serial)
-            .iter()
-            .map(|t| field(t))
-            .collect();
+        let line: Vec<String> = cells(&c, r, s).iter().map(|t| field(t)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
@@ -156,17 +226,10 @@ pub fn pdf(s: &Summary, lang: Lang, font: &std::path::Path) -> Result<Vec<u8>, s
     use super::pdf::Block;
     let c = Catalog::new(lang, None);
     let title = tr_in!(c, "merge-title");
-    let mut blocks = vec![
-        Block::Title(title.clone()),
-        Block::Para(tr_in!(
-            c,
-            "merge-counts",
-            reports = s.rows.len(),
-            bad = bad(s)
-        )),
-    ];
+    let mut blocks = vec![Block::Title(title.clone())];
+    blocks.extend(counts(&c, s).into_iter().map(Block::Para));
     for r in &s.rows {
-        let cells = cells(&c, r, s.newest_serial);
+        let cells = cells(&c, r, s);
         blocks.push(Block::Heading(cells[0].clone()));
         for (col, cell) in COLUMNS.iter().zip(&cells).skip(1) {
             blocks.push(Block::Row(
@@ -178,12 +241,43 @@ pub fn pdf(s: &Summary, lang: Lang, font: &std::path::Path) -> Result<Vec<u8>, s
     super::pdf::typeset(&blocks, &title, font)
 }
 
+/// Whether a report does not verify or contradicts another.
+fn is_bad(r: &Row) -> bool {
+    r.source == Source::Report && (!r.verified || !r.diverges_from.is_empty())
+}
+
 /// How many reports do not verify or contradict another.
 pub fn bad(s: &Summary) -> usize {
-    s.rows
-        .iter()
-        .filter(|r| !r.verified || !r.diverges_from.is_empty())
-        .count()
+    s.rows.iter().filter(|r| is_bad(r)).count()
+}
+
+/// The lines above the table: the reports' counts, then what the log hosts gave.
+pub fn counts(c: &Catalog, s: &Summary) -> Vec<String> {
+    let mut lines = vec![tr_in!(
+        c,
+        "merge-counts",
+        reports = s.reports().count(),
+        bad = bad(s)
+    )];
+    if let Some(limit) = &s.silent_after {
+        let views = s.rows.iter().flat_map(|r| &r.log_host);
+        let (mut seen, mut silent, mut missing) = (0usize, 0usize, 0usize);
+        for v in views {
+            seen += usize::from(!v.missing);
+            silent += usize::from(v.silent);
+            missing += usize::from(v.missing);
+        }
+        lines.push(tr_in!(
+            c,
+            "merge-log-counts",
+            machines = seen,
+            dirs = s.journal_dirs.join(", "),
+            silent = silent,
+            missing = missing
+        ));
+        lines.push(limit.describe(c));
+    }
+    lines
 }
 
 /// Message ids built at run time, for the catalog test.

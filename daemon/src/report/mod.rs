@@ -8,6 +8,7 @@
 pub mod html;
 pub mod identity;
 pub mod merge;
+pub mod merge_log;
 pub mod merge_render;
 pub mod model;
 pub mod pdf;

@@ -189,3 +189,10 @@ inspect-fleet-silent = Finding: { $name } has sent nothing since { $last }, more
 inspect-fleet-missing = Finding: { $name } is expected but has no journal here: it was never set up, or never reached the log host.
 inspect-fleet-none = No finding: every machine sent records within the last { $hours } hours.
 inspect-fleet-unreadable = cannot read the journal directory { $dir }: { $error }
+inspect-fleet-limit = A machine is silent after { $hours } hours without a record ({ $from ->
+    [policy] silent_after_hours of [network.log_host] in { $file }
+    [command-line] --silent-after on the command line{ $file }
+   *[default] the default: no policy names a log host{ $file }
+}).
+inspect-fleet-policy-no-log-host = { $file } has no [network.log_host] table to take silent_after_hours from: name the office's policy for the PCs of the LAN, or give --silent-after.
+inspect-fleet-policy-invalid = the policy giving the silence limit cannot be used: { $error }

@@ -82,6 +82,23 @@ merge-diverges = verified, but its machine record CONTRADICTS the report { $othe
 merge-policy-outdated = { $policy } (OLDER than the newest serial { $newest })
 merge-findings-none = none found
 merge-written = Office summary of { $reports } reports written to { $dir }: summary.html, summary.csv, summary.pdf; { $bad } do not verify or contradict another.
+merge-col-loghost = Log host's journal (received, not signed)
+merge-log-row = from the log host's journal, not a signed report
+merge-log-source = { $dir }: { $name }
+merge-log-view = { $name }: { $entries ->
+    [one] 1 record
+   *[other] { $entries } records
+}, the last { $last }; { $refusals ->
+    [one] 1 refusal
+   *[other] { $refusals } refusals
+}; { $lost ->
+    [one] 1 loss
+   *[other] { $lost } losses
+} of isolation (from the log host's journal, not signed by the PC).
+merge-log-never = { $name }: expected, but neither a report nor a journal on the log host.
+merge-log-silent = SILENT: { $name } has sent nothing to the log host since { $last }, more than { $hours } hours.
+merge-log-missing = MISSING: { $name } is expected, but there is neither its report nor its journal on the log host.
+merge-log-counts = The log host's journals ({ $dirs }): { $machines } machines; { $silent } silent; { $missing } expected and missing.
 
 # The timeline on the report's page.
 report-section-timeline = 7. Timeline of the covered period

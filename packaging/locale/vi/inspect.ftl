@@ -174,3 +174,10 @@ inspect-fleet-silent = Phát hiện: { $name } không gửi gì từ { $last }, 
 inspect-fleet-missing = Phát hiện: { $name } cần có nhưng không có nhật ký ở đây: máy chưa từng được thiết lập, hoặc chưa từng tới được máy chủ nhật ký.
 inspect-fleet-none = Không có phát hiện: mọi máy đều đã gửi bản ghi trong { $hours } giờ qua.
 inspect-fleet-unreadable = không đọc được thư mục nhật ký { $dir }: { $error }
+inspect-fleet-limit = Một máy bị coi là im lặng khi quá { $hours } giờ không gửi bản ghi nào ({ $from ->
+    [policy] silent_after_hours của [network.log_host] trong { $file }
+    [command-line] --silent-after trên dòng lệnh{ $file }
+   *[default] giá trị mặc định: không chính sách nào khai báo máy chủ nhật ký{ $file }
+}).
+inspect-fleet-policy-no-log-host = { $file } không có bảng [network.log_host] để lấy silent_after_hours: hãy chỉ ra chính sách của đơn vị dành cho các máy trong mạng LAN, hoặc dùng --silent-after.
+inspect-fleet-policy-invalid = không dùng được chính sách quy định thời hạn im lặng: { $error }

@@ -82,6 +82,14 @@ merge-diverges = hợp lệ, nhưng sổ ghi của máy MÂU THUẪN với biên
 merge-policy-outdated = { $policy } (CŨ HƠN số hiệu mới nhất { $newest })
 merge-findings-none = không phát hiện
 merge-written = Đã ghi bảng tổng hợp { $reports } biên bản vào { $dir }: summary.html, summary.csv, summary.pdf; { $bad } biên bản không hợp lệ hoặc mâu thuẫn.
+merge-col-loghost = Nhật ký trên máy chủ nhật ký (đã nhận, không có chữ ký)
+merge-log-row = lấy từ nhật ký trên máy chủ nhật ký, không phải biên bản có chữ ký
+merge-log-source = { $dir }: { $name }
+merge-log-view = { $name }: { $entries } bản ghi, bản ghi cuối lúc { $last }; { $refusals } lần bị chặn; { $lost } lần mất cô lập (lấy từ nhật ký trên máy chủ nhật ký, máy không ký).
+merge-log-never = { $name }: có trong danh sách, nhưng không có biên bản cũng không có nhật ký trên máy chủ nhật ký.
+merge-log-silent = IM LẶNG: { $name } không gửi gì đến máy chủ nhật ký từ { $last }, đã quá { $hours } giờ.
+merge-log-missing = THIẾU: { $name } có trong danh sách, nhưng không có biên bản cũng không có nhật ký trên máy chủ nhật ký.
+merge-log-counts = Nhật ký trên máy chủ nhật ký ({ $dirs }): { $machines } máy; { $silent } máy im lặng; { $missing } máy có trong danh sách nhưng thiếu.
 
 # Dòng thời gian trên trang biên bản.
 report-section-timeline = 7. Dòng thời gian của khoảng được bao quát

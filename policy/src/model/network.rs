@@ -34,6 +34,9 @@ pub struct LogHost {
     /// The cgroup of the upload service, relative to the enforcement scope's cgroup (the
     /// root cgroup for a whole-machine scope): normalised, no leading or trailing `/`.
     pub cgroup: String,
+    /// How long a machine may send nothing before the officer's tools on the log host call
+    /// it silent (a finding): the office decides, so it is policy, not a command-line habit.
+    pub silent_after_hours: u32,
 }
 
 impl LogHost {
@@ -41,6 +44,10 @@ impl LogHost {
     pub const DEFAULT_PORT: u16 = 19532;
     /// Where systemd puts the upload service.
     pub const DEFAULT_CGROUP: &'static str = "system.slice/systemd-journal-upload.service";
+    /// A working day and a night: a PC switched off overnight is not yet silent.
+    pub const DEFAULT_SILENT_AFTER_HOURS: u32 = 24;
+    /// A year: beyond it silence would never be noticed at all.
+    pub const MAX_SILENT_AFTER_HOURS: u32 = 8760;
 }
 
 /// How connected the machine may be.

@@ -27,6 +27,7 @@ pub(super) fn check(
         raw.address.as_ref().map(|v| v.span()),
         raw.port.as_ref().map(|v| v.span()),
         raw.cgroup.as_ref().map(|v| v.span()),
+        raw.silent_after_hours.as_ref().map(|v| v.span()),
     ]
     .into_iter()
     .flatten()
@@ -93,6 +94,17 @@ pub(super) fn check(
         },
     };
 
+    let silent_after_hours = raw.silent_after_hours.as_ref().map_or(
+        Some(LogHost::DEFAULT_SILENT_AFTER_HOURS),
+        |hours| {
+            c.int(
+                "network.log_host.silent_after_hours",
+                hours,
+                1..=i64::from(LogHost::MAX_SILENT_AFTER_HOURS),
+            )
+        },
+    );
+
     if c.errors.len() != errors_before {
         return None;
     }
@@ -100,6 +112,7 @@ pub(super) fn check(
         address: address?.1,
         port: port?,
         cgroup: cgroup?,
+        silent_after_hours: silent_after_hours?,
     })
 }
 

@@ -462,6 +462,16 @@ impl DevRules {
         }
     }
 
+    /// Benchmarks only (`airgap-bench --dev-walk`): every index entry unwritten, so the
+    /// program walks the rules as it did before the index (same answers, more lookups). The
+    /// tamper check would put it back; benchmarks run no daemon.
+    pub fn unwrite_index(&mut self) -> Result<(), MapsError> {
+        match &mut self.index {
+            Some(index) => index.write(vec![0; dev_index::ENTRIES as usize]),
+            None => Ok(()),
+        }
+    }
+
     /// Bring the index to `rules`.
     fn index_to(&mut self, rules: &BTreeMap<DevMatch, u32>) -> Result<(), MapsError> {
         match &mut self.index {

@@ -79,8 +79,10 @@ const WORKLOADS: [Workload; 8] = [
 ];
 
 const USAGE: &str = "\
-usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [WORKLOAD...]
+usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [--dev-walk] [WORKLOAD...]
   --runs N      on/off pairs per workload (default 7; --quick: 3)
+  --dev-walk    the device program without its per-major index (every entry unwritten):
+                the three-lookup rule walk it had before issue 23, to compare with
   --quick       a tenth of the iterations and 3 pairs (CI smoke)
   --cpu N       CPU the workers are pinned to (default: the last one)
   --prog-stats  then one enforced run per workload with the kernel's per-program
@@ -117,6 +119,7 @@ struct Options {
     runs: usize,
     quick: bool,
     prog_stats: bool,
+    dev_walk: bool,
     cpu: usize,
     only: Vec<String>,
 }
@@ -131,6 +134,7 @@ fn parse(args: &[String]) -> Result<Options> {
         runs: 7,
         quick: false,
         prog_stats: false,
+        dev_walk: false,
         cpu: last_cpu,
         only: Vec::new(),
     };
@@ -147,6 +151,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--cpu" => o.cpu = value("--cpu")?,
             "--quick" => o.quick = true,
             "--prog-stats" => o.prog_stats = true,
+            "--dev-walk" => o.dev_walk = true,
             "-h" | "--help" => {
                 print!("{USAGE}");
                 for w in &WORKLOADS {
@@ -205,6 +210,9 @@ fn bench(args: &[String]) -> Result<()> {
     for rule in plan.rules.values() {
         armed.enforcer.dev_rules().set(rule.matches, rule.access)?;
     }
+    if opts.dev_walk {
+        armed.enforcer.dev_rules().unwrite_index()?;
+    }
     armed.enforcer.enforce_devices(&armed.scope)?;
     let off = Scope::create("bench-off").context("creating the comparison cgroup")?;
     let exe = std::env::current_exe().context("locating this binary")?;
@@ -230,11 +238,16 @@ fn bench(args: &[String]) -> Result<()> {
 
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     println!(
-        "airgap-bench: kernel {}, workers pinned to CPU {}, {} on/off pairs per workload{}",
+        "airgap-bench: kernel {}, workers pinned to CPU {}, {} on/off pairs per workload{}{}",
         kernel.trim(),
         opts.cpu,
         opts.runs,
-        if opts.quick { " (quick)" } else { "" }
+        if opts.quick { " (quick)" } else { "" },
+        if opts.dev_walk {
+            ", device index unwritten (--dev-walk)"
+        } else {
+            ""
+        }
     );
     for (layer, state) in armed.enforcer.layers() {
         println!("  layer {}: {state}", layer.name());

@@ -290,16 +290,23 @@ pub mod link_kind {
     pub const TCX: u32 = 11;
 }
 
+/// BPF_OBJ_GET_INFO_BY_FD: the info struct of a link, program or map, into `info` (zeroed,
+/// with the pointers the struct asks for already set).
+fn obj_info<T: Copy>(fd: BorrowedFd<'_>, info: &mut [T]) -> io::Result<()> {
+    let mut attr = Attr::new()
+        .u32(0, fd.as_raw_fd() as u32)
+        .u32(4, size_of_val(info) as u32)
+        .u64(8, info.as_mut_ptr() as u64);
+    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    Ok(())
+}
+
 /// BPF_OBJ_GET_INFO_BY_FD on a link.
 pub fn link_info(link: BorrowedFd<'_>) -> io::Result<LinkInfo> {
     // struct bpf_link_info: type @0, id @4, prog_id @8, then the union @16: cgroup starts with
     // cgroup_id (u64), tcx with ifindex (u32).
     let mut info = [0u64; 16];
-    let mut attr = Attr::new()
-        .u32(0, link.as_raw_fd() as u32)
-        .u32(4, size_of_val(&info) as u32)
-        .u64(8, info.as_mut_ptr() as u64);
-    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    obj_info(link, &mut info)?;
     let link_type = info[0] as u32;
     let target = match link_type {
         link_kind::CGROUP => info[2],
@@ -357,11 +364,7 @@ pub fn prog_info_of(fd: BorrowedFd<'_>) -> io::Result<ProgInfo> {
     let mut info = [0u8; 256];
     info[52..56].copy_from_slice(&(maps.len() as u32).to_ne_bytes());
     info[56..64].copy_from_slice(&(maps.as_mut_ptr() as u64).to_ne_bytes());
-    let mut attr = Attr::new()
-        .u32(0, fd.as_raw_fd() as u32)
-        .u32(4, info.len() as u32)
-        .u64(8, info.as_mut_ptr() as u64);
-    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    obj_info(fd, &mut info)?;
     let u32_at = |o: usize| u32::from_ne_bytes(info[o..o + 4].try_into().expect("4 bytes"));
     let nr = (u32_at(52) as usize).min(maps.len());
     let name = &info[64..80];
@@ -376,11 +379,7 @@ pub fn prog_info_of(fd: BorrowedFd<'_>) -> io::Result<ProgInfo> {
 /// The id of an open map (BPF_OBJ_GET_INFO_BY_FD: struct bpf_map_info has its id @4).
 pub fn map_id(fd: BorrowedFd<'_>) -> io::Result<u32> {
     let mut info = [0u32; 32];
-    let mut attr = Attr::new()
-        .u32(0, fd.as_raw_fd() as u32)
-        .u32(4, size_of_val(&info) as u32)
-        .u64(8, info.as_mut_ptr() as u64);
-    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    obj_info(fd, &mut info)?;
     Ok(info[1])
 }
 
@@ -388,11 +387,7 @@ pub fn map_id(fd: BorrowedFd<'_>) -> io::Result<u32> {
 pub fn map_by_id(id: u32) -> io::Result<(OwnedFd, String)> {
     let fd = get_fd_by_id(bpf_cmd::BPF_MAP_GET_FD_BY_ID, id)?;
     let mut info = [0u8; 128];
-    let mut attr = Attr::new()
-        .u32(0, fd.as_raw_fd() as u32)
-        .u32(4, info.len() as u32)
-        .u64(8, info.as_mut_ptr() as u64);
-    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    obj_info(fd.as_fd(), &mut info)?;
     let name = &info[24..40];
     let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
     Ok((fd, String::from_utf8_lossy(&name[..end]).into_owned()))
@@ -403,11 +398,7 @@ pub fn map_by_id(id: u32) -> io::Result<(OwnedFd, String)> {
 /// have (struct bpf_map_info: value_size @12).
 pub fn map_lookup_raw(fd: BorrowedFd<'_>, key: u32) -> io::Result<Vec<u8>> {
     let mut info = [0u32; 32];
-    let mut attr = Attr::new()
-        .u32(0, fd.as_raw_fd() as u32)
-        .u32(4, size_of_val(&info) as u32)
-        .u64(8, info.as_mut_ptr() as u64);
-    bpf(bpf_cmd::BPF_OBJ_GET_INFO_BY_FD, &mut attr)?;
+    obj_info(fd, &mut info)?;
     let mut value = vec![0u8; info[3] as usize];
     let key = key.to_ne_bytes();
     // BPF_MAP_LOOKUP_ELEM: map_fd @0, key @8, value @16.

@@ -353,7 +353,8 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
 
     // status shows them (root, from the kernel and the record; the daemon is not on D-Bus).
     // The daemon rewrites its record just after journaling the repair: ask again until the
-    // last one is in, for at most a second.
+    // last one is in, for at most five seconds (under the full suite's load one second was
+    // once not enough; the repairs themselves are held to WITHIN above).
     let wanted = [
         "link_airgap_sock_create",
         abi::MAP_CONFIG,
@@ -361,7 +362,7 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
         "airgap_lan_peers 0.0.0.0/0",
         "link_airgap_dev",
     ];
-    let deadline = Instant::now() + Duration::from_secs(1);
+    let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let out = Command::new(env!("CARGO_BIN_EXE_airgapctl"))
             .args([

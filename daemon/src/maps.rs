@@ -466,16 +466,13 @@ impl DevRules {
     /// program walks the rules as it did before the index (same answers, more lookups). The
     /// tamper check would put it back; benchmarks run no daemon.
     pub fn unwrite_index(&mut self) -> Result<(), MapsError> {
-        match &mut self.index {
-            Some(index) => index.write(vec![0; dev_index::ENTRIES as usize]),
-            None => Ok(()),
-        }
+        self.write_index(vec![0; dev_index::ENTRIES as usize])
     }
 
-    /// Bring the index to `rules`.
-    fn index_to(&mut self, rules: &BTreeMap<DevMatch, u32>) -> Result<(), MapsError> {
+    /// Bring the index to `want` (nothing for a map opened only to be read).
+    fn write_index(&mut self, want: Vec<u32>) -> Result<(), MapsError> {
         match &mut self.index {
-            Some(index) => index.write(dev_index::entries(rules)),
+            Some(index) => index.write(want),
             None => Ok(()),
         }
     }
@@ -492,10 +489,7 @@ impl DevRules {
                 source,
             })?;
         self.held.insert(m, access.0);
-        let held = std::mem::take(&mut self.held);
-        let result = self.index_to(&held);
-        self.held = held;
-        result
+        self.write_index(dev_index::entries(&self.held))
     }
 
     /// Every rule in the map now (an adopted map holds the previous daemon's rules).
@@ -513,7 +507,7 @@ impl DevRules {
         self.written.remove(&m);
         let mut after = self.held.clone();
         after.remove(&m);
-        self.index_to(&after)?;
+        self.write_index(dev_index::entries(&after))?;
         self.held = after;
         match self.map.remove(&m.key()) {
             Ok(()) | Err(MapError::KeyNotFound) => Ok(()),

@@ -94,6 +94,18 @@ impl DevIndex {
             })
     }
 
+    /// Open the array pinned at `path` (to read it; nothing is recorded as written).
+    pub fn open_pinned(path: &std::path::Path) -> Result<DevIndex, MapsError> {
+        let name = abi::MAP_DEV_MAJOR;
+        aya::maps::Array::try_from(super::pinned(path, name, aya::maps::Map::Array)?)
+            .map(|map| DevIndex { map, written: None })
+            .map_err(|source| MapsError::Map {
+                name,
+                action: "opening".into(),
+                source,
+            })
+    }
+
     fn fd(&self) -> BorrowedFd<'_> {
         self.map.map().fd().as_fd()
     }
@@ -163,13 +175,7 @@ pub fn pinned_drift(
     path: &std::path::Path,
     rules: &BTreeMap<DevMatch, u32>,
 ) -> Result<Vec<String>, MapsError> {
-    let map = MapData::from_pin(path).map_err(|source| MapsError::Map {
-        name: abi::MAP_DEV_MAJOR,
-        action: format!("opening {}", path.display()),
-        source,
-    })?;
-    let have = links::array_u32_all(map.fd().as_fd(), ENTRIES)
-        .map_err(|e| failed("reading every entry".into(), "bpf_map_lookup_batch", e))?;
+    let have = DevIndex::open_pinned(path)?.read()?;
     Ok(entries(rules)
         .into_iter()
         .zip(have)
@@ -177,6 +183,15 @@ pub fn pinned_drift(
         .filter(|(_, (want, have))| want != have && have & abi::AIRGAP_DEV_IDX_VALID != 0)
         .map(|(i, (want, have))| format!("{} = {have:#x} (rules: {want:#x})", slot_words(i as u32)))
         .collect())
+}
+
+/// Changed entries in one line, however many: the first four, then how many more (a rewrite
+/// of the whole array is one record, not thousands).
+pub fn listed(items: &[String]) -> String {
+    match items.len() {
+        n if n > 4 => format!("{} (and {} more)", items[..4].join(", "), n - 4),
+        _ => items.join(", "),
+    }
 }
 
 /// A slot in words: `c 1:*` (the index covers every minor of a major).
@@ -287,5 +302,12 @@ mod tests {
         assert_eq!(index[slot(DevType::Char, 1) as usize], VALID | RWM);
         assert_eq!(slot_words(slot(DevType::Char, 1)), "c 1:*");
         assert_eq!(slot_words(slot(DevType::Block, 8)), "b 8:*");
+    }
+
+    #[test]
+    fn a_rewrite_of_many_entries_is_one_line() {
+        let items: Vec<String> = (0..8192).map(|i| format!("e{i}")).collect();
+        assert_eq!(listed(&items), "e0, e1, e2, e3 (and 8188 more)");
+        assert_eq!(listed(&items[..2]), "e0, e1");
     }
 }

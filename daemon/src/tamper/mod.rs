@@ -25,7 +25,7 @@ use airgapd_ebpf::abi;
 use crate::bpf::Enforcer;
 use crate::journal::{field, MessageId, Record};
 use crate::links::{self, link_kind};
-use crate::maps::{DevAccess, LogHostEntry, NetMode};
+use crate::maps::{dev_index, DevAccess, LogHostEntry, NetMode};
 use crate::pinned::record::{Record as EnforcementRecord, TamperRecord};
 use crate::pinned::{self, Inspection};
 
@@ -333,22 +333,17 @@ fn check_maps(enforcer: &mut Enforcer, found: &mut Vec<Tampering>) {
         });
     }
     // The per-major index (issue 23): an entry another process changed answers for every
-    // device of its major; all of it is put back, in one record (a rewrite of the whole array
-    // must not become thousands of records).
+    // device of its major; all of it is put back, in one record.
     let rules = enforcer.dev_rules();
     let changed = rules.index_drift().unwrap_or_default();
     if !changed.is_empty() {
         let repair = rules.repair_index();
-        let words = |f: fn(&(u32, u32, u32)) -> u32| {
-            let shown: Vec<String> = changed
+        let words = |value: fn(&(u32, u32, u32)) -> u32| {
+            let items: Vec<String> = changed
                 .iter()
-                .take(4)
-                .map(|c| format!("{} = {:#x}", crate::maps::dev_index::slot_words(c.0), f(c)))
+                .map(|c| format!("{} = {:#x}", dev_index::slot_words(c.0), value(c)))
                 .collect();
-            match changed.len() {
-                n if n > 4 => format!("{} (and {} more)", shown.join(", "), n - 4),
-                _ => shown.join(", "),
-            }
+            dev_index::listed(&items)
         };
         found.push(Tampering {
             object: format!("{} ({} entries)", abi::MAP_DEV_MAJOR, changed.len()),
@@ -431,14 +426,7 @@ pub fn while_down(pin_dir: &Path, record_path: &Path) -> Vec<Tampering> {
                 insp.dev_index_drift.len()
             ),
             before: "as the device rules imply".into(),
-            after: match insp.dev_index_drift.len() {
-                n if n > 4 => format!(
-                    "{} (and {} more)",
-                    insp.dev_index_drift[..4].join(", "),
-                    n - 4
-                ),
-                _ => insp.dev_index_drift.join(", "),
-            },
+            after: dev_index::listed(&insp.dev_index_drift),
             while_down: true,
             repair_error: None,
             interface: None,

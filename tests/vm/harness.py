@@ -21,10 +21,14 @@ from scenarios import ALL, OPTIONAL  # noqa: E402
 # Scenarios that boot the guest again, with the initramfs the package built.
 REBOOTING = {"reboot", "lifecycle", "tpm"}
 from vmtest.guest import Guest  # noqa: E402
-from vmtest.machine import Machine  # noqa: E402
+from vmtest.machine import GuestError, Machine  # noqa: E402
 from vmtest.report import Report  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# How long a guest agent that stopped answering gets to answer again before the run stops; the
+# kernel reports a task blocked for longer than HUNG_TASK_SECS on the console within it.
+AGENT_GRACE = 60
+HUNG_TASK_SECS = 20
 
 
 def on_term(signum, _frame):
@@ -84,6 +88,9 @@ def main():
         if state != "running":
             _, failed, _ = machine.sh("systemctl --failed --no-legend --plain | cut -d' ' -f1")
             report.note(f"failed units: {' '.join(failed.split()) or 'none'}")
+        # A task blocked in the kernel is reported with its stack on the console (which a
+        # silent guest agent leaves as the only evidence) after 20 s rather than Debian's 120.
+        machine.sh(f"sysctl -q kernel.hung_task_timeout_secs={HUNG_TASK_SECS} kernel.hung_task_warnings=-1")
         # The share is `nofail` in fstab: if its mount lost a race at boot, mount it now.
         machine.sh("for i in 1 2 3 4 5; do mountpoint -q /mnt/host && break; mount /mnt/host; sleep 2; done")
         # The image carries three kernels and the package rebuilds every installed kernel's
@@ -112,6 +119,17 @@ def main():
                 scenario.run(guest)
             except Exception as e:  # one scenario's trouble must not hide the others
                 report.check("scenario ran to its end", False, f"{type(e).__name__}: {e}")
+                # A silent guest agent fails every later call after 10 s each and hides why:
+                # give the kernel time to print blocked tasks (hung_task_timeout_secs, below),
+                # show the console and stop here.
+                if isinstance(e, GuestError) and not machine.agent_answers(AGENT_GRACE):
+                    report.check(
+                        "the guest agent answers again", False,
+                        f"silent for {AGENT_GRACE} s more: the scenarios after this one were not run",
+                    )
+                    console_tail(work, 120)
+                    report.end()
+                    break
             report.end()
             if not machine.alive():
                 report.check("QEMU still running", False, "QEMU exited")

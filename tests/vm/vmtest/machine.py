@@ -320,6 +320,18 @@ class Machine:
     def alive(self):
         return self.proc.poll() is None
 
+    def agent_answers(self, timeout):
+        """Whether the guest agent answers within `timeout` s. A `guest-sync-delimited` round
+        also drops what a call that timed out may still have left in the channel, so the next
+        call reads its own reply."""
+        if not self.alive() or self.agent is None:
+            return False
+        try:
+            self.agent.sync(timeout)
+            return True
+        except (GuestError, OSError):
+            return False
+
     def kill(self):
         """SIGKILL our QEMU process (and only it), by pid; and our swtpm, by its pid."""
         if self.proc.poll() is None:

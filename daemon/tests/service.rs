@@ -23,6 +23,25 @@ const STRICT: &str = "[meta]\nid = \"svc-test\"\nserial = 7\n[network]\nloopback
 const LOOPBACK: &str = "[meta]\nid = \"svc-test\"\nserial = 8\n[network]\nloopback = true\n";
 const TCP_LOCAL: &str = "exec 3<>/dev/tcp/127.0.0.1/9";
 const TCP_REMOTE: &str = "exec 3<>/dev/tcp/93.184.216.34/443";
+/// Refused sockets in a loop for 3 s (two or three of the daemon's 1 s windows), then how many.
+const STORM: &str = "n=0; end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do \
+    { exec 3<>/dev/tcp/127.0.0.1/9; } 2>/dev/null; n=$((n + 1)); done; echo \"refused=$n\" >&2";
+
+/// The kernel's counters of the daemon's pins: (denied, lost), every kind and CPU.
+fn counted(pin_dir: &Path) -> (u64, u64) {
+    use airgapd_ebpf::abi;
+    use aya::maps::{Map, MapData, PerCpuArray};
+    let map = MapData::from_pin(pin_dir.join(format!("map_{}", abi::MAP_COUNTERS))).unwrap();
+    let counters =
+        PerCpuArray::<MapData, abi::airgap_counter>::try_from(Map::PerCpuArray(map)).unwrap();
+    (0..abi::AIRGAP_KIND_COUNT).fold((0, 0), |(d, l), k| {
+        counters
+            .get(&k, 0)
+            .unwrap()
+            .iter()
+            .fold((d, l), |(d, l), c| (d + c.denied, l + c.lost))
+    })
+}
 
 #[test]
 fn service_records_reloads_and_outlives_sigkill() {
@@ -175,5 +194,61 @@ fn a_replayed_policy_at_boot_falls_back_to_the_strict_policy() {
     assert!(
         err.contains("Operation not permitted"),
         "the strict policy refuses even loopback: {err}"
+    );
+}
+
+/// A loop of refusals is folded into one record per second per process, and the records count
+/// it exactly: a record stands for itself and `AIRGAP_REPEATS` more, so the sum of
+/// 1 + AIRGAP_REPEATS over the loop's records is what the loop was refused and the kernel
+/// counted (less what the kernel counted lost), never more. Before the fix each summary said
+/// one too many: its own event was counted in AIRGAP_REPEATS and again as the record.
+#[test]
+fn a_storm_of_refusals_is_counted_exactly() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut j = PrivateJournald::start("storm");
+    let mut d = Daemon::new("storm", j.socket(), Some(STRICT));
+    d.start();
+    let before = counted(&d.pin_dir);
+    let (pid, err) = d.victim(STORM, true);
+    let refused: u64 = err
+        .trim()
+        .rsplit("refused=")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {err}"));
+    let after = counted(&d.pin_dir);
+    let (denied, lost) = (after.0 - before.0, after.1 - before.1);
+    assert_eq!(
+        denied, refused,
+        "the kernel counted every refusal the loop saw"
+    );
+    let total = |j: &PrivateJournald| -> (u64, usize) {
+        let records = j.query(&[id(MessageId::NetworkViolation), m("AIRGAP_PID", pid)]);
+        let sum = records
+            .iter()
+            .map(|e| 1 + text(e, "AIRGAP_REPEATS").parse::<u64>().unwrap_or(0))
+            .sum();
+        (sum, records.len())
+    };
+    j.wait_until("the loop's records", |j| {
+        (total(j).0 >= refused - lost).then_some(())
+    });
+    // Whatever would come after (a summary written late) comes within the next window.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (shown, records) = total(&j);
+    assert!(
+        records >= 2,
+        "the loop spans windows: a first record and summaries ({records})"
+    );
+    assert!(
+        records <= 5,
+        "one record per second at most ({records} for 3 s)"
+    );
+    assert_eq!(
+        shown + lost,
+        denied,
+        "records stand for {shown}, {lost} lost, {denied} refused ({records} records)"
     );
 }

@@ -63,11 +63,10 @@ impl Service {
     }
 
     pub(super) fn record(&mut self, emit: Emit<(u32, Kind), Violation>) {
-        let (v, repeats) = match emit {
-            Emit::First { event, .. } => (event, 0),
-            Emit::Summary {
-                suppressed, last, ..
-            } => (last, suppressed),
+        let repeats = emit.repeats();
+        let v = match emit {
+            Emit::First { event, .. } => event,
+            Emit::Summary { last, .. } => last,
         };
         let sha = self.state.read().expect("state lock").policy.sha256.clone();
         let known = v

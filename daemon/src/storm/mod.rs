@@ -71,6 +71,13 @@ impl<K, E> Emit<K, E> {
             Emit::Summary { suppressed, .. } => *suppressed,
         }
     }
+
+    /// How many events this record stands for besides the one it describes: its
+    /// `AIRGAP_REPEATS`. A record and its repeats are `1 + repeats` events; a summary's own
+    /// event is one of those it stands for, so it is never counted twice.
+    pub fn repeats(&self) -> u64 {
+        self.accounts_for().saturating_sub(1)
+    }
 }
 
 /// What one [`Aggregator::offer`] produced: up to two records, to be written in iteration

@@ -278,3 +278,17 @@ fn random_offers_are_all_accounted_for() {
         assert_eq!(accounted, offers, "seed {seed}");
     }
 }
+
+#[test]
+fn a_record_and_its_repeats_are_the_events_it_stands_for() {
+    let first: Emit<u32, u32> = Emit::First { key: 1, event: 0 };
+    assert_eq!((first.accounts_for(), first.repeats()), (1, 0));
+    let summary: Emit<u32, u32> = Emit::Summary {
+        key: 1,
+        suppressed: 5,
+        last: 9,
+    };
+    // The summary describes the last of the five: four more besides it.
+    assert_eq!((summary.accounts_for(), summary.repeats()), (5, 4));
+    assert_eq!(1 + summary.repeats(), summary.accounts_for());
+}

@@ -115,17 +115,19 @@ impl Drop for Held {
 /// An unprivileged process in the scope that works on the medium since before the start: its
 /// working directory there and a file held open for writing; each round it writes through the
 /// descriptor (`tick` and the content of the bench's `phase` file) and opens and reads
-/// `secret`, and logs how both went.
+/// `secret`, and logs how both went; it ends after the round in which the bench's `stop` file
+/// appears.
 fn hold(d: &Daemon, bench: &Bench) -> (Held, PathBuf) {
     let log = bench.dir.join("holder.log");
     let script = format!(
-        "exec {AS_NOBODY} bash -c 'cd {mnt} && exec 3>>held && while :; do \
+        "exec {AS_NOBODY} bash -c 'cd {mnt} && exec 3>>held && while [ ! -e {stop} ]; do \
            if echo \"tick $(cat {phase} 2>/dev/null)\" >&3; then echo W-OK; else echo W-FAIL; fi; \
            if cat secret >/dev/null; then echo R-OK; else echo R-FAIL; fi; \
            sleep 0.1; done' > {log} 2>/dev/null",
         mnt = bench.mnt.display(),
         log = log.display(),
-        phase = bench.dir.join("phase").display()
+        phase = bench.dir.join("phase").display(),
+        stop = bench.dir.join("stop").display()
     );
     let mut cmd = Command::new("bash");
     cmd.args(["-c", &script])
@@ -322,11 +324,14 @@ fn a_refused_medium_that_cannot_be_shut_down_is_reported_as_still_usable() {
     );
     let (holder, log) = hold(&d, &bench);
 
+    let started = Instant::now();
     d.start();
     // Opens and reads are refused; the write through the descriptor held since before goes on.
     wait_last_line(&log, "W-OK R-FAIL");
     let (_, err) = d.victim(&format!("{AS_NOBODY} cat {}", bench.on("secret")), false);
     assert!(!err.is_empty(), "nobody still reads the refused medium");
+    // Refused (a `cat` like the holder's), or its mount detached in the scope's namespace.
+    let victim_refused = u64::from(err.contains("Operation not permitted"));
 
     let r = entry(
         &mut j,
@@ -356,15 +361,55 @@ fn a_refused_medium_that_cannot_be_shut_down_is_reported_as_still_usable() {
         ],
     );
     assert_eq!(text(&refused, "AIRGAP_UID"), "65534", "{refused:?}");
-    // The holder runs a new `cat` every 0.1 s: folded into one record per user, command and
-    // medium every 10 s, never one per process.
+    // The holder runs a new `cat` every 0.1 s, each refused once: folded into one record per
+    // second for (nobody, cat, medium), never one per process, and counted exactly: the
+    // records stand for every refused `cat`, the last second's included (before, what came
+    // after the last record was never recorded, and a `cat` that had ended when its refusal
+    // was read was recorded without user or command).
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    std::fs::write(bench.dir.join("stop"), "").unwrap();
+    let mut holder = holder;
+    holder.0.wait().unwrap();
+    let spent = started.elapsed().as_secs();
+    let cat_refusals = victim_refused
+        + std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .filter(|l| *l == "R-FAIL")
+            .count() as u64;
+    let cats = |j: &PrivateJournald| {
+        j.query(&[
+            id(MessageId::DeviceViolation),
+            m("AIRGAP_KIND", "dev.premounted"),
+            m("AIRGAP_COMM", "cat"),
+        ])
+    };
+    let shown = |j: &PrivateJournald| -> u64 {
+        cats(j)
+            .iter()
+            .map(|e| 1 + text(e, "AIRGAP_REPEATS").parse::<u64>().unwrap_or(0))
+            .sum()
+    };
+    // Bounded: the assertion below says what was missing.
+    let end = Instant::now() + DEADLINE;
+    while shown(&j) < cat_refusals && Instant::now() < end {
+        std::thread::sleep(POLL);
+    }
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let cats = j.query(&[
-        id(MessageId::DeviceViolation),
-        m("AIRGAP_KIND", "dev.premounted"),
-        m("AIRGAP_COMM", "cat"),
-    ]);
-    assert_eq!(cats.len(), 1, "{cats:?}");
+    let records = cats(&j).len() as u64;
+    assert_eq!(
+        shown(&j),
+        cat_refusals,
+        "{records} records: {:?}",
+        cats(&j)
+            .iter()
+            .map(|e| (text(e, "AIRGAP_UID"), text(e, "AIRGAP_REPEATS")))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        (2..=spent + 2).contains(&records),
+        "folded: {records} records for {cat_refusals} refusals in {spent} s"
+    );
     assert!(
         text(&refused, "AIRGAP_SUMMARY_VI").contains("trước khi airgapd khởi động"),
         "{refused:?}"

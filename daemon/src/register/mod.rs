@@ -153,6 +153,8 @@ pub struct MediaFiles {
     sink: Sink,
     /// The exec layers' own records, folded.
     folded: Folded,
+    /// Who a process of the scope was, kept by the kernel when it ended.
+    exits: Option<Arc<Exits>>,
     queue: Option<Queue>,
     watcher: Option<Watcher>,
     pace: Option<pace::Pace>,
@@ -321,6 +323,7 @@ impl MediaFiles {
         MediaFiles {
             sink: sink_for(socket),
             folded,
+            exits,
             setup,
             table,
             queue,
@@ -343,6 +346,12 @@ impl MediaFiles {
             exec_rx: Some(exec_rx),
             _worker: worker,
         }
+    }
+
+    /// The folded records and the identities of ended processes, for another permission
+    /// group's thread (refused media mounted before the start).
+    pub fn records(&self) -> (Folded, Option<Arc<Exits>>) {
+        (self.folded.clone(), self.exits.clone())
     }
 
     /// Exec refusals as violations, for the service's loop (once).

@@ -16,11 +16,8 @@ impl Service {
                 .set_layer(Layer::PremountedMedia, LayerState::Active);
             return;
         }
-        let sink = match &self.opts.journal_socket {
-            Some(p) => crate::journal::Sink::detect_at(p),
-            None => crate::journal::Sink::detect(),
-        };
-        let deny = match Deny::new(scope.clone(), sink) {
+        let (folded, exits) = self.media_files.records();
+        let deny = match Deny::new(scope.clone(), folded, exits) {
             Ok(d) => Some(d),
             Err(e) => {
                 tracing::error!(error = %e, "no fanotify permission group for premounted media");

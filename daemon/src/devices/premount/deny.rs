@@ -10,30 +10,25 @@
 //! filesystems with a shutdown the shutdown takes those ([`super::act::shutdown`]).
 //!
 //! The answering thread never stops answering: a permission event left unanswered would
-//! block the process that caused it. Refusals are recorded folded: one record per user,
-//! command and medium every 10 s at most, the next one counting those in between
-//! (`AIRGAP_REPEATS`), so a loop of opens cannot flood the journal.
+//! block the process that caused it. Refusals are recorded folded ([`Folded`]): one record per
+//! user, command and medium every second at most, a summary counting those in between
+//! (`AIRGAP_REPEATS`), written when its second ends even if nothing follows, so a loop of opens
+//! cannot flood the journal and its last refusals are never left uncounted.
 
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::walk::{Dev, ScopeView};
-use crate::journal::{field, MessageId, Record, Sink};
+use crate::journal::{field, MessageId, Record};
+use crate::noexec::fold::Folded;
 use crate::register::fanotify::{self, Group};
+use crate::register::who::Exits;
 
 const MASK: u64 =
     libc::FAN_OPEN_PERM | libc::FAN_OPEN_EXEC_PERM | libc::FAN_ACCESS_PERM | libc::FAN_ONDIR;
-
-/// At most this many (user, command, medium) keys are remembered: beyond, they are forgotten
-/// and the next refusal of each is recorded again rather than counted.
-const REMEMBERED: usize = 4096;
-
-/// One record per key at most this often.
-const FOLD: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The permission group that refuses refused media mounted before the start.
 #[derive(Clone)]
@@ -48,7 +43,9 @@ type Blocks = Arc<std::sync::RwLock<HashMap<Dev, Dev>>>;
 
 impl Deny {
     /// Create the group and its answering thread; processes outside `scope` are let through.
-    pub fn new(scope: ScopeView, sink: Sink) -> io::Result<Deny> {
+    /// Refusals are recorded through `folded`; a process that ended before its refusal was
+    /// read is named from `exits`.
+    pub fn new(scope: ScopeView, folded: Folded, exits: Option<Arc<Exits>>) -> io::Result<Deny> {
         let group = Arc::new(Group::init(
             libc::FAN_CLASS_CONTENT,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
@@ -58,7 +55,7 @@ impl Deny {
         let b = blocks.clone();
         std::thread::Builder::new()
             .name("airgapd-premount".into())
-            .spawn(move || answer(&g, &scope, &sink, &b))?;
+            .spawn(move || answer(&g, &scope, &folded, exits.as_deref(), &b))?;
         Ok(Deny { group, blocks })
     }
 
@@ -89,9 +86,14 @@ fn is_kernel_thread(pid: u32) -> bool {
         .is_some_and(|flags| flags & PF_KTHREAD != 0)
 }
 
-fn answer(group: &Group, scope: &ScopeView, sink: &Sink, blocks: &Blocks) {
+fn answer(
+    group: &Group,
+    scope: &ScopeView,
+    folded: &Folded,
+    exits: Option<&Exits>,
+    blocks: &Blocks,
+) {
     let own = std::process::id();
-    let mut folds: HashMap<(Option<u32>, String, Dev), (Instant, u64)> = HashMap::new();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match group.read(&mut buf) {
@@ -124,26 +126,8 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink, blocks: &Blocks) {
                 .ok()
                 .and_then(|b| b.get(&dev).copied())
                 .unwrap_or(dev);
-            let who = crate::register::who::identify(pid, None);
-            let now = Instant::now();
-            let key = (who.uid, who.comm.clone(), dev);
-            let repeats = match folds.get_mut(&key) {
-                Some((last, n)) if now.duration_since(*last) < FOLD => {
-                    *n += 1;
-                    continue;
-                }
-                Some((last, n)) => {
-                    *last = now;
-                    std::mem::take(n)
-                }
-                None => {
-                    if folds.len() >= REMEMBERED {
-                        folds.clear();
-                    }
-                    folds.insert(key, (now, 0));
-                    0
-                }
-            };
+            // A refused `cat` has often ended by now: then the kernel kept who it was.
+            let who = crate::register::who::identify(pid, exits);
             let access = if ev.mask & libc::FAN_ACCESS_PERM != 0 {
                 "read"
             } else {
@@ -153,16 +137,10 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink, blocks: &Blocks) {
                 MessageId::DeviceViolation,
                 format!(
                     "process {pid} ({}) was refused a file on the refused medium {}:{} that was \
-                     mounted before airgapd started ({access}); {repeats} more refusals of this \
-                     user and command on it since the last record; those in the next {} s are \
-                     counted in the next one",
-                    who.comm,
-                    dev.0,
-                    dev.1,
-                    FOLD.as_secs()
+                     mounted before airgapd started ({access})",
+                    who.comm, dev.0, dev.1,
                 ),
             )
-            .field(field::REPEATS, repeats)
             .field(field::KIND, "dev.premounted")
             .field(field::ACTION, field::action::DENY)
             .field(field::ACCESS, access)
@@ -173,7 +151,8 @@ fn answer(group: &Group, scope: &ScopeView, sink: &Sink, blocks: &Blocks) {
                 field::UID,
                 who.uid.map(|u| u.to_string()).unwrap_or_default(),
             );
-            let _ = sink.send(&r);
+            let key = format!("{:?} {} {}:{}", who.uid, who.comm, dev.0, dev.1);
+            folded.send(key, r);
         }
     }
 }

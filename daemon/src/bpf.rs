@@ -117,6 +117,28 @@ fn bpf_lsm_in(list: &str) -> Result<(), String> {
     ))
 }
 
+/// The kernel's BTF while programs are being loaded. Parsing `/sys/kernel/btf/vmlinux` takes
+/// about 20 ms, and a start needs it about ten times (the object, the LSM, fmod_ret and guard
+/// programs, the probes): parsed once here instead. [`release_kernel_btf`] drops it once the
+/// start is done: its few MiB are not kept for the daemon's life.
+static KERNEL_BTF: std::sync::Mutex<Option<std::sync::Arc<Btf>>> = std::sync::Mutex::new(None);
+
+/// The kernel's BTF (parsed at the first call after a release).
+pub(crate) fn kernel_btf() -> Result<std::sync::Arc<Btf>, String> {
+    let mut slot = KERNEL_BTF.lock().expect("kernel BTF lock");
+    if let Some(btf) = &*slot {
+        return Ok(btf.clone());
+    }
+    let btf = std::sync::Arc::new(Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?);
+    *slot = Some(btf.clone());
+    Ok(btf)
+}
+
+/// Forget the parsed BTF (every program of the start is loaded).
+pub fn release_kernel_btf() {
+    KERNEL_BTF.lock().expect("kernel BTF lock").take();
+}
+
 fn kernel_answer(e: &EnforceError) -> String {
     match e {
         EnforceError::Load { source, .. } => load_answer(source),
@@ -333,7 +355,7 @@ impl Enforcer {
     }
 
     fn load_with(pin_dir: Option<&Path>) -> Result<Enforcer, EnforceError> {
-        let btf = Btf::from_sys_fs().ok();
+        let btf = kernel_btf().ok();
         let pins: Vec<(&str, PathBuf)> = pin_dir
             .map(|dir| {
                 [
@@ -352,7 +374,7 @@ impl Enforcer {
             })
             .unwrap_or_default();
         let mut loader = EbpfLoader::new();
-        loader.btf(btf.as_ref());
+        loader.btf(btf.as_deref());
         for (name, path) in &pins {
             loader.map_pin_path(name, path.as_path());
         }
@@ -756,7 +778,7 @@ impl Enforcer {
     /// Load `program` as fmod_ret on `target` with the maps of layer 6's setsockopt program
     /// (the cgroup programs must be loaded), attach it globally and hold the link.
     fn attach_fmod_ret(&mut self, program: &'static str, target: &str) -> Result<(), String> {
-        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let btf = kernel_btf()?;
         let sibling = self.loaded_name(crate::variant::SETSOCKOPT.full);
         let sibling = self
             .ebpf
@@ -812,7 +834,7 @@ impl Enforcer {
 
     fn enforce_lsm(&mut self) -> Result<(), String> {
         bpf_lsm_listed()?;
-        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let btf = kernel_btf()?;
         network::load_lsm(&mut self.ebpf, &btf).map_err(|e| {
             format!(
                 "this kernel refused to load the BPF LSM program ({})",
@@ -881,7 +903,7 @@ impl Enforcer {
     /// their maps). Reported either way.
     fn enforce_media_read_only_fmod_ret(&mut self) -> LayerState {
         let attached = (|| {
-            let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+            let btf = kernel_btf()?;
             for (program, target) in readonly_lsm::fmod_ret_programs(&btf) {
                 self.attach_fmod_ret(program, target)?;
             }
@@ -898,7 +920,7 @@ impl Enforcer {
 
     fn enforce_media_read_only_lsm(&mut self) -> LayerState {
         let loaded = bpf_lsm_listed()
-            .and_then(|()| Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})")))
+            .and_then(|()| kernel_btf())
             .and_then(|btf| {
                 readonly_lsm::load(&mut self.ebpf, &btf).map_err(|e| {
                     format!(
@@ -971,7 +993,7 @@ impl Enforcer {
     /// attached (for `airgapctl doctor`).
     pub fn probe_lsm() -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
-        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let btf = kernel_btf()?;
         network::load_lsm(&mut enforcer.ebpf, &btf).map_err(|e| kernel_answer(&e))
     }
 
@@ -1010,7 +1032,7 @@ impl Enforcer {
     /// Whether this kernel loads the read-only media's fmod_ret programs, the 32-bit ioctl one
     /// where it has that hook (never attached), for `airgapctl doctor`.
     pub fn probe_media_ro_fmod_ret() -> Result<(), String> {
-        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let btf = kernel_btf()?;
         Self::probe_fmod_ret_all(&readonly_lsm::fmod_ret_programs(&btf))
     }
 
@@ -1022,7 +1044,7 @@ impl Enforcer {
     /// programs whose maps they share; every refusal, each named.
     fn probe_fmod_ret_all(programs: &[(&'static str, &'static str)]) -> Result<(), String> {
         let mut enforcer = Enforcer::load().map_err(|e| e.to_string())?;
-        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let btf = kernel_btf()?;
         let reduced = network::load_cgroup(&mut enforcer.ebpf, false).map_err(|e| e.to_string())?;
         let sibling = match reduced {
             Some(_) => crate::variant::SETSOCKOPT.reduced,

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use aya::maps::{Array, HashMap, MapData};
 use aya::programs::{Lsm, ProgramError};
-use aya::Btf;
 
 use airgapd_ebpf::abi;
 
@@ -68,7 +67,7 @@ impl BpfGuard {
     /// Fails where the kernel cannot load BPF LSM programs, with the kernel's answer.
     pub fn arm(enforcer: &mut Enforcer, pin_dir: &Path) -> Result<BpfGuard, String> {
         crate::bpf::bpf_lsm_listed()?;
-        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+        let btf = crate::bpf::kernel_btf()?;
         let ebpf = enforcer.object_mut();
         let take = |ebpf: &mut aya::Ebpf, name: &str| {
             ebpf.take_map(name)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use aya::maps::{HashMap, MapData, PerCpuArray, RingBuf};
 use aya::programs::{Lsm, ProgramError};
-use aya::{Btf, Ebpf};
+use aya::Ebpf;
 
 use airgapd_ebpf::abi;
 
@@ -100,7 +100,7 @@ fn kernel_answer(e: &ProgramError) -> String {
 /// Load the programs and link them (pinned in `pin_dir`); the links, held while the daemon
 /// runs. Fails where the kernel cannot load BPF LSM programs.
 pub fn attach(ebpf: &mut Ebpf, pin_dir: &Path) -> Result<Vec<OwnedFd>, String> {
-    let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?;
+    let btf = crate::bpf::kernel_btf()?;
     let mut links = Vec::new();
     for (name, hook) in PROGRAMS {
         let prog: &mut Lsm = ebpf

@@ -7,7 +7,10 @@ impl Service {
     /// SIGHUP or ReloadPolicy: a valid new policy replaces the old; an invalid one is refused
     /// and the old one stays.
     pub(super) fn reload(&mut self) -> Result<PolicyInfo, String> {
-        match self.try_reload() {
+        let tried = self.try_reload();
+        // A reload that loaded programs parsed the kernel's BTF: not kept.
+        crate::bpf::release_kernel_btf();
+        match tried {
             Ok(policy) => {
                 send(&self.sink, records::policy_loaded(&policy));
                 // The enforcement record must say the new configuration at once: a stop before

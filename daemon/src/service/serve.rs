@@ -34,6 +34,8 @@ impl Service {
                 ),
             ),
         );
+        // Every program of the start is loaded: the parsed kernel BTF is not needed any more.
+        crate::bpf::release_kernel_btf();
         notify::notify(&format!(
             "READY=1\nSTATUS=enforcing ({})",
             self.state_mode()

@@ -134,9 +134,13 @@ pub(crate) fn kernel_btf() -> Result<std::sync::Arc<Btf>, String> {
     Ok(btf)
 }
 
-/// Forget the parsed BTF (every program of the start is loaded).
+/// Forget the parsed BTF (every program of the start is loaded), and give the heap the start
+/// used (the BTF, the object's sections and verifier buffers: some tens of MiB, freed but kept
+/// by the allocator) back to the kernel.
 pub fn release_kernel_btf() {
     KERNEL_BTF.lock().expect("kernel BTF lock").take();
+    // SAFETY: malloc_trim only returns free memory at the heap's top and in free chunks.
+    unsafe { libc::malloc_trim(0) };
 }
 
 fn kernel_answer(e: &EnforceError) -> String {

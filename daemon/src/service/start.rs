@@ -5,6 +5,10 @@ use super::*;
 
 impl Service {
     pub(super) fn start(opts: &Options, sink: Sink) -> Result<Service> {
+        // First: its prober forks the holder process (`devices::holder`), which keeps every page
+        // the daemon has at the fork. Forked later, after the programs were loaded, it held the
+        // ~30 MB the start used (the kernel's BTF, the object) for the daemon's life.
+        let mut media = media::Media::default();
         let loaded = load_or_strict(&opts.policy);
         if let Some(why) = &loaded.fallback {
             send(
@@ -119,7 +123,6 @@ impl Service {
             stored.next_seq,
         );
         let last_present: Vec<DeviceRecord> = stored.present.into_iter().map(Into::into).collect();
-        let mut media = media::Media::default();
         media.at_start = Some(last_present.clone());
         let interval = policy.logging.storm_interval;
         let mut service = Service {

@@ -2,7 +2,7 @@
 //! pins in a folder of its own, no D-Bus, its policy written next to the bench's files; lifted
 //! (programs detached, pins removed) when dropped, even when the bench panics.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +12,9 @@ use airgapd::scope::Scope;
 /// A running `airgapd service`.
 pub struct BenchService {
     child: Child,
+    /// `airgapd service`'s arguments and environment, for [`BenchService::restart`].
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
     /// Where its links and maps are pinned.
     pub pin_dir: PathBuf,
     /// Its enforcement record (lift needs the same one).
@@ -39,6 +42,21 @@ impl BenchService {
         journal_socket: &Path,
         extra: &[&OsStr],
     ) -> BenchService {
+        BenchService::start_with_env(airgapd, tag, dir, policy, scope, journal_socket, extra, &[])
+    }
+
+    /// [`BenchService::start`] with these environment variables (`NOTIFY_SOCKET`, say).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_with_env(
+        airgapd: &Path,
+        tag: &str,
+        dir: &Path,
+        policy: &str,
+        scope: &Scope,
+        journal_socket: &Path,
+        extra: &[&OsStr],
+        env: &[(&str, &OsStr)],
+    ) -> BenchService {
         let file = dir.join("policy.toml");
         std::fs::write(&file, policy).expect("writing the bench policy");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))
@@ -52,40 +70,59 @@ impl BenchService {
             .position(|a| *a == OsStr::new("--record"))
             .and_then(|i| extra.get(i + 1))
             .map_or_else(|| dir.join("enforcement.json"), PathBuf::from);
-        let mut files: Vec<std::ffi::OsString> = Vec::new();
+        let mut args: Vec<OsString> = vec!["service".into(), "--policy".into(), file.into()];
+        args.extend(["--scope-cgroup".into(), scope.path().into()]);
+        args.extend(["--pin-dir".into(), pin_dir.clone().into()]);
+        args.extend(["--bus", "none", "--journal-socket"].map(OsString::from));
+        args.push(journal_socket.into());
         for (flag, name) in [
             ("--register", "register.jsonl"),
             ("--history", "history.json"),
             ("--record", "enforcement.json"),
         ] {
             if !extra.iter().any(|a| *a == OsStr::new(flag)) {
-                files.push(flag.into());
-                files.push(dir.join(name).into());
+                args.push(flag.into());
+                args.push(dir.join(name).into());
             }
         }
-        let child = Command::new(airgapd)
-            .arg("service")
-            .arg("--policy")
-            .arg(&file)
-            .arg("--scope-cgroup")
-            .arg(scope.path())
-            .arg("--pin-dir")
-            .arg(&pin_dir)
-            .args(["--bus", "none", "--journal-socket"])
-            .arg(journal_socket)
-            .args(&files)
-            .args(extra)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting airgapd");
+        args.extend(extra.iter().map(|a| a.to_os_string()));
+        let env: Vec<(OsString, OsString)> = env
+            .iter()
+            .map(|(k, v)| (OsString::from(k), v.to_os_string()))
+            .collect();
+        let child = spawn(airgapd, &args, &env);
         BenchService {
             child,
+            args,
+            env,
             pin_dir,
             record,
             airgapd: airgapd.to_path_buf(),
             _bpffs: bpffs,
         }
     }
+
+    /// The daemon's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL the daemon (its pins stay, enforcement with them) and start it again on the same
+    /// pins: the restart that adopts pinned links.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.airgapd, &self.args, &self.env);
+    }
+}
+
+fn spawn(airgapd: &Path, args: &[OsString], env: &[(OsString, OsString)]) -> Child {
+    Command::new(airgapd)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting airgapd")
 }
 
 impl Drop for BenchService {

@@ -188,7 +188,7 @@ fn the_whole_disk_of_an_approved_partitioned_medium_is_read_never_written() {
     // read that partition too.
     let mixed = Stick::new("disk-mixed", &["AIRGAPPART", "OTHERPART"]);
     let first = mixed.wait_part(1);
-    mixed.wait_part(2);
+    let second = mixed.wait_part(2);
     authorized(&mut j, &first);
     let refused = entry(
         &mut j,
@@ -199,7 +199,25 @@ fn the_whole_disk_of_an_approved_partitioned_medium_is_read_never_written() {
         ],
     );
     assert_eq!(text(&refused, "AIRGAP_RESULT"), "success");
-    let (pid, err) = read(&d, &mixed.path);
+    // `addpart` adds the partitions one at a time: until the second is there, the disk holds
+    // only the approved one and may be granted reading for it (its own refusal above was
+    // recorded when it arrived, before any partition). Once the second is judged, refused.
+    entry(
+        &mut j,
+        &[
+            id(MessageId::DeviceArrival),
+            m("AIRGAP_DEV_NODE", &second),
+            m("AIRGAP_ACTION", "refuse"),
+        ],
+    );
+    let end = Instant::now() + Duration::from_secs(5);
+    let (pid, err) = loop {
+        let (pid, err) = read(&d, &mixed.path);
+        if err.contains("Operation not permitted") || Instant::now() > end {
+            break (pid, err);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(err.contains("Operation not permitted"), "{err}");
     entry(
         &mut j,

@@ -20,6 +20,7 @@ from . import (
     s16_notice,
     s17_tpm,
     s18_seal,
+    s19_restarts,
 )
 
 # s13_premount and s14_lifecycle stop the service and remove the package (lifecycle lifts
@@ -29,8 +30,9 @@ ALL = [s1_boot, s2_network, s3_storage, s4_usb_devices, s5_journal, s6_resilienc
        s16_notice, s18_seal,
        s13_premount, s14_lifecycle]
 
-# Run only when named (AIRGAPD_VM_ONLY=boot,tpm), after the others named: s17_tpm reboots the
+# Run only when named (AIRGAPD_VM_ONLY=boot,tpm), after the others named: s19_restarts
+# SIGKILLs the daemon 20 times (a stress, not in the matrix); s17_tpm reboots the
 # guest twice with a software TPM the harness adds for it (only then). The default matrix names
 # it on the 6.12 boot (tests/vm/run.sh); not in ALL, where it would have to run before premount
 # and lifecycle.
-OPTIONAL = [s17_tpm]
+OPTIONAL = [s17_tpm, s19_restarts]

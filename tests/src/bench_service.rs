@@ -32,22 +32,10 @@ pub fn sibling_airgapd() -> PathBuf {
 
 impl BenchService {
     /// Write `policy` to `dir/policy.toml` (root-owned 0644, as the daemon demands) and start
-    /// the daemon on it in `scope`, records to `journal_socket`, with `extra` arguments.
-    pub fn start(
-        airgapd: &Path,
-        tag: &str,
-        dir: &Path,
-        policy: &str,
-        scope: &Scope,
-        journal_socket: &Path,
-        extra: &[&OsStr],
-    ) -> BenchService {
-        BenchService::start_with_env(airgapd, tag, dir, policy, scope, journal_socket, extra, &[])
-    }
-
-    /// [`BenchService::start`] with these environment variables (`NOTIFY_SOCKET`, say).
+    /// the daemon on it in `scope`, records to `journal_socket`, with `extra` arguments and
+    /// the environment variables `env` (`NOTIFY_SOCKET`, say).
     #[allow(clippy::too_many_arguments)]
-    pub fn start_with_env(
+    pub fn start(
         airgapd: &Path,
         tag: &str,
         dir: &Path,

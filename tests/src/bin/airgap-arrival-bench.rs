@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         &scope,
         Path::new("/nonexistent"),
         &[],
+        &[],
     );
     let pin_dir = service.pin_dir.clone();
 

@@ -322,6 +322,7 @@ fn main() -> ExitCode {
         &scope,
         &socket,
         &["--register".as_ref(), register.as_os_str()],
+        &[],
     );
     // Ready when a probe copy is in the register.
     let t0 = Instant::now();

@@ -72,7 +72,7 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64) -> bool {
     let records = listen(UnixDatagram::bind(&journal_path).unwrap());
     let env = [("NOTIFY_SOCKET", notify_path.as_os_str())];
     let start = || {
-        BenchService::start_with_env(
+        BenchService::start(
             airgapd,
             "svcbench",
             dir,

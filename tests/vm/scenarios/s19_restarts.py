@@ -11,7 +11,7 @@ one boot; a guest that stops answering shows its console (see harness.py)."""
 from . import ids
 
 TITLE = "restarts"
-ROUNDS = 20
+ROUNDS = int(__import__("os").environ.get("AIRGAPD_VM_RESTARTS", "20"))
 
 ROUND = r"""
 old=$(systemctl show -p MainPID --value airgapd)

@@ -24,6 +24,17 @@ pub struct BenchService {
     _bpffs: crate::bpffs::TestBpffs,
 }
 
+/// The value after `--name` on the bench's command line; a flag given last with no value is
+/// an error said by name, not an index out of bounds.
+pub fn flag(args: &[String], name: &str) -> Option<String> {
+    let i = args.iter().position(|a| a == name)?;
+    Some(
+        args.get(i + 1)
+            .unwrap_or_else(|| panic!("{name} needs a value"))
+            .clone(),
+    )
+}
+
 /// The `airgapd` next to the running bench binary (cargo builds both into one folder).
 pub fn sibling_airgapd() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");

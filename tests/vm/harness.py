@@ -125,7 +125,7 @@ def main():
             except Exception as e:  # one scenario's trouble must not hide the others
                 report.check("scenario ran to its end", False, f"{type(e).__name__}: {e}")
                 # A silent guest agent fails every later call after 10 s each and hides why:
-                # give the kernel time to print blocked tasks (hung_task_timeout_secs, below),
+                # give the kernel time to print blocked tasks (hung_task_timeout_secs, above),
                 # show the console and stop here.
                 if isinstance(e, GuestError) and not machine.agent_answers(AGENT_GRACE):
                     report.check(

@@ -14,7 +14,7 @@ use aya::maps::{HashMap, Map, MapData};
 
 use airgapd::scope::Scope;
 use airgapd_ebpf::abi;
-use airgapd_tests::bench_service::{sibling_airgapd, BenchService};
+use airgapd_tests::bench_service::{flag, sibling_airgapd, BenchService};
 
 const LOOP_SET_FD: libc::c_ulong = 0x4C00;
 const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
@@ -35,11 +35,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .map(|i| args[i + 1].clone())
-    };
+    let opt = |name: &str| flag(&args, name);
     let runs: usize = opt("--runs").map_or(200, |r| r.parse().expect("--runs N"));
     let airgapd = opt("--airgapd").map_or_else(sibling_airgapd, PathBuf::from);
     if !nix::unistd::geteuid().is_root() {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use airgapd::register::file;
 use airgapd::scope::Scope;
 use airgapd::spawn::{self, SpawnOptions};
-use airgapd_tests::bench_service::{sibling_airgapd, BenchService};
+use airgapd_tests::bench_service::{flag, sibling_airgapd, BenchService};
 
 struct Cleanup {
     dir: PathBuf,
@@ -245,11 +245,7 @@ fn round(s: &Setup<'_>, t: &mut Times) {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .map(|i| args[i + 1].clone())
-    };
+    let opt = |name: &str| flag(&args, name);
     let runs: usize = opt("--runs").map_or(7, |r| r.parse().expect("--runs N"));
     let big_mib: u64 = opt("--big").map_or(64, |r| r.parse().expect("--big MIB"));
     let count: usize = opt("--small").map_or(1000, |r| r.parse().expect("--small COUNT"));

@@ -28,7 +28,7 @@ use aya::maps::{Map, MapData, PerCpuArray};
 use airgapd::scope::Scope;
 use airgapd::spawn::{prepare, SpawnOptions};
 use airgapd_ebpf::abi;
-use airgapd_tests::bench_service::{sibling_airgapd, BenchService};
+use airgapd_tests::bench_service::{flag, sibling_airgapd, BenchService};
 
 /// The default policy: network refused but for loopback, media refused.
 const POLICY: &str = "";
@@ -38,16 +38,12 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some("--storm-worker") {
         return storm_worker(args[2].parse().expect("seconds"));
     }
-    let opt = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .map(|i| args[i + 1].clone())
-    };
+    let opt = |name: &str| flag(&args, name);
     let starts: usize = opt("--starts").map_or(9, |r| r.parse().expect("--starts N"));
     let storm: u64 = opt("--storm").map_or(5, |r| r.parse().expect("--storm SECS"));
     let airgapd = opt("--airgapd").map_or_else(sibling_airgapd, PathBuf::from);
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("airgap-service-bench: run as root (it starts airgapd with BPF programs)");
+        eprintln!("airgap-service-bench: run as root (it starts airgapd)");
         return ExitCode::from(2);
     }
     let dir = std::env::temp_dir().join(format!("airgap-svcbench-{}", std::process::id()));
@@ -106,7 +102,7 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64) -> bool {
     ] {
         v.sort();
         println!(
-            "{what}: median {:.1} ms, min {:.1} ms, max {:.1} ms ({} starts)",
+            "{what}:\n  median {:.1} ms, min {:.1} ms, max {:.1} ms ({} starts)",
             ms(v[v.len() / 2]),
             ms(v[0]),
             ms(v[v.len() - 1]),
@@ -115,7 +111,7 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64) -> bool {
     }
     std::thread::sleep(Duration::from_secs(2));
     let pid = service.pid();
-    println!("RSS 2 s after READY: {}", rss(pid));
+    println!("RSS 2 s after READY:\n  {}", rss(pid));
 
     // The storm.
     let counters = PerCpuArray::<MapData, abi::airgap_counter>::try_from(Map::PerCpuArray(
@@ -185,21 +181,25 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     };
     println!(
-        "storm: 2 processes, {wall:.1} s, {refused} refusals ({:.0}/s in all); daemon CPU {:.2} % of one core",
-        refused as f64 / wall,
-        100.0 * cpu / wall
+        "storm: 2 processes, {wall:.1} s, {refused} refusals ({:.0}/s in all)",
+        refused as f64 / wall
+    );
+    println!("  daemon CPU {:.2} % of one core", 100.0 * cpu / wall);
+    println!(
+        "  kernel denied {denied} = shown in records {shown} + lost {lost}: {}",
+        if shown + lost == denied { "yes" } else { "NO" }
     );
     println!(
-        "storm counts: kernel denied {denied}, shown in records {shown}, lost {lost}: shown + lost {} denied; {nrec} records ({:.2} per second per process)",
-        if shown + lost == denied { "==" } else { "!=" },
+        "  {nrec} records, {:.2} per second per process",
         nrec as f64 / wall / 2.0
     );
-    println!("RSS after the storm: {}", rss(pid));
+    println!("RSS after the storm:\n  {}", rss(pid));
     drop(service);
     drop(scope);
     let exact = shown + lost == denied && denied == refused;
     if denied != refused {
-        println!("NOT EXACT: the workers saw {refused} refusals, the kernel counted {denied}");
+        println!("NOT EXACT: the workers saw {refused} refusals,");
+        println!("  the kernel counted {denied}");
     }
     exact
 }

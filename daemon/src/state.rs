@@ -27,7 +27,7 @@ pub struct PolicyInfo {
 }
 
 /// One device the daemon has judged.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct DeviceRecord {
     /// `/dev/sdb`, `/dev/bus/usb/001/004`, or the sysfs name when there is no node.
     pub node: String,

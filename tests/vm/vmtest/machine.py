@@ -17,9 +17,9 @@ import threading
 import time
 
 
-# QEMU 7.2's multi-threaded TCG now and then lets a vCPU run stale code after another vCPU
-# patched kernel text (tests/vm/README, "restarts"): AIRGAPD_VM_TCG_THREAD=single runs every
-# vCPU on one host thread, which cannot.
+# QEMU 7.2's multi-threaded TCG now and then let a vCPU run stale code after another vCPU
+# patched kernel text (tests/vm/README, "restarts"); qemu.sh now fetches QEMU 10, where it was
+# not seen. AIRGAPD_VM_TCG_THREAD=single runs every vCPU on one host thread, which cannot.
 TCG_THREAD = os.environ.get("AIRGAPD_VM_TCG_THREAD", "multi")
 
 

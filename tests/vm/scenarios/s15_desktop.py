@@ -372,9 +372,10 @@ def lost_uevents(g, work):
     rec = g.wait_journal(ids.DEVICE_ARRIVAL, "AIRGAP_ACTION=refuse",
                          f"AIRGAP_SERIAL={AFTER_FLOOD_SERIAL}", since=cursor, tries=20)
     took = time.monotonic() - t0
+    ok = bool(rec) and took <= AFTER_FLOOD_LIMIT
     r.check(f"a stick plugged in right after the flood is judged at once (refused, recorded "
-            f"in {took:.0f} s; at most {AFTER_FLOOD_LIMIT} s)", bool(rec) and took <= AFTER_FLOOD_LIMIT,
-            rec[-1:] or "no record")
+            f"in {took:.0f} s; at most {AFTER_FLOOD_LIMIT} s)", ok,
+            rec[-1:] if ok else f"{rec[-1:] or 'no record'}; {busy(g, pid)}")
     g.unplug("desk-after", block=True)
     g.unplug("desk-lost", block=True)
     # udev handles every one of the flood's uevents too: let it finish before the next
@@ -386,6 +387,18 @@ def lost_uevents(g, work):
 # plug (QMP) to its record read back (QEMU's enumeration and journal queries are most of it).
 AFTER_FLOOD_SERIAL = "AGDESKFLOOD3"
 AFTER_FLOOD_LIMIT = 15
+
+
+def busy(g, pid):
+    """What the daemon is doing: its threads (state, CPU, where they wait), what its uevent
+    socket still holds (/proc/net/netlink: Rmem), and its last lines."""
+    return g.out(
+        f"ps -L -o tid,comm,stat,pcpu,wchan:28 -p {pid}; "
+        f"inodes=$(ls -l /proc/{pid}/fd | sed -n 's/.*socket:\\[\\([0-9]*\\)\\].*/\\1/p'); "
+        "awk -v list=\"$inodes\" 'BEGIN {n = split(list, a); for (i = 1; i <= n; i++) s[a[i]] = 1} "
+        "$2 == 15 && ($10 in s) {print \"uevent socket rmem\", $5, \"drops\", $9}' /proc/net/netlink; "
+        "journalctl -u airgapd --no-pager -o short-monotonic -n 15"
+    )
 
 
 def uevent_drops(g, pid):

@@ -141,6 +141,42 @@ pub fn tcx_chain(ifindex: u32, attach: AttachType) -> io::Result<Vec<TcxEntry>> 
         .collect())
 }
 
+/// BPF_PROG_QUERY on a cgroup: the ids of the programs of `attach` attached to that very
+/// cgroup (not those it inherits). An attach type that is not a cgroup one is `EINVAL`.
+pub fn cgroup_programs(cgroup: BorrowedFd<'_>, attach: AttachType) -> io::Result<Vec<u32>> {
+    // A cgroup holds at most BPF_CGROUP_MAX_PROGS (64) programs per attach type.
+    let mut progs = [0u32; 64];
+    // query: target_fd @0, attach_type @4, query_flags @8, attach_flags @12, prog_ids @16,
+    // prog_cnt @24.
+    let mut attr = Attr::new()
+        .u32(0, cgroup.as_raw_fd() as u32)
+        .u32(4, attach as u32)
+        .u64(16, progs.as_mut_ptr() as u64)
+        .u32(24, progs.len() as u32);
+    bpf(bpf_cmd::BPF_PROG_QUERY, &mut attr)?;
+    let count = u32::from_ne_bytes(attr.0[24..28].try_into().expect("4 bytes")) as usize;
+    Ok(progs[..count.min(progs.len())].to_vec())
+}
+
+/// BPF_PROG_LOAD of `r0 = 1; exit` as a program of `prog_type` verified for `attach`: a program
+/// that decides nothing and allows everything, for measuring what a hook costs before any
+/// program body runs (the benchmarks' dispatch floor, issue 23).
+pub fn load_return_one(prog_type: u32, attach: AttachType) -> io::Result<OwnedFd> {
+    // BPF_MOV64_IMM(BPF_REG_0, 1); BPF_EXIT_INSN().
+    let insns: [u8; 16] = [0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+    let license = c"GPL";
+    // prog_load: prog_type @0, insn_cnt @4, insns @8, license @16, prog_name @48,
+    // expected_attach_type @68.
+    let mut attr = Attr::new()
+        .u32(0, prog_type)
+        .u32(4, 2)
+        .u64(8, insns.as_ptr() as u64)
+        .u64(16, license.as_ptr() as u64)
+        .u32(68, attach as u32);
+    attr.0[48..55].copy_from_slice(b"floor_1");
+    bpf(bpf_cmd::BPF_PROG_LOAD, &mut attr).map(owned)
+}
+
 fn c_path(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
@@ -326,6 +362,8 @@ pub fn link_info(link: BorrowedFd<'_>) -> io::Result<LinkInfo> {
 pub struct ProgInfo {
     /// The program's id.
     pub id: u32,
+    /// Its `enum bpf_prog_type`.
+    pub prog_type: u32,
     /// Its name as the kernel keeps it (the C function name, cut at 15 bytes).
     pub name: String,
     /// Ids of the maps it uses.
@@ -371,6 +409,7 @@ pub fn prog_info_of(fd: BorrowedFd<'_>) -> io::Result<ProgInfo> {
     let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
     Ok(ProgInfo {
         id: u32_at(4),
+        prog_type: u32_at(0),
         name: String::from_utf8_lossy(&name[..end]).into_owned(),
         map_ids: maps[..nr].to_vec(),
     })

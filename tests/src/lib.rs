@@ -19,6 +19,7 @@ pub mod bpffs;
 pub mod compat32;
 pub mod dbus_harness;
 pub mod errno;
+pub mod floor;
 pub mod loopdev;
 pub mod netns;
 

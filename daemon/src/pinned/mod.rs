@@ -502,6 +502,7 @@ mod tests {
                 }),
                 prog: Some(ProgInfo {
                     id: id + 1000,
+                    prog_type: 0,
                     name: name[..name.len().min(15)].to_string(),
                     map_ids: vec![CONFIG_MAP],
                 }),

@@ -1,15 +1,21 @@
 //! `airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [WORKLOAD...]`: what enforcement
 //! costs the operations it allows (issue 3). Root only. See docs/benchmarks.md.
 //!
-//! Two fresh cgroups: one with the network programs attached (`Armed::network(Loopback)`), one
-//! without any. Each run starts this binary again as a worker (`airgap-bench worker NAME ITERS
-//! CPU`) in one of them through `airgapd::spawn::prepare`, so both sides pay the same spawn and
-//! cgroup overhead and differ only in the programs. The worker pins itself to one CPU at nice
-//! -20, warms up, then times ITERS iterations with `Instant` (process start excluded) and prints
-//! ns/op. Each workload runs on, off, on, off, ...; the table shows the medians of each side,
-//! their ratio, the spread, and the median of the ratios of neighbouring runs. Every address used
-//! is 127.0.0.1. The cgroups and programs go away on return, on error and on panic (drop
-//! guards); SIGINT/SIGTERM stop the benchmark between runs so the guards still run.
+//! Three fresh cgroups: "on" with the network and device programs attached
+//! (`Armed::network(Loopback)`, `enforce_devices`), "floor" with a `return 1` program on each
+//! hook "on" has programs on (`airgapd_tests::floor`: what the hooks cost before any program
+//! body runs), and "off" without any. Each run starts this binary again as a worker
+//! (`airgap-bench worker NAME ITERS CPU`) in one of them through `airgapd::spawn::prepare`, so
+//! every side pays the same spawn and cgroup overhead and they differ only in the programs. The
+//! worker pins itself to one CPU at nice -20, warms up, then times ITERS iterations with
+//! `Instant` (process start excluded) and prints ns/op. Each run measures the three sides, in
+//! an order that rotates from run to run; the table shows the medians of each side, the spread,
+//! and the medians of the ratios within a run (on/off, on/floor). "Off" has no program in its
+//! cgroup, but the hooks' global switches (static keys) are on while any cgroup has programs,
+//! so it pays a check per hook that a machine without airgapd does not: a few ns, against which
+//! "floor" shows the dispatch. Every address used is 127.0.0.1. The cgroups and programs go
+//! away on return, on error and on panic (drop guards); SIGINT/SIGTERM stop the benchmark
+//! between runs so the guards still run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, ExitCode, Stdio};
@@ -25,7 +31,7 @@ use airgapd::maps::NetMode;
 use airgapd::plan::{Facts, Plan};
 use airgapd::scope::{self, Scope};
 use airgapd::spawn::{self, SpawnOptions};
-use airgapd_tests::Armed;
+use airgapd_tests::{floor::Floor, Armed};
 
 /// One measured operation.
 struct Workload {
@@ -80,7 +86,7 @@ const WORKLOADS: [Workload; 8] = [
 
 const USAGE: &str = "\
 usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [--dev-walk] [WORKLOAD...]
-  --runs N      on/off pairs per workload (default 7; --quick: 3)
+  --runs N      runs (on, floor, off) per workload (default 7; --quick: 3)
   --dev-walk    the device program without its per-major index (every entry unwritten):
                 the three-lookup rule walk it had before issue 23, to compare with
   --quick       a tenth of the iterations and 3 pairs (CI smoke)
@@ -184,7 +190,24 @@ impl Options {
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
     On,
+    Floor,
     Off,
+}
+
+impl Side {
+    fn pick<'a>(self, on: &'a Scope, floor: &'a Scope, off: &'a Scope) -> &'a Scope {
+        match self {
+            Side::On => on,
+            Side::Floor => floor,
+            Side::Off => off,
+        }
+    }
+}
+
+/// The sides of run `run`, in the order they are measured (rotating: none is always first).
+fn order(run: usize) -> [Side; 3] {
+    let sides = [Side::On, Side::Floor, Side::Off];
+    std::array::from_fn(|i| sides[(run + i) % 3])
 }
 
 fn bench(args: &[String]) -> Result<()> {
@@ -215,12 +238,19 @@ fn bench(args: &[String]) -> Result<()> {
     }
     armed.enforcer.enforce_devices(&armed.scope)?;
     let off = Scope::create("bench-off").context("creating the comparison cgroup")?;
+    let floor = Floor::mirror(&armed.scope, "bench-floor")?;
+    ensure!(
+        !floor.hooks.is_empty(),
+        "the kernel lists no program on the enforced cgroup: no floor to measure"
+    );
+
     let exe = std::env::current_exe().context("locating this binary")?;
     let root = scope::cgroup2_root()?;
 
     // Preflight: each worker must land in its cgroup, and only the "on" one be enforced. A raw
     // socket is refused at creation in loopback mode; creating one sends nothing.
-    for (side, scope) in [(Side::On, &armed.scope), (Side::Off, &off)] {
+    for side in [Side::On, Side::Floor, Side::Off] {
+        let scope = side.pick(&armed.scope, &floor.scope, &off);
         let out = run_worker(&exe, scope, &["check", "0", &opts.cpu.to_string()])?;
         let want_cg = format!("/{}", scope.path().strip_prefix(&root)?.display());
         ensure!(
@@ -238,7 +268,7 @@ fn bench(args: &[String]) -> Result<()> {
 
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     println!(
-        "airgap-bench: kernel {}, workers pinned to CPU {}, {} on/off pairs per workload{}{}",
+        "airgap-bench: kernel {}, workers pinned to CPU {}, {} runs (on, floor, off) per workload{}{}",
         kernel.trim(),
         opts.cpu,
         opts.runs,
@@ -252,26 +282,38 @@ fn bench(args: &[String]) -> Result<()> {
     for (layer, state) in armed.enforcer.layers() {
         println!("  layer {}: {state}", layer.name());
     }
+    let hooks: Vec<String> = floor
+        .hooks
+        .iter()
+        .map(|(h, n)| format!("{h} x{n}"))
+        .collect();
+    println!("  floor: `return 1` on {}", hooks.join(", "));
     let selected: Vec<_> = WORKLOADS
         .iter()
         .filter(|w| opts.only.is_empty() || opts.only.iter().any(|o| o == w.name))
         .collect();
-    // Per workload, 2 x runs measurements in time order: on, off, on, off, ...
-    let mut samples: Vec<Vec<(Side, f64)>> = vec![Vec::new(); selected.len()];
+    // Per workload and run, the three sides' ns/op.
+    let mut samples: Vec<Vec<Run>> = vec![Vec::new(); selected.len()];
     let start = Instant::now();
     for (i, w) in selected.iter().enumerate() {
         let (name, iters) = (w.name, opts.iters(w).to_string());
         for run in 0..opts.runs {
-            for (side, scope) in [(Side::On, &armed.scope), (Side::Off, &off)] {
+            let mut got = Run::default();
+            for side in order(run) {
                 ensure!(!STOP.load(Ordering::Relaxed), "interrupted");
-                let out = run_worker(&exe, scope, &[name, &iters, &opts.cpu.to_string()])
-                    .with_context(|| format!("{name}, run {}", run + 1))?;
-                samples[i].push((side, ns_per_op(&out)?));
+                let out = run_worker(
+                    &exe,
+                    side.pick(&armed.scope, &floor.scope, &off),
+                    &[name, &iters, &opts.cpu.to_string()],
+                )
+                .with_context(|| format!("{name}, run {}", run + 1))?;
+                *got.side_mut(side) = ns_per_op(&out)?;
             }
+            samples[i].push(got);
         }
         eprintln!(
             "  {name}: {} runs done ({:.0} s)",
-            2 * opts.runs,
+            opts.runs,
             start.elapsed().as_secs_f64()
         );
     }
@@ -342,43 +384,66 @@ fn spread(v: &[f64]) -> (f64, f64) {
     (min, max)
 }
 
+/// One run of a workload: ns/op on each side.
+#[derive(Clone, Copy, Default)]
+struct Run {
+    on: f64,
+    floor: f64,
+    off: f64,
+}
+
+impl Run {
+    fn side_mut(&mut self, side: Side) -> &mut f64 {
+        match side {
+            Side::On => &mut self.on,
+            Side::Floor => &mut self.floor,
+            Side::Off => &mut self.off,
+        }
+    }
+}
+
 /// Print the comparison; return the "off" median of each workload.
-fn print_table(selected: &[&Workload], samples: &[Vec<(Side, f64)>]) -> Vec<f64> {
+fn print_table(selected: &[&Workload], samples: &[Vec<Run>]) -> Vec<f64> {
     println!();
     println!(
-        "{:<12} {:>22} {:>22} {:>7} {:>22}",
-        "workload", "off ns/op (min-max)", "on ns/op (min-max)", "on/off", "pair on/off (min-max)"
+        "{:<17} {:>17} {:>17} {:>17} {:>20} {:>20}",
+        "workload",
+        "off ns (min-max)",
+        "floor ns",
+        "on ns",
+        "on/off (min-max)",
+        "on/floor (min-max)"
     );
-    let cell = |m: f64, (lo, hi): (f64, f64)| format!("{m:.0} ({lo:.0}-{hi:.0})");
+    let cell = |v: &[f64]| {
+        let (lo, hi) = spread(v);
+        format!("{:.0} ({lo:.0}-{hi:.0})", median(v))
+    };
+    let ratio = |v: &[f64]| {
+        let (lo, hi) = spread(v);
+        format!("{:.3} ({lo:.3}-{hi:.3})", median(v))
+    };
     let mut summary = Vec::new();
     let mut off_medians = Vec::new();
-    for (Workload { name, .. }, seq) in selected.iter().zip(samples) {
-        let side = |s: Side| {
-            seq.iter()
-                .filter(|(x, _)| *x == s)
-                .map(|(_, v)| *v)
-                .collect()
-        };
-        let (on, off): (Vec<f64>, Vec<f64>) = (side(Side::On), side(Side::Off));
-        // Every two neighbours in time, in both orders (on-off and off-on), so neither a drift
-        // of the machine's load nor the order within a pair biases the ratio.
-        let pairs: Vec<f64> = seq
-            .windows(2)
-            .map(|w| match w {
-                [(Side::On, a), (_, b)] | [(_, b), (Side::On, a)] => a / b,
-                _ => unreachable!("runs alternate on and off"),
-            })
-            .collect();
-        let (m_on, m_off, m_pair) = (median(&on), median(&off), median(&pairs));
-        off_medians.push(m_off);
-        let (p_lo, p_hi) = spread(&pairs);
-        println!(
-            "{name:<12} {:>22} {:>22} {:>7.3} {:>22}",
-            cell(m_off, spread(&off)),
-            cell(m_on, spread(&on)),
-            m_on / m_off,
-            format!("{m_pair:.3} ({p_lo:.3}-{p_hi:.3})"),
+    for (Workload { name, .. }, runs) in selected.iter().zip(samples) {
+        let of = |f: fn(&Run) -> f64| runs.iter().map(f).collect::<Vec<f64>>();
+        let (on, floor, off) = (of(|r| r.on), of(|r| r.floor), of(|r| r.off));
+        // Ratios within a run (its three sides measured back to back, in rotating order), so
+        // neither a drift of the machine's load nor the order biases them.
+        let (on_off, on_floor, floor_off) = (
+            of(|r| r.on / r.off),
+            of(|r| r.on / r.floor),
+            of(|r| r.floor / r.off),
         );
+        off_medians.push(median(&off));
+        println!(
+            "{name:<17} {:>17} {:>17} {:>17} {:>20} {:>20}",
+            cell(&off),
+            cell(&floor),
+            cell(&on),
+            ratio(&on_off),
+            ratio(&on_floor),
+        );
+        let m_pair = median(&on_off);
         let verdict = if m_pair <= GOAL { "within" } else { "ABOVE" };
         if *name == "socket-unix" && (m_pair - 1.0).abs() > GOAL - 1.0 {
             summary.push(format!(
@@ -388,10 +453,12 @@ fn print_table(selected: &[&Workload], samples: &[Vec<(Side, f64)>]) -> Vec<f64>
             ));
         }
         summary.push(format!(
-            "{name}: enforcement costs {:+.1} % (median of pair ratios; medians ratio {:+.1} %), \
-             {verdict} the 2 % goal",
+            "{name}: enforcement costs {:+.1} % against no program ({verdict} the 2 % goal), \
+             {:+.1} % against the `return 1` floor, which itself costs {:+.1} % (medians of \
+             ratios within a run)",
             (m_pair - 1.0) * 100.0,
-            (m_on / m_off - 1.0) * 100.0
+            (median(&on_floor) - 1.0) * 100.0,
+            (median(&floor_off) - 1.0) * 100.0,
         ));
     }
     println!();

@@ -117,45 +117,44 @@ pub struct TcxEntry {
     pub link_id: u32,
 }
 
-/// BPF_PROG_QUERY on an interface of the calling thread's namespace: the TCX programs of
-/// `attach` (ingress or egress), first to run first.
-pub fn tcx_chain(ifindex: u32, attach: AttachType) -> io::Result<Vec<TcxEntry>> {
-    // The kernel caps a chain at 64 programs (BPF_MPROG_MAX).
+/// BPF_PROG_QUERY of `attach` on `target` (an interface index or a cgroup fd): the ids of the
+/// programs, first to run first, and with `links` the ids of the links holding them (only
+/// TCX answers those; older kernels refuse a query that asks, so a cgroup query does not).
+fn prog_query(target: u32, attach: AttachType, links: bool) -> io::Result<Vec<(u32, u32)>> {
+    // At most 64 either way: BPF_MPROG_MAX for TCX, BPF_CGROUP_MAX_PROGS for a cgroup.
     let mut progs = [0u32; 64];
-    let mut links = [0u32; 64];
-    // query: target_ifindex @0, attach_type @4, query_flags @8, attach_flags @12, prog_ids @16,
+    let mut link_ids = [0u32; 64];
+    // query: target @0, attach_type @4, query_flags @8, attach_flags @12, prog_ids @16,
     // prog_cnt @24, prog_attach_flags @32, link_ids @40, link_attach_flags @48, revision @56.
     let mut attr = Attr::new()
-        .u32(0, ifindex)
+        .u32(0, target)
         .u32(4, attach as u32)
         .u64(16, progs.as_mut_ptr() as u64)
-        .u32(24, progs.len() as u32)
-        .u64(40, links.as_mut_ptr() as u64);
+        .u32(24, progs.len() as u32);
+    if links {
+        attr = attr.u64(40, link_ids.as_mut_ptr() as u64);
+    }
     bpf(bpf_cmd::BPF_PROG_QUERY, &mut attr)?;
     let count = u32::from_ne_bytes(attr.0[24..28].try_into().expect("4 bytes")) as usize;
     Ok((0..count.min(progs.len()))
-        .map(|i| TcxEntry {
-            prog_id: progs[i],
-            link_id: links[i],
-        })
+        .map(|i| (progs[i], link_ids[i]))
+        .collect())
+}
+
+/// BPF_PROG_QUERY on an interface of the calling thread's namespace: the TCX programs of
+/// `attach` (ingress or egress), first to run first.
+pub fn tcx_chain(ifindex: u32, attach: AttachType) -> io::Result<Vec<TcxEntry>> {
+    Ok(prog_query(ifindex, attach, true)?
+        .into_iter()
+        .map(|(prog_id, link_id)| TcxEntry { prog_id, link_id })
         .collect())
 }
 
 /// BPF_PROG_QUERY on a cgroup: the ids of the programs of `attach` attached to that very
 /// cgroup (not those it inherits). An attach type that is not a cgroup one is `EINVAL`.
 pub fn cgroup_programs(cgroup: BorrowedFd<'_>, attach: AttachType) -> io::Result<Vec<u32>> {
-    // A cgroup holds at most BPF_CGROUP_MAX_PROGS (64) programs per attach type.
-    let mut progs = [0u32; 64];
-    // query: target_fd @0, attach_type @4, query_flags @8, attach_flags @12, prog_ids @16,
-    // prog_cnt @24.
-    let mut attr = Attr::new()
-        .u32(0, cgroup.as_raw_fd() as u32)
-        .u32(4, attach as u32)
-        .u64(16, progs.as_mut_ptr() as u64)
-        .u32(24, progs.len() as u32);
-    bpf(bpf_cmd::BPF_PROG_QUERY, &mut attr)?;
-    let count = u32::from_ne_bytes(attr.0[24..28].try_into().expect("4 bytes")) as usize;
-    Ok(progs[..count.min(progs.len())].to_vec())
+    let found = prog_query(cgroup.as_raw_fd() as u32, attach, false)?;
+    Ok(found.into_iter().map(|(prog, _)| prog).collect())
 }
 
 /// BPF_PROG_LOAD of `r0 = 1; exit` as a program of `prog_type` verified for `attach`: a program

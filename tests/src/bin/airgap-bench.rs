@@ -9,8 +9,8 @@
 //! every side pays the same spawn and cgroup overhead and they differ only in the programs. The
 //! worker pins itself to one CPU at nice -20, warms up, then times ITERS iterations with
 //! `Instant` (process start excluded) and prints ns/op. Each run measures the three sides, in
-//! an order that rotates from run to run; the table shows the medians of each side, the spread,
-//! and the medians of the ratios within a run (on/off, on/floor). "Off" has no program in its
+//! an order that rotates from run to run; the table shows the medians of each side and of the
+//! ratios within a run (on/off, on/floor), then the ratios' spreads. "Off" has no program in its
 //! cgroup, but the hooks' global switches (static keys) are on while any cgroup has programs,
 //! so it pays a check per hook that a machine without airgapd does not: a few ns, against which
 //! "floor" shows the dispatch. Every address used is 127.0.0.1. The cgroups and programs go
@@ -268,7 +268,8 @@ fn bench(args: &[String]) -> Result<()> {
 
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     println!(
-        "airgap-bench: kernel {}, workers pinned to CPU {}, {} runs (on, floor, off) per workload{}{}",
+        "airgap-bench: kernel {}, workers pinned to CPU {},\n  {} runs (on, floor, off) per \
+         workload{}{}",
         kernel.trim(),
         opts.cpu,
         opts.runs,
@@ -282,12 +283,10 @@ fn bench(args: &[String]) -> Result<()> {
     for (layer, state) in armed.enforcer.layers() {
         println!("  layer {}: {state}", layer.name());
     }
-    let hooks: Vec<String> = floor
-        .hooks
-        .iter()
-        .map(|(h, n)| format!("{h} x{n}"))
-        .collect();
-    println!("  floor: `return 1` on {}", hooks.join(", "));
+    println!("  floor: `return 1` on");
+    for (hook, n) in &floor.hooks {
+        println!("    {hook} x{n}");
+    }
     let selected: Vec<_> = WORKLOADS
         .iter()
         .filter(|w| opts.only.is_empty() || opts.only.iter().any(|o| o == w.name))
@@ -404,29 +403,17 @@ impl Run {
 
 /// Print the comparison; return the "off" median of each workload.
 fn print_table(selected: &[&Workload], samples: &[Vec<Run>]) -> Vec<f64> {
+    // Within 80 columns: the medians and ratios here, the spreads of the ratios below.
     println!();
     println!(
-        "{:<17} {:>17} {:>17} {:>17} {:>20} {:>20}",
-        "workload",
-        "off ns (min-max)",
-        "floor ns",
-        "on ns",
-        "on/off (min-max)",
-        "on/floor (min-max)"
+        "{:<17} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "workload", "off ns", "floor ns", "on ns", "on/off", "on/floor"
     );
-    let cell = |v: &[f64]| {
-        let (lo, hi) = spread(v);
-        format!("{:.0} ({lo:.0}-{hi:.0})", median(v))
-    };
-    let ratio = |v: &[f64]| {
-        let (lo, hi) = spread(v);
-        format!("{:.3} ({lo:.3}-{hi:.3})", median(v))
-    };
     let mut summary = Vec::new();
+    let mut spreads = Vec::new();
     let mut off_medians = Vec::new();
     for (Workload { name, .. }, runs) in selected.iter().zip(samples) {
         let of = |f: fn(&Run) -> f64| runs.iter().map(f).collect::<Vec<f64>>();
-        let (on, floor, off) = (of(|r| r.on), of(|r| r.floor), of(|r| r.off));
         // Ratios within a run (its three sides measured back to back, in rotating order), so
         // neither a drift of the machine's load nor the order biases them.
         let (on_off, on_floor, floor_off) = (
@@ -434,34 +421,44 @@ fn print_table(selected: &[&Workload], samples: &[Vec<Run>]) -> Vec<f64> {
             of(|r| r.on / r.floor),
             of(|r| r.floor / r.off),
         );
-        off_medians.push(median(&off));
-        println!(
-            "{name:<17} {:>17} {:>17} {:>17} {:>20} {:>20}",
-            cell(&off),
-            cell(&floor),
-            cell(&on),
-            ratio(&on_off),
-            ratio(&on_floor),
-        );
+        let m_off = median(&of(|r| r.off));
+        off_medians.push(m_off);
         let m_pair = median(&on_off);
+        println!(
+            "{name:<17} {m_off:>8.0} {:>8.0} {:>8.0} {m_pair:>8.3} {:>9.3}",
+            median(&of(|r| r.floor)),
+            median(&of(|r| r.on)),
+            median(&on_floor),
+        );
+        let (lo, hi) = spread(&on_off);
+        let (flo, fhi) = spread(&on_floor);
+        spreads.push(format!(
+            "{name:<17} on/off {lo:.3}-{hi:.3}   on/floor {flo:.3}-{fhi:.3}"
+        ));
         let verdict = if m_pair <= GOAL { "within" } else { "ABOVE" };
         if *name == "socket-unix" && (m_pair - 1.0).abs() > GOAL - 1.0 {
             summary.push(format!(
-                "note: the control (no program on its path) moved {:+.1} %: this run is too \
-                 noisy to judge a 2 % goal; run again at a quieter moment or with more --runs",
+                "note: the control (no program on its path) moved {:+.1} %:\n  \
+                 this run is too noisy to judge a 2 % goal; run again at a quieter\n  \
+                 moment or with more --runs",
                 (m_pair - 1.0) * 100.0
             ));
         }
         summary.push(format!(
-            "{name}: enforcement costs {:+.1} % against no program ({verdict} the 2 % goal), \
-             {:+.1} % against the `return 1` floor, which itself costs {:+.1} % (medians of \
-             ratios within a run)",
+            "{name}: {:+.1} % against no program, {verdict} the 2 % goal;\n  \
+             {:+.1} % against the `return 1` floor, which itself costs {:+.1} %",
             (m_pair - 1.0) * 100.0,
             (median(&on_floor) - 1.0) * 100.0,
             (median(&floor_off) - 1.0) * 100.0,
         ));
     }
     println!();
+    println!("spread (min-max of the ratios within a run):");
+    for line in spreads {
+        println!("{line}");
+    }
+    println!();
+    println!("cost (medians of the ratios within a run):");
     for line in summary {
         println!("{line}");
     }

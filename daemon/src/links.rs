@@ -501,6 +501,69 @@ pub fn array_u32_set(fd: BorrowedFd<'_>, entries: &[(u32, u32)]) -> io::Result<(
     Ok(())
 }
 
+/// A `BPF_F_MMAPABLE` array map of u32 values mapped read-only: reading it is reading memory,
+/// no syscall, however many entries (the tamper check reads the device index every tick).
+pub struct MappedU32Array {
+    base: *const u8,
+    len: usize,
+    entries: u32,
+}
+
+// SAFETY: the mapping is read-only and owned by the struct; reads are volatile.
+unsafe impl Send for MappedU32Array {}
+
+impl MappedU32Array {
+    /// The kernel lays out an array's values at `round_up(value_size, 8)`, from the start of
+    /// the mapping.
+    const STRIDE: usize = 8;
+
+    /// Map `entries` values of the array `fd`. Fails on a map created without
+    /// `BPF_F_MMAPABLE` (an older object's pinned map).
+    pub fn map(fd: BorrowedFd<'_>, entries: u32) -> io::Result<MappedU32Array> {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let len = (entries as usize * Self::STRIDE).div_ceil(page) * page;
+        // SAFETY: a new shared read-only mapping of a descriptor we hold; the kernel checks
+        // the map's flags and size.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(MappedU32Array {
+            base: base as *const u8,
+            len,
+            entries,
+        })
+    }
+
+    /// Every value, as the kernel holds it now.
+    pub fn read(&self) -> Vec<u32> {
+        (0..self.entries as usize)
+            // SAFETY: in the mapping (entries * STRIDE <= len), aligned to 8; volatile, as the
+            // kernel and other processes may write it at any time.
+            .map(|i| unsafe {
+                std::ptr::read_volatile(self.base.add(i * Self::STRIDE) as *const u32)
+            })
+            .collect()
+    }
+}
+
+impl Drop for MappedU32Array {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `map`, unmapped once.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
+    }
+}
+
 /// A tracing program to load by hand (aya 0.14 has no BPF_MODIFY_RETURN programs).
 pub struct TracingLoad<'a> {
     /// Its name (the kernel keeps the first 15 bytes).

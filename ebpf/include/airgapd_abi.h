@@ -26,7 +26,7 @@ typedef uint64_t __u64;
 /* Bumped whenever a struct or a meaning below changes. Maps pinned by another version are never
  * reused: a daemon finding them (a package upgrade) gives each pinned link its own program and
  * its own maps (daemon/src/pinned/upgrade.rs). */
-#define AIRGAP_ABI_VERSION 7
+#define AIRGAP_ABI_VERSION 8
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {

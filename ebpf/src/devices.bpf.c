@@ -23,9 +23,13 @@ struct {
 	__type(value, __u32);
 } airgap_dev_rules SEC(".maps");
 
+/* Mappable (ABI 8): the daemon compares it with what it wrote on every 250 ms tick; read by
+ * BPF_MAP_LOOKUP_BATCH, its 8192 entries were three quarters of an idle daemon's CPU. Others
+ * cannot map it writable where the BPF guard loads (no write-mode fd: bpf_guard.bpf.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2 * AIRGAP_DEV_MAJORS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 } airgap_dev_major SEC(".maps");

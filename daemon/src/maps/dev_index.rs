@@ -69,6 +69,9 @@ pub fn entries(rules: &BTreeMap<DevMatch, u32>) -> Vec<u32> {
 /// The index array and what this daemon last wrote into it.
 pub struct DevIndex {
     map: aya::maps::Array<MapData, u32>,
+    /// The array mapped read-only (the daemon's own array; None for a pinned one opened to be
+    /// read once): the tamper check reads it every tick without a syscall.
+    view: Option<links::MappedU32Array>,
     /// None until the first [`DevIndex::write`].
     written: Option<Vec<u32>>,
 }
@@ -85,20 +88,30 @@ impl DevIndex {
     /// Take the array out of a freshly loaded object.
     pub fn take(ebpf: &mut Ebpf) -> Result<DevIndex, MapsError> {
         let name = abi::MAP_DEV_MAJOR;
-        aya::maps::Array::try_from(take(ebpf, name)?)
-            .map(|map| DevIndex { map, written: None })
-            .map_err(|source| MapsError::Map {
+        let map =
+            aya::maps::Array::try_from(take(ebpf, name)?).map_err(|source| MapsError::Map {
                 name,
                 action: "opening".into(),
                 source,
-            })
+            })?;
+        let view = links::MappedU32Array::map(map.map().fd().as_fd(), ENTRIES)
+            .map_err(|e| failed("mapping it into memory".into(), "mmap", e))?;
+        Ok(DevIndex {
+            map,
+            view: Some(view),
+            written: None,
+        })
     }
 
     /// Open the array pinned at `path` (to read it; nothing is recorded as written).
     pub fn open_pinned(path: &std::path::Path) -> Result<DevIndex, MapsError> {
         let name = abi::MAP_DEV_MAJOR;
         aya::maps::Array::try_from(super::pinned(path, name, aya::maps::Map::Array)?)
-            .map(|map| DevIndex { map, written: None })
+            .map(|map| DevIndex {
+                map,
+                view: None,
+                written: None,
+            })
             .map_err(|source| MapsError::Map {
                 name,
                 action: "opening".into(),
@@ -112,6 +125,9 @@ impl DevIndex {
 
     /// What the kernel holds now.
     pub fn read(&self) -> Result<Vec<u32>, MapsError> {
+        if let Some(view) = &self.view {
+            return Ok(view.read());
+        }
         links::array_u32_all(self.fd(), ENTRIES)
             .map_err(|e| failed("reading every entry".into(), "bpf_map_lookup_batch", e))
     }

@@ -6,6 +6,9 @@
 //!   are filled; and the restart that adopts the pinned links (SIGKILL, start again on the same
 //!   pins). `--starts` of each; median and max.
 //! - RSS in steady state: `VmRSS` of the daemon 2 s after READY, and after the storm.
+//! - idle cost: the CPU time every thread of the daemon ran (`/proc/PID/task/*/schedstat`, in
+//!   nanoseconds) and the times they were switched in, over `--idle` seconds (default 10) with
+//!   nothing happening: what an air-gapped desktop pays for the daemon doing nothing.
 //! - a refusal storm: two processes of the scope, each in a new empty network namespace, create
 //!   raw sockets (refused at creation: nothing is ever sent, even were enforcement broken) as
 //!   fast as they can for `--storm` seconds. Measured: refusals per second in all, the daemon's
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let opt = |name: &str| flag(&args, name);
     let starts: usize = opt("--starts").map_or(9, |r| r.parse().expect("--starts N"));
     let storm: u64 = opt("--storm").map_or(5, |r| r.parse().expect("--storm SECS"));
+    let idle: u64 = opt("--idle").map_or(10, |r| r.parse().expect("--idle SECS"));
     let airgapd = opt("--airgapd").map_or_else(sibling_airgapd, PathBuf::from);
     if !nix::unistd::geteuid().is_root() {
         eprintln!("airgap-service-bench: run as root (it starts airgapd)");
@@ -48,7 +52,7 @@ fn main() -> ExitCode {
     }
     let dir = std::env::temp_dir().join(format!("airgap-svcbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ok = measure(&airgapd, &dir, starts, storm);
+    let ok = measure(&airgapd, &dir, starts, storm, idle);
     let _ = std::fs::remove_dir_all(&dir);
     if ok {
         ExitCode::SUCCESS
@@ -60,7 +64,7 @@ fn main() -> ExitCode {
 /// One journal record: its fields.
 type Entry = BTreeMap<String, String>;
 
-fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64) -> bool {
+fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64, idle: u64) -> bool {
     let scope = Scope::create("svcbench").unwrap();
     let notify_path = dir.join("notify.sock");
     let notify = UnixDatagram::bind(&notify_path).unwrap();
@@ -112,6 +116,7 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64) -> bool {
     std::thread::sleep(Duration::from_secs(2));
     let pid = service.pid();
     println!("RSS 2 s after READY:\n  {}", rss(pid));
+    idle_cost(pid, Duration::from_secs(idle));
 
     // The storm.
     let counters = PerCpuArray::<MapData, abi::airgap_counter>::try_from(Map::PerCpuArray(
@@ -291,6 +296,61 @@ fn cpu_ticks(pid: u32) -> u64 {
     let f: Vec<&str> = rest.split(' ').collect();
     // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
     f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// Each thread of `pid`: its name, CPU time run (ns) and times switched in
+/// (`/proc/PID/task/TID/schedstat`: run time, wait time, timeslices).
+fn threads(pid: u32) -> BTreeMap<u32, (String, u64, u64)> {
+    let mut out = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let Some(tid) = t.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let read = |f: &str| std::fs::read_to_string(t.path().join(f)).unwrap_or_default();
+        let stat = read("schedstat");
+        let v: Vec<u64> = stat
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        if v.len() == 3 {
+            out.insert(tid, (read("comm").trim().to_string(), v[0], v[2]));
+        }
+    }
+    out
+}
+
+/// The daemon's CPU and wakeups over `span` with nothing happening, in all and per thread.
+fn idle_cost(pid: u32, span: Duration) {
+    let before = threads(pid);
+    std::thread::sleep(span);
+    let after = threads(pid);
+    let secs = span.as_secs_f64();
+    let (mut ns, mut switches) = (0u64, 0u64);
+    let mut lines = Vec::new();
+    for (tid, (name, run, n)) in &after {
+        let (run0, n0) = before.get(tid).map_or((0, 0), |b| (b.1, b.2));
+        let (d_run, d_n) = (run - run0, n - n0);
+        ns += d_run;
+        switches += d_n;
+        if d_n > 0 {
+            lines.push(format!(
+                "  {name} ({tid}): {:.3} ms/s, {:.1} wakeups/s",
+                d_run as f64 / 1e6 / secs,
+                d_n as f64 / secs
+            ));
+        }
+    }
+    println!(
+        "idle for {secs:.0} s: daemon CPU {:.4} % of one core, {:.1} wakeups/s",
+        ns as f64 / 1e7 / secs,
+        switches as f64 / secs
+    );
+    for l in lines {
+        println!("{l}");
+    }
 }
 
 fn clk_tck() -> f64 {

@@ -101,7 +101,11 @@ pub fn read(root: &Root, fold: &mut Folder) -> SourceReport {
         if visits == 0 {
             continue;
         }
-        let at = |t: i64| u64::try_from(t - offset).ok().filter(|&t| t > 0);
+        let at = |t: i64| {
+            u64::try_from(t.checked_sub(offset)?)
+                .ok()
+                .filter(|&t| t > 0)
+        };
         let (first, last) = (at(first), at(last));
         src.records += visits;
         if let Some(t) = first {

@@ -14,16 +14,32 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The years a date may name: before 1970 is before the epoch; after 9999 no log writes, and
+/// the microseconds of a larger year need not fit in 64 bits (the files read here are the
+/// inspected PC's users', so any number can be in them).
+const YEARS: std::ops::RangeInclusive<i64> = 1970..=9999;
+
+/// Seconds since the epoch in microseconds; None when that does not fit in 64 bits.
+pub fn secs_us(secs: u64) -> Option<u64> {
+    secs.checked_mul(1_000_000)
+}
+
 /// UTC date and time to microseconds; None before 1970 or out of range.
 pub fn utc_us(year: i64, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Option<u64> {
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+    if !YEARS.contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || min > 59
+        || sec > 60
+    {
         return None;
     }
     let secs = days_from_civil(year, month, day) * 86_400
         + i64::from(hour) * 3600
         + i64::from(min) * 60
         + i64::from(sec);
-    u64::try_from(secs).ok().map(|s| s * 1_000_000)
+    u64::try_from(secs).ok().and_then(secs_us)
 }
 
 fn hms(text: &str) -> Option<(u32, u32, u32)> {
@@ -62,7 +78,9 @@ pub fn rfc2822(text: &str) -> Option<u64> {
         _ => 0,
     };
     let utc = i64::try_from(utc_us(year, month, day, h, mi, s)? / 1_000_000).ok()?;
-    u64::try_from(utc - offset_secs).ok().map(|s| s * 1_000_000)
+    u64::try_from(utc.checked_sub(offset_secs)?)
+        .ok()
+        .and_then(secs_us)
 }
 
 fn month_number(name: &str) -> Option<u32> {
@@ -80,6 +98,9 @@ fn month_number(name: &str) -> Option<u32> {
 pub fn local_ymd_hms(date: &str, time: &str) -> Option<u64> {
     let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
     let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
+    if !YEARS.contains(&i64::from(y)) || !(1..=12).contains(&m) || !(1..=31).contains(&dd) {
+        return None;
+    }
     let (h, mi, s) = hms(time)?;
     // SAFETY: `tm` is plain data; mktime reads and normalises it.
     let secs = unsafe {
@@ -93,7 +114,7 @@ pub fn local_ymd_hms(date: &str, time: &str) -> Option<u64> {
         tm.tm_isdst = -1;
         libc::mktime(&mut tm)
     };
-    u64::try_from(secs).ok().map(|s| s * 1_000_000)
+    u64::try_from(secs).ok().and_then(secs_us)
 }
 
 #[cfg(test)]
@@ -116,5 +137,30 @@ mod tests {
         );
         assert_eq!(utc_us(1970, 1, 1, 0, 0, 0), Some(0));
         assert_eq!(utc_us(1969, 12, 31, 0, 0, 0), None);
+    }
+
+    /// The inspected PC's users write these files: a number too large for a date is no date,
+    /// never an overflow (a panic in debug builds, a wrapped and so wrong date in release
+    /// builds). The first was found by the `inspect` fuzz target in a NetworkManager
+    /// `timestamps` file (fuzz/regressions/inspect/nm-timestamp-seconds-overflow).
+    #[test]
+    fn fuzz_numbers_too_large_for_a_date_are_no_date() {
+        assert_eq!(
+            secs_us(u64::MAX / 1_000_000),
+            Some(u64::MAX / 1_000_000 * 1_000_000)
+        );
+        assert_eq!(secs_us(u64::MAX / 1_000_000 + 1), None);
+        assert_eq!(
+            ymd_hms_utc("9999/12/31", "23:59:59"),
+            Some(253_402_300_799_000_000)
+        );
+        assert_eq!(ymd_hms_utc("10000/1/1", "00:00:00"), None);
+        assert_eq!(ymd_hms_utc("9223372036854775807/1/1", "00:00:00"), None);
+        assert_eq!(ymd_hms_utc("-9223372036854775808/3/1", "00:00:00"), None);
+        assert_eq!(rfc2822("Sat, 1 Jan 9223372036854775807 00:00:00 UTC"), None);
+        assert_eq!(rfc2822("Thu, 1 Jan 1970 00:00:00 +0100"), None);
+        assert_eq!(local_ymd_hms("-2147483648-1-1", "00:00:00"), None);
+        assert_eq!(local_ymd_hms("2023--2147483648-1", "00:00:00"), None);
+        assert_eq!(local_ymd_hms("2147483647-1-1", "00:00:00"), None);
     }
 }

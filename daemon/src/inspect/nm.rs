@@ -60,7 +60,7 @@ pub fn read(root: &Root, fold: &mut Folder) -> (Vec<SourceReport>, Vec<NetworkPr
             .parse::<u64>()
             .ok()
             .filter(|&s| s > 0)
-            .map(|s| s * 1_000_000);
+            .and_then(super::dates::secs_us);
         state_src.record(t);
         match profiles
             .iter_mut()
@@ -179,7 +179,7 @@ fn profile(path: &str, text: &str) -> NetworkProfile {
         last_activated_us: get("connection", "timestamp")
             .and_then(|t| t.parse::<u64>().ok())
             .filter(|&s| s > 0)
-            .map(|s| s * 1_000_000),
+            .and_then(super::dates::secs_us),
         bssids: Vec::new(),
         has_secret,
     }
@@ -201,5 +201,23 @@ fn kv_file(root: &Root, path: &str, src: &mut SourceReport) -> BTreeMap<String, 
             src.problems.push(format!("{path}: {e}"));
             BTreeMap::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A profile's `timestamp=` is seconds a user may have written: too large for a date, the
+    /// profile is still a network the PC knew, with no date (the same overflow the fuzzer
+    /// found in the `timestamps` file).
+    #[test]
+    fn fuzz_profile_timestamp_too_large_is_no_date() {
+        let p = super::profile(
+            "/etc/NetworkManager/system-connections/x.nmconnection",
+            "[connection]\nid=x\ntype=wifi\ntimestamp=18446744073709551615\n",
+        );
+        assert_eq!(p.id.as_deref(), Some("x"));
+        assert_eq!(p.last_activated_us, None);
+        let p = super::profile("f", "[connection]\ntimestamp=1700000000\n");
+        assert_eq!(p.last_activated_us, Some(1_700_000_000_000_000));
     }
 }

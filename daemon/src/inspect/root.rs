@@ -115,7 +115,8 @@ impl Root {
     pub fn mtime_us(&self, inside: &str) -> Option<u64> {
         let meta = fs::metadata(self.resolve(inside)?).ok()?;
         let secs = u64::try_from(meta.mtime()).ok()?;
-        Some(secs * 1_000_000 + u64::try_from(meta.mtime_nsec()).unwrap_or(0) / 1000)
+        super::dates::secs_us(secs)?
+            .checked_add(u64::try_from(meta.mtime_nsec()).unwrap_or(0) / 1000)
     }
 }
 

@@ -52,7 +52,7 @@ if [ -z "${FUZZ_CPU:-}" ]; then
 fi
 
 jobs=${FUZZ_JOBS:-$(nproc)}
-running="" # "target:budget:pid:wallstart" words
+running="" # "target:budget:pid:wallstart:cpu" words (cpu: the last sample)
 queue=$targets
 while [ -n "$queue" ] || [ -n "$running" ]; do
   while [ -n "$queue" ] && [ "$(echo $running | wc -w)" -lt "$jobs" ]; do
@@ -62,21 +62,32 @@ while [ -n "$queue" ] || [ -n "$running" ]; do
     [ "$t" = "$spec" ] || budget=${spec#*:}
     # The wall-time limit only backs up the CPU limit: ten times the budget.
     start "$t" $((budget * 10))
-    running="$running $t:$budget:$!:$(date +%s)"
+    running="$running $t:$budget:$!:$(date +%s):0"
   done
   sleep 5
   still=""
   for r in $running; do
-    t=${r%%:*}; rest=${r#*:}; budget=${rest%%:*}; rest=${rest#*:}; pid=${rest%%:*}; began=${rest#*:}
+    IFS=: read -r t budget pid began last <<EOF2
+$r
+EOF2
+    # A process that ended by itself (a crash) may be reaped by the shell already: then its
+    # last sample is what it had.
     used=$(cpu "$pid" || true)
     if [ -n "$used" ] && [ "$used" -lt "$budget" ] && alive "$pid"; then
-      still="$still $r"
+      still="$still $t:$budget:$pid:$began:$used"
       continue
     fi
-    # libFuzzer ends on SIGINT with its final statistics (exit code 72).
-    alive "$pid" && kill -INT "$pid" 2>/dev/null || true
-    wait "$pid" || true
-    echo "$t cpu=${used:-?}s wall=$(($(date +%s) - began))s" >> logs/cpu.txt
+    ended="budget"
+    if alive "$pid"; then
+      # libFuzzer ends on SIGINT with its final statistics (exit code 72).
+      kill -INT "$pid" 2>/dev/null || true
+    else
+      ended="by itself"
+    fi
+    rc=0
+    wait "$pid" || rc=$?
+    [ "$ended" = "budget" ] || ended="by itself, exit $rc (a crash leaves artifacts/$t/)"
+    echo "$t cpu=${used:-$last}s wall=$(($(date +%s) - began))s ended $ended" >> logs/cpu.txt
     merge "$t"
   done
   running=$still

@@ -67,9 +67,8 @@ while [ -n "$queue" ] || [ -n "$running" ]; do
   sleep 5
   still=""
   for r in $running; do
-    IFS=: read -r t budget pid began last <<EOF2
-$r
-EOF2
+    IFS=:; set -- $r; unset IFS
+    t=$1 budget=$2 pid=$3 began=$4 last=$5
     # A process that ended by itself (a crash) may be reaped by the shell already: then its
     # last sample is what it had.
     used=$(cpu "$pid" || true)

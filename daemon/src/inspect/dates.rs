@@ -24,15 +24,14 @@ pub fn secs_us(secs: u64) -> Option<u64> {
     secs.checked_mul(1_000_000)
 }
 
+/// Whether a year, month and day can be a date here (the day not checked against its month).
+fn plausible(year: i64, month: i64, day: i64) -> bool {
+    YEARS.contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
 /// UTC date and time to microseconds; None before 1970 or out of range.
 pub fn utc_us(year: i64, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Option<u64> {
-    if !YEARS.contains(&year)
-        || !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || min > 59
-        || sec > 60
-    {
+    if !plausible(year, month.into(), day.into()) || hour > 23 || min > 59 || sec > 60 {
         return None;
     }
     let secs = days_from_civil(year, month, day) * 86_400
@@ -98,7 +97,7 @@ fn month_number(name: &str) -> Option<u32> {
 pub fn local_ymd_hms(date: &str, time: &str) -> Option<u64> {
     let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
     let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
-    if !YEARS.contains(&i64::from(y)) || !(1..=12).contains(&m) || !(1..=31).contains(&dd) {
+    if !plausible(y.into(), m.into(), dd.into()) {
         return None;
     }
     let (h, mi, s) = hms(time)?;

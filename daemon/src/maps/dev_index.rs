@@ -98,7 +98,11 @@ impl DevIndex {
         // the same answers; enforcement never depends on it.
         let view = links::MappedU32Array::map(map.map().fd().as_fd(), ENTRIES)
             .map_err(|e| {
-                tracing::warn!(map = name, error = %e, "could not map the device index; the tamper check reads it by bpf(2)")
+                tracing::warn!(
+                    map = name,
+                    error = %e,
+                    "could not map the device index; the tamper check reads it by bpf(2)"
+                )
             })
             .ok();
         Ok(DevIndex {

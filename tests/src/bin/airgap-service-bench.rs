@@ -322,7 +322,9 @@ fn threads(pid: u32) -> BTreeMap<u32, (String, u64, u64)> {
     out
 }
 
-/// The daemon's CPU and wakeups over `span` with nothing happening, in all and per thread.
+/// The daemon's CPU and wakeups over `span` with nothing happening, in all and per thread (its
+/// holder child, which only waits, is not counted). From schedstat's nanoseconds, not
+/// [`cpu_ticks`]: at 10 ms a tick, 10 s of an idle daemon is a handful of ticks.
 fn idle_cost(pid: u32, span: Duration) {
     let before = threads(pid);
     std::thread::sleep(span);

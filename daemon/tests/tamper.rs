@@ -180,6 +180,7 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
     bytes.extend(value.abi_version.to_ne_bytes());
     bytes.extend(value.trusted_tgid.to_ne_bytes());
     bytes.extend(value.trusted_cgroup_id.to_ne_bytes());
+    bytes.extend(value.fold_ns.to_ne_bytes());
     took.push(attack(&d, TCP_LOCAL, || {
         let mut args = vec![
             "map", "update", "pinned", &config, "key", "hex", "00", "00", "00", "00", "value",
@@ -889,6 +890,18 @@ fn interface_program_net_detach_is_refused_or_recorded_and_repaired() {
     drop(d);
 }
 
+/// `tc` in `ns`; whether it succeeded.
+fn try_tc(ns: &str, args: &[&str]) -> bool {
+    Command::new("nsenter")
+        .arg(format!("--net=/run/netns/{ns}"))
+        .arg("tc")
+        .args(args)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
 fn tc(ns: &str, args: &[&str]) {
     let out = Command::new("nsenter")
         .arg(format!("--net=/run/netns/{ns}"))
@@ -1052,8 +1065,16 @@ fn interface_filters_removed_or_overtaken_are_recorded_and_repaired() {
     // 4. clsact replaced by the old ingress qdisc: airgapd cannot put its egress filter back.
     //    That is recorded as a failure, the interface layer says so, and status is PARTIAL;
     //    once the ingress qdisc goes, the filters are back and status is YES again.
-    tc(&v.a, &["qdisc", "del", "dev", "veth-a", "clsact"]);
-    tc(&v.a, &["qdisc", "add", "dev", "veth-a", "ingress"]);
+    //    The daemon may put clsact back between the two commands (its check runs every
+    //    250 ms): then the ingress qdisc is refused ("exclusivity flag on"); try again.
+    let replaced = (0..20).any(|_| {
+        tc(&v.a, &["qdisc", "del", "dev", "veth-a", "clsact"]);
+        try_tc(&v.a, &["qdisc", "add", "dev", "veth-a", "ingress"])
+    });
+    assert!(
+        replaced,
+        "clsact could not be replaced by the ingress qdisc"
+    );
     let e = j.wait_until("a failed repair", |j| {
         j.query(&[
             id(MessageId::EnforcementTampered),

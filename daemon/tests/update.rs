@@ -524,7 +524,18 @@ fn only_root_may_apply() {
             Ok(())
         });
     }
-    let out = cmd.output().unwrap();
+    // The copy was just written: a thread of another test forking at that moment holds its
+    // descriptor open for an instant, and exec then answers ETXTBSY. Wait that out.
+    let mut tries = 0;
+    let out = loop {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => break r.unwrap(),
+        }
+    };
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(err.contains("only root may apply a policy update"), "{err}");

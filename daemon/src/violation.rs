@@ -208,6 +208,10 @@ pub struct Violation {
     /// bpf.guard refusals: the object by name (`link_airgap_connect4 (link 17)`), as the daemon
     /// knows its objects; None until it is named.
     pub object: Option<String>,
+    /// Refusals from the ring buffer: the kernel's running count of refusals of the same
+    /// process, kind and device that it folded instead of sending, as it was when this one
+    /// was sent (`airgap_event.folded`; `crate::storm::kernel` turns it into repeats).
+    pub fold_total: Option<u64>,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -264,6 +268,7 @@ impl Violation {
             process_unknown: e.flags & abi::AIRGAP_EVENT_NO_TASK != 0,
             guard: (kind == Kind::BpfGuard).then_some((e.opt_level, e.opt_name)),
             object: None,
+            fold_total: Some(e.folded),
         })
     }
 

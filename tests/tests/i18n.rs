@@ -62,6 +62,7 @@ fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)
         process_unknown: false,
         guard: None,
         object: None,
+        fold_total: None,
     }
 }
 

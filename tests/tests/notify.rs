@@ -233,6 +233,7 @@ fn exec_refusal(seq: u64, uid: u32) -> ViolationRecord {
             process_unknown: false,
             guard: None,
             object: None,
+            fold_total: None,
         },
         repeats: 0,
     }

@@ -188,6 +188,7 @@ pub fn exec_violation(path: &str, who: &Who, dev: (u32, u32), at_us: u64) -> Vio
         process_unknown: false,
         guard: None,
         object: None,
+        fold_total: None,
     }
 }
 

@@ -264,3 +264,33 @@ fn a_storm_of_refusals_is_counted_exactly() {
         "records stand for {shown}, {lost} lost, {denied} refused ({records} records)"
     );
 }
+
+/// Issue 23: an idle daemon's copy register worker waits for a job without a timer (it woke
+/// every 100 ms). Counted from the thread's schedstat: the times it was switched in.
+#[test]
+fn the_register_worker_of_an_idle_daemon_does_not_wake() {
+    if skip_unless_root() {
+        return;
+    }
+    let j = PrivateJournald::start("idle");
+    let mut d = Daemon::new("idle", j.socket(), Some(STRICT));
+    d.start();
+    let task = std::fs::read_dir(format!("/proc/{}/task", d.pid()))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|t| {
+            std::fs::read_to_string(t.join("comm")).is_ok_and(|c| c.trim() == "airgapd-registe")
+        })
+        .expect("the register worker thread");
+    let switched_in = || -> u64 {
+        let s = std::fs::read_to_string(task.join("schedstat")).unwrap();
+        s.split_whitespace().nth(2).unwrap().parse().unwrap()
+    };
+    // Whatever the start handed it (the first sync) is done within a second.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let before = switched_in();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let woke = switched_in() - before;
+    assert!(woke <= 1, "woke {woke} times in 2 s with nothing to do");
+    drop(j);
+}

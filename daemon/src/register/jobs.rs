@@ -103,6 +103,9 @@ pub enum Job {
     Raw(Box<super::raw::RawAccess>),
     /// A medium was just marked: record what was written between its mount and the mark.
     Scan(super::catchup::Scan),
+    /// Nothing to do: the daemon is stopping and the worker, waiting for a job, is to look at
+    /// its stop flag.
+    Wake,
 }
 
 /// The sending side, shared by every event reader.

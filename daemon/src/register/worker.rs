@@ -30,7 +30,9 @@ use super::hash::Cache;
 use super::jobs::{now_us, Check, Copy, Exec, Job, Queue, Target, QUEUE_CAPACITY};
 use super::records;
 use super::Table;
-/// Idle this long, the worker flushes the register to disk and closes the media it held open.
+/// Idle this long after a job, the worker flushes the register to disk; with nothing left to
+/// flush or record later it waits for the next job without waking (issue 23: it woke every
+/// 100 ms, 10 of an idle daemon's 35 wakeups a second).
 const TICK: Duration = Duration::from_millis(100);
 /// While busy, the register is flushed every this many lines...
 const SYNC_EVERY: usize = 256;
@@ -44,6 +46,8 @@ const WORKER_NICE: libc::c_int = 19;
 pub struct WorkerHandle {
     stop: Arc<AtomicBool>,
     done: Receiver<()>,
+    /// To wake a worker waiting for a job.
+    wake: Queue,
 }
 
 /// How long a stopping daemon waits for the worker to record what is queued.
@@ -52,6 +56,8 @@ const DRAIN: Duration = Duration::from_secs(5);
 impl Drop for WorkerHandle {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // A full queue needs no wake: the worker looks at the flag after each job.
+        let _ = self.wake.offer(Job::Wake);
         if self.done.recv_timeout(DRAIN).is_err() {
             tracing::error!("the copy register's worker did not finish recording in time");
         }
@@ -131,7 +137,8 @@ pub fn start(
             worker.run();
             let _ = done_tx.send(());
         })?;
-    Ok((queue, WorkerHandle { stop, done }))
+    let wake = queue.clone();
+    Ok((queue, WorkerHandle { stop, done, wake }))
 }
 
 /// Files a scan found, recorded once the events of that moment have been.
@@ -178,13 +185,20 @@ impl Worker {
         }
         let mut last_sync = Instant::now();
         loop {
+            let unsynced = self.register.as_ref().map_or(0, RegisterFile::unsynced);
             let wait = self
                 .deferred
                 .iter()
                 .map(|d| d.due.saturating_duration_since(Instant::now()))
                 .min()
-                .map_or(TICK, |d| d.min(TICK));
-            match self.rx.recv_timeout(wait) {
+                .map(|d| d.min(TICK))
+                .or((unsynced > 0).then_some(TICK));
+            let next = match wait {
+                Some(wait) => self.rx.recv_timeout(wait),
+                // Nothing due: no timer. A job, the stop's wake or the daemon's end wakes it.
+                None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match next {
                 Ok(job) => {
                     self.queue.taken();
                     self.handle(job);
@@ -266,6 +280,7 @@ impl Worker {
 
     fn handle(&mut self, job: Job) {
         match job {
+            Job::Wake => {}
             Job::Copy(c) => self.copy(*c),
             Job::Exec(x) => self.exec(*x),
             Job::ExecLost(n) => {

@@ -218,6 +218,39 @@ const AF_INET: u16 = libc::AF_INET as u16;
 const AF_INET6: u16 = libc::AF_INET6 as u16;
 
 impl Violation {
+    /// A refusal of `kind` at `time` of which nothing else is known yet: the base of the
+    /// daemon's own descriptions (exec refusals, refusals the kernel folded whose event was
+    /// lost), which set what they know with `..Violation::of(kind, time)`.
+    pub fn of(kind: Kind, time: SystemTime) -> Violation {
+        Violation {
+            time,
+            boot_ns: None,
+            kind,
+            tid: 0,
+            pid: 0,
+            uid: u32::MAX,
+            gid: u32::MAX,
+            comm: String::new(),
+            cgroup_id: 0,
+            family: 0,
+            sock_type: 0,
+            protocol: 0,
+            addr: None,
+            port: 0,
+            ifindex: 0,
+            device: None,
+            access: 0,
+            file: None,
+            sockopt: None,
+            route: None,
+            compat: false,
+            process_unknown: false,
+            guard: None,
+            object: None,
+            fold_total: None,
+        }
+    }
+
     /// Decode a ring buffer record; `None` for a record of unknown size or kind (a newer
     /// kernel side than this daemon, which the ABI version check should have prevented).
     pub fn decode(bytes: &[u8], clock: &BootClock) -> Option<Violation> {

@@ -33,9 +33,6 @@ const T0: u64 = 1_795_521_600;
 
 fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)>) -> Violation {
     Violation {
-        time: UNIX_EPOCH + Duration::from_secs(T0),
-        boot_ns: None,
-        kind,
         tid: pid,
         pid,
         // nobody: an account every Debian machine has, so its name is known here.
@@ -48,21 +45,13 @@ fn refusal(kind: Kind, pid: u32, addr: Option<IpAddr>, device: Option<(u32, u32)
         protocol: 6,
         addr,
         port: if addr.is_some() { 443 } else { 0 },
-        ifindex: 0,
         device,
         access: if device.is_some() {
             airgapd_ebpf::abi::AIRGAP_ACC_READ as u16
         } else {
             0
         },
-        file: None,
-        sockopt: None,
-        route: None,
-        compat: false,
-        process_unknown: false,
-        guard: None,
-        object: None,
-        fold_total: None,
+        ..Violation::of(kind, UNIX_EPOCH + Duration::from_secs(T0))
     }
 }
 

@@ -194,11 +194,8 @@ async fn loopback_true_keeps_loopback_and_local_ipc() {
     }
 }
 
-/// A denial storm fills the ring buffer: detail is lost, the count never is.
-#[tokio::test]
-async fn storm_loses_detail_never_the_count() {
-    let mut armed = Armed::network(mode(true));
-    let n = 20_000u64;
+/// One process of the scope, in a fresh network namespace, refused `n` UDP connects in a row.
+fn connect_loop(armed: &Armed, n: u64) {
     let out = run_at(
         probe(),
         Place {
@@ -208,6 +205,14 @@ async fn storm_loses_detail_never_the_count() {
         &["connect-loop", &n.to_string(), "93.184.216.34", "53"],
     );
     assert_eq!(out.result, "EPERM");
+}
+
+/// A denial storm fills the ring buffer: detail is lost, the count never is.
+#[tokio::test]
+async fn storm_loses_detail_never_the_count() {
+    let mut armed = Armed::network(mode(true));
+    let n = 20_000u64;
+    connect_loop(&armed, n);
     let shown = armed
         .drain()
         .iter()
@@ -240,15 +245,7 @@ async fn kernel_folds_a_storm_per_process_and_counts_it_exactly() {
         .unwrap();
     let n = 20_000u64;
     for _ in 0..2 {
-        let out = run_at(
-            probe(),
-            Place {
-                scope: Some(&armed.scope),
-                fresh_netns: true,
-            },
-            &["connect-loop", &n.to_string(), "93.184.216.34", "53"],
-        );
-        assert_eq!(out.result, "EPERM");
+        connect_loop(&armed, n);
     }
     let sent: Vec<_> = armed
         .drain()

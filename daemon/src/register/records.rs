@@ -163,32 +163,16 @@ pub fn exec(
 
 /// An exec refusal as `airgapctl violations` lists it.
 pub fn exec_violation(path: &str, who: &Who, dev: (u32, u32), at_us: u64) -> Violation {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_micros(at_us);
     Violation {
-        time: std::time::UNIX_EPOCH + std::time::Duration::from_micros(at_us),
-        boot_ns: None,
-        kind: Kind::Exec,
         tid: who.pid,
         pid: who.pid,
         uid: who.uid.unwrap_or(u32::MAX),
         gid: 0,
         comm: who.comm.clone(),
-        cgroup_id: 0,
-        family: 0,
-        sock_type: 0,
-        protocol: 0,
-        addr: None,
-        port: 0,
-        ifindex: 0,
         device: Some(dev),
-        access: 0,
         file: Some(path.to_string()),
-        sockopt: None,
-        route: None,
-        compat: false,
-        process_unknown: false,
-        guard: None,
-        object: None,
-        fold_total: None,
+        ..Violation::of(Kind::Exec, time)
     }
 }
 

@@ -92,32 +92,11 @@ impl Service {
 fn described(key: &FoldKey) -> Option<Violation> {
     let kind = key.kind()?;
     Some(Violation {
-        time: SystemTime::now(),
-        boot_ns: None,
-        kind,
-        tid: 0,
         pid: key.who,
-        uid: u32::MAX,
-        gid: u32::MAX,
-        comm: String::new(),
-        cgroup_id: 0,
-        family: 0,
-        sock_type: 0,
-        protocol: 0,
-        addr: None,
-        port: 0,
-        ifindex: 0,
         device: kind
             .is_device()
             .then_some((key.detail >> 20, key.detail & 0xf_ffff)),
-        access: 0,
-        file: None,
-        sockopt: None,
-        route: None,
-        compat: false,
         process_unknown: key.who == 0,
-        guard: None,
-        object: None,
-        fold_total: None,
+        ..Violation::of(kind, SystemTime::now())
     })
 }

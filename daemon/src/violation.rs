@@ -208,10 +208,6 @@ pub struct Violation {
     /// bpf.guard refusals: the object by name (`link_airgap_connect4 (link 17)`), as the daemon
     /// knows its objects; None until it is named.
     pub object: Option<String>,
-    /// Refusals from the ring buffer: the kernel's running count of refusals of the same
-    /// process, kind and device that it folded instead of sending, as it was when this one
-    /// was sent (`airgap_event.folded`; `crate::storm::kernel` turns it into repeats).
-    pub fold_total: Option<u64>,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -219,8 +215,8 @@ const AF_INET6: u16 = libc::AF_INET6 as u16;
 
 impl Violation {
     /// A refusal of `kind` at `time` of which nothing else is known yet: the base of the
-    /// daemon's own descriptions (exec refusals, refusals the kernel folded whose event was
-    /// lost), which set what they know with `..Violation::of(kind, time)`.
+    /// daemon's own descriptions (exec refusals) and the tests', which set what they know
+    /// with `..Violation::of(kind, time)`.
     pub fn of(kind: Kind, time: SystemTime) -> Violation {
         Violation {
             time,
@@ -247,7 +243,6 @@ impl Violation {
             process_unknown: false,
             guard: None,
             object: None,
-            fold_total: None,
         }
     }
 
@@ -301,7 +296,6 @@ impl Violation {
             process_unknown: e.flags & abi::AIRGAP_EVENT_NO_TASK != 0,
             guard: (kind == Kind::BpfGuard).then_some((e.opt_level, e.opt_name)),
             object: None,
-            fold_total: Some(e.folded),
         })
     }
 

@@ -26,7 +26,7 @@ typedef uint64_t __u64;
 /* Bumped whenever a struct or a meaning below changes. Maps pinned by another version are never
  * reused: a daemon finding them (a package upgrade) gives each pinned link its own program and
  * its own maps (daemon/src/pinned/upgrade.rs). */
-#define AIRGAP_ABI_VERSION 9
+#define AIRGAP_ABI_VERSION 8
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -82,24 +82,19 @@ struct airgap_config {
 	__u32 trusted_tgid;    /* the daemon itself: may read any block device, to identify it */
 	__u64 trusted_cgroup_id; /* the daemon's cgroup v2: the same trust where the kernel gives the
 				  * device program no process id (airgap_dev_reduced) */
-	__u64 fold_ns;           /* refusals of one airgap_fold_key within this many ns of the one
-				  * that was sent are counted in airgap_fold, not sent; 0: every
-				  * refusal is sent */
 };
-#define AIRGAP_CONFIG_SIZE 40
+#define AIRGAP_CONFIG_SIZE 32
 /* Where abi_version sits, in every ABI version past and future: a daemon reads it from a config
  * map pinned by another version (a package upgrade) to know it must replace that enforcement. */
 #define AIRGAP_CONFIG_ABI_OFFSET 16
 
 /* Per-CPU, indexed by enum airgap_kind. `denied` counts every refusal, `lost` the ones whose
- * event did not fit in the ring buffer, `folded` the ones counted in airgap_fold instead of
- * sent: detail may be lost, the count never is. denied == sent + lost + folded. */
+ * event did not fit in the ring buffer: detail may be lost, the count never is. */
 struct airgap_counter {
 	__u64 denied;
 	__u64 lost;
-	__u64 folded;
 };
-#define AIRGAP_COUNTER_SIZE 24
+#define AIRGAP_COUNTER_SIZE 16
 
 /* One refusal, as sent through the ring buffer. Fields that do not apply to a kind are 0. */
 struct airgap_event {
@@ -123,41 +118,9 @@ struct airgap_event {
 	__u32 opt_level; /* AIRGAP_KIND_NET_SOCKOPT: the option's level (SOL_PACKET, SOL_XDP, ...) */
 	__u32 opt_name;  /* and its name (PACKET_QDISC_BYPASS, XDP_UMEM_REG, ...) */
 	__u32 flags;     /* enum airgap_event_flag bits */
-	__u32 reserved;  /* 0 */
-	__u64 folded;    /* airgap_fold's running count for this event's key when it was sent */
+	__u32 reserved;  /* 0; keeps the size a multiple of 8 */
 };
-#define AIRGAP_EVENT_SIZE 112
-
-/*
- * Kernel-side folding of refusal storms (issue 23). A process refusing in a loop would send
- * every refusal through the ring buffer, and the daemon would spend its CPU reading events it
- * only counts (storm::Aggregator writes one record per interval). With airgap_config.fold_ns
- * set, the first refusal of a key is sent and opens a window; refusals of the same key within
- * the window only add 1 to the entry's `folded`, a running total that is never reset; the
- * first refusal after the window is sent again, carrying the total in airgap_event.folded.
- * The daemon attributes the difference between two totals it saw to the key's records, and
- * reads the map for totals no later event carried (a process that stopped). The map is LRU: an
- * entry pushed out takes its unattributed count with it, which the per-kind `folded` counter
- * still has: the daemon records that difference as lost.
- *
- * The key: the process (its tgid; 0 where the hook knows none: packets, frames, the reduced
- * variants), the kind, and for device kinds the device (AIRGAP_KDEV), so that a medium's
- * refusals are never folded into another's.
- */
-struct airgap_fold_key {
-	__u32 who;    /* airgap_event.tgid */
-	__u32 detail; /* AIRGAP_KDEV(dev_major, dev_minor) for device kinds, else 0 */
-	__u16 kind;   /* enum airgap_kind */
-	__u16 pad;    /* 0 */
-};
-#define AIRGAP_FOLD_KEY_SIZE 12
-
-struct airgap_fold {
-	__u64 opened_ns; /* bpf_ktime_get_boot_ns() of the last refusal sent */
-	__u64 folded;    /* refusals counted here and not sent, since the entry was made */
-};
-#define AIRGAP_FOLD_SIZE 16
-#define AIRGAP_FOLD_ENTRIES 4096
+#define AIRGAP_EVENT_SIZE 104
 
 /* airgap_event.flags. */
 enum airgap_event_flag {
@@ -249,7 +212,6 @@ struct airgap_log_host {
 #define AIRGAP_MAP_LAN_LOCAL "airgap_lan_local"
 #define AIRGAP_MAP_LAN_PEERS "airgap_lan_peers"
 #define AIRGAP_MAP_LOG_HOST "airgap_log_host"
-#define AIRGAP_MAP_FOLD "airgap_fold"
 
 #define AIRGAP_EVENTS_BYTES (256 * 1024)
 #define AIRGAP_DEV_RULES_ENTRIES 4096

@@ -70,7 +70,7 @@ static __always_inline int guarded(__u32 type, __u32 id)
 
 static __always_inline int guard_refuse(__u32 action, __u32 id)
 {
-	struct airgap_event *e = deny_event(AIRGAP_KIND_BPF_GUARD, current_tgid(), 0);
+	struct airgap_event *e = deny_event(AIRGAP_KIND_BPF_GUARD);
 
 	if (e) {
 		fill_task(e);

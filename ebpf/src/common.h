@@ -20,8 +20,6 @@ _Static_assert(sizeof(struct airgap_event) == AIRGAP_EVENT_SIZE, "airgap_event l
 _Static_assert(__builtin_offsetof(struct airgap_event, addr) == 56, "airgap_event.addr offset");
 _Static_assert(__builtin_offsetof(struct airgap_event, comm) == 72, "airgap_event.comm offset");
 _Static_assert(sizeof(struct airgap_dev_key) == AIRGAP_DEV_KEY_SIZE, "airgap_dev_key layout");
-_Static_assert(sizeof(struct airgap_fold_key) == AIRGAP_FOLD_KEY_SIZE, "airgap_fold_key layout");
-_Static_assert(sizeof(struct airgap_fold) == AIRGAP_FOLD_SIZE, "airgap_fold layout");
 
 /* cgroup programs: 1 lets the operation through, 0 makes the syscall fail with EPERM. */
 #define CG_ALLOW 1
@@ -54,57 +52,16 @@ static __always_inline const struct airgap_config *config(void)
 	return bpf_map_lookup_elem(&airgap_config, &zero);
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, AIRGAP_FOLD_ENTRIES);
-	__type(key, struct airgap_fold_key);
-	__type(value, struct airgap_fold);
-} airgap_fold SEC(".maps");
-
-/* The process a hook runs for, as the fold key and airgap_event.tgid name it. */
-static __always_inline __u32 current_tgid(void)
-{
-	return bpf_get_current_pid_tgid() >> 32;
-}
-
-/* Count the refusal and reserve its event. NULL means no event: the refusal was folded into
- * its key's window (airgap_fold; counted as folded) or the ring buffer was full (counted as
- * lost, only its detail is gone). `who` and `detail` make the fold key (airgapd_abi.h). */
-static __always_inline struct airgap_event *deny_event(__u16 kind, __u32 who, __u32 detail)
+/* Count the refusal and reserve its event. NULL means the ring buffer was full: the refusal
+ * stays counted as lost, only its detail is gone. */
+static __always_inline struct airgap_event *deny_event(__u16 kind)
 {
 	__u32 key = kind;
 	struct airgap_counter *c = bpf_map_lookup_elem(&airgap_counters, &key);
-	const struct airgap_config *cfg = config();
-	__u64 now = bpf_ktime_get_boot_ns();
-	__u64 total = 0;
 	struct airgap_event *e;
 
 	if (c)
 		c->denied++;
-	if (cfg && cfg->fold_ns) {
-		struct airgap_fold_key fk = { .who = who, .detail = detail, .kind = kind, .pad = 0 };
-		struct airgap_fold *f = bpf_map_lookup_elem(&airgap_fold, &fk);
-
-		if (f) {
-			/* Signed: another CPU may have opened the window a moment after `now`. */
-			if ((__s64)(now - f->opened_ns) < (__s64)cfg->fold_ns) {
-				/* The entry first, the counter second: the daemon reads the counter
-				 * before the entries, so it never finds a fold counted that no entry
-				 * holds yet (it would record it as lost). */
-				__sync_fetch_and_add(&f->folded, 1);
-				if (c)
-					c->folded++;
-				return NULL;
-			}
-			f->opened_ns = now;
-			total = f->folded;
-		} else {
-			struct airgap_fold v = { .opened_ns = now, .folded = 0 };
-
-			/* A failed insert (no memory) only means this key is not folded. */
-			bpf_map_update_elem(&airgap_fold, &fk, &v, BPF_NOEXIST);
-		}
-	}
 	e = bpf_ringbuf_reserve(&airgap_events, sizeof(*e), 0);
 	if (!e) {
 		if (c)
@@ -112,9 +69,8 @@ static __always_inline struct airgap_event *deny_event(__u16 kind, __u32 who, __
 		return NULL;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	e->boot_ns = now;
+	e->boot_ns = bpf_ktime_get_boot_ns();
 	e->kind = kind;
-	e->folded = total;
 	return e;
 }
 

@@ -128,8 +128,7 @@ static __always_inline int dev_judge(struct bpf_cgroup_dev_ctx *ctx, const int f
 			return CG_ALLOW;
 	}
 
-	e = deny_event(dtype == AIRGAP_DEV_BLOCK ? AIRGAP_KIND_DEV_BLOCK : AIRGAP_KIND_DEV_CHAR,
-		       full ? current_tgid() : 0, AIRGAP_KDEV(ctx->major, ctx->minor));
+	e = deny_event(dtype == AIRGAP_DEV_BLOCK ? AIRGAP_KIND_DEV_BLOCK : AIRGAP_KIND_DEV_CHAR);
 	if (e) {
 		fill_task_as(e, full);
 		e->dev_major = ctx->major;

@@ -58,7 +58,7 @@ struct sg_io_head {
 
 static __always_inline int refuse(__u32 dev, __u32 route, __u32 detail)
 {
-	struct airgap_event *e = deny_event(AIRGAP_KIND_DEV_READONLY, current_tgid(), dev);
+	struct airgap_event *e = deny_event(AIRGAP_KIND_DEV_READONLY);
 
 	if (e) {
 		fill_task(e);

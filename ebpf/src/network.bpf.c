@@ -188,7 +188,7 @@ int airgap_sock_create(struct bpf_sock *sk)
 		return CG_ALLOW;
 	}
 
-	e = deny_event(AIRGAP_KIND_NET_CREATE, current_tgid(), 0);
+	e = deny_event(AIRGAP_KIND_NET_CREATE);
 	if (e) {
 		fill_task(e);
 		e->family = sk->family;
@@ -301,7 +301,7 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, con
 		}
 	}
 
-	e = deny_event(kind, current_tgid(), 0);
+	e = deny_event(kind);
 	if (e) {
 		fill_task(e);
 		e->family = v6 ? AF_INET6 : AF_INET;
@@ -465,7 +465,7 @@ static __always_inline int check_skb(struct __sk_buff *skb, __u16 kind, int egre
 	if (skb_log_host_allows(skb, egress))
 		return CG_ALLOW;
 
-	e = deny_event(kind, 0, 0);
+	e = deny_event(kind);
 	if (e) {
 		e->cgroup_id = bpf_skb_cgroup_id(skb);
 		e->uid = bpf_get_socket_uid(skb);
@@ -553,7 +553,7 @@ static __always_inline int wire_peer(struct __sk_buff *skb, int egress, struct a
 static __always_inline int wire_drop(struct __sk_buff *skb, __u16 kind,
 				     const struct airgap_lan_key *peer)
 {
-	struct airgap_event *e = deny_event(kind, 0, 0);
+	struct airgap_event *e = deny_event(kind);
 
 	if (e) {
 		e->cgroup_id = bpf_skb_cgroup_id(skb);
@@ -724,7 +724,7 @@ static __always_inline int setsockopt_judge(struct bpf_sockopt *ctx, const int f
 	if (!sockopt_refused(level, ctx->optname))
 		goto pass;
 
-	e = deny_event(AIRGAP_KIND_NET_SOCKOPT, full ? current_tgid() : 0, 0);
+	e = deny_event(AIRGAP_KIND_NET_SOCKOPT);
 	if (e) {
 		fill_task_as(e, full);
 		sk = ctx->sk;
@@ -783,7 +783,7 @@ static __always_inline int socket_create_refused(int family, int type, int proto
 	if (family == AF_UNIX || family == AF_NETLINK || family == AF_INET || family == AF_INET6)
 		return 0;
 
-	e = deny_event(AIRGAP_KIND_NET_CREATE, current_tgid(), 0);
+	e = deny_event(AIRGAP_KIND_NET_CREATE);
 	if (e) {
 		fill_task(e);
 		e->family = family;
@@ -858,7 +858,7 @@ int BPF_PROG(airgap_compat_setsockopt, struct socket *sock, int level, int optna
 	if (!in_scope())
 		return 0;
 
-	e = deny_event(AIRGAP_KIND_NET_SOCKOPT, current_tgid(), 0);
+	e = deny_event(AIRGAP_KIND_NET_SOCKOPT);
 	if (e) {
 		fill_task(e);
 		e->flags = AIRGAP_EVENT_COMPAT;

@@ -232,50 +232,6 @@ async fn storm_loses_detail_never_the_count() {
     );
 }
 
-/// Issue 23: with folding on, the kernel sends one event per process and window and counts the
-/// rest in the fold map, per process: two loops of `n` refused connects cross the ring buffer as
-/// two events, and the counts still add up exactly (sent + folded == denied, nothing lost),
-/// each process's entry holding its own `n - 1`.
-#[tokio::test]
-async fn kernel_folds_a_storm_per_process_and_counts_it_exactly() {
-    let mut armed = Armed::network(mode(true));
-    armed
-        .enforcer
-        .fold_refusals(std::time::Duration::from_secs(600))
-        .unwrap();
-    let n = 20_000u64;
-    for _ in 0..2 {
-        connect_loop(&armed, n);
-    }
-    let sent: Vec<_> = armed
-        .drain()
-        .into_iter()
-        .filter(|v| v.kind == Kind::NetConnect)
-        .collect();
-    let count = armed.enforcer.counters().get(Kind::NetConnect).unwrap();
-    assert_eq!(count.denied, 2 * n, "every refusal counted");
-    assert_eq!(
-        (sent.len() as u64, count.lost, count.folded),
-        (2, 0, 2 * n - 2),
-        "one event per process, the rest folded, nothing lost"
-    );
-    assert_ne!(sent[0].pid, sent[1].pid, "one key per process");
-    assert!(sent.iter().all(|v| v.fold_total == Some(0)), "{sent:?}");
-    let kind = Kind::NetConnect.abi().unwrap() as u16;
-    let mut entries: Vec<_> = armed
-        .enforcer
-        .folds()
-        .totals()
-        .into_iter()
-        .filter(|(k, _)| k.kind == kind)
-        .map(|(k, total)| (k.who, total))
-        .collect();
-    entries.sort();
-    let mut pids: Vec<_> = sent.iter().map(|v| (v.pid, n - 1)).collect();
-    pids.sort();
-    assert_eq!(entries, pids, "each process's own running count");
-}
-
 fn netprobe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_airgap-netprobe"))
 }

@@ -219,7 +219,6 @@ impl StoredViolation {
                 process_unknown: self.process_unknown,
                 guard: self.guard,
                 object: self.object,
-                fold_total: None,
             },
         })
     }

@@ -16,7 +16,8 @@ use crate::devices::readonly_lsm::{self, RoDevices};
 
 use crate::links::{self, AttachType, Origin, Target};
 use crate::maps::{
-    Config, ConfigMap, Counters, DevRules, LanEntries, LanTrie, LogHostMap, MapsError, NetMode,
+    Config, ConfigMap, Counters, DevRules, FoldMap, LanEntries, LanTrie, LogHostMap, MapsError,
+    NetMode,
 };
 use crate::network;
 use crate::scope::{Scope, ScopeError};
@@ -281,6 +282,9 @@ pub struct Enforcer {
     ebpf: Ebpf,
     config: ConfigMap,
     counters: Counters,
+    fold: FoldMap,
+    /// The kernel's folding window ([`Enforcer::fold_refusals`]), in ns.
+    fold_ns: u64,
     dev_rules: DevRules,
     lan_local: LanTrie,
     lan_peers: LanTrie,
@@ -389,6 +393,7 @@ impl Enforcer {
             })?;
         let config = ConfigMap::take(&mut ebpf)?;
         let counters = Counters::take(&mut ebpf)?;
+        let fold = FoldMap::take(&mut ebpf)?;
         let dev_rules = DevRules::take(&mut ebpf)?;
         let lan_local = LanTrie::take(&mut ebpf, abi::MAP_LAN_LOCAL)?;
         let lan_peers = LanTrie::take(&mut ebpf, abi::MAP_LAN_PEERS)?;
@@ -406,6 +411,8 @@ impl Enforcer {
             ebpf,
             config,
             counters,
+            fold,
+            fold_ns: 0,
             dev_rules,
             lan_local,
             lan_peers,
@@ -433,10 +440,31 @@ impl Enforcer {
             scope_cgroup_id: scope.id(),
             scope_level: scope.level(),
             net_mode,
+            fold_ns: self.fold_ns,
         });
         self.config.write_raw(value)?;
         self.config_written = Some(value);
         Ok(())
+    }
+
+    /// Have the kernel fold refusal storms: within `window` of a refusal it sent, refusals
+    /// identical to it (the same process and every field a record shows) are only counted
+    /// (`airgap_fold`; the daemon
+    /// attributes them, `crate::storm::kernel`). Zero sends every refusal, the default. Kept
+    /// by later [`Enforcer::configure`] calls; written now if the config was.
+    pub fn fold_refusals(&mut self, window: std::time::Duration) -> Result<(), EnforceError> {
+        self.fold_ns = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+        if let Some(mut value) = self.config_written {
+            value.fold_ns = self.fold_ns;
+            self.config.write_raw(value)?;
+            self.config_written = Some(value);
+        }
+        Ok(())
+    }
+
+    /// The kernel's running counts of folded refusals.
+    pub fn folds(&self) -> &FoldMap {
+        &self.fold
     }
 
     /// Bring the LAN tries to `entries` (withdrawing first, so never more open than either the

@@ -15,9 +15,11 @@ use airgapd_ebpf::abi;
 use crate::violation::Kind;
 
 pub mod dev_index;
+mod fold;
 mod log_host;
 
 pub use dev_index::DevIndex;
+pub use fold::{FoldKey, FoldMap};
 pub use log_host::{LogHostDrift, LogHostEntry, LogHostMap};
 
 /// Errors from a kernel map.
@@ -128,6 +130,8 @@ pub struct Config {
     pub scope_level: u32,
     /// Network mode.
     pub net_mode: NetMode,
+    /// The kernel's folding window for refusal storms, in ns (0: every refusal is sent).
+    pub fold_ns: u64,
 }
 
 /// The single-entry config array.
@@ -176,6 +180,7 @@ impl ConfigMap {
             abi_version: abi::AIRGAP_ABI_VERSION,
             trusted_tgid: std::process::id(),
             trusted_cgroup_id: crate::scope::own_cgroup_id(),
+            fold_ns: c.fold_ns,
         }
     }
 
@@ -206,13 +211,15 @@ impl ConfigMap {
     }
 }
 
-/// Denied and lost totals of one kind, summed over CPUs.
+/// Denied, lost and folded totals of one kind, summed over CPUs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Count {
     /// Every refusal the kernel made.
     pub denied: u64,
     /// Refusals whose event did not fit into the ring buffer.
     pub lost: u64,
+    /// Refusals the kernel counted in `airgap_fold` instead of sending (issue 23).
+    pub folded: u64,
 }
 
 /// The per-CPU, per-kind counters: the count of refusals that is never lost.
@@ -245,6 +252,7 @@ impl Counters {
         Ok(values.iter().fold(Count::default(), |acc, v| Count {
             denied: acc.denied + v.denied,
             lost: acc.lost + v.lost,
+            folded: acc.folded + v.folded,
         }))
     }
 

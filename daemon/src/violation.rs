@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use airgapd_ebpf::abi;
 
+use crate::maps::FoldKey;
+
 /// What was refused. One per `enum airgap_kind` in the ABI header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -147,6 +149,14 @@ impl Kind {
         )
     }
 
+    /// Whether this kind is about a packet or a frame (the hook runs for no process).
+    pub fn is_packet(self) -> bool {
+        matches!(
+            self,
+            Kind::NetSkbEgress | Kind::NetSkbIngress | Kind::NetWireEgress | Kind::NetWireIngress
+        )
+    }
+
     /// Whether this kind is about a device (a major:minor).
     pub fn is_device(self) -> bool {
         matches!(self, Kind::DevBlock | Kind::DevChar | Kind::DevReadOnly)
@@ -208,6 +218,11 @@ pub struct Violation {
     /// bpf.guard refusals: the object by name (`link_airgap_connect4 (link 17)`), as the daemon
     /// knows its objects; None until it is named.
     pub object: Option<String>,
+    /// Refusals from the ring buffer that the kernel may fold: their fold key, and the
+    /// kernel's running count of refusals identical to this one that it folded instead of
+    /// sending, as it was when this one was sent (`airgap_event.folded`;
+    /// `crate::storm::kernel` turns it into repeats).
+    pub fold: Option<(FoldKey, u64)>,
 }
 
 const AF_INET: u16 = libc::AF_INET as u16;
@@ -215,8 +230,8 @@ const AF_INET6: u16 = libc::AF_INET6 as u16;
 
 impl Violation {
     /// A refusal of `kind` at `time` of which nothing else is known yet: the base of the
-    /// daemon's own descriptions (exec refusals) and the tests', which set what they know
-    /// with `..Violation::of(kind, time)`.
+    /// daemon's own descriptions (exec refusals, refusals the kernel folded whose event was
+    /// lost), which set what they know with `..Violation::of(kind, time)`.
     pub fn of(kind: Kind, time: SystemTime) -> Violation {
         Violation {
             time,
@@ -243,6 +258,7 @@ impl Violation {
             process_unknown: false,
             guard: None,
             object: None,
+            fold: None,
         }
     }
 
@@ -296,6 +312,8 @@ impl Violation {
             process_unknown: e.flags & abi::AIRGAP_EVENT_NO_TASK != 0,
             guard: (kind == Kind::BpfGuard).then_some((e.opt_level, e.opt_name)),
             object: None,
+            // Packets and frames are never folded (airgapd_abi.h).
+            fold: (!kind.is_packet()).then(|| (FoldKey::of_event(e), e.folded)),
         })
     }
 

@@ -28,19 +28,21 @@ const TCP_REMOTE: &str = "exec 3<>/dev/tcp/93.184.216.34/443";
 const STORM: &str = "n=0; end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do \
     { exec 3<>/dev/tcp/127.0.0.1/9; } 2>/dev/null; n=$((n + 1)); done; echo \"tried=$n\" >&2";
 
-/// The kernel's counters of the daemon's pins: (denied, lost), every kind and CPU.
-fn counted(pin_dir: &Path) -> (u64, u64) {
+/// The kernel's counters of the daemon's pins: (denied, lost, folded), every kind and CPU.
+fn counted(pin_dir: &Path) -> (u64, u64, u64) {
     use airgapd_ebpf::abi;
     use aya::maps::{Map, MapData, PerCpuArray};
     let map = MapData::from_pin(pin_dir.join(format!("map_{}", abi::MAP_COUNTERS))).unwrap();
     let counters =
         PerCpuArray::<MapData, abi::airgap_counter>::try_from(Map::PerCpuArray(map)).unwrap();
-    (0..abi::AIRGAP_KIND_COUNT).fold((0, 0), |(d, l), k| {
+    (0..abi::AIRGAP_KIND_COUNT).fold((0, 0, 0), |(d, l, f), k| {
         counters
             .get(&k, 0)
             .unwrap()
             .iter()
-            .fold((d, l), |(d, l), c| (d + c.denied, l + c.lost))
+            .fold((d, l, f), |(d, l, f), c| {
+                (d + c.denied, l + c.lost, f + c.folded)
+            })
     })
 }
 
@@ -203,6 +205,8 @@ fn a_replayed_policy_at_boot_falls_back_to_the_strict_policy() {
 /// 1 + AIRGAP_REPEATS over the loop's records is what the loop was refused and the kernel
 /// counted (less what the kernel counted lost), never more. Before the fix each summary said
 /// one too many: its own event was counted in AIRGAP_REPEATS and again as the record.
+/// Issue 23: the kernel folds the loop itself (one event per window crosses the ring buffer,
+/// carrying the count), and the records still add up to every refusal.
 #[test]
 fn a_storm_of_refusals_is_counted_exactly() {
     if skip_unless_root() {
@@ -220,10 +224,17 @@ fn a_storm_of_refusals_is_counted_exactly() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no count: {err}"));
     let after = counted(&d.pin_dir);
-    let (denied, lost) = (after.0 - before.0, after.1 - before.1);
+    let (denied, lost, folded) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
     assert_eq!(
         denied, tried,
         "every socket the loop tried was refused and counted"
+    );
+    // Issue 23: the kernel folds the loop; about one event per second crosses the ring buffer
+    // (the daemon read every refusal before: thousands, and lost some).
+    let sent = denied - lost - folded;
+    assert!(
+        sent <= 8 && lost == 0,
+        "{denied} refused in 3 s: {sent} sent, {lost} lost, {folded} folded in the kernel"
     );
     let total = |j: &PrivateJournald| -> (u64, usize) {
         let records = j.query(&[id(MessageId::NetworkViolation), m("AIRGAP_PID", pid)]);

@@ -180,6 +180,7 @@ fn tampering_is_noticed_recorded_and_repaired_within_a_second() {
     bytes.extend(value.abi_version.to_ne_bytes());
     bytes.extend(value.trusted_tgid.to_ne_bytes());
     bytes.extend(value.trusted_cgroup_id.to_ne_bytes());
+    bytes.extend(value.fold_ns.to_ne_bytes());
     took.push(attack(&d, TCP_LOCAL, || {
         let mut args = vec![
             "map", "update", "pinned", &config, "key", "hex", "00", "00", "00", "00", "value",

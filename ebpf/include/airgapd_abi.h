@@ -26,7 +26,7 @@ typedef uint64_t __u64;
 /* Bumped whenever a struct or a meaning below changes. Maps pinned by another version are never
  * reused: a daemon finding them (a package upgrade) gives each pinned link its own program and
  * its own maps (daemon/src/pinned/upgrade.rs). */
-#define AIRGAP_ABI_VERSION 8
+#define AIRGAP_ABI_VERSION 9
 
 /* What a refusal was about. Also the index into the per-kind counters. */
 enum airgap_kind {
@@ -82,19 +82,24 @@ struct airgap_config {
 	__u32 trusted_tgid;    /* the daemon itself: may read any block device, to identify it */
 	__u64 trusted_cgroup_id; /* the daemon's cgroup v2: the same trust where the kernel gives the
 				  * device program no process id (airgap_dev_reduced) */
+	__u64 fold_ns;           /* refusals of one airgap_fold_key within this many ns of the one
+				  * that was sent are counted in airgap_fold, not sent; 0: every
+				  * refusal is sent */
 };
-#define AIRGAP_CONFIG_SIZE 32
+#define AIRGAP_CONFIG_SIZE 40
 /* Where abi_version sits, in every ABI version past and future: a daemon reads it from a config
  * map pinned by another version (a package upgrade) to know it must replace that enforcement. */
 #define AIRGAP_CONFIG_ABI_OFFSET 16
 
 /* Per-CPU, indexed by enum airgap_kind. `denied` counts every refusal, `lost` the ones whose
- * event did not fit in the ring buffer: detail may be lost, the count never is. */
+ * event did not fit in the ring buffer, `folded` the ones counted in airgap_fold instead of
+ * sent: detail may be lost, the count never is. denied == sent + lost + folded. */
 struct airgap_counter {
 	__u64 denied;
 	__u64 lost;
+	__u64 folded;
 };
-#define AIRGAP_COUNTER_SIZE 16
+#define AIRGAP_COUNTER_SIZE 24
 
 /* One refusal, as sent through the ring buffer. Fields that do not apply to a kind are 0. */
 struct airgap_event {
@@ -118,9 +123,50 @@ struct airgap_event {
 	__u32 opt_level; /* AIRGAP_KIND_NET_SOCKOPT: the option's level (SOL_PACKET, SOL_XDP, ...) */
 	__u32 opt_name;  /* and its name (PACKET_QDISC_BYPASS, XDP_UMEM_REG, ...) */
 	__u32 flags;     /* enum airgap_event_flag bits */
-	__u32 reserved;  /* 0; keeps the size a multiple of 8 */
+	__u32 reserved;  /* 0 */
+	__u64 folded;    /* airgap_fold's running count for this event's key when it was sent */
 };
-#define AIRGAP_EVENT_SIZE 104
+#define AIRGAP_EVENT_SIZE 112
+
+/*
+ * Kernel-side folding of refusal storms (issue 23). A process refusing in a loop would send
+ * every refusal through the ring buffer, and the daemon would spend its CPU reading events it
+ * only counts (storm::Aggregator writes one record per interval). With airgap_config.fold_ns
+ * set, a refusal is sent and opens a window for its key; refusals *identical to it* within the
+ * window only add 1 to the entry's `folded`, a running total never reset; the first after the
+ * window is sent again, carrying the total in airgap_event.folded. The daemon attributes the
+ * difference between two totals it saw to the key's record, and reads the map for totals no
+ * later event carried (a process that stopped). The map is LRU: an entry pushed out takes its
+ * unattributed count with it, which the per-kind `folded` counter still has: the daemon
+ * records that difference as lost.
+ *
+ * Identical: the key is the process (airgap_event.tgid, 0 where the hook knows none) and the
+ * kind, and a hash of every other field a record shows (airgap_event words 1 to 12, the
+ * thread id masked out: AIRGAP_FOLD_HASHED), so a refusal that differs in anything but its time
+ * and thread (another address, option, device, access, user) is never folded into another's
+ * record. Packets and frames (the SKB and WIRE kinds) are not folded.
+ */
+struct airgap_fold_key {
+	__u32 who;  /* airgap_event.tgid */
+	__u16 kind; /* enum airgap_kind */
+	__u16 pad;  /* 0 */
+	__u64 hash; /* airgap_fold_hash() of the event */
+};
+#define AIRGAP_FOLD_KEY_SIZE 16
+
+struct airgap_fold {
+	__u64 opened_ns; /* bpf_ktime_get_boot_ns() of the last refusal sent */
+	__u64 folded;    /* refusals counted here and not sent, since the entry was made */
+};
+#define AIRGAP_FOLD_SIZE 16
+/* The 64-bit words of airgap_event the hash covers ([1, 13): cgroup_id to reserved), and the
+ * mask of word 2 (pid, tgid: the thread id is its low half). FNV-1a over the words, each mixed
+ * with a shift: the daemon computes the same (maps/fold.rs). */
+#define AIRGAP_FOLD_HASHED 13
+#define AIRGAP_FOLD_TID_MASK 0xffffffff00000000ULL
+#define AIRGAP_FOLD_SEED 0xcbf29ce484222325ULL
+#define AIRGAP_FOLD_PRIME 0x100000001b3ULL
+#define AIRGAP_FOLD_ENTRIES 4096
 
 /* airgap_event.flags. */
 enum airgap_event_flag {
@@ -212,6 +258,7 @@ struct airgap_log_host {
 #define AIRGAP_MAP_LAN_LOCAL "airgap_lan_local"
 #define AIRGAP_MAP_LAN_PEERS "airgap_lan_peers"
 #define AIRGAP_MAP_LOG_HOST "airgap_log_host"
+#define AIRGAP_MAP_FOLD "airgap_fold"
 
 #define AIRGAP_EVENTS_BYTES (256 * 1024)
 #define AIRGAP_DEV_RULES_ENTRIES 4096

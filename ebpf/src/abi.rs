@@ -18,6 +18,8 @@ unsafe impl aya::Pod for airgap_lan_key {}
 unsafe impl aya::Pod for airgap_log_host {}
 unsafe impl aya::Pod for airgap_guard_config {}
 unsafe impl aya::Pod for airgap_guard_key {}
+unsafe impl aya::Pod for airgap_fold_key {}
+unsafe impl aya::Pod for airgap_fold {}
 
 const _: () = {
     use core::mem::size_of;
@@ -39,6 +41,8 @@ const _: () = {
     assert!(core::mem::offset_of!(airgap_log_host, port) == 28);
     assert!(size_of::<airgap_guard_config>() == AIRGAP_GUARD_CONFIG_SIZE as usize);
     assert!(size_of::<airgap_guard_key>() == AIRGAP_GUARD_KEY_SIZE as usize);
+    assert!(size_of::<airgap_fold_key>() == AIRGAP_FOLD_KEY_SIZE as usize);
+    assert!(size_of::<airgap_fold>() == AIRGAP_FOLD_SIZE as usize);
 };
 
 /// A NUL-terminated C string constant from the header, as a `&str` (checked at compile time).
@@ -68,6 +72,8 @@ pub const MAP_LAN_LOCAL: &str = c_name(AIRGAP_MAP_LAN_LOCAL);
 pub const MAP_LAN_PEERS: &str = c_name(AIRGAP_MAP_LAN_PEERS);
 /// See [`MAP_CONFIG`].
 pub const MAP_LOG_HOST: &str = c_name(AIRGAP_MAP_LOG_HOST);
+/// See [`MAP_CONFIG`].
+pub const MAP_FOLD: &str = c_name(AIRGAP_MAP_FOLD);
 /// See [`MAP_CONFIG`].
 pub const MAP_EXEC_DEV: &str = c_name(AIRGAP_MAP_EXEC_DEV);
 /// See [`MAP_CONFIG`].

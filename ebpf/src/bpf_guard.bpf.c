@@ -70,13 +70,13 @@ static __always_inline int guarded(__u32 type, __u32 id)
 
 static __always_inline int guard_refuse(__u32 action, __u32 id)
 {
-	struct airgap_event *e = deny_event(AIRGAP_KIND_BPF_GUARD);
+	struct airgap_event ev, *e = deny_begin(&ev, AIRGAP_KIND_BPF_GUARD);
 
 	if (e) {
 		fill_task(e);
 		e->opt_level = action;
 		e->opt_name = id;
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	return -EPERM;
 }

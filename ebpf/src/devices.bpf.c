@@ -95,7 +95,7 @@ static __always_inline int dev_judge(struct bpf_cgroup_dev_ctx *ctx, const int f
 	__u32 want = ctx->access_type >> 16;
 	__u32 dtype = type == BPF_DEVCG_DEV_BLOCK ? AIRGAP_DEV_BLOCK : AIRGAP_DEV_CHAR;
 	const struct airgap_config *cfg;
-	struct airgap_event *e;
+	struct airgap_event ev, *e;
 	__u32 mask;
 
 	/* access(path, F_OK) asks for nothing: existence is not access. */
@@ -128,13 +128,13 @@ static __always_inline int dev_judge(struct bpf_cgroup_dev_ctx *ctx, const int f
 			return CG_ALLOW;
 	}
 
-	e = deny_event(dtype == AIRGAP_DEV_BLOCK ? AIRGAP_KIND_DEV_BLOCK : AIRGAP_KIND_DEV_CHAR);
+	e = deny_begin(&ev, dtype == AIRGAP_DEV_BLOCK ? AIRGAP_KIND_DEV_BLOCK : AIRGAP_KIND_DEV_CHAR);
 	if (e) {
 		fill_task_as(e, full);
 		e->dev_major = ctx->major;
 		e->dev_minor = ctx->minor;
 		e->access = want;
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	/* A block device granted only reading (an approved read-only medium) refuses writing the
 	 * way a write-protected disk does, with EACCES rather than EPERM: mount(8) then retries

@@ -58,7 +58,7 @@ struct sg_io_head {
 
 static __always_inline int refuse(__u32 dev, __u32 route, __u32 detail)
 {
-	struct airgap_event *e = deny_event(AIRGAP_KIND_DEV_READONLY);
+	struct airgap_event ev, *e = deny_begin(&ev, AIRGAP_KIND_DEV_READONLY);
 
 	if (e) {
 		fill_task(e);
@@ -69,7 +69,7 @@ static __always_inline int refuse(__u32 dev, __u32 route, __u32 detail)
 		e->opt_name = detail;
 		if (in_compat_syscall())
 			e->flags |= AIRGAP_EVENT_COMPAT;
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	return -EPERM;
 }

@@ -168,7 +168,7 @@ SEC("cgroup/sock_create")
 int airgap_sock_create(struct bpf_sock *sk)
 {
 	const struct airgap_config *cfg = config();
-	struct airgap_event *e;
+	struct airgap_event ev, *e;
 
 	/* Reached only for AF_INET/AF_INET6; other families are lsm/socket_create's. The LAN,
 	 * like loopback, is reached with TCP and UDP only: ping and raw sockets pass no sockaddr
@@ -188,13 +188,13 @@ int airgap_sock_create(struct bpf_sock *sk)
 		return CG_ALLOW;
 	}
 
-	e = deny_event(AIRGAP_KIND_NET_CREATE);
+	e = deny_begin(&ev, AIRGAP_KIND_NET_CREATE);
 	if (e) {
 		fill_task(e);
 		e->family = sk->family;
 		e->sock_type = sk->type;
 		e->protocol = sk->protocol;
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	return CG_DENY;
 }
@@ -256,7 +256,7 @@ static __always_inline int connected_peer(struct bpf_sock_addr *ctx, const int v
 static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, const int v6)
 {
 	struct airgap_lan_key k;
-	struct airgap_event *e;
+	struct airgap_event ev, *e;
 	__u32 mode = net_mode();
 	__u32 a6[4] = {};
 	__u32 a4 = 0;
@@ -301,7 +301,7 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, con
 		}
 	}
 
-	e = deny_event(kind);
+	e = deny_begin(&ev, kind);
 	if (e) {
 		fill_task(e);
 		e->family = v6 ? AF_INET6 : AF_INET;
@@ -312,7 +312,7 @@ static __always_inline int check_addr(struct bpf_sock_addr *ctx, __u16 kind, con
 			__builtin_memcpy(e->addr, a6, 16);
 		else
 			__builtin_memcpy(e->addr, &a4, 4);
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	return CG_DENY;
 }
@@ -713,7 +713,7 @@ static __always_inline int sockopt_refused(int level, int name)
  * refusals themselves are the same. */
 static __always_inline int setsockopt_judge(struct bpf_sockopt *ctx, const int full)
 {
-	struct airgap_event *e;
+	struct airgap_event ev, *e;
 	struct bpf_sock *sk;
 	int level = ctx->level;
 
@@ -724,7 +724,7 @@ static __always_inline int setsockopt_judge(struct bpf_sockopt *ctx, const int f
 	if (!sockopt_refused(level, ctx->optname))
 		goto pass;
 
-	e = deny_event(AIRGAP_KIND_NET_SOCKOPT);
+	e = deny_begin(&ev, AIRGAP_KIND_NET_SOCKOPT);
 	if (e) {
 		fill_task_as(e, full);
 		sk = ctx->sk;
@@ -735,7 +735,7 @@ static __always_inline int setsockopt_judge(struct bpf_sockopt *ctx, const int f
 		}
 		e->opt_level = level;
 		e->opt_name = ctx->optname;
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	return CG_DENY;
 pass:
@@ -770,7 +770,7 @@ int airgap_setsockopt_reduced(struct bpf_sockopt *ctx)
 static __always_inline int socket_create_refused(int family, int type, int protocol, int kern,
 						 int ret)
 {
-	struct airgap_event *e;
+	struct airgap_event ev, *e;
 
 	if (ret)
 		return ret;
@@ -783,13 +783,13 @@ static __always_inline int socket_create_refused(int family, int type, int proto
 	if (family == AF_UNIX || family == AF_NETLINK || family == AF_INET || family == AF_INET6)
 		return 0;
 
-	e = deny_event(AIRGAP_KIND_NET_CREATE);
+	e = deny_begin(&ev, AIRGAP_KIND_NET_CREATE);
 	if (e) {
 		fill_task(e);
 		e->family = family;
 		e->sock_type = type;
 		e->protocol = protocol;
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	return -EPERM;
 }
@@ -843,7 +843,7 @@ int BPF_PROG(airgap_fmod_socket_create, int family, int type, int protocol, int 
 SEC("fentry/security_socket_setsockopt")
 int BPF_PROG(airgap_compat_setsockopt, struct socket *sock, int level, int optname, int ret)
 {
-	struct airgap_event *e;
+	struct airgap_event ev, *e;
 	struct sock *sk;
 
 	/* An earlier refusal (another LSM, another program) stands. */
@@ -858,7 +858,7 @@ int BPF_PROG(airgap_compat_setsockopt, struct socket *sock, int level, int optna
 	if (!in_scope())
 		return 0;
 
-	e = deny_event(AIRGAP_KIND_NET_SOCKOPT);
+	e = deny_begin(&ev, AIRGAP_KIND_NET_SOCKOPT);
 	if (e) {
 		fill_task(e);
 		e->flags = AIRGAP_EVENT_COMPAT;
@@ -872,7 +872,7 @@ int BPF_PROG(airgap_compat_setsockopt, struct socket *sock, int level, int optna
 				e->protocol = sk->sk_protocol;
 			}
 		}
-		bpf_ringbuf_submit(e, 0);
+		deny_send(e);
 	}
 	return -EPERM;
 }

@@ -106,8 +106,22 @@ fn sample_state() -> Shared {
         usb_stick(),
     ];
     s.counts = vec![
-        (Kind::NetConnect, Count { denied: 6, lost: 1 }),
-        (Kind::DevBlock, Count { denied: 1, lost: 0 }),
+        (
+            Kind::NetConnect,
+            Count {
+                denied: 6,
+                lost: 1,
+                folded: 0,
+            },
+        ),
+        (
+            Kind::DevBlock,
+            Count {
+                denied: 1,
+                lost: 0,
+                folded: 0,
+            },
+        ),
     ];
     let v4 = IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34));
     s.push_violation(violation(Kind::NetConnect, 4242, Some(v4), None), 0);

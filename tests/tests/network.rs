@@ -194,15 +194,19 @@ async fn loopback_true_keeps_loopback_and_local_ipc() {
     }
 }
 
-/// One process of the scope, in a fresh network namespace, refused `n` UDP connects in a row.
-fn connect_loop(armed: &Armed, n: u64) {
+/// One process of the scope, in a fresh network namespace, refused `n` UDP connects in a row
+/// to 93.184.216.34:53 (and, in turn, to each `more` address and port).
+fn connect_loop(armed: &Armed, n: u64, more: &[&str]) {
+    let n = n.to_string();
+    let mut args = vec!["connect-loop", &n, "93.184.216.34", "53"];
+    args.extend(more);
     let out = run_at(
         probe(),
         Place {
             scope: Some(&armed.scope),
             fresh_netns: true,
         },
-        &["connect-loop", &n.to_string(), "93.184.216.34", "53"],
+        &args,
     );
     assert_eq!(out.result, "EPERM");
 }
@@ -212,7 +216,7 @@ fn connect_loop(armed: &Armed, n: u64) {
 async fn storm_loses_detail_never_the_count() {
     let mut armed = Armed::network(mode(true));
     let n = 20_000u64;
-    connect_loop(&armed, n);
+    connect_loop(&armed, n, &[]);
     let shown = armed
         .drain()
         .iter()
@@ -229,6 +233,76 @@ async fn storm_loses_detail_never_the_count() {
         n,
         "shown {shown} + lost {} must equal refused",
         count.lost
+    );
+}
+
+/// Issue 23: with folding on, the kernel sends one event per identical refusal and window and
+/// counts the rest in the fold map: two processes refusing `n` identical connects each cross
+/// the ring buffer as two events; one process alternating between two destinations, as two
+/// more (a different refusal is never folded into another's record). The counts add up
+/// exactly (sent + folded == denied, nothing lost), each key holding its own `n - 1`, and the
+/// daemon computes from each event the very key the kernel used.
+#[tokio::test]
+async fn kernel_folds_only_identical_refusals_and_counts_them_exactly() {
+    let mut armed = Armed::network(mode(true));
+    armed
+        .enforcer
+        .fold_refusals(std::time::Duration::from_secs(600))
+        .unwrap();
+    let n = 20_000u64;
+    connect_loop(&armed, n, &[]);
+    connect_loop(&armed, n, &[]);
+    connect_loop(&armed, n, &["93.184.216.35", "53"]);
+    let sent: Vec<_> = armed
+        .drain()
+        .into_iter()
+        .filter(|v| v.kind == Kind::NetConnect)
+        .collect();
+    let count = armed.enforcer.counters().get(Kind::NetConnect).unwrap();
+    assert_eq!(count.denied, 4 * n, "every refusal counted");
+    assert_eq!(
+        (sent.len() as u64, count.lost, count.folded),
+        (4, 0, 4 * n - 4),
+        "one event per process and destination, the rest folded, nothing lost: {sent:?}"
+    );
+    let addrs: Vec<_> = sent.iter().map(|v| v.addr.unwrap().to_string()).collect();
+    assert_eq!(
+        addrs,
+        [
+            "93.184.216.34",
+            "93.184.216.34",
+            "93.184.216.34",
+            "93.184.216.35"
+        ]
+    );
+    assert_eq!(
+        sent[2].pid, sent[3].pid,
+        "the two destinations of one process"
+    );
+    assert!(sent
+        .iter()
+        .all(|v| v.fold.is_some_and(|(_, total)| total == 0)));
+    let kind = Kind::NetConnect.abi().unwrap() as u16;
+    let mut entries: Vec<_> = armed
+        .enforcer
+        .folds()
+        .totals()
+        .into_iter()
+        .filter(|(k, _)| k.kind == kind)
+        .map(|(k, total)| (k.who, k.hash, total))
+        .collect();
+    entries.sort();
+    let mut keys: Vec<_> = sent
+        .iter()
+        .map(|v| {
+            let (k, _) = v.fold.unwrap();
+            (k.who, k.hash, n - 1)
+        })
+        .collect();
+    keys.sort();
+    assert_eq!(
+        entries, keys,
+        "the kernel's keys, as the daemon computes them"
     );
 }
 

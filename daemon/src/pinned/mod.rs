@@ -478,6 +478,7 @@ mod tests {
                 abi_version: abi::AIRGAP_ABI_VERSION,
                 trusted_tgid: 1,
                 trusted_cgroup_id: 2,
+                fold_ns: 0,
             }),
             config_map_id: Some(CONFIG_MAP),
             ..Inspection::default()

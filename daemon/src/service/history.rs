@@ -219,6 +219,7 @@ impl StoredViolation {
                 process_unknown: self.process_unknown,
                 guard: self.guard,
                 object: self.object,
+                fold: None,
             },
         })
     }

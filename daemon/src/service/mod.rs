@@ -9,6 +9,7 @@
 
 mod capture;
 mod devices;
+mod folds;
 mod history;
 mod interfaces;
 mod media;
@@ -103,7 +104,9 @@ struct Service {
     state: Shared,
     storm: Aggregator<(u32, Kind), Violation>,
     /// Refusals of media being identified, waiting for the decision (issue 17).
-    deferred: Vec<(Instant, Violation)>,
+    deferred: Vec<(Instant, Violation, u64)>,
+    /// Refusals the kernel folded, attributed to records (issue 23).
+    folds: folds::Folds,
     lost_seen: Vec<(Kind, u64)>,
     policy: airgapd_policy::Policy,
     media: media::Media,

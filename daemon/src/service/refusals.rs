@@ -7,7 +7,15 @@ use super::*;
 const DEFERRED_AT_MOST: Duration = Duration::from_secs(15);
 
 impl Service {
-    pub(super) fn offer(&mut self, mut v: Violation) {
+    /// A refusal from the ring buffer (or the exec watcher): recorded with what the kernel
+    /// folded into it.
+    pub(super) fn offer(&mut self, v: Violation) {
+        let n = self.weight(&v);
+        self.offer_n(v, n);
+    }
+
+    /// A refusal standing for `n` (itself and `n - 1` the kernel folded).
+    pub(super) fn offer_n(&mut self, mut v: Violation, n: u64) {
         // bpf.guard: the object by the name the daemon knows it by.
         if let (Some((action, id)), Some(g)) = (v.guard, &self.bpf_guard) {
             v.object = Some(g.name(action, id));
@@ -18,7 +26,7 @@ impl Service {
         // approved medium, logged as such and not counted as a violation.
         if let Some(dev) = v.device.filter(|_| v.kind == Kind::DevBlock) {
             if self.media.judging(&self.plan, dev) {
-                self.deferred.push((Instant::now(), v));
+                self.deferred.push((Instant::now(), v, n));
                 return;
             }
             let before_grant = self
@@ -31,12 +39,13 @@ impl Service {
                     pid = v.pid,
                     uid = v.uid,
                     comm = %v.comm,
+                    refusals = n,
                     "refused while the medium was still being identified, before its grant (the system probing an approved medium): not a violation"
                 );
                 return;
             }
         }
-        for emit in self.storm.offer((v.pid, v.kind), Instant::now(), v) {
+        for emit in self.storm.offer_n((v.pid, v.kind), Instant::now(), v, n) {
             self.record(emit);
         }
     }
@@ -48,16 +57,16 @@ impl Service {
             return;
         }
         let now = Instant::now();
-        for (since, v) in std::mem::take(&mut self.deferred) {
+        for (since, v, n) in std::mem::take(&mut self.deferred) {
             let dev = v.device.expect("deferred refusals name a device");
             if self.media.judging(&self.plan, dev) && now.duration_since(since) < DEFERRED_AT_MOST {
-                self.deferred.push((since, v));
+                self.deferred.push((since, v, n));
             } else if self.media.judging(&self.plan, dev) {
-                for emit in self.storm.offer((v.pid, v.kind), now, v) {
+                for emit in self.storm.offer_n((v.pid, v.kind), now, v, n) {
                     self.record(emit);
                 }
             } else {
-                self.offer(v);
+                self.offer_n(v, n);
             }
         }
     }
@@ -163,25 +172,30 @@ impl Service {
             self.publish_devices();
         }
         self.release_deferred(); // issue 17
+                                 // Read before the sweep (see sweep_folds); on failure the sweep waits for a tick that
+                                 // can read them.
+        let counts = self.enforcer.counters().all();
+        if let Ok(counts) = &counts {
+            self.sweep_folds(counts); // issue 23
+        }
         for emit in self.storm.flush_due(Instant::now()) {
             self.record(emit);
         }
-        let Ok(counts) = self.enforcer.counters().all() else {
+        let Ok(counts) = counts else {
             return;
         };
         for (kind, count) in &counts {
+            // Folded refusals no record accounts for are lost to the records as well.
+            let lost = count.lost + self.folds.unattributed(*kind, count);
             let seen = self
                 .lost_seen
                 .iter()
                 .find(|(k, _)| k == kind)
                 .map_or(0, |(_, n)| *n);
-            if count.lost > seen {
-                send(
-                    &self.sink,
-                    records::events_lost(*kind, *count, count.lost - seen),
-                );
+            if lost > seen {
+                send(&self.sink, records::events_lost(*kind, *count, lost - seen));
                 self.lost_seen.retain(|(k, _)| k != kind);
-                self.lost_seen.push((*kind, count.lost));
+                self.lost_seen.push((*kind, lost));
             }
         }
         self.state.write().expect("state lock").counts = counts;

@@ -115,6 +115,9 @@ impl Service {
                 _ = sigint.recv() => break,
             }
         }
+        if let Ok(counts) = self.enforcer.counters().all() {
+            self.sweep_folds(&counts); // issue 23: the last counts the kernel folded
+        }
         for emit in self.storm.drain() {
             self.record(emit);
         }

@@ -64,6 +64,9 @@ impl Service {
         for r in lan.apply(&mut enforcer, &plan, &scope)? {
             send(&sink, r);
         }
+        // Issue 23: a storm crosses the ring buffer as one event per interval per process and
+        // kind; the window is the records' own.
+        enforcer.fold_refusals(policy.logging.storm_interval)?;
         enforcer.configure(&scope, plan.net_mode)?;
         apply_rules(&mut enforcer, None, &plan)?;
         enforcer.enforce_network(&scope)?;
@@ -125,6 +128,10 @@ impl Service {
         let last_present: Vec<DeviceRecord> = stored.present.into_iter().map(Into::into).collect();
         media.at_start = Some(last_present.clone());
         let interval = policy.logging.storm_interval;
+        let mut folds = super::folds::Folds::default();
+        if let Ok(counts) = enforcer.counters().all() {
+            folds.baseline(&counts);
+        }
         let mut service = Service {
             opts: opts.clone(),
             sink,
@@ -135,6 +142,7 @@ impl Service {
             state: state.shared(),
             storm: Aggregator::new(interval),
             deferred: Vec::new(),
+            folds,
             lost_seen: Vec::new(),
             policy,
             media,

@@ -14,6 +14,7 @@
 //!
 //! Pure logic: the caller passes the time, so tests drive it with a fake clock.
 
+pub mod kernel;
 #[cfg(test)]
 mod tests;
 
@@ -157,11 +158,18 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
 
     /// Offers an event of `key` at time `now`.
     pub fn offer(&mut self, key: K, now: Instant, event: E) -> Offered<K, E> {
+        self.offer_n(key, now, event, 1)
+    }
+
+    /// Offers `event` standing for `n` events of `key` (at least 1; 0 counts as 1): itself and
+    /// `n - 1` the kernel folded ([`kernel`]). A record it starts is a summary of the `n`.
+    pub fn offer_n(&mut self, key: K, now: Instant, event: E, n: u64) -> Offered<K, E> {
+        let n = n.max(1);
         let interval = self.interval;
         if let Some(window) = self.windows.get_mut(&key) {
             // A clock that went backwards counts as "within the window".
             if now.saturating_duration_since(window.opened) < interval {
-                window.suppressed += 1;
+                window.suppressed += n;
                 window.last = Some(event);
                 return Offered {
                     evicted: None,
@@ -170,17 +178,7 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
             }
             // The window ended but flush_due has not run yet: this event is the interval's one
             // record, and it carries what the ended window counted.
-            let emit = match window.suppressed {
-                0 => Emit::First {
-                    key: key.clone(),
-                    event,
-                },
-                n => Emit::Summary {
-                    key: key.clone(),
-                    suppressed: n + 1,
-                    last: event,
-                },
-            };
+            let emit = Self::record(key.clone(), window.suppressed + n, event);
             self.reopen(&key, now);
             return Offered {
                 evicted: None,
@@ -205,7 +203,19 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
         );
         Offered {
             evicted,
-            emit: Some(Emit::First { key, event }),
+            emit: Some(Self::record(key, n, event)),
+        }
+    }
+
+    /// The record of `event` standing for `n` events.
+    fn record(key: K, n: u64, event: E) -> Emit<K, E> {
+        match n {
+            0 | 1 => Emit::First { key, event },
+            n => Emit::Summary {
+                key,
+                suppressed: n,
+                last: event,
+            },
         }
     }
 

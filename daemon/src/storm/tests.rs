@@ -292,3 +292,38 @@ fn a_record_and_its_repeats_are_the_events_it_stands_for() {
     assert_eq!((summary.accounts_for(), summary.repeats()), (5, 4));
     assert_eq!(1 + summary.repeats(), summary.accounts_for());
 }
+
+/// Issue 23: an event standing for refusals the kernel folded counts as all of them, whether
+/// it starts a record, falls in a window or ends one.
+#[test]
+fn an_event_standing_for_folded_refusals_counts_as_all_of_them() {
+    let t0 = Instant::now();
+    let mut agg = Aggregator::new(SEC);
+    let got: Vec<_> = agg.offer_n(7, t0, 0, 5).into_iter().collect();
+    assert_eq!(
+        got,
+        [Emit::Summary {
+            key: 7,
+            suppressed: 5,
+            last: 0
+        }],
+        "a record that starts with 5 stands for 5"
+    );
+    assert!(agg
+        .offer_n(7, t0 + ms(500), 1, 3)
+        .into_iter()
+        .next()
+        .is_none());
+    let got: Vec<_> = agg.offer_n(7, t0 + SEC, 2, 2).into_iter().collect();
+    assert_eq!(
+        got[0].accounts_for(),
+        5,
+        "the window's 3 and this event's 2"
+    );
+    assert_eq!(agg.offer_n(8, t0, 9, 1).emit.unwrap().accounts_for(), 1);
+    assert_eq!(
+        agg.offer_n(9, t0, 9, 0).emit.unwrap().accounts_for(),
+        1,
+        "0 counts as the event itself"
+    );
+}

@@ -18,7 +18,7 @@
 //!   unix                            socketpair(AF_UNIX) round trip
 //!   netlink                         AF_NETLINK route socket, bind, dump links
 //!   ping-socket                     allow ping sockets in this netns, then open one
-//!   connect-loop N ADDR PORT        N UDP connects in a row (a denial storm)
+//!   connect-loop N ADDR PORT [ADDR PORT ...]  N rounds of UDP connects (a denial storm)
 //!   icmp-echo ADDR MS [SRC]         one ICMP echo to ADDR (a ping socket, bound to SRC if given),
 //!                                   reply within MS or ETIMEDOUT
 //!   tcp-to ADDR PORT MS [SRC]       connect (from SRC if given), send, read the echo, all within MS
@@ -274,22 +274,31 @@ fn op(args: &[String]) -> io::Result<()> {
             socket(libc::AF_INET, libc::SOCK_DGRAM, libc::IPPROTO_ICMP).map(drop)
         }
         "connect-loop" => {
-            // A denial storm: N refused connects in a row, for the lost-event accounting.
+            // A denial storm: N refused connects in a row, for the lost-event accounting;
+            // with more than one ADDR PORT, each round tries each of them in turn (one
+            // socket per family).
             let n: u32 = args[1].parse().expect("count");
-            let a = addr(args, 2);
-            let (ss, len) = sockaddr(a);
-            let s = socket(family(a.ip()), libc::SOCK_DGRAM, 0)?;
+            let targets: Vec<_> = (2..args.len())
+                .step_by(2)
+                .map(|i| {
+                    let a = addr(args, i);
+                    let s = socket(family(a.ip()), libc::SOCK_DGRAM, 0)?;
+                    Ok((sockaddr(a), s))
+                })
+                .collect::<io::Result<_>>()?;
             let mut last = Ok(());
             for _ in 0..n {
-                // SAFETY: valid fd and sockaddr.
-                let rc = unsafe {
-                    libc::connect(
-                        s.as_raw_fd(),
-                        (&ss as *const libc::sockaddr_storage).cast(),
-                        len,
-                    )
-                };
-                last = cvt(rc).map(drop);
+                for ((ss, len), s) in &targets {
+                    // SAFETY: valid fd and sockaddr.
+                    let rc = unsafe {
+                        libc::connect(
+                            s.as_raw_fd(),
+                            (ss as *const libc::sockaddr_storage).cast(),
+                            *len,
+                        )
+                    };
+                    last = cvt(rc).map(drop);
+                }
             }
             last
         }

@@ -16,6 +16,8 @@
 //!   workers saw is in the kernel's counter (`denied`), and every one counted is either in a
 //!   record the daemon wrote (one per `AIRGAP_REPEATS` + 1) or counted lost by the kernel
 //!   (`lost`): shown + lost == denied. The records come to the bench's own journal socket.
+//!   Also how many refusals the kernel folded (`folded`) and so how many events crossed the
+//!   ring buffer (denied - lost - folded).
 //!
 //! Exits 1 when a count is not exact; the times are figures to read, not pass/fail.
 
@@ -124,10 +126,11 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64, idle: u64) -> 
     ))
     .unwrap();
     let count = || {
-        (0..abi::AIRGAP_KIND_COUNT).fold((0u64, 0u64), |(d, l), k| {
+        (0..abi::AIRGAP_KIND_COUNT).fold((0u64, 0u64, 0u64), |(d, l, f), k| {
             let v = counters.get(&k, 0).unwrap();
-            v.iter()
-                .fold((d, l), |(d, l), c| (d + c.denied, l + c.lost))
+            v.iter().fold((d, l, f), |(d, l, f), c| {
+                (d + c.denied, l + c.lost, f + c.folded)
+            })
         })
     };
     let before = count();
@@ -161,9 +164,9 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64, idle: u64) -> 
     // The last summaries are written when their interval ends (1 s), the lost count at the
     // next tick: wait until the records add up, or 10 s.
     let settle = Instant::now() + Duration::from_secs(10);
-    let (denied, lost, shown, nrec) = loop {
+    let (denied, lost, folded, shown, nrec) = loop {
         let after = count();
-        let (denied, lost) = (after.0 - before.0, after.1 - before.1);
+        let (denied, lost, folded) = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
         let ours: Vec<Entry> = records
             .lock()
             .unwrap()
@@ -181,7 +184,7 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64, idle: u64) -> 
             })
             .sum();
         if shown + lost == denied || Instant::now() > settle {
-            break (denied, lost, shown, ours.len());
+            break (denied, lost, folded, shown, ours.len());
         }
         std::thread::sleep(Duration::from_millis(100));
     };
@@ -193,6 +196,10 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64, idle: u64) -> 
     println!(
         "  kernel denied {denied} = shown in records {shown} + lost {lost}: {}",
         if shown + lost == denied { "yes" } else { "NO" }
+    );
+    println!(
+        "  folded in the kernel {folded}: {} events crossed the ring buffer",
+        denied - lost - folded
     );
     println!(
         "  {nrec} records, {:.2} per second per process",

@@ -1,6 +1,7 @@
 //! `airgap_fold`: the kernel's running count, per process and refusal (every field a record
-//! shows), of the refusals it folded instead of sending (issue 23; `crate::storm::kernel` attributes them). Read only:
-//! the programs make and update every entry.
+//! shows), of the refusals it folded instead of sending (issue 23; `crate::storm::kernel`
+//! attributes them). Read only: the programs make and update every entry. Not pinned: each
+//! loaded object has its own, so a daemon never inherits totals it did not see.
 
 use aya::maps::{HashMap, MapData};
 use aya::Ebpf;
@@ -8,7 +9,6 @@ use aya::Ebpf;
 use airgapd_ebpf::abi;
 
 use super::{take, MapsError};
-use crate::violation::Kind;
 
 /// A fold key as the daemon holds it: what `airgap_fold_key` says, comparable and hashable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,11 +56,6 @@ impl FoldKey {
             kind: k.kind,
             hash: k.hash,
         }
-    }
-
-    /// The refusal kind, if this daemon knows it.
-    pub fn kind(&self) -> Option<Kind> {
-        Kind::from_abi(u32::from(self.kind))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Refusals the kernel folded (issue 23): a storm crosses the ring buffer as about one event
-//! per interval per process and kind, each carrying the kernel's running count of what it
+//! per interval per identical refusal, each carrying the kernel's running count of what it
 //! folded (`airgap_fold`); `crate::storm::kernel` turns the counts into repeats of the
 //! records, and the periodic sweep reads the map for counts no later event carried.
 
@@ -22,6 +22,10 @@ pub(super) struct Folds {
     /// as an earlier daemon's).
     attributed: HashMap<u16, u64>,
     swept: Option<Instant>,
+    /// The kernel's folded count (all kinds) the last sweep was made for: whatever of it is not
+    /// attributed by then never will be (its entry was pushed out or its event lost), so it
+    /// calls for no further sweep.
+    swept_for: u64,
 }
 
 impl Folds {
@@ -32,6 +36,7 @@ impl Folds {
                 self.attributed.insert(k, count.folded);
             }
         }
+        self.swept_for = counts.iter().map(|(_, c)| c.folded).sum();
     }
 
     /// Folded refusals the kernel counted of `kind` (its counter, read before the last
@@ -64,17 +69,20 @@ impl Service {
     /// that the map does not hold yet.
     pub(super) fn sweep_folds(&mut self, counts: &[(Kind, Count)]) {
         let counted: u64 = counts.iter().map(|(_, c)| c.folded).sum();
-        let attributed: u64 = self.folds.attributed.values().sum();
         let due = self
             .folds
             .swept
             .is_none_or(|at| at.elapsed() >= SWEEP_AT_LEAST);
-        let pending = counted > attributed;
+        // Compared with the last sweep's count, not with what is attributed: after an entry
+        // was pushed out (a flood of processes can force that) the two never meet again, and
+        // the map would be read on every tick.
+        let pending = counted > self.folds.swept_for;
         let prune = due && !self.folds.attribution.is_empty();
         if !pending && !prune {
             return;
         }
         self.folds.swept = Some(Instant::now());
+        self.folds.swept_for = counted;
         let entries = self.enforcer.folds().totals();
         for (key, n, last) in self.folds.attribution.sweep(&entries) {
             // Without the key's event (lost: the ring buffer was full) nothing says what was

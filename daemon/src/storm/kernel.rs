@@ -88,23 +88,6 @@ impl<K: Eq + Hash + Clone, E: Clone> Attribution<K, E> {
         self.seen = kept;
         out
     }
-
-    /// Take the map's entries as already attributed (a daemon starting on a map an earlier
-    /// daemon read).
-    pub fn baseline(&mut self, entries: &[(K, u64)]) {
-        self.seen = entries
-            .iter()
-            .map(|(key, total)| {
-                (
-                    key.clone(),
-                    Seen {
-                        total: *total,
-                        last: None,
-                    },
-                )
-            })
-            .collect();
-    }
 }
 
 /// Refusals the kernel folded (`counted`, its per-kind counter read before the map was swept)
@@ -158,14 +141,6 @@ mod tests {
         // Key 1 pushed out and made again: the map's smaller total is the new entry's.
         assert!(a.sweep(&[(1, 2)]).is_empty());
         assert_eq!(a.sweep(&[(1, 5)]), vec![(1, 3, Some("x"))]);
-    }
-
-    #[test]
-    fn a_baseline_attributes_nothing_an_earlier_daemon_had() {
-        let mut a = A::default();
-        a.baseline(&[(1, 50)]);
-        assert!(a.sweep(&[(1, 50)]).is_empty());
-        assert_eq!(a.event(1, 52, &"x"), 2);
     }
 
     #[test]

@@ -859,8 +859,69 @@ impl Enforcer {
                 &format!("link_{name}"),
             )?;
         }
+        self.fit_packet_programs()?;
         tracing::info!(layer = Layer::CgroupNetwork.name(), "{state}");
         self.set_layer(Layer::CgroupNetwork, state);
+        Ok(())
+    }
+
+    /// Attach or take away the per-packet cgroup programs as the configuration written last
+    /// needs them ([`network::packet_programs_needed`]): after the cgroup programs are attached,
+    /// and again when a reload changes the mode (the LAN mode needs them). Taking them away
+    /// removes their pins too, an earlier daemon's included, so that nothing keeps running
+    /// them; both are logged.
+    pub fn fit_packet_programs(&mut self) -> Result<(), EnforceError> {
+        let needed = self
+            .config_written
+            .is_none_or(|c| network::packet_programs_needed(c.scope_level, c.net_mode));
+        self.fit_packet_programs_to(needed)
+    }
+
+    /// Attach the per-packet programs now if `mode` on `scope` will need them: a reload calls
+    /// it before it writes a configuration that needs them, so that the new mode never runs
+    /// without them for a moment.
+    pub fn packet_programs_before(
+        &mut self,
+        scope: &Scope,
+        mode: NetMode,
+    ) -> Result<(), EnforceError> {
+        if network::packet_programs_needed(scope.level(), mode.bits()) {
+            self.fit_packet_programs_to(true)?;
+        }
+        Ok(())
+    }
+
+    fn fit_packet_programs_to(&mut self, needed: bool) -> Result<(), EnforceError> {
+        let Some(dir) = self.scope_dir.clone() else {
+            return Ok(());
+        };
+        for (name, attach) in network::SKB_LINKS {
+            let pin = format!("link_{name}");
+            let held = self.links.iter().any(|l| l.pin == pin);
+            if needed && !held {
+                let cgroup = std::fs::File::open(&dir)
+                    .map_err(|source| EnforceError::Link { name, source })?;
+                self.link(name, Target::Cgroup(cgroup.as_fd()), attach, &pin)?;
+                tracing::info!(program = name, "per-packet program attached");
+            } else if !needed {
+                // Dropping the link fd detaches it once its pin is gone too.
+                self.links.retain(|l| l.pin != pin);
+                if let Some(path) = self.pin_dir.as_ref().map(|d| d.join(&pin)) {
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => tracing::info!(pin, "per-packet program's pin removed"),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(source) => return Err(EnforceError::Link { name, source }),
+                    }
+                }
+                if held {
+                    tracing::info!(
+                        program = name,
+                        "per-packet program detached: the interface programs cover every \
+                         non-loopback interface of the machine"
+                    );
+                }
+            }
+        }
         Ok(())
     }
 

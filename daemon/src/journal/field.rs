@@ -83,6 +83,9 @@ pub const PROCESS: &str = "AIRGAP_PROCESS";
 pub const IFINDEX: &str = "AIRGAP_IFINDEX";
 /// Network interface name.
 pub const INTERFACE: &str = "AIRGAP_INTERFACE";
+/// `1`: the interface came up before its programs were attached and was held down until they
+/// were (issue 23).
+pub const HELD_DOWN: &str = "AIRGAP_HELD_DOWN";
 /// What changed when an isolated LAN stopped being isolated.
 pub const CHANGE: &str = "AIRGAP_CHANGE";
 /// Device number, `major:minor`.

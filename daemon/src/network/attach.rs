@@ -23,8 +23,8 @@ use aya::{Btf, Ebpf};
 use crate::bpf::{program_mut, EnforceError};
 use crate::links::AttachType;
 
-/// The cgroup programs and their attach types.
-pub const CGROUP_LINKS: [(&str, AttachType); 10] = [
+/// The cgroup programs every scope gets, and their attach types.
+pub const CGROUP_LINKS: [(&str, AttachType); 8] = [
     (
         "airgap_sock_create",
         AttachType::BPF_CGROUP_INET_SOCK_CREATE,
@@ -35,10 +35,29 @@ pub const CGROUP_LINKS: [(&str, AttachType); 10] = [
     ("airgap_bind6", AttachType::BPF_CGROUP_INET6_BIND),
     ("airgap_sendmsg4", AttachType::BPF_CGROUP_UDP4_SENDMSG),
     ("airgap_sendmsg6", AttachType::BPF_CGROUP_UDP6_SENDMSG),
-    ("airgap_skb_egress", AttachType::BPF_CGROUP_INET_EGRESS),
-    ("airgap_skb_ingress", AttachType::BPF_CGROUP_INET_INGRESS),
     ("airgap_setsockopt", AttachType::BPF_CGROUP_SETSOCKOPT),
 ];
+
+/// The per-packet cgroup programs (layer 3), attached only where [`packet_programs_needed`].
+pub const SKB_LINKS: [(&str, AttachType); 2] = [
+    ("airgap_skb_egress", AttachType::BPF_CGROUP_INET_EGRESS),
+    ("airgap_skb_ingress", AttachType::BPF_CGROUP_INET_INGRESS),
+];
+
+/// Whether the per-packet cgroup programs are attached for this configuration.
+///
+/// Issue 23: each of them runs for every packet of every socket of the scope, loopback
+/// included (≈ 60 ns of dispatch a run, eight runs per loopback TCP connection), and lets
+/// loopback through at its first test. With a whole-machine scope they add nothing in the
+/// loopback and no-network modes: the interface programs are on every non-loopback interface
+/// (held down until they are, [`crate::service`]), drop every frame there whatever produced it,
+/// and so cover each path the packet programs covered (a socket bound to another interface by
+/// `SO_BINDTODEVICE` or `IP_PKTINFO`, source routing, `route_localnet`, a wildcard listener).
+/// A cgroup scope has interface programs only in tests' namespaces, so it keeps them; the LAN
+/// mode keeps them for the log host, which only the upload service's own sockets may reach.
+pub fn packet_programs_needed(scope_level: u32, net_mode: u32) -> bool {
+    scope_level != 0 || net_mode & airgapd_ebpf::abi::AIRGAP_NET_LAN != 0
+}
 
 /// The interface programs and their TCX attach types.
 pub const WIRE_LINKS: [(&str, AttachType); 2] = [
@@ -74,7 +93,7 @@ pub fn load_cgroup(ebpf: &mut Ebpf, reduced: bool) -> Result<Option<String>, Enf
         let prog: &mut CgroupSockAddr = program_mut(ebpf, name)?;
         prog.load().map_err(EnforceError::load(name))?;
     }
-    for (name, _) in &CGROUP_LINKS[7..9] {
+    for (name, _) in &SKB_LINKS {
         let prog: &mut CgroupSkb = program_mut(ebpf, name)?;
         prog.load().map_err(EnforceError::load(name))?;
     }

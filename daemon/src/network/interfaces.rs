@@ -46,6 +46,8 @@ pub struct Interface {
     pub mac: Option<MacAddr>,
     /// The link layer is up (IFF_LOWER_UP): a cable, a radio association, a veth peer.
     pub carrier: bool,
+    /// Administratively up (IFF_UP): it may send and receive.
+    pub up: bool,
 }
 
 /// A NETLINK_ROUTE socket that lists links and then reports new ones.
@@ -166,6 +168,7 @@ mod tests {
                 loopback: false,
                 mac: Some(MacAddr([0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f])),
                 carrier: true,
+                up: false,
             }
         );
     }

@@ -18,7 +18,7 @@ pub mod interfaces;
 pub mod isolation;
 pub mod lan;
 pub mod log_host;
-mod rtnetlink;
+pub(crate) mod rtnetlink;
 pub mod watcher;
 
 pub use attach::*;

@@ -77,6 +77,43 @@ pub(crate) fn request_dump(fd: &OwnedFd, kind: u16, body: usize, seq: u32) -> io
     Ok(())
 }
 
+/// Set interface `ifindex` of the calling thread's network namespace administratively up or
+/// down (RTM_NEWLINK, IFF_UP only), and wait for the kernel's answer.
+pub(crate) fn set_link_up(ifindex: u32, up: bool) -> io::Result<()> {
+    let fd = route_socket(0)?;
+    let mut req = vec![0u8; NLMSG_HDR + IFINFOMSG];
+    let hdr = libc::nlmsghdr {
+        nlmsg_len: req.len() as u32,
+        nlmsg_type: libc::RTM_NEWLINK,
+        nlmsg_flags: (libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16,
+        nlmsg_seq: 1,
+        nlmsg_pid: 0,
+    };
+    // SAFETY: nlmsghdr is plain data and req is large enough for it.
+    unsafe { std::ptr::write_unaligned(req.as_mut_ptr().cast(), hdr) };
+    let body = &mut req[NLMSG_HDR..];
+    body[0] = libc::AF_UNSPEC as u8;
+    body[4..8].copy_from_slice(&ifindex.to_ne_bytes());
+    let flags = if up { libc::IFF_UP as u32 } else { 0 };
+    body[8..12].copy_from_slice(&flags.to_ne_bytes());
+    body[12..16].copy_from_slice(&(libc::IFF_UP as u32).to_ne_bytes());
+    // SAFETY: valid fd and buffer.
+    cvt(unsafe { libc::send(fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) as i32 })?;
+    let mut buf = [0u8; 1024];
+    // SAFETY: valid fd and buffer.
+    let n =
+        cvt(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) as i32 })?;
+    for (hdr, body) in messages(&buf[..n as usize]) {
+        if i32::from(hdr.nlmsg_type) == libc::NLMSG_ERROR && body.len() >= 4 {
+            let errno = i32::from_ne_bytes(body[..4].try_into().expect("4 bytes"));
+            if errno != 0 {
+                return Err(io::Error::from_raw_os_error(-errno));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The netlink messages of a datagram: header and body each (truncation ends the walk).
 pub(crate) fn messages(mut buf: &[u8]) -> impl Iterator<Item = (libc::nlmsghdr, &[u8])> {
     std::iter::from_fn(move || {
@@ -138,6 +175,7 @@ pub(crate) fn parse_link(body: &[u8]) -> Option<Interface> {
         loopback: flags & libc::IFF_LOOPBACK as u32 != 0,
         mac,
         carrier: flags & libc::IFF_LOWER_UP as u32 != 0,
+        up: flags & libc::IFF_UP as u32 != 0,
     })
 }
 

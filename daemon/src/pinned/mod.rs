@@ -186,10 +186,21 @@ pub struct Judgement {
     pub layers: Vec<LayerFinding>,
 }
 
-/// The links of a layer: (program, pin).
-fn expected(layer: &str) -> Vec<(&'static str, String)> {
+/// The links of a layer: (program, pin). The per-packet programs belong to the network layer
+/// only where the pinned configuration needs them ([`network::packet_programs_needed`]; no
+/// readable configuration: needed, so that nothing missing goes unsaid).
+fn expected(layer: &str, config: Option<&abi::airgap_config>) -> Vec<(&'static str, String)> {
     let names: Vec<&'static str> = match layer {
-        "cgroup-network" => network::CGROUP_LINKS.iter().map(|(n, _)| *n).collect(),
+        "cgroup-network" => {
+            let packets =
+                config.is_none_or(|c| network::packet_programs_needed(c.scope_level, c.net_mode));
+            let skb = network::SKB_LINKS.iter().filter(|_| packets);
+            network::CGROUP_LINKS
+                .iter()
+                .chain(skb)
+                .map(|(n, _)| *n)
+                .collect()
+        }
         _ => vec![crate::devices::enforce::LINK.0],
     };
     names
@@ -385,7 +396,7 @@ pub fn judge(insp: &Inspection, record: Option<&Record>) -> Judgement {
     let scope = insp.config.map(|c| c.scope_cgroup_id);
     let mut layers = Vec::new();
     for name in ["cgroup-network", "cgroup-device"] {
-        let want = expected(name);
+        let want = expected(name, insp.config.as_ref());
         let present = want
             .iter()
             .filter(|(_, pin)| insp.link(pin).is_some())
@@ -487,9 +498,9 @@ mod tests {
             config: record::ConfigRecord::from(insp.config.unwrap()),
             ..Record::default()
         };
-        for (i, (name, pin)) in expected("cgroup-network")
+        for (i, (name, pin)) in expected("cgroup-network", insp.config.as_ref())
             .into_iter()
-            .chain(expected("cgroup-device"))
+            .chain(expected("cgroup-device", None))
             .enumerate()
         {
             let id = 100 + i as u32;
@@ -528,6 +539,37 @@ mod tests {
         assert_eq!(judge(&insp, Some(&record)).verdict, Verdict::Yes);
         assert_eq!(judge(&insp, None).verdict, Verdict::Yes);
         assert_eq!(judge(&Inspection::default(), None).verdict, Verdict::No);
+    }
+
+    /// Issue 23: a whole-machine scope in loopback mode has no per-packet programs; a cgroup
+    /// scope, or the LAN mode, must have them, and their absence is a gap.
+    #[test]
+    fn the_packet_programs_are_expected_where_the_configuration_needs_them() {
+        let skb = |c: &abi::airgap_config| {
+            expected("cgroup-network", Some(c))
+                .iter()
+                .filter(|(n, _)| n.starts_with("airgap_skb_"))
+                .count()
+        };
+        let (insp, _) = healthy();
+        let mut c = insp.config.unwrap();
+        assert_eq!(skb(&c), 2, "cgroup scope");
+        c.scope_level = 0;
+        assert_eq!(skb(&c), 0, "whole machine, loopback");
+        c.net_mode = abi::AIRGAP_NET_NONE;
+        assert_eq!(skb(&c), 0, "whole machine, no network");
+        c.net_mode = abi::AIRGAP_NET_LAN | abi::AIRGAP_NET_LOOPBACK;
+        assert_eq!(skb(&c), 2, "whole machine, LAN");
+        assert_eq!(
+            expected("cgroup-network", None).len(),
+            network::CGROUP_LINKS.len() + 2,
+            "no readable configuration: every program is expected"
+        );
+
+        let (mut insp, record) = healthy();
+        insp.links.retain(|l| l.pin != "link_airgap_skb_ingress");
+        let j = judge(&insp, Some(&record));
+        assert_eq!(j.verdict, Verdict::Partial, "a cgroup scope without one");
     }
 
     #[test]

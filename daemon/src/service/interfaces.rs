@@ -1,9 +1,36 @@
-//! Interfaces: each non-loopback interface gets the interface programs (whole-machine scope).
+//! Interfaces: each non-loopback interface gets the interface programs (whole-machine scope),
+//! and none carries frames before it has them.
+//!
+//! Issue 23: with a whole-machine scope the per-packet cgroup programs are gone in the
+//! loopback and no-network modes (`network::packet_programs_needed`), so the interface
+//! programs are all that stands between a socket bound to an interface and the wire. Two
+//! things keep an interface from carrying frames uncovered:
+//! - the interfaces there at start are covered before READY (network services start after
+//!   airgapd, so they are still down at boot);
+//! - an interface that appears later, or comes up, while it is not covered is **held down**:
+//!   the links thread sets it down the moment rtnetlink reports it up (without waiting for the
+//!   main loop), and the main loop brings it back up once its programs are attached. An
+//!   interface whose programs cannot be attached stays down. A kernel registers new
+//!   interfaces down (`ip link add`, a driver's probe), so in the common case nothing is held:
+//!   the programs are attached before anything brings it up.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use super::*;
+use crate::network::rtnetlink;
+
+/// What the links thread hands the main loop: an interface, and when it held it down.
+pub(super) struct LinkEvent {
+    pub iface: Interface,
+    pub held: Option<Instant>,
+}
+
+/// The ifindexes that carry the interface programs, shared with the links thread.
+pub(super) type CoveredSet = Arc<Mutex<HashSet<u32>>>;
 
 impl Service {
-    pub(super) fn cover_interface(&mut self, i: &Interface) {
+    pub(super) fn cover_interface(&mut self, i: &Interface, held: Option<Instant>) {
         if i.loopback {
             return;
         }
@@ -13,16 +40,34 @@ impl Service {
             Some(old) if *old != i.name => {
                 Ok(format!("renamed from {old}, programs still attached"))
             }
-            Some(_) => return,
+            Some(_) if held.is_none() => return,
+            Some(_) => Ok("programs attached".to_string()),
             None => self
                 .enforcer
                 .enforce_interface(&i.name)
                 .map(|()| "programs attached".to_string()),
         };
         match attached {
-            Ok(what) => {
+            Ok(mut what) => {
                 self.uncoverable.remove(&i.index);
                 self.covered.insert(i.index, i.name.clone());
+                self.covered_now
+                    .lock()
+                    .expect("covered lock")
+                    .insert(i.index);
+                if let Some(since) = held {
+                    let ms = since.elapsed().as_secs_f64() * 1000.0;
+                    what = match rtnetlink::set_link_up(i.index, true) {
+                        Ok(()) => format!(
+                            "{what}; it came up before they were, so it was held down for \
+                             {ms:.1} ms until they were, and is up again"
+                        ),
+                        Err(e) => format!(
+                            "{what}; it came up before they were and was held down; bringing \
+                             it up again failed: {e}"
+                        ),
+                    };
+                }
                 let r = Record::new(
                     MessageId::EnforcementState,
                     format!("interface {} (ifindex {}): {what}", i.name, i.index),
@@ -31,6 +76,10 @@ impl Service {
                 .field(field::STATE, field::state::ACTIVE)
                 .field(field::INTERFACE, &i.name)
                 .field(field::IFINDEX, i.index);
+                let r = match held {
+                    Some(_) => r.field(field::HELD_DOWN, "1"),
+                    None => r,
+                };
                 send(&self.sink, r);
             }
             // Renamed (eth0 becoming enp1s0) or gone while we attached: its next link message
@@ -96,23 +145,45 @@ impl Service {
     }
 }
 
-/// Every non-loopback interface now and later, from a thread of its own (rtnetlink blocks).
-pub(super) fn watch_interfaces(tx: mpsc::Sender<Interface>) -> Result<()> {
+/// Every non-loopback interface now (returned, for the caller to cover before READY) and later
+/// (sent from a thread of its own: rtnetlink blocks). The thread holds down an interface that
+/// is up and not in `covered` (see the module's documentation).
+pub(super) fn watch_interfaces(
+    tx: mpsc::Sender<LinkEvent>,
+    covered: CoveredSet,
+) -> Result<Vec<Interface>> {
     let mut watcher = LinkWatcher::open().context("opening rtnetlink")?;
     let now = watcher.list().context("listing interfaces")?;
     std::thread::Builder::new()
         .name("airgapd-links".into())
         .spawn(move || {
-            for i in now {
-                let _ = tx.blocking_send(i);
-            }
             while let Ok(links) = watcher.wait() {
-                for i in links {
-                    if tx.blocking_send(i).is_err() {
+                for iface in links {
+                    let held = hold_if_uncovered(&iface, &covered);
+                    if tx.blocking_send(LinkEvent { iface, held }).is_err() {
                         return;
                     }
                 }
             }
         })?;
-    Ok(())
+    Ok(now)
+}
+
+/// Set `iface` down if it is up without the interface programs; when it was held.
+fn hold_if_uncovered(iface: &Interface, covered: &CoveredSet) -> Option<Instant> {
+    if iface.loopback || !iface.up || covered.lock().expect("covered lock").contains(&iface.index) {
+        return None;
+    }
+    let at = Instant::now();
+    match rtnetlink::set_link_up(iface.index, false) {
+        Ok(()) => {
+            tracing::info!(interface = %iface.name, "up before it was covered: held down");
+            Some(at)
+        }
+        // Gone already, or refused: the main loop attaches as soon as it can either way.
+        Err(e) => {
+            tracing::warn!(interface = %iface.name, "could not hold it down: {e}");
+            None
+        }
+    }
 }

@@ -114,6 +114,8 @@ struct Service {
     uevents: Option<UeventSocket>,
     /// Interfaces (by ifindex) that carry the interface programs.
     covered: std::collections::BTreeMap<u32, String>,
+    /// The same ifindexes, for the links thread's hold-down (issue 23).
+    covered_now: interfaces::CoveredSet,
     /// Interfaces (by ifindex) the interface programs could not be attached to, and why.
     uncoverable: std::collections::BTreeMap<u32, String>,
     /// USB devices judged (whole-machine scope only).

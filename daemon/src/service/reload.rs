@@ -45,7 +45,12 @@ impl Service {
         for r in self.lan.apply(&mut self.enforcer, &plan, &self.scope)? {
             send(&self.sink, r);
         }
+        // Issue 23: the per-packet programs, when the new mode needs them, before it is
+        // written; when it does not, taken away after.
+        self.enforcer
+            .packet_programs_before(&self.scope, plan.net_mode)?;
         self.enforcer.configure(&self.scope, plan.net_mode)?;
+        self.enforcer.fit_packet_programs()?;
         self.plan = plan;
         self.state.write().expect("state lock").policy = policy_info(&checked.policy, None);
         self.policy = checked.policy.clone();

@@ -14,9 +14,12 @@ impl Service {
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sighup = signal(SignalKind::hangup())?;
-        let (if_tx, mut if_rx) = mpsc::channel::<Interface>(64);
+        let (if_tx, mut if_rx) = mpsc::channel::<interfaces::LinkEvent>(64);
         if self.scope.is_machine() || self.opts.cover_interfaces {
-            watch_interfaces(if_tx)?;
+            // Issue 23: the interfaces there now are covered before READY.
+            for i in watch_interfaces(if_tx, self.covered_now.clone())? {
+                self.cover_interface(&i, None);
+            }
         }
         let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);
         if let Some(bus) = self.opts.bus.clone() {
@@ -81,7 +84,7 @@ impl Service {
                         let _ = notify::notify("WATCHDOG=1");
                     }
                 }
-                Some(i) = if_rx.recv() => self.cover_interface(&i),
+                Some(e) = if_rx.recv() => self.cover_interface(&e.iface, e.held),
                 Some(ev) = ue_rx.recv() => {
                     self.on_uevent(&ev);
                     // A burst (a flood, or what the socket held when uevents were lost) is

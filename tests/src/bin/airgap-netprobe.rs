@@ -19,6 +19,11 @@
 //!                                prints `ready` once connected and sends after a line on stdin
 //!   listen-autobind SECS         TCP listen() without bind (the kernel picks a wildcard port),
 //!                                print `port N`, stay SECS seconds
+//!   udp-via HOW VIA ADDR PORT COUNT  COUNT datagrams to ADDR:PORT (a loopback address: the
+//!                                address hooks let it pass) sent out of another interface:
+//!                                HOW bindtodevice (SO_BINDTODEVICE VIA), pktinfo (IP_PKTINFO
+//!                                with VIA's ifindex) or lsrr (loose source route, first hop VIA)
+//!   udp-recv ADDR PORT MS        bind ADDR:PORT, print `ready`, wait MS for one datagram
 //!   mcast-join ADDR HOW          join multicast group ADDR on lo (HOW: ip for
 //!                                IP_ADD_MEMBERSHIP / IPV6_ADD_MEMBERSHIP, mcast for
 //!                                MCAST_JOIN_GROUP)
@@ -465,6 +470,100 @@ fn listen_autobind(secs: u64) -> io::Result<()> {
     Ok(())
 }
 
+/// Issue 23: the paths by which a datagram for a loopback address leaves by another interface,
+/// which the per-packet cgroup programs refused and the interface programs must.
+fn udp_via(how: &str, via: &str, to: std::net::SocketAddrV4, count: u32) -> io::Result<()> {
+    // Unbound: an explicit bind to the wildcard is refused in loopback mode; sendto binds it.
+    let s = socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
+    let mut oif = 0;
+    match how {
+        "bindtodevice" => {
+            // SAFETY: valid fd; the name's bytes are readable for its length.
+            cvt(unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_BINDTODEVICE,
+                    via.as_ptr().cast(),
+                    via.len() as libc::socklen_t,
+                )
+            })?;
+        }
+        "pktinfo" => oif = ifindex(via)?,
+        "lsrr" => {
+            let hop: std::net::Ipv4Addr = via.parse().expect("first hop");
+            // IPOPT_LSRR, length 7, pointer 4, the hop; END pads it to 8 bytes.
+            let mut opt = [131u8, 7, 4, 0, 0, 0, 0, 0];
+            opt[3..7].copy_from_slice(&hop.octets());
+            // SAFETY: valid fd and 8 readable bytes.
+            cvt(unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    libc::IPPROTO_IP,
+                    libc::IP_OPTIONS,
+                    opt.as_ptr().cast(),
+                    opt.len() as libc::socklen_t,
+                )
+            })?;
+        }
+        other => panic!("no way {other}"),
+    }
+    let payload = *b"airgap-probe";
+    let mut sin = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: to.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*to.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let info = libc::in_pktinfo {
+        ipi_ifindex: oif as i32,
+        ipi_spec_dst: libc::in_addr { s_addr: 0 },
+        ipi_addr: libc::in_addr { s_addr: 0 },
+    };
+    for _ in 0..count {
+        let mut iov = libc::iovec {
+            iov_base: payload.as_ptr() as *mut _,
+            iov_len: payload.len(),
+        };
+        // SAFETY: CMSG_SPACE is arithmetic.
+        let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::in_pktinfo>() as u32) };
+        let mut control = vec![0u64; (space as usize).div_ceil(8)];
+        // SAFETY: zeroed msghdr, then filled with buffers that outlive the call.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&mut sin as *mut libc::sockaddr_in).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as u32;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        if oif != 0 {
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.msg_controllen = space as usize;
+            // SAFETY: control holds CMSG_SPACE(len) bytes, so the header and its data fit.
+            unsafe {
+                let c = libc::CMSG_FIRSTHDR(&msg);
+                (*c).cmsg_level = libc::IPPROTO_IP;
+                (*c).cmsg_type = libc::IP_PKTINFO;
+                (*c).cmsg_len =
+                    libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize;
+                std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), info);
+            }
+        }
+        // SAFETY: valid fd and msghdr.
+        cvt(unsafe { libc::sendmsg(s.as_raw_fd(), &msg, 0) } as libc::c_int)?;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+fn udp_recv(at: SocketAddr, ms: u64) -> io::Result<()> {
+    let s = UdpSocket::bind(at)?;
+    s.set_read_timeout(Some(Duration::from_millis(ms)))?;
+    println!("ready");
+    let mut buf = [0u8; 64];
+    s.recv(&mut buf).map(drop)
+}
+
 fn op(args: &[String]) -> io::Result<()> {
     let ip = |i: usize| -> IpAddr { args[i].parse().expect("address") };
     match args[0].as_str() {
@@ -485,6 +584,19 @@ fn op(args: &[String]) -> io::Result<()> {
         "udp-cmsg-held" => udp_cmsg_held(ip(1), args[2].parse().expect("port"), &args[3]),
         "mcast-join" => mcast_join(ip(1), &args[2]),
         "listen-autobind" => listen_autobind(args[1].parse().expect("seconds")),
+        "udp-via" => udp_via(
+            &args[1],
+            &args[2],
+            std::net::SocketAddrV4::new(
+                args[3].parse().expect("address"),
+                args[4].parse().expect("port"),
+            ),
+            args[5].parse().expect("count"),
+        ),
+        "udp-recv" => udp_recv(
+            SocketAddr::new(ip(1), args[2].parse().expect("port")),
+            args[3].parse().expect("ms"),
+        ),
         other => panic!("unknown op {other}"),
     }
 }

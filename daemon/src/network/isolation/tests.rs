@@ -22,6 +22,7 @@ fn link(index: u32, name: &str, mac: Option<MacAddr>, carrier: bool) -> Msg {
         loopback: name == "lo",
         mac,
         carrier,
+        up: carrier,
     })
 }
 

@@ -1,0 +1,284 @@
+//! Issue 23: with a whole-machine scope in loopback mode, no per-packet cgroup program runs
+//! (each ran for every loopback packet of the machine). These tests take each path those
+//! programs covered and show what covers it now: the interface programs, which drop every frame
+//! on a non-loopback interface whatever produced it.
+//!
+//! The whole-machine program set is built the one safe way: the configuration says "whole
+//! machine", the cgroup programs go on a test cgroup the attacker runs in, and the interface
+//! programs only on a veth in a namespace the test made. Each test first shows the path open
+//! with the cgroup programs alone (the frames reach the peer namespace: no per-packet program
+//! is there to stop them), then closed once the interface programs are on the veth.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use airgapd::bpf::Enforcer;
+use airgapd::maps::NetMode;
+use airgapd::scope::Scope;
+use airgapd::violation::Kind;
+use airgapd_tests::netns::Link;
+use airgapd_tests::{run_at, Armed, Place};
+
+fn probe() -> &'static str {
+    env!("CARGO_BIN_EXE_airgap-probe")
+}
+
+fn netprobe() -> &'static str {
+    env!("CARGO_BIN_EXE_airgap-netprobe")
+}
+
+/// The machine's program set on a test cgroup (see the module's documentation), and a link
+/// whose peer answers for loopback addresses (`route_localnet`), so that what leaves veth-a
+/// shows as frames arriving at veth-b.
+fn machine_set(tag: &str) -> (Armed, Link) {
+    airgapd_tests::require_root();
+    let link = Link::new(tag);
+    link.b.exec(&[
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.conf.veth-b.route_localnet=1",
+    ]);
+    let machine = Scope::machine().expect("cgroup v2 root");
+    let mut enforcer = Enforcer::load().expect("loading BPF object");
+    enforcer
+        .configure(&machine, NetMode::Loopback)
+        .expect("config");
+    let scope = Scope::create("test").expect("test cgroup");
+    enforcer
+        .enforce_cgroup_network(&scope)
+        .expect("attaching the cgroup programs to the test cgroup");
+    (Armed::network_on_attached(scope, enforcer), link)
+}
+
+fn in_a<'a>(armed: &'a Armed) -> Place<'a> {
+    Place {
+        scope: Some(&armed.scope),
+        fresh_netns: false,
+    }
+}
+
+fn outside() -> Place<'static> {
+    Place {
+        scope: None,
+        fresh_netns: false,
+    }
+}
+
+fn denied(armed: &Armed, kind: Kind) -> u64 {
+    armed.enforcer.counters().get(kind).unwrap().denied
+}
+
+/// A datagram for 127.0.0.1 (which the address hooks allow) sent out of veth-a by
+/// SO_BINDTODEVICE (no privilege needed on an unbound socket), by IP_PKTINFO naming veth-a, or
+/// by a loose source route through the peer. (Fails if the interface programs are not attached
+/// in the second half: the frames arrive as in the first.)
+#[tokio::test]
+async fn loopback_datagrams_sent_out_of_another_interface_are_dropped_on_the_wire() {
+    for (n, (how, via)) in [
+        ("bindtodevice", "veth-a"),
+        ("pktinfo", "veth-a"),
+        ("lsrr", "10.231.0.2"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // A namespace pair each: the neighbour entry one path made would serve the next.
+        let (mut armed, link) = machine_set(&format!("mp{n}"));
+        let send = |armed: &Armed| {
+            let before = link.b.stat("veth-b", "rx_packets");
+            let args = [
+                "netns",
+                "exec",
+                &link.a.name,
+                netprobe(),
+                "udp-via",
+                how,
+                via,
+                "127.0.0.1",
+                "9",
+                "3",
+            ];
+            let out = run_at(Path::new("ip"), in_a(armed), &args);
+            (out.result, link.b.stat("veth-b", "rx_packets") - before)
+        };
+        let (result, arrived) = send(&armed);
+        assert_eq!(result, "ok", "{how}: control");
+        assert!(
+            arrived >= 3,
+            "{how}: with the cgroup programs alone the datagrams must reach the peer (the path \
+             this test guards), got {arrived} frames"
+        );
+
+        link.a
+            .enter(|| armed.enforcer.enforce_interface("veth-a"))
+            .expect("attaching the interface programs");
+        let (_, arrived) = send(&armed);
+        assert_eq!(arrived, 0, "{how}: frames left by veth-a");
+        assert!(
+            denied(&armed, Kind::NetWireEgress) >= 3,
+            "{how}: the drops must be counted"
+        );
+        let ev = armed
+            .expect_event("wire egress", |v| v.kind == Kind::NetWireEgress)
+            .await;
+        assert_eq!(
+            ev.ifindex,
+            link.a
+                .enter(|| nix::net::if_::if_nametoindex("veth-a").unwrap())
+        );
+    }
+}
+
+/// listen() without bind() autobinds to the wildcard, which no hook sees; in a whole-machine
+/// scope sockets are not bound to lo, so only the interface programs keep the peer from
+/// connecting. (Fails if they are not attached: the connection succeeds as in the control.)
+#[tokio::test]
+async fn a_wildcard_listener_is_not_reached_from_another_interface() {
+    let (mut armed, link) = machine_set("mp3");
+    let mut cmd = Command::new("ip");
+    cmd.args([
+        "netns",
+        "exec",
+        &link.a.name,
+        netprobe(),
+        "listen-autobind",
+        "20",
+    ])
+    .stdout(Stdio::piped());
+    let opts = airgapd::spawn::SpawnOptions {
+        new_netns: false,
+        die_with_parent: true,
+    };
+    airgapd::spawn::prepare(&mut cmd, &armed.scope, opts).expect("preparing the listener");
+    let mut listener = Killed(cmd.spawn().expect("starting the listener"));
+    let line = first_line(&mut listener.0);
+    let port = line.strip_prefix("port ").expect("port N").to_string();
+    // Whatever the connection does afterwards, an answer from the listener's side shows as
+    // frames arriving at veth-b (SYN-ACK); a SYN dropped on arrival leaves veth-b silent. The
+    // peer learns veth-a's address first (a ping), so that no ARP answer counts as one.
+    let ping = [
+        "netns",
+        "exec",
+        &link.b.name,
+        probe(),
+        "icmp-echo",
+        "10.231.0.1",
+        "1000",
+    ];
+    assert_eq!(run_at(Path::new("ip"), outside(), &ping).result, "ok");
+    let connect = || {
+        let before = link.b.stat("veth-b", "rx_packets");
+        let args = [
+            "netns",
+            "exec",
+            &link.b.name,
+            probe(),
+            "tcp-to",
+            "10.231.0.1",
+            &port,
+            "1000",
+        ];
+        run_at(Path::new("ip"), outside(), &args);
+        link.b.stat("veth-b", "rx_packets") - before
+    };
+    assert!(
+        connect() >= 1,
+        "control: the wildcard listener must answer the peer"
+    );
+    link.a
+        .enter(|| armed.enforcer.enforce_interface("veth-a"))
+        .expect("attaching the interface programs");
+    assert_eq!(connect(), 0, "the listener's side answered the peer");
+    assert!(denied(&armed, Kind::NetWireIngress) >= 1);
+    armed
+        .expect_event("wire ingress", |v| v.kind == Kind::NetWireIngress)
+        .await;
+}
+
+/// route_localnet on an interface makes the kernel accept packets for 127.0.0.0/8 arriving
+/// there: a loopback-only service of the scope becomes reachable from that interface. (Fails
+/// if the interface programs are not attached: the datagram arrives as in the control.)
+#[tokio::test]
+async fn route_localnet_does_not_open_loopback_services_to_another_interface() {
+    let (mut armed, link) = machine_set("mp4");
+    link.a.exec(&[
+        "sysctl",
+        "-q",
+        "-w",
+        "net.ipv4.conf.veth-a.route_localnet=1",
+    ]);
+    let attempt = |armed: &Armed, port: &str| {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            &link.a.name,
+            netprobe(),
+            "udp-recv",
+            "127.0.0.1",
+            port,
+            "1500",
+        ])
+        .stdout(Stdio::piped());
+        let opts = airgapd::spawn::SpawnOptions {
+            new_netns: false,
+            die_with_parent: true,
+        };
+        airgapd::spawn::prepare(&mut cmd, &armed.scope, opts).expect("preparing the receiver");
+        let mut receiver = Killed(cmd.spawn().expect("starting the receiver"));
+        assert_eq!(first_line(&mut receiver.0), "ready");
+        let args = [
+            "netns",
+            "exec",
+            &link.b.name,
+            netprobe(),
+            "udp-via",
+            "bindtodevice",
+            "veth-b",
+            "127.0.0.1",
+            port,
+            "3",
+        ];
+        assert_eq!(run_at(Path::new("ip"), outside(), &args).result, "ok");
+        first_line(&mut receiver.0)
+    };
+    assert_eq!(
+        attempt(&armed, "7001"),
+        "ok",
+        "control: the peer must reach the loopback service"
+    );
+    link.a
+        .enter(|| armed.enforcer.enforce_interface("veth-a"))
+        .expect("attaching the interface programs");
+    assert_ne!(
+        attempt(&armed, "7002"),
+        "ok",
+        "the peer reached a loopback service"
+    );
+    assert!(denied(&armed, Kind::NetWireIngress) >= 1);
+    armed
+        .expect_event("wire ingress", |v| v.kind == Kind::NetWireIngress)
+        .await;
+}
+
+/// A child killed (by pid, ours) and reaped when the test ends, passing or failing.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn first_line(child: &mut Child) -> String {
+    let out = child.stdout.as_mut().expect("piped stdout");
+    let mut line = String::new();
+    // One byte at a time: a BufReader would keep what follows the line.
+    let mut byte = [0u8; 1];
+    while std::io::Read::read(out, &mut byte).expect("reading the child") == 1 && byte[0] != b'\n' {
+        line.push(byte[0] as char);
+    }
+    line.trim().to_string()
+}

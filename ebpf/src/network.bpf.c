@@ -9,7 +9,9 @@
  *     including TCP Fast Open and IPv4-mapped IPv6. Only loopback passes.
  *  3. cgroup_skb egress/ingress: packets of scoped inet sockets on any interface but lo,
  *     whatever path produced them (a socket passed in from outside keeps the cgroup it was
- *     created in, and is not covered: that is the scope's definition, not a gap).
+ *     created in, and is not covered: that is the scope's definition, not a gap). Attached
+ *     for a cgroup scope and in LAN mode only: with a whole-machine scope layer 4 is on every
+ *     other interface, and these would only cost every loopback packet a run.
  *  4. interface programs (TCX egress/ingress) on every non-loopback interface: frames that no
  *     socket hook sees (AF_PACKET, a task outside inet). Egress is attributed to the sending
  *     socket's cgroup; ingress cannot be attributed to a task, so it is dropped only when the

@@ -85,8 +85,12 @@ const WORKLOADS: [Workload; 8] = [
 ];
 
 const USAGE: &str = "\
-usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [--dev-walk] [WORKLOAD...]
+usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [--dev-walk] [--machine]
+                    [WORKLOAD...]
   --runs N      runs (on, floor, off) per workload (default 7; --quick: 3)
+  --machine     \"on\" is the whole-machine program set (configuration: whole machine; the
+                cgroup programs on the bench's cgroup, so no per-packet program: issue 23);
+                default: the program set of a cgroup scope (`airgapd run`)
   --dev-walk    the device program without its per-major index (every entry unwritten):
                 the three-lookup rule walk it had before issue 23, to compare with
   --quick       a tenth of the iterations and 3 pairs (CI smoke)
@@ -126,6 +130,7 @@ struct Options {
     quick: bool,
     prog_stats: bool,
     dev_walk: bool,
+    machine: bool,
     cpu: usize,
     only: Vec<String>,
 }
@@ -141,6 +146,7 @@ fn parse(args: &[String]) -> Result<Options> {
         quick: false,
         prog_stats: false,
         dev_walk: false,
+        machine: false,
         cpu: last_cpu,
         only: Vec::new(),
     };
@@ -158,6 +164,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--quick" => o.quick = true,
             "--prog-stats" => o.prog_stats = true,
             "--dev-walk" => o.dev_walk = true,
+            "--machine" => o.machine = true,
             "-h" | "--help" => {
                 print!("{USAGE}");
                 for w in &WORKLOADS {
@@ -226,7 +233,18 @@ fn bench(args: &[String]) -> Result<()> {
         .build()
         .context("tokio runtime")?;
     let _entered = rt.enter();
-    let mut armed = Armed::network(NetMode::Loopback);
+    let mut armed = if opts.machine {
+        // The machine's set, safely: only the configuration says "whole machine"; every
+        // program is attached to the bench's cgroup (no interface program: loopback traffic
+        // never meets one).
+        let scope = Scope::create("test").context("creating the enforced cgroup")?;
+        let mut enforcer = airgapd::bpf::Enforcer::load()?;
+        enforcer.configure(&Scope::machine()?, NetMode::Loopback)?;
+        enforcer.enforce_cgroup_network(&scope)?;
+        Armed::network_on_attached(scope, enforcer)
+    } else {
+        Armed::network(NetMode::Loopback)
+    };
     // The device program too, with the rules this machine's plan gives (loop devices internal).
     let facts = Facts::read().context("reading the machine's disks")?;
     let plan = Plan::new(&airgapd_policy::Policy::default_policy(), &facts)?;
@@ -280,6 +298,9 @@ fn bench(args: &[String]) -> Result<()> {
             ""
         }
     );
+    if opts.machine {
+        println!("  program set: whole machine (--machine)");
+    }
     for (layer, state) in armed.enforcer.layers() {
         println!("  layer {}: {state}", layer.name());
     }

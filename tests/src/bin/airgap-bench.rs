@@ -91,6 +91,9 @@ usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [--dev-walk] [
   --machine     \"on\" is the whole-machine program set (configuration: whole machine; the
                 cgroup programs on the bench's cgroup, so no per-packet program: issue 23);
                 default: the program set of a cgroup scope (`airgapd run`)
+  --lan         with --machine: the isolated-lan profile (LAN and loopback; one LAN subnet,
+                192.168.50.0/24, on an interface index no loopback packet uses), which keeps
+                the per-packet programs
   --dev-walk    the device program without its per-major index (every entry unwritten):
                 the three-lookup rule walk it had before issue 23, to compare with
   --quick       a tenth of the iterations and 3 pairs (CI smoke)
@@ -131,6 +134,7 @@ struct Options {
     prog_stats: bool,
     dev_walk: bool,
     machine: bool,
+    lan: bool,
     cpu: usize,
     only: Vec<String>,
 }
@@ -147,6 +151,7 @@ fn parse(args: &[String]) -> Result<Options> {
         prog_stats: false,
         dev_walk: false,
         machine: false,
+        lan: false,
         cpu: last_cpu,
         only: Vec::new(),
     };
@@ -165,6 +170,7 @@ fn parse(args: &[String]) -> Result<Options> {
             "--prog-stats" => o.prog_stats = true,
             "--dev-walk" => o.dev_walk = true,
             "--machine" => o.machine = true,
+            "--lan" => o.lan = true,
             "-h" | "--help" => {
                 print!("{USAGE}");
                 for w in &WORKLOADS {
@@ -176,6 +182,7 @@ fn parse(args: &[String]) -> Result<Options> {
             other => bail!("unknown argument {other:?} (see --help)"),
         }
     }
+    ensure!(!o.lan || o.machine, "--lan goes with --machine");
     if o.quick && !args.iter().any(|a| a == "--runs") {
         o.runs = 3;
     }
@@ -239,7 +246,18 @@ fn bench(args: &[String]) -> Result<()> {
         // never meets one).
         let scope = Scope::create("test").context("creating the enforced cgroup")?;
         let mut enforcer = airgapd::bpf::Enforcer::load()?;
-        enforcer.configure(&Scope::machine()?, NetMode::Loopback)?;
+        let mode = if opts.lan {
+            let net: airgapd_policy::Cidr = "192.168.50.0/24".parse()?;
+            enforcer.set_lan(&airgapd::maps::LanEntries {
+                local: [(net, 4242)].into(),
+                peers: [(net, 4242)].into(),
+                log_host: None,
+            })?;
+            NetMode::Lan { loopback: true }
+        } else {
+            NetMode::Loopback
+        };
+        enforcer.configure(&Scope::machine()?, mode)?;
         enforcer.enforce_cgroup_network(&scope)?;
         Armed::network_on_attached(scope, enforcer)
     } else {
@@ -299,7 +317,12 @@ fn bench(args: &[String]) -> Result<()> {
         }
     );
     if opts.machine {
-        println!("  program set: whole machine (--machine)");
+        let lan = if opts.lan {
+            ", isolated-lan profile (--lan)"
+        } else {
+            ""
+        };
+        println!("  program set: whole machine (--machine){lan}");
     }
     for (layer, state) in armed.enforcer.layers() {
         println!("  layer {}: {state}", layer.name());

@@ -48,7 +48,9 @@ def run(g):
     msg = started[-1].get("MESSAGE", "") if started else ""
     m = re.search(r"adopted (\d+) pinned links", msg)
     n = int(m.group(1)) if m else 0
-    r.check(f"journal: the new daemon adopted the pinned links ({msg!r})", n >= 10, msg or "no record")
+    # At least the eight cgroup links of the network area and the device link (a whole-machine
+    # scope has no per-packet links since issue 23).
+    r.check(f"journal: the new daemon adopted the pinned links ({msg!r})", n >= 9, msg or "no record")
     st = g.status()
     r.check("after the restart: air_gapped true", st.get("air_gapped") is True, st)
     before = g.facts.get("status_after_install", {})

@@ -24,6 +24,7 @@ pub mod links;
 pub mod logging;
 pub mod machine_record;
 pub mod maps;
+pub mod memory;
 pub mod network;
 pub mod noexec;
 pub mod notify;

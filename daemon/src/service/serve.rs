@@ -43,6 +43,11 @@ impl Service {
         );
         // Every program of the start is loaded: the parsed kernel BTF is not needed any more.
         crate::bpf::release_kernel_btf();
+        // And the pages of code only the start ran (issue 23: RSS in steady state).
+        match crate::memory::release_start_pages() {
+            Ok(bytes) => tracing::debug!(bytes, "start's pages released"),
+            Err(e) => tracing::warn!("releasing the start's pages: {e}"),
+        }
         notify::notify(&format!(
             "READY=1\nSTATUS=enforcing ({})",
             self.state_mode()

@@ -288,9 +288,12 @@ fn rss(pid: u32) -> String {
         .collect();
     let pid = pid.to_string();
     format!(
-        "VmRSS {} (peak VmHWM {}); {}",
+        "VmRSS {} (peak VmHWM {}; anon {}, file {}, shmem {}); {}",
         field(&pid, "VmRSS:"),
         field(&pid, "VmHWM:"),
+        field(&pid, "RssAnon:"),
+        field(&pid, "RssFile:"),
+        field(&pid, "RssShmem:"),
         kids.join(", ")
     )
 }

@@ -282,3 +282,103 @@ fn first_line(child: &mut Child) -> String {
     }
     line.trim().to_string()
 }
+
+/// The per-packet programs follow the configuration: none for a whole machine in loopback mode,
+/// both once a reload switches to the LAN mode (attached before the mode is written), none
+/// again back in loopback mode; a cgroup scope always has them. Read from the kernel
+/// (BPF_PROG_QUERY on the cgroup). (Fails if the programs were attached or left regardless.)
+#[tokio::test]
+async fn the_packet_programs_follow_the_scope_and_the_mode() {
+    use airgapd::links::{cgroup_programs, AttachType};
+    use std::os::fd::AsFd;
+    airgapd_tests::require_root();
+    let on_cgroup = |scope: &Scope| {
+        let dir = std::fs::File::open(scope.path()).unwrap();
+        [
+            AttachType::BPF_CGROUP_INET_EGRESS,
+            AttachType::BPF_CGROUP_INET_INGRESS,
+        ]
+        .map(|a| cgroup_programs(dir.as_fd(), a).unwrap().len())
+    };
+    let machine = Scope::machine().expect("cgroup v2 root");
+    let scope = Scope::create("test").expect("test cgroup");
+    let mut enforcer = Enforcer::load().expect("loading BPF object");
+    enforcer
+        .configure(&machine, NetMode::Loopback)
+        .expect("config");
+    enforcer.enforce_cgroup_network(&scope).expect("attach");
+    assert_eq!(on_cgroup(&scope), [0, 0], "whole machine, loopback");
+
+    let lan = NetMode::Lan { loopback: true };
+    enforcer
+        .packet_programs_before(&machine, lan)
+        .expect("before the LAN mode");
+    assert_eq!(
+        on_cgroup(&scope),
+        [1, 1],
+        "attached before the LAN mode is written"
+    );
+    enforcer.configure(&machine, lan).expect("config");
+    enforcer.fit_packet_programs().expect("fit");
+    assert_eq!(on_cgroup(&scope), [1, 1], "whole machine, LAN");
+
+    enforcer
+        .packet_programs_before(&machine, NetMode::Loopback)
+        .expect("before loopback");
+    enforcer
+        .configure(&machine, NetMode::Loopback)
+        .expect("config");
+    enforcer.fit_packet_programs().expect("fit");
+    assert_eq!(on_cgroup(&scope), [0, 0], "back to loopback");
+    drop(enforcer);
+
+    let mut enforcer = Enforcer::load().expect("loading BPF object");
+    let cgroup = Scope::create("test").expect("test cgroup");
+    enforcer
+        .configure(&cgroup, NetMode::Loopback)
+        .expect("config");
+    enforcer.enforce_cgroup_network(&cgroup).expect("attach");
+    assert_eq!(on_cgroup(&cgroup), [1, 1], "a cgroup scope");
+}
+
+/// An earlier daemon's pinned per-packet links (a cgroup scope, or a version before issue 23)
+/// are adopted by nothing in a whole-machine configuration: their pins are removed, so the
+/// kernel detaches them, and the cgroup runs no per-packet program. (Fails if the pins were
+/// left: the pinned links would keep running for the machine's life.)
+#[tokio::test]
+async fn an_earlier_daemons_packet_links_are_removed_with_their_pins() {
+    use airgapd::links::{cgroup_programs, AttachType};
+    use std::os::fd::AsFd;
+    airgapd_tests::require_root();
+    let fs = airgapd_tests::bpffs::TestBpffs::mount("mp5");
+    let pins = fs.join("airgapd");
+    std::fs::create_dir_all(&pins).unwrap();
+    let scope = Scope::create("test").expect("test cgroup");
+    let skb = || {
+        let dir = std::fs::File::open(scope.path()).unwrap();
+        cgroup_programs(dir.as_fd(), AttachType::BPF_CGROUP_INET_EGRESS)
+            .unwrap()
+            .len()
+    };
+    let mut earlier = Enforcer::load_pinned(&pins).expect("loading BPF object");
+    earlier
+        .configure(&scope, NetMode::Loopback)
+        .expect("config");
+    earlier.enforce_cgroup_network(&scope).expect("attach");
+    drop(earlier);
+    assert!(pins.join("link_airgap_skb_egress").exists());
+    assert_eq!(skb(), 1, "the earlier daemon's pinned link runs on");
+
+    let machine = Scope::machine().expect("cgroup v2 root");
+    let mut next = Enforcer::load_pinned(&pins).expect("loading BPF object");
+    next.configure(&machine, NetMode::Loopback).expect("config");
+    next.enforce_cgroup_network(&scope).expect("attach");
+    assert!(!pins.join("link_airgap_skb_egress").exists());
+    assert!(!pins.join("link_airgap_skb_ingress").exists());
+    assert_eq!(skb(), 0, "a per-packet program still runs");
+    assert!(next.adopted() >= 8, "the other links are adopted");
+    drop(next);
+    for pin in std::fs::read_dir(&pins).unwrap() {
+        std::fs::remove_file(pin.unwrap().path()).unwrap();
+    }
+}

@@ -65,6 +65,27 @@ fn outside() -> Place<'static> {
     }
 }
 
+/// `ip netns exec NS EXE ARGS...`, as `ip`'s arguments.
+fn in_ns<'a>(ns: &'a str, exe: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["netns", "exec", ns, exe];
+    all.extend_from_slice(args);
+    all
+}
+
+/// `netprobe ARGS...` in namespace `ns` and the scope, left running; its first line read.
+fn spawn_in_scope(armed: &Armed, ns: &str, args: &[&str]) -> (Killed, String) {
+    let mut cmd = Command::new("ip");
+    cmd.args(in_ns(ns, netprobe(), args)).stdout(Stdio::piped());
+    let opts = airgapd::spawn::SpawnOptions {
+        new_netns: false,
+        die_with_parent: true,
+    };
+    airgapd::spawn::prepare(&mut cmd, &armed.scope, opts).expect("preparing the probe");
+    let mut child = Killed(cmd.spawn().expect("starting the probe"));
+    let line = first_line(&mut child.0);
+    (child, line)
+}
+
 fn denied(armed: &Armed, kind: Kind) -> u64 {
     armed.enforcer.counters().get(kind).unwrap().denied
 }
@@ -87,18 +108,11 @@ async fn loopback_datagrams_sent_out_of_another_interface_are_dropped_on_the_wir
         let (mut armed, link) = machine_set(&format!("mp{n}"));
         let send = |armed: &Armed| {
             let before = link.b.stat("veth-b", "rx_packets");
-            let args = [
-                "netns",
-                "exec",
+            let args = in_ns(
                 &link.a.name,
                 netprobe(),
-                "udp-via",
-                how,
-                via,
-                "127.0.0.1",
-                "9",
-                "3",
-            ];
+                &["udp-via", how, via, "127.0.0.1", "9", "3"],
+            );
             let out = run_at(Path::new("ip"), in_a(armed), &args);
             (out.result, link.b.stat("veth-b", "rx_packets") - before)
         };
@@ -136,49 +150,20 @@ async fn loopback_datagrams_sent_out_of_another_interface_are_dropped_on_the_wir
 #[tokio::test]
 async fn a_wildcard_listener_is_not_reached_from_another_interface() {
     let (mut armed, link) = machine_set("mp3");
-    let mut cmd = Command::new("ip");
-    cmd.args([
-        "netns",
-        "exec",
-        &link.a.name,
-        netprobe(),
-        "listen-autobind",
-        "20",
-    ])
-    .stdout(Stdio::piped());
-    let opts = airgapd::spawn::SpawnOptions {
-        new_netns: false,
-        die_with_parent: true,
-    };
-    airgapd::spawn::prepare(&mut cmd, &armed.scope, opts).expect("preparing the listener");
-    let mut listener = Killed(cmd.spawn().expect("starting the listener"));
-    let line = first_line(&mut listener.0);
+    let (_listener, line) = spawn_in_scope(&armed, &link.a.name, &["listen-autobind", "20"]);
     let port = line.strip_prefix("port ").expect("port N").to_string();
     // Whatever the connection does afterwards, an answer from the listener's side shows as
     // frames arriving at veth-b (SYN-ACK); a SYN dropped on arrival leaves veth-b silent. The
     // peer learns veth-a's address first (a ping), so that no ARP answer counts as one.
-    let ping = [
-        "netns",
-        "exec",
-        &link.b.name,
-        probe(),
-        "icmp-echo",
-        "10.231.0.1",
-        "1000",
-    ];
+    let ping = in_ns(&link.b.name, probe(), &["icmp-echo", "10.231.0.1", "1000"]);
     assert_eq!(run_at(Path::new("ip"), outside(), &ping).result, "ok");
     let connect = || {
         let before = link.b.stat("veth-b", "rx_packets");
-        let args = [
-            "netns",
-            "exec",
+        let args = in_ns(
             &link.b.name,
             probe(),
-            "tcp-to",
-            "10.231.0.1",
-            &port,
-            "1000",
-        ];
+            &["tcp-to", "10.231.0.1", &port, "1000"],
+        );
         run_at(Path::new("ip"), outside(), &args);
         link.b.stat("veth-b", "rx_packets") - before
     };
@@ -209,37 +194,17 @@ async fn route_localnet_does_not_open_loopback_services_to_another_interface() {
         "net.ipv4.conf.veth-a.route_localnet=1",
     ]);
     let attempt = |armed: &Armed, port: &str| {
-        let mut cmd = Command::new("ip");
-        cmd.args([
-            "netns",
-            "exec",
+        let (mut receiver, ready) = spawn_in_scope(
+            armed,
             &link.a.name,
-            netprobe(),
-            "udp-recv",
-            "127.0.0.1",
-            port,
-            "1500",
-        ])
-        .stdout(Stdio::piped());
-        let opts = airgapd::spawn::SpawnOptions {
-            new_netns: false,
-            die_with_parent: true,
-        };
-        airgapd::spawn::prepare(&mut cmd, &armed.scope, opts).expect("preparing the receiver");
-        let mut receiver = Killed(cmd.spawn().expect("starting the receiver"));
-        assert_eq!(first_line(&mut receiver.0), "ready");
-        let args = [
-            "netns",
-            "exec",
+            &["udp-recv", "127.0.0.1", port, "1500"],
+        );
+        assert_eq!(ready, "ready");
+        let args = in_ns(
             &link.b.name,
             netprobe(),
-            "udp-via",
-            "bindtodevice",
-            "veth-b",
-            "127.0.0.1",
-            port,
-            "3",
-        ];
+            &["udp-via", "bindtodevice", "veth-b", "127.0.0.1", port, "3"],
+        );
         assert_eq!(run_at(Path::new("ip"), outside(), &args).result, "ok");
         first_line(&mut receiver.0)
     };

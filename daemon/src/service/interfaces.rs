@@ -59,12 +59,12 @@ impl Service {
                     let ms = since.elapsed().as_secs_f64() * 1000.0;
                     what = match rtnetlink::set_link_up(i.index, true) {
                         Ok(()) => format!(
-                            "{what}; it came up before they were, so it was held down for \
-                             {ms:.1} ms until they were, and is up again"
+                            "{what}; it was up before it was known to be covered, so it was \
+                             held down for {ms:.1} ms until it was, and is up again"
                         ),
                         Err(e) => format!(
-                            "{what}; it came up before they were and was held down; bringing \
-                             it up again failed: {e}"
+                            "{what}; it was up before it was known to be covered and was held \
+                             down; bringing it up again failed: {e}"
                         ),
                     };
                 }

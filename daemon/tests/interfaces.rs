@@ -93,6 +93,9 @@ fn interfaces_never_carry_frames_before_their_programs() {
     });
     assert_eq!(text(&held, "AIRGAP_HELD_DOWN"), "1", "{held:?}");
     assert!(text(&held, "MESSAGE").contains("held down for"), "{held:?}");
+    // The officer's language says it too.
+    let vi = text(&held, "AIRGAP_SUMMARY_VI");
+    assert!(vi.contains("late0") && vi.contains("bật lại"), "{vi}");
     assert!(pin("late0").exists());
     let t0 = Instant::now();
     while !ns.is_up("late0") {

@@ -86,6 +86,8 @@ pub const INTERFACE: &str = "AIRGAP_INTERFACE";
 /// `1`: the interface came up before its programs were attached and was held down until they
 /// were (issue 23).
 pub const HELD_DOWN: &str = "AIRGAP_HELD_DOWN";
+/// How long it was held down, in ms, once it is up again.
+pub const HELD_MS: &str = "AIRGAP_HELD_MS";
 /// What changed when an isolated LAN stopped being isolated.
 pub const CHANGE: &str = "AIRGAP_CHANGE";
 /// Device number, `major:minor`.

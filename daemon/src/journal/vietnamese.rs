@@ -169,6 +169,13 @@ fn summary(vi: &Catalog, r: &Record) -> String {
             serial = get(field::POLICY_SERIAL)
         ),
         MessageId::PolicyRejected => tr_in!(vi, "journal-policy-rejected"),
+        // Issue 23: an interface held down until its programs were attached, and up again.
+        MessageId::EnforcementState if r.get(field::HELD_MS).is_some() => tr_in!(
+            vi,
+            "journal-interface-held",
+            interface = get(field::INTERFACE),
+            ms = get(field::HELD_MS)
+        ),
         MessageId::EnforcementState => tr_in!(
             vi,
             "journal-enforcement-state",

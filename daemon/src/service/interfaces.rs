@@ -14,7 +14,7 @@
 //!   interfaces down (`ip link add`, a driver's probe), so in the common case nothing is held:
 //!   the programs are attached before anything brings it up.
 
-use std::collections::HashSet;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::*;
@@ -26,18 +26,25 @@ pub(super) struct LinkEvent {
     pub held: Option<Instant>,
 }
 
-/// The ifindexes that carry the interface programs, shared with the links thread.
-pub(super) type CoveredSet = Arc<Mutex<HashSet<u32>>>;
+/// The interfaces (ifindex, name) that carry the interface programs: written by the main
+/// loop, read by the links thread to know what to hold down.
+pub(super) type Covered = Arc<Mutex<BTreeMap<u32, String>>>;
 
 impl Service {
     pub(super) fn cover_interface(&mut self, i: &Interface, held: Option<Instant>) {
         if i.loopback {
             return;
         }
-        let attached = match self.covered.get(&i.index) {
+        let known = self
+            .covered
+            .lock()
+            .expect("covered lock")
+            .get(&i.index)
+            .cloned();
+        let attached = match known {
             // Renamed after the attach (eth0 becoming enp1s0): the programs stay; say so under
             // the name the officer will see.
-            Some(old) if *old != i.name => {
+            Some(old) if old != i.name => {
                 Ok(format!("renamed from {old}, programs still attached"))
             }
             Some(_) if held.is_none() => return,
@@ -50,18 +57,23 @@ impl Service {
         match attached {
             Ok(mut what) => {
                 self.uncoverable.remove(&i.index);
-                self.covered.insert(i.index, i.name.clone());
-                self.covered_now
+                self.covered
                     .lock()
                     .expect("covered lock")
-                    .insert(i.index);
+                    .insert(i.index, i.name.clone());
+                // Held down: up again, and how long it was held (the Vietnamese summary says
+                // so only when it is up again).
+                let mut held_ms = None;
                 if let Some(since) = held {
-                    let ms = since.elapsed().as_secs_f64() * 1000.0;
+                    let ms = format!("{:.1}", since.elapsed().as_secs_f64() * 1000.0);
                     what = match rtnetlink::set_link_up(i.index, true) {
-                        Ok(()) => format!(
-                            "{what}; it was up before it was known to be covered, so it was \
-                             held down for {ms:.1} ms until it was, and is up again"
-                        ),
+                        Ok(()) => {
+                            held_ms = Some(ms.clone());
+                            format!(
+                                "{what}; it was up before it was known to be covered, so it \
+                                 was held down for {ms} ms until it was, and is up again"
+                            )
+                        }
                         Err(e) => format!(
                             "{what}; it was up before it was known to be covered and was held \
                              down; bringing it up again failed: {e}"
@@ -76,9 +88,10 @@ impl Service {
                 .field(field::STATE, field::state::ACTIVE)
                 .field(field::INTERFACE, &i.name)
                 .field(field::IFINDEX, i.index);
-                let r = match held {
-                    Some(_) => r.field(field::HELD_DOWN, "1"),
-                    None => r,
+                let r = match (held, held_ms) {
+                    (Some(_), Some(ms)) => r.field(field::HELD_DOWN, "1").field(field::HELD_MS, ms),
+                    (Some(_), None) => r.field(field::HELD_DOWN, "1"),
+                    (None, _) => r,
                 };
                 send(&self.sink, r);
             }
@@ -150,7 +163,7 @@ impl Service {
 /// is up and not in `covered` (see the module's documentation).
 pub(super) fn watch_interfaces(
     tx: mpsc::Sender<LinkEvent>,
-    covered: CoveredSet,
+    covered: Covered,
 ) -> Result<Vec<Interface>> {
     let mut watcher = LinkWatcher::open().context("opening rtnetlink")?;
     let now = watcher.list().context("listing interfaces")?;
@@ -170,8 +183,14 @@ pub(super) fn watch_interfaces(
 }
 
 /// Set `iface` down if it is up without the interface programs; when it was held.
-fn hold_if_uncovered(iface: &Interface, covered: &CoveredSet) -> Option<Instant> {
-    if iface.loopback || !iface.up || covered.lock().expect("covered lock").contains(&iface.index) {
+fn hold_if_uncovered(iface: &Interface, covered: &Covered) -> Option<Instant> {
+    if iface.loopback
+        || !iface.up
+        || covered
+            .lock()
+            .expect("covered lock")
+            .contains_key(&iface.index)
+    {
         return None;
     }
     let at = Instant::now();

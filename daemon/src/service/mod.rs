@@ -112,10 +112,9 @@ struct Service {
     media: media::Media,
     /// Opened before the first media scan so no arrival falls between the two.
     uevents: Option<UeventSocket>,
-    /// Interfaces (by ifindex) that carry the interface programs.
-    covered: std::collections::BTreeMap<u32, String>,
-    /// The same ifindexes, for the links thread's hold-down (issue 23).
-    covered_now: interfaces::CoveredSet,
+    /// Interfaces (by ifindex) that carry the interface programs; shared with the links
+    /// thread, which holds down the ones that come up without them (issue 23).
+    covered: interfaces::Covered,
     /// Interfaces (by ifindex) the interface programs could not be attached to, and why.
     uncoverable: std::collections::BTreeMap<u32, String>,
     /// USB devices judged (whole-machine scope only).

@@ -172,8 +172,9 @@ impl Service {
             self.publish_devices();
         }
         self.release_deferred(); // issue 17
-                                 // Read before the sweep (see sweep_folds); on failure the sweep waits for a tick that
-                                 // can read them.
+
+        // Issue 23: the counters are read before the fold sweep (see sweep_folds); when they
+        // cannot be read, the sweep waits for a tick that can.
         let counts = self.enforcer.counters().all();
         if let Ok(counts) = &counts {
             self.sweep_folds(counts); // issue 23

@@ -17,7 +17,7 @@ impl Service {
         let (if_tx, mut if_rx) = mpsc::channel::<interfaces::LinkEvent>(64);
         if self.scope.is_machine() || self.opts.cover_interfaces {
             // Issue 23: the interfaces there now are covered before READY.
-            for i in watch_interfaces(if_tx, self.covered_now.clone())? {
+            for i in watch_interfaces(if_tx, self.covered.clone())? {
                 self.cover_interface(&i, None);
             }
         }

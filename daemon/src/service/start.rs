@@ -149,7 +149,6 @@ impl Service {
             uevents: Some(UeventSocket::open().context("subscribing to kernel uevents")?),
             usb_devices: Vec::new(),
             covered: Default::default(),
-            covered_now: Default::default(),
             uncoverable: Default::default(),
             usb_grants: Default::default(),
             uevents_lost: 0,

@@ -19,6 +19,7 @@ journal-device-departure = The device { $name } was removed.
 journal-policy-loaded = Policy serial { $serial } is in force.
 journal-policy-rejected = A policy file was refused; the previous policy stays in force. The technical detail (in English) is in the MESSAGE field.
 journal-enforcement-state = Enforcement layer { $layer }: { $state }.
+journal-interface-held = Network interface { $interface } came up before its blocking programs were attached: airgapd held it down for { $ms } ms until they were, then brought it up again.
 journal-events-lost = The details of { $lost } refusals were lost; their counts were kept.
 journal-uevents-lost = { $lost } device events from the kernel were lost before airgapd read them; every storage and USB device present was judged again.
 journal-daemon-started = airgapd started.

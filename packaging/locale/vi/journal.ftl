@@ -18,6 +18,7 @@ journal-device-departure = Thiết bị { $name } đã được tháo ra.
 journal-policy-loaded = Chính sách số hiệu { $serial } đang có hiệu lực.
 journal-policy-rejected = Một tệp chính sách bị từ chối; chính sách trước đó vẫn có hiệu lực. Chi tiết kỹ thuật (bằng tiếng Anh) nằm trong trường MESSAGE.
 journal-enforcement-state = Lớp ngăn chặn { $layer }: { $state }.
+journal-interface-held = Giao diện mạng { $interface } đã bật trước khi được gắn chương trình chặn: airgapd đã tắt nó trong { $ms } ms cho đến khi gắn xong, rồi bật lại.
 journal-events-lost = Mất chi tiết của { $lost } thao tác bị chặn; số lần chặn vẫn được đếm đủ.
 journal-uevents-lost = Mất { $lost } sự kiện thiết bị từ nhân trước khi airgapd kịp đọc; mọi thiết bị lưu trữ và USB đang cắm đã được xét lại.
 journal-daemon-started = airgapd đã khởi động.

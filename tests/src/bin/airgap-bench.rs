@@ -85,21 +85,23 @@ const WORKLOADS: [Workload; 8] = [
 ];
 
 const USAGE: &str = "\
-usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats] [--dev-walk] [--machine]
-                    [WORKLOAD...]
+usage: airgap-bench [--runs N] [--quick] [--cpu N] [--prog-stats]
+                    [--dev-walk] [--machine [--lan]] [WORKLOAD...]
   --runs N      runs (on, floor, off) per workload (default 7; --quick: 3)
-  --machine     \"on\" is the whole-machine program set (configuration: whole machine; the
-                cgroup programs on the bench's cgroup, so no per-packet program: issue 23);
-                default: the program set of a cgroup scope (`airgapd run`)
-  --lan         with --machine: the isolated-lan profile (LAN and loopback; one LAN subnet,
-                192.168.50.0/24, on an interface index no loopback packet uses), which keeps
-                the per-packet programs
-  --dev-walk    the device program without its per-major index (every entry unwritten):
-                the three-lookup rule walk it had before issue 23, to compare with
+  --machine     \"on\" is the whole-machine program set: configuration
+                whole machine, cgroup programs on the bench's cgroup, so
+                no per-packet program (issue 23); default: the program
+                set of a cgroup scope (`airgapd run`)
+  --lan         with --machine: the isolated-lan profile (LAN and
+                loopback; 192.168.50.0/24 on an interface index no
+                loopback packet uses), which keeps the per-packet programs
+  --dev-walk    the device program without its per-major index (every
+                entry unwritten): the rule walk it had before issue 23
   --quick       a tenth of the iterations and 3 pairs (CI smoke)
   --cpu N       CPU the workers are pinned to (default: the last one)
-  --prog-stats  then one enforced run per workload with the kernel's per-program
-                run-time stats on: which programs ran, for how long
+  --prog-stats  then one enforced run per workload with the kernel's
+                per-program run-time stats on: which programs ran, for
+                how long
 workloads (default: all):
 ";
 

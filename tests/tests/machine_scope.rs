@@ -347,3 +347,33 @@ async fn an_earlier_daemons_packet_links_are_removed_with_their_pins() {
         std::fs::remove_file(pin.unwrap().path()).unwrap();
     }
 }
+
+/// Root moving a covered interface into another network namespace (a container's) takes it out
+/// of the daemon's rtnetlink view; without per-packet programs only the interface programs can
+/// still drop what a socket there sends. They move with the interface. (Fails if the move
+/// detached them: the datagrams reach the peer as without them.)
+#[tokio::test]
+async fn an_interface_moved_to_another_namespace_keeps_its_programs() {
+    let (mut armed, link) = machine_set("mp6");
+    link.a
+        .enter(|| armed.enforcer.enforce_interface("veth-a"))
+        .expect("attaching the interface programs");
+    let other = airgapd_tests::netns::NetNs::new("mp6c");
+    link.a
+        .exec(&["ip", "link", "set", "veth-a", "netns", &other.name]);
+    other.exec(&["ip", "addr", "add", "10.231.0.1/24", "dev", "veth-a"]);
+    other.exec(&["ip", "link", "set", "veth-a", "up"]);
+    let before = link.b.stat("veth-b", "rx_packets");
+    let args = in_ns(
+        &other.name,
+        netprobe(),
+        &["udp-via", "lsrr", "10.231.0.2", "127.0.0.1", "9", "3"],
+    );
+    assert_eq!(run_at(Path::new("ip"), outside(), &args).result, "ok");
+    assert_eq!(
+        link.b.stat("veth-b", "rx_packets") - before,
+        0,
+        "frames left the moved interface"
+    );
+    assert!(denied(&armed, Kind::NetWireEgress) >= 1);
+}

@@ -6,7 +6,7 @@
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::bpf::Layer;
@@ -114,13 +114,15 @@ pub struct Queue {
     tx: SyncSender<Job>,
     dropped: Arc<AtomicU64>,
     pending: Arc<AtomicUsize>,
+    /// Told (without waiting) each time the jobs waiting rise to this level.
+    rise: Arc<OnceLock<(usize, SyncSender<()>)>>,
 }
 
 impl Queue {
     /// Hand a copy to the worker, waiting for room: a copy is never dropped because the
     /// worker is behind (only when it has stopped, and then it is counted).
     pub fn copy(&self, job: Copy) {
-        self.pending.fetch_add(1, Ordering::Relaxed);
+        self.added();
         if self.tx.send(Job::Copy(Box::new(job))).is_err() {
             self.pending.fetch_sub(1, Ordering::Relaxed);
             self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -129,7 +131,7 @@ impl Queue {
 
     /// Hand over any other job without waiting; gives it back when the queue is full.
     pub fn offer(&self, job: Job) -> Result<(), Job> {
-        self.pending.fetch_add(1, Ordering::Relaxed);
+        self.added();
         self.tx.try_send(job).map_err(|e| {
             self.pending.fetch_sub(1, Ordering::Relaxed);
             match e {
@@ -140,10 +142,24 @@ impl Queue {
 
     /// Hand over a job that must not be lost, waiting for room.
     pub fn send(&self, job: Job) {
-        self.pending.fetch_add(1, Ordering::Relaxed);
+        self.added();
         if self.tx.send(job).is_err() {
             self.pending.fetch_sub(1, Ordering::Relaxed);
             self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Tell `tx` whenever the jobs waiting rise to `level` (once set, for good).
+    pub fn on_rise(&self, level: usize, tx: SyncSender<()>) {
+        let _ = self.rise.set((level, tx));
+    }
+
+    fn added(&self) {
+        let n = self.pending.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some((level, tx)) = self.rise.get() {
+            if n == *level {
+                let _ = tx.try_send(());
+            }
         }
     }
 
@@ -168,6 +184,7 @@ impl Queue {
                 tx,
                 dropped: dropped.clone(),
                 pending: Arc::default(),
+                rise: Arc::default(),
             },
             rx,
             dropped,

@@ -254,9 +254,10 @@ impl MediaFiles {
             })
             .ok()
             .map(Arc::new);
+        let openers = Arc::new(swaps::Openers::default());
         let watcher = queue
             .as_ref()
-            .map(|q| Watcher::new(q.clone(), exits.clone()));
+            .map(|q| Watcher::new(q.clone(), exits.clone(), openers.clone()));
         let register_state = match (&watcher, register_problem) {
             (Some(Ok(_)), None) => LayerState::Active,
             (Some(Ok(_)), Some(why)) => LayerState::Unavailable(format!(
@@ -267,14 +268,13 @@ impl MediaFiles {
             (None, _) => LayerState::Unavailable("the recording thread could not start".into()),
         };
         layers.push((Layer::CopyRegister, register_state));
-        let openers = Arc::new(swaps::Openers::default());
         if let Some(q) = &queue {
             if let Err(e) = swaps::watch(table.clone(), q.clone(), openers.clone(), exits.clone()) {
                 tracing::error!(error = %e, "swap enabled on a medium is not recorded");
             }
         }
         let pace = queue.as_ref().and_then(|q| {
-            pace::Pace::new(q.clone(), openers.clone())
+            pace::Pace::new(q.clone(), table.clone())
                 .map_err(|e| {
                     tracing::error!(error = %e, "open permission events: a flood of opens on \
                         a medium is not slowed to the register's pace");

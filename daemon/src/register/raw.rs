@@ -59,10 +59,10 @@ pub struct Raw {
     nodes: Nodes,
 }
 
-use super::swaps::Openers;
+use super::swaps::{Key, Openers};
 
 /// The file handle of `path` (not following a symlink), as fanotify reports it.
-fn handle_of(path: &str) -> io::Result<Vec<u8>> {
+pub(super) fn handle_of(path: &str) -> io::Result<Vec<u8>> {
     let c =
         std::ffi::CString::new(path).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     // struct file_handle { u32 handle_bytes; int handle_type; u8 f_handle[128]; }
@@ -97,6 +97,7 @@ impl Raw {
         )?);
         let nodes: Nodes = Arc::default();
         let (g, n) = (group.clone(), nodes.clone());
+        openers.reader(group.clone());
         std::thread::Builder::new()
             .name("airgapd-raw".into())
             .spawn(move || read(&g, &n, &queue, exits.as_deref(), &openers))?;
@@ -147,6 +148,10 @@ fn read(group: &Group, nodes: &Nodes, queue: &Queue, exits: Option<&Exits>, open
     // Writes already recorded, so a process writing on and on makes one line.
     let mut written: std::collections::HashSet<(i32, (u32, u32))> = Default::default();
     loop {
+        if !group.wait(-1) {
+            continue;
+        }
+        let _reading = openers.reading();
         let n = match group.read(&mut buf) {
             Ok(n) => n,
             Err(e) => {
@@ -176,7 +181,7 @@ fn read(group: &Group, nodes: &Nodes, queue: &Queue, exits: Option<&Exits>, open
             });
             if ev.mask & libc::FAN_OPEN != 0 {
                 // Who opened the node last: the kernel's open in swapon(2) is one.
-                openers.note((dev, 0), ev.pid as u32, Some(access.who.clone()));
+                openers.note(Key::Node(dev), ev.pid as u32, Some(access.who.clone()));
             }
             access.read |= ev.mask & libc::FAN_ACCESS != 0;
             access.wrote |= ev.mask & libc::FAN_MODIFY != 0;

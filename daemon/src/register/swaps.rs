@@ -8,8 +8,10 @@
 //! mountinfo) after every swapon and swapoff. A thread waits for that and reads the table
 //! again; each new area on a medium the register follows is a `raw-write` line. Who enabled
 //! it: the last process that opened that device node (the raw access group) or that file on
-//! the medium (the pacing group, whose permission event is the kernel's open in swapon(2))
-//! within the last [`RECENT`]; else the line says the process is not known.
+//! the medium (the register's own group, `watch.rs`, which also reports opens: `swapon(8)`
+//! opens the file to read its signature before swapon(2), and since Linux 6.8 the kernel's own
+//! open in swapon(2) is reported too) within the last [`RECENT`]; else the line says the
+//! process is not known.
 //!
 //! Swap on a refused device cannot be enabled: the kernel's open in swapon(2) is checked by
 //! the device program like any other (EPERM). A swapon followed by a swapoff before this
@@ -20,9 +22,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::fanotify::Group;
 use super::jobs::{now_us, Job, Queue};
 use super::raw::RawAccess;
 use super::who::{self, Exits, Who};
@@ -30,11 +34,22 @@ use super::Table;
 
 /// How recent an open must be to name who enabled swap.
 pub const RECENT: Duration = Duration::from_secs(10);
+/// The longest the opener of a new swap area is waited for.
+const SETTLE: Duration = Duration::from_millis(200);
 /// At most this many opens are remembered (the oldest half is forgotten beyond).
 const REMEMBERED: usize = 4096;
 
-/// What was opened: a block device (its number, inode 0) or a file (its filesystem, inode).
-pub type Key = ((u32, u32), u64);
+/// What was opened.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A medium's block device node, by the device's number.
+    Node((u32, u32)),
+    /// A file on a medium (its block device) by its file handle's bytes, as the register's
+    /// identifier group reports it.
+    Handle((u32, u32), Vec<u8>),
+    /// A file on a medium whose filesystem has no decodable handles, by its inode.
+    Inode((u32, u32), u64),
+}
 
 /// An open: the pid, who it is when known already, and when.
 type Opened = (u32, Option<Who>, Instant);
@@ -43,9 +58,53 @@ type Opened = (u32, Option<Who>, Instant);
 #[derive(Default)]
 pub struct Openers {
     last: Mutex<HashMap<Key, Opened>>,
+    /// The groups whose readers note opens...
+    groups: Mutex<Vec<Arc<Group>>>,
+    /// ... and how many of those readers hold events read and not yet noted.
+    busy: AtomicUsize,
+}
+
+/// A reader holding events it has read and not yet noted (see [`Openers::reading`]).
+pub struct Reading<'a>(&'a AtomicUsize);
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Openers {
+    /// `group`'s reader notes opens (through [`Openers::reading`] around each batch).
+    pub fn reader(&self, group: Arc<Group>) {
+        if let Ok(mut g) = self.groups.lock() {
+            g.push(group);
+        }
+    }
+
+    /// Say so before reading a batch of events, until they are noted.
+    pub fn reading(&self) -> Reading<'_> {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        Reading(&self.busy)
+    }
+
+    /// Wait (at most [`SETTLE`]) until every open made so far is noted: no group has events
+    /// queued and no reader holds any. The kernel queues an open's event before the open
+    /// returns, so the open by `swapon` comes before the change of `/proc/swaps` it causes.
+    fn settle(&self) {
+        let end = Instant::now() + SETTLE;
+        while Instant::now() < end {
+            let queued = self
+                .groups
+                .lock()
+                .map(|g| g.iter().any(|g| g.wait(0)))
+                .unwrap_or(false);
+            if !queued && self.busy.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// `pid` opened `key` (its identity, when the caller has it already).
     pub fn note(&self, key: Key, pid: u32, who: Option<Who>) {
         let Ok(mut last) = self.last.lock() else {
@@ -61,8 +120,8 @@ impl Openers {
         last.insert(key, (pid, who, Instant::now()));
     }
 
-    fn who(&self, key: Key, exits: Option<&Exits>) -> Option<Who> {
-        let (pid, who, at) = self.last.lock().ok()?.get(&key).cloned()?;
+    fn who(&self, key: &Key, exits: Option<&Exits>) -> Option<Who> {
+        let (pid, who, at) = self.last.lock().ok()?.get(key).cloned()?;
         if at.elapsed() > RECENT {
             return None;
         }
@@ -135,12 +194,11 @@ fn enabled(
     exits: Option<&Exits>,
 ) -> Option<RawAccess> {
     let meta = std::fs::metadata(path).ok()?;
-    let (fs, key) = if meta.file_type().is_block_device() {
-        let d = (libc::major(meta.rdev()), libc::minor(meta.rdev()));
-        (d, (d, 0))
+    let node = meta.file_type().is_block_device();
+    let fs = if node {
+        (libc::major(meta.rdev()), libc::minor(meta.rdev()))
     } else {
-        let d = (libc::major(meta.dev()), libc::minor(meta.dev()));
-        (d, (d, meta.ino()))
+        (libc::major(meta.dev()), libc::minor(meta.dev()))
     };
     let dev = {
         let t = table.read().ok()?;
@@ -148,7 +206,19 @@ fn enabled(
             .find(|(d, tracked)| **d == fs || tracked.mounts.iter().any(|m| m.dev == fs))
             .map(|(d, _)| *d)?
     };
-    let who = openers.who(key, exits);
+    let keys = if node {
+        vec![Key::Node(dev)]
+    } else {
+        let handle = super::raw::handle_of(path).map(|h| Key::Handle(dev, h));
+        handle
+            .into_iter()
+            .chain([Key::Inode(dev, meta.ino())])
+            .collect()
+    };
+    // The readers read in batches, a few milliseconds apart: swapon's own open may not be
+    // noted yet (and an earlier opener, mkswap, would be named instead).
+    openers.settle();
+    let who = keys.iter().find_map(|k| openers.who(k, exits));
     Some(RawAccess {
         dev,
         node: path.to_string(),
@@ -178,8 +248,8 @@ mod tests {
     #[test]
     fn an_old_open_names_nobody() {
         let o = Openers::default();
-        o.note(((7, 3), 0), 42, Some(Who::default()));
-        assert!(o.who(((7, 3), 0), None).is_some());
-        assert!(o.who(((7, 4), 0), None).is_none());
+        o.note(Key::Node((7, 3)), 42, Some(Who::default()));
+        assert!(o.who(&Key::Node((7, 3)), None).is_some());
+        assert!(o.who(&Key::Node((7, 4)), None).is_none());
     }
 }

@@ -7,7 +7,9 @@
 //! `FAN_CLOSE_WRITE` (created, overwritten, appended), `FAN_MOVED_TO`, and
 //! `FAN_CLOSE_NOWRITE` (read onto the machine). A filesystem whose file handles the kernel
 //! cannot decode (exFAT) cannot be watched that way; it gets a group without identifiers,
-//! which sees closes only, each with the file open.
+//! which sees closes only, each with the file open. Both also report opens (`FAN_OPEN`),
+//! which only note the opener, for naming who enabled swap on a file (`swaps.rs`): a
+//! notification nobody waits for, merged by the kernel with the file's other events.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -18,16 +20,18 @@ use std::sync::Arc;
 use super::entry::event;
 use super::fanotify::{self, Group, Handle};
 use super::jobs::{now_us, Check, Copy, Job, Queue, Target};
+use super::swaps::{Key, Openers};
 use super::who::{self, Exits};
 
 /// Events of the identifier group.
-const MASK_FID: u64 = libc::FAN_CLOSE_WRITE
+const MASK_FID: u64 = libc::FAN_OPEN
+    | libc::FAN_CLOSE_WRITE
     | libc::FAN_CLOSE_NOWRITE
     | libc::FAN_MOVED_TO
     | libc::FAN_CREATE
     | libc::FAN_MODIFY;
 /// Events of the fallback group.
-const MASK_FD: u64 = libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE;
+const MASK_FD: u64 = libc::FAN_OPEN | libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE;
 /// Files created and not yet closed, remembered at most.
 const CREATED_ENTRIES: usize = 4096;
 /// Size of one read of events.
@@ -88,6 +92,7 @@ pub struct Watcher {
     fsids: Arc<std::sync::RwLock<HashMap<u64, (u32, u32)>>>,
     queue: Queue,
     exits: Option<Arc<Exits>>,
+    openers: Arc<Openers>,
 }
 
 /// The `f_fsid` of the filesystem of the open `fd`, as fanotify reports it (8 bytes, native
@@ -110,9 +115,13 @@ pub fn fsid(fd: &impl AsRawFd) -> io::Result<u64> {
 
 impl Watcher {
     /// Create the identifier group and its reader.
-    pub fn new(queue: Queue, exits: Option<Arc<Exits>>) -> io::Result<Watcher> {
+    pub fn new(
+        queue: Queue,
+        exits: Option<Arc<Exits>>,
+        openers: Arc<Openers>,
+    ) -> io::Result<Watcher> {
         let fid = Arc::new(Group::init(
-            libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME_TARGET,
+            libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME_TARGET | libc::FAN_UNLIMITED_QUEUE,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
         )?);
         let w = Watcher {
@@ -121,11 +130,16 @@ impl Watcher {
             fsids: Default::default(),
             queue,
             exits,
+            openers,
         };
         let (fsids, queue, exits) = (w.fsids.clone(), w.queue.clone(), w.exits.clone());
+        let openers = w.openers.clone();
+        openers.reader(fid.clone());
         std::thread::Builder::new()
             .name("airgapd-copies".into())
-            .spawn(move || read_identifiers(&fid, &fsids, &queue, exits.as_deref()))?;
+            .spawn(move || {
+                read_identifiers(&fid, &fsids, &queue, exits.as_deref(), &openers);
+            })?;
         Ok(w)
     }
 
@@ -154,13 +168,15 @@ impl Watcher {
     fn fd_group(&mut self) -> io::Result<&Group> {
         if self.fd.is_none() {
             let group = Arc::new(Group::init(
-                libc::FAN_CLASS_NOTIF,
+                libc::FAN_CLASS_NOTIF | libc::FAN_UNLIMITED_QUEUE,
                 (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
             )?);
             let (g, queue, exits) = (group.clone(), self.queue.clone(), self.exits.clone());
+            let openers = self.openers.clone();
+            openers.reader(group.clone());
             std::thread::Builder::new()
                 .name("airgapd-copies-fd".into())
-                .spawn(move || read_open_files(&g, &queue, exits.as_deref()))?;
+                .spawn(move || read_open_files(&g, &queue, exits.as_deref(), &openers))?;
             self.fd = Some(group);
         }
         Ok(self.fd.as_deref().expect("just set"))
@@ -299,6 +315,7 @@ fn read_identifiers(
     fsids: &std::sync::RwLock<HashMap<u64, (u32, u32)>>,
     queue: &Queue,
     exits: Option<&Exits>,
+    openers: &Openers,
 ) {
     let me = std::process::id() as i32;
     let mut buf = vec![0u8; READ_BUF];
@@ -333,13 +350,15 @@ fn read_identifiers(
             flush_changes(&mut unnamed, queue);
             continue;
         }
+        let _reading = openers.reading();
         let n = next_batch(group, &mut buf);
         if n < READ_BUF / 2 {
             std::thread::sleep(BATCH_PAUSE);
         }
         for ev in fanotify::parse(&buf[..n]) {
             if ev.mask & libc::FAN_Q_OVERFLOW != 0 {
-                let _ = queue.offer(Job::Overflow);
+                // Waiting for room: the queue is full when the kernel overflows.
+                queue.send(Job::Overflow);
                 continue;
             }
             // The worker's own reads of what it hashes.
@@ -356,6 +375,9 @@ fn read_identifiers(
                 continue;
             };
             let file = ev.fid().cloned();
+            if let Some(f) = file.as_ref().filter(|_| ev.mask & libc::FAN_OPEN != 0) {
+                openers.note(Key::Handle(dev, f.bytes.clone()), ev.pid as u32, None);
+            }
             let mut name = ev.dir_name().map(|(h, n)| (h.clone(), n.to_vec()));
             if ev.mask & libc::FAN_CREATE != 0 {
                 if let Some(mut c) = file.as_ref().and_then(|f| unnamed.take(f)).map(|u| u.copy) {
@@ -480,15 +502,20 @@ fn flush_changes(changed: &mut Remembered<Changed>, queue: &Queue) {
     }
 }
 
-fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>) {
+fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>, openers: &Openers) {
     let me = std::process::id() as i32;
     let mut buf = vec![0u8; READ_BUF];
     let mut recent = Recent::default();
     loop {
+        if !group.wait(-1) {
+            continue;
+        }
+        let _reading = openers.reading();
         let n = next_batch(group, &mut buf);
         for ev in fanotify::parse(&buf[..n]) {
             if ev.mask & libc::FAN_Q_OVERFLOW != 0 {
-                let _ = queue.offer(Job::Overflow);
+                // Waiting for room: the queue is full when the kernel overflows.
+                queue.send(Job::Overflow);
                 continue;
             }
             let Some(fd) = ev.fd else { continue };
@@ -499,10 +526,15 @@ fn read_open_files(group: &Group, queue: &Queue, exits: Option<&Exits>) {
                 continue;
             };
             let dev = (libc::major(meta.dev()), libc::minor(meta.dev()));
+            if ev.mask & libc::FAN_OPEN != 0 {
+                openers.note(Key::Inode(dev, meta.ino()), ev.pid as u32, None);
+            }
             let kind = if ev.mask & libc::FAN_CLOSE_WRITE != 0 {
                 event::WRITTEN
-            } else {
+            } else if ev.mask & libc::FAN_CLOSE_NOWRITE != 0 {
                 event::READ
+            } else {
+                continue;
             };
             queue.copy(Copy {
                 dev,

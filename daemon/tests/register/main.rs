@@ -11,6 +11,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod issue15;
+mod pacing;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

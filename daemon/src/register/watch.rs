@@ -121,7 +121,7 @@ impl Watcher {
         openers: Arc<Openers>,
     ) -> io::Result<Watcher> {
         let fid = Arc::new(Group::init(
-            libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME_TARGET | libc::FAN_UNLIMITED_QUEUE,
+            libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME_TARGET,
             (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
         )?);
         let w = Watcher {
@@ -168,7 +168,7 @@ impl Watcher {
     fn fd_group(&mut self) -> io::Result<&Group> {
         if self.fd.is_none() {
             let group = Arc::new(Group::init(
-                libc::FAN_CLASS_NOTIF | libc::FAN_UNLIMITED_QUEUE,
+                libc::FAN_CLASS_NOTIF,
                 (libc::O_RDONLY | libc::O_LARGEFILE) as u32,
             )?);
             let (g, queue, exits) = (group.clone(), self.queue.clone(), self.exits.clone());

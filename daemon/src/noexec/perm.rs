@@ -16,10 +16,8 @@
 //! an open through a mount not noexec yet is handed to the thread of held opens
 //! ([`super::hold`]), which answers it once that mount is noexec.
 
-use std::collections::BTreeSet;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -123,17 +121,11 @@ fn judge(
     if !remount::is_noexec(fd.as_fd()).unwrap_or(false) {
         return Verdict::Hold;
     }
-    let (medium, refused) = match table.read() {
-        Ok(t) => (
-            dev.and_then(|d| t.get(&d).map(|m| m.medium.clone())),
-            t.iter()
-                .filter(|(_, m)| !m.medium.allow_exec)
-                .map(|(d, _)| *d)
-                .collect::<BTreeSet<_>>(),
-        ),
+    let medium = match table.read() {
+        Ok(t) => dev.and_then(|d| t.get(&d).map(|m| m.medium.clone())),
         Err(_) => return Verdict::Deny,
     };
-    if gate.before_open(pid, fd, medium.as_ref(), &refused).is_ok() {
+    if gate.before_open(pid, fd, medium.as_ref(), table).is_ok() {
         Verdict::Allow
     } else {
         Verdict::Deny
@@ -153,15 +145,19 @@ impl Answerer {
     /// Answer the event of `pid` on `fd` (on `dev`); a refusal is recorded when `record` says
     /// so (each exec refusal is; opens refused by a bound are recorded folded instead).
     fn finish(&self, pid: u32, fd: OwnedFd, dev: Option<(u32, u32)>, allow: bool, record: bool) {
-        // The process waits for this answer: it is still there to be identified.
-        let who = (!allow && record).then(|| who::identify(pid, None));
-        let path = fd_path(&fd)
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
+        // The process waits for this answer: it is still there to be identified, and the
+        // mount it opened the file through (perhaps in a namespace that ends with it) is
+        // still there to name the file.
+        let who = (!allow && record).then(|| {
+            let path = fd_path(&fd)
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            (who::identify(pid, None), path)
+        });
         if let Err(e) = self.group.respond(fd.as_raw_fd(), allow) {
             tracing::error!(error = %e, "answering an exec permission event");
         }
-        let Some(who) = who else { return };
+        let Some((who, path)) = who else { return };
         let job = Exec {
             dev: dev.unwrap_or_default(),
             path,
@@ -210,8 +206,8 @@ fn answer(answerer: &Arc<Answerer>, mut gate: Gate, line: &Line) {
             let Some(fd) = ev.fd else { continue };
             let since = std::time::Instant::now();
             let pid = ev.pid as u32;
-            let dev = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-                .map(|m| (libc::major(m.dev()), libc::minor(m.dev())))
+            let dev = nix::sys::stat::fstat(fd.as_raw_fd())
+                .map(|m| (libc::major(m.st_dev), libc::minor(m.st_dev)))
                 .ok();
             // Only media whose programs are refused are marked; a medium the policy has just
             // allowed may still be, for a moment.

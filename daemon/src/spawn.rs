@@ -29,6 +29,7 @@ pub fn prepare(cmd: &mut Command, scope: &Scope, opts: SpawnOptions) -> io::Resu
     // no locks), which is what is allowed between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
+            default_handlers();
             if opts.die_with_parent && libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -42,6 +43,26 @@ pub fn prepare(cmd: &mut Command, scope: &Scope, opts: SpawnOptions) -> io::Resu
         });
     }
     Ok(())
+}
+
+/// Give the signals a terminal or a service manager sends back their default action now, as
+/// execve would (a handler does not survive it; an ignored signal stays ignored). Until exec
+/// the child has the parent's handlers (tokio's, for Ctrl-C), which would swallow a Ctrl-C
+/// sent once the child is seen in the scope (`cgroup.procs`) and before it is the command:
+/// the command then ran on as if nothing was pressed.
+fn default_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        // SAFETY: sigaction with a zeroed struct to read into, then SIG_DFL: async-signal-safe.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &raw mut old) == 0
+                && old.sa_sigaction != libc::SIG_IGN
+                && old.sa_sigaction != libc::SIG_DFL
+            {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
 }
 
 /// Write our own pid into `cgroup.procs` (writing "0" means "the writing process").

@@ -2,7 +2,9 @@
 //! register is behind. A calm register costs a copy no round trip through the daemon; a
 //! flood of new files by an unprivileged user still loses none of them.
 
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::common::journald::{skip_unless_root, POLL};
 use super::common::loopdev::LoopDev;
@@ -108,6 +110,19 @@ fn as_nobody(d: &super::common::daemon::Daemon, script: &str, args: &str) -> u32
     }
 }
 
+/// Call `done` every [`POLL`] until it gives a value; past `within`, fail with what it said
+/// last.
+fn until<T>(within: Duration, mut done: impl FnMut() -> Result<T, String>) -> T {
+    let end = Instant::now() + within;
+    loop {
+        match done() {
+            Ok(v) => return v,
+            Err(why) => assert!(Instant::now() < end, "{why}"),
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// A directory on the medium `nobody` may write to.
 fn drop_dir(mnt: &Path) -> std::path::PathBuf {
     let dir = mnt.join("drop");
@@ -132,31 +147,25 @@ fn issue23_a_close_storm_is_recorded_or_said_to_be_lost() {
     });
     let dir = drop_dir(&bench.mnt);
     as_nobody(&d, HOARD, &format!("{} {HOARDED}", dir.display()));
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    loop {
+    let (recorded, lost) = until(Duration::from_secs(180), || {
         let all = airgapd::register::file::read(&bench.register).unwrap();
         let lost = all.iter().any(|e| e.event == "lost");
         // Closed by the two children the hoarder forked; a file whose creation the reader no
         // longer remembers (it keeps 4096) is recorded as written.
-        let recorded: std::collections::BTreeSet<_> = all
+        let recorded: BTreeSet<_> = all
             .iter()
             .filter(|e| e.document.starts_with("/drop/h"))
-            .map(|e| e.document.as_str())
+            .map(|e| e.document.clone())
             .collect();
         if lost || recorded.len() == HOARDED {
-            eprintln!(
-                "{} of {HOARDED} recorded; lost said: {lost}",
-                recorded.len()
-            );
-            break;
+            return Ok((recorded.len(), lost));
         }
-        assert!(
-            std::time::Instant::now() < end,
+        Err(format!(
             "{} of {HOARDED} files are in the register, and no line says any was lost",
             recorded.len()
-        );
-        std::thread::sleep(POLL);
-    }
+        ))
+    });
+    eprintln!("{recorded} of {HOARDED} recorded; lost said: {lost}");
 }
 
 #[test]
@@ -178,33 +187,28 @@ fn issue23_a_calm_register_asks_about_no_open_and_a_flood_of_new_files_loses_non
 
     let dir = drop_dir(&bench.mnt);
     let flooder = as_nobody(&d, FLOOD, &format!("{} {FILES}", dir.display()));
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    loop {
+    until(Duration::from_secs(180), || {
         let all = airgapd::register::file::read(&bench.register).unwrap();
         let lost: Vec<_> = all.iter().filter(|e| e.event == "lost").collect();
         assert!(lost.is_empty(), "{lost:#?}");
-        let created: std::collections::BTreeSet<_> = all
+        let created: BTreeSet<_> = all
             .iter()
             .filter(|e| e.pid == flooder && e.event == "created")
             .map(|e| e.document.as_str())
             .collect();
         if created.len() == FILES {
-            break;
+            return Ok(());
         }
-        assert!(
-            std::time::Instant::now() < end,
+        Err(format!(
             "{} of {FILES} files created by the flood are in the register",
             created.len()
-        );
-        std::thread::sleep(POLL);
-    }
+        ))
+    });
     // Caught up: opens are no longer asked about.
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while open_perm_marks(d.pid()) != 0 {
-        assert!(
-            std::time::Instant::now() < end,
-            "the register caught up, yet opens on the medium still wait for the daemon"
-        );
-        std::thread::sleep(POLL);
-    }
+    until(Duration::from_secs(10), || match open_perm_marks(d.pid()) {
+        0 => Ok(()),
+        _ => {
+            Err("the register caught up, yet opens on the medium still wait for the daemon".into())
+        }
+    });
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use aya::maps::{MapData, RingBuf};
 use aya::programs::ProgramError;
-use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
+use aya::{Ebpf, EbpfError, EbpfLoader};
 
 use airgapd_ebpf::abi;
 
@@ -118,30 +118,11 @@ fn bpf_lsm_in(list: &str) -> Result<(), String> {
     ))
 }
 
-/// The kernel's BTF while programs are being loaded. Parsing `/sys/kernel/btf/vmlinux` takes
-/// about 20 ms, and a start needs it about ten times (the object, the LSM, fmod_ret and guard
-/// programs, the probes): parsed once here instead. [`release_kernel_btf`] drops it once the
-/// start is done: its few MiB are not kept for the daemon's life.
-static KERNEL_BTF: std::sync::Mutex<Option<std::sync::Arc<Btf>>> = std::sync::Mutex::new(None);
+pub(crate) use crate::kernel_btf::kernel_btf;
 
-/// The kernel's BTF (parsed at the first call after a release).
-pub(crate) fn kernel_btf() -> Result<std::sync::Arc<Btf>, String> {
-    let mut slot = KERNEL_BTF.lock().expect("kernel BTF lock");
-    if let Some(btf) = &*slot {
-        return Ok(btf.clone());
-    }
-    let btf = std::sync::Arc::new(Btf::from_sys_fs().map_err(|e| format!("no kernel BTF ({e})"))?);
-    *slot = Some(btf.clone());
-    Ok(btf)
-}
-
-/// Forget the parsed BTF (every program of the start is loaded), and give the heap the start
-/// used (the BTF, the object's sections and verifier buffers: some tens of MiB, freed but kept
-/// by the allocator) back to the kernel.
+/// Forget the start's kernel BTF and relocated object ([`crate::kernel_btf::release`]).
 pub fn release_kernel_btf() {
-    KERNEL_BTF.lock().expect("kernel BTF lock").take();
-    // SAFETY: malloc_trim only returns free memory at the heap's top and in free chunks.
-    unsafe { libc::malloc_trim(0) };
+    crate::kernel_btf::release();
 }
 
 fn kernel_answer(e: &EnforceError) -> String {
@@ -363,6 +344,9 @@ impl Enforcer {
     }
 
     fn load_with(pin_dir: Option<&Path>) -> Result<Enforcer, EnforceError> {
+        // aya parses the kernel's BTF in `new` whatever it is given later; a prefetch
+        // (`kernel_btf::prefetch`) parses ours meanwhile.
+        let mut loader = EbpfLoader::new();
         let btf = kernel_btf().ok();
         let pins: Vec<(&str, PathBuf)> = pin_dir
             .map(|dir| {
@@ -381,7 +365,6 @@ impl Enforcer {
                 .collect()
             })
             .unwrap_or_default();
-        let mut loader = EbpfLoader::new();
         loader.btf(btf.as_deref());
         for (name, path) in &pins {
             loader.map_pin_path(name, path.as_path());

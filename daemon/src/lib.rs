@@ -20,6 +20,7 @@ pub mod fuzzing;
 pub mod i18n;
 pub mod inspect;
 pub mod journal;
+pub mod kernel_btf;
 pub mod links;
 pub mod logging;
 pub mod machine_record;

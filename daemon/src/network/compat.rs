@@ -9,8 +9,8 @@
 //! tasks only, what layer 6 refuses for native ones.
 //!
 //! aya 0.14 has no fmod_ret programs, so the daemon loads this one itself: it takes the
-//! program's instructions out of the same object aya loaded (parsed again with aya-obj), applies
-//! the kernel's BTF (CO-RE) and the fds of the maps aya created (config, counters, events: the
+//! program's instructions out of the same object aya loaded (parsed again with aya-obj and
+//! CO-RE relocated once a start: `kernel_btf`), applies the fds of the maps aya created (config, counters, events: the
 //! ones layer 6's program uses), and loads it with `BPF_PROG_LOAD` as `BPF_MODIFY_RETURN`.
 //! Kernels without BPF trampolines refuse it; the caller reports the layer unavailable with the
 //! kernel's answer.
@@ -26,7 +26,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use aya::Btf;
 use aya_obj::btf::BtfKind;
 use aya_obj::generated::bpf_insn;
-use aya_obj::Object;
 
 use crate::links::{self, AttachType, TracingLoad};
 
@@ -68,15 +67,14 @@ pub fn load_fmod_ret_with(
     extra: &[(&str, BorrowedFd<'_>)],
     btf: &Btf,
 ) -> Result<OwnedFd, String> {
-    let mut obj = Object::parse(airgapd_ebpf::OBJECT).map_err(|e| format!("object: {e}"))?;
+    // CO-RE applied to the whole object as aya does (it finds relocations by section), once a
+    // start: every fmod_ret program is cut from a copy.
+    let mut obj = crate::kernel_btf::relocated_object()?;
     let prog = obj
         .programs
         .get(program)
         .cloned()
         .ok_or_else(|| format!("no program {program} in the object"))?;
-    // CO-RE first, on the whole object as aya does (it finds relocations by section).
-    obj.relocate_btf(btf)
-        .map_err(|e| format!("applying the kernel's BTF: {e}"))?;
     // Only this program's section is relocated and loaded from here on.
     let key = prog.function_key();
     obj.programs.retain(|name, _| name == program);

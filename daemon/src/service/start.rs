@@ -9,6 +9,9 @@ impl Service {
         // the daemon has at the fork. Forked later, after the programs were loaded, it held the
         // ~30 MB the start used (the kernel's BTF, the object) for the daemon's life.
         let mut media = media::Media::default();
+        // The kernel's BTF and the relocated object, made while the policy and the records
+        // are read (`kernel_btf`).
+        crate::kernel_btf::prefetch();
         let loaded = load_or_strict(&opts.policy);
         if let Some(why) = &loaded.fallback {
             send(

@@ -22,6 +22,7 @@ pub mod errno;
 pub mod floor;
 pub mod loopdev;
 pub mod netns;
+pub mod stallfs;
 
 /// These tests load BPF programs and create cgroups: they need root, and say so.
 pub fn require_root() {

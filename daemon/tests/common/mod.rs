@@ -16,7 +16,9 @@ pub mod journald;
 pub mod loopdev;
 #[allow(dead_code)]
 pub mod rawbpf;
+// Shared with the arrival bench, which stalls a medium the same way.
 #[allow(dead_code)]
+#[path = "../../../tests/src/stallfs.rs"]
 pub mod stallfs;
 #[allow(dead_code)]
 pub mod swtpm;

@@ -2,7 +2,10 @@
 //! its grant. Starts `airgapd service` in a cgroup of its own, then attaches an approved ext4
 //! image to a loop device N times (LOOP_SET_FD, whose "change" uevent the daemon judges) and
 //! measures from just before the ioctl to the moment the grant is in the kernel map (polled in
-//! the pinned map). Prints p50, p99 and max. Target (issue 4): p99 under 5 ms.
+//! the pinned map). Twice, in one run: on a quiet daemon, then while another medium stalls (a
+//! loop device over a FUSE file whose reads are never answered: its probe is stuck in the
+//! kernel and its deadline pending; a slow medium must not delay a fast one). Prints p50, p99
+//! and max of each. Goals: p99 under 5 ms (issue 4), under 1 ms with the stall (issue 23).
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
@@ -15,10 +18,17 @@ use aya::maps::{HashMap, Map, MapData};
 use airgapd::scope::Scope;
 use airgapd_ebpf::abi;
 use airgapd_tests::bench_service::{flag, sibling_airgapd, BenchService};
+use airgapd_tests::stallfs::StallFs;
 
 const LOOP_SET_FD: libc::c_ulong = 0x4C00;
 const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
 const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
+
+/// How often the grant map is looked at (with a timer slack of 1 ns: the resolution).
+const POLL: Duration = Duration::from_micros(20);
+
+/// Between one arrival's departure and the next arrival.
+const SETTLE: Duration = Duration::from_millis(10);
 
 fn run(cmd: &str, args: &[&str]) {
     let ok = Command::new(cmd)
@@ -45,6 +55,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
+    // SAFETY: prctl on this thread; the sleeps between polls end when asked, not up to
+    // 50 µs later.
+    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1) };
     let dir = std::env::temp_dir().join(format!("airgap-arrival-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let image = dir.join("stick.img");
@@ -91,8 +104,8 @@ fn main() -> ExitCode {
         minor: n as u32,
     };
 
-    let mut samples = Vec::with_capacity(runs);
-    for _ in 0..runs {
+    // Returns when the ioctl was made.
+    let attach = || {
         let lo = open();
         let t0 = Instant::now();
         // SAFETY: attach our image to our loop device.
@@ -100,36 +113,79 @@ fn main() -> ExitCode {
             unsafe { libc::ioctl(lo.as_raw_fd(), LOOP_SET_FD, backing.as_raw_fd()) },
             0
         );
-        drop(lo);
-        let limit = t0 + Duration::from_secs(2);
-        while rules.get(&key, 0).is_err() {
-            assert!(Instant::now() < limit, "no grant within 2 s");
-            std::hint::spin_loop();
-        }
-        samples.push(t0.elapsed());
+        t0
+    };
+    let granted = || rules.get(&key, 0).is_ok();
+    let detach = || {
         let lo = open();
         // SAFETY: detach it again (done at this close), then wait for the grant to go.
         assert_eq!(unsafe { libc::ioctl(lo.as_raw_fd(), LOOP_CLR_FD, 0) }, 0);
         drop(lo);
         let limit = Instant::now() + Duration::from_secs(2);
-        while rules.get(&key, 0).is_ok() {
+        while granted() {
             assert!(Instant::now() < limit, "grant not withdrawn within 2 s");
             std::thread::sleep(Duration::from_micros(200));
         }
-    }
+    };
+    let arrivals = |runs: usize| -> Vec<Duration> {
+        let mut samples = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t0 = attach();
+            let limit = t0 + Duration::from_secs(2);
+            while !granted() {
+                assert!(Instant::now() < limit, "no grant within 2 s");
+                // Not a spin: on two CPUs a spinning bench takes one from the daemon's
+                // threads (its loop, the uevent reader, the probe) and measures their queue.
+                std::thread::sleep(POLL);
+            }
+            samples.push(t0.elapsed());
+            detach();
+            // The detach makes several uevents and the first withdraws the grant: the others
+            // are let through before the next arrival, which would otherwise be measured
+            // queued behind them.
+            std::thread::sleep(SETTLE);
+        }
+        samples.sort();
+        samples
+    };
+
+    let quiet = arrivals(runs);
+    // Another medium arrives and never answers: the daemon's probe of it blocks in the kernel
+    // until the deadline (5 s) refuses it. The arrivals run while it waits. Made while our
+    // loop device is attached, so that it takes another one.
+    attach();
+    let stall = StallFs::new("arrival-bench");
+    detach();
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    let stalled = arrivals(runs);
+    let during = t.elapsed() + Duration::from_millis(200);
+    let deadline = airgapd::devices::prober::PROBE_DEADLINE;
+    drop(stall);
     drop(service);
     drop(scope);
     let _ = std::fs::remove_dir_all(&dir);
 
-    samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "arrival → grant in the kernel map, {runs} runs: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms (target: p99 < 5 ms)",
-        ms(percentile(&samples, 0.5)),
-        ms(percentile(&samples, 0.99)),
-        ms(*samples.last().unwrap())
-    );
-    if percentile(&samples, 0.99) < Duration::from_millis(5) {
+    let line = |what: &str, samples: &[Duration]| {
+        println!(
+            "{what}, {runs} runs: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            ms(percentile(samples, 0.5)),
+            ms(percentile(samples, 0.99)),
+            ms(*samples.last().unwrap())
+        )
+    };
+    println!("arrival → grant in the kernel map (goals: p99 < 5 ms; < 1 ms with a stall)");
+    line("  quiet", &quiet);
+    line("  while another medium stalls", &stalled);
+    if during >= deadline {
+        println!(
+            "  (the stall's deadline passed {:.1} s into those runs: fewer --runs keep it pending)",
+            deadline.as_secs_f64()
+        );
+    }
+    let p99 = percentile(&quiet, 0.99).max(percentile(&stalled, 0.99));
+    if p99 < Duration::from_millis(5) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -64,6 +64,8 @@ struct Pending {
     timed_out: bool,
     /// Another change came while it ran: probe again once it answers.
     again: bool,
+    /// The device as it was read when the probe started.
+    block: BlockDevice,
 }
 
 /// The enforcement side a decision needs.
@@ -291,6 +293,7 @@ impl Media {
                         diskseq: seq,
                         timed_out: false,
                         again: false,
+                        block,
                     },
                 );
             }
@@ -315,11 +318,21 @@ impl Media {
             return; // removed or superseded meanwhile
         }
         let p = self.pending.remove(&r.devnum).expect("checked above");
-        let block = match BlockDevice::from_dev(Path::new("/sys"), r.devnum.0, r.devnum.1) {
-            Ok(Some(b)) => b,
-            _ => return self.gone(cx, r.devnum),
+        // The device as read when the probe started, if the same medium instance is there
+        // still (its diskseq, unique per medium since boot): reading all of its sysfs again
+        // cost about as long as the rest of the grant (issue 23). Without a diskseq (kernels
+        // before 5.15) nothing tells one medium from the next at the same number: read again.
+        let now = sysfs_diskseq(r.devnum);
+        let (block, seq) = match now.is_some() && now == p.diskseq {
+            true => (p.block, now),
+            false => match BlockDevice::from_dev(Path::new("/sys"), r.devnum.0, r.devnum.1) {
+                Ok(Some(b)) => {
+                    let seq = current_diskseq(&b);
+                    (b, seq)
+                }
+                _ => return self.gone(cx, r.devnum),
+            },
         };
-        let seq = current_diskseq(&block);
         let fs = match r.outcome {
             // What was read belongs to another medium than the one there now: read again.
             Ok(probed) if probed.diskseq != seq => return self.examine(cx, r.devnum),

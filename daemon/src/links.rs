@@ -161,8 +161,14 @@ pub fn cgroup_programs(cgroup: BorrowedFd<'_>, attach: AttachType) -> io::Result
 /// that decides nothing and allows everything, for measuring what a hook costs before any
 /// program body runs (the benchmarks' dispatch floor, issue 23).
 pub fn load_return_one(prog_type: u32, attach: AttachType) -> io::Result<OwnedFd> {
-    // BPF_MOV64_IMM(BPF_REG_0, 1); BPF_EXIT_INSN().
-    let insns: [u8; 16] = [0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+    load_returning(prog_type, attach, 1)
+}
+
+/// [`load_return_one`] returning `value`: 0 refuses everything (the refusal floor: what a
+/// refusal at that hook costs before any judgement).
+pub fn load_returning(prog_type: u32, attach: AttachType, value: u8) -> io::Result<OwnedFd> {
+    // BPF_MOV64_IMM(BPF_REG_0, value); BPF_EXIT_INSN().
+    let insns: [u8; 16] = [0xb7, 0, 0, 0, value, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
     let license = c"GPL";
     // prog_load: prog_type @0, insn_cnt @4, insns @8, license @16, prog_name @48,
     // expected_attach_type @68.
@@ -172,7 +178,7 @@ pub fn load_return_one(prog_type: u32, attach: AttachType) -> io::Result<OwnedFd
         .u64(8, insns.as_ptr() as u64)
         .u64(16, license.as_ptr() as u64)
         .u32(68, attach as u32);
-    attr.0[48..55].copy_from_slice(b"floor_1");
+    attr.0[48..55].copy_from_slice(&[b'f', b'l', b'o', b'o', b'r', b'_', b'0' + value % 10]);
     bpf(bpf_cmd::BPF_PROG_LOAD, &mut attr).map(owned)
 }
 

@@ -17,7 +17,10 @@
 //!   record the daemon wrote (one per `AIRGAP_REPEATS` + 1) or counted lost by the kernel
 //!   (`lost`): shown + lost == denied. The records come to the bench's own journal socket.
 //!   Also how many refusals the kernel folded (`folded`) and so how many events crossed the
-//!   ring buffer (denied - lost - folded).
+//!   ring buffer (denied - lost - folded). Then the same two workers in a cgroup of their own
+//!   whose only program is `return 0` on `cgroup/sock_create`: the refusal floor, what this
+//!   kernel and machine reach with nothing of airgapd's judgement (issue 23 asks 1 million a
+//!   second, and what this machine reaches).
 //!
 //! Exits 1 when a count is not exact; the times are figures to read, not pass/fail.
 
@@ -30,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use aya::maps::{Map, MapData, PerCpuArray};
 
+use airgapd::links;
 use airgapd::scope::Scope;
 use airgapd::spawn::{prepare, SpawnOptions};
 use airgapd_ebpf::abi;
@@ -136,29 +140,8 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64, idle: u64) -> 
     let before = count();
     let cpu0 = cpu_ticks(pid);
     let t0 = Instant::now();
-    let exe = std::env::current_exe().unwrap();
-    let workers: Vec<_> = (0..2)
-        .map(|_| {
-            let mut cmd = Command::new(&exe);
-            cmd.args(["--storm-worker", &storm.to_string()])
-                .stdout(Stdio::piped());
-            let opts = SpawnOptions {
-                new_netns: true,
-                die_with_parent: true,
-            };
-            prepare(&mut cmd, &scope, opts).unwrap();
-            cmd.spawn().unwrap()
-        })
-        .collect();
-    let pids: Vec<String> = workers.iter().map(|c| c.id().to_string()).collect();
-    let mut refused = 0u64;
-    for w in workers {
-        let out = w.wait_with_output().unwrap();
-        refused += String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse::<u64>()
-            .unwrap();
-    }
+    let mut pids = Vec::new();
+    let refused = storm_in(&scope, storm, &mut pids);
     let wall = t0.elapsed().as_secs_f64();
     let cpu = (cpu_ticks(pid) - cpu0) as f64 / clk_tck();
     // The last summaries are written when their interval ends (1 s), the lost count at the
@@ -208,6 +191,7 @@ fn measure(airgapd: &Path, dir: &Path, starts: usize, storm: u64, idle: u64) -> 
     println!("RSS after the storm:\n  {}", rss(pid));
     drop(service);
     drop(scope);
+    floor_storm(storm);
     let exact = shown + lost == denied && denied == refused;
     if denied != refused {
         println!("NOT EXACT: the workers saw {refused} refusals,");
@@ -368,6 +352,56 @@ fn idle_cost(pid: u32, span: Duration) {
 fn clk_tck() -> f64 {
     // SAFETY: sysconf has no preconditions.
     (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+}
+
+/// Two storm workers in `scope` for `secs` seconds, each in a new empty network namespace;
+/// their pids into `pids`. The refusals they saw, in all.
+fn storm_in(scope: &Scope, secs: u64, pids: &mut Vec<String>) -> u64 {
+    let exe = std::env::current_exe().unwrap();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut cmd = Command::new(&exe);
+            cmd.args(["--storm-worker", &secs.to_string()])
+                .stdout(Stdio::piped());
+            let opts = SpawnOptions {
+                new_netns: true,
+                die_with_parent: true,
+            };
+            prepare(&mut cmd, scope, opts).unwrap();
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    pids.extend(workers.iter().map(|c| c.id().to_string()));
+    workers
+        .into_iter()
+        .map(|w| {
+            let out = w.wait_with_output().unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum()
+}
+
+/// The refusal floor: the storm in a cgroup whose only program refuses every socket creation
+/// (`return 0` on `cgroup/sock_create`, detached when the link is dropped).
+fn floor_storm(secs: u64) {
+    use std::os::fd::AsFd;
+    const CGROUP_SOCK: u32 = 9; // BPF_PROG_TYPE_CGROUP_SOCK
+    let attach = links::AttachType::BPF_CGROUP_INET_SOCK_CREATE;
+    let scope = Scope::create("storm-floor").unwrap();
+    let dir = scope.dir().unwrap();
+    let prog = links::load_returning(CGROUP_SOCK, attach, 0).unwrap();
+    let link = links::create(prog.as_fd(), links::Target::Cgroup(dir.as_fd()), attach).unwrap();
+    let t0 = Instant::now();
+    let refused = storm_in(&scope, secs, &mut Vec::new());
+    let wall = t0.elapsed().as_secs_f64();
+    drop(link);
+    println!(
+        "floor (only `return 0` on sock_create): {refused} refusals ({:.0}/s in all)",
+        refused as f64 / wall
+    );
 }
 
 /// Create raw sockets for `secs` seconds; print how many were refused (EPERM). Any other

@@ -34,7 +34,18 @@ impl MediaFiles {
             .filter(|(_, m)| !m.is_empty())
             .map(|(medium, _)| medium.dev)
             .collect();
-        self.watched.retain(|dev, _| present.contains(dev));
+        let left: Vec<_> = self
+            .watched
+            .keys()
+            .filter(|dev| !present.contains(dev))
+            .copied()
+            .collect();
+        for dev in left {
+            self.watched.remove(&dev);
+            if let Some(watcher) = self.watcher.as_mut() {
+                watcher.forget(dev);
+            }
+        }
         for (medium, mounts) in snapshot.iter().filter(|(_, m)| !m.is_empty()) {
             self.follow(medium, mounts);
         }

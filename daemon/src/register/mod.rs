@@ -459,6 +459,9 @@ impl MediaFiles {
                     .is_some_and(|t| t.medium.identity != medium.identity)
                 {
                     self.watched.remove(dev);
+                    if let Some(watcher) = self.watcher.as_mut() {
+                        watcher.forget(*dev);
+                    }
                 }
             }
             // A medium just judged may have been mounted between its grant and now.

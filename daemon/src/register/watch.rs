@@ -149,20 +149,61 @@ impl Watcher {
     /// marks went with the old one.
     pub fn watch(&mut self, dev: (u32, u32), root: &OwnedFd) -> io::Result<Mode> {
         let id = fsid(root)?;
-        self.fsids.write().expect("fsid lock").insert(id, dev);
-        match self.fid.mark_filesystem_fd(MASK_FID, root) {
-            Ok(()) => return Ok(Mode::Identifiers),
-            // No decodable handles (EOPNOTSUPP), no fsid (ENODEV), or an fsid shared with
-            // another filesystem (EXDEV): watch with open files instead.
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EOPNOTSUPP | libc::ENODEV | libc::EXDEV)
-                ) => {}
-            Err(e) => return Err(e),
+        // An identifier event names its filesystem by fsid alone, and ext4 derives the fsid
+        // from the UUID: two sticks cloned from one image have the same. Mapping the fsid to
+        // the second medium recorded every copy to the first against the second (with no
+        // hash: the handle does not open there). A medium whose fsid another watched medium
+        // holds is watched with open files, whose events carry the file and so its device.
+        // (Since 6.8 the kernel refuses such a second mark, EXDEV; before, it took it and the
+        // two filesystems' events could not be told apart.)
+        let taken = {
+            let mut fsids = self.fsids.write().expect("fsid lock");
+            match fsids.get(&id) {
+                Some(&other) => other != dev,
+                None => {
+                    // Before the mark: an event read right after it finds its medium.
+                    fsids.insert(id, dev);
+                    false
+                }
+            }
+        };
+        if !taken {
+            match self.fid.mark_filesystem_fd(MASK_FID, root) {
+                Ok(()) => return Ok(Mode::Identifiers),
+                // No decodable handles (EOPNOTSUPP), no fsid (ENODEV), or an fsid shared with
+                // a filesystem marked before (EXDEV): watch with open files instead.
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EOPNOTSUPP | libc::ENODEV | libc::EXDEV)
+                    ) =>
+                {
+                    self.forget_fsid(id, dev);
+                }
+                Err(e) => {
+                    self.forget_fsid(id, dev);
+                    return Err(e);
+                }
+            }
         }
         self.fd_group()?.mark_filesystem_fd(MASK_FD, root)?;
         Ok(Mode::OpenFiles)
+    }
+
+    /// The medium at `dev` is no longer watched (unmounted, gone, or another medium there):
+    /// its fsid may name another medium's filesystem now.
+    pub fn forget(&mut self, dev: (u32, u32)) {
+        self.fsids
+            .write()
+            .expect("fsid lock")
+            .retain(|_, d| *d != dev);
+    }
+
+    fn forget_fsid(&mut self, id: u64, dev: (u32, u32)) {
+        let mut fsids = self.fsids.write().expect("fsid lock");
+        if fsids.get(&id) == Some(&dev) {
+            fsids.remove(&id);
+        }
     }
 
     fn fd_group(&mut self) -> io::Result<&Group> {

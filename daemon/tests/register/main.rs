@@ -12,6 +12,7 @@
 mod common;
 mod issue15;
 mod pacing;
+mod twins;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

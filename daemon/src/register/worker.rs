@@ -364,6 +364,13 @@ impl Worker {
             of_medium(&mut e, &m.medium);
         }
         let opened = self.open(&c.target, medium.as_ref(), &mut e);
+        // A FIFO, socket or device node keeps nothing on the medium: no copy to record.
+        if let Ok(f) = &opened {
+            if f.metadata().is_ok_and(|m| !m.file_type().is_file()) {
+                tracing::debug!(document = %e.document, "not a regular file: not recorded");
+                return;
+            }
+        }
         let mut said = String::new();
         if let Ok(f) = &opened {
             match c.check {
@@ -496,8 +503,10 @@ impl Worker {
                 // given up: `hash::UNMOUNTED`).
                 let copy = super::mounts::private_copy(&mount_fd).map_err(|e| e.to_string())?;
                 drop(mount_fd);
+                // Never waiting: a FIFO opened for reading waits for a writer, and the worker
+                // with it (a user's FIFO on the medium stopped the register, 2026-12-07).
                 let fd = file
-                    .open(&copy, libc::O_RDONLY | libc::O_LARGEFILE)
+                    .open(&copy, libc::O_RDONLY | libc::O_LARGEFILE | libc::O_NONBLOCK)
                     .map_err(|err| match err.raw_os_error() {
                         Some(libc::ESTALE) => {
                             "the file was deleted before it could be read".to_string()

@@ -10,6 +10,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod fifo;
 mod issue15;
 mod pacing;
 mod twins;

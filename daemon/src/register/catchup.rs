@@ -12,6 +12,7 @@
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -78,7 +79,15 @@ pub fn changed(root: &Path, since: SystemTime, until: SystemTime, found: &mut Ve
                 continue;
             }
             let created = meta.created().is_ok_and(|b| secs(b) >= lo);
-            if let Ok(file) = File::open(root.join(&path)) {
+            // The name may be another file by now (a FIFO renamed over it): opened without
+            // waiting or following, and checked again through the descriptor.
+            let opened = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+                .open(root.join(&path))
+                .ok()
+                .filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
+            if let Some(file) = opened {
                 found.push(Found {
                     path,
                     file,

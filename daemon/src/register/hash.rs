@@ -21,7 +21,7 @@ pub struct Content {
 }
 
 /// Identity of a file's content for the cache: device, inode, size, modification time.
-type CacheKey = (u64, u64, i64, i64, i64);
+pub type CacheKey = (u64, u64, i64, i64, i64);
 
 fn stat_key(st: &libc::stat) -> CacheKey {
     (
@@ -57,8 +57,39 @@ pub fn hash_file(file: &File) -> io::Result<(Content, CacheKey)> {
 /// The same, asking `go_on` before each MiB: when it says no, the hash is given up
 /// ([`UNMOUNTED`], with how much was read).
 pub fn hash_file_while(file: &File, go_on: &dyn Fn() -> bool) -> io::Result<(Content, CacheKey)> {
-    use sha2::{Digest, Sha256};
     use std::os::unix::fs::FileExt;
+    hash_with(file, go_on, |f, buf, offset| f.read_at(buf, offset))
+}
+
+/// [`hash_file`] reading only what the page cache holds already (`preadv2` with
+/// `RWF_NOWAIT`): `None` as soon as a read would wait for the medium, or the filesystem cannot
+/// read so. What was just copied is read so, without a thread of its own (`reader`).
+pub fn hash_cached(file: &File) -> Option<io::Result<(Content, CacheKey)>> {
+    let nowait = |f: &File, buf: &mut [u8], offset: u64| {
+        let iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: one iovec over `buf`, valid for the call.
+        let n = unsafe { libc::preadv2(f.as_raw_fd(), &iov, 1, offset as i64, libc::RWF_NOWAIT) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    };
+    match hash_with(file, &|| true, nowait) {
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EOPNOTSUPP)) => None,
+        done => Some(done),
+    }
+}
+
+fn hash_with(
+    file: &File,
+    go_on: &dyn Fn() -> bool,
+    mut read_at: impl FnMut(&File, &mut [u8], u64) -> io::Result<usize>,
+) -> io::Result<(Content, CacheKey)> {
+    use sha2::{Digest, Sha256};
     let before = fstat(file)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -70,7 +101,7 @@ pub fn hash_file_while(file: &File, go_on: &dyn Fn() -> bool) -> io::Result<(Con
                 before.st_size
             )));
         }
-        let n = match file.read_at(&mut buf, offset) {
+        let n = match read_at(file, &mut buf, offset) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -101,38 +132,27 @@ impl Cache {
         fstat(f).is_ok_and(|st| self.0.contains_key(&stat_key(&st)))
     }
 
-    /// The hash of `f`: remembered when `remembered` and the file is unchanged since, else
-    /// read. A hash of a file that did not change while it was read is remembered.
-    pub fn hash(&mut self, f: &File, remembered: bool) -> Result<Content, String> {
-        self.hash_while(f, remembered, &|| true)
+    /// The hash of `f` when `remembered` and the file is unchanged since it was hashed.
+    pub fn recall(&self, f: &File, remembered: bool) -> Option<Content> {
+        if !remembered {
+            return None;
+        }
+        let st = fstat(f).ok()?;
+        self.0.get(&stat_key(&st)).map(|sha| Content {
+            size: st.st_size as u64,
+            sha256: sha.clone(),
+            changed: false,
+        })
     }
 
-    /// The same, given up when `go_on` says no ([`hash_file_while`]).
-    pub fn hash_while(
-        &mut self,
-        f: &File,
-        remembered: bool,
-        go_on: &dyn Fn() -> bool,
-    ) -> Result<Content, String> {
-        if remembered {
-            if let Ok(st) = fstat(f) {
-                if let Some(sha) = self.0.get(&stat_key(&st)) {
-                    return Ok(Content {
-                        size: st.st_size as u64,
-                        sha256: sha.clone(),
-                        changed: false,
-                    });
-                }
-            }
-        }
-        let (content, key) = hash_file_while(f, go_on).map_err(|e| e.to_string())?;
+    /// Remember a hash read (unless the file changed while it was read).
+    pub fn remember(&mut self, key: CacheKey, content: &Content) {
         if !content.changed {
             if self.0.len() >= CACHE_ENTRIES {
                 self.0.clear();
             }
             self.0.insert(key, content.sha256.clone());
         }
-        Ok(content)
     }
 }
 
@@ -156,8 +176,11 @@ mod tests {
         );
         assert_eq!((c.size, c.changed), (3, false));
         let mut cache = Cache::default();
-        assert_eq!(cache.hash(&f, true).unwrap(), c);
-        assert_eq!(cache.hash(&f, true).unwrap(), c, "from the cache");
+        assert_eq!(cache.recall(&f, true), None);
+        let (read, key) = hash_file(&f).unwrap();
+        cache.remember(key, &read);
+        assert_eq!(cache.recall(&f, true), Some(c.clone()), "from the cache");
+        assert_eq!(cache.recall(&f, false), None, "not asked to");
         let _ = std::fs::remove_file(&path);
     }
 }

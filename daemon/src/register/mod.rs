@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod mounts;
 pub mod pace;
 pub mod raw;
+mod reader;
 pub(crate) mod records;
 pub mod swaps;
 pub mod watch;

@@ -26,8 +26,9 @@ use crate::violation::Violation;
 use super::entry::{self, direction, event, Entry};
 use super::fanotify::fd_path;
 use super::file::RegisterFile;
-use super::hash::Cache;
+use super::hash::{Cache, Content};
 use super::jobs::{now_us, Check, Copy, Exec, Job, Queue, Target, QUEUE_CAPACITY};
+use super::reader::Reader;
 use super::records;
 use super::Table;
 /// Idle this long after a job, the worker flushes the register to disk; with nothing left to
@@ -123,6 +124,7 @@ pub fn start(
         sink,
         register,
         cache: Cache::default(),
+        reader: Reader::default(),
         dropped,
         dropped_seen: 0,
         stop: stop.clone(),
@@ -164,6 +166,7 @@ struct Worker {
     sink: Sink,
     register: Result<RegisterFile, String>,
     cache: Cache,
+    reader: Reader,
     dropped: Arc<AtomicU64>,
     dropped_seen: u64,
     stop: Arc<AtomicBool>,
@@ -391,7 +394,7 @@ impl Worker {
         }
         let read_only = e.event == event::READ;
         let mounted = self.mounted(c.dev);
-        match opened.and_then(|f| self.cache.hash_while(&f, read_only, &mounted)) {
+        match opened.and_then(|f| self.hash(c.dev, f, read_only, mounted)) {
             Ok(content) => {
                 e.size = Some(content.size);
                 e.sha256 = content.sha256;
@@ -427,13 +430,30 @@ impl Worker {
 
     /// Whether the medium `dev` is still mounted in the daemon's namespace (the table follows
     /// the mount table): a hash goes on only while it is.
-    fn mounted(&self, dev: (u32, u32)) -> impl Fn() -> bool {
+    fn mounted(&self, dev: (u32, u32)) -> impl Fn() -> bool + Send + 'static {
         let table = self.table.clone();
         move || {
             table
                 .read()
                 .map_or(true, |t| t.get(&dev).is_some_and(|m| !m.mounts.is_empty()))
         }
+    }
+
+    /// The hash of `f` on the medium `dev`: remembered when `remembered` and unchanged, else
+    /// read by the reader thread (`reader`: a medium that stops answering stops it, not this).
+    fn hash(
+        &mut self,
+        dev: (u32, u32),
+        f: File,
+        remembered: bool,
+        go_on: impl Fn() -> bool + Send + 'static,
+    ) -> Result<Content, String> {
+        if let Some(content) = self.cache.recall(&f, remembered) {
+            return Ok(content);
+        }
+        let (content, key) = self.reader.hash(dev, f, go_on)?;
+        self.cache.remember(key, &content);
+        Ok(content)
     }
 
     /// Open the file of a job and fill in its path on the medium.
@@ -587,7 +607,7 @@ impl Worker {
                 d.gap.as_millis()
             );
             let mounted = self.mounted(d.dev);
-            match self.cache.hash_while(&f.file, false, &mounted) {
+            match self.hash(d.dev, f.file, false, mounted) {
                 Ok(content) => {
                     e.size = Some(content.size);
                     e.sha256 = content.sha256;
@@ -680,10 +700,10 @@ impl Worker {
             .read()
             .ok()
             .and_then(|t| t.get(&x.dev).map(|m| m.medium.clone()));
-        let content = x.file.map(|fd| {
-            let f = File::from(fd);
-            self.cache.hash(&f, true)
-        });
+        let mounted = self.mounted(x.dev);
+        let content = x
+            .file
+            .map(|fd| self.hash(x.dev, File::from(fd), true, mounted));
         let record = records::exec(
             &x.path,
             &x.who,

@@ -13,6 +13,7 @@ mod common;
 mod fifo;
 mod issue15;
 mod pacing;
+mod stalled;
 mod twins;
 
 use std::collections::BTreeMap;

@@ -195,24 +195,42 @@ fn start_with(
     d.extra_args = vec!["--register".into(), bench.register.display().to_string()];
     d.start();
     let stick = make();
+    authorized(&mut j, &stick.path);
+    bench.mount(&stick);
+    let mounted = followed(&mut j, &stick.path);
+    (j, d, bench, stick, mounted)
+}
+
+/// Wait for the grant of the medium at `node`.
+fn authorized(j: &mut PrivateJournald, node: &str) {
     entry(
-        &mut j,
+        j,
         &[
             id(MessageId::DeviceArrival),
-            m("AIRGAP_DEV_NODE", &stick.path),
+            m("AIRGAP_DEV_NODE", node),
             m("AIRGAP_ACTION", "authorize"),
         ],
     );
-    bench.mount(&stick);
-    let mounted = entry(
-        &mut j,
+}
+
+/// Wait until the daemon says what holds on the mounted medium at `node` (the register's
+/// state record of its mount): the latest such record.
+fn followed(j: &mut PrivateJournald, node: &str) -> BTreeMap<String, Value> {
+    entry(
+        j,
         &[
             id(MessageId::EnforcementState),
-            m("AIRGAP_DEV_NODE", &stick.path),
+            m("AIRGAP_DEV_NODE", node),
             m("AIRGAP_LAYER", "copy-register"),
         ],
-    );
-    (j, d, bench, stick, mounted)
+    )
+}
+
+/// Mount the ext4 medium at `node` on `point`, in the test's private namespace.
+fn mount_ext4(node: &str, point: &Path, flags: MsFlags, data: Option<&str>) {
+    std::fs::create_dir_all(point).unwrap();
+    mount(Some(node), point, Some("ext4"), flags, data)
+        .unwrap_or_else(|e| panic!("mounting {node} on {}: {e}", point.display()));
 }
 
 fn ctl(args: &[&str]) -> (i32, String, String) {

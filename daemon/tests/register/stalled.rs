@@ -38,31 +38,15 @@ fn a_medium_that_stalls_while_hashed_does_not_blind_the_register() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let busy = StallFs::serving("regstall", std::fs::read(&image).unwrap());
-    entry(
-        &mut j,
-        &[
-            id(MessageId::DeviceArrival),
-            m("AIRGAP_DEV_NODE", &busy.loop_path),
-            m("AIRGAP_ACTION", "authorize"),
-        ],
-    );
-    mount(
-        Some(busy.loop_path.as_str()),
+    authorized(&mut j, &busy.loop_path);
+    mount_ext4(
+        &busy.loop_path,
         &bench.mnt,
-        Some("ext4"),
         MsFlags::MS_RDONLY,
         Some("noload"),
-    )
-    .expect("mounting the busy stick");
-    bench.mounted = true;
-    entry(
-        &mut j,
-        &[
-            id(MessageId::EnforcementState),
-            m("AIRGAP_DEV_NODE", &busy.loop_path),
-            m("AIRGAP_LAYER", "copy-register"),
-        ],
     );
+    bench.mounted = true;
+    followed(&mut j, &busy.loop_path);
     // The file's first page read while the stick answers, by a process that keeps it open a
     // second more (a `sleep` holds the descriptor); the stick stops answering meanwhile, and
     // the close is a read to record, whose whole content the worker must read.
@@ -77,32 +61,10 @@ fn a_medium_that_stalls_while_hashed_does_not_blind_the_register() {
 
     // Meanwhile a copy to another medium.
     let other = LoopDev::with_label("regstall-other", "REGOTHER");
-    entry(
-        &mut j,
-        &[
-            id(MessageId::DeviceArrival),
-            m("AIRGAP_DEV_NODE", &other.path),
-            m("AIRGAP_ACTION", "authorize"),
-        ],
-    );
+    authorized(&mut j, &other.path);
     let mnt_other = bench.dir.join("mnt-other");
-    std::fs::create_dir_all(&mnt_other).unwrap();
-    mount(
-        Some(other.path.as_str()),
-        &mnt_other,
-        Some("ext4"),
-        MsFlags::empty(),
-        None::<&str>,
-    )
-    .expect("mounting the other stick");
-    entry(
-        &mut j,
-        &[
-            id(MessageId::EnforcementState),
-            m("AIRGAP_DEV_NODE", &other.path),
-            m("AIRGAP_LAYER", "copy-register"),
-        ],
-    );
+    mount_ext4(&other.path, &mnt_other, MsFlags::empty(), None);
+    followed(&mut j, &other.path);
     let doc = content(32, 8 * 1024);
     let src = bench.internal("doc.bin", &doc);
     let to = mnt_other.join("doc.bin").display().to_string();

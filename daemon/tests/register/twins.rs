@@ -34,38 +34,16 @@ fn copies_to_media_sharing_a_uuid_are_each_recorded_against_their_own() {
     let a = twin("regtwins-a", "TWINA");
     let b = twin("regtwins-b", "TWINB");
     for stick in [&a, &b] {
-        entry(
-            &mut j,
-            &[
-                id(MessageId::DeviceArrival),
-                m("AIRGAP_DEV_NODE", &stick.path),
-                m("AIRGAP_ACTION", "authorize"),
-            ],
-        );
+        authorized(&mut j, &stick.path);
     }
     // A first, then B: B is the filesystem whose fsid was already taken.
     bench.mount(&a);
     let mnt_b = bench.dir.join("mnt-b");
-    std::fs::create_dir_all(&mnt_b).unwrap();
-    for (stick, point) in [(&a, bench.mnt.clone()), (&b, mnt_b.clone())] {
+    for stick in [&a, &b] {
         if stick.path == b.path {
-            mount(
-                Some(b.path.as_str()),
-                &point,
-                Some("ext4"),
-                MsFlags::empty(),
-                None::<&str>,
-            )
-            .expect("mounting the second medium");
+            mount_ext4(&b.path, &mnt_b, MsFlags::empty(), None);
         }
-        let state = entry(
-            &mut j,
-            &[
-                id(MessageId::EnforcementState),
-                m("AIRGAP_DEV_NODE", &stick.path),
-                m("AIRGAP_LAYER", "copy-register"),
-            ],
-        );
+        let state = followed(&mut j, &stick.path);
         assert!(
             text(&state, "MESSAGE").contains("recorded in the copy register"),
             "{state:?}"
@@ -117,14 +95,7 @@ fn copies_to_media_sharing_a_uuid_are_each_recorded_against_their_own() {
     umount2(&bench.mnt, MntFlags::empty()).expect("unmounting A");
     bench.mounted = false;
     umount2(&mnt_b, MntFlags::empty()).expect("unmounting B");
-    mount(
-        Some(b.path.as_str()),
-        &mnt_b,
-        Some("ext4"),
-        MsFlags::empty(),
-        None::<&str>,
-    )
-    .expect("mounting B again");
+    mount_ext4(&b.path, &mnt_b, MsFlags::empty(), None);
     let watched = [
         id(MessageId::EnforcementState),
         m("AIRGAP_DEV_NODE", &b.path),

@@ -90,7 +90,7 @@ impl Openers {
     /// Wait (at most [`SETTLE`]) until every open made so far is noted: no group has events
     /// queued and no reader holds any. The kernel queues an open's event before the open
     /// returns, so the open by `swapon` comes before the change of `/proc/swaps` it causes.
-    fn settle(&self) {
+    pub(super) fn settle(&self) {
         let end = Instant::now() + SETTLE;
         while Instant::now() < end {
             let queued = self

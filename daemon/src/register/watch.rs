@@ -84,12 +84,22 @@ pub enum Mode {
     OpenFiles,
 }
 
+/// Which medium a filesystem id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fsid {
+    dev: (u32, u32),
+    /// Its medium is watched. A medium no longer watched keeps its fsid (events queued before
+    /// its unmount are read after it, and name it by that fsid) until another medium with the
+    /// same fsid is watched.
+    live: bool,
+}
+
 /// The register's groups.
 pub struct Watcher {
     fid: Arc<Group>,
     fd: Option<Arc<Group>>,
     /// Filesystem ids of the watched media, to tell which medium an identifier event is on.
-    fsids: Arc<std::sync::RwLock<HashMap<u64, (u32, u32)>>>,
+    fsids: Arc<std::sync::RwLock<HashMap<u64, Fsid>>>,
     queue: Queue,
     exits: Option<Arc<Exits>>,
     openers: Arc<Openers>,
@@ -156,17 +166,36 @@ impl Watcher {
         // holds is watched with open files, whose events carry the file and so its device.
         // (Since 6.8 the kernel refuses such a second mark, EXDEV; before, it took it and the
         // two filesystems' events could not be told apart.)
-        let taken = {
+        // What the fsid named before this medium took it (to be named again if the mark fails).
+        let mut before = None;
+        let (taken, retired) = {
             let mut fsids = self.fsids.write().expect("fsid lock");
-            match fsids.get(&id) {
-                Some(&other) => other != dev,
+            match fsids.get_mut(&id) {
+                Some(f) if f.dev == dev => {
+                    f.live = true;
+                    (false, false)
+                }
+                Some(f) => {
+                    before = Some(*f);
+                    (f.live, !f.live)
+                }
                 None => {
                     // Before the mark: an event read right after it finds its medium.
-                    fsids.insert(id, dev);
-                    false
+                    fsids.insert(id, Fsid { dev, live: true });
+                    (false, false)
                 }
             }
         };
+        if retired {
+            // The fsid of a medium no longer watched: the events of its last moments may be
+            // queued still. Read first (at most 200 ms, `Openers::settle`), then the fsid
+            // names this medium.
+            self.openers.settle();
+            self.fsids
+                .write()
+                .expect("fsid lock")
+                .insert(id, Fsid { dev, live: true });
+        }
         if !taken {
             match self.fid.mark_filesystem_fd(MASK_FID, root) {
                 Ok(()) => return Ok(Mode::Identifiers),
@@ -178,10 +207,10 @@ impl Watcher {
                         Some(libc::EOPNOTSUPP | libc::ENODEV | libc::EXDEV)
                     ) =>
                 {
-                    self.forget_fsid(id, dev);
+                    self.give_back(id, dev, before);
                 }
                 Err(e) => {
-                    self.forget_fsid(id, dev);
+                    self.give_back(id, dev, before);
                     return Err(e);
                 }
             }
@@ -191,18 +220,24 @@ impl Watcher {
     }
 
     /// The medium at `dev` is no longer watched (unmounted, gone, or another medium there):
-    /// its fsid may name another medium's filesystem now.
+    /// its fsid may name another medium's filesystem from now on ([`Fsid::live`]).
     pub fn forget(&mut self, dev: (u32, u32)) {
-        self.fsids
-            .write()
-            .expect("fsid lock")
-            .retain(|_, d| *d != dev);
+        for f in self.fsids.write().expect("fsid lock").values_mut() {
+            if f.dev == dev {
+                f.live = false;
+            }
+        }
     }
 
-    fn forget_fsid(&mut self, id: u64, dev: (u32, u32)) {
+    /// The fsid `id` taken for `dev` goes back to what it named `before` (nothing, or a
+    /// medium no longer watched): `dev` was not marked by identifiers.
+    fn give_back(&mut self, id: u64, dev: (u32, u32), before: Option<Fsid>) {
         let mut fsids = self.fsids.write().expect("fsid lock");
-        if fsids.get(&id) == Some(&dev) {
-            fsids.remove(&id);
+        if fsids.get(&id).is_some_and(|f| f.dev == dev) {
+            match before {
+                Some(f) => fsids.insert(id, f),
+                None => fsids.remove(&id),
+            };
         }
     }
 
@@ -353,7 +388,7 @@ impl Folds {
 
 fn read_identifiers(
     group: &Group,
-    fsids: &std::sync::RwLock<HashMap<u64, (u32, u32)>>,
+    fsids: &std::sync::RwLock<HashMap<u64, Fsid>>,
     queue: &Queue,
     exits: Option<&Exits>,
     openers: &Openers,
@@ -412,7 +447,12 @@ fn read_identifiers(
             }) else {
                 continue;
             };
-            let Some(&dev) = fsids.read().expect("fsid lock").get(&dir.fsid) else {
+            let Some(dev) = fsids
+                .read()
+                .expect("fsid lock")
+                .get(&dir.fsid)
+                .map(|f| f.dev)
+            else {
                 continue;
             };
             let file = ev.fid().cloned();

@@ -118,12 +118,7 @@ fn bpf_lsm_in(list: &str) -> Result<(), String> {
     ))
 }
 
-pub(crate) use crate::kernel_btf::kernel_btf;
-
-/// Forget the start's kernel BTF and relocated object ([`crate::kernel_btf::release`]).
-pub fn release_kernel_btf() {
-    crate::kernel_btf::release();
-}
+use crate::kernel_btf::kernel_btf;
 
 fn kernel_answer(e: &EnforceError) -> String {
     match e {

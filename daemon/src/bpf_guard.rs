@@ -67,7 +67,7 @@ impl BpfGuard {
     /// Fails where the kernel cannot load BPF LSM programs, with the kernel's answer.
     pub fn arm(enforcer: &mut Enforcer, pin_dir: &Path) -> Result<BpfGuard, String> {
         crate::bpf::bpf_lsm_listed()?;
-        let btf = crate::bpf::kernel_btf()?;
+        let btf = crate::kernel_btf::kernel_btf()?;
         let ebpf = enforcer.object_mut();
         let take = |ebpf: &mut aya::Ebpf, name: &str| {
             ebpf.take_map(name)

@@ -10,8 +10,9 @@
 //!
 //! aya 0.14 has no fmod_ret programs, so the daemon loads this one itself: it takes the
 //! program's instructions out of the same object aya loaded (parsed again with aya-obj and
-//! CO-RE relocated once a start: `kernel_btf`), applies the fds of the maps aya created (config, counters, events: the
-//! ones layer 6's program uses), and loads it with `BPF_PROG_LOAD` as `BPF_MODIFY_RETURN`.
+//! CO-RE relocated once a start: `kernel_btf`), applies the fds of the maps aya created
+//! (config, counters, events: the ones layer 6's program uses), and loads it with
+//! `BPF_PROG_LOAD` as `BPF_MODIFY_RETURN`.
 //! Kernels without BPF trampolines refuse it; the caller reports the layer unavailable with the
 //! kernel's answer.
 //!

@@ -100,7 +100,7 @@ fn kernel_answer(e: &ProgramError) -> String {
 /// Load the programs and link them (pinned in `pin_dir`); the links, held while the daemon
 /// runs. Fails where the kernel cannot load BPF LSM programs.
 pub fn attach(ebpf: &mut Ebpf, pin_dir: &Path) -> Result<Vec<OwnedFd>, String> {
-    let btf = crate::bpf::kernel_btf()?;
+    let btf = crate::kernel_btf::kernel_btf()?;
     let mut links = Vec::new();
     for (name, hook) in PROGRAMS {
         let prog: &mut Lsm = ebpf

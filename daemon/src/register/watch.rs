@@ -166,27 +166,25 @@ impl Watcher {
         // holds is watched with open files, whose events carry the file and so its device.
         // (Since 6.8 the kernel refuses such a second mark, EXDEV; before, it took it and the
         // two filesystems' events could not be told apart.)
-        // What the fsid named before this medium took it (to be named again if the mark fails).
-        let mut before = None;
-        let (taken, retired) = {
+        //
+        // `before`: another medium the fsid named (given back to it if the mark fails).
+        let before = {
             let mut fsids = self.fsids.write().expect("fsid lock");
             match fsids.get_mut(&id) {
                 Some(f) if f.dev == dev => {
                     f.live = true;
-                    (false, false)
+                    None
                 }
-                Some(f) => {
-                    before = Some(*f);
-                    (f.live, !f.live)
-                }
+                Some(f) => Some(*f),
                 None => {
                     // Before the mark: an event read right after it finds its medium.
                     fsids.insert(id, Fsid { dev, live: true });
-                    (false, false)
+                    None
                 }
             }
         };
-        if retired {
+        let taken = before.is_some_and(|f| f.live);
+        if before.is_some_and(|f| !f.live) {
             // The fsid of a medium no longer watched: the events of its last moments may be
             // queued still. Read first (at most 200 ms, `Openers::settle`), then the fsid
             // names this medium.

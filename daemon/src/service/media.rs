@@ -323,15 +323,16 @@ impl Media {
         // cost about as long as the rest of the grant (issue 23). Without a diskseq (kernels
         // before 5.15) nothing tells one medium from the next at the same number: read again.
         let now = sysfs_diskseq(r.devnum);
-        let (block, seq) = match now.is_some() && now == p.diskseq {
-            true => (p.block, now),
-            false => match BlockDevice::from_dev(Path::new("/sys"), r.devnum.0, r.devnum.1) {
+        let (block, seq) = if now.is_some() && now == p.diskseq {
+            (p.block, now)
+        } else {
+            match BlockDevice::from_dev(Path::new("/sys"), r.devnum.0, r.devnum.1) {
                 Ok(Some(b)) => {
                     let seq = current_diskseq(&b);
                     (b, seq)
                 }
                 _ => return self.gone(cx, r.devnum),
-            },
+            }
         };
         let fs = match r.outcome {
             // What was read belongs to another medium than the one there now: read again.

@@ -9,7 +9,7 @@ impl Service {
     pub(super) fn reload(&mut self) -> Result<PolicyInfo, String> {
         let tried = self.try_reload();
         // A reload that loaded programs parsed the kernel's BTF: not kept.
-        crate::bpf::release_kernel_btf();
+        crate::kernel_btf::release();
         match tried {
             Ok(policy) => {
                 send(&self.sink, records::policy_loaded(&policy));

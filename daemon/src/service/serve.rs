@@ -42,7 +42,7 @@ impl Service {
             ),
         );
         // Every program of the start is loaded: the parsed kernel BTF is not needed any more.
-        crate::bpf::release_kernel_btf();
+        crate::kernel_btf::release();
         // And the pages of code only the start ran (issue 23: RSS in steady state).
         match crate::memory::release_start_pages() {
             Ok(bytes) => tracing::debug!(bytes, "start's pages released"),

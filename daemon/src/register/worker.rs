@@ -28,7 +28,7 @@ use super::fanotify::fd_path;
 use super::file::RegisterFile;
 use super::hash::{Cache, Content};
 use super::jobs::{now_us, Check, Copy, Exec, Job, Queue, Target, QUEUE_CAPACITY};
-use super::reader::Reader;
+use super::reader::{self, Hashed, Readers};
 use super::records;
 use super::Table;
 /// Idle this long after a job, the worker flushes the register to disk; with nothing left to
@@ -53,6 +53,10 @@ pub struct WorkerHandle {
 
 /// How long a stopping daemon waits for the worker to record what is queued.
 const DRAIN: Duration = Duration::from_secs(5);
+/// Of which a stopping worker waits this long for the media being read.
+const STOP_READS: Duration = Duration::from_secs(3);
+/// Why a copy has no hash: the daemon stopped while its medium was read.
+const STOPPED: &str = "not hashed: the daemon stopped while the medium was being read";
 
 impl Drop for WorkerHandle {
     fn drop(&mut self) {
@@ -124,7 +128,13 @@ pub fn start(
         sink,
         register,
         cache: Cache::default(),
-        reader: Reader::default(),
+        readers: {
+            // An answer wakes the worker; with the queue full it is awake anyway.
+            let q = queue.clone();
+            Readers::new(move || {
+                let _ = q.offer(Job::Wake);
+            })
+        },
         dropped,
         dropped_seen: 0,
         stop: stop.clone(),
@@ -166,7 +176,7 @@ struct Worker {
     sink: Sink,
     register: Result<RegisterFile, String>,
     cache: Cache,
-    reader: Reader,
+    readers: Readers<Then>,
     dropped: Arc<AtomicU64>,
     dropped_seen: u64,
     stop: Arc<AtomicBool>,
@@ -195,7 +205,9 @@ impl Worker {
                 .map(|d| d.due.saturating_duration_since(Instant::now()))
                 .min()
                 .map(|d| d.min(TICK))
-                .or((unsynced > 0).then_some(TICK));
+                .or((unsynced > 0).then_some(TICK))
+                // TICK is shorter than CHECK: a reader's progress is looked at in time.
+                .or(self.readers.reading().then_some(reader::CHECK));
             let next = match wait {
                 Some(wait) => self.rx.recv_timeout(wait),
                 // Nothing due: no timer. A job, the stop's wake or the daemon's end wakes it.
@@ -213,6 +225,7 @@ impl Worker {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             self.account_drops();
+            self.answered();
             self.record_scans(false);
             let unsynced = self.register.as_ref().map_or(0, RegisterFile::unsynced);
             if unsynced >= SYNC_EVERY || (unsynced > 0 && last_sync.elapsed() >= SYNC_INTERVAL) {
@@ -226,6 +239,10 @@ impl Worker {
                 }
                 self.account_drops();
                 self.record_scans(true);
+                let until = Instant::now() + STOP_READS;
+                for (then, read) in self.readers.finish(until, STOPPED) {
+                    self.answered_one(then, read);
+                }
                 self.sync();
                 break;
             }
@@ -393,17 +410,36 @@ impl Worker {
             }
         }
         let read_only = e.event == event::READ;
-        let mounted = self.mounted(c.dev);
-        match opened.and_then(|f| self.hash(c.dev, f, read_only, mounted)) {
+        let then = Then::Copy {
+            e: Box::new(e),
+            medium: medium.map(|m| m.medium),
+            said,
+            count: c.count,
+        };
+        match opened {
+            Ok(f) => self.hash(c.dev, f, read_only, then),
+            Err(why) => self.hashed(then, Err(why)),
+        }
+    }
+
+    /// A copy's record once its content is hashed, or could not be.
+    fn record_copy(
+        &mut self,
+        mut e: Entry,
+        medium: Option<super::Medium>,
+        said: String,
+        count: u32,
+        hashed: Result<Content, String>,
+    ) {
+        match hashed {
             Ok(content) => {
                 e.size = Some(content.size);
                 e.sha256 = content.sha256;
                 e.result = crate::journal::field::result::SUCCESS.into();
-                e.note.clone_from(&said);
-                if c.count > 1 {
+                e.note = said;
+                if count > 1 {
                     e.note = format!(
-                        "read {} times by this process within {} ms: one record",
-                        c.count,
+                        "read {count} times by this process within {} ms: one record",
                         super::watch::FOLD_WINDOW.as_millis()
                     );
                 }
@@ -425,7 +461,7 @@ impl Worker {
         if e.document.is_empty() {
             e.document = "(unknown path)".into();
         }
-        self.commit(&mut e, medium.as_ref().map(|m| &m.medium));
+        self.commit(&mut e, medium.as_ref());
     }
 
     /// Whether the medium `dev` is still mounted in the daemon's namespace (the table follows
@@ -439,21 +475,47 @@ impl Worker {
         }
     }
 
-    /// The hash of `f` on the medium `dev`: remembered when `remembered` and unchanged, else
-    /// read by the reader thread (`reader`: a medium that stops answering stops it, not this).
-    fn hash(
-        &mut self,
-        dev: (u32, u32),
-        f: File,
-        remembered: bool,
-        go_on: impl Fn() -> bool + Send + 'static,
-    ) -> Result<Content, String> {
+    /// Hash `f` on the medium `dev`, then do `then` with it: at once when remembered (and
+    /// `remembered`) or in the page cache, else once a reader has read it (`reader`: a slow
+    /// medium delays its own records, no other's). A hash goes on only while the medium is
+    /// mounted in the daemon's namespace.
+    fn hash(&mut self, dev: (u32, u32), f: File, remembered: bool, then: Then) {
         if let Some(content) = self.cache.recall(&f, remembered) {
-            return Ok(content);
+            return self.hashed(then, Ok(content));
         }
-        let (content, key) = self.reader.hash(dev, f, go_on)?;
-        self.cache.remember(key, &content);
-        Ok(content)
+        let mounted = self.mounted(dev);
+        if let Some((then, read)) = self.readers.start(dev, f, mounted, then) {
+            self.answered_one(then, read);
+        }
+    }
+
+    /// What the readers have answered.
+    fn answered(&mut self) {
+        for (then, read) in self.readers.answered() {
+            self.answered_one(then, read);
+        }
+    }
+
+    fn answered_one(&mut self, then: Then, read: Hashed) {
+        let hashed = read.map(|(content, key)| {
+            self.cache.remember(key, &content);
+            content
+        });
+        self.hashed(then, hashed);
+    }
+
+    /// Record what waited for a hash.
+    fn hashed(&mut self, then: Then, hashed: Result<Content, String>) {
+        match then {
+            Then::Copy {
+                e,
+                medium,
+                said,
+                count,
+            } => self.record_copy(*e, medium, said, count, hashed),
+            Then::Scan { e, medium, why } => self.record_found(*e, &medium, why, hashed),
+            Then::Exec(x, medium) => self.record_exec(*x, medium, Some(hashed)),
+        }
     }
 
     /// Open the file of a job and fill in its path on the medium.
@@ -606,20 +668,12 @@ impl Worker {
                  daemon's scan, the writer is not known",
                 d.gap.as_millis()
             );
-            let mounted = self.mounted(d.dev);
-            match self.hash(d.dev, f.file, false, mounted) {
-                Ok(content) => {
-                    e.size = Some(content.size);
-                    e.sha256 = content.sha256;
-                    e.result = crate::journal::field::result::SUCCESS.into();
-                    e.note = why;
-                }
-                Err(err) => {
-                    e.result = crate::journal::field::result::FAILURE.into();
-                    e.note = format!("{why}; the content could not be read to hash it: {err}");
-                }
-            }
-            self.commit(&mut e, Some(&d.medium));
+            let then = Then::Scan {
+                e: Box::new(e),
+                medium: d.medium.clone(),
+                why,
+            };
+            self.hash(d.dev, f.file, false, then);
         }
         if !d.complete {
             self.note(format!(
@@ -631,6 +685,29 @@ impl Worker {
                 super::catchup::MAX_ENTRIES
             ));
         }
+    }
+
+    /// The record of a file a scan found, once its content is hashed, or could not be.
+    fn record_found(
+        &mut self,
+        mut e: Entry,
+        medium: &super::Medium,
+        why: String,
+        hashed: Result<Content, String>,
+    ) {
+        match hashed {
+            Ok(content) => {
+                e.size = Some(content.size);
+                e.sha256 = content.sha256;
+                e.result = crate::journal::field::result::SUCCESS.into();
+                e.note = why;
+            }
+            Err(err) => {
+                e.result = crate::journal::field::result::FAILURE.into();
+                e.note = format!("{why}; the content could not be read to hash it: {err}");
+            }
+        }
+        self.commit(&mut e, Some(medium));
     }
 
     /// A process's access to a medium's block device itself: no file, no hash.
@@ -694,16 +771,28 @@ impl Worker {
         self.commit(&mut e, medium.as_ref());
     }
 
-    fn exec(&mut self, x: Exec) {
+    fn exec(&mut self, mut x: Exec) {
         let medium = self
             .table
             .read()
             .ok()
             .and_then(|t| t.get(&x.dev).map(|m| m.medium.clone()));
-        let mounted = self.mounted(x.dev);
-        let content = x
-            .file
-            .map(|fd| self.hash(x.dev, File::from(fd), true, mounted));
+        match x.file.take() {
+            Some(fd) => {
+                let dev = x.dev;
+                self.hash(dev, File::from(fd), true, Then::Exec(Box::new(x), medium));
+            }
+            None => self.record_exec(x, medium, None),
+        }
+    }
+
+    /// An exec refusal's record, with the hash of the file refused when there was one.
+    fn record_exec(
+        &mut self,
+        x: Exec,
+        medium: Option<super::Medium>,
+        content: Option<Result<Content, String>>,
+    ) {
         let record = records::exec(
             &x.path,
             &x.who,
@@ -720,4 +809,20 @@ impl Worker {
             .refusals
             .try_send(records::exec_violation(&x.path, &x.who, x.dev, x.at_us));
     }
+}
+
+/// What waits for a hash.
+enum Then {
+    Copy {
+        e: Box<Entry>,
+        medium: Option<super::Medium>,
+        said: String,
+        count: u32,
+    },
+    Scan {
+        e: Box<Entry>,
+        medium: super::Medium,
+        why: String,
+    },
+    Exec(Box<Exec>, Option<super::Medium>),
 }

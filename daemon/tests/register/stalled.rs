@@ -1,6 +1,7 @@
 //! A medium that stops answering while the register reads it: a malicious stick decides when
 //! it stalls, and a file opened and closed on it without being read is hashed by the worker,
-//! which then waits for the stick. Copies to every other medium must still be recorded.
+//! which then waits for the stick. Copies to every other medium must still be recorded, and
+//! without waiting for it.
 
 use std::sync::atomic::Ordering;
 
@@ -77,6 +78,15 @@ fn a_medium_that_stalls_while_hashed_does_not_blind_the_register() {
     assert_eq!(read.result, "failure", "{read:?}");
     assert!(read.note.contains("stopped answering"), "{read:?}");
     assert_eq!(read.device, format!("{}:{}", busy.major, busy.minor));
+    // The copy did not wait for the stalled stick: it is recorded before the stick is given
+    // up on (until the evening of 2026-12-07 the worker waited the 10 s for the stick first,
+    // and a power cut meanwhile lost the copy's record with the queue).
+    assert!(
+        e.seq < read.seq,
+        "the copy to another medium (#{}) waited for the stalled stick (#{})",
+        e.seq,
+        read.seq
+    );
     let _ = umount2(&mnt_other, MntFlags::MNT_DETACH);
     // The busy stick's connection is aborted when `busy` is dropped: its reads fail then.
 }

@@ -265,6 +265,78 @@ fn a_storm_of_refusals_is_counted_exactly() {
     );
 }
 
+/// A crowd: a user starts 2000 processes that are each refused once (bash subshells opening
+/// /dev/tcp, a few seconds of forks). Each process had a record of its own: 2000 records, and
+/// the journal's rate limit (10 000 per 30 s and service by default) is reached by a few such
+/// loops, after which it drops every record of the daemon's. Now at most `CROWD` (16)
+/// processes of a user have records of their own at once, the rest are counted under the
+/// user; and the records still add up to every refusal.
+#[test]
+fn a_crowd_of_processes_refused_once_each_is_folded_by_its_user() {
+    if skip_unless_root() {
+        return;
+    }
+    const PROCESSES: u64 = 2000;
+    let mut j = PrivateJournald::start("crowd");
+    let mut d = Daemon::new("crowd", j.socket(), Some(STRICT));
+    d.start();
+    let before = counted(&d.pin_dir);
+    let (_, err) = d.victim(
+        &format!(
+            "for i in $(seq {PROCESSES}); do ( exec 3<>/dev/tcp/127.0.0.1/9 ) 2>/dev/null & \
+             done; wait"
+        ),
+        true,
+    );
+    assert_eq!(err, "");
+    let after = counted(&d.pin_dir);
+    let (denied, lost) = (after.0 - before.0, after.1 - before.1);
+    assert_eq!(denied, PROCESSES, "each process was refused once");
+    let total = |j: &PrivateJournald| -> (u64, Vec<_>) {
+        let records = j.query(&[id(MessageId::NetworkViolation), m("AIRGAP_UID", 0)]);
+        let sum = records
+            .iter()
+            .map(|e| 1 + text(e, "AIRGAP_REPEATS").parse::<u64>().unwrap_or(0))
+            .sum();
+        (sum, records)
+    };
+    j.wait_until("the crowd's records", |j| {
+        (total(j).0 + lost >= denied).then_some(())
+    });
+    // A summary of the user's window comes within the next second.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (shown, records) = total(&j);
+    assert_eq!(
+        shown + lost,
+        denied,
+        "records stand for {shown}, {lost} lost, {denied} refused ({} records)",
+        records.len()
+    );
+    let by_user = records
+        .iter()
+        .filter(|e| text(e, "AIRGAP_FOLDED_BY") == "user")
+        .count();
+    assert!(
+        records.len() <= 300,
+        "{} records for {PROCESSES} processes ({by_user} by user)",
+        records.len()
+    );
+    assert!(by_user >= 1, "no record counted by user");
+    // The officer reads what such a record counts, in Vietnamese too.
+    let crowd = records
+        .iter()
+        .find(|e| text(e, "AIRGAP_FOLDED_BY") == "user")
+        .unwrap();
+    assert!(
+        text(crowd, "AIRGAP_SUMMARY_VI").contains("các tiến trình khác của uid 0"),
+        "{crowd:?}"
+    );
+    assert!(
+        text(crowd, "MESSAGE").contains("other processes of uid 0"),
+        "{crowd:?}"
+    );
+}
+
 /// Issue 23: an idle daemon's copy register worker waits for a job without a timer (it woke
 /// every 100 ms). Counted from the thread's schedstat: the times it was switched in.
 #[test]

@@ -31,6 +31,7 @@
 //! | `AIRGAP_SEEN` | how a medium came to be judged: `arrival`, `present-at-start` (as when the daemon last stopped), `present-at-start-new` (not there then) |
 //! | `AIRGAP_POLICY_SHA256`, `AIRGAP_POLICY_SERIAL` | which policy was in force or offered |
 //! | `AIRGAP_REPEATS` | how many more records like this one were suppressed (storm aggregation) |
+//! | `AIRGAP_FOLDED_BY` | `user` when the record counts the refusals of processes of one user beyond those recorded one by one (a crowd: `service::refusals::CROWD`), `everyone` when of several users; absent for one process's. The pid and name are of the last of them |
 //! | `AIRGAP_LOST` | how many events lost their details in a ring buffer overflow |
 //! | `AIRGAP_LAYER`, `AIRGAP_STATE` | an enforcement layer and its state: [`state`] |
 //! | `AIRGAP_DOCUMENT`, `AIRGAP_SECRECY`, `AIRGAP_COPIES`, `AIRGAP_APPROVED_BY` | copy register columns (form 12, Circular 24/2020/TT-BCA) |
@@ -121,6 +122,8 @@ pub const POLICY_SHA256: &str = "AIRGAP_POLICY_SHA256";
 pub const POLICY_SERIAL: &str = "AIRGAP_POLICY_SERIAL";
 /// Number of records like this one suppressed by storm aggregation.
 pub const REPEATS: &str = "AIRGAP_REPEATS";
+/// See the table above.
+pub const FOLDED_BY: &str = "AIRGAP_FOLDED_BY";
 /// Number of events whose details were lost.
 pub const LOST: &str = "AIRGAP_LOST";
 /// An enforcement layer, e.g. `bpf-lsm`, `cgroup-skb`.
@@ -211,6 +214,7 @@ pub const ALL: &[&str] = &[
     POLICY_SHA256,
     POLICY_SERIAL,
     REPEATS,
+    FOLDED_BY,
     LOST,
     LAYER,
     STATE,

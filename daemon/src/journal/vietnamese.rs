@@ -108,6 +108,26 @@ fn device_name(vi: &Catalog, r: &Record) -> String {
     }
 }
 
+/// What a refusal record counted by user or for everyone says of it, in `catalog`'s language
+/// (`AIRGAP_FOLDED_BY`).
+pub fn folded_by(catalog: &Catalog, r: &Record) -> Option<String> {
+    let count = 1 + r
+        .get(field::REPEATS)
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    let uid = r.get(field::UID).unwrap_or_default().to_string();
+    match r.get(field::FOLDED_BY)? {
+        "user" => Some(tr_in!(
+            catalog,
+            "journal-folded-by-user",
+            count = count,
+            uid = uid
+        )),
+        "everyone" => Some(tr_in!(catalog, "journal-folded-by-everyone", count = count)),
+        _ => None,
+    }
+}
+
 fn summary(vi: &Catalog, r: &Record) -> String {
     let get = |name| r.get(name).unwrap_or_default().to_string();
     match r.message_id {
@@ -143,7 +163,12 @@ fn summary(vi: &Catalog, r: &Record) -> String {
             args.set("pid", get(field::PID).parse::<u32>().unwrap_or(0));
             // The uid only: the daemon does no name lookups (NSS may block) for its records.
             args.set("user", tr_in!(vi, "refusal-user", uid = get(field::UID)));
-            vi.text(&id, Some(&args))
+            let mut text = vi.text(&id, Some(&args));
+            if let Some(crowd) = folded_by(vi, r) {
+                text.push(' ');
+                text.push_str(&crowd);
+            }
+            text
         }
         MessageId::DeviceArrival => {
             let mut text = tr_in!(

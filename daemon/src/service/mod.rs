@@ -102,7 +102,7 @@ struct Service {
     events: EventStream,
     plan: Plan,
     state: Shared,
-    storm: Aggregator<(u32, Kind), Violation>,
+    storm: Aggregator<refusals::StormKey, Violation>,
     /// Refusals of media being identified, waiting for the decision (issue 17).
     deferred: Vec<(Instant, Violation, u64)>,
     /// Refusals the kernel folded, attributed to records (issue 23).

@@ -6,6 +6,51 @@ use super::*;
 /// The longest a refusal waits for its medium's decision (the probe deadline is 5 s).
 const DEFERRED_AT_MOST: Duration = Duration::from_secs(15);
 
+/// Whose refusals a record counts: one process's; past [`CROWD`] processes of a user refused
+/// the same way at once, the others' together; past [`CROWD`] such users, everyone else's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Source {
+    Process { pid: u32, uid: u32 },
+    User(u32),
+    Everyone,
+}
+
+/// What the records of refusals are folded by: whose, and what kind.
+pub(super) type StormKey = (Source, Kind);
+
+/// Processes of one user, and users, with records of their own at once, per kind. A user's
+/// process that is refused once and ends made a record each, and a user may start thousands a
+/// second (bash's `( exec 3<>/dev/tcp/... ) &` in a loop): the journal took them all, and its
+/// own rate limit (10 000 per 30 s and service, scaled by the free space) then dropped every
+/// record of the daemon's, a phone's refusal with the rest.
+pub(super) const CROWD: usize = 16;
+
+/// The key a refusal is folded under, before crowds (`storm::Aggregator::with_crowds`).
+fn key_of(v: &Violation) -> StormKey {
+    (
+        Source::Process {
+            pid: v.pid,
+            uid: v.uid,
+        },
+        v.kind,
+    )
+}
+
+/// The English catalog, for the words of crowd records.
+fn english() -> &'static crate::i18n::Catalog {
+    static EN: std::sync::OnceLock<crate::i18n::Catalog> = std::sync::OnceLock::new();
+    EN.get_or_init(|| crate::i18n::Catalog::new(crate::i18n::Lang::En, None))
+}
+
+/// The larger key of a crowd.
+pub(super) fn crowd_of(&(source, kind): &StormKey) -> Option<StormKey> {
+    match source {
+        Source::Process { uid, .. } => Some((Source::User(uid), kind)),
+        Source::User(_) => Some((Source::Everyone, kind)),
+        Source::Everyone => None,
+    }
+}
+
 impl Service {
     /// A refusal from the ring buffer (or the exec watcher): recorded with what the kernel
     /// folded into it.
@@ -45,7 +90,7 @@ impl Service {
                 return;
             }
         }
-        for emit in self.storm.offer_n((v.pid, v.kind), Instant::now(), v, n) {
+        for emit in self.storm.offer_n(key_of(&v), Instant::now(), v, n) {
             self.record(emit);
         }
     }
@@ -62,7 +107,7 @@ impl Service {
             if self.media.judging(&self.plan, dev) && now.duration_since(since) < DEFERRED_AT_MOST {
                 self.deferred.push((since, v, n));
             } else if self.media.judging(&self.plan, dev) {
-                for emit in self.storm.offer_n((v.pid, v.kind), now, v, n) {
+                for emit in self.storm.offer_n(key_of(&v), now, v, n) {
                     self.record(emit);
                 }
             } else {
@@ -71,8 +116,9 @@ impl Service {
         }
     }
 
-    pub(super) fn record(&mut self, emit: Emit<(u32, Kind), Violation>) {
+    pub(super) fn record(&mut self, emit: Emit<StormKey, Violation>) {
         let repeats = emit.repeats();
+        let (source, _) = *emit.key();
         let v = match emit {
             Emit::First { event, .. } => event,
             Emit::Summary { last, .. } => last,
@@ -82,7 +128,20 @@ impl Service {
             .device
             .filter(|_| v.kind == Kind::DevBlock)
             .and_then(|d| self.media.identity(d));
-        send(&self.sink, records::violation(&v, repeats, &sha, known));
+        let mut record = records::violation(&v, repeats, &sha, known);
+        let folded = match source {
+            Source::Process { .. } => None,
+            Source::User(_) => Some("user"),
+            Source::Everyone => Some("everyone"),
+        };
+        if let Some(by) = folded {
+            record = record.field(field::FOLDED_BY, by);
+            if let Some(words) = crate::journal::vietnamese::folded_by(english(), &record) {
+                record.message.push_str(". ");
+                record.message.push_str(&words);
+            }
+        }
+        send(&self.sink, record);
         self.keep(v, repeats);
     }
 

@@ -143,7 +143,12 @@ impl Service {
             events,
             plan,
             state: state.shared(),
-            storm: Aggregator::new(interval),
+            storm: Aggregator::with_crowds(
+                interval,
+                crate::storm::DEFAULT_MAX_KEYS,
+                refusals::CROWD,
+                refusals::crowd_of,
+            ),
             deferred: Vec::new(),
             folds,
             lost_seen: Vec::new(),

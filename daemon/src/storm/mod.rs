@@ -12,6 +12,10 @@
 //! (a `First` accounts for itself, a `Summary` for `suppressed` events), including when the key
 //! table is full and the oldest key is evicted, and at shutdown ([`Aggregator::drain`]).
 //!
+//! A key may belong to a larger one ([`Aggregator::with_crowds`]: a process to its user, a
+//! user to everyone): past a number of live keys below it, a new key's events are counted
+//! under the larger key, so that the records stay bounded however many keys there are.
+//!
 //! Pure logic: the caller passes the time, so tests drive it with a fake clock.
 
 pub mod kernel;
@@ -120,6 +124,19 @@ pub struct Aggregator<K, E> {
     /// `seq` orders windows opened at the same instant.
     order: BTreeMap<(Instant, u64), K>,
     next_seq: u64,
+    crowds: Option<Crowds<K>>,
+}
+
+/// Keys that belong to larger ones (a process to its user, a user to everyone): a larger key
+/// has at most `per_parent` keys of its own at once; the events of a new key past that are
+/// counted under the larger key. A user starting thousands of processes that are each refused
+/// once made a record each (one per process and interval is all the windows bound): now at
+/// most `per_parent` processes of a user, and `per_parent` users, have records of their own.
+struct Crowds<K> {
+    parent: fn(&K) -> Option<K>,
+    per_parent: usize,
+    /// Live keys of each larger key.
+    children: HashMap<K, usize>,
 }
 
 impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
@@ -137,6 +154,104 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
             windows: HashMap::new(),
             order: BTreeMap::new(),
             next_seq: 0,
+            crowds: None,
+        }
+    }
+
+    /// The same, where a key's `parent` takes the events of its new keys once it has
+    /// `per_parent` of them (see [`Crowds`]).
+    pub fn with_crowds(
+        interval: Duration,
+        max_keys: usize,
+        per_parent: usize,
+        parent: fn(&K) -> Option<K>,
+    ) -> Self {
+        Aggregator {
+            crowds: Some(Crowds {
+                parent,
+                per_parent: per_parent.max(1),
+                children: HashMap::new(),
+            }),
+            ..Self::with_max_keys(interval, max_keys)
+        }
+    }
+
+    /// Whether `key` is tracked or has tracked keys below it.
+    fn present(&self, key: &K) -> bool {
+        self.windows.contains_key(key)
+            || self
+                .crowds
+                .as_ref()
+                .is_some_and(|c| c.children.contains_key(key))
+    }
+
+    /// The key a new key's events are counted under: itself when it and each larger key it
+    /// would make present have room, else the first larger key that does (or counts already).
+    fn place(&self, key: K) -> K {
+        let Some(c) = &self.crowds else {
+            return key;
+        };
+        // A key counted already makes nothing new present.
+        let room = |k: &K| {
+            if self.present(k) {
+                return true;
+            }
+            let mut x = k.clone();
+            while let Some(parent) = (c.parent)(&x) {
+                if c.children.get(&parent).copied().unwrap_or(0) >= c.per_parent {
+                    return false;
+                }
+                if self.present(&parent) {
+                    return true;
+                }
+                x = parent;
+            }
+            true
+        };
+        let mut key = key;
+        while !room(&key) {
+            let Some(parent) = (c.parent)(&key) else {
+                break;
+            };
+            key = parent;
+            if self.windows.contains_key(&key) {
+                break;
+            }
+        }
+        key
+    }
+
+    /// `key` was tracked (`true`) or forgotten: the counts of the larger keys follow.
+    fn counted(&mut self, key: &K, tracked: bool) {
+        let Some(parent_of) = self.crowds.as_ref().map(|c| c.parent) else {
+            return;
+        };
+        // Only a change of presence moves the counts above it.
+        if self
+            .crowds
+            .as_ref()
+            .is_some_and(|c| c.children.contains_key(key))
+        {
+            return;
+        }
+        let mut x = key.clone();
+        while let Some(parent) = parent_of(&x) {
+            let was = self.present(&parent);
+            let Some(c) = self.crowds.as_mut() else {
+                return;
+            };
+            if tracked {
+                *c.children.entry(parent.clone()).or_default() += 1;
+            } else if let Some(n) = c.children.get_mut(&parent) {
+                *n -= 1;
+                if *n == 0 {
+                    c.children.remove(&parent);
+                }
+            }
+            if self.present(&parent) == was {
+                return;
+            }
+            x = parent;
         }
     }
 
@@ -185,12 +300,17 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
                 emit: Some(emit),
             };
         }
+        let placed = self.place(key.clone());
+        if placed != key {
+            return self.offer_n(placed, now, event, n);
+        }
         let evicted = if self.windows.len() >= self.max_keys {
             self.evict_oldest()
         } else {
             None
         };
         let seq = self.take_seq();
+        self.counted(&key, true);
         self.order.insert((now, seq), key.clone());
         self.windows.insert(
             key.clone(),
@@ -257,6 +377,7 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
                 }
                 _ => {
                     self.windows.remove(&key);
+                    self.counted(&key, false);
                 }
             }
         }
@@ -266,6 +387,9 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
     /// Summaries of every key with events counted, forgetting all keys: for shutdown.
     pub fn drain(&mut self) -> Vec<Emit<K, E>> {
         self.order.clear();
+        if let Some(c) = &mut self.crowds {
+            c.children.clear();
+        }
         self.windows
             .drain()
             .filter_map(|(key, window)| match window.last {
@@ -298,6 +422,7 @@ impl<K: Eq + Hash + Clone, E> Aggregator<K, E> {
     fn evict_oldest(&mut self) -> Option<Emit<K, E>> {
         let (_, key) = self.order.pop_first()?;
         let window = self.windows.remove(&key)?;
+        self.counted(&key, false);
         match window.last {
             Some(last) if window.suppressed > 0 => Some(Emit::Summary {
                 key,

@@ -327,3 +327,141 @@ fn an_event_standing_for_folded_refusals_counts_as_all_of_them() {
         "0 counts as the event itself"
     );
 }
+
+/// A process, its user, everyone: the keys the daemon folds refusals by.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Who {
+    Process(u32, u32),
+    User(u32),
+    All,
+}
+
+fn crowd_parent(k: &Who) -> Option<Who> {
+    match k {
+        Who::Process(uid, _) => Some(Who::User(*uid)),
+        Who::User(_) => Some(Who::All),
+        Who::All => None,
+    }
+}
+
+fn accounted(records: &[Emit<Who, u32>]) -> u64 {
+    records.iter().map(Emit::accounts_for).sum()
+}
+
+#[test]
+fn a_crowd_of_processes_is_folded_by_its_user() {
+    let t0 = Instant::now();
+    let mut agg = Aggregator::with_crowds(SEC, DEFAULT_MAX_KEYS, 4, crowd_parent);
+    let mut records = Vec::new();
+    // 100 processes of one user, each refused once within the second.
+    for pid in 0..100u32 {
+        records.extend(agg.offer(Who::Process(1000, pid), t0 + ms(pid as u64), pid));
+    }
+    let firsts: Vec<_> = records.iter().map(|e| e.key().clone()).collect();
+    let mut expected: Vec<Who> = (0..4).map(|pid| Who::Process(1000, pid)).collect();
+    expected.push(Who::User(1000));
+    assert_eq!(firsts, expected, "four processes, then the user");
+    records.extend(agg.flush_due(t0 + SEC + ms(100)));
+    assert_eq!(
+        records.last(),
+        Some(&Emit::Summary {
+            key: Who::User(1000),
+            suppressed: 95,
+            last: 99
+        })
+    );
+    assert_eq!(accounted(&records), 100);
+    // Once its processes' windows end quiet, a new process has a record of its own again.
+    records.extend(agg.flush_due(t0 + 3 * SEC));
+    assert!(agg.is_empty(), "{} keys left", agg.len());
+    assert_eq!(
+        agg.offer(Who::Process(1000, 500), t0 + 4 * SEC, 500)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        [Emit::First {
+            key: Who::Process(1000, 500),
+            event: 500
+        }]
+    );
+}
+
+#[test]
+fn crowds_of_processes_and_users_keep_the_records_bounded_and_the_counts_exact() {
+    let t0 = Instant::now();
+    let mut agg = Aggregator::with_crowds(SEC, DEFAULT_MAX_KEYS, 4, crowd_parent);
+    let mut records = Vec::new();
+    let mut offered = 0u64;
+    // 20 users, each with 50 processes refused every 100 ms for 10 s, a 100 ms tick.
+    for tick in 0..100u64 {
+        let now = t0 + ms(100 * tick);
+        for uid in 0..20u32 {
+            for pid in 0..50u32 {
+                records.extend(agg.offer(Who::Process(uid, pid), now, tick as u32));
+                offered += 1;
+            }
+        }
+        records.extend(agg.flush_due(now));
+    }
+    records.extend(agg.drain());
+    assert_eq!(accounted(&records), offered, "every refusal accounted for");
+    // Four users with four processes and the user each, and everyone else: 21 keys, one
+    // record per key and second (the first at once), over 10 s.
+    assert!(
+        records.len() <= 21 * 11,
+        "{} records for {offered} refusals",
+        records.len()
+    );
+    assert!(records.iter().any(|e| *e.key() == Who::All));
+}
+
+#[test]
+fn random_crowds_are_all_accounted_for_and_their_counts_come_back_to_nothing() {
+    for seed in 1..=40u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let max_keys = if seed % 2 == 0 { 8 } else { 1_000 };
+        let per_parent = 1 + rng.below(5) as usize;
+        let mut agg =
+            Aggregator::with_crowds(ms(1 + rng.below(500)), max_keys, per_parent, crowd_parent);
+        let mut now = Instant::now();
+        let (mut offers, mut accounted) = (0u64, 0u64);
+        for step in 0..5_000u64 {
+            now += Duration::from_micros(rng.below(20_000));
+            if rng.below(10) == 0 {
+                accounted += accounted_n(agg.flush_due(now));
+            } else {
+                offers += 1;
+                let key = match rng.below(20) {
+                    0 => Who::User(rng.below(6) as u32),
+                    _ => Who::Process(rng.below(6) as u32, rng.below(30) as u32),
+                };
+                accounted += accounted_n(agg.offer(key, now, step as u32));
+            }
+            assert!(agg.len() <= max_keys);
+            // Every count is of keys present: tracked, or with tracked keys below.
+            let c = agg.crowds.as_ref().unwrap();
+            for (parent, n) in &c.children {
+                let below = agg
+                    .windows
+                    .keys()
+                    .chain(c.children.keys())
+                    .filter(|k| crowd_parent(k).as_ref() == Some(parent))
+                    .collect::<std::collections::HashSet<_>>()
+                    .len();
+                assert_eq!(*n, below, "seed {seed} step {step}: {parent:?}");
+                assert!(*n <= per_parent, "seed {seed}: {parent:?} has {n}");
+            }
+        }
+        accounted += accounted_n(agg.flush_due(now + Duration::from_secs(2)));
+        accounted += accounted_n(agg.flush_due(now + Duration::from_secs(4)));
+        assert!(agg.is_empty(), "seed {seed}");
+        assert!(
+            agg.crowds.as_ref().unwrap().children.is_empty(),
+            "seed {seed}"
+        );
+        assert_eq!(accounted, offers, "seed {seed}");
+    }
+}
+
+fn accounted_n(records: impl IntoIterator<Item = Emit<Who, u32>>) -> u64 {
+    records.into_iter().map(|e| e.accounts_for()).sum()
+}

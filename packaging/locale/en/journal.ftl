@@ -14,6 +14,10 @@ journal-state-inactive = inactive
 journal-state-unavailable = unavailable
 journal-state-limited = active, limited on this kernel
 journal-refusal-other = A refusal of kind { $kind }.
+# A refusal record counting a crowd: processes of one user, or of other users, beyond those
+# recorded one by one.
+journal-folded-by-user = It counts { $count } refusals of other processes of uid { $uid }, beyond those recorded one by one; the process named is the last of them.
+journal-folded-by-everyone = It counts { $count } refusals of processes of other users, beyond those recorded one by one; the process named is the last of them.
 journal-device-arrival = The device { $name } was plugged in; decision: { $action }.
 journal-device-departure = The device { $name } was removed.
 journal-policy-loaded = Policy serial { $serial } is in force.

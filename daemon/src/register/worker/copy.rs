@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
-use super::{of_medium, Then, Worker};
+use super::{of_content, of_medium, Then, Worker};
 use crate::register::entry::{self, direction, event, Entry};
 use crate::register::fanotify::fd_path;
 use crate::register::hash::Content;
@@ -118,9 +118,7 @@ impl Worker {
     ) {
         match hashed {
             Ok(content) => {
-                e.size = Some(content.size);
-                e.sha256 = content.sha256;
-                e.result = crate::journal::field::result::SUCCESS.into();
+                let changed = of_content(&mut e, content);
                 e.note = said;
                 if count > 1 {
                     e.note = format!(
@@ -128,7 +126,7 @@ impl Worker {
                         crate::register::watch::FOLD_WINDOW.as_millis()
                     );
                 }
-                if content.changed {
+                if changed {
                     e.note = "the file changed while it was hashed: the hash is of the content \
                               read then"
                         .into();

@@ -80,6 +80,14 @@ fn of_medium(e: &mut Entry, m: &super::Medium) {
     e.fs_label = m.identity.fs_label.clone().unwrap_or_default();
 }
 
+/// The content's columns of a record, a success; whether the file changed while hashed.
+fn of_content(e: &mut Entry, content: Content) -> bool {
+    e.size = Some(content.size);
+    e.sha256 = content.sha256;
+    e.result = crate::journal::field::result::SUCCESS.into();
+    content.changed
+}
+
 /// Start the worker: the queue to feed it, and its handle.
 pub fn start(
     table: Table,

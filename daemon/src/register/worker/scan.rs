@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{of_medium, Then, Worker};
+use super::{of_content, of_medium, Then, Worker};
 use crate::register::entry::{self, direction, event, Entry};
 use crate::register::hash::Content;
 use crate::register::jobs::now_us;
@@ -126,9 +126,7 @@ impl Worker {
     ) {
         match hashed {
             Ok(content) => {
-                e.size = Some(content.size);
-                e.sha256 = content.sha256;
-                e.result = crate::journal::field::result::SUCCESS.into();
+                of_content(&mut e, content);
                 e.note = why;
             }
             Err(err) => {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use airgapd::journal::MessageId;
 use common::daemon::{entry, id, m, text, Daemon};
 use common::journald::{skip_unless_root, PrivateJournald};
+use common::loopdev::run;
 
 const POLICY: &str = r#"
 [devices]
@@ -27,16 +28,6 @@ access = "read-write"
 "#;
 
 const MIB: u64 = 1 << 20;
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A DOS partition table entry (type 0x83) at `start` MiB, `size` MiB long.
 fn entry_bytes(start: u64, size: u64) -> Vec<u8> {

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use airgapd::journal::MessageId;
 use common::daemon::{entry, id, m, text, Daemon};
 use common::journald::{skip_unless_root, PrivateJournald};
+use common::loopdev::run;
 use serde_json::Value;
 
 /// The policy approving, read-only, the medium labelled `label`. Each test has its own label:
@@ -39,16 +40,6 @@ fs_label = "{label}"
 access = "read-only"
 "#
     )
-}
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn sha256(path: &std::path::Path) -> String {

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use airgapd::journal::MessageId;
 use common::daemon::{entry, id, m, text, Daemon};
 use common::journald::{skip_unless_root, PrivateJournald};
+use common::loopdev::run;
 use common::stallfs::StallFs;
 
 const POLICY: &str = r#"
@@ -34,16 +35,6 @@ access = "read-write"
 
 /// Well below the probe deadline (5 s): what a medium that answers takes to be judged.
 const USUAL_LATENCY: Duration = Duration::from_secs(3);
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// An ext4 image file with a label, removed on drop.
 struct Image(PathBuf);

@@ -16,7 +16,8 @@ pub struct LoopDev {
     image: PathBuf,
 }
 
-fn run(cmd: &str, args: &[&str]) -> String {
+/// Run `cmd`, which must succeed; its output, trimmed.
+pub fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd)
         .args(args)
         .output()

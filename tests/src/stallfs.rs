@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use super::loopdev::run;
+
 const SIZE: u64 = 8 << 20;
 
 pub struct StallFs {
@@ -138,16 +140,6 @@ fn serve(mut fuse: File, stop: Arc<AtomicBool>, content: Option<Content>) {
         }
     }
     // Dropping the last /dev/fuse descriptor aborts the connection: every waiting read fails.
-}
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 impl StallFs {

@@ -11,6 +11,7 @@
 //! more is read from it until the stuck read comes back (each read would wait as long).
 //! What the page cache holds is read by the worker itself, which cannot wait for a medium.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -188,8 +189,10 @@ impl<T> Readers<T> {
                 )),
             ));
         }
-        if !self.media.contains_key(&dev) {
-            if self.media.len() >= MAX_MEDIA {
+        let full = self.media.len() >= MAX_MEDIA;
+        let medium = match self.media.entry(dev) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(_) if full => {
                 return Some((
                     then,
                     Err(format!(
@@ -197,21 +200,15 @@ impl<T> Readers<T> {
                     )),
                 ));
             }
-            match Thread::spawn(self.answer.clone(), self.wake.clone()) {
-                Ok(thread) => {
-                    let medium = Medium {
-                        thread,
-                        waiting: 0,
-                        read: 0,
-                        since: Instant::now(),
-                    };
-                    self.media.insert(dev, medium);
-                }
+            Entry::Vacant(v) => match Thread::spawn(self.answer.clone(), self.wake.clone()) {
+                Ok(thread) => v.insert(Medium {
+                    thread,
+                    waiting: 0,
+                    read: 0,
+                    since: Instant::now(),
+                }),
                 Err(e) => return Some((then, Err(format!("no thread to read it: {e}")))),
-            }
-        }
-        let Some(medium) = self.media.get_mut(&dev) else {
-            unreachable!("inserted above");
+            },
         };
         if medium.waiting >= MAX_WAITING {
             return Some((

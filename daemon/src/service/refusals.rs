@@ -15,6 +15,17 @@ pub(super) enum Source {
     Everyone,
 }
 
+impl Source {
+    /// `AIRGAP_FOLDED_BY` of a record counting a crowd; `None` for one process's.
+    fn folded_by(self) -> Option<&'static str> {
+        match self {
+            Source::Process { .. } => None,
+            Source::User(_) => Some("user"),
+            Source::Everyone => Some("everyone"),
+        }
+    }
+}
+
 /// What the records of refusals are folded by: whose, and what kind.
 pub(super) type StormKey = (Source, Kind);
 
@@ -129,12 +140,7 @@ impl Service {
             .filter(|_| v.kind == Kind::DevBlock)
             .and_then(|d| self.media.identity(d));
         let mut record = records::violation(&v, repeats, &sha, known);
-        let folded = match source {
-            Source::Process { .. } => None,
-            Source::User(_) => Some("user"),
-            Source::Everyone => Some("everyone"),
-        };
-        if let Some(by) = folded {
+        if let Some(by) = source.folded_by() {
             record = record.field(field::FOLDED_BY, by);
             if let Some(words) = crate::journal::vietnamese::folded_by(english(), &record) {
                 record.message.push_str(". ");

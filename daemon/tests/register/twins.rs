@@ -36,19 +36,19 @@ fn copies_to_media_sharing_a_uuid_are_each_recorded_against_their_own() {
     for stick in [&a, &b] {
         authorized(&mut j, &stick.path);
     }
-    // A first, then B: B is the filesystem whose fsid was already taken.
-    bench.mount(&a);
-    let mnt_b = bench.dir.join("mnt-b");
-    for stick in [&a, &b] {
-        if stick.path == b.path {
-            mount_ext4(&b.path, &mnt_b, MsFlags::empty(), None);
-        }
-        let state = followed(&mut j, &stick.path);
+    let recorded = |j: &mut PrivateJournald, node: &str| {
+        let state = followed(j, node);
         assert!(
             text(&state, "MESSAGE").contains("recorded in the copy register"),
             "{state:?}"
         );
-    }
+    };
+    // A first, then B: B is the filesystem whose fsid was already taken.
+    bench.mount(&a);
+    recorded(&mut j, &a.path);
+    let mnt_b = bench.dir.join("mnt-b");
+    mount_ext4(&b.path, &mnt_b, MsFlags::empty(), None);
+    recorded(&mut j, &b.path);
 
     // A FIFO closed on B first (`fifo.rs` has it on a medium followed by identifiers): the
     // open file such an event carries must stop nothing either.
